@@ -1,0 +1,134 @@
+"""The one exception tree of cwledger.
+
+Every class carries a stable ``code`` (used by the CLI today and by the API's
+problem documents later), an HTTP ``status`` class and human ``diagnostics()``.
+Domain code raises these; each shell (CLI, API, web) maps them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CwledgerError",
+    "VerificationError",
+    "MalformedInput",
+    "RootMismatchError",
+    "InvalidSignature",
+    "UnknownSigner",
+    "EventRejected",
+    "Problem",
+    "LedgerNotFound",
+    "KeyNotFound",
+    "ConflictError",
+]
+
+
+class CwledgerError(Exception):
+    """Base of every error cwledger raises on purpose."""
+
+    code = "cwledger-error"
+    status = 500
+
+    def diagnostics(self) -> str:
+        """Human text: what went wrong (and, where known, what to do next)."""
+        return str(self)
+
+
+class VerificationError(CwledgerError):
+    """Something that was supposed to verify did not: proofs, signatures, notes, the log."""
+
+    code = "verification-failed"
+    status = 422
+
+
+class MalformedInput(VerificationError):
+    """Untrusted input could not be parsed (a note, a checkpoint, an envelope, a key string)."""
+
+    code = "malformed-input"
+    status = 400
+
+
+class RootMismatchError(VerificationError):
+    """A proof or a recomputed tree led to a root other than the one claimed."""
+
+    code = "root-mismatch"
+
+    def __init__(self, expected: bytes, calculated: bytes, what: str = "root") -> None:
+        self.expected = expected
+        self.calculated = calculated
+        super().__init__(f"{what} mismatch: expected {expected.hex()}, calculated {calculated.hex()}")
+
+
+class InvalidSignature(VerificationError):
+    """A signature by a known key does not verify."""
+
+    code = "invalid-signature"
+
+
+class UnknownSigner(VerificationError):
+    """No signature by any of the trusted keys was found."""
+
+    code = "unknown-signer"
+
+
+class Problem:
+    """One reason an input was refused, with where it was found."""
+
+    __slots__ = ("location", "message")
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def __repr__(self) -> str:
+        return f"Problem({self.location!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.location, self.message) == (
+            other.location,
+            other.message,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.location, self.message))
+
+
+class EventRejected(CwledgerError):
+    """An event (or a batch) was refused; nothing was written. Lists every reason at once."""
+
+    code = "event-rejected"
+    status = 422
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems) or "event rejected")
+
+    def diagnostics(self) -> str:
+        lines = [f"refused, nothing written ({len(self.problems)} problem(s)):"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ConflictError(CwledgerError):
+    """The input contradicts something already in the log (e.g. an event id reused)."""
+
+    code = "conflict"
+    status = 409
+
+
+class LedgerNotFound(CwledgerError):
+    """The ledger directory holds no ledger."""
+
+    code = "ledger-not-found"
+    status = 404
+
+
+class KeyNotFound(CwledgerError):
+    """No key for that party in the keystore."""
+
+    code = "key-not-found"
+    status = 404
