@@ -1,0 +1,367 @@
+"""The `cwledger` command: a thin shell over cwledger.ledger. Errors are mapped once, in main()."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, cast
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cwledger import __version__
+from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
+from cwledger.ledger.audit import audit
+from cwledger.ledger.canonical import canonical_json, parse_json_object
+from cwledger.ledger.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
+from cwledger.ledger.keystore import CHECKPOINT_SIGNER
+from cwledger.ledger.ledger import Ledger, utc_now
+from cwledger.tlog.note import Signer
+
+app = typer.Typer(
+    name="cwledger",
+    help="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True)
+prove_app = typer.Typer(help="Merkle proofs from the stored log, as JSON.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(prove_app, name="prove")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+_state = {"verbose": False}
+
+LedgerDir = Annotated[
+    Path,
+    typer.Option(
+        "--ledger",
+        envvar="CWLEDGER_LEDGER",
+        help="Ledger directory (default: $CWLEDGER_LEDGER, else the current directory).",
+        show_default=False,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _role(value: str) -> Role:
+    if value not in ROLES:
+        raise typer.BadParameter(f"{value!r} is not a role; one of {', '.join(ROLES)}")
+    return cast(Role, value)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    _state["verbose"] = verbose
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Directory of the new ledger.")],
+    origin: Annotated[str, typer.Option(help="Log origin, e.g. example.org/cwledger/demo.")],
+    party: Annotated[
+        list[str] | None,
+        typer.Option(help="A founding party NAME:ROLE besides the operator (repeatable)."),
+    ] = None,
+) -> None:
+    """Create a ledger: operator and checkpoint keys, founding parties, genesis entry."""
+    founding: list[tuple[str, Role]] = []
+    for spec in party or []:
+        name, _, role = spec.partition(":")
+        founding.append((name, _role(role)))
+    ledger = Ledger.init(directory, origin, founding=founding)
+    cp = ledger.latest_checkpoint()
+    err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
+    sys.stdout.write(cp.note)
+
+
+def _registrar(ledger: Ledger) -> str:
+    registrars = sorted(ledger.authority().registrars)
+    for name in registrars:
+        if ledger.keystore.has(name):
+            return name
+    raise KeyNotFound(
+        f"registering a party needs a registrar's key ({', '.join(registrars)}); "
+        f"none is in the keystore {ledger.keystore.path}"
+    )
+
+
+def _with_defaults(raw: dict[str, Any], party: str) -> dict[str, Any]:
+    """An id derived from author and content (so a retried line is the same event), and now."""
+    digest = hashlib.sha256(canonical_json({"author": party, **raw})).hexdigest()[:32]
+    return {"id": f"{raw.get('type')}:{digest}", "time": utc_now(), **raw}
+
+
+def _append_one(ledger: Ledger, raw: dict[str, Any], party: str) -> None:
+    raw = _with_defaults(raw, party)
+    receipt = ledger.append(ledger.sign([raw], party))[0]
+    err.print(f"{raw['type']} appended at entry {receipt.index}")
+
+
+@keys_app.command("new")
+def keys_new(
+    party: Annotated[str, typer.Option(help="Party name (also the key's name).")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")],
+    ledger_dir: LedgerDir = Path("."),
+    register: Annotated[
+        bool, typer.Option(help="Register the party in the ledger (signed by a registrar).")
+    ] = True,
+) -> None:
+    """Create a party's Ed25519 key in the keystore and register the party."""
+    ledger = Ledger.open(ledger_dir)
+    checked_role = _role(role)
+    if ledger.keystore.has(party):
+        raise ConflictError(f"{party} already has a key; use `cwledger keys rotate --party {party}`")
+    registrar = _registrar(ledger) if register else None
+    signer = ledger.keystore.create(party, checked_role)
+    err.print(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
+    if registrar is not None:
+        body = {"name": party, "role": checked_role, "key": signer.vkey()}
+        _append_one(ledger, {"type": PARTY_REGISTERED, "body": body}, registrar)
+    sys.stdout.write(signer.vkey() + "\n")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    party: Annotated[str, typer.Option(help="Party whose key is replaced.")],
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Replace a party's key: a new key, and key.rotated signed by the current one."""
+    ledger = Ledger.open(ledger_dir)
+    role = ledger.keystore.keys(party)[-1].role
+    old = ledger.keystore.signer(party)
+    new = Signer.generate(party)
+    body = {"party": party, "key": new.vkey()}
+    # Signed with the current key; the new one becomes current only once the log took it.
+    _append_one(ledger, {"type": KEY_ROTATED, "body": body}, party)
+    ledger.keystore.add(party, role, new)
+    err.print(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}")
+    sys.stdout.write(new.vkey() + "\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    party: Annotated[str, typer.Option(help="Party whose key is revoked.")],
+    key_id: Annotated[str, typer.Option(help="The key id (8 hex digits).")],
+    reason: Annotated[str, typer.Option(help="Why (e.g. 'key compromised').")],
+    as_party: Annotated[
+        str | None, typer.Option("--as", help="Who signs (default: the party itself).")
+    ] = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Revoke a key from now on: key.revoked, signed by the party or a registrar."""
+    ledger = Ledger.open(ledger_dir)
+    body = {"party": party, "key_id": key_id, "reason": reason}
+    _append_one(ledger, {"type": KEY_REVOKED, "body": body}, as_party or party)
+
+
+@keys_app.command("list")
+def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
+    """Every key in the keystore with its party, role, C2SP verifier key and ledger status."""
+    ledger = Ledger.open(ledger_dir)
+    authority = ledger.authority()
+    rows = []
+    for party in ledger.keystore.parties():
+        for k in ledger.keystore.keys(party):
+            rec = authority.keys.get((party, k.signer.key_id.hex()))
+            if party == CHECKPOINT_SIGNER:
+                status = "valid" if authority.log_vkey == k.signer.vkey() else "not the log key"
+            else:
+                status = rec.status if rec is not None else "not registered"
+            rows.append(
+                {
+                    "party": party,
+                    "role": k.role,
+                    "key_id": k.signer.key_id.hex(),
+                    "vkey": k.signer.vkey(),
+                    "created": k.created,
+                    "status": status,
+                }
+            )
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("party", "role", "key id", "status", "verifier key")
+    for r in rows:
+        table.add_row(r["party"], r["role"], r["key_id"], r["status"], r["vkey"])
+    out.print(table)
+
+
+def _read_lines(file: Path) -> Iterator[tuple[int, str]]:
+    handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    with handle:
+        for n, line in enumerate(handle, 1):
+            if line.strip():
+                yield n, line
+
+
+@app.command()
+def append(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: events, or DSSE envelopes; - for stdin.")],
+    as_party: Annotated[
+        str | None, typer.Option("--as", help="Sign plain events as this party.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="Events per transaction.")] = 1000,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print each receipt as JSON.")] = False,
+) -> None:
+    """Sign (with --as) and append events; each batch is one all-or-nothing transaction.
+
+    A plain event is {"type", "body"} with optional "id" and "time"; without an id, one is
+    derived from its content, so a retried line is not appended twice.
+    """
+    ledger = Ledger.open(ledger_dir)
+    lines = list(_read_lines(file))
+    appended = duplicates = 0
+    with _progress() as bar:
+        task = bar.add_task("appending", total=len(lines))
+        for start in range(0, len(lines), batch_size):
+            chunk = lines[start : start + batch_size]
+            envelopes: list[bytes | str] = []
+            raws: list[dict[str, Any]] = []
+            problems: list[Problem] = []
+            for n, line in chunk:
+                try:
+                    obj = parse_json_object(line, f"line {n}")
+                except CwledgerError as e:
+                    problems.append(Problem(f"line {n}", str(e)))
+                    continue
+                if "payloadType" in obj:
+                    envelopes.append(line.strip())
+                elif as_party is None:
+                    problems.append(Problem(f"line {n}", "a plain event needs --as PARTY to sign it"))
+                else:
+                    raws.append(_with_defaults(obj, as_party))
+            if problems:
+                raise EventRejected(problems)
+            if raws:
+                assert as_party is not None
+                envelopes += ledger.sign(raws, as_party)
+            receipts = ledger.append(envelopes)
+            for r in receipts:
+                duplicates += r.duplicate
+                appended += not r.duplicate
+                if as_json:
+                    sys.stdout.write(json.dumps(r.to_json()) + "\n")
+            sys.stdout.flush()
+            bar.advance(task, len(chunk))
+    cp = ledger.latest_checkpoint()
+    err.print(
+        f"appended {appended}, already present {duplicates}; "
+        f"log size {cp.size}, root {cp.root_hash.hex()}"
+    )
+
+
+@app.command()
+def log(
+    tail: Annotated[int, typer.Option(min=0, help="Show the last N entries.")] = 20,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """What is in the log: the last entries, newest last."""
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        size = r.size()
+        entries = r.entries(max(0, size - tail), size)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "index": e.index,
+                    "time": e.event_time,
+                    "type": e.event_type,
+                    "author": e.author,
+                    "id": e.event_id,
+                    "leaf_hash": e.leaf_hash.hex(),
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table("index", "time", "type", "author", "id", "leaf hash", title=f"log size {size}")
+    for e in entries:
+        table.add_row(str(e.index), e.event_time, e.event_type, e.author, e.event_id, e.leaf_hash.hex()[:16])
+    out.print(table)
+
+
+@app.command()
+def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
+    """The latest signed checkpoint, exactly as signed (C2SP tlog-checkpoint note)."""
+    sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().note)
+
+
+@prove_app.command("inclusion")
+def prove_inclusion(
+    index: Annotated[int, typer.Argument(help="Log index of the entry.")],
+    size: Annotated[int | None, typer.Option(help="Tree size (default: latest checkpoint).")] = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Inclusion proof (RFC 9162 PATH) of an entry in a tree size."""
+    _print_json(Ledger.open(ledger_dir).prove_inclusion(index, size))
+
+
+@prove_app.command("consistency")
+def prove_consistency(
+    size1: Annotated[int, typer.Argument(help="Older tree size.")],
+    size2: Annotated[int | None, typer.Argument(help="Newer tree size (default: latest).")] = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Consistency proof (RFC 9162 PROOF) between two tree sizes."""
+    _print_json(Ledger.open(ledger_dir).prove_consistency(size1, size2))
+
+
+@app.command()
+def verify(ledger_dir: LedgerDir = Path(".")) -> None:
+    """Full audit: every envelope, signature, key, role, tile and checkpoint. Exit 1 if bad."""
+    ledger = Ledger.open(ledger_dir)
+    with _progress() as bar:
+        task = bar.add_task("verifying", total=None)
+        report = audit(ledger.store, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    err.print(
+        f"[green]verified[/]: {report.size} entries, {report.checkpoints} checkpoints, "
+        f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys"
+    )
+    sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")
+
+
+def main() -> NoReturn:
+    """Entry point: run the app; a CwledgerError prints its diagnostics and exits 1."""
+    try:
+        app()
+    except CwledgerError as e:
+        if _state["verbose"]:
+            raise
+        err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False)
+        sys.exit(1)
+    sys.exit(0)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,122 @@
+"""From bytes to an entry the log may take: decode, validate, authorise (pure, no I/O).
+
+Decoding collects every problem it can find at once; authorisation asks the replayed
+``Authority``. Signature checks and storage are the caller's (``cwledger.ledger.ledger``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ValidationError
+
+from cwledger.errors import EventRejected, MalformedInput, Problem
+from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.canonical import canonical_json, parse_json_object
+from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
+from cwledger.ledger.events import Event
+from cwledger.ledger.policy import EVENT_TYPES, EventType
+
+__all__ = ["DecodedEntry", "Receipt", "decode_entry", "authorise", "replay_authority"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEntry:
+    """An envelope with its validated event and typed body."""
+
+    envelope: Envelope
+    leaf: bytes
+    event: Event
+    etype: EventType
+    body: BaseModel | None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the log answers for an accepted (or already present) event."""
+
+    index: int
+    leaf_hash: bytes
+    event_id: str
+    duplicate: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """The receipt as a JSON object."""
+        return {
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "event_id": self.event_id,
+            "duplicate": self.duplicate,
+        }
+
+
+def _pydantic_problems(err: ValidationError, prefix: str) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
+        out.append(Problem(loc, e["msg"]))
+    return out
+
+
+def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedEntry:
+    """Parse and validate one DSSE envelope. Raises EventRejected listing every problem.
+
+    `check_canonical` refuses a payload that is not RFC 8785 canonical JSON (the append
+    path does; replaying stored entries, whose signatures fix their bytes, need not).
+    """
+    try:
+        envelope = Envelope.from_bytes(data)
+    except MalformedInput as e:
+        raise EventRejected([Problem("envelope", str(e))]) from e
+    problems: list[Problem] = []
+    if envelope.payload_type != PAYLOAD_TYPE:
+        problems.append(
+            Problem("payloadType", f"want {PAYLOAD_TYPE!r}, got {envelope.payload_type!r}")
+        )
+    try:
+        obj = parse_json_object(envelope.payload, "payload")
+    except MalformedInput as e:
+        raise EventRejected([*problems, Problem("payload", str(e))]) from e
+    if check_canonical:
+        try:
+            if canonical_json(obj) != envelope.payload:
+                problems.append(Problem("payload", "not RFC 8785 canonical JSON"))
+        except MalformedInput as e:
+            problems.append(Problem("payload", str(e)))
+    try:
+        event = Event.model_validate(obj)
+    except ValidationError as e:
+        raise EventRejected([*problems, *_pydantic_problems(e, "payload")]) from e
+    etype = EVENT_TYPES.get(event.type)
+    body: BaseModel | None = None
+    if etype is None:
+        problems.append(Problem("payload.type", f"unknown event type {event.type!r}"))
+    elif etype.body is not None:
+        try:
+            body = etype.body.model_validate(event.body)
+        except ValidationError as e:
+            problems += _pydantic_problems(e, "payload.body")
+    if problems or etype is None:
+        raise EventRejected(problems)
+    return DecodedEntry(envelope, envelope.to_bytes(), event, etype, body)
+
+
+def authorise(
+    entry: DecodedEntry, authority: Authority, index: int
+) -> tuple[KeyRecord | None, list[Problem]]:
+    """The key that must verify the entry's signature, and every reason it may not go in."""
+    key = authority.key_for(entry.event, entry.body, entry.envelope.keyid, index)
+    problems = authority.check(entry.event, entry.etype, entry.body, index)
+    if isinstance(key, Problem):
+        return None, [key, *problems]
+    return key, problems
+
+
+def replay_authority(entries: Iterable[tuple[int, bytes]]) -> Authority:
+    """Replay governance entries (index, envelope) already in the log into an Authority."""
+    authority = Authority()
+    for index, data in entries:
+        d = decode_entry(data, check_canonical=False)
+        authority.apply(d.event, d.body, index)
+    return authority

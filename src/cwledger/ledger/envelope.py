@@ -1,0 +1,95 @@
+"""DSSE envelopes around cwledger events (in-toto/secure-systems-lab DSSE v1).
+
+The signature covers ``PAE(payloadType, payload)``; the payload is the RFC 8785
+JSON of an ``Event``. The leaf in the log is the RFC 8785 JSON of the whole envelope,
+so an envelope has one byte form whatever whitespace it was submitted with.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from cwledger.errors import MalformedInput
+from cwledger.ledger.canonical import canonical_json, canonical_string_object, parse_json_object
+from cwledger.ledger.events import Event
+from cwledger.tlog.note import Signer
+
+__all__ = ["PAYLOAD_TYPE", "Envelope", "pae", "sign_event"]
+
+PAYLOAD_TYPE = "application/vnd.cwledger.event+json"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1 pre-authentication encoding: ``DSSEv1 SP len(type) SP type SP len(body) SP body``."""
+    t = payload_type.encode()
+    return b"DSSEv1 %d %b %d %b" % (len(t), t, len(payload), payload)
+
+
+def _b64decode(value: object, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise MalformedInput(f"{where} must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise MalformedInput(f"{where} is not standard base64: {e}") from e
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One DSSE envelope with exactly one signature (the author's)."""
+
+    payload_type: str
+    payload: bytes
+    keyid: str
+    sig: bytes
+
+    def to_bytes(self) -> bytes:
+        """The canonical (RFC 8785) envelope bytes: the log leaf."""
+        return canonical_string_object(
+            {
+                "payloadType": self.payload_type,
+                "payload": base64.b64encode(self.payload).decode(),
+                "signatures": [{"keyid": self.keyid, "sig": base64.b64encode(self.sig).decode()}],
+            }
+        )
+
+    def signed_bytes(self) -> bytes:
+        """The bytes the signature is over."""
+        return pae(self.payload_type, self.payload)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str) -> Envelope:
+        """Parse an envelope strictly. Raises MalformedInput naming the first problem."""
+        obj = parse_json_object(data, "envelope")
+        keys = set(obj)
+        if keys != {"payloadType", "payload", "signatures"}:
+            raise MalformedInput(
+                "envelope must have exactly the fields payload, payloadType, signatures; "
+                f"got {', '.join(sorted(keys)) or 'none'}"
+            )
+        payload_type = obj["payloadType"]
+        if not isinstance(payload_type, str):
+            raise MalformedInput("envelope payloadType must be a string")
+        payload = _b64decode(obj["payload"], "envelope payload")
+        sigs = obj["signatures"]
+        if not isinstance(sigs, list) or len(sigs) != 1:
+            n = len(sigs) if isinstance(sigs, list) else "no list of"
+            raise MalformedInput(f"envelope must carry exactly 1 signature (the author's), got {n}")
+        sig = sigs[0]
+        if not isinstance(sig, dict) or set(sig) != {"keyid", "sig"}:
+            raise MalformedInput("envelope signature must be an object with keyid and sig")
+        keyid = sig["keyid"]
+        if not isinstance(keyid, str):
+            raise MalformedInput("envelope signature keyid must be a string")
+        raw_sig = _b64decode(sig["sig"], "envelope signature")
+        if len(raw_sig) != 64:
+            raise MalformedInput(f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}")
+        return cls(payload_type, payload, keyid, raw_sig)
+
+
+def sign_event(event: Event, signer: Signer) -> Envelope:
+    """Sign an event with its author's key, as a DSSE envelope over its RFC 8785 payload."""
+    payload = canonical_json(event.model_dump(mode="json"))
+    return Envelope(PAYLOAD_TYPE, payload, signer.key_id.hex(), signer.sign(pae(PAYLOAD_TYPE, payload)))

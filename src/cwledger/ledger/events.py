@@ -1,0 +1,122 @@
+"""The signed event: ``{type, id, time, author, body}`` and the governance bodies.
+
+Domain event bodies (declarations, seals, transfers, ...) are registered in
+``cwledger.ledger.policy``; this module holds what the ledger core itself needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "Role",
+    "ROLES",
+    "PartyName",
+    "Event",
+    "PartyEntry",
+    "GenesisBody",
+    "PartyRegisteredBody",
+    "KeyRotatedBody",
+    "KeyRevokedBody",
+    "GENESIS",
+    "PARTY_REGISTERED",
+    "KEY_ROTATED",
+    "KEY_REVOKED",
+]
+
+Role = Literal["declarant", "inspectorate", "observer", "operator", "witness"]
+ROLES: tuple[Role, ...] = ("declarant", "inspectorate", "observer", "operator", "witness")
+
+GENESIS = "ledger.genesis"
+PARTY_REGISTERED = "party.registered"
+KEY_ROTATED = "key.rotated"
+KEY_REVOKED = "key.revoked"
+
+# A party name doubles as the name of its C2SP note key, so it may hold no '+' or space.
+PartyName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
+EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
+
+
+def _rfc3339_utc(value: str) -> str:
+    if not value.endswith("Z"):
+        raise ValueError("must be RFC 3339 in UTC, ending in 'Z' (e.g. 2014-01-07T10:00:00Z)")
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError as e:
+        raise ValueError(f"not an RFC 3339 timestamp: {e}") from e
+    if "T" not in value or parsed.tzinfo is None:
+        raise ValueError("must be a full date and time, e.g. 2014-01-07T10:00:00Z")
+    return value
+
+
+Timestamp = Annotated[str, AfterValidator(_rfc3339_utc)]
+
+
+def _vkey(value: str) -> str:
+    # Imported here: tlog.note is a sibling package and this keeps the import graph acyclic.
+    from cwledger.errors import VerificationError
+    from cwledger.tlog.note import Verifier
+
+    try:
+        Verifier.from_vkey(value)
+    except VerificationError as e:
+        raise ValueError(f"not a C2SP Ed25519 verifier key: {e}") from e
+    return value
+
+
+VerifierKey = Annotated[str, AfterValidator(_vkey)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Event(_Strict):
+    """What an author signs. Its RFC 8785 bytes are the DSSE payload."""
+
+    type: EventType
+    id: EventId
+    time: Timestamp
+    author: PartyName
+    body: dict[str, Any]
+
+
+class PartyEntry(_Strict):
+    """A party with its role and its (first) C2SP verifier key, named after the party."""
+
+    name: PartyName
+    role: Role
+    key: VerifierKey
+
+
+class GenesisBody(_Strict):
+    """The first entry: the log's origin and key, the founding parties, and who registers."""
+
+    origin: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")]
+    log_key: VerifierKey
+    parties: list[PartyEntry] = Field(min_length=1)
+    registrars: list[PartyName] = Field(min_length=1)
+
+
+class PartyRegisteredBody(PartyEntry):
+    """A registrar adds a party after genesis."""
+
+
+class KeyRotatedBody(_Strict):
+    """A party's new key replaces its current ones from this entry on."""
+
+    party: PartyName
+    key: VerifierKey
+
+
+class KeyRevokedBody(_Strict):
+    """A key stops being valid from this entry on."""
+
+    party: PartyName
+    key_id: KeyIdHex
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]

@@ -1,0 +1,267 @@
+"""A ledger: a directory holding the log's store and the local keystore, and the append path.
+
+Append, in one write transaction: decode and validate every envelope -> check each
+signature and that its key is valid for its author at its index -> authorise the role
+-> insert the entries and their tiles -> sign a checkpoint for the new size -> commit.
+Any problem in a batch refuses the whole batch and writes nothing; an envelope already
+in the log returns its first receipt and adds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cwledger.errors import ConflictError, EventRejected, InvalidSignature, LedgerNotFound, Problem
+from cwledger.ledger.admission import (
+    DecodedEntry,
+    Receipt,
+    authorise,
+    decode_entry,
+    replay_authority,
+)
+from cwledger.ledger.authority import Authority
+from cwledger.ledger.envelope import sign_event
+from cwledger.ledger.events import GENESIS, Event, Role
+from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
+from cwledger.ledger.policy import GOVERNANCE_TYPES
+from cwledger.ledger.signatures import verify_ed25519
+from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.hashing import leaf_hash
+from cwledger.tlog.note import Signer, sign
+from cwledger.tlog.tiled import TiledTree
+
+__all__ = ["Ledger", "utc_now"]
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 UTC with a Z, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _at(i: int, p: Problem) -> Problem:
+    return Problem(f"event[{i}]" + (f".{p.location}" if p.location else ""), p.message)
+
+
+def _same_event(stored: bytes, d: DecodedEntry) -> bool:
+    """Whether a stored envelope carries the same type, author and body as `d`."""
+    e = decode_entry(stored, check_canonical=False).event
+    return (e.type, e.author, e.body) == (d.event.type, d.event.author, d.event.body)
+
+
+class Ledger:
+    """A ledger directory: `ledger.db` (the store) and `keys/` (this machine's keystore)."""
+
+    def __init__(self, path: Path, store: Store, keystore: Keystore) -> None:
+        self.path = path
+        self.store = store
+        self.keystore = keystore
+
+    # -- opening -------------------------------------------------------------------------
+
+    @staticmethod
+    def _keystore(path: Path) -> Keystore:
+        return Keystore(Path(os.environ.get("CWLEDGER_KEYSTORE") or path / "keys"))
+
+    @classmethod
+    def open(cls, path: Path) -> Ledger:
+        """Open an existing ledger directory. Raises LedgerNotFound."""
+        if not (path / "ledger.db").is_file():
+            raise LedgerNotFound(
+                f"no ledger in {path} (create one with `cwledger init {path} --origin ...`)"
+            )
+        return cls(path, Store.for_directory(path), cls._keystore(path))
+
+    @classmethod
+    def init(
+        cls,
+        path: Path,
+        origin: str,
+        *,
+        founding: Sequence[tuple[str, Role]] = (),
+        time: str | None = None,
+    ) -> Ledger:
+        """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
+
+        Raises ConflictError if `path` already holds a ledger.
+        """
+        if (path / "ledger.db").exists():
+            raise ConflictError(f"{path} already holds a ledger")
+        path.mkdir(parents=True, exist_ok=True)
+        keystore = cls._keystore(path)
+        parties: list[tuple[str, Role, Signer]] = [
+            ("operator", "operator", keystore.create("operator", "operator"))
+        ]
+        parties += [(name, role, keystore.create(name, role)) for name, role in founding]
+        log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin)
+        genesis = Event(
+            type=GENESIS,
+            id="genesis",
+            time=time or utc_now(),
+            author="operator",
+            body={
+                "origin": origin,
+                "log_key": log_signer.vkey(),
+                "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
+                "registrars": ["operator"],
+            },
+        )
+        ledger = cls(path, Store.for_directory(path), keystore)
+        ledger.append([sign_event(genesis, parties[0][2]).to_bytes()])
+        return ledger
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def authority_of(reader: LogReader) -> Authority:
+        """Parties, roles and keys as the log says now."""
+        return replay_authority(
+            (e.index, e.envelope) for e in reader.entries_of_types(GOVERNANCE_TYPES)
+        )
+
+    def authority(self) -> Authority:
+        """Parties, roles and keys as the log says now."""
+        with self.store.read() as r:
+            return self.authority_of(r)
+
+    def tree(self, reader: LogReader, size: int | None = None) -> TiledTree:
+        """The stored tree (of `size` leaves, default all) in `reader`'s transaction."""
+        return TiledTree(reader.size() if size is None else size, reader.tiles)
+
+    # -- appending -----------------------------------------------------------------------
+
+    def sign(self, events: Sequence[dict[str, Any]], party: str) -> list[bytes]:
+        """Sign raw events as `party` (filling author); the envelopes' bytes, ready to append."""
+        signer = self.keystore.signer(party)
+        out = []
+        for i, raw in enumerate(events):
+            try:
+                event = Event.model_validate({"author": party, **raw})
+            except ValueError as e:
+                raise EventRejected([Problem(f"event[{i}]", str(e))]) from e
+            out.append(sign_event(event, signer).to_bytes())
+        return out
+
+    def append(self, envelopes: Sequence[bytes | str]) -> list[Receipt]:
+        """Append a batch of DSSE envelopes; all or nothing. Returns a receipt per envelope.
+
+        Raises EventRejected (nothing written) listing every problem of every envelope.
+        """
+        decoded: list[tuple[int, DecodedEntry]] = []
+        problems: list[Problem] = []
+        for i, data in enumerate(envelopes):
+            try:
+                decoded.append((i, decode_entry(data)))
+            except EventRejected as e:
+                problems += [_at(i, p) for p in e.problems]
+        receipts: list[Receipt | None] = [None] * len(envelopes)
+        with self.store.write() as w:
+            size = w.size()
+            authority = self.authority_of(w)
+            hashes = {i: leaf_hash(d.leaf) for i, d in decoded}
+            known = w.entries_by_leaf_hash(hashes.values())
+            used_ids = w.entries_by_event_id(d.event.id for _, d in decoded)
+            new: list[StoredEntry] = []
+            batch: dict[bytes, Receipt] = {}
+            batch_ids: set[str] = set()
+            for i, d in decoded:
+                lh, eid = hashes[i], d.event.id
+                if (old := known.get(lh)) is not None:
+                    receipts[i] = Receipt(old.index, lh, eid, duplicate=True)
+                    continue
+                if (first := batch.get(lh)) is not None:
+                    receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
+                    continue
+                if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
+                    # The same event signed again (e.g. a retry with a new time): first receipt.
+                    receipts[i] = Receipt(same.index, same.leaf_hash, eid, duplicate=True)
+                    continue
+                index = size + len(new)
+                key, found = authorise(d, authority, index)
+                if eid in batch_ids or eid in used_ids:
+                    at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
+                    found.append(Problem("payload.id", f"event id {eid!r} is already used ({at})"))
+                if key is not None:
+                    try:
+                        verify_ed25519(key.public_key, d.envelope.signed_bytes(), d.envelope.sig)
+                    except InvalidSignature:
+                        found.append(
+                            Problem("signatures[0].sig", f"does not verify with key {key.key_id}")
+                        )
+                if found:
+                    problems += [_at(i, p) for p in found]
+                    continue
+                authority.apply(d.event, d.body, index)
+                e = d.event
+                new.append(StoredEntry(index, lh, eid, e.type, e.author, e.time, d.leaf))
+                batch[lh] = receipts[i] = Receipt(index, lh, eid)
+                batch_ids.add(eid)
+            if problems:
+                raise EventRejected(problems)
+            if new:
+                w.insert_entries(new)
+                compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in new])
+                w.put_tiles(tiles, present)
+                origin = authority.origin
+                assert origin is not None  # the genesis is always the first entry
+                w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
+        return [r for r in receipts if r is not None]
+
+    def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
+        text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()
+        note = sign(text, [self.keystore.signer(CHECKPOINT_SIGNER)])
+        return StoredCheckpoint(size, root, note.decode(), utc_now())
+
+    # -- proofs --------------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> StoredCheckpoint:
+        """The newest signed checkpoint. Raises LedgerNotFound for a ledger without one."""
+        with self.store.read() as r:
+            cp = r.latest_checkpoint()
+        if cp is None:
+            raise LedgerNotFound(f"the ledger in {self.path} has no checkpoint")
+        return cp
+
+    def prove_inclusion(self, index: int, size: int | None = None) -> dict[str, Any]:
+        """Inclusion proof of entry `index` in the tree of `size` (default: latest checkpoint)."""
+        with self.store.read() as r:
+            size = size if size is not None else self._checkpointed_size(r)
+            tree = self.tree(r)
+            proof = tree.inclusion_proof(index, size)
+            root = tree.root(size)
+            entry = r.entries(index, index + 1)
+        return {
+            "index": index,
+            "tree_size": size,
+            "leaf_hash": entry[0].leaf_hash.hex() if entry else None,
+            "root_hash": root.hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+    def prove_consistency(self, size1: int, size2: int | None = None) -> dict[str, Any]:
+        """Consistency proof from `size1` to `size2` (default: latest checkpoint)."""
+        with self.store.read() as r:
+            size2 = size2 if size2 is not None else self._checkpointed_size(r)
+            tree = self.tree(r)
+            proof = tree.consistency_proof(size1, size2)
+            root1, root2 = tree.root(size1), tree.root(size2)
+        return {
+            "size1": size1,
+            "size2": size2,
+            "root1": root1.hex(),
+            "root2": root2.hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+    @staticmethod
+    def _checkpointed_size(r: LogReader) -> int:
+        cp = r.latest_checkpoint()
+        return 0 if cp is None else cp.size

@@ -1,0 +1,293 @@
+"""The store: one interface over the SQL backends (SQLite embedded; PostgreSQL later).
+
+The store owns transactions. Readers get a consistent snapshot; a writer gets one
+serialised transaction (``BEGIN IMMEDIATE`` on SQLite) that commits durably (WAL with
+``synchronous=FULL``) when the block ends, or writes nothing if it raises. Ledger code
+never sees SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, tuple_
+from sqlalchemy.pool import NullPool
+
+from cwledger.store.schema import (
+    SCHEMA_REVISION,
+    checkpoint,
+    ledger_meta,
+    log_entry,
+    metadata,
+    tree_tile,
+)
+
+__all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One row of the log as stored."""
+
+    index: int
+    leaf_hash: bytes
+    event_id: str
+    event_type: str
+    author: str
+    event_time: str
+    envelope: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored."""
+
+    size: int
+    root_hash: bytes
+    note: str
+    signed_at: str
+
+
+_ENTRY_COLUMNS = (
+    log_entry.c.idx,
+    log_entry.c.leaf_hash,
+    log_entry.c.event_id,
+    log_entry.c.event_type,
+    log_entry.c.author,
+    log_entry.c.event_time,
+    log_entry.c.envelope,
+)
+
+
+def _entry(row: Any) -> StoredEntry:
+    return StoredEntry(row[0], bytes(row[1]), row[2], row[3], row[4], row[5], bytes(row[6]))
+
+
+class LogReader:
+    """Reads inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def size(self) -> int:
+        """Number of entries: one past the highest stored index."""
+        top = self.conn.execute(select(func.max(log_entry.c.idx))).scalar()
+        return 0 if top is None else int(top) + 1
+
+    def entries(self, start: int, end: int) -> list[StoredEntry]:
+        """Entries with start <= index < end, in log order."""
+        q = (
+            select(*_ENTRY_COLUMNS)
+            .where(log_entry.c.idx >= start, log_entry.c.idx < end)
+            .order_by(log_entry.c.idx)
+        )
+        return [_entry(r) for r in self.conn.execute(q)]
+
+    def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
+        """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
+        last = start - 1
+        while True:
+            q = (
+                select(*_ENTRY_COLUMNS)
+                .where(log_entry.c.idx > last)
+                .order_by(log_entry.c.idx)
+                .limit(chunk)
+            )
+            rows = [_entry(r) for r in self.conn.execute(q)]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].index
+
+    def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
+        """The stored entries with any of these leaf hashes, by leaf hash."""
+        return {e.leaf_hash: e for e in self._entries_where(log_entry.c.leaf_hash, leaf_hashes)}
+
+    def entries_by_event_id(self, event_ids: Iterable[str]) -> dict[str, StoredEntry]:
+        """The stored entries with any of these event ids, by event id."""
+        return {e.event_id: e for e in self._entries_where(log_entry.c.event_id, event_ids)}
+
+    def _entries_where(self, column: Any, values: Iterable[Any]) -> list[StoredEntry]:
+        wanted = list(set(values))
+        out: list[StoredEntry] = []
+        for i in range(0, len(wanted), 500):  # stay far below any backend's parameter limit
+            q = select(*_ENTRY_COLUMNS).where(column.in_(wanted[i : i + 500]))
+            out += [_entry(r) for r in self.conn.execute(q)]
+        return out
+
+    def entries_of_types(self, types: Iterable[str]) -> list[StoredEntry]:
+        """Entries of the given event types, in log order."""
+        q = (
+            select(*_ENTRY_COLUMNS)
+            .where(log_entry.c.event_type.in_(list(types)))
+            .order_by(log_entry.c.idx)
+        )
+        return [_entry(r) for r in self.conn.execute(q)]
+
+    def tiles(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored rows of the tiles (level, index) asked for; absent tiles are left out."""
+        wanted = list(set(keys))
+        if not wanted:
+            return {}
+        q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).where(
+            tuple_(tree_tile.c.level, tree_tile.c.idx).in_(wanted)
+        )
+        return {(r[0], r[1]): bytes(r[2]) for r in self.conn.execute(q)}
+
+    def all_tiles(self) -> Iterator[tuple[int, int, bytes]]:
+        """Every stored tile, by level then index."""
+        q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).order_by(
+            tree_tile.c.level, tree_tile.c.idx
+        )
+        for r in self.conn.execute(q):
+            yield r[0], r[1], bytes(r[2])
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, by size."""
+        q = select(checkpoint).order_by(checkpoint.c.size)
+        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in self.conn.execute(q)]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest size, if any."""
+        q = select(checkpoint).order_by(checkpoint.c.size.desc()).limit(1)
+        r = self.conn.execute(q).first()
+        return None if r is None else StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3])
+
+    def meta(self) -> dict[str, str]:
+        """The ledger's name-value settings."""
+        return {r[0]: r[1] for r in self.conn.execute(select(ledger_meta))}
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows in every table of the schema (tests compare these before and after)."""
+        return {
+            t.name: int(self.conn.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in metadata.sorted_tables
+        }
+
+
+class LogWriter(LogReader):
+    """Writes inside the one serialised write transaction."""
+
+    def insert_entries(self, entries: Sequence[StoredEntry]) -> None:
+        """Append entries (their indices are the caller's to get right; the PK refuses reuse)."""
+        if not entries:
+            return
+        self.conn.execute(
+            insert(log_entry),
+            [
+                {
+                    "idx": e.index,
+                    "leaf_hash": e.leaf_hash,
+                    "event_id": e.event_id,
+                    "event_type": e.event_type,
+                    "author": e.author,
+                    "event_time": e.event_time,
+                    "envelope": e.envelope,
+                }
+                for e in entries
+            ],
+        )
+
+    def put_tiles(self, tiles: Mapping[tuple[int, int], bytes], existing: Iterable[tuple[int, int]]) -> None:
+        """Write tiles: update those in `existing`, insert the others."""
+        old = set(existing)
+        new_rows = [{"level": k[0], "idx": k[1], "hashes": v} for k, v in tiles.items() if k not in old]
+        if new_rows:
+            self.conn.execute(insert(tree_tile), new_rows)
+        for (level, idx), hashes in tiles.items():
+            if (level, idx) in old:
+                self.conn.execute(
+                    tree_tile.update()
+                    .where(tree_tile.c.level == level, tree_tile.c.idx == idx)
+                    .values(hashes=hashes)
+                )
+
+    def insert_checkpoint(self, cp: StoredCheckpoint) -> None:
+        """Store a signed checkpoint (one per size)."""
+        self.conn.execute(
+            insert(checkpoint).values(
+                size=cp.size, root_hash=cp.root_hash, note=cp.note, signed_at=cp.signed_at
+            )
+        )
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        """Insert name-value settings (written once, at init)."""
+        self.conn.execute(insert(ledger_meta), [{"name": k, "value": v} for k, v in values.items()])
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit at the driver level: the "begin" hook below issues BEGIN itself, so a
+    # writer can take the write lock up front (BEGIN IMMEDIATE) instead of on first write.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("cwledger_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Store:
+    """A ledger's database. Build with `Store.open(url)` or `Store.for_directory(path)`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect to `url`; bring the schema to the current revision when `migrate`."""
+        engine = create_engine(url, poolclass=NullPool)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        store = cls(engine)
+        if migrate and store.revision() != SCHEMA_REVISION:
+            store.migrate()
+        return store
+
+    @classmethod
+    def for_directory(cls, path: Path, *, migrate: bool = True) -> Store:
+        """The embedded SQLite store of a ledger directory."""
+        return cls.open(f"sqlite:///{path / 'ledger.db'}", migrate=migrate)
+
+    def revision(self) -> str | None:
+        """The schema revision recorded in the database (None when it has no schema)."""
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, "alembic_version"):
+                return None
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def migrate(self) -> None:
+        """Run the Alembic migrations up to head."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    @contextmanager
+    def read(self) -> Iterator[LogReader]:
+        """A read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield LogReader(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[LogWriter]:
+        """The write transaction: serialised, durable on exit, nothing written on error."""
+        with self.engine.connect().execution_options(cwledger_write=True) as conn, conn.begin():
+            yield LogWriter(conn)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
