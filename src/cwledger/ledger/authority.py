@@ -35,19 +35,19 @@ __all__ = ["Authority", "KeyRecord", "PartyRecord"]
 
 @dataclass
 class KeyRecord:
-    """One Ed25519 key of a party and the entries it may sign: [added_at, retired_from)."""
+    """One Ed25519 key of a party; it may sign entries added_at ..= retired_by (if retired)."""
 
     party: str
     vkey: str
     key_id: str
     public_key: bytes
     added_at: int
-    retired_from: int | None = None
+    retired_by: int | None = None
     retired_how: str | None = None
 
     def valid_at(self, index: int) -> bool:
         """Whether an entry at log index `index` may be signed with this key."""
-        return self.added_at <= index and (self.retired_from is None or index < self.retired_from)
+        return self.added_at <= index and (self.retired_by is None or index <= self.retired_by)
 
     @property
     def status(self) -> str:
@@ -98,7 +98,7 @@ class Authority:
         if not rec.valid_at(index):
             return Problem(
                 "signatures[0].keyid",
-                f"key {keyid} of {event.author} was {rec.status} at entry {rec.retired_from}; "
+                f"key {keyid} of {event.author} was {rec.status} by entry {rec.retired_by}; "
                 f"not valid for entry {index}",
             )
         return rec
@@ -147,7 +147,7 @@ class Authority:
                     problems.append(Problem("body.key", f"key {kid} was already used by {body.party}"))
             else:
                 rec = self.keys.get((body.party, body.key_id))
-                if rec is None or rec.retired_from is not None:
+                if rec is None or rec.retired_by is not None:
                     problems.append(
                         Problem("body.key_id", f"{body.party} has no valid key {body.key_id}")
                     )
@@ -164,13 +164,13 @@ class Authority:
             self._add_party(body, index)
         elif isinstance(body, KeyRotatedBody):
             for rec in self.keys.values():
-                if rec.party == body.party and rec.retired_from is None:
-                    rec.retired_from, rec.retired_how = index + 1, "rotated"
+                if rec.party == body.party and rec.retired_by is None:
+                    rec.retired_by, rec.retired_how = index, "rotated"
             new = _key_record(body.party, body.key, index)
             self.keys[(body.party, new.key_id)] = new
         elif isinstance(body, KeyRevokedBody):
             rec = self.keys[(body.party, body.key_id)]
-            rec.retired_from, rec.retired_how = index + 1, "revoked"
+            rec.retired_by, rec.retired_how = index, "revoked"
 
     def _add_party(self, p: PartyEntry, index: int) -> None:
         self.parties[p.name] = PartyRecord(p.name, p.role, index)
