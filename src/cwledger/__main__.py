@@ -1,0 +1,5 @@
+"""`python -m cwledger` runs the CLI."""
+
+from cwledger.cli import main
+
+main()

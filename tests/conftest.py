@@ -1,0 +1,38 @@
+"""Shared fixtures: real ledgers on real SQLite files in a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cwledger.ledger.ledger import Ledger
+
+ORIGIN = "example.org/cwledger/test"
+FOUNDING = [("insp", "inspectorate"), ("dec", "declarant"), ("obs", "observer")]
+
+
+def event(n: int, type_: str = "inspection.opened", **body: Any) -> dict[str, Any]:
+    """A plain event with a unique id and a fixed time."""
+    return {
+        "type": type_,
+        "id": f"ev-{n:06d}",
+        "time": f"2014-01-{1 + n % 28:02d}T10:00:00Z",
+        "body": body or {"site": f"S-{n % 23:02d}", "n": n},
+    }
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """A new ledger with an operator, an inspectorate, a declarant and an observer."""
+    led = Ledger.init(tmp_path / "ledger", ORIGIN, founding=FOUNDING, time="2013-09-14T00:00:00Z")
+    yield led
+    led.close()
+
+
+def row_counts(led: Ledger) -> dict[str, int]:
+    """Rows in every table: compared before and after a refused write."""
+    with led.store.read() as r:
+        return r.row_counts()
