@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from cwledger.cli import app
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
-from cwledger.tlog.note import Verifier, open as open_note
+from cwledger.tlog.note import Verifier
+from cwledger.tlog.note import open as open_note
 
 runner = CliRunner()
 ORIGIN = "example.org/cwledger/demo"
@@ -38,7 +39,10 @@ def ledger_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _events(n: int) -> str:
     return "".join(
-        json.dumps({"type": "seal.checked", "time": "2014-03-01T09:00:00Z", "body": {"seal": f"S{i}"}}) + "\n"
+        json.dumps(
+            {"type": "seal.checked", "time": "2014-03-01T09:00:00Z", "body": {"seal": f"S{i}"}}
+        )
+        + "\n"
         for i in range(n)
     )
 
@@ -64,18 +68,30 @@ def test_keys_list_json_names_party_role_and_c2sp_vkey(ledger_dir: Path) -> None
 def test_append_log_checkpoint_prove_verify(ledger_dir: Path, tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     events.write_text(_events(250))
-    receipts = [json.loads(x) for x in run("append", str(events), "--as", "inspectorate", "--json").splitlines()]
+    receipts = [
+        json.loads(x)
+        for x in run("append", str(events), "--as", "inspectorate", "--json").splitlines()
+    ]
     assert [r["index"] for r in receipts] == list(range(2, 252))
     # A retried file appends nothing and returns the first receipts.
-    again = [json.loads(x) for x in run("append", str(events), "--as", "inspectorate", "--json").splitlines()]
-    assert [r["index"] for r in again] == [r["index"] for r in receipts] and all(r["duplicate"] for r in again)
+    again = [
+        json.loads(x)
+        for x in run("append", str(events), "--as", "inspectorate", "--json").splitlines()
+    ]
+    assert [r["index"] for r in again] == [r["index"] for r in receipts] and all(
+        r["duplicate"] for r in again
+    )
 
     log = json.loads(run("log", "--tail", "3", "--json"))
     assert [e["index"] for e in log] == [249, 250, 251] and log[-1]["type"] == "seal.checked"
 
     note = run("checkpoint")
     log_key = Verifier.from_vkey(
-        next(k["vkey"] for k in json.loads(run("keys", "list", "--json")) if k["party"] == "checkpoint-signer")
+        next(
+            k["vkey"]
+            for k in json.loads(run("keys", "list", "--json"))
+            if k["party"] == "checkpoint-signer"
+        )
     )
     opened = open_note(note.encode(), [log_key])
     cp = Checkpoint.from_text(opened.text)
@@ -84,10 +100,22 @@ def test_append_log_checkpoint_prove_verify(ledger_dir: Path, tmp_path: Path) ->
 
     inc = json.loads(run("prove", "inclusion", "42"))
     assert inc["tree_size"] == 252 and bytes.fromhex(inc["root_hash"]) == cp.root_hash
-    verify_inclusion(bytes.fromhex(inc["leaf_hash"]), 42, 252, [bytes.fromhex(h) for h in inc["proof"]], cp.root_hash)
+    verify_inclusion(
+        bytes.fromhex(inc["leaf_hash"]),
+        42,
+        252,
+        [bytes.fromhex(h) for h in inc["proof"]],
+        cp.root_hash,
+    )
 
     con = json.loads(run("prove", "consistency", "10", "200"))
-    verify_consistency(10, 200, [bytes.fromhex(h) for h in con["proof"]], bytes.fromhex(con["root1"]), bytes.fromhex(con["root2"]))
+    verify_consistency(
+        10,
+        200,
+        [bytes.fromhex(h) for h in con["proof"]],
+        bytes.fromhex(con["root1"]),
+        bytes.fromhex(con["root2"]),
+    )
 
     assert run("verify").startswith(f"OK 252 {cp.root_hash.hex()}")
 
@@ -99,8 +127,12 @@ def test_append_from_stdin_and_signed_envelopes(ledger_dir: Path) -> None:
 
 def _cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cwledger", *args], capture_output=True, text=True, check=False,
-        input=input, env={**os.environ},
+        [sys.executable, "-m", "cwledger", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        input=input,
+        env={**os.environ},
     )
 
 

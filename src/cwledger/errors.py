@@ -57,7 +57,9 @@ class RootMismatchError(VerificationError):
     def __init__(self, expected: bytes, calculated: bytes, what: str = "root") -> None:
         self.expected = expected
         self.calculated = calculated
-        super().__init__(f"{what} mismatch: expected {expected.hex()}, calculated {calculated.hex()}")
+        super().__init__(
+            f"{what} mismatch: expected {expected.hex()}, calculated {calculated.hex()}"
+        )
 
 
 class InvalidSignature(VerificationError):

@@ -43,7 +43,10 @@ def test_accepted_event_is_stored_with_leaf_tiles_and_checkpoint(ledger: Ledger)
     assert signed.root_hash == root_hash(hashes)
     proof = ledger.prove_inclusion(receipt.index)
     verify_inclusion(
-        receipt.leaf_hash, receipt.index, cp.size, [bytes.fromhex(h) for h in proof["proof"]],
+        receipt.leaf_hash,
+        receipt.index,
+        cp.size,
+        [bytes.fromhex(h) for h in proof["proof"]],
         cp.root_hash,
     )
     assert row_counts(ledger)["checkpoint"] == before["checkpoint"] + 1
@@ -52,7 +55,9 @@ def test_accepted_event_is_stored_with_leaf_tiles_and_checkpoint(ledger: Ledger)
 def test_one_checkpoint_per_batch(ledger: Ledger) -> None:
     before = row_counts(ledger)
     receipts = ledger.append(ledger.sign([event(i) for i in range(300)], "insp"))
-    assert [r.index for r in receipts] == list(range(before["log_entry"], before["log_entry"] + 300))
+    assert [r.index for r in receipts] == list(
+        range(before["log_entry"], before["log_entry"] + 300)
+    )
     after = row_counts(ledger)
     assert after["checkpoint"] == before["checkpoint"] + 1
     assert ledger.latest_checkpoint().root_hash == root_hash(_leaf_hashes(ledger))
@@ -119,7 +124,9 @@ def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
     insp = ledger.keystore.signer("insp")
     [env] = ledger.sign([event(1)], "insp")
     e = Envelope.from_bytes(env)
-    wrong_type = Envelope("application/json", e.payload, e.keyid, insp.sign(pae("application/json", e.payload)))
+    wrong_type = Envelope(
+        "application/json", e.payload, e.keyid, insp.sign(pae("application/json", e.payload))
+    )
     flipped = bytearray(e.sig)
     flipped[0] ^= 1
     stranger = Signer.generate("mallory")
@@ -127,8 +134,14 @@ def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
     return {
         "malformed JSON": (b'{"payloadType": ', "envelope: envelope is not valid JSON"),
         "not an object": (b"[1, 2]", "envelope must be a JSON object"),
-        "wrong payload type": (wrong_type.to_bytes(), "payloadType: want 'application/vnd.cwledger.event+json'"),
-        "bad signature": (Envelope(e.payload_type, e.payload, e.keyid, bytes(flipped)).to_bytes(), "does not verify"),
+        "wrong payload type": (
+            wrong_type.to_bytes(),
+            "payloadType: want 'application/vnd.cwledger.event+json'",
+        ),
+        "bad signature": (
+            Envelope(e.payload_type, e.payload, e.keyid, bytes(flipped)).to_bytes(),
+            "does not verify",
+        ),
         "unknown author": (_resign(env, stranger, author="mallory"), "unknown party 'mallory'"),
         "unregistered key": (_resign(env, stranger), "insp has no key"),
         "key of another party": (_resign(env, ledger.keystore.signer("dec")), "insp has no key"),
@@ -143,7 +156,9 @@ def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
             "payload.body",
         ),
         "non-canonical payload": (
-            Envelope(PAYLOAD_TYPE, spaced, e.keyid, insp.sign(pae(PAYLOAD_TYPE, spaced))).to_bytes(),
+            Envelope(
+                PAYLOAD_TYPE, spaced, e.keyid, insp.sign(pae(PAYLOAD_TYPE, spaced))
+            ).to_bytes(),
             "not RFC 8785 canonical JSON",
         ),
         "two signatures": (
@@ -158,8 +173,13 @@ def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
         ),
         "second genesis": (
             sign_event(
-                Event(type="ledger.genesis", id="g2", time="2014-01-01T00:00:00Z", author="operator",
-                      body={"origin": "x", "log_key": insp.vkey(), "parties": [], "registrars": []}),
+                Event(
+                    type="ledger.genesis",
+                    id="g2",
+                    time="2014-01-01T00:00:00Z",
+                    author="operator",
+                    body={"origin": "x", "log_key": insp.vkey(), "parties": [], "registrars": []},
+                ),
                 ledger.keystore.signer("operator"),
             ).to_bytes(),
             "payload.body.parties",
@@ -168,14 +188,27 @@ def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
 
 
 BAD = [
-    "malformed JSON", "not an object", "wrong payload type", "bad signature", "unknown author",
-    "unregistered key", "key of another party", "role not allowed", "unknown event type",
-    "bad time", "missing body", "non-canonical payload", "two signatures", "second genesis",
+    "malformed JSON",
+    "not an object",
+    "wrong payload type",
+    "bad signature",
+    "unknown author",
+    "unregistered key",
+    "key of another party",
+    "role not allowed",
+    "unknown event type",
+    "bad time",
+    "missing body",
+    "non-canonical payload",
+    "two signatures",
+    "second genesis",
 ]
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(ledger: Ledger, case: str) -> None:
+def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(
+    ledger: Ledger, case: str
+) -> None:
     data, message = _bad_inputs(ledger)[case]
     before = row_counts(ledger)
     with pytest.raises(EventRejected) as info:
@@ -187,12 +220,18 @@ def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(ledger: Led
 
 def test_revoked_key_is_refused_after_its_revocation(ledger: Ledger) -> None:
     obs = ledger.keystore.signer("obs")
-    revoke = {"type": "key.revoked", "id": "rev-1", "time": "2014-02-01T00:00:00Z",
-              "body": {"party": "obs", "key_id": obs.key_id.hex(), "reason": "key lost"}}
+    revoke = {
+        "type": "key.revoked",
+        "id": "rev-1",
+        "time": "2014-02-01T00:00:00Z",
+        "body": {"party": "obs", "key_id": obs.key_id.hex(), "reason": "key lost"},
+    }
     [r] = ledger.append(ledger.sign([revoke], "operator"))
     before = row_counts(ledger)
     estimate = event(5, "estimate.recorded", value_t=1000)
-    with pytest.raises(EventRejected, match=f"key {obs.key_id.hex()} of obs was revoked by entry {r.index}"):
+    with pytest.raises(
+        EventRejected, match=f"key {obs.key_id.hex()} of obs was revoked by entry {r.index}"
+    ):
         ledger.append(ledger.sign([estimate], "obs"))
     assert row_counts(ledger) == before
 
@@ -200,8 +239,12 @@ def test_revoked_key_is_refused_after_its_revocation(ledger: Ledger) -> None:
 def test_rotated_key_hands_over_at_the_rotation_entry(ledger: Ledger) -> None:
     old = ledger.keystore.signer("insp")
     new = Signer.generate("insp")
-    rotate = {"type": "key.rotated", "id": "rot-1", "time": "2014-02-01T00:00:00Z",
-              "body": {"party": "insp", "key": new.vkey()}}
+    rotate = {
+        "type": "key.rotated",
+        "id": "rot-1",
+        "time": "2014-02-01T00:00:00Z",
+        "body": {"party": "insp", "key": new.vkey()},
+    }
     ledger.append([sign_event(Event.model_validate({"author": "insp", **rotate}), old).to_bytes()])
     stale = sign_event(Event.model_validate({"author": "insp", **event(8)}), old).to_bytes()
     with pytest.raises(EventRejected, match="was rotated by entry"):
@@ -213,8 +256,12 @@ def test_rotated_key_hands_over_at_the_rotation_entry(ledger: Ledger) -> None:
 
 def test_party_registered_in_a_batch_can_write_later_in_the_same_batch(ledger: Ledger) -> None:
     jmt = Signer.generate("jmt")
-    register = {"type": "party.registered", "id": "reg-jmt", "time": "2014-01-01T00:00:00Z",
-                "body": {"name": "jmt", "role": "inspectorate", "key": jmt.vkey()}}
+    register = {
+        "type": "party.registered",
+        "id": "reg-jmt",
+        "time": "2014-01-01T00:00:00Z",
+        "body": {"name": "jmt", "role": "inspectorate", "key": jmt.vkey()},
+    }
     [reg] = ledger.sign([register], "operator")
     first = sign_event(Event.model_validate({"author": "jmt", **event(9)}), jmt).to_bytes()
     a, b = ledger.append([reg, first])
@@ -222,8 +269,12 @@ def test_party_registered_in_a_batch_can_write_later_in_the_same_batch(ledger: L
 
 
 def test_only_registrars_register_parties(ledger: Ledger) -> None:
-    register = {"type": "party.registered", "id": "reg-x", "time": "2014-01-01T00:00:00Z",
-                "body": {"name": "x", "role": "declarant", "key": Signer.generate("x").vkey()}}
+    register = {
+        "type": "party.registered",
+        "id": "reg-x",
+        "time": "2014-01-01T00:00:00Z",
+        "body": {"name": "x", "role": "declarant", "key": Signer.generate("x").vkey()},
+    }
     with pytest.raises(EventRejected, match="insp is not a registrar"):
         ledger.append(ledger.sign([register], "insp"))
 
@@ -235,5 +286,8 @@ def test_a_new_ledger_starts_with_its_genesis(ledger: Ledger) -> None:
     authority = ledger.authority()
     assert authority.origin == ORIGIN
     assert {p: r.role for p, r in authority.parties.items()} == {
-        "operator": "operator", "insp": "inspectorate", "dec": "declarant", "obs": "observer"
+        "operator": "operator",
+        "insp": "inspectorate",
+        "dec": "declarant",
+        "obs": "observer",
     }

@@ -42,7 +42,9 @@ def _delete_row(db: sqlite3.Connection) -> None:
 
 
 def _swap_rows(db: sqlite3.Connection) -> None:
-    rows = {i: db.execute("SELECT * FROM log_entry WHERE idx = ?", (i,)).fetchone() for i in (40, 41)}
+    rows = {
+        i: db.execute("SELECT * FROM log_entry WHERE idx = ?", (i,)).fetchone() for i in (40, 41)
+    }
     db.execute("DELETE FROM log_entry WHERE idx IN (40, 41)")
     for new_idx, old in ((40, rows[41]), (41, rows[40])):
         db.execute("INSERT INTO log_entry VALUES (?, ?, ?, ?, ?, ?, ?)", (new_idx, *old[1:]))
@@ -63,14 +65,19 @@ def _change_upper_tile_hash(db: sqlite3.Connection) -> None:
 
 
 def _checkpoint_by_other_key(db: sqlite3.Connection) -> None:
-    size, root = db.execute("SELECT size, root_hash FROM checkpoint ORDER BY size LIMIT 1 OFFSET 2").fetchone()
+    size, root = db.execute(
+        "SELECT size, root_hash FROM checkpoint ORDER BY size LIMIT 1 OFFSET 2"
+    ).fetchone()
     forger = Signer.generate(ORIGIN)  # same name, another key
     note = sign(Checkpoint(origin=ORIGIN, size=size, root_hash=root).to_text(), [forger]).decode()
     db.execute("UPDATE checkpoint SET note = ? WHERE size = ?", (note, size))
 
 
 def _checkpoint_other_root(db: sqlite3.Connection) -> None:
-    db.execute("UPDATE checkpoint SET root_hash = zeroblob(32) WHERE size = (SELECT max(size) FROM checkpoint)")
+    db.execute(
+        "UPDATE checkpoint SET root_hash = zeroblob(32) "
+        "WHERE size = (SELECT max(size) FROM checkpoint)"
+    )
 
 
 # (tampering, the entry verify must name, a phrase of the reason)
@@ -81,7 +88,11 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "a level-0 tile hash": (_change_tile_hash, 200, "tile 0/0 hash 200"),
     "a level-1 tile hash": (_change_upper_tile_hash, 0, "tile 1/0 hash 0"),
     # its index (the checkpoint's last entry) is read from the store in the test
-    "a checkpoint signed by another key": (_checkpoint_by_other_key, -1, "does not verify with the log key"),
+    "a checkpoint signed by another key": (
+        _checkpoint_by_other_key,
+        -1,
+        "does not verify with the log key",
+    ),
     "a checkpoint's stored root": (_checkpoint_other_root, SIZE - 1, f"checkpoint for size {SIZE}"),
 }
 
@@ -105,7 +116,9 @@ def test_tampering_is_caught_and_the_entry_named(filled: Ledger, case: str) -> N
     assert phrase in str(info.value)
     cli = subprocess.run(
         [sys.executable, "-m", "cwledger", "verify", "--ledger", str(filled.path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert cli.returncode == 1
     assert f"entry {index}:" in " ".join(cli.stderr.split())
@@ -125,7 +138,19 @@ def test_signature_failure_is_named_even_when_the_rest_is_consistent(tmp_path: P
     forged = Envelope(e.payload_type, e.payload, e.keyid, bytes(64)).to_bytes()
     with led.store.write() as w:
         size = w.size()
-        w.insert_entries([StoredEntry(size, leaf_hash(forged), "ev-000005", "inspection.opened", "insp", "2014-01-06T10:00:00Z", forged)])
+        w.insert_entries(
+            [
+                StoredEntry(
+                    size,
+                    leaf_hash(forged),
+                    "ev-000005",
+                    "inspection.opened",
+                    "insp",
+                    "2014-01-06T10:00:00Z",
+                    forged,
+                )
+            ]
+        )
         compact, tiles, present = led.tree(w, size).append([leaf_hash(forged)])
         w.put_tiles(tiles, present)
     with pytest.raises(AuditFailure, match="signature does not verify") as info:

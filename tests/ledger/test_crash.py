@@ -27,7 +27,8 @@ while True:
     batch = [{"type": "inspection.opened", "id": f"crash-{n + k:08d}",
               "time": "2014-01-01T00:00:00Z", "body": {"n": n + k}} for k in range(1 + n % 3)]
     for r in led.append(led.sign(batch, "insp")):
-        print(json.dumps({"index": r.index, "id": r.event_id, "leaf": r.leaf_hash.hex()}), flush=True)
+        ack = {"index": r.index, "id": r.event_id, "leaf": r.leaf_hash.hex()}
+        print(json.dumps(ack), flush=True)
     n += len(batch)
 """
 
@@ -41,7 +42,8 @@ def test_sigkill_during_appends_loses_no_acknowledged_event(tmp_path: Path) -> N
     for round_ in range(20):
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path), str(round_ * 1_000_000)],
-            stdout=subprocess.PIPE, env=env,
+            stdout=subprocess.PIPE,
+            env=env,
         )
         assert child.stdout is not None
         first = child.stdout.readline()  # wait until it is appending, then kill at random

@@ -118,5 +118,5 @@ def replay_authority(entries: Iterable[tuple[int, bytes]]) -> Authority:
     authority = Authority()
     for index, data in entries:
         d = decode_entry(data, check_canonical=False)
-        authority.apply(d.event, d.body, index)
+        authority.apply(d.body, index)
     return authority

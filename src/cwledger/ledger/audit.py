@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cwledger.errors import EventRejected, Problem, VerificationError
+from cwledger.errors import EventRejected, VerificationError
 from cwledger.ledger.admission import authorise, decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.signatures import SignatureJob, first_bad_signature
@@ -93,7 +93,7 @@ def _check_entry(e: StoredEntry, authority: Authority) -> SignatureJob:
     key, problems = authorise(d, authority, e.index)
     if problems or key is None:
         raise AuditFailure(e.index, "; ".join(str(p) for p in problems))
-    authority.apply(ev, d.body, e.index)
+    authority.apply(d.body, e.index)
     return (e.index, key.public_key, d.envelope.signed_bytes(), d.envelope.sig)
 
 
@@ -117,7 +117,9 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
         )
 
 
-def audit(store: Store, *, progress: Progress | None = None, workers: int | None = None) -> AuditReport:
+def audit(
+    store: Store, *, progress: Progress | None = None, workers: int | None = None
+) -> AuditReport:
     """Audit the whole log. Returns an AuditReport; raises AuditFailure at the first bad entry."""
     with store.read() as r:
         size = r.size()
@@ -176,4 +178,3 @@ def audit(store: Store, *, progress: Progress | None = None, workers: int | None
         parties=len(authority.parties),
         keys=len(authority.keys),
     )
-

@@ -16,9 +16,6 @@ from pydantic import BaseModel
 from cwledger.errors import Problem
 from cwledger.ledger.events import (
     GENESIS,
-    KEY_REVOKED,
-    KEY_ROTATED,
-    PARTY_REGISTERED,
     Event,
     GenesisBody,
     KeyRevokedBody,
@@ -92,9 +89,10 @@ class Authority:
             return Problem("signatures[0].keyid", f"key {keyid} is not the author's genesis key")
         if event.author not in self.parties:
             return Problem("author", f"unknown party {event.author!r}")
-        rec = self.keys.get((event.author, keyid))
-        if rec is None:
+        found = self.keys.get((event.author, keyid))
+        if found is None:
             return Problem("signatures[0].keyid", f"{event.author} has no key {keyid}")
+        rec = found
         if not rec.valid_at(index):
             return Problem(
                 "signatures[0].keyid",
@@ -121,7 +119,9 @@ class Authority:
             if party.role in etype.authors:
                 return []
             allowed = ", ".join(sorted(etype.authors))
-            return [Problem("type", f"role {party.role} may not write {event.type} ({allowed} may)")]
+            return [
+                Problem("type", f"role {party.role} may not write {event.type} ({allowed} may)")
+            ]
         return self._check_governance(event, body)
 
     def _check_governance(self, event: Event, body: BaseModel | None) -> list[Problem]:
@@ -141,10 +141,14 @@ class Authority:
             if body.party not in self.parties:
                 problems.append(Problem("body.party", f"unknown party {body.party!r}"))
             elif isinstance(body, KeyRotatedBody):
-                problems += _check_key_name(PartyEntry(name=body.party, role="observer", key=body.key), "body.key")
+                problems += _check_key_name(
+                    PartyEntry(name=body.party, role="observer", key=body.key), "body.key"
+                )
                 kid = Verifier.from_vkey(body.key).key_id.hex()
                 if (body.party, kid) in self.keys:
-                    problems.append(Problem("body.key", f"key {kid} was already used by {body.party}"))
+                    problems.append(
+                        Problem("body.key", f"key {kid} was already used by {body.party}")
+                    )
             else:
                 rec = self.keys.get((body.party, body.key_id))
                 if rec is None or rec.retired_by is not None:
@@ -153,7 +157,7 @@ class Authority:
                     )
         return problems
 
-    def apply(self, event: Event, body: BaseModel | None, index: int) -> None:
+    def apply(self, body: BaseModel | None, index: int) -> None:
         """Apply an accepted entry at `index` (only governance entries change anything)."""
         if isinstance(body, GenesisBody):
             self.origin, self.log_vkey = body.origin, body.log_key

@@ -85,11 +85,15 @@ class Envelope:
             raise MalformedInput("envelope signature keyid must be a string")
         raw_sig = _b64decode(sig["sig"], "envelope signature")
         if len(raw_sig) != 64:
-            raise MalformedInput(f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}")
+            raise MalformedInput(
+                f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}"
+            )
         return cls(payload_type, payload, keyid, raw_sig)
 
 
 def sign_event(event: Event, signer: Signer) -> Envelope:
     """Sign an event with its author's key, as a DSSE envelope over its RFC 8785 payload."""
     payload = canonical_json(event.model_dump(mode="json"))
-    return Envelope(PAYLOAD_TYPE, payload, signer.key_id.hex(), signer.sign(pae(PAYLOAD_TYPE, payload)))
+    return Envelope(
+        PAYLOAD_TYPE, payload, signer.key_id.hex(), signer.sign(pae(PAYLOAD_TYPE, payload))
+    )

@@ -199,9 +199,9 @@ class Ledger:
                 if found:
                     problems += [_at(i, p) for p in found]
                     continue
-                authority.apply(d.event, d.body, index)
-                e = d.event
-                new.append(StoredEntry(index, lh, eid, e.type, e.author, e.time, d.leaf))
+                authority.apply(d.body, index)
+                ev = d.event
+                new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf))
                 batch[lh] = receipts[i] = Receipt(index, lh, eid)
                 batch_ids.add(eid)
             if problems:

@@ -1,5 +1,5 @@
 """Storage of the log behind one interface (SQLite embedded; other SQL backends alike)."""
 
-from cwledger.store.store import LogReader, LogWriter, StoredCheckpoint, StoredEntry, Store
+from cwledger.store.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 
 __all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint"]

@@ -192,10 +192,14 @@ class LogWriter(LogReader):
             ],
         )
 
-    def put_tiles(self, tiles: Mapping[tuple[int, int], bytes], existing: Iterable[tuple[int, int]]) -> None:
+    def put_tiles(
+        self, tiles: Mapping[tuple[int, int], bytes], existing: Iterable[tuple[int, int]]
+    ) -> None:
         """Write tiles: update those in `existing`, insert the others."""
         old = set(existing)
-        new_rows = [{"level": k[0], "idx": k[1], "hashes": v} for k, v in tiles.items() if k not in old]
+        new_rows = [
+            {"level": k[0], "idx": k[1], "hashes": v} for k, v in tiles.items() if k not in old
+        ]
         if new_rows:
             self.conn.execute(insert(tree_tile), new_rows)
         for (level, idx), hashes in tiles.items():

@@ -1,0 +1,127 @@
+"""DSSE envelopes and RFC 8785 canonical JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cwledger.errors import MalformedInput
+from cwledger.ledger.canonical import canonical_json, canonical_string_object
+from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
+from cwledger.ledger.events import Event
+from cwledger.ledger.signatures import first_bad_signature, verify_ed25519
+from cwledger.tlog.note import Signer
+
+
+def test_pae_matches_the_dsse_spec_example() -> None:
+    # DSSE protocol.md: PAE("http://example.com/HelloWorld", "hello world")
+    assert pae("http://example.com/HelloWorld", b"hello world") == (
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    )
+
+
+strings = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+string_objects = st.recursive(
+    strings,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(codec="ascii"), max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+).filter(lambda v: isinstance(v, dict))
+
+
+@given(string_objects)
+def test_string_object_fast_path_equals_rfc8785(value: dict[str, object]) -> None:
+    assert canonical_string_object(value) == rfc8785.dumps(value)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | strings,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(strings, inner, max_size=4),
+        max_leaves=15,
+    )
+)
+def test_canonical_json_round_trips(value: object) -> None:
+    data = canonical_json(value)
+    assert json.loads(data) == value
+    assert canonical_json(json.loads(data)) == data
+
+
+def test_canonical_json_refuses_what_jcs_cannot_encode() -> None:
+    with pytest.raises(MalformedInput):
+        canonical_json({"n": float("nan")})
+    with pytest.raises(MalformedInput):
+        canonical_string_object({"n": 1})
+
+
+def _event() -> Event:
+    return Event(
+        type="seal.checked", id="e1", time="2014-01-01T00:00:00Z", author="insp", body={"seal": "A"}
+    )
+
+
+def test_signed_envelope_round_trips_and_verifies() -> None:
+    signer = Signer.generate("insp")
+    env = sign_event(_event(), signer)
+    parsed = Envelope.from_bytes(env.to_bytes())
+    assert parsed == env and parsed.payload_type == PAYLOAD_TYPE
+    assert json.loads(parsed.payload) == _event().model_dump()
+    verify_ed25519(signer.public_key, parsed.signed_bytes(), parsed.sig)
+    assert parsed.keyid == signer.key_id.hex()
+    # Whitespace in a submission does not change the leaf.
+    spaced = json.dumps(json.loads(env.to_bytes()), indent=3)
+    assert Envelope.from_bytes(spaced).to_bytes() == env.to_bytes()
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ("{}", "exactly the fields"),
+        ('{"payloadType": 1, "payload": "", "signatures": []}', "payloadType must be a string"),
+        ('{"payloadType": "x", "payload": "%%%", "signatures": []}', "not standard base64"),
+        ('{"payloadType": "x", "payload": "", "signatures": []}', "exactly 1 signature"),
+        ('{"payloadType": "x", "payload": "", "signatures": [{"keyid": "k"}]}', "keyid and sig"),
+        (
+            '{"payloadType": "x", "payload": "", "signatures": [{"keyid": "k", "sig": "AAAA"}]}',
+            "64 bytes",
+        ),
+        (
+            '{"payloadType": "x", "payload": "", "signatures": [{"keyid": 5, "sig": "AAAA"}]}',
+            "keyid must be a string",
+        ),
+    ],
+)
+def test_malformed_envelopes_are_refused(doc: str, message: str) -> None:
+    with pytest.raises(MalformedInput, match=message):
+        Envelope.from_bytes(doc)
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_raise_only_malformed_input(data: bytes) -> None:
+    try:
+        Envelope.from_bytes(data)
+    except MalformedInput:
+        pass
+
+
+def test_batch_signature_check_names_the_lowest_bad_index() -> None:
+    signer = Signer.generate("insp")
+    jobs = []
+    for i in range(300):
+        msg = b"m%d" % i
+        sig = signer.sign(msg)
+        if i in (170, 250):
+            sig = bytes(64)
+        jobs.append((i, signer.public_key, msg, sig))
+    assert first_bad_signature(jobs, workers=2) == 170
+    assert first_bad_signature(jobs[:170], workers=2) is None
+    assert (
+        first_bad_signature([(0, signer.public_key, b"x", base64.b64decode("A" * 86 + "=="))]) == 0
+    )

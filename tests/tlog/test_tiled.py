@@ -1,0 +1,89 @@
+"""Proofs from tiles equal proofs from the full list of leaves, for any past size, however
+the tree was appended."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cwledger.errors import VerificationError
+from cwledger.tlog import consistency_proof, inclusion_proof, leaf_hash, root_hash
+from cwledger.tlog.tiled import TiledTree, edge_tiles
+
+Tiles = dict[tuple[int, int], bytes]
+
+
+def _source(tiles: Tiles):  # type: ignore[no-untyped-def]
+    def fetch(keys: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        return {k: tiles[k] for k in keys if k in tiles}
+
+    return fetch
+
+
+def build(n: int, chunks: Iterable[int]) -> tuple[Tiles, list[bytes]]:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+    tiles: Tiles = {}
+    size = 0
+    for c in chunks:
+        c = min(c, n - size)
+        if c <= 0:
+            break
+        compact, written, present = TiledTree(size, _source(tiles)).append(leaves[size : size + c])
+        assert set(present) == {k for k in edge_tiles(size) if k in tiles}
+        tiles.update(written)
+        size += c
+        assert compact.size == size and compact.root() == root_hash(leaves[:size])
+    return tiles, leaves[:size]
+
+
+def test_70000_leaves_use_the_c2sp_tiles() -> None:
+    tiles, leaves = build(70000, [1000] * 70)
+    # The tlog-tiles example: 273 full level-0 tiles and one of 112; a full level-1 tile and
+    # one of 17; a level-2 tile of 1.
+    widths = {k: len(v) // 32 for k, v in tiles.items()}
+    assert sum(1 for k in widths if k[0] == 0) == 274 and widths[(0, 0)] == 256
+    assert widths[(0, 273)] == 112
+    assert (widths[(1, 0)], widths[(1, 1)], widths[(2, 0)]) == (256, 17, 1)
+    assert len(widths) == 277
+    tree = TiledTree(70000, _source(tiles))
+    for size in (1, 255, 256, 257, 65536, 69999, 70000):
+        assert tree.root(size) == root_hash(leaves[:size])
+    assert tree.inclusion_proof(65535, 70000) == inclusion_proof(leaves, 65535)
+    assert tree.consistency_proof(65536, 70000) == consistency_proof(leaves, 65536)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 1500),
+    chunks=st.lists(st.integers(1, 700), min_size=1, max_size=10),
+    data=st.data(),
+)
+def test_proofs_from_tiles_equal_in_memory_proofs(
+    n: int, chunks: list[int], data: st.DataObject
+) -> None:
+    tiles, leaves = build(n, [*chunks, n])
+    tree = TiledTree(len(leaves), _source(tiles))
+    size = data.draw(st.integers(1, len(leaves)))
+    index = data.draw(st.integers(0, size - 1))
+    size1 = data.draw(st.integers(1, size))
+    assert tree.root(size) == root_hash(leaves[:size])
+    assert tree.inclusion_proof(index, size) == inclusion_proof(leaves[:size], index)
+    assert tree.consistency_proof(size1, size) == consistency_proof(leaves[:size], size1)
+    assert tree.compact_range().root() == root_hash(leaves)
+
+
+def test_missing_or_short_tiles_are_errors_not_wrong_answers() -> None:
+    tiles, _ = build(600, [600])
+    short = {**tiles, (0, 1): tiles[(0, 1)][:-32]}
+    with pytest.raises(VerificationError, match="tile 0/1 holds 255 hashes"):
+        TiledTree(600, _source(short)).inclusion_proof(300, 600)
+    with pytest.raises(VerificationError, match="beyond the tree's size"):
+        TiledTree(600, _source(tiles)).root(601)
+    with pytest.raises(VerificationError, match="not complete"):
+        TiledTree(600, _source(tiles)).node_hashes([(9, 1)])
+    broken_edge = {**tiles, (0, 2): tiles[(0, 2)][:-32]}
+    with pytest.raises(VerificationError):
+        TiledTree(600, _source(broken_edge)).append([leaf_hash(b"x")])
