@@ -26,7 +26,7 @@ from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
 
 ORIGIN = "example.org/cwledger/demo"
-console = Console()
+console = Console(record=True, width=100)
 
 
 def _ev(n: int, type_: str, time: str, **body: Any) -> dict[str, Any]:
@@ -150,4 +150,8 @@ def main(path: Path = Path("demo-ledger")) -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
     main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--svg":  # the README's screenshot
+        console.save_svg(sys.argv[2], title="make demo")
