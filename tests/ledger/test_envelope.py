@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cwledger.errors import MalformedInput
-from cwledger.ledger.canonical import canonical_json, canonical_string_object
+from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.events import Event
-from cwledger.ledger.signatures import first_bad_signature, verify_ed25519
+from cwledger.ledger.signatures import bad_signatures, verify_ed25519
 from cwledger.tlog.note import Signer
 
 
@@ -36,9 +36,37 @@ string_objects = st.recursive(
 ).filter(lambda v: isinstance(v, dict))
 
 
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | strings,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(codec="ascii"), max_size=6), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
 @given(string_objects)
-def test_string_object_fast_path_equals_rfc8785(value: dict[str, object]) -> None:
-    assert canonical_string_object(value) == rfc8785.dumps(value)
+def test_envelope_shaped_objects_take_the_fast_path_and_equal_rfc8785(
+    value: dict[str, object],
+) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@given(json_values)
+def test_canonical_json_equals_rfc8785_on_any_json(value: object) -> None:
+    try:
+        want = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        with pytest.raises(MalformedInput):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == want
 
 
 @given(
@@ -58,7 +86,9 @@ def test_canonical_json_refuses_what_jcs_cannot_encode() -> None:
     with pytest.raises(MalformedInput):
         canonical_json({"n": float("nan")})
     with pytest.raises(MalformedInput):
-        canonical_string_object({"n": 1})
+        canonical_json({"n": 2**60})  # beyond IEEE 754 doubles: not interoperable
+    with pytest.raises(MalformedInput):
+        canonical_json({"s": "\ud800"})  # a lone surrogate is not Unicode text
 
 
 def _event() -> Event:
@@ -120,8 +150,8 @@ def test_batch_signature_check_names_the_lowest_bad_index() -> None:
         if i in (170, 250):
             sig = bytes(64)
         jobs.append((i, signer.public_key, msg, sig))
-    assert first_bad_signature(jobs, workers=2) == 170
-    assert first_bad_signature(jobs[:170], workers=2) is None
-    assert (
-        first_bad_signature([(0, signer.public_key, b"x", base64.b64decode("A" * 86 + "=="))]) == 0
-    )
+    assert bad_signatures(jobs, workers=2) == [170, 250]
+    assert bad_signatures(jobs, workers=1) == [170, 250]
+    assert bad_signatures(jobs[:170], workers=2) == []
+    zero_sig = base64.b64decode("A" * 86 + "==")
+    assert bad_signatures([(0, signer.public_key, b"x", zero_sig)]) == [0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cwledger.errors import EventRejected, VerificationError
 from cwledger.ledger.admission import authorise, decode_entry
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.signatures import SignatureJob, first_bad_signature
+from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -144,9 +144,9 @@ def audit(
                         _check_checkpoint(cp, compact.root(), authority)
             except AuditFailure as f:
                 failure = f
-            bad_sig = first_bad_signature(jobs, workers)
-            if bad_sig is not None and (failure is None or bad_sig <= failure.index):
-                raise AuditFailure(bad_sig, "signature does not verify with the author's key")
+            bad = bad_signatures(jobs, workers)
+            if bad and (failure is None or bad[0] <= failure.index):
+                raise AuditFailure(bad[0], "signature does not verify with the author's key")
             if failure is not None:
                 raise failure
             if progress is not None:

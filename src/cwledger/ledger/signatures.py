@@ -16,7 +16,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 
 from cwledger.errors import InvalidSignature
 
-__all__ = ["SignatureJob", "verify_ed25519", "first_bad_signature"]
+__all__ = ["SignatureJob", "verify_ed25519", "bad_signatures"]
 
 # (log index, public key, signed message, signature)
 SignatureJob = tuple[int, bytes, bytes, bytes]
@@ -30,25 +30,25 @@ def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> None:
         raise InvalidSignature("Ed25519 signature does not verify") from e
 
 
-def _first_bad(jobs: Sequence[SignatureJob]) -> int | None:
+def _bad(jobs: Sequence[SignatureJob]) -> list[int]:
+    bad = []
     for index, pk, msg, sig in jobs:
         try:
             crypto_sign_open(sig + msg, pk)
         except (BadSignatureError, CryptoError, ValueError, TypeError):
-            return index
-    return None
+            bad.append(index)
+    return bad
 
 
-def first_bad_signature(jobs: Sequence[SignatureJob], workers: int | None = None) -> int | None:
-    """The lowest log index whose signature fails, or None when all verify.
+def bad_signatures(jobs: Sequence[SignatureJob], workers: int | None = None) -> list[int]:
+    """The indices whose signature fails, ascending (empty when all verify).
 
     Splits the jobs into one contiguous slice per worker thread (default: one per core).
     """
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) < 64:
-        return _first_bad(jobs)
+        return sorted(_bad(jobs))
     step = -(-len(jobs) // workers)
     slices = [jobs[i : i + step] for i in range(0, len(jobs), step)]
     with ThreadPoolExecutor(max_workers=len(slices)) as pool:
-        bad = [b for b in pool.map(_first_bad, slices) if b is not None]
-    return min(bad) if bad else None
+        return sorted(i for part in pool.map(_bad, slices) for i in part)
