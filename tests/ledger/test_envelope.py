@@ -110,6 +110,20 @@ def test_signed_envelope_round_trips_and_verifies() -> None:
     assert Envelope.from_bytes(spaced).to_bytes() == env.to_bytes()
 
 
+@given(strings, strings, st.binary(max_size=100), st.binary(min_size=64, max_size=64))
+def test_envelope_bytes_are_rfc8785(
+    payload_type: str, keyid: str, payload: bytes, sig: bytes
+) -> None:
+    env = Envelope(payload_type, payload, keyid, sig)
+    obj = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(payload).decode(),
+        "signatures": [{"keyid": keyid, "sig": base64.b64encode(sig).decode()}],
+    }
+    assert env.to_bytes() == rfc8785.dumps(obj)
+    assert Envelope.from_bytes(env.to_bytes()) == env
+
+
 @pytest.mark.parametrize(
     "doc, message",
     [

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cwledger.errors import EventRejected, VerificationError
 from cwledger.ledger.admission import authorise, decode_entry
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.signatures import SignatureJob, bad_signatures
+from cwledger.ledger.signatures import SignatureChecker, SignatureJob
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -121,14 +121,30 @@ def audit(
     store: Store, *, progress: Progress | None = None, workers: int | None = None
 ) -> AuditReport:
     """Audit the whole log. Returns an AuditReport; raises AuditFailure at the first bad entry."""
-    with store.read() as r:
+    # Signatures of one chunk are checked on worker threads (libsodium drops the GIL)
+    # while this thread decodes the next chunk; chunks are settled in order, so the
+    # lowest bad index is the one reported.
+    pending: list[tuple[Callable[[], list[int]], AuditFailure | None, int]] = []
+
+    def settle(upto: int) -> None:
+        while len(pending) > upto:
+            bad_of, failure, done = pending.pop(0)
+            bad = bad_of()
+            if bad and (failure is None or bad[0] <= failure.index):
+                raise AuditFailure(bad[0], "signature does not verify with the author's key")
+            if failure is not None:
+                raise failure
+            if progress is not None:
+                progress(done, size)
+
+    with store.read() as r, SignatureChecker(workers) as checker:
         size = r.size()
         checkpoints = {c.size: c for c in r.checkpoints()}
         authority = Authority()
         compact = CompactRange()
         tiles = _TileChecker(r)
         expected = 0
-        for chunk in r.iter_entries():
+        for chunk in r.iter_entries(chunk=2000):
             jobs: list[SignatureJob] = []
             failure: AuditFailure | None = None
             try:
@@ -144,13 +160,9 @@ def audit(
                         _check_checkpoint(cp, compact.root(), authority)
             except AuditFailure as f:
                 failure = f
-            bad = bad_signatures(jobs, workers)
-            if bad and (failure is None or bad[0] <= failure.index):
-                raise AuditFailure(bad[0], "signature does not verify with the author's key")
-            if failure is not None:
-                raise failure
-            if progress is not None:
-                progress(expected, size)
+            pending.append((checker.submit(jobs), failure, expected))
+            settle(0 if failure is not None else 1)
+        settle(0)
         for cp_size in sorted(checkpoints):
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(

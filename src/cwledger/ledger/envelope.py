@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass
 
 from cwledger.errors import MalformedInput
@@ -46,13 +47,17 @@ class Envelope:
     sig: bytes
 
     def to_bytes(self) -> bytes:
-        """The canonical (RFC 8785) envelope bytes: the log leaf."""
-        return canonical_json(
-            {
-                "payloadType": self.payload_type,
-                "payload": base64.b64encode(self.payload).decode(),
-                "signatures": [{"keyid": self.keyid, "sig": base64.b64encode(self.sig).decode()}],
-            }
+        """The canonical (RFC 8785) envelope bytes: the log leaf.
+
+        Written out by hand because it is on the hot path of append and audit: keys in
+        JCS order, strings escaped as JCS does (which is json.dumps without ASCII
+        escaping); a property test holds it equal to rfc8785 on the same object.
+        """
+        return b'{"payload":"%b","payloadType":%b,"signatures":[{"keyid":%b,"sig":"%b"}]}' % (
+            base64.b64encode(self.payload),
+            json.dumps(self.payload_type, ensure_ascii=False).encode(),
+            json.dumps(self.keyid, ensure_ascii=False).encode(),
+            base64.b64encode(self.sig),
         )
 
     def signed_bytes(self) -> bytes:

@@ -8,7 +8,7 @@ use both cores without pickling anything.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from nacl.bindings import crypto_sign_open
@@ -16,7 +16,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 
 from cwledger.errors import InvalidSignature
 
-__all__ = ["SignatureJob", "verify_ed25519", "bad_signatures"]
+__all__ = ["SignatureJob", "SignatureChecker", "verify_ed25519", "bad_signatures"]
 
 # (log index, public key, signed message, signature)
 SignatureJob = tuple[int, bytes, bytes, bytes]
@@ -40,15 +40,36 @@ def _bad(jobs: Sequence[SignatureJob]) -> list[int]:
     return bad
 
 
+class SignatureChecker:
+    """Checks batches of signatures on worker threads while the caller goes on.
+
+    `submit(jobs)` returns at once with a callable that waits and gives the failing
+    indices, ascending. Use as a context manager; the threads end with it.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(max_workers=self.workers)
+
+    def submit(self, jobs: Sequence[SignatureJob]) -> Callable[[], list[int]]:
+        """Start checking `jobs` (split in one contiguous slice per worker)."""
+        step = max(1, -(-len(jobs) // self.workers))
+        futures = [self._pool.submit(_bad, jobs[i : i + step]) for i in range(0, len(jobs), step)]
+        return lambda: sorted(i for f in futures for i in f.result())
+
+    def __enter__(self) -> SignatureChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def bad_signatures(jobs: Sequence[SignatureJob], workers: int | None = None) -> list[int]:
     """The indices whose signature fails, ascending (empty when all verify).
 
     Splits the jobs into one contiguous slice per worker thread (default: one per core).
     """
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 64:
+    if (workers or os.cpu_count() or 1) == 1 or len(jobs) < 64:
         return sorted(_bad(jobs))
-    step = -(-len(jobs) // workers)
-    slices = [jobs[i : i + step] for i in range(0, len(jobs), step)]
-    with ThreadPoolExecutor(max_workers=len(slices)) as pool:
-        return sorted(i for part in pool.map(_bad, slices) for i in part)
+    with SignatureChecker(workers) as checker:
+        return checker.submit(jobs)()

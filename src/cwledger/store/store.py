@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, tuple_
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select
 from sqlalchemy.pool import NullPool
 
 from cwledger.store.schema import (
@@ -130,11 +130,20 @@ class LogReader:
 
     def tiles(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The stored rows of the tiles (level, index) asked for; absent tiles are left out."""
-        wanted = list(set(keys))
-        if not wanted:
+        by_level: dict[int, set[int]] = {}
+        for level, idx in keys:
+            by_level.setdefault(level, set()).add(idx)
+        if not by_level:
             return {}
+        # One (level = ? AND idx IN (...)) term per level: each one a primary-key range
+        # lookup (a row-value IN over (level, idx) makes SQLite scan the table).
         q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).where(
-            tuple_(tree_tile.c.level, tree_tile.c.idx).in_(wanted)
+            or_(
+                *(
+                    and_(tree_tile.c.level == level, tree_tile.c.idx.in_(sorted(idxs)))
+                    for level, idxs in by_level.items()
+                )
+            )
         )
         return {(r[0], r[1]): bytes(r[2]) for r in self.conn.execute(q)}
 
