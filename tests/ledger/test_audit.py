@@ -156,3 +156,15 @@ def test_signature_failure_is_named_even_when_the_rest_is_consistent(tmp_path: P
     with pytest.raises(AuditFailure, match="signature does not verify") as info:
         audit(led.store)
     assert info.value.index == size
+
+
+def test_the_process_pool_path_finds_the_same_first_bad_entry(filled: Ledger) -> None:
+    """Small chunks force the multi-process path: the lowest bad index still wins."""
+    report = audit(filled.store, workers=2, chunk=40)
+    assert report.size == SIZE and report.root_hash == audit(filled.store, workers=1).root_hash
+    with _db(filled) as db:
+        _flip_envelope_byte(db)  # entry 123
+        _change_tile_hash(db)  # entry 200, later in the log
+    with pytest.raises(AuditFailure) as info:
+        audit(filled.store, workers=2, chunk=40)
+    assert info.value.index == 123

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cwledger.errors import MalformedInput
-from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.canonical import canonical_json, is_canonical
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.events import Event
 from cwledger.ledger.signatures import bad_signatures, verify_ed25519
@@ -80,6 +80,21 @@ def test_canonical_json_round_trips(value: object) -> None:
     data = canonical_json(value)
     assert json.loads(data) == value
     assert canonical_json(json.loads(data)) == data
+
+
+@given(json_values)
+def test_is_canonical_agrees_with_rfc8785(value: object) -> None:
+    doc = {"v": value}
+    try:
+        want = rfc8785.dumps(doc)
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        return
+    parsed, canonical = is_canonical(want, "x")
+    assert canonical and rfc8785.dumps(parsed) == want
+    spaced = json.dumps(doc, indent=1, ensure_ascii=False).encode()
+    assert is_canonical(spaced, "x")[1] == (spaced == want)
+    ascii_escaped = json.dumps(doc, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    assert is_canonical(ascii_escaped.encode(), "x")[1] == (ascii_escaped.encode() == want)
 
 
 def test_canonical_json_refuses_what_jcs_cannot_encode() -> None:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.canonical import canonical_json, parse_json_object
+from cwledger.ledger.canonical import is_canonical, parse_json_object
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
 from cwledger.ledger.events import Event
 from cwledger.ledger.policy import EVENT_TYPES, EventType
@@ -75,15 +75,14 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
             Problem("payloadType", f"want {PAYLOAD_TYPE!r}, got {envelope.payload_type!r}")
         )
     try:
-        obj = parse_json_object(envelope.payload, "payload")
+        if check_canonical:
+            obj, canonical = is_canonical(envelope.payload, "payload")
+            if not canonical:
+                problems.append(Problem("payload", "not RFC 8785 canonical JSON"))
+        else:
+            obj = parse_json_object(envelope.payload, "payload")
     except MalformedInput as e:
         raise EventRejected([*problems, Problem("payload", str(e))]) from e
-    if check_canonical:
-        try:
-            if canonical_json(obj) != envelope.payload:
-                problems.append(Problem("payload", "not RFC 8785 canonical JSON"))
-        except MalformedInput as e:
-            problems.append(Problem("payload", str(e)))
     try:
         event = Event.model_validate(obj)
     except ValidationError as e:

@@ -3,20 +3,33 @@
 Re-reads every envelope in index order and checks: no gap; it decodes and is stored in
 canonical form; its stored leaf hash, id, type, author and time agree with it; its key
 was valid for its author at its index and its role may write its type (the same replay
-as the append path); its signature (on every core); the recomputed tree against every
+as the append path); its signature; the recomputed tree against every
 stored tile hash; and every stored checkpoint against the recomputed root and the log
 key the genesis names. Stops at the first bad entry and names it.
+
+The per-entry work (decoding, hashing, Ed25519) runs on one process per core, chunk by
+chunk; this process does the sequential part (authority replay, tree, checkpoints) in log
+order as the chunks come back, so the lowest bad index is always the one reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 
-from cwledger.errors import EventRejected, VerificationError
-from cwledger.ledger.admission import authorise, decode_entry
-from cwledger.ledger.authority import Authority
-from cwledger.ledger.signatures import SignatureChecker, SignatureJob
+from pydantic import BaseModel
+
+from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
+from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.events import Event, GenesisBody, KeyRotatedBody, PartyRegisteredBody
+from cwledger.ledger.policy import EVENT_TYPES, GOVERNANCE_TYPES
+from cwledger.ledger.signatures import verify_ed25519
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -78,23 +91,98 @@ class _TileChecker:
             )
 
 
-def _check_entry(e: StoredEntry, authority: Authority) -> SignatureJob:
-    try:
-        d = decode_entry(e.envelope, check_canonical=False)
-    except EventRejected as x:
-        raise AuditFailure(e.index, f"envelope does not decode: {x}") from x
-    if d.leaf != e.envelope:
-        raise AuditFailure(e.index, "stored envelope is not in canonical (RFC 8785) form")
-    if leaf_hash(e.envelope) != e.leaf_hash:
-        raise AuditFailure(e.index, "stored leaf hash does not match the envelope")
-    ev = d.event
-    if (ev.id, ev.type, ev.author, ev.time) != (e.event_id, e.event_type, e.author, e.event_time):
-        raise AuditFailure(e.index, "stored id, type, author or time disagree with the envelope")
-    key, problems = authorise(d, authority, e.index)
-    if problems or key is None:
-        raise AuditFailure(e.index, "; ".join(str(p) for p in problems))
-    authority.apply(d.body, e.index)
-    return (e.index, key.public_key, d.envelope.signed_bytes(), d.envelope.sig)
+# One entry as a worker reports it: (index, failure or None, (type, id, time, author),
+# keyid, typed governance body or None, signature verified with the named key or None,
+# leaf hash).
+_Checked = tuple[
+    int, str | None, tuple[str, str, str, str], str, BaseModel | None, bool | None, bytes
+]
+
+_KEYS: dict[tuple[str, str], bytes] = {}
+
+
+def _init_worker(keys: dict[tuple[str, str], bytes]) -> None:
+    _KEYS.clear()
+    _KEYS.update(keys)
+
+
+def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
+    """Everything about each entry that needs no sequential state: decoding, stored form,
+    leaf hash, columns, and the signature under the key its author and keyid name."""
+    out: list[_Checked] = []
+    for e in entries:
+        fields = (e.event_type, e.event_id, e.event_time, e.author)
+        try:
+            d = decode_entry(e.envelope, check_canonical=False)
+        except EventRejected as x:
+            why = f"envelope does not decode: {x}"
+            out.append((e.index, why, fields, "", None, None, e.leaf_hash))
+            continue
+        ev = d.event
+        failure: str | None = None
+        if d.leaf != e.envelope:
+            failure = "stored envelope is not in canonical (RFC 8785) form"
+        elif leaf_hash(e.envelope) != e.leaf_hash:
+            failure = "stored leaf hash does not match the envelope"
+        elif (ev.type, ev.id, ev.time, ev.author) != fields:
+            failure = "stored id, type, author or time disagree with the envelope"
+        keyid = d.envelope.keyid
+        pk = _KEYS.get((ev.author, keyid))
+        sig_ok = None
+        if pk is not None:
+            try:
+                verify_ed25519(pk, d.envelope.signed_bytes(), d.envelope.sig)
+                sig_ok = True
+            except InvalidSignature:
+                sig_ok = False
+        body = d.body if d.etype.governance else None
+        out.append((e.index, failure, fields, keyid, body, sig_ok, e.leaf_hash))
+    return out
+
+
+def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
+    """Every (party, key id) -> public key that a governance entry names, first one kept.
+
+    Only a lookup table for the workers: which key is valid where is still decided by the
+    sequential Authority replay, and the audit checks the two agree.
+    """
+    keys: dict[tuple[str, str], bytes] = {}
+    for e in reader.entries_of_types(GOVERNANCE_TYPES):
+        try:
+            body = decode_entry(e.envelope, check_canonical=False).body
+        except EventRejected:
+            continue  # the audit reports it at its index
+        named: list[tuple[str, str]] = []
+        if isinstance(body, GenesisBody):
+            named = [(p.name, p.key) for p in body.parties]
+        elif isinstance(body, PartyRegisteredBody):
+            named = [(body.name, body.key)]
+        elif isinstance(body, KeyRotatedBody):
+            named = [(body.party, body.key)]
+        for party, vkey in named:
+            v = Verifier.from_vkey(vkey)
+            keys.setdefault((party, v.key_id.hex()), v.public_key)
+    return keys
+
+
+def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], bytes]) -> None:
+    """The sequential part: key validity, role, governance rules; then apply."""
+    index, failure, (type_, id_, time, author), keyid, body, sig_ok, _ = checked
+    if failure is not None:
+        raise AuditFailure(index, failure)
+    event = Event.model_construct(type=type_, id=id_, time=time, author=author, body={})
+    key = authority.key_for(event, body, keyid, index)
+    problems = authority.check(event, EVENT_TYPES[type_], body, index)
+    if isinstance(key, Problem):
+        problems.insert(0, key)
+    if problems:
+        raise AuditFailure(index, "; ".join(str(p) for p in problems))
+    assert isinstance(key, KeyRecord)
+    if keys.get((author, keyid)) != key.public_key:
+        raise AuditFailure(index, f"key {keyid} of {author} is named twice with other keys")
+    if sig_ok is not True:
+        raise AuditFailure(index, "signature does not verify with the author's key")
+    authority.apply(body, index)
 
 
 def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -> None:
@@ -117,52 +205,67 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
         )
 
 
+def _batches(reader: LogReader, workers: int, chunk: int) -> Iterator[list[_Checked]]:
+    """Checked entries in log order; on `workers` processes when the log is large."""
+    entries = reader.iter_entries(chunk=chunk)
+    if workers < 2:
+        for batch in entries:
+            yield _check_entries(batch)
+        return
+    ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS),)) as pool:
+        window: deque[AsyncResult[list[_Checked]]] = deque()
+        for batch in entries:
+            window.append(pool.apply_async(_check_entries, (batch,)))
+            if len(window) > 2 * workers:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
+
+
+def _can_fork() -> bool:
+    # fork is cheap (no re-import) but unsafe with other threads running.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def audit(
-    store: Store, *, progress: Progress | None = None, workers: int | None = None
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk: int = 2000,
 ) -> AuditReport:
-    """Audit the whole log. Returns an AuditReport; raises AuditFailure at the first bad entry."""
-    # Signatures of one chunk are checked on worker threads (libsodium drops the GIL)
-    # while this thread decodes the next chunk; chunks are settled in order, so the
-    # lowest bad index is the one reported.
-    pending: list[tuple[Callable[[], list[int]], AuditFailure | None, int]] = []
+    """Audit the whole log. Returns an AuditReport; raises AuditFailure at the first bad entry.
 
-    def settle(upto: int) -> None:
-        while len(pending) > upto:
-            bad_of, failure, done = pending.pop(0)
-            bad = bad_of()
-            if bad and (failure is None or bad[0] <= failure.index):
-                raise AuditFailure(bad[0], "signature does not verify with the author's key")
-            if failure is not None:
-                raise failure
-            if progress is not None:
-                progress(done, size)
-
-    with store.read() as r, SignatureChecker(workers) as checker:
+    Per-entry checks run on `workers` processes (default: one per core) when the log
+    spans more than two chunks; the sequential checks run here, in log order.
+    """
+    with store.read() as r:
         size = r.size()
+        keys = _named_keys(r)
+        _init_worker(keys)
+        n_workers = workers or os.cpu_count() or 1
+        if size <= 2 * chunk:
+            n_workers = 1
         checkpoints = {c.size: c for c in r.checkpoints()}
         authority = Authority()
         compact = CompactRange()
         tiles = _TileChecker(r)
         expected = 0
-        for chunk in r.iter_entries(chunk=2000):
-            jobs: list[SignatureJob] = []
-            failure: AuditFailure | None = None
-            try:
-                for e in chunk:
-                    if e.index != expected:
-                        raise AuditFailure(
-                            expected, f"entry is missing (the next stored entry is {e.index})"
-                        )
-                    jobs.append(_check_entry(e, authority))
-                    compact.append(e.leaf_hash, tiles)
-                    expected += 1
-                    if (cp := checkpoints.get(expected)) is not None:
-                        _check_checkpoint(cp, compact.root(), authority)
-            except AuditFailure as f:
-                failure = f
-            pending.append((checker.submit(jobs), failure, expected))
-            settle(0 if failure is not None else 1)
-        settle(0)
+        for batch in _batches(r, n_workers, chunk):
+            for checked in batch:
+                index = checked[0]
+                if index != expected:
+                    raise AuditFailure(
+                        expected, f"entry is missing (the next stored entry is {index})"
+                    )
+                _admit(checked, authority, keys)
+                compact.append(checked[6], tiles)  # the worker matched it to the envelope
+                expected += 1
+                if (cp := checkpoints.get(expected)) is not None:
+                    _check_checkpoint(cp, compact.root(), authority)
+            if progress is not None:
+                progress(expected, size)
         for cp_size in sorted(checkpoints):
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(

@@ -18,7 +18,7 @@ import rfc8785
 
 from cwledger.errors import MalformedInput
 
-__all__ = ["canonical_json", "parse_json_object"]
+__all__ = ["canonical_json", "is_canonical", "parse_json_object"]
 
 _MAX_SAFE = 2**53 - 1
 
@@ -48,12 +48,49 @@ def canonical_json(value: Any) -> bytes:
         raise MalformedInput(f"cannot canonicalise JSON (RFC 8785): {e}") from e
 
 
-def parse_json_object(data: bytes | str, what: str) -> dict[str, Any]:
-    """Parse untrusted JSON that must be an object. Raises MalformedInput, naming `what`."""
+def is_canonical(data: bytes, what: str) -> tuple[dict[str, Any], bool]:
+    """Parse a JSON object and say whether `data` is its RFC 8785 form.
+
+    The parser's hooks note floats and integers beyond +-(2**53 - 1) as they are read,
+    and ASCII input has ASCII keys: then the fast path applies without walking the
+    object again. Raises MalformedInput for what is not a JSON object.
+    """
+    plain = data.isascii()
+
+    def on_float(text: str) -> float:
+        nonlocal plain
+        plain = False
+        return float(text)
+
+    def on_int(text: str) -> int | float:
+        nonlocal plain
+        value = int(text)
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return value
+        plain = False
+        # JCS numbers are IEEE 754 doubles: a large integer is canonical only as a double.
+        return float(value)
+
+    value = _loads(data, what, parse_float=on_float, parse_int=on_int)
+    if plain:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return value, text.encode() == data
     try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return value, rfc8785.dumps(value) == data
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        return value, False
+
+
+def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(data, **hooks)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as e:
         raise MalformedInput(f"{what} is not valid JSON: {e}") from e
     if not isinstance(value, dict):
         raise MalformedInput(f"{what} must be a JSON object, got {type(value).__name__}")
     return value
+
+
+def parse_json_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """Parse untrusted JSON that must be an object. Raises MalformedInput, naming `what`."""
+    return _loads(data, what)
