@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 import cwledger.store.store as store_module
+from cwledger.errors import ConflictError
 from cwledger.store import Store, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION, metadata
 
@@ -62,11 +63,9 @@ def test_a_failed_write_transaction_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_the_store_refuses_a_reused_index(tmp_path: Path) -> None:
-    from sqlalchemy.exc import IntegrityError
-
     store = Store.for_directory(tmp_path)
     with store.write() as w:
         w.insert_entries([_entry(0)])
-    with pytest.raises(IntegrityError), store.write() as w:
+    with pytest.raises(ConflictError, match="already stored"), store.write() as w:
         w.insert_entries([StoredEntry(0, b"\x09" * 32, "other", "t.x", "a", "t", b"{}")])
     store.close()

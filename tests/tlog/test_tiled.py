@@ -87,3 +87,27 @@ def test_missing_or_short_tiles_are_errors_not_wrong_answers() -> None:
     broken_edge = {**tiles, (0, 2): tiles[(0, 2)][:-32]}
     with pytest.raises(VerificationError):
         TiledTree(600, _source(broken_edge)).append([leaf_hash(b"x")])
+
+
+def test_full_tile_cache_gives_the_same_proofs_and_never_holds_partial_tiles() -> None:
+    from cwledger.tlog.tiled import FullTileCache
+
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(70000)]
+    tiles: Tiles = {}
+    cache = FullTileCache(max_tiles=40)  # small: evictions happen
+    size = 0
+    for step in (300, 5000, 1, 64000, 699):
+        compact, written, present = TiledTree(size, _source(tiles), cache).append(
+            leaves[size : size + step]
+        )
+        tiles.update(written)
+        size += step
+        assert compact.root() == root_hash(leaves[:size])
+        tree = TiledTree(size, _source(tiles), cache)
+        for index in (0, 255, 256, size // 2, size - 1):
+            assert tree.inclusion_proof(index) == inclusion_proof(leaves[:size], index)
+        assert tree.consistency_proof(max(1, size // 3)) == consistency_proof(
+            leaves[:size], max(1, size // 3)
+        )
+    assert 0 < len(cache._levels) <= 40
+    assert all(len(levels[0]) == 256 for levels in cache._levels.values())

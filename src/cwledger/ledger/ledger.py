@@ -29,11 +29,12 @@ from cwledger.ledger.events import GENESIS, Event, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.policy import GOVERNANCE_TYPES
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
-from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import leaf_hash
 from cwledger.tlog.note import Signer, sign
-from cwledger.tlog.tiled import TiledTree
+from cwledger.tlog.tiled import FullTileCache, TiledTree
 
 __all__ = ["Ledger", "utc_now"]
 
@@ -65,6 +66,7 @@ class Ledger:
         self.path = path
         self.store = store
         self.keystore = keystore
+        self._tiles = FullTileCache()
 
     # -- opening -------------------------------------------------------------------------
 
@@ -139,7 +141,7 @@ class Ledger:
 
     def tree(self, reader: LogReader, size: int | None = None) -> TiledTree:
         """The stored tree (of `size` leaves, default all) in `reader`'s transaction."""
-        return TiledTree(reader.size() if size is None else size, reader.tiles)
+        return TiledTree(reader.size() if size is None else size, reader.tiles, self._tiles)
 
     # -- appending -----------------------------------------------------------------------
 
@@ -215,13 +217,20 @@ class Ledger:
             if problems:
                 raise EventRejected(sorted(problems, key=_order))
             if new:
-                w.insert_entries(new)
-                compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in new])
-                w.put_tiles(tiles, present)
-                origin = authority.origin
-                assert origin is not None  # the genesis is always the first entry
-                w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
+                assert authority.origin is not None  # the genesis is always the first entry
+                self.write_entries(w, size, new, authority.origin)
         return [r for r in receipts if r is not None]
+
+    def write_entries(
+        self, w: LogWriter, size: int, entries: Sequence[StoredEntry], origin: str
+    ) -> CompactRange:
+        """The log half of the append path, for entries already admitted: insert them,
+        extend the tiles and store a signed checkpoint, in the caller's write transaction."""
+        w.insert_entries(entries)
+        compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
+        w.put_tiles(tiles, present)
+        w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
+        return compact
 
     def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select
 
+from cwledger.errors import ConflictError
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
@@ -145,17 +146,36 @@ class LogReader:
             by_level.setdefault(level, set()).add(idx)
         if not by_level:
             return {}
-        # One (level = ? AND idx IN (...)) term per level: each one a primary-key range
-        # lookup (a row-value IN over (level, idx) makes SQLite scan the table).
-        q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).where(
-            or_(
-                *(
-                    and_(tree_tile.c.level == level, tree_tile.c.idx.in_(sorted(idxs)))
-                    for level, idxs in by_level.items()
+        # One (level = ? AND idx IN (...)) term per level: each one a primary-key lookup
+        # (a row-value IN over (level, idx) makes SQLite scan the table). Plain SQL to the
+        # driver: this is the hot path of every proof, and building the statement with
+        # SQLAlchemy costs more than running it.
+        mark = _PLACEHOLDER.get(self.conn.dialect.paramstyle)
+        if mark is None:  # another driver: let SQLAlchemy build it
+            q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).where(
+                or_(
+                    *(
+                        and_(tree_tile.c.level == level, tree_tile.c.idx.in_(sorted(idxs)))
+                        for level, idxs in by_level.items()
+                    )
                 )
             )
-        )
-        return {(r[0], r[1]): bytes(r[2]) for r in self.conn.execute(q)}
+            return {(r[0], r[1]): bytes(r[2]) for r in self.conn.execute(q)}
+        terms, params = [], []
+        for level, idxs in by_level.items():
+            terms.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(idxs))}))")
+            params += [level, *idxs]
+        sql = f"SELECT level, idx, hashes FROM tree_tile WHERE {' OR '.join(terms)}"
+        cursor = self._driver_cursor()
+        try:
+            cursor.execute(sql, params)
+            return {(r[0], r[1]): bytes(r[2]) for r in cursor.fetchall()}
+        finally:
+            cursor.close()
+
+    def _driver_cursor(self) -> Any:
+        """A cursor of the DB-API connection under this transaction."""
+        return self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
     def all_tiles(self) -> Iterator[tuple[int, int, bytes]]:
         """Every stored tile, by level then index."""
@@ -205,9 +225,14 @@ class LogWriter(LogReader):
             self.conn.execute(insert(log_entry), [dict(zip(names, r, strict=True)) for r in rows])
             return
         sql = _INSERT_ENTRY.format(", ".join([mark] * len(_ENTRY_COLUMNS)))
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._driver_cursor()
         try:
             cursor.executemany(sql, rows)
+        except self.conn.dialect.loaded_dbapi.IntegrityError as e:
+            first, last = entries[0].index, entries[-1].index
+            raise ConflictError(
+                f"entries {first}..{last}: an index, leaf hash or event id is already stored ({e})"
+            ) from e
         finally:
             cursor.close()
 

@@ -98,8 +98,15 @@ def node_from_tile_row(row: bytes, r: int, offset: int) -> bytes:
             f"for {count} hashes from offset {offset}"
         )
     start = offset * HASH_SIZE
-    level = [row[i : i + HASH_SIZE] for i in range(start, start + count * HASH_SIZE, HASH_SIZE)]
+    if r == 0:
+        return bytes(row[start : start + HASH_SIZE])
     sha = _sha256
+    # The first level straight from 64-byte slices (two children side by side in the row).
+    pair = 2 * HASH_SIZE
+    level = [
+        sha(b"\x01" + row[i : i + pair]).digest()
+        for i in range(start, start + count * HASH_SIZE, pair)
+    ]
     while len(level) > 1:
         it = iter(level)
         level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=False)]
