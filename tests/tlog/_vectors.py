@@ -28,3 +28,13 @@ def load(name: str) -> Any:
 def unhex(values: list[str]) -> list[bytes]:
     """Decode a list of hex strings."""
     return [bytes.fromhex(v) for v in values]
+
+
+def ids(vectors: list[dict[str, Any]]) -> list[str]:
+    """Test ids from each vector's desc (else its source, else its key), numbered so they
+    stay unique."""
+    out = []
+    for i, v in enumerate(vectors):
+        label = v.get("desc") or v.get("source", {}).get("what") or v.get("vkey", "")[:40]
+        out.append(f"{i}-{label[:80]}")
+    return out

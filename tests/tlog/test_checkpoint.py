@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from base64 import b64encode
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,24 +15,7 @@ from cwledger.tlog import note
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, UnverifiedNoteError, Verifier
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "tlog"
-
-
-def load(name: str) -> dict[str, Any]:
-    """Read a vector file; a missing file is an error, never a skip."""
-    path = VECTORS / name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"test vectors: expected {path} (shared/ beside the repo), got none"
-        )
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def ids(vectors: list[dict[str, Any]]) -> list[str]:
-    """Test ids from each vector's desc (else its source), numbered so they stay unique."""
-    return [f"{i}-{(v.get('desc') or v['source']['what'])[:80]}" for i, v in enumerate(vectors)]
-
+from ._vectors import ids, load
 
 CHECKPOINTS = load("checkpoints.json")
 PARSE = CHECKPOINTS["parse"]["vectors"]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from base64 import b64decode
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,19 +24,7 @@ from cwledger.tlog.cosignature import (
 )
 from cwledger.tlog.note import Signature, Signer, UnverifiedNoteError, Verifier
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "tlog"
-
-
-def load(name: str) -> dict[str, Any]:
-    """Read a vector file; a missing file is an error, never a skip."""
-    path = VECTORS / name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"test vectors: expected {path} (shared/ beside the repo), got none"
-        )
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
+from ._vectors import load
 
 COSIG = load("cosignatures.json")
 VERIFY = COSIG["verify"]

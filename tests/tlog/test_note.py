@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from base64 import b64decode
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,28 +14,7 @@ from cwledger.tlog import note
 from cwledger.tlog.cosignature import CosignatureVerifier, verifier_from_vkey
 from cwledger.tlog.note import Signature, Signer, UnverifiedNoteError, Verifier
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "tlog"
-
-
-def load(name: str) -> dict[str, Any]:
-    """Read a vector file; a missing file is an error, never a skip."""
-    path = VECTORS / name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"test vectors: expected {path} (shared/ beside the repo), got none"
-        )
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def ids(vectors: list[dict[str, Any]]) -> list[str]:
-    """Test ids from each vector's desc (else its source), numbered so they stay unique."""
-    out = []
-    for i, v in enumerate(vectors):
-        label = v.get("desc") or v.get("source", {}).get("what") or v.get("vkey", "")[:40]
-        out.append(f"{i}-{label[:80]}")
-    return out
-
+from ._vectors import ids, load
 
 NOTES = load("notes.json")
 KEYS = NOTES["keys"]["vectors"]

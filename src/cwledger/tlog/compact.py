@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 from cwledger.errors import VerificationError
-from cwledger.tlog.hashing import EMPTY_ROOT, HASH_SIZE
+from cwledger.tlog.hashing import HASH_SIZE
+from cwledger.tlog.nodes import range_root
 
 __all__ = ["CompactRange", "NodeCallback"]
 
@@ -121,13 +122,7 @@ class CompactRange:
 
         Costs ``popcount(size) - 1`` hashes. Raises nothing.
         """
-        hashes = self._hashes
-        if not hashes:
-            return EMPTY_ROOT
-        root = hashes[-1]
-        for i in range(len(hashes) - 2, -1, -1):
-            root = _sha256(b"\x01" + hashes[i] + root).digest()
-        return root
+        return range_root(self._hashes)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CompactRange):
