@@ -60,7 +60,7 @@ from cwledger.tlog import (
     verify_consistency,
     verify_inclusion,
 )
-from cwledger.tlog.tiled import FullTileCache, TiledTree
+from cwledger.tlog.tiled import TiledTree
 
 try:
     from pymerkle import InmemoryTree, SqliteTree
@@ -605,11 +605,9 @@ def bench_pymerkle_and_proofs(
     indices = [rng.randrange(size) for _ in range(sizes["proofs"])]
     gc.collect()
     with store.read() as r:
-        # As the ledger serves proofs: a new tree view per proof, full tiles' nodes cached
-        # in memory (FullTileCache, default size), partial tiles and misses read from SQLite.
-        cache = FullTileCache()
+        # As the ledger serves proofs: a new tree view per proof over the SQLite tiles.
         t0 = perf()
-        ours = [TiledTree(size, r.tiles, cache).inclusion_proof(i) for i in indices]
+        ours = [TiledTree(size, r.tiles).inclusion_proof(i) for i in indices]
         ours_s = perf() - t0
     gc.collect()
     t0 = perf()
@@ -648,28 +646,17 @@ def bench_pymerkle_and_proofs(
         a = rng.randrange(1, size)
         pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
     inc_t, con_t, inc_proofs, con_proofs = [], [], [], []
-    cold_inc_t, cold_con_t = [], []
     gc.collect()
     with store.read() as r:
-        # No cache: a new view per proof, every tile read and hashed each time.
+        # A new view per proof: every tile it needs is read from SQLite each time.
         for i in inc_idx:
             t0 = perf()
-            TiledTree(size, r.tiles).inclusion_proof(i)
-            cold_inc_t.append(perf() - t0)
-        for a, b in pairs:
-            t0 = perf()
-            TiledTree(size, r.tiles).consistency_proof(a, b)
-            cold_con_t.append(perf() - t0)
-    with store.read() as r:
-        cache = FullTileCache()
-        for i in inc_idx:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, cache).inclusion_proof(i)
+            p = TiledTree(size, r.tiles).inclusion_proof(i)
             inc_t.append(perf() - t0)
             inc_proofs.append(p)
         for a, b in pairs:
             t0 = perf()
-            p = TiledTree(size, r.tiles, cache).consistency_proof(a, b)
+            p = TiledTree(size, r.tiles).consistency_proof(a, b)
             con_t.append(perf() - t0)
             con_proofs.append(p)
     txn_t = []
@@ -703,12 +690,6 @@ def bench_pymerkle_and_proofs(
         f"  inclusion proof with its own read transaction (store.read() per proof): "
         f"median {ms(statistics.median(txn_t)):.3f} ms"
     )
-    cold_inc_ms = ms(statistics.median(cold_inc_t))
-    cold_con_ms = ms(statistics.median(cold_con_t))
-    say(
-        f"  without the full-tile cache: inclusion median {cold_inc_ms:.3f} ms, "
-        f"consistency median {cold_con_ms:.3f} ms"
-    )
     say(f"  {checked} inclusion and {checked} consistency proofs verified (targets < 1 ms)")
     out.update(
         inclusion_proof_ms=inc_ms,
@@ -716,8 +697,6 @@ def bench_pymerkle_and_proofs(
         consistency_proof_ms=con_ms,
         consistency_proof_p95_ms=q(con_t, 0.95),
         inclusion_proof_with_txn_ms=ms(statistics.median(txn_t)),
-        inclusion_proof_cold_ms=cold_inc_ms,
-        consistency_proof_cold_ms=cold_con_ms,
         proof_samples=samples,
         proofs_verified=2 * checked,
     )

@@ -57,6 +57,13 @@ def _change_tile_hash(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree_tile SET hashes = ? WHERE level = 0 AND idx = 0", (bytes(changed),))
 
 
+def _change_interior_hash(db: sqlite3.Connection) -> None:
+    (row,) = db.execute("SELECT hashes FROM tree_tile WHERE level = 0 AND idx = 0").fetchone()
+    at = (256 + 128 + 16) * 32  # height 2, the node over leaves 64..67
+    changed = row[:at] + bytes(32) + row[at + 32 :]
+    db.execute("UPDATE tree_tile SET hashes = ? WHERE level = 0 AND idx = 0", (changed,))
+
+
 def _change_upper_tile_hash(db: sqlite3.Connection) -> None:
     (row,) = db.execute("SELECT hashes FROM tree_tile WHERE level = 1 AND idx = 0").fetchone()
     db.execute(
@@ -87,6 +94,7 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "two swapped rows": (_swap_rows, 40, "tile 0/0 hash 40"),
     "a level-0 tile hash": (_change_tile_hash, 200, "tile 0/0 hash 200"),
     "a level-1 tile hash": (_change_upper_tile_hash, 0, "tile 1/0 hash 0"),
+    "an interior node of a full tile": (_change_interior_hash, 64, "interior node (height 2, 16)"),
     # its index (the checkpoint's last entry) is read from the store in the test
     "a checkpoint signed by another key": (
         _checkpoint_by_other_key,

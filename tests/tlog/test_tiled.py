@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cwledger.errors import VerificationError
 from cwledger.tlog import consistency_proof, inclusion_proof, leaf_hash, root_hash
 from cwledger.tlog.tiled import TiledTree, edge_tiles
+from cwledger.tlog.tiles import STORED_FULL
 
 Tiles = dict[tuple[int, int], bytes]
 
@@ -43,7 +44,11 @@ def test_70000_leaves_use_the_c2sp_tiles() -> None:
     tiles, leaves = build(70000, [1000] * 70)
     # The tlog-tiles example: 273 full level-0 tiles and one of 112; a full level-1 tile and
     # one of 17; a level-2 tile of 1.
-    widths = {k: len(v) // 32 for k, v in tiles.items()}
+    widths = {k: min(len(v) // 32, 256) for k, v in tiles.items()}
+    assert all(
+        len(v) in (STORED_FULL, 32 * widths[k]) and widths[k] <= 256 for k, v in tiles.items()
+    )
+    assert all(len(v) == STORED_FULL for k, v in tiles.items() if widths[k] == 256)
     assert sum(1 for k in widths if k[0] == 0) == 274 and widths[(0, 0)] == 256
     assert widths[(0, 273)] == 112
     assert (widths[(1, 0)], widths[(1, 1)], widths[(2, 0)]) == (256, 17, 1)
@@ -77,37 +82,33 @@ def test_proofs_from_tiles_equal_in_memory_proofs(
 
 def test_missing_or_short_tiles_are_errors_not_wrong_answers() -> None:
     tiles, _ = build(600, [600])
-    short = {**tiles, (0, 1): tiles[(0, 1)][:-32]}
+    short = {**tiles, (0, 1): tiles[(0, 1)][: 255 * 32]}
     with pytest.raises(VerificationError, match="tile 0/1 holds 255 hashes"):
         TiledTree(600, _source(short)).inclusion_proof(300, 600)
     with pytest.raises(VerificationError, match="beyond the tree's size"):
         TiledTree(600, _source(tiles)).root(601)
     with pytest.raises(VerificationError, match="not complete"):
         TiledTree(600, _source(tiles)).node_hashes([(9, 1)])
+    damaged = {**tiles, (0, 1): tiles[(0, 1)][:-32]}  # a stored full tile missing a hash
+    with pytest.raises(VerificationError, match="a tile holds at most 256"):
+        TiledTree(600, _source(damaged)).inclusion_proof(300, 600)
     broken_edge = {**tiles, (0, 2): tiles[(0, 2)][:-32]}
     with pytest.raises(VerificationError):
         TiledTree(600, _source(broken_edge)).append([leaf_hash(b"x")])
 
 
-def test_full_tile_cache_gives_the_same_proofs_and_never_holds_partial_tiles() -> None:
-    from cwledger.tlog.tiled import FullTileCache
+def test_full_tiles_store_their_interior_and_partial_ones_do_not() -> None:
+    from cwledger.tlog.tiles import FULL_ROW, STORED_FULL, node_from_tile_row, tile_interior
 
-    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(70000)]
-    tiles: Tiles = {}
-    cache = FullTileCache(max_tiles=40)  # small: evictions happen
-    size = 0
-    for step in (300, 5000, 1, 64000, 699):
-        compact, written, present = TiledTree(size, _source(tiles), cache).append(
-            leaves[size : size + step]
-        )
-        tiles.update(written)
-        size += step
-        assert compact.root() == root_hash(leaves[:size])
-        tree = TiledTree(size, _source(tiles), cache)
-        for index in (0, 255, 256, size // 2, size - 1):
-            assert tree.inclusion_proof(index) == inclusion_proof(leaves[:size], index)
-        assert tree.consistency_proof(max(1, size // 3)) == consistency_proof(
-            leaves[:size], max(1, size // 3)
-        )
-    assert 0 < len(cache._levels) <= 40
-    assert all(len(levels[0]) == 256 for levels in cache._levels.values())
+    tiles, leaves = build(600, [100, 200, 300])
+    assert len(tiles[(0, 0)]) == len(tiles[(0, 1)]) == STORED_FULL
+    assert len(tiles[(0, 2)]) == (600 - 512) * 32 and len(tiles[(1, 0)]) == 2 * 32
+    full = tiles[(0, 1)]
+    assert full[FULL_ROW:] == tile_interior(full[:FULL_ROW])
+    # Every node inside the tile, read from the interior, equals hashing the bottom row.
+    for r in range(8):
+        for offset in range(0, 256, 1 << r):
+            want = node_from_tile_row(full[:FULL_ROW], r, offset)
+            assert node_from_tile_row(full, r, offset) == want
+    tree = TiledTree(600, _source(tiles))
+    assert tree.node_hashes([(7, 3)]) == [root_hash(leaves[384:512])]

@@ -35,7 +35,13 @@ from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import HASH_SIZE, leaf_hash
 from cwledger.tlog.note import Verifier
-from cwledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, tile_layout
+from cwledger.tlog.tiles import (
+    STORED_FULL,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    interior_offset,
+    tile_layout,
+)
 
 __all__ = ["AuditFailure", "AuditReport", "audit"]
 
@@ -73,20 +79,26 @@ class _TileChecker:
         self.rows: dict[int, tuple[int, bytes]] = {}
 
     def __call__(self, level: int, index: int, digest: bytes) -> None:
-        if level % TILE_HEIGHT:
-            return
-        t_level, (t_index, offset) = level // TILE_HEIGHT, divmod(index, TILE_WIDTH)
+        t_level, r = divmod(level, TILE_HEIGHT)
+        t_index, offset = divmod(index << r, TILE_WIDTH)
         cached = self.rows.get(t_level)
         if cached is None or cached[0] != t_index:
             row = self.reader.tiles([(t_level, t_index)]).get((t_level, t_index), b"")
             cached = self.rows[t_level] = (t_index, row)
-        stored = cached[1][offset * HASH_SIZE : (offset + 1) * HASH_SIZE]
+        row = cached[1]
+        if r == 0:
+            at, where = offset, f"hash {offset}"
+        elif len(row) == STORED_FULL:  # a full tile keeps its interior nodes after its row
+            at = interior_offset(r, offset)
+            where = f"interior node (height {r}, {offset >> r})"
+        else:
+            return  # a node inside a partial tile is not stored
+        stored = row[at * HASH_SIZE : (at + 1) * HASH_SIZE]
         if stored != digest:
-            first_leaf = index << level
             what = "is missing" if not stored else f"is {stored.hex()}"
             raise AuditFailure(
-                first_leaf,
-                f"stored tile {t_level}/{t_index} hash {offset} {what}, "
+                index << level,  # the node's first leaf
+                f"stored tile {t_level}/{t_index} {where} {what}, "
                 f"recomputed node ({level}, {index}) is {digest.hex()}",
             )
 
@@ -275,7 +287,7 @@ def audit(
         stored_tiles = {(lv, ix): len(row) // HASH_SIZE for lv, ix, row in r.all_tiles()}
         want_tiles: dict[tuple[int, int], int] = {}
         for level, (full, width) in enumerate(tile_layout(expected)):
-            want_tiles |= {(level, i): TILE_WIDTH for i in range(full)}
+            want_tiles |= {(level, i): STORED_FULL // HASH_SIZE for i in range(full)}
             if width:
                 want_tiles[(level, full)] = width
         if stored_tiles != want_tiles:

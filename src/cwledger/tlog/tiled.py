@@ -9,8 +9,6 @@ are rewritten. The tile source is a callable, so this module knows no storage.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from cwledger.errors import VerificationError
@@ -18,16 +16,16 @@ from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import EMPTY_ROOT, HASH_SIZE
 from cwledger.tlog.nodes import consistency_ranges, inclusion_ranges, range_root, split_range
 from cwledger.tlog.tiles import (
+    FULL_ROW,
     TILE_HEIGHT,
     TILE_WIDTH,
     node_from_tile_row,
     tile_for_node,
+    tile_interior,
     tile_layout,
 )
 
-__all__ = ["FullTileCache", "TileSource", "TiledTree", "edge_tiles"]
-
-_sha256 = hashlib.sha256
+__all__ = ["TileSource", "TiledTree", "edge_tiles"]
 
 TileSource = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], bytes]]
 
@@ -37,52 +35,17 @@ def edge_tiles(size: int) -> list[tuple[int, int]]:
     return [(level, full) for level, (full, width) in enumerate(tile_layout(size)) if width]
 
 
-class FullTileCache:
-    """Every node inside full tiles, kept in memory (least recently used out).
-
-    A full tile never changes in an append-only log, so its 511 nodes (the 256 stored
-    hashes and the 255 above them, up to the next tile level) can be hashed once and
-    then serve any proof. Partial tiles are never cached. Caches what it is given: the
-    audit reads the store directly and never goes through one.
-    """
-
-    def __init__(self, max_tiles: int = 1024) -> None:
-        self.max_tiles = max_tiles
-        self._levels: OrderedDict[tuple[int, int], list[list[bytes]]] = OrderedDict()
-
-    def get(self, key: tuple[int, int]) -> list[list[bytes]] | None:
-        """The levels of a cached full tile (level r holds 256 >> r nodes), or None."""
-        levels = self._levels.get(key)
-        if levels is not None:
-            self._levels.move_to_end(key)
-        return levels
-
-    def put(self, key: tuple[int, int], row: bytes) -> list[list[bytes]]:
-        """Hash a full tile's row into its levels and keep them."""
-        level = [row[i : i + HASH_SIZE] for i in range(0, len(row), HASH_SIZE)]
-        levels = [level]
-        while len(level) > 1:
-            it = iter(level)
-            level = [_sha256(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=True)]
-            levels.append(level)
-        self._levels[key] = levels
-        if len(self._levels) > self.max_tiles:
-            self._levels.popitem(last=False)
-        return levels
-
-
 class TiledTree:
     """Read access to the tree of `size` leaves held in the tiles that `fetch` returns.
 
-    With a `cache`, nodes inside full tiles come from memory after their first read.
+    A view is meant for one transaction: it remembers every node it has computed.
     """
 
-    def __init__(self, size: int, fetch: TileSource, cache: FullTileCache | None = None) -> None:
+    def __init__(self, size: int, fetch: TileSource) -> None:
         if size < 0:
             raise VerificationError(f"tree size must be >= 0, got {size}")
         self.size = size
         self._fetch = fetch
-        self._cache = cache
         self._memo: dict[tuple[int, int], bytes] = {}  # nodes already computed by this view
 
     def node_hashes(self, nodes: Sequence[tuple[int, int]]) -> list[bytes]:
@@ -105,24 +68,8 @@ class TiledTree:
 
     def _resolve(self, nodes: list[tuple[int, int]]) -> None:
         locations = [tile_for_node(level, index) for level, index in nodes]
-        cache = self._cache
-        cached = {}
-        if cache is not None:
-            for t_level, t_index, _, _ in locations:
-                levels = cache.get((t_level, t_index))
-                if levels is not None:
-                    cached[(t_level, t_index)] = levels
-        wanted = {(tl, ti) for tl, ti, _, _ in locations if (tl, ti) not in cached}
-        rows = self._fetch(wanted) if wanted else {}
-        if cache is not None:
-            for key, row in rows.items():
-                if len(row) == TILE_WIDTH * HASH_SIZE:
-                    cached[key] = cache.put(key, row)
+        rows = self._fetch({(tl, ti) for tl, ti, _, _ in locations})
         for node, (t_level, t_index, r, offset) in zip(nodes, locations, strict=True):
-            levels = cached.get((t_level, t_index))
-            if levels is not None:
-                self._memo[node] = levels[r][offset >> r]
-                continue
             row = rows.get((t_level, t_index), b"")
             need = (offset + (1 << r)) * HASH_SIZE
             if len(row) < need:
@@ -190,6 +137,8 @@ class TiledTree:
                     f"want {index % TILE_WIDTH} before appending node {index}"
                 )
             buf += digest
+            if len(buf) == FULL_ROW:  # the tile is full: store its interior nodes too
+                buf += tile_interior(bytes(buf))
 
         compact.extend(leaf_hashes, on_node)
         present = [k for k in existing_keys if k in existing]

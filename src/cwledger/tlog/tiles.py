@@ -75,10 +75,46 @@ def tile_for_node(level: int, index: int) -> tuple[int, int, int, int]:
     return tile_level, tile_index, r, offset
 
 
+FULL_ROW = TILE_WIDTH * HASH_SIZE
+"""Bytes of a full tile's bottom row (the C2SP tile)."""
+INTERIOR_SIZE = (TILE_WIDTH - 2) * HASH_SIZE
+"""Bytes of a full tile's interior: its nodes at heights 1..7 (128 + 64 + ... + 2 hashes)."""
+STORED_FULL = FULL_ROW + INTERIOR_SIZE
+"""Bytes of a full tile as stored: its bottom row, then its interior."""
+
+
+def tile_interior(row: bytes) -> bytes:
+    """The interior of a full tile: its nodes at heights 1..7, level by level, left to right.
+
+    Stored after a full tile's bottom row so that any node inside it is a slice, not
+    up to 127 hashes. (The tile's own root, height 8, is in the tile above.) Raises
+    VerificationError unless `row` is exactly a full bottom row.
+    """
+    if len(row) != FULL_ROW:
+        raise VerificationError(f"a full tile row is {FULL_ROW} bytes, got {len(row)}")
+    sha = _sha256
+    pair = 2 * HASH_SIZE
+    level = [sha(b"\x01" + row[i : i + pair]).digest() for i in range(0, FULL_ROW, pair)]
+    out = list(level)
+    while len(level) > 2:
+        it = iter(level)
+        level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=True)]
+        out += level
+    return b"".join(out)
+
+
+def interior_offset(r: int, offset: int) -> int:
+    """Where, in hashes, a stored full tile keeps its node of height `r` (1..7) over the
+    bottom-row hashes from `offset`: after the row (256) and the lower heights."""
+    return 2 * TILE_WIDTH - (TILE_WIDTH >> (r - 1)) + (offset >> r)
+
+
 def node_from_tile_row(row: bytes, r: int, offset: int) -> bytes:
     """Hash ``2**r`` consecutive 32-byte hashes of a tile row, from ``offset``, up ``r`` levels.
 
-    ``row`` is a (full or partial) tile's bytes. ``r == 0`` returns the stored hash.
+    ``row`` is a (full or partial) tile's bytes. ``r == 0`` returns the stored hash; in a
+    stored full tile (bottom row and interior, :data:`STORED_FULL` bytes) any other node
+    below the tile's root is read, not hashed.
 
     Preconditions: ``len(row)`` is a multiple of 32; ``0 <= r <= 8``; ``offset`` is a
     multiple of ``2**r``; ``offset + 2**r`` hashes fit in the row. Raises
@@ -91,6 +127,16 @@ def node_from_tile_row(row: bytes, r: int, offset: int) -> bytes:
     count = 1 << r
     if offset < 0 or offset % count:
         raise VerificationError(f"offset {offset} is invalid, want a multiple of {count}")
+    if len(row) == STORED_FULL and 0 < r < TILE_HEIGHT:  # a stored full tile: a slice
+        at = interior_offset(r, offset) * HASH_SIZE
+        return bytes(row[at : at + HASH_SIZE])
+    if len(row) > FULL_ROW:
+        if len(row) != STORED_FULL:
+            raise VerificationError(
+                f"tile row has {len(row) // HASH_SIZE} hashes; a tile holds at most "
+                f"{TILE_WIDTH}, or {STORED_FULL // HASH_SIZE} when full with its interior"
+            )
+        row = row[:FULL_ROW]
     have = len(row) // HASH_SIZE
     if offset + count > have:
         raise VerificationError(
