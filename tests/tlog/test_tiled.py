@@ -112,3 +112,26 @@ def test_full_tiles_store_their_interior_and_partial_ones_do_not() -> None:
             assert node_from_tile_row(full, r, offset) == want
     tree = TiledTree(600, _source(tiles))
     assert tree.node_hashes([(7, 3)]) == [root_hash(leaves[384:512])]
+
+
+def test_a_memo_shared_by_views_of_growing_sizes_gives_the_same_proofs() -> None:
+    from cwledger.tlog.tiled import NodeMemo
+
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(3000)]
+    tiles: Tiles = {}
+    memo = NodeMemo(max_nodes=50)  # small: it is emptied several times
+    size = 0
+    for step in (700, 1, 1299, 1000):
+        _, written, _ = TiledTree(size, _source(tiles), memo).append(leaves[size : size + step])
+        tiles.update(written)
+        size += step
+        for s in (1, size // 2, size):
+            tree = TiledTree(s, _source(tiles), memo)
+            for index in (0, s // 3, s - 1):
+                assert tree.inclusion_proof(index) == inclusion_proof(leaves[:s], index)
+            assert tree.root() == root_hash(leaves[:s])
+    assert len(memo) <= 50
+    with pytest.raises(VerificationError, match="not complete"):
+        TiledTree(10, _source(tiles), memo).node_hashes(
+            [(4, 0)]
+        )  # known to the memo, not to size 10

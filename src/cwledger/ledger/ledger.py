@@ -34,7 +34,7 @@ from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import leaf_hash
 from cwledger.tlog.note import Signer, sign
-from cwledger.tlog.tiled import TiledTree
+from cwledger.tlog.tiled import NodeMemo, TiledTree
 
 __all__ = ["Ledger", "utc_now"]
 
@@ -66,6 +66,7 @@ class Ledger:
         self.path = path
         self.store = store
         self.keystore = keystore
+        self._nodes = NodeMemo()  # perfect nodes never change: shared by every proof
 
     # -- opening -------------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class Ledger:
 
     def tree(self, reader: LogReader, size: int | None = None) -> TiledTree:
         """The stored tree (of `size` leaves, default all) in `reader`'s transaction."""
-        return TiledTree(reader.size() if size is None else size, reader.tiles)
+        return TiledTree(reader.size() if size is None else size, reader.tiles, self._nodes)
 
     # -- appending -----------------------------------------------------------------------
 

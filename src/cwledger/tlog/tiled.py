@@ -25,7 +25,7 @@ from cwledger.tlog.tiles import (
     tile_layout,
 )
 
-__all__ = ["TileSource", "TiledTree", "edge_tiles"]
+__all__ = ["NodeMemo", "TileSource", "TiledTree", "edge_tiles"]
 
 TileSource = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], bytes]]
 
@@ -35,18 +35,36 @@ def edge_tiles(size: int) -> list[tuple[int, int]]:
     return [(level, full) for level, (full, width) in enumerate(tile_layout(size)) if width]
 
 
+class NodeMemo(dict[tuple[int, int], bytes]):
+    """Perfect nodes already computed, shared by the views of one log.
+
+    A perfect node never changes once complete, whatever the tree size, so views of
+    different sizes may share one memo; each view still checks that a node is complete in
+    its own tree before it looks. Bounded: emptied when it reaches `max_nodes`.
+    """
+
+    def __init__(self, max_nodes: int = 100_000) -> None:
+        super().__init__()
+        self.max_nodes = max_nodes
+
+    def __setitem__(self, key: tuple[int, int], value: bytes) -> None:
+        if len(self) >= self.max_nodes:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class TiledTree:
     """Read access to the tree of `size` leaves held in the tiles that `fetch` returns.
 
-    A view is meant for one transaction: it remembers every node it has computed.
+    Nodes it computes go into `memo` (its own, unless one shared by the log is given).
     """
 
-    def __init__(self, size: int, fetch: TileSource) -> None:
+    def __init__(self, size: int, fetch: TileSource, memo: NodeMemo | None = None) -> None:
         if size < 0:
             raise VerificationError(f"tree size must be >= 0, got {size}")
         self.size = size
         self._fetch = fetch
-        self._memo: dict[tuple[int, int], bytes] = {}  # nodes already computed by this view
+        self._memo = NodeMemo() if memo is None else memo
 
     def node_hashes(self, nodes: Sequence[tuple[int, int]]) -> list[bytes]:
         """Hashes of perfect nodes (level, index) of this tree, fetched in one call.
