@@ -72,20 +72,26 @@ class TiledTree:
         Raises VerificationError if a node is not complete in this tree or a tile is short.
         """
         memo = self._memo
+        found: dict[tuple[int, int], bytes] = {}
         todo = []
-        for level, index in nodes:
+        for node in nodes:
+            level, index = node
             if index < 0 or (index + 1) << level > self.size:
                 raise VerificationError(
                     f"node ({level}, {index}) is not complete in a tree of size {self.size}"
                 )
-            if (level, index) not in memo:
-                todo.append((level, index))
+            digest = memo.get(node)
+            if digest is None:
+                todo.append(node)
+            else:
+                found[node] = digest
         if todo:
-            self._resolve(todo)
-        return [memo[n] for n in nodes]
+            found.update(self._resolve(todo))
+        return [found[n] for n in nodes]
 
-    def _resolve(self, nodes: list[tuple[int, int]]) -> None:
+    def _resolve(self, nodes: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         locations = [tile_for_node(level, index) for level, index in nodes]
+        out: dict[tuple[int, int], bytes] = {}
         rows = self._fetch({(tl, ti) for tl, ti, _, _ in locations})
         for node, (t_level, t_index, r, offset) in zip(nodes, locations, strict=True):
             row = rows.get((t_level, t_index), b"")
@@ -95,7 +101,8 @@ class TiledTree:
                     f"tile {t_level}/{t_index} holds {len(row) // HASH_SIZE} hashes, "
                     f"need {need // HASH_SIZE} for a tree of size {self.size}"
                 )
-            self._memo[node] = node_from_tile_row(row, r, offset)
+            out[node] = self._memo[node] = node_from_tile_row(row, r, offset)
+        return out
 
     def _range_hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
         groups = [split_range(a, b) for a, b in ranges]
