@@ -59,6 +59,15 @@ def _pydantic_problems(err: ValidationError, prefix: str) -> list[Problem]:
     return out
 
 
+def _event_from_json(payload: bytes) -> Event:
+    try:
+        return Event.model_validate_json(payload)
+    except ValidationError as e:
+        if any(err["type"] == "json_invalid" for err in e.errors()):
+            parse_json_object(payload, "payload")  # raises MalformedInput, worded as elsewhere
+        raise
+
+
 def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedEntry:
     """Parse and validate one DSSE envelope. Raises EventRejected listing every problem.
 
@@ -79,12 +88,12 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
             obj, canonical = is_canonical(envelope.payload, "payload")
             if not canonical:
                 problems.append(Problem("payload", "not RFC 8785 canonical JSON"))
+            event = Event.model_validate(obj)
         else:
-            obj = parse_json_object(envelope.payload, "payload")
+            # Replaying stored entries: pydantic parses and validates in one pass.
+            event = _event_from_json(envelope.payload)
     except MalformedInput as e:
         raise EventRejected([*problems, Problem("payload", str(e))]) from e
-    try:
-        event = Event.model_validate(obj)
     except ValidationError as e:
         raise EventRejected([*problems, *_pydantic_problems(e, "payload")]) from e
     etype = EVENT_TYPES.get(event.type)

@@ -113,9 +113,20 @@ _Checked = tuple[
 _KEYS: dict[tuple[str, str], bytes] = {}
 
 
-def _init_worker(keys: dict[tuple[str, str], bytes]) -> None:
+_WORKER_STORE: list[Store] = []  # a worker's own connection to the store
+
+
+def _init_worker(keys: dict[tuple[str, str], bytes], url: str | None = None) -> None:
     _KEYS.clear()
     _KEYS.update(keys)
+    if url is not None:
+        _WORKER_STORE[:] = [Store.open(url, migrate=False)]
+
+
+def _check_range(start: int, end: int) -> list[_Checked]:
+    """A worker reads entries start..<end itself (nothing is sent through the parent)."""
+    with _WORKER_STORE[0].read() as r:
+        return _check_entries(r.entries(start, end))
 
 
 def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
@@ -217,18 +228,25 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
         )
 
 
-def _batches(reader: LogReader, workers: int, chunk: int) -> Iterator[list[_Checked]]:
-    """Checked entries in log order; on `workers` processes when the log is large."""
-    entries = reader.iter_entries(chunk=chunk)
+def _batches(
+    store: Store, reader: LogReader, size: int, workers: int, chunk: int
+) -> Iterator[list[_Checked]]:
+    """Checked entries in log order; on `workers` processes when the log is large.
+
+    Workers read their own ranges of indices below `size` through their own connection:
+    entries of an append-only log never change, so every reader sees the same rows (and
+    the parent still checks that the indices it gets back have no gap).
+    """
     if workers < 2:
-        for batch in entries:
+        for batch in reader.iter_entries(chunk=chunk):
             yield _check_entries(batch)
         return
     ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS),)) as pool:
+    url = store.engine.url.render_as_string(hide_password=False)
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), url)) as pool:
         window: deque[AsyncResult[list[_Checked]]] = deque()
-        for batch in entries:
-            window.append(pool.apply_async(_check_entries, (batch,)))
+        for start in range(0, size, chunk):
+            window.append(pool.apply_async(_check_range, (start, min(start + chunk, size))))
             if len(window) > 2 * workers:
                 yield window.popleft().get()
         while window:
@@ -264,7 +282,7 @@ def audit(
         compact = CompactRange()
         tiles = _TileChecker(r)
         expected = 0
-        for batch in _batches(r, n_workers, chunk):
+        for batch in _batches(store, r, size, n_workers, chunk):
             for checked in batch:
                 index = checked[0]
                 if index != expected:
