@@ -7,7 +7,7 @@ import json
 
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cwledger.errors import MalformedInput
@@ -184,3 +184,53 @@ def test_batch_signature_check_names_the_lowest_bad_index() -> None:
     assert bad_signatures(jobs[:170], workers=2) == []
     zero_sig = base64.b64decode("A" * 86 + "==")
     assert bad_signatures([(0, signer.public_key, b"x", zero_sig)]) == [0]
+
+
+envelope_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "payloadType": st.one_of(strings, st.integers()),
+        "payload": st.one_of(
+            st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()), strings
+        ),
+        "signatures": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "keyid": st.one_of(strings, st.none()),
+                    "sig": st.one_of(
+                        st.binary(min_size=63, max_size=65).map(
+                            lambda b: base64.b64encode(b).decode()
+                        ),
+                        strings,
+                    ),
+                    "extra": strings,
+                },
+            ),
+            max_size=2,
+        ),
+        "extra": strings,
+    },
+)
+
+
+_VALID_SIG = base64.b64encode(bytes(64)).decode()
+
+
+@given(envelope_like)
+@example({"payloadType": "t", "payload": "", "signatures": [{"keyid": "k", "sig": _VALID_SIG}]})
+@example({"payloadType": "t", "payload": "eA==", "signatures": [{"keyid": "", "sig": _VALID_SIG}]})
+@example({"payloadType": "t", "payload": "eA", "signatures": [{"keyid": "k", "sig": _VALID_SIG}]})
+def test_fast_and_step_by_step_envelope_parsers_agree(doc: dict[str, object]) -> None:
+    data = json.dumps(doc)
+    try:
+        slow: Envelope | None = Envelope._parse_slowly(data)
+    except MalformedInput:
+        slow = None
+    try:
+        fast: Envelope | None = Envelope.from_bytes(data)
+    except MalformedInput:
+        fast = None
+    assert fast == slow
+    if doc.get("payload") == "eA==" and doc.get("payloadType") == "t":
+        assert fast is not None and fast.payload == b"x"  # the fast path was taken
