@@ -175,3 +175,25 @@ def test_rotate_and_revoke_keys(ledger_dir: Path) -> None:
     refused = _cli("append", "-", "--as", "inspectorate", input=_events(2))
     assert refused.returncode == 1 and "revoked by entry" in " ".join(refused.stderr.split())
     assert run("verify").startswith("OK")
+
+
+def test_verify_of_a_long_log_uses_worker_processes_and_names_the_entry(tmp_path: Path) -> None:
+    """Over two audit chunks (4,000 entries): the CLI's multi-process path, end to end."""
+    import sqlite3
+
+    from cwledger.ledger.ledger import Ledger
+
+    led = Ledger.init(tmp_path / "long", ORIGIN, founding=[("insp", "inspectorate")])
+    events = [
+        {"type": "seal.checked", "id": f"s{i}", "time": "2014-03-01T09:00:00Z", "body": {"n": i}}
+        for i in range(4200)
+    ]
+    for start in range(0, len(events), 1000):
+        led.append(led.sign(events[start : start + 1000], "insp"))
+    led.close()
+    ok = _cli("verify", "--ledger", str(tmp_path / "long"))
+    assert ok.returncode == 0 and ok.stdout.startswith("OK 4201 ")
+    with sqlite3.connect(tmp_path / "long" / "ledger.db") as db:
+        db.execute("DELETE FROM log_entry WHERE idx = 3999")
+    bad = _cli("verify", "--ledger", str(tmp_path / "long"))
+    assert bad.returncode == 1 and "entry 3999: entry is missing" in " ".join(bad.stderr.split())

@@ -60,7 +60,7 @@ def _role(value: str) -> Role:
     raise typer.BadParameter(f"{value!r} is not a role; one of {', '.join(ROLES)}")
 
 
-def _progress() -> Progress:
+def _progress(auto_refresh: bool = True) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -68,6 +68,7 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        auto_refresh=auto_refresh,
     )
 
 
@@ -357,11 +358,16 @@ def prove_consistency(
 def verify(ledger_dir: LedgerDir = Path(".")) -> None:
     """Full audit: every envelope, signature, key, role, tile and checkpoint. Exit 1 if bad."""
     ledger = Ledger.open(ledger_dir)
-    with _progress() as bar:
+    # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
+    # worker processes can be forked rather than spawned.
+    with _progress(auto_refresh=False) as bar:
         task = bar.add_task("verifying", total=None)
-        report = audit(
-            ledger.store, progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        report = audit(ledger.store, progress=advance)
     err.print(
         f"[green]verified[/]: {report.size} entries, {report.checkpoints} checkpoints, "
         f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys"
