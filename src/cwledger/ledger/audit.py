@@ -21,13 +21,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.events import Event, GenesisBody, KeyRotatedBody, PartyRegisteredBody
+from cwledger.ledger.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.ledger.policy import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
@@ -103,14 +104,18 @@ class _TileChecker:
             )
 
 
-# One entry as a worker reports it: (index, failure or None, (type, id, time, author),
-# keyid, typed governance body or None, signature verified with the named key or None,
-# leaf hash).
-_Checked = tuple[
-    int, str | None, tuple[str, str, str, str], str, BaseModel | None, bool | None, bytes
-]
+# One entry as a worker reports it: (index, failure or None, type, author, keyid, typed
+# governance body or None, signature verified with the named key or None, leaf hash).
+_Checked = tuple[int, str | None, str, str, str, BaseModel | None, bool | None, bytes]
 
 _KEYS: dict[tuple[str, str], bytes] = {}
+
+
+class _Head(NamedTuple):
+    """The type and author of an entry: all the sequential checks read of it."""
+
+    type: str
+    author: str
 
 
 _WORKER_STORE: list[Store] = []  # a worker's own connection to the store
@@ -139,7 +144,7 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             d = decode_entry(e.envelope, check_canonical=False)
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
-            out.append((e.index, why, fields, "", None, None, e.leaf_hash))
+            out.append((e.index, why, e.event_type, e.author, "", None, None, e.leaf_hash))
             continue
         ev = d.event
         failure: str | None = None
@@ -159,7 +164,7 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             except InvalidSignature:
                 sig_ok = False
         body = d.body if d.etype.governance else None
-        out.append((e.index, failure, fields, keyid, body, sig_ok, e.leaf_hash))
+        out.append((e.index, failure, ev.type, ev.author, keyid, body, sig_ok, e.leaf_hash))
     return out
 
 
@@ -190,10 +195,10 @@ def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
 
 def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], bytes]) -> None:
     """The sequential part: key validity, role, governance rules; then apply."""
-    index, failure, (type_, id_, time, author), keyid, body, sig_ok, _ = checked
+    index, failure, type_, author, keyid, body, sig_ok, _ = checked
     if failure is not None:
         raise AuditFailure(index, failure)
-    event = Event.model_construct(type=type_, id=id_, time=time, author=author, body={})
+    event = _Head(type_, author)
     key = authority.key_for(event, body, keyid, index)
     problems = authority.check(event, EVENT_TYPES[type_], body, index)
     if isinstance(key, Problem):
@@ -290,7 +295,7 @@ def audit(
                         expected, f"entry is missing (the next stored entry is {index})"
                     )
                 _admit(checked, authority, keys)
-                compact.append(checked[6], tiles)  # the worker matched it to the envelope
+                compact.append(checked[7], tiles)  # the worker matched it to the envelope
                 expected += 1
                 if (cp := checkpoints.get(expected)) is not None:
                     _check_checkpoint(cp, compact.root(), authority)

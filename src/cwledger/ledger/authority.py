@@ -10,13 +10,13 @@ replay serves the append path and the full audit, so they cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pydantic import BaseModel
 
 from cwledger.errors import Problem
 from cwledger.ledger.events import (
     GENESIS,
-    Event,
     GenesisBody,
     KeyRevokedBody,
     KeyRotatedBody,
@@ -27,7 +27,17 @@ from cwledger.ledger.events import (
 from cwledger.ledger.policy import EventType
 from cwledger.tlog.note import Verifier
 
-__all__ = ["Authority", "KeyRecord", "PartyRecord"]
+__all__ = ["Authority", "EventHead", "KeyRecord", "PartyRecord"]
+
+
+class EventHead(Protocol):
+    """What authorisation reads of an event: its type and its author."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def author(self) -> str: ...
 
 
 @dataclass
@@ -77,7 +87,7 @@ class Authority:
         return self.origin is not None
 
     def key_for(
-        self, event: Event, body: BaseModel | None, keyid: str, index: int
+        self, event: EventHead, body: BaseModel | None, keyid: str, index: int
     ) -> KeyRecord | Problem:
         """The key that must have signed this entry, or the reason there is none."""
         if isinstance(body, GenesisBody):  # the genesis is signed by a key it declares
@@ -102,7 +112,7 @@ class Authority:
         return rec
 
     def check(
-        self, event: Event, etype: EventType, body: BaseModel | None, index: int
+        self, event: EventHead, etype: EventType, body: BaseModel | None, index: int
     ) -> list[Problem]:
         """Every reason this entry may not be appended at `index` (empty if it may)."""
         if not self.has_genesis:
@@ -124,7 +134,7 @@ class Authority:
             ]
         return self._check_governance(event, body)
 
-    def _check_governance(self, event: Event, body: BaseModel | None) -> list[Problem]:
+    def _check_governance(self, event: EventHead, body: BaseModel | None) -> list[Problem]:
         problems: list[Problem] = []
         author = event.author
         if isinstance(body, PartyRegisteredBody):
@@ -194,7 +204,7 @@ def _check_key_name(p: PartyEntry, where: str) -> list[Problem]:
     return []
 
 
-def _check_genesis(event: Event, body: GenesisBody) -> list[Problem]:
+def _check_genesis(event: EventHead, body: GenesisBody) -> list[Problem]:
     problems: list[Problem] = []
     names = [p.name for p in body.parties]
     if len(set(names)) != len(names):
