@@ -207,7 +207,11 @@ def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], 
         raise AuditFailure(index, "; ".join(str(p) for p in problems))
     assert isinstance(key, KeyRecord)
     if keys.get((author, keyid)) != key.public_key:
-        raise AuditFailure(index, f"key {keyid} of {author} is named twice with other keys")
+        raise AuditFailure(
+            index,
+            f"key {keyid} of {author}: the governance entries name it with another public key "
+            "than the one the authority replay holds",
+        )
     if sig_ok is not True:
         raise AuditFailure(index, "signature does not verify with the author's key")
     authority.apply(body, index)
