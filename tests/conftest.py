@@ -7,8 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from cwledger.ledger.ledger import Ledger
+
+# Timings never go in tests: no per-example deadline anywhere (a loaded CI machine must
+# not turn a slow example into a failure).
+settings.register_profile("cwledger", deadline=None)
+settings.load_profile("cwledger")
 
 ORIGIN = "example.org/cwledger/test"
 FOUNDING = [("insp", "inspectorate"), ("dec", "declarant"), ("obs", "observer")]
