@@ -1,0 +1,49 @@
+"""Independent estimates of the stockpile, by any party, with their uncertainty and scope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from cwledger.ledger.events import PartyName
+from cwledger.model._base import Strict, Text
+from cwledger.model.chemicals import CwcCategory
+
+__all__ = ["Estimate", "EstimateUnit", "EstimateScope"]
+
+EstimateUnit = Literal["t", "kg", "sites"]
+EstimateScope = Literal["total", "category", "sites"]
+
+
+class Estimate(Strict):
+    """A party's estimate: value and standard uncertainty in ``unit``, method and scope.
+
+    Scope ``total`` and ``category`` (with ``category`` 1, 2 or 3) are masses (``t`` or
+    ``kg``); scope ``sites`` is a count of sites (unit ``sites``).
+    """
+
+    party: PartyName
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    u: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    unit: EstimateUnit
+    method: Text
+    scope: EstimateScope
+    category: CwcCategory | None = None
+
+    @model_validator(mode="after")
+    def _scope_rules(self) -> Estimate:
+        problems = []
+        if self.scope == "category" and self.category is None:
+            problems.append("scope 'category' needs a category (1, 2 or 3)")
+        if self.scope != "category" and self.category is not None:
+            problems.append(f"category {self.category} given but scope is {self.scope!r}")
+        if self.scope == "sites" and self.unit != "sites":
+            problems.append(f"scope 'sites' counts sites: unit must be 'sites', not {self.unit!r}")
+        if self.scope != "sites" and self.unit == "sites":
+            problems.append(
+                f"scope {self.scope!r} is a mass: unit must be 't' or 'kg', not 'sites'"
+            )
+        if problems:
+            raise ValueError(f"estimate by {self.party}: " + "; ".join(problems))
+        return self
