@@ -121,8 +121,23 @@ def test_append_log_checkpoint_prove_verify(ledger_dir: Path, tmp_path: Path) ->
 
 
 def test_append_from_stdin_and_signed_envelopes(ledger_dir: Path) -> None:
+    from cwledger.ledger.ledger import Ledger
+
     out = run("append", "-", "--as", "inspectorate", "--json", input=_events(2))
-    assert len(out.splitlines()) == 2
+    assert [json.loads(x)["index"] for x in out.splitlines()] == [2, 3]
+    # Lines that are already DSSE envelopes are appended as they are, without --as.
+    led = Ledger.open(ledger_dir)
+    raw = {
+        "type": "seal.checked",
+        "id": "pre-signed-1",
+        "time": "2014-03-02T09:00:00Z",
+        "body": {"seal": "X9"},
+    }
+    [envelope] = led.sign([raw], "inspectorate")
+    led.close()
+    out = run("append", "-", "--json", input=envelope.decode() + "\n")
+    [receipt] = [json.loads(x) for x in out.splitlines()]
+    assert receipt["index"] == 4 and receipt["event_id"] == "pre-signed-1"
 
 
 def _cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+
+from cwledger.model._base import ObjectId, PartyName, Strict
 
 __all__ = [
     "Role",
@@ -35,10 +37,8 @@ PARTY_REGISTERED = "party.registered"
 KEY_ROTATED = "key.rotated"
 KEY_REVOKED = "key.revoked"
 
-# A party name doubles as the name of its C2SP note key, so it may hold no '+' or space.
-PartyName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
-EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+EventId = ObjectId
 KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
 
 
@@ -72,11 +72,7 @@ def _vkey(value: str) -> str:
 VerifierKey = Annotated[str, AfterValidator(_vkey)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class Event(_Strict):
+class Event(Strict):
     """What an author signs. Its RFC 8785 bytes are the DSSE payload."""
 
     type: EventType
@@ -86,7 +82,7 @@ class Event(_Strict):
     body: dict[str, Any]
 
 
-class PartyEntry(_Strict):
+class PartyEntry(Strict):
     """A party with its role and its (first) C2SP verifier key, named after the party."""
 
     name: PartyName
@@ -94,7 +90,7 @@ class PartyEntry(_Strict):
     key: VerifierKey
 
 
-class GenesisBody(_Strict):
+class GenesisBody(Strict):
     """The first entry: the log's origin and key, the founding parties, and who registers."""
 
     origin: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")]
@@ -107,14 +103,14 @@ class PartyRegisteredBody(PartyEntry):
     """A registrar adds a party after genesis."""
 
 
-class KeyRotatedBody(_Strict):
+class KeyRotatedBody(Strict):
     """A party's new key replaces its current ones from this entry on."""
 
     party: PartyName
     key: VerifierKey
 
 
-class KeyRevokedBody(_Strict):
+class KeyRevokedBody(Strict):
     """A key stops being valid from this entry on."""
 
     party: PartyName

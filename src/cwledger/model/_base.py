@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["Strict", "ObjectId", "Text"]
+__all__ = ["Strict", "ObjectId", "PartyName", "Text"]
 
 
 class Strict(BaseModel):
@@ -19,7 +19,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-# Same shape as an event id: short, printable, no spaces.
+# An identifier (of an event, item, site, seal...): short, printable, no spaces.
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+# A party name doubles as the name of its C2SP note key, so it may hold no '+' or space.
+PartyName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 # A human name or label as printed: one line, no leading or trailing white space.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^\S(?:.*\S)?$")]

@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cwledger.ledger.events import PartyName
-from cwledger.model._base import Strict, Text
+from cwledger.model._base import PartyName, Strict, Text
 from cwledger.model.chemicals import CwcCategory
 
 __all__ = ["Estimate", "EstimateUnit", "EstimateScope"]

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from cwledger.ledger.events import EventId
-from cwledger.model._base import Strict, Text
+from cwledger.model._base import ObjectId, Strict, Text
 from cwledger.model.errors import IllegalTransition
 
 __all__ = ["FindingStatus", "StatusChange", "Finding", "apply_status"]
@@ -25,7 +24,7 @@ class FindingStatus(StrEnum):
 class StatusChange(Strict):
     """One entry of a finding's history: the event that set the status."""
 
-    event: EventId
+    event: ObjectId
     status: Annotated[FindingStatus, Field(strict=False)]
 
 
@@ -38,8 +37,8 @@ class Finding(Strict):
 
     number: Annotated[int, Field(ge=1)]
     title: Text
-    opened_by: EventId
-    evidence: list[EventId] = []
+    opened_by: ObjectId
+    evidence: list[ObjectId] = []
     status: Annotated[FindingStatus, Field(strict=False)] = FindingStatus.OPEN
     history: list[StatusChange] = []
 

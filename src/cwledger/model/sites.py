@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from cwledger.ledger.events import PartyName
-from cwledger.model._base import ObjectId, Strict, Text
+from cwledger.model._base import ObjectId, PartyName, Strict, Text
 
 __all__ = ["SiteKind", "AccessStatus", "Coordinates", "Site"]
 
