@@ -6,12 +6,11 @@ Domain event bodies (declarations, seals, transfers, ...) are registered in
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from cwledger.model._base import ObjectId, PartyName, Strict
+from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
 
 __all__ = [
     "Role",
@@ -42,19 +41,6 @@ EventId = ObjectId
 KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
 
 
-def _rfc3339_utc(value: str) -> str:
-    if not value.endswith("Z"):
-        raise ValueError("must be RFC 3339 in UTC, ending in 'Z' (e.g. 2014-01-07T10:00:00Z)")
-    try:
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
-    except ValueError as e:
-        raise ValueError(f"not an RFC 3339 timestamp: {e}") from e
-    if "T" not in value or parsed.tzinfo is None:
-        raise ValueError("must be a full date and time, e.g. 2014-01-07T10:00:00Z")
-    return value
-
-
-Timestamp = Annotated[str, AfterValidator(_rfc3339_utc)]
 
 
 def _vkey(value: str) -> str:

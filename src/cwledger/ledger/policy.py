@@ -2,8 +2,9 @@
 
 Governance events are written by the registrars that the genesis names (or, for a
 party's own keys, by the party itself). The domain event types are listed with the
-role that authors them; their body schemas are open JSON objects until the domain
-model gives each its pydantic type.
+roles that author them; their bodies are the pydantic types of ``cwledger.model.bodies``.
+A site is declared by the declaring state, or by the inspectorate for a venue outside
+the country (a vessel, a destruction facility abroad).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cwledger.ledger.events import (
     PartyRegisteredBody,
     Role,
 )
+from cwledger.model.bodies import BODIES
 
 __all__ = ["EventType", "EVENT_TYPES", "GOVERNANCE_TYPES", "event_type"]
 
@@ -37,8 +39,8 @@ class EventType:
     governance: bool = False
 
 
-def _t(name: str, *roles: Role, body: type[BaseModel] | None = None) -> EventType:
-    return EventType(name, frozenset(roles), body)
+def _t(name: str, *roles: Role) -> EventType:
+    return EventType(name, frozenset(roles), BODIES[name])
 
 
 def _g(name: str, body: type[BaseModel]) -> EventType:
@@ -52,13 +54,13 @@ _ALL: list[EventType] = [
     _g(PARTY_REGISTERED, PartyRegisteredBody),
     _g(KEY_ROTATED, KeyRotatedBody),
     _g(KEY_REVOKED, KeyRevokedBody),
-    # What is it, where is it: the declaring state declares and moves.
-    _t("site.declared", "declarant"),
+    # What is it, where is it: the declaring state declares; whoever has custody moves.
+    _t("site.declared", "declarant", "inspectorate"),
     _t("declaration.submitted", "declarant"),
     _t("declaration.amended", "declarant"),
-    _t("transfer.shipped", "declarant"),
+    _t("transfer.shipped", "declarant", "inspectorate"),
     _t("transfer.received", "declarant", "inspectorate"),
-    _t("destruction.batch", "declarant"),
+    _t("destruction.batch", "declarant", "inspectorate"),
     # How do we track it down: the inspectorate observes, tags, seals, samples.
     _t("item.tagged", "inspectorate"),
     _t("seal.applied", "inspectorate"),

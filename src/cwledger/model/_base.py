@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["Strict", "ObjectId", "PartyName", "Text"]
+__all__ = ["Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex", "micros"]
 
 
 class Strict(BaseModel):
@@ -25,3 +26,31 @@ ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-
 PartyName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 # A human name or label as printed: one line, no leading or trailing white space.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^\S(?:.*\S)?$")]
+
+
+def _rfc3339_utc(value: str) -> str:
+    if not value.endswith("Z"):
+        raise ValueError("must be RFC 3339 in UTC, ending in 'Z' (e.g. 2014-01-07T10:00:00Z)")
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError as e:
+        raise ValueError(f"not an RFC 3339 timestamp: {e}") from e
+    if "T" not in value or parsed.tzinfo is None:
+        raise ValueError("must be a full date and time, e.g. 2014-01-07T10:00:00Z")
+    return value
+
+
+Timestamp = Annotated[str, AfterValidator(_rfc3339_utc)]
+
+
+def micros(timestamp: str) -> int:
+    """A validated RFC 3339 UTC timestamp as integer microseconds since the Unix epoch."""
+    parsed = datetime.fromisoformat(timestamp[:-1] + "+00:00")
+    return (parsed - _EPOCH) // _MICROSECOND
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# The SHA-256 of a file (a photograph, an instrument log), in lower-case hex.
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

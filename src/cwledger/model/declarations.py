@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from cwledger.model._base import ObjectId, Strict, Text
+from cwledger.model.chemicals import Chemical
 from cwledger.model.items import Item
 from cwledger.model.sites import Site
 
@@ -44,6 +45,7 @@ class Declaration(Strict):
     amends: Annotated[int, Field(ge=1)] | None = None
     legal_basis: Text
     due: DateString
+    chemicals: list[Chemical] = []
     sites: list[Site] = []
     items: list[Item] = []
 

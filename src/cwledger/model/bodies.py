@@ -1,0 +1,359 @@
+"""The body of each domain event type: what a declarant claims or an inspector observes.
+
+One pydantic type per event type (``BODIES`` maps the type name to it). Bodies say only
+what the event states; whether it agrees with the book is decided by ``cwledger.book``.
+An event's envelope must stay under 64 KiB (the C2SP tlog-tiles entry limit), so a large
+declaration is sent as numbered parts: part 1 carries the header (legal basis, due date,
+chemicals table, sites) and every part may carry items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, micros
+from cwledger.model.chemicals import Chemical, ChemicalLabel
+from cwledger.model.declarations import DateString
+from cwledger.model.estimates import Estimate
+from cwledger.model.findings import FindingStatus
+from cwledger.model.items import Item, SealCondition, SealTarget, SealType
+from cwledger.model.quantities import Mass
+from cwledger.model.sites import Site
+
+__all__ = [
+    "BODIES",
+    "MAX_LINES",
+    "SiteDeclared",
+    "DeclarationSubmitted",
+    "DeclarationAmended",
+    "ItemTagged",
+    "SealApplied",
+    "SealChecked",
+    "SealRemoved",
+    "TransferLine",
+    "TransferShipped",
+    "TransferReceived",
+    "InventoryLine",
+    "InventoryTaken",
+    "InspectionKind",
+    "InspectionOpened",
+    "InspectionClosed",
+    "SampleTaken",
+    "SampleResult",
+    "DestructionLine",
+    "DestructionProduct",
+    "DestructionBatch",
+    "DestructionVerified",
+    "EstimateRecorded",
+    "FindingRaised",
+    "FindingResolved",
+]
+
+# Lines per event: a bound well inside the 64 KiB envelope limit for typical lines.
+MAX_LINES = 200
+Photos = Annotated[list[Sha256Hex], Field(max_length=64)]
+
+
+def _unique(what: str, ids: Sequence[str]) -> None:
+    dups = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if dups:
+        raise ValueError(f"{what} listed more than once: {', '.join(dups)}")
+
+
+class SiteDeclared(Strict):
+    """A site (material balance area) declared, or its access status changed."""
+
+    site: Site
+
+
+class _DeclarationPart(Strict):
+    version: Annotated[int, Field(ge=1)]
+    part: Annotated[int, Field(ge=1)]
+    parts: Annotated[int, Field(ge=1, le=10_000)]
+    legal_basis: Text | None = None
+    due: DateString | None = None
+    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES)] = []
+    sites: Annotated[list[Site], Field(max_length=MAX_LINES)] = []
+    items: Annotated[list[Item], Field(max_length=MAX_LINES)] = []
+
+    @model_validator(mode="after")
+    def _header_in_part_one(self) -> _DeclarationPart:
+        if self.part > self.parts:
+            raise ValueError(f"part {self.part} of {self.parts}: no such part")
+        if self.part == 1 and (self.legal_basis is None or self.due is None):
+            raise ValueError("part 1 is the header: legal_basis and due are required")
+        if self.part > 1 and (self.legal_basis or self.due or self.chemicals or self.sites):
+            raise ValueError(
+                f"part {self.part} is an item batch: legal_basis, due, chemicals and sites"
+                " belong in part 1"
+            )
+        _unique("chemical", [c.label for c in self.chemicals])
+        _unique("site", [s.id for s in self.sites])
+        _unique("item", [i.id for i in self.items])
+        return self
+
+
+class DeclarationSubmitted(_DeclarationPart):
+    """One part of a declaration's first version."""
+
+    @model_validator(mode="after")
+    def _first_version(self) -> DeclarationSubmitted:
+        if self.version != 1:
+            raise ValueError(
+                f"a submission is version 1; version {self.version} is a declaration.amended"
+            )
+        return self
+
+
+class DeclarationAmended(_DeclarationPart):
+    """One part of an amended declaration: the whole new version, which amends the previous."""
+
+    amends: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _amends_previous(self) -> DeclarationAmended:
+        if self.amends != self.version - 1:
+            raise ValueError(f"version {self.version} amends version {self.version - 1}")
+        return self
+
+
+class ItemTagged(Strict):
+    """The inspectorate fixed a tag to an item at a site."""
+
+    item: ObjectId
+    tag: ObjectId
+    site: ObjectId
+
+
+class SealApplied(Strict):
+    """A seal applied to an item or a site, with the photographs taken and the next check due."""
+
+    seal: ObjectId
+    type: Annotated[SealType, Field(strict=False)]
+    closes: SealTarget
+    wire: ObjectId | None = None
+    photos: Photos = []
+    next_check_due: Timestamp | None = None
+
+
+CheckMethod = Literal["visual", "identity_match", "electronic_log", "hq_comparison"]
+
+
+class SealChecked(Strict):
+    """A check of a seal: its condition, the method, the photographs and the next check due.
+
+    ``at_headquarters`` marks the comparison of a removed seal at headquarters, the last
+    step of its lifecycle.
+    """
+
+    seal: ObjectId
+    condition: Annotated[SealCondition, Field(strict=False)]
+    method: CheckMethod = "visual"
+    photos: Photos = []
+    next_check_due: Timestamp | None = None
+    at_headquarters: bool = False
+
+
+class SealRemoved(Strict):
+    """A seal taken off (before destruction, sampling or re-packing)."""
+
+    seal: ObjectId
+    reason: Text
+    photos: Photos = []
+
+
+class TransferLine(Strict):
+    """One item of a transfer with the mass measured at that end (none for a counted item)."""
+
+    item: ObjectId
+    measured: Mass | None = None
+
+
+def _lines(lines: Sequence[TransferLine | InventoryLine | DestructionLine]) -> None:
+    _unique("item", [line.item for line in lines])
+
+
+class TransferShipped(Strict):
+    """The shipper's record: items leaving ``origin`` for ``destination``, due by ``due``."""
+
+    transfer: ObjectId
+    origin: ObjectId
+    destination: ObjectId
+    due: Timestamp
+    consignment: Text | None = None
+    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TransferShipped:
+        if self.origin == self.destination:
+            raise ValueError(f"origin and destination are the same site ({self.origin})")
+        _lines(self.items)
+        return self
+
+
+class TransferReceived(Strict):
+    """The receiver's record: the items that arrived at ``site`` and their measured masses."""
+
+    transfer: ObjectId
+    site: ObjectId
+    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TransferReceived:
+        _lines(self.items)
+        return self
+
+
+class InventoryLine(Strict):
+    """An item found at a physical inventory, with its measured mass if it was weighed."""
+
+    item: ObjectId
+    measured: Mass | None = None
+
+
+class InventoryTaken(Strict):
+    """A physical inventory of a site: what was found. ``complete`` means every item was seen.
+
+    After a complete inventory, an item the book holds at the site and the inventory does
+    not list is an item not found.
+    """
+
+    site: ObjectId
+    inspection: ObjectId | None = None
+    complete: bool = True
+    items: Annotated[list[InventoryLine], Field(max_length=MAX_LINES)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> InventoryTaken:
+        _lines(self.items)
+        return self
+
+
+InspectionKind = Literal["initial", "routine", "challenge", "inventory", "destruction"]
+
+
+class InspectionOpened(Strict):
+    """An inspection begins at a site."""
+
+    inspection: ObjectId
+    site: ObjectId
+    kind: InspectionKind
+    notified: Timestamp | None = None
+
+
+class InspectionClosed(Strict):
+    """An inspection ends, with its summary."""
+
+    inspection: ObjectId
+    summary: Text
+
+
+class SampleTaken(Strict):
+    """A sample taken from an item, in the inspectors' presence."""
+
+    sample: ObjectId
+    item: ObjectId
+    site: ObjectId
+    inspection: ObjectId | None = None
+    seals: list[ObjectId] = []
+
+
+class SampleResult(Strict):
+    """The analysis of a sample: whether the declared identity was confirmed, nothing else."""
+
+    sample: ObjectId
+    identity_confirmed: bool
+    laboratory: ObjectId
+
+
+class DestructionLine(Strict):
+    """An item consumed by a destruction batch: ``kg`` of it, or all it holds if omitted."""
+
+    item: ObjectId
+    kg: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class DestructionProduct(Strict):
+    """A product of destruction (reaction mass, effluent), tracked as a bulk lot of its own."""
+
+    item: ObjectId
+    label: ChemicalLabel
+    mass: Mass
+
+
+class DestructionBatch(Strict):
+    """A destruction batch at a venue: method, the items and quantities consumed, start, end."""
+
+    batch: ObjectId
+    method: Text
+    venue: ObjectId
+    start: Timestamp
+    end: Timestamp
+    items: Annotated[list[DestructionLine], Field(min_length=1, max_length=MAX_LINES)]
+    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES)] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DestructionBatch:
+        if micros(self.end) < micros(self.start):
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        _lines(self.items)
+        _unique("product", [p.item for p in self.products])
+        return self
+
+
+class DestructionVerified(Strict):
+    """The inspectorate confirms (or does not) that a destruction batch happened as recorded."""
+
+    batch: ObjectId
+    confirmed: bool = True
+    remarks: Text | None = None
+
+
+class EstimateRecorded(Strict):
+    """An independent estimate of the stockpile by any party."""
+
+    estimate: Estimate
+
+
+class FindingRaised(Strict):
+    """A discrepancy opened by hand, with its evidence events and the objects it concerns."""
+
+    title: Text
+    evidence: list[ObjectId] = []
+    subjects: list[ObjectId] = []
+
+
+class FindingResolved(Strict):
+    """A finding resolved, closed as unresolvable, or reopened."""
+
+    finding: Annotated[int, Field(ge=1)]
+    status: Annotated[FindingStatus, Field(strict=False)]
+    evidence: list[ObjectId] = []
+    remarks: Text | None = None
+
+
+BODIES: dict[str, type[BaseModel]] = {
+    "site.declared": SiteDeclared,
+    "declaration.submitted": DeclarationSubmitted,
+    "declaration.amended": DeclarationAmended,
+    "item.tagged": ItemTagged,
+    "seal.applied": SealApplied,
+    "seal.checked": SealChecked,
+    "seal.removed": SealRemoved,
+    "transfer.shipped": TransferShipped,
+    "transfer.received": TransferReceived,
+    "inventory.taken": InventoryTaken,
+    "inspection.opened": InspectionOpened,
+    "inspection.closed": InspectionClosed,
+    "sample.taken": SampleTaken,
+    "sample.result": SampleResult,
+    "destruction.batch": DestructionBatch,
+    "destruction.verified": DestructionVerified,
+    "estimate.recorded": EstimateRecorded,
+    "finding.raised": FindingRaised,
+    "finding.resolved": FindingResolved,
+}
