@@ -20,13 +20,28 @@ ORIGIN = "example.org/cwledger/test"
 FOUNDING = [("insp", "inspectorate"), ("dec", "declarant"), ("obs", "observer")]
 
 
-def event(n: int, type_: str = "inspection.opened", **body: Any) -> dict[str, Any]:
-    """A plain event with a unique id and a fixed time."""
+def estimate(n: int, party: str = "insp") -> dict[str, Any]:
+    """The body of an estimate.recorded event: a neutral event any party but the operator
+    may write, that no rule of the book refuses."""
+    return {
+        "estimate": {
+            "party": party,
+            "value": float(n),
+            "u": 1.0,
+            "unit": "t",
+            "method": "open sources",
+            "scope": "total",
+        }
+    }
+
+
+def event(n: int, type_: str = "estimate.recorded", **body: Any) -> dict[str, Any]:
+    """An event with a unique id and a fixed time (an estimate unless told otherwise)."""
     return {
         "type": type_,
         "id": f"ev-{n:06d}",
         "time": f"2014-01-{1 + n % 28:02d}T10:00:00Z",
-        "body": body or {"site": f"S-{n % 23:02d}", "n": n},
+        "body": body or estimate(n),
     }
 
 

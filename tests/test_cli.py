@@ -40,7 +40,11 @@ def ledger_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _events(n: int) -> str:
     return "".join(
         json.dumps(
-            {"type": "seal.checked", "time": "2014-03-01T09:00:00Z", "body": {"seal": f"S{i}"}}
+            {
+                "type": "inspection.opened",
+                "time": "2014-03-01T09:00:00Z",
+                "body": {"inspection": f"I{i}", "site": "S-1", "kind": "routine"},
+            }
         )
         + "\n"
         for i in range(n)
@@ -83,7 +87,7 @@ def test_append_log_checkpoint_prove_verify(ledger_dir: Path, tmp_path: Path) ->
     )
 
     log = json.loads(run("log", "--tail", "3", "--json"))
-    assert [e["index"] for e in log] == [249, 250, 251] and log[-1]["type"] == "seal.checked"
+    assert [e["index"] for e in log] == [249, 250, 251] and log[-1]["type"] == "inspection.opened"
 
     note = run("checkpoint")
     log_key = Verifier.from_vkey(
@@ -128,10 +132,10 @@ def test_append_from_stdin_and_signed_envelopes(ledger_dir: Path) -> None:
     # Lines that are already DSSE envelopes are appended as they are, without --as.
     led = Ledger.open(ledger_dir)
     raw = {
-        "type": "seal.checked",
+        "type": "inspection.opened",
         "id": "pre-signed-1",
         "time": "2014-03-02T09:00:00Z",
-        "body": {"seal": "X9"},
+        "body": {"inspection": "X9", "site": "S-1", "kind": "challenge"},
     }
     [envelope] = led.sign([raw], "inspectorate")
     led.close()
@@ -160,7 +164,7 @@ def test_errors_are_one_clear_line_and_exit_1(ledger_dir: Path, tmp_path: Path) 
     assert "Traceback" not in result.stderr
     wrong_role = _cli("append", "-", "--as", "operator", input=_events(1))
     assert wrong_role.returncode == 1
-    assert "role operator may not write seal.checked" in " ".join(wrong_role.stderr.split())
+    assert "role operator may not write inspection.opened" in " ".join(wrong_role.stderr.split())
     missing = _cli("log", "--ledger", str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "no ledger in" in missing.stderr
 
@@ -171,7 +175,7 @@ def test_declarant_cannot_write_inspectorate_events(ledger_dir: Path, tmp_path: 
     events.write_text(_events(1))
     result = _cli("append", str(events), "--as", "declarant")
     assert result.returncode == 1
-    assert "role declarant may not write seal.checked" in " ".join(result.stderr.split())
+    assert "role declarant may not write inspection.opened" in " ".join(result.stderr.split())
 
 
 def test_rotate_and_revoke_keys(ledger_dir: Path) -> None:
@@ -200,7 +204,12 @@ def test_verify_of_a_long_log_uses_worker_processes_and_names_the_entry(tmp_path
 
     led = Ledger.init(tmp_path / "long", ORIGIN, founding=[("insp", "inspectorate")])
     events = [
-        {"type": "seal.checked", "id": f"s{i}", "time": "2014-03-01T09:00:00Z", "body": {"n": i}}
+        {
+            "type": "inspection.opened",
+            "id": f"s{i}",
+            "time": "2014-03-01T09:00:00Z",
+            "body": {"inspection": f"I{i}", "site": "S-1", "kind": "routine"},
+        }
         for i in range(4200)
     ]
     for start in range(0, len(events), 1000):

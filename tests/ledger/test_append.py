@@ -16,7 +16,9 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.tlog import leaf_hash, root_hash, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, Verifier
-from tests.conftest import ORIGIN, event, row_counts
+from tests.conftest import ORIGIN, estimate, event, row_counts
+
+INSPECTION = {"inspection": "I-1", "site": "S-01", "kind": "routine"}
 
 
 def _leaf_hashes(led: Ledger) -> list[bytes]:
@@ -33,7 +35,7 @@ def test_accepted_event_is_stored_with_leaf_tiles_and_checkpoint(ledger: Ledger)
     with ledger.store.read() as r:
         [stored] = r.entries(receipt.index, receipt.index + 1)
     assert stored.envelope == envelope and stored.event_id == "ev-000001"
-    assert stored.author == "insp" and stored.event_type == "inspection.opened"
+    assert stored.author == "insp" and stored.event_type == "estimate.recorded"
     hashes = _leaf_hashes(ledger)
     cp = ledger.latest_checkpoint()
     assert cp.size == len(hashes) == before["log_entry"] + 1
@@ -96,13 +98,13 @@ def test_reused_event_id_with_other_content_is_refused(ledger: Ledger) -> None:
     ledger.append(ledger.sign([event(1)], "insp"))
     before = row_counts(ledger)
     with pytest.raises(EventRejected, match=r"event id 'ev-000001' is already used \(entry 1\)"):
-        ledger.append(ledger.sign([event(1, site="S-99")], "insp"))
+        ledger.append(ledger.sign([event(1, **estimate(99))], "insp"))
     assert row_counts(ledger) == before
 
 
 def test_batch_is_all_or_nothing_and_lists_every_problem(ledger: Ledger) -> None:
     good = ledger.sign([event(1), event(2)], "insp")
-    bad_role = ledger.sign([event(3)], "obs")
+    bad_role = ledger.sign([event(3, "inspection.opened", **INSPECTION)], "obs")
     before = row_counts(ledger)
     with pytest.raises(EventRejected) as info:
         ledger.append([good[0], b"{not json", bad_role[0], good[1]])
@@ -122,7 +124,7 @@ def _resign(envelope: bytes, signer: Signer, **changes: object) -> bytes:
 
 def _bad_inputs(ledger: Ledger) -> dict[str, tuple[bytes, str]]:
     insp = ledger.keystore.signer("insp")
-    [env] = ledger.sign([event(1)], "insp")
+    [env] = ledger.sign([event(1, "inspection.opened", **INSPECTION)], "insp")
     e = Envelope.from_bytes(env)
     wrong_type = Envelope(
         "application/json", e.payload, e.keyid, insp.sign(pae("application/json", e.payload))
@@ -228,7 +230,7 @@ def test_revoked_key_is_refused_after_its_revocation(ledger: Ledger) -> None:
     }
     [r] = ledger.append(ledger.sign([revoke], "operator"))
     before = row_counts(ledger)
-    estimate = event(5, "estimate.recorded", value_t=1000)
+    estimate = event(5)
     with pytest.raises(
         EventRejected, match=f"key {obs.key_id.hex()} of obs was revoked by entry {r.index}"
     ):
@@ -311,8 +313,8 @@ def test_concurrent_writers_are_serialised_without_loss(ledger: Ledger) -> None:
         led.close()
 
     threads = [
-        threading.Thread(target=writer, args=("insp", "seal.checked", 1000)),
-        threading.Thread(target=writer, args=("dec", "site.declared", 2000)),
+        threading.Thread(target=writer, args=("insp", "estimate.recorded", 1000)),
+        threading.Thread(target=writer, args=("dec", "estimate.recorded", 2000)),
     ]
     for t in threads:
         t.start()

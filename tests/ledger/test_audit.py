@@ -152,7 +152,7 @@ def test_signature_failure_is_named_even_when_the_rest_is_consistent(tmp_path: P
                     size,
                     leaf_hash(forged),
                     "ev-000005",
-                    "inspection.opened",
+                    "estimate.recorded",
                     "insp",
                     "2014-01-06T10:00:00Z",
                     forged,

@@ -25,7 +25,9 @@ led = Ledger.open(Path(sys.argv[1]))
 n = int(sys.argv[2])
 while True:
     batch = [{"type": "inspection.opened", "id": f"crash-{n + k:08d}",
-              "time": "2014-01-01T00:00:00Z", "body": {"n": n + k}} for k in range(1 + n % 3)]
+              "time": "2014-01-01T00:00:00Z",
+              "body": {"inspection": f"I-{n + k}", "site": "S-1", "kind": "routine"}}
+             for k in range(1 + n % 3)]
     for r in led.append(led.sign(batch, "insp")):
         ack = {"index": r.index, "id": r.event_id, "leaf": r.leaf_hash.hex()}
         print(json.dumps(ack), flush=True)

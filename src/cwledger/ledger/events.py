@@ -41,8 +41,6 @@ EventId = ObjectId
 KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
 
 
-
-
 def _vkey(value: str) -> str:
     # Imported here: tlog.note is a sibling package and this keeps the import graph acyclic.
     from cwledger.errors import VerificationError

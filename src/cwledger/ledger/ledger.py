@@ -2,7 +2,8 @@
 
 Append, in one write transaction: decode and validate every envelope -> check each
 signature and that its key is valid for its author at its index -> authorise the role
--> insert the entries and their tiles -> sign a checkpoint for the new size -> commit.
+-> apply the book's rules (``cwledger.book``) -> insert the entries and their tiles ->
+sign a checkpoint for the new size -> write the book's changes -> commit.
 Any problem in a batch refuses the whole batch and writes nothing; an envelope already
 in the log returns its first receipt and adds nothing.
 """
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cwledger.book.book import Book, Context
 from cwledger.errors import ConflictError, EventRejected, LedgerNotFound, Problem
 from cwledger.ledger.admission import (
     DecodedEntry,
@@ -29,6 +31,7 @@ from cwledger.ledger.events import GENESIS, Event, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.policy import GOVERNANCE_TYPES
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
+from cwledger.model._base import micros
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -179,6 +182,7 @@ class Ledger:
             new: list[StoredEntry] = []
             batch: dict[bytes, Receipt] = {}
             batch_ids: set[str] = set()
+            book = Book(w.book)
             jobs: list[SignatureJob] = []  # keyed by position in the batch, not log index
             keyids: dict[int, str] = {}
             for i, d in decoded:
@@ -205,6 +209,13 @@ class Ledger:
                 if found:
                     problems += [_at(i, p) for p in found]
                     continue
+                if not d.etype.governance:
+                    assert d.body is not None  # every domain event type has a body type
+                    role = authority.parties[d.event.author].role
+                    ctx = Context(d.event, d.body, index, micros(d.event.time), role)
+                    if refused := book.apply(ctx):
+                        problems += [_at(i, p) for p in refused]
+                        continue
                 authority.apply(d.body, index)
                 ev = d.event
                 new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf))
@@ -219,6 +230,7 @@ class Ledger:
             if new:
                 assert authority.origin is not None  # the genesis is always the first entry
                 self.write_entries(w, size, new, authority.origin)
+                w.book.write(book.changes)
         return [r for r in receipts if r is not None]
 
     def write_entries(

@@ -1,14 +1,41 @@
 """The SQL schema (SQLAlchemy Core). The log is the source of truth; nothing here is derived
-from anything but the log, except `ledger_meta`, which only names the ledger."""
+from anything but the log, except `ledger_meta`, which only names the ledger.
+
+The book's tables (`book_record`, `holding_change`, `item_position`, `custody_link`) are
+projections of the log: `cwledger rebuild` drops and makes them again.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["metadata", "log_entry", "tree_tile", "checkpoint", "ledger_meta", "SCHEMA_REVISION"]
+__all__ = [
+    "metadata",
+    "log_entry",
+    "tree_tile",
+    "checkpoint",
+    "ledger_meta",
+    "book_record",
+    "holding_change",
+    "holding_group",
+    "item_position",
+    "custody_link",
+    "BOOK_TABLES",
+    "SCHEMA_REVISION",
+]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -52,3 +79,65 @@ ledger_meta = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# The book's record of each object (site, item, seal, transfer, finding, ...) as JSON, with
+# the status, place and deadline that the rules look records up by.
+book_record = Table(
+    "book_record",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("status", String(32)),
+    Column("place", String(128)),
+    Column("due_at", BigInteger),
+    Column("doc", Text, nullable=False),
+    Index("book_record_status", "kind", "status"),
+    Index("book_record_place", "kind", "place"),
+)
+
+# Every change of holdings (grams and items of a chemical at a site; site "" is in transit)
+# with the running totals of its (site, chemical) group in (at, idx, item) order: the
+# holdings at any moment are one index seek per group.
+holding_change = Table(
+    "holding_change",
+    metadata,
+    Column("site", String(128), primary_key=True),
+    Column("chemical", String(64), primary_key=True),
+    Column("at", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("item", String(128), primary_key=True),
+    Column("grams", BigInteger, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("grams_total", BigInteger, nullable=False),
+    Column("items_total", Integer, nullable=False),
+)
+
+# The (site, chemical) groups that holding_change has rows for.
+holding_group = Table(
+    "holding_group",
+    metadata,
+    Column("site", String(128), primary_key=True),
+    Column("chemical", String(64), primary_key=True),
+)
+
+# Where each item is after each entry that changed it.
+item_position = Table(
+    "item_position",
+    metadata,
+    Column("item", String(128), primary_key=True),
+    Column("at", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("site", String(128)),
+    Column("state", String(16), nullable=False),
+    Column("held_g", BigInteger, nullable=False),
+)
+
+# The entries of each item's chain of custody.
+custody_link = Table(
+    "custody_link",
+    metadata,
+    Column("item", String(128), primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+)
+
+BOOK_TABLES = (book_record, holding_change, holding_group, item_position, custody_link)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select
 
 from cwledger.errors import ConflictError
+from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
@@ -83,6 +84,11 @@ class LogReader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    @property
+    def book(self) -> BookReader:
+        """The book's tables, in this transaction."""
+        return BookReader(self.conn)
 
     def size(self) -> int:
         """Number of entries: one past the highest stored index."""
@@ -210,6 +216,11 @@ class LogReader:
 
 class LogWriter(LogReader):
     """Writes inside the one serialised write transaction."""
+
+    @property
+    def book(self) -> BookWriter:
+        """The book's tables, writable, in this transaction."""
+        return BookWriter(self.conn)
 
     def insert_entries(self, entries: Sequence[StoredEntry]) -> None:
         """Append entries (their indices are the caller's to get right; the PK refuses reuse)."""

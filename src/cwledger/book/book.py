@@ -1,0 +1,262 @@
+"""The book: the state the rules read, loaded on demand, changed one event at a time.
+
+A ``Book`` caches the records a batch touches, reading misses from a ``BookSource`` (the
+store inside the append transaction, or nothing when replaying a whole log in memory).
+Each event is applied inside its own overlay: if the rules refuse it, the overlay is
+dropped and the book is exactly as before; if not, the overlay is merged. What changed
+(records, holdings movements, item positions, chain-of-custody links) is kept for the
+store to write in the same transaction as the log entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from cwledger.book.records import CounterRecord, ItemState, Record
+from cwledger.errors import Problem
+from cwledger.ledger.events import Event, Role
+
+__all__ = [
+    "Book",
+    "BookSource",
+    "Context",
+    "Movement",
+    "Position",
+    "Custody",
+    "Changes",
+]
+
+R = TypeVar("R", bound=Record)
+
+
+class BookSource(Protocol):
+    """Where a book reads the records it does not hold yet."""
+
+    def record(self, kind: str, key: str) -> Record | None:
+        """The stored record, or None."""
+        ...
+
+    def keys(self, kind: str, *, status: str | None = None, place: str | None = None) -> list[str]:
+        """Keys of stored records of `kind` with that status and place (None: any)."""
+        ...
+
+
+class _NoSource:
+    def record(self, kind: str, key: str) -> Record | None:  # noqa: ARG002
+        return None
+
+    def keys(
+        self,
+        kind: str,  # noqa: ARG002
+        *,
+        status: str | None = None,  # noqa: ARG002
+        place: str | None = None,  # noqa: ARG002
+    ) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A change of holdings: ``grams`` and ``items`` added to (site, chemical) at a moment.
+
+    ``site`` is "" for material in transit.
+    """
+
+    entry: int
+    at: int
+    item: str
+    site: str
+    chemical: str
+    grams: int
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where an item is after an entry: its state, site (None in transit) and grams held."""
+
+    item: str
+    at: int
+    entry: int
+    site: str | None
+    state: ItemState
+    held_g: int
+
+
+@dataclass(frozen=True, slots=True)
+class Custody:
+    """An entry that belongs to an item's chain of custody."""
+
+    item: str
+    entry: int
+
+
+@dataclass
+class Changes:
+    """Everything a run of events changed, for the store to write."""
+
+    records: dict[tuple[str, str], Record] = field(default_factory=dict)
+    movements: list[Movement] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    custody: list[Custody] = field(default_factory=list)
+
+    def merge(self, other: Changes) -> None:
+        """Add `other` (later) on top of these changes."""
+        self.records.update(other.records)
+        self.movements += other.movements
+        self.positions += other.positions
+        self.custody += other.custody
+
+
+@dataclass
+class Context:
+    """One event being applied: the event, its typed body, entry, moment and author role."""
+
+    event: Event
+    body: BaseModel
+    entry: int
+    at: int
+    role: Role
+    problems: list[Problem] = field(default_factory=list)
+
+    def refuse(self, location: str, message: str) -> None:
+        """Refuse the event (a claim that contradicts the book, or a bad reference)."""
+        self.problems.append(Problem(f"payload.body.{location}" if location else "", message))
+
+
+class Book:
+    """The book of a stockpile elimination, as far as a run of events needs it."""
+
+    def __init__(self, source: BookSource | None = None) -> None:
+        self._source: BookSource = source or _NoSource()
+        self._cache: dict[tuple[str, str], Record | None] = {}
+        # Keys of cached records by (kind, status) and (kind, place): the rules ask for
+        # "open transfers" or "items at this site" once per event.
+        self._by_status: dict[tuple[str, str | None], set[str]] = {}
+        self._by_place: dict[tuple[str, str | None], set[str]] = {}
+        self._tx: Changes | None = None
+        self.changes = Changes()
+
+    def _remember(self, k: tuple[str, str], rec: Record | None) -> None:
+        old = self._cache.get(k)
+        if old is not None:
+            self._by_status.get((k[0], old.status), set()).discard(k[1])
+            self._by_place.get((k[0], old.place), set()).discard(k[1])
+        self._cache[k] = rec
+        if rec is not None:
+            self._by_status.setdefault((k[0], rec.status), set()).add(k[1])
+            self._by_place.setdefault((k[0], rec.place), set()).add(k[1])
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, cls: type[R], key: str) -> R | None:
+        """The record of that class and key, or None."""
+        k = (cls.kind, key)
+        if self._tx is not None and k in self._tx.records:
+            rec: Record | None = self._tx.records[k]
+        elif k in self._cache:
+            rec = self._cache[k]
+        else:
+            rec = self._source.record(*k)
+            self._remember(k, rec)
+        assert rec is None or isinstance(rec, cls)
+        return rec
+
+    def keys(
+        self, cls: type[Record], *, status: str | None = None, place: str | None = None
+    ) -> list[str]:
+        """Keys of records of that class with that status and place, as the book has them now."""
+
+        def fits(rec: Record | None) -> bool:
+            return (
+                rec is not None
+                and (status is None or rec.status == status)
+                and (place is None or rec.place == place)
+            )
+
+        kind = cls.kind
+        pending = (
+            {}
+            if self._tx is None
+            else {k[1]: r for k, r in self._tx.records.items() if k[0] == kind}
+        )
+        found = {
+            key
+            for key in self._source.keys(kind, status=status, place=place)
+            if key not in pending and (kind, key) not in self._cache
+        }
+        if status is not None:
+            cached = self._by_status.get((kind, status), set())
+        elif place is not None:
+            cached = self._by_place.get((kind, place), set())
+        else:
+            cached = {k[1] for k, r in self._cache.items() if k[0] == kind and r is not None}
+        found |= {key for key in cached if key not in pending and fits(self._cache[(kind, key)])}
+        found |= {key for key, rec in pending.items() if fits(rec)}
+        return sorted(found)
+
+    def records(self, cls: type[R], keys: Iterable[str]) -> list[R]:
+        """The records of those keys that exist."""
+        return [r for k in keys if (r := self.get(cls, k)) is not None]
+
+    # -- changing (inside apply) ---------------------------------------------------------
+
+    def _changes(self) -> Changes:
+        if self._tx is None:
+            raise RuntimeError("the book changes only inside Book.apply")
+        return self._tx
+
+    def put(self, rec: Record) -> None:
+        """Store a new or changed record."""
+        self._changes().records[(rec.kind, rec.key)] = rec
+
+    def move(self, m: Movement) -> None:
+        """Record a change of holdings."""
+        self._changes().movements.append(m)
+
+    def position(self, p: Position) -> None:
+        """Record where an item is after this entry."""
+        self._changes().positions.append(p)
+
+    def link(self, item: str, entry: int) -> None:
+        """Add an entry to an item's chain of custody (once)."""
+        tx = self._changes()
+        c = Custody(item, entry)
+        if not tx.custody or tx.custody[-1] != c:
+            tx.custody.append(c)
+
+    def next_value(self, counter: str) -> int:
+        """Increment a named counter and return its new value."""
+        rec = self.get(CounterRecord, counter)
+        value = 1 if rec is None else rec.value + 1
+        self.put(CounterRecord(name=counter, value=value))
+        return value
+
+    def counter(self, counter: str) -> int:
+        """A named counter's value (0 when never incremented)."""
+        rec = self.get(CounterRecord, counter)
+        return 0 if rec is None else rec.value
+
+    # -- applying ------------------------------------------------------------------------
+
+    def apply(self, ctx: Context) -> list[Problem]:
+        """Apply one event. Returns the refusals; when there are any, nothing changed."""
+        from cwledger.book.rules import RULES
+
+        rule = RULES.get(ctx.event.type)
+        if rule is None:
+            return []
+        self._tx = Changes()
+        try:
+            rule(self, ctx)
+            if not ctx.problems:
+                for k, rec in self._tx.records.items():
+                    self._remember(k, rec)
+                self.changes.merge(self._tx)
+        finally:
+            self._tx = None
+        return ctx.problems

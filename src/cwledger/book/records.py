@@ -1,0 +1,390 @@
+"""What the book holds about each object: the state that the rules read and update.
+
+Every record is derived from the log alone (``cwledger rebuild`` makes them again). Each
+record kind names a ``status`` and a ``place`` that the store indexes, so the rules can ask
+"which items does the book hold at this site?" and "which transfers are still open?".
+Quantities held are integer grams: sums are exact and do not depend on the order of
+addition, so a replay gives the same holdings to the gram.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cwledger.model import (
+    Declaration,
+    Estimate,
+    Finding,
+    Item,
+    Mass,
+    Seal,
+    SealCondition,
+    Site,
+)
+
+__all__ = [
+    "ItemState",
+    "Record",
+    "SiteRecord",
+    "ItemRecord",
+    "SealRecord",
+    "SealCheck",
+    "TransferRecord",
+    "TransferLineRecord",
+    "InspectionRecord",
+    "SampleRecord",
+    "BatchRecord",
+    "InventoryRecord",
+    "DeclarationRecord",
+    "DraftRecord",
+    "FindingRecord",
+    "EstimateRecord",
+    "CounterRecord",
+    "RECORD_KINDS",
+    "grams",
+    "HELD",
+    "SHIPPABLE",
+    "IN_TRANSIT",
+]
+
+# Where an item in transit is held: the holdings of no site.
+IN_TRANSIT = ""
+
+
+def grams(kg: float) -> int:
+    """A mass in kg as whole grams (the book's unit of account)."""
+    return round(kg * 1000)
+
+
+class ItemState(StrEnum):
+    """Where an item is in its one lifecycle.
+
+    declared -> tagged -> sealed -> in_transit -> received ... -> destroyed (terminal);
+    ``produced`` is a destruction product (reaction mass) and ``withdrawn`` an item that an
+    amended declaration no longer lists.
+    """
+
+    DECLARED = "declared"
+    TAGGED = "tagged"
+    SEALED = "sealed"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    PRODUCED = "produced"
+    DESTROYED = "destroyed"
+    WITHDRAWN = "withdrawn"
+
+
+# States in which an item is held at a site (and counts in that site's holdings).
+HELD = frozenset(
+    {ItemState.DECLARED, ItemState.TAGGED, ItemState.SEALED, ItemState.RECEIVED, ItemState.PRODUCED}
+)
+# States from which an item may leave its site.
+SHIPPABLE = frozenset({ItemState.SEALED, ItemState.RECEIVED, ItemState.PRODUCED})
+
+
+class Record(BaseModel):
+    """Base of the book's records: a kind, a key, and the status and place the store indexes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: ClassVar[str]
+
+    @property
+    def key(self) -> str:
+        """The record's key within its kind."""
+        raise NotImplementedError
+
+    @property
+    def status(self) -> str | None:
+        """An indexed status (None when the kind has none)."""
+        return None
+
+    @property
+    def place(self) -> str | None:
+        """An indexed site (None when the kind has none)."""
+        return None
+
+    @property
+    def due_at(self) -> int | None:
+        """An indexed deadline in microseconds (None when the kind has none)."""
+        return None
+
+
+class SiteRecord(Record):
+    """A declared site and the entry that last declared it."""
+
+    kind: ClassVar[str] = "site"
+    site: Site
+    entry: int
+
+    @property
+    def key(self) -> str:
+        return self.site.id
+
+
+class ItemRecord(Record):
+    """An item as the book has it: declared attributes, state, site and grams held."""
+
+    kind: ClassVar[str] = "item"
+    item: Item
+    state: ItemState
+    site: str | None
+    held_g: Annotated[int, Field(ge=0)]
+    tag: str | None = None
+    seals: list[str] = []
+    transfer: str | None = None
+    chemical: str
+    last_at: int
+    last_entry: int
+
+    @property
+    def key(self) -> str:
+        return self.item.id
+
+    @property
+    def status(self) -> str:
+        return self.state.value
+
+    @property
+    def place(self) -> str | None:
+        return self.site
+
+    def where(self) -> str:
+        """Its state and site in words, as error messages quote them."""
+        at = f" at {self.site}" if self.site else ""
+        via = f" on transfer {self.transfer}" if self.state is ItemState.IN_TRANSIT else ""
+        return f"{self.state.value}{at}{via} (entry {self.last_entry})"
+
+
+class SealCheck(BaseModel):
+    """One check of a seal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    entry: int
+    condition: SealCondition
+    photos: list[str] = []
+
+
+class SealRecord(Record):
+    """A seal, its lifecycle state, its checks and the next check due."""
+
+    kind: ClassVar[str] = "seal"
+    seal: Seal
+    applied_entry: int
+    checks: list[SealCheck] = []
+    next_check_due: int | None = None
+    photos: list[str] = []
+
+    @property
+    def key(self) -> str:
+        return self.seal.id
+
+    @property
+    def status(self) -> str:
+        return self.seal.state.value
+
+
+class TransferLineRecord(BaseModel):
+    """One item of a transfer: the shipper's and the receiver's measurements."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    item: str
+    chemical: str
+    shipped_g: int
+    shipped: Mass | None = None
+    received: Mass | None = None
+    received_entry: int | None = None
+
+
+class TransferRecord(Record):
+    """A transfer from one site to another, open until every item is received."""
+
+    kind: ClassVar[str] = "transfer"
+    transfer: str
+    origin: str
+    destination: str
+    shipped_entry: int
+    shipped_event: str
+    due: int
+    lines: list[TransferLineRecord]
+    overdue_finding: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.transfer
+
+    @property
+    def status(self) -> str:
+        return "open" if any(line.received_entry is None for line in self.lines) else "received"
+
+    @property
+    def due_at(self) -> int:
+        return self.due
+
+
+class InspectionRecord(Record):
+    """An inspection: where, what kind, opened and (once) closed."""
+
+    kind: ClassVar[str] = "inspection"
+    inspection: str
+    site: str
+    type: str
+    opened_entry: int
+    closed_entry: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.inspection
+
+    @property
+    def status(self) -> str:
+        return "open" if self.closed_entry is None else "closed"
+
+    @property
+    def place(self) -> str:
+        return self.site
+
+
+class SampleRecord(Record):
+    """A sample and, once analysed, whether the declared identity was confirmed."""
+
+    kind: ClassVar[str] = "sample"
+    sample: str
+    item: str
+    site: str
+    taken_entry: int
+    identity_confirmed: bool | None = None
+
+    @property
+    def key(self) -> str:
+        return self.sample
+
+
+class BatchRecord(Record):
+    """A destruction batch: venue, grams consumed per item, products, verification."""
+
+    kind: ClassVar[str] = "batch"
+    batch: str
+    venue: str
+    entry: int
+    consumed_g: dict[str, int]
+    products: list[str] = []
+    verified_entry: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.batch
+
+
+class InventoryRecord(Record):
+    """A physical inventory taken at a site (the inspectorate's measured ending inventory)."""
+
+    kind: ClassVar[str] = "inventory"
+    event: str
+    entry: int
+    site: str
+    measured: dict[str, Mass | None]
+
+    @property
+    def key(self) -> str:
+        return self.event
+
+    @property
+    def place(self) -> str:
+        return self.site
+
+
+class DeclarationRecord(Record):
+    """A complete declaration version, with the entries of its parts."""
+
+    kind: ClassVar[str] = "declaration"
+    declaration: Declaration
+    entries: list[int]
+    completed_at: int
+
+    @property
+    def key(self) -> str:
+        return str(self.declaration.version)
+
+
+class DraftRecord(Record):
+    """A declaration version whose parts are still arriving (the book does not count it)."""
+
+    kind: ClassVar[str] = "draft"
+    version: int
+    parts: int
+    header: Declaration
+    received: dict[int, int]  # part -> entry
+    latest_at: int
+
+    @property
+    def key(self) -> str:
+        return str(self.version)
+
+
+class FindingRecord(Record):
+    """A numbered finding with the rule that raised it and the objects it concerns."""
+
+    kind: ClassVar[str] = "finding"
+    finding: Finding
+    rule: str
+    subjects: list[str] = []
+    opened_entry: int
+    opened_at: int
+    author: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.finding.number:08d}"
+
+    @property
+    def status(self) -> str:
+        return self.finding.status.value
+
+
+class EstimateRecord(Record):
+    """An independent estimate as recorded."""
+
+    kind: ClassVar[str] = "estimate"
+    event: str
+    entry: int
+    author: str
+    estimate: Estimate
+
+    @property
+    def key(self) -> str:
+        return self.event
+
+
+class CounterRecord(Record):
+    """A named counter (the last finding number, the latest declaration version)."""
+
+    kind: ClassVar[str] = "counter"
+    name: str
+    value: int
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+RECORD_KINDS: dict[str, type[Record]] = {
+    cls.kind: cls
+    for cls in (
+        SiteRecord,
+        ItemRecord,
+        SealRecord,
+        TransferRecord,
+        InspectionRecord,
+        SampleRecord,
+        BatchRecord,
+        InventoryRecord,
+        DeclarationRecord,
+        DraftRecord,
+        FindingRecord,
+        EstimateRecord,
+        CounterRecord,
+    )
+}

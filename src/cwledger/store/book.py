@@ -1,0 +1,318 @@
+"""The book's tables: records by kind and key, holdings with running totals, positions, custody.
+
+`BookReader` answers the rules (it is a ``BookSource``) and the read commands; `BookWriter`
+writes a run of changes inside the caller's write transaction. The holdings at a moment
+are one index seek per (site, chemical) group into `holding_change`, whose rows carry the
+running totals of their group in (at, idx, item) order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from cwledger.book.book import Changes, Movement
+from cwledger.book.records import RECORD_KINDS, ItemState, Record
+from cwledger.store.schema import (
+    BOOK_TABLES,
+    book_record,
+    custody_link,
+    holding_change,
+    holding_group,
+    item_position,
+)
+
+__all__ = ["BookReader", "BookWriter", "Holding", "ItemPosition"]
+
+R = TypeVar("R", bound=Record)
+_FOREVER = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the book holds of one chemical at one site ("" for in transit) at a moment."""
+
+    site: str
+    chemical: str
+    grams: int
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPosition:
+    """Where an item was after an entry."""
+
+    item: str
+    at: int
+    entry: int
+    site: str | None
+    state: ItemState
+    held_g: int
+
+
+class BookReader:
+    """Reads the book inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- records (the BookSource protocol) -----------------------------------------------
+
+    def record(self, kind: str, key: str) -> Record | None:
+        """The stored record of that kind and key, or None."""
+        q = select(book_record.c.doc).where(book_record.c.kind == kind, book_record.c.key == key)
+        doc = self.conn.execute(q).scalar()
+        return None if doc is None else RECORD_KINDS[kind].model_validate_json(doc)
+
+    def keys(self, kind: str, *, status: str | None = None, place: str | None = None) -> list[str]:
+        """Keys of records of `kind` with that status and place (None: any), sorted."""
+        q = select(book_record.c.key).where(book_record.c.kind == kind)
+        if status is not None:
+            q = q.where(book_record.c.status == status)
+        if place is not None:
+            q = q.where(book_record.c.place == place)
+        return [r[0] for r in self.conn.execute(q.order_by(book_record.c.key))]
+
+    def records(
+        self, cls: type[R], *, status: str | None = None, place: str | None = None
+    ) -> list[R]:
+        """Every record of that class (with that status and place), by key."""
+        q = select(book_record.c.doc).where(book_record.c.kind == cls.kind)
+        if status is not None:
+            q = q.where(book_record.c.status == status)
+        if place is not None:
+            q = q.where(book_record.c.place == place)
+        q = q.order_by(book_record.c.key)
+        return [cls.model_validate_json(r[0]) for r in self.conn.execute(q)]
+
+    def get(self, cls: type[R], key: str) -> R | None:
+        """One record of that class, or None."""
+        rec = self.record(cls.kind, key)
+        assert rec is None or isinstance(rec, cls)
+        return rec
+
+    # -- holdings, positions, custody ----------------------------------------------------
+
+    def holdings(self, at: int | None = None) -> list[Holding]:
+        """Holdings of every (site, chemical) group at moment `at` (µs; None: now), non-zero."""
+        t = _FOREVER if at is None else at
+
+        def latest(column: Any) -> Any:
+            h = holding_change.alias("h")
+            return (
+                select(column(h))
+                .where(
+                    h.c.site == holding_group.c.site,
+                    h.c.chemical == holding_group.c.chemical,
+                    h.c.at <= t,
+                )
+                .order_by(h.c.at.desc(), h.c.idx.desc(), h.c.item.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        q = select(
+            holding_group.c.site,
+            holding_group.c.chemical,
+            latest(lambda h: h.c.grams_total),
+            latest(lambda h: h.c.items_total),
+        )
+        return [
+            Holding(r[0], r[1], int(r[2]), int(r[3]))
+            for r in self.conn.execute(q)
+            if r[2] is not None and (r[2] or r[3])
+        ]
+
+    def positions(self, item: str) -> list[ItemPosition]:
+        """Every position of an item, in time order."""
+        q = (
+            select(item_position)
+            .where(item_position.c.item == item)
+            .order_by(item_position.c.at, item_position.c.idx)
+        )
+        return [_position(r) for r in self.conn.execute(q)]
+
+    def position(self, item: str, at: int | None = None) -> ItemPosition | None:
+        """Where the item was at moment `at` (None: now), or None before it entered the book."""
+        q = (
+            select(item_position)
+            .where(item_position.c.item == item, item_position.c.at <= (at or _FOREVER))
+            .order_by(item_position.c.at.desc(), item_position.c.idx.desc())
+            .limit(1)
+        )
+        r = self.conn.execute(q).first()
+        return None if r is None else _position(r)
+
+    def items_at(self, site: str, at: int | None = None) -> list[ItemPosition]:
+        """The items held at a site at moment `at` (None: now), by item id."""
+        q = select(item_position.c.item).where(item_position.c.site == site).distinct()
+        found = [self.position(r[0], at) for r in self.conn.execute(q)]
+        return sorted(
+            (p for p in found if p is not None and p.site == site and p.state in _HELD),
+            key=lambda p: p.item,
+        )
+
+    def custody(self, item: str) -> list[int]:
+        """The entries of an item's chain of custody, in log order."""
+        q = select(custody_link.c.idx).where(custody_link.c.item == item).order_by("idx")
+        return [int(r[0]) for r in self.conn.execute(q)]
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every book table, sorted (to compare a rebuild with the stored book)."""
+        return {t.name: sorted(tuple(r) for r in self.conn.execute(select(t))) for t in BOOK_TABLES}
+
+
+_HELD = {s for s in ItemState if s not in (ItemState.DESTROYED, ItemState.WITHDRAWN)} - {
+    ItemState.IN_TRANSIT
+}
+
+
+def _position(r: Any) -> ItemPosition:
+    return ItemPosition(r.item, int(r.at), int(r.idx), r.site, ItemState(r.state), int(r.held_g))
+
+
+class BookWriter(BookReader):
+    """Writes the book inside the one write transaction."""
+
+    def clear(self) -> None:
+        """Drop every row of the book (before a rebuild)."""
+        for t in BOOK_TABLES:
+            self.conn.execute(delete(t))
+
+    def write(self, changes: Changes) -> None:
+        """Write a run of changes: records, holdings with running totals, positions, custody."""
+        self._put_records(changes.records.values())
+        self._put_movements(changes.movements)
+        positions = {(p.item, p.at, p.entry): p for p in changes.positions}
+        if positions:
+            self.conn.execute(
+                insert(item_position),
+                [
+                    {
+                        "item": p.item,
+                        "at": p.at,
+                        "idx": p.entry,
+                        "site": p.site,
+                        "state": p.state.value,
+                        "held_g": p.held_g,
+                    }
+                    for p in positions.values()
+                ],
+            )
+        links = sorted({(c.item, c.entry) for c in changes.custody})
+        if links:
+            self.conn.execute(insert(custody_link), [{"item": i, "idx": e} for i, e in links])
+
+    def _put_records(self, records: Collection[Record]) -> None:
+        rows = [
+            {
+                "kind": r.kind,
+                "key": r.key,
+                "status": r.status,
+                "place": r.place,
+                "due_at": r.due_at,
+                "doc": r.model_dump_json(),
+            }
+            for r in records
+        ]
+        if not rows:
+            return
+        existing: set[tuple[str, str]] = set()
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for r in records:
+            by_kind[r.kind].append(r.key)
+        for kind, keys in by_kind.items():
+            for i in range(0, len(keys), 500):
+                q = select(book_record.c.key).where(
+                    book_record.c.kind == kind, book_record.c.key.in_(keys[i : i + 500])
+                )
+                existing |= {(kind, r[0]) for r in self.conn.execute(q)}
+        new = [row for row in rows if (row["kind"], row["key"]) not in existing]
+        if new:
+            self.conn.execute(insert(book_record), new)
+        for row in rows:
+            if (row["kind"], row["key"]) in existing:
+                self.conn.execute(
+                    update(book_record)
+                    .where(book_record.c.kind == row["kind"], book_record.c.key == row["key"])
+                    .values(
+                        status=row["status"],
+                        place=row["place"],
+                        due_at=row["due_at"],
+                        doc=row["doc"],
+                    )
+                )
+
+    def _put_movements(self, movements: Sequence[Movement]) -> None:
+        groups: dict[tuple[str, str], list[Movement]] = defaultdict(list)
+        for m in movements:
+            groups[(m.site, m.chemical)].append(m)
+        for (site, chemical), group in groups.items():
+            group.sort(key=lambda m: (m.at, m.entry, m.item))
+            self._put_group(site, chemical, group)
+
+    def _put_group(self, site: str, chemical: str, moves: list[Movement]) -> None:
+        h = holding_change.c
+        in_group = and_(h.site == site, h.chemical == chemical)
+        first_at = moves[0].at
+        later = self.conn.execute(select(func.count()).where(in_group, h.at > first_at)).scalar()
+        if not self.conn.execute(
+            select(func.count())
+            .select_from(holding_group)
+            .where(holding_group.c.site == site, holding_group.c.chemical == chemical)
+        ).scalar():
+            self.conn.execute(insert(holding_group).values(site=site, chemical=chemical))
+        base = self._total_before(in_group, first_at if later else _FOREVER)
+        rows = []
+        g, n = base
+        for m in moves:
+            g, n = g + m.grams, n + m.items
+            rows.append(
+                {
+                    "site": site,
+                    "chemical": chemical,
+                    "at": m.at,
+                    "idx": m.entry,
+                    "item": m.item,
+                    "grams": m.grams,
+                    "items": m.items,
+                    "grams_total": g,
+                    "items_total": n,
+                }
+            )
+        self.conn.execute(insert(holding_change), rows)
+        if later:  # a change dated before changes already booked: recount the group from it
+            self._recount(in_group, first_at, base)
+
+    def _total_before(self, in_group: Any, at: int) -> tuple[int, int]:
+        """Running totals of the group's last row dated before `at` (all rows: _FOREVER)."""
+        h = holding_change.c
+        cmp = h.at < at if at != _FOREVER else h.at <= at
+        q = (
+            select(h.grams_total, h.items_total)
+            .where(in_group, cmp)
+            .order_by(h.at.desc(), h.idx.desc(), h.item.desc())
+            .limit(1)
+        )
+        r = self.conn.execute(q).first()
+        return (0, 0) if r is None else (int(r[0]), int(r[1]))
+
+    def _recount(self, in_group: Any, from_at: int, base: tuple[int, int]) -> None:
+        h = holding_change.c
+        q = (
+            select(h.at, h.idx, h.item, h.grams, h["items"])
+            .where(in_group, h.at >= from_at)
+            .order_by(h.at, h.idx, h.item)
+        )
+        g, n = base
+        for at, idx, item, grams_, items_ in self.conn.execute(q).all():
+            g, n = g + grams_, n + items_
+            self.conn.execute(
+                update(holding_change)
+                .where(in_group, h.at == at, h.idx == idx, h.item == item)
+                .values(grams_total=g, items_total=n)
+            )

@@ -1,0 +1,69 @@
+"""The book: records, holdings changes (running totals) and groups, positions, custody.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "book_record",
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("key", sa.String(128), primary_key=True),
+        sa.Column("status", sa.String(32)),
+        sa.Column("place", sa.String(128)),
+        sa.Column("due_at", sa.BigInteger),
+        sa.Column("doc", sa.Text, nullable=False),
+    )
+    op.create_index("book_record_status", "book_record", ["kind", "status"])
+    op.create_index("book_record_place", "book_record", ["kind", "place"])
+    op.create_table(
+        "holding_change",
+        sa.Column("site", sa.String(128), primary_key=True),
+        sa.Column("chemical", sa.String(64), primary_key=True),
+        sa.Column("at", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("grams", sa.BigInteger, nullable=False),
+        sa.Column("items", sa.Integer, nullable=False),
+        sa.Column("grams_total", sa.BigInteger, nullable=False),
+        sa.Column("items_total", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "holding_group",
+        sa.Column("site", sa.String(128), primary_key=True),
+        sa.Column("chemical", sa.String(64), primary_key=True),
+    )
+    op.create_table(
+        "item_position",
+        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("at", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("site", sa.String(128)),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("held_g", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "custody_link",
+        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    )
+
+
+def downgrade() -> None:
+    for table in (
+        "custody_link",
+        "item_position",
+        "holding_group",
+        "holding_change",
+        "book_record",
+    ):
+        op.drop_table(table)
