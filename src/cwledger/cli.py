@@ -10,26 +10,29 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cwledger import __version__
+from cwledger.cli_common import (
+    JsonFlag,
+    LedgerDir,
+    app,
+    err,
+    out,
+    parse_role,
+    print_json,
+    progress,
+    state,
+)
 from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
+from cwledger.ledger.projections import check_book
 from cwledger.tlog.note import Signer
 
-app = typer.Typer(
-    name="cwledger",
-    help="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
 )
@@ -37,51 +40,13 @@ prove_app = typer.Typer(help="Merkle proofs from the stored log, as JSON.", no_a
 app.add_typer(keys_app, name="keys")
 app.add_typer(prove_app, name="prove")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
-_state = {"verbose": False}
-
-LedgerDir = Annotated[
-    Path,
-    typer.Option(
-        "--ledger",
-        envvar="CWLEDGER_LEDGER",
-        help="Ledger directory (default: $CWLEDGER_LEDGER, else the current directory).",
-        show_default=False,
-    ),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _role(value: str) -> Role:
-    for role in ROLES:
-        if value == role:
-            return role
-    raise typer.BadParameter(f"{value!r} is not a role; one of {', '.join(ROLES)}")
-
-
-def _progress(auto_refresh: bool = True) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        auto_refresh=auto_refresh,
-    )
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2) + "\n")
-
 
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
-    _state["verbose"] = verbose
+    state["verbose"] = verbose
     if version:
         out.print(__version__)
         raise typer.Exit()
@@ -100,7 +65,7 @@ def init(
     founding: list[tuple[str, Role]] = []
     for spec in party or []:
         name, _, role = spec.partition(":")
-        founding.append((name, _role(role)))
+        founding.append((name, parse_role(role)))
     ledger = Ledger.init(directory, origin, founding=founding)
     cp = ledger.latest_checkpoint()
     err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
@@ -141,7 +106,7 @@ def keys_new(
 ) -> None:
     """Create a party's Ed25519 key in the keystore and register the party."""
     ledger = Ledger.open(ledger_dir)
-    checked_role = _role(role)
+    checked_role = parse_role(role)
     if ledger.keystore.has(party):
         raise ConflictError(
             f"{party} already has a key; use `cwledger keys rotate --party {party}`"
@@ -213,9 +178,9 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
                 }
             )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    table = Table("party", "role", "key id", "status", "verifier key")
+    table = Table("party", "parse_role", "key id", "status", "verifier key")
     for r in rows:
         table.add_row(r["party"], r["role"], r["key_id"], r["status"], r["vkey"])
     out.print(table)
@@ -251,7 +216,7 @@ def append(
     ledger = Ledger.open(ledger_dir)
     lines = list(_read_lines(file))
     appended = duplicates = 0
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("appending", total=len(lines))
         for start in range(0, len(lines), batch_size):
             chunk = lines[start : start + batch_size]
@@ -304,7 +269,7 @@ def log(
         size = r.size()
         entries = r.entries(max(0, size - tail), size)
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "index": e.index,
@@ -341,7 +306,7 @@ def prove_inclusion(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Inclusion proof (RFC 9162 PATH) of an entry in a tree size."""
-    _print_json(Ledger.open(ledger_dir).prove_inclusion(index, size))
+    print_json(Ledger.open(ledger_dir).prove_inclusion(index, size))
 
 
 @prove_app.command("consistency")
@@ -351,16 +316,17 @@ def prove_consistency(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Consistency proof (RFC 9162 PROOF) between two tree sizes."""
-    _print_json(Ledger.open(ledger_dir).prove_consistency(size1, size2))
+    print_json(Ledger.open(ledger_dir).prove_consistency(size1, size2))
 
 
 @app.command()
 def verify(ledger_dir: LedgerDir = Path(".")) -> None:
-    """Full audit: every envelope, signature, key, role, tile and checkpoint. Exit 1 if bad."""
+    """Full audit: every envelope, signature, key, role, tile and checkpoint, and the book
+    replayed into a scratch copy and compared with the stored one. Exit 1 if bad."""
     ledger = Ledger.open(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
-    with _progress(auto_refresh=False) as bar:
+    with progress(auto_refresh=False) as bar:
         task = bar.add_task("verifying", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -368,11 +334,21 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
             bar.refresh()
 
         report = audit(ledger.store, progress=advance)
+        book = bar.add_task("replaying the book", total=report.size)
+
+        def replayed(n: int) -> None:
+            bar.advance(book, n)
+            bar.refresh()
+
+        check_book(ledger.store, replayed)
     err.print(
         f"[green]verified[/]: {report.size} entries, {report.checkpoints} checkpoints, "
-        f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys"
+        f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys; the book agrees"
     )
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")
+
+
+import cwledger.cli_book  # noqa: E402, F401  (registers the book's commands on the app)
 
 
 def main() -> NoReturn:
@@ -380,7 +356,7 @@ def main() -> NoReturn:
     try:
         app()
     except CwledgerError as e:
-        if _state["verbose"]:
+        if state["verbose"]:
             raise
         err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False)
         sys.exit(1)

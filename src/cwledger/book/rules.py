@@ -291,6 +291,8 @@ def _declaration_part(book: Book, ctx: Context) -> None:
         ctx.refuse("part", f"part {body.part} already received (entry {draft.received[body.part]})")
         return
     _check_part_items(book, ctx, draft, body.items)
+    if ctx.problems:
+        return
     header = draft.header.model_copy(update={"items": [*draft.header.items, *body.items]})
     draft = draft.model_copy(
         update={

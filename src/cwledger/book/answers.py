@@ -1,0 +1,270 @@
+"""Answers from the book: what is held where (now or at any moment), where an item is, its
+chain of custody, the findings, the declaration versions. The CLI, the API and the pages
+print these; none of them computes a figure of its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from cwledger.book.records import (
+    DeclarationRecord,
+    FindingRecord,
+    ItemRecord,
+    SiteRecord,
+)
+from cwledger.errors import CwledgerError
+from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
+from cwledger.model._base import micros
+
+if TYPE_CHECKING:
+    from cwledger.store import LogReader
+    from cwledger.store.book import BookReader
+
+__all__ = [
+    "Grouping",
+    "HoldingLine",
+    "NotInBook",
+    "moment",
+    "holdings",
+    "holdings_from_movements",
+    "chemicals_table",
+    "declaration",
+    "declaration_diff",
+    "findings",
+    "item_record",
+    "site_record",
+    "CustodyEntry",
+    "summarise",
+    "chain_of_custody",
+]
+
+Grouping = Literal["site", "chemical", "category", "priority", "item"]
+
+
+class NotInBook(CwledgerError):
+    """Asked for an object (item, site, version, finding) the book does not have."""
+
+    code = "not-in-book"
+    status = 404
+
+
+def moment(text: str) -> int:
+    """A moment for ``--at``: an RFC 3339 UTC timestamp, or a date meaning the end of that day.
+
+    Returns microseconds since the epoch. Raises ValueError with a clear message.
+    """
+    text = text.strip()
+    if len(text) == 10:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as e:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD): {e}") from None
+        end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        return micros(end.strftime("%Y-%m-%dT%H:%M:%SZ")) - 1
+    if not text.endswith("Z"):
+        raise ValueError(f"{text!r}: give a date (YYYY-MM-DD) or a UTC time ending in Z")
+    try:
+        return micros(text)
+    except ValueError as e:
+        raise ValueError(f"{text!r} is not an RFC 3339 time: {e}") from None
+
+
+@dataclass(frozen=True)
+class HoldingLine:
+    """One line of a holdings answer: a group (site, chemical, category...) and what it holds."""
+
+    key: str
+    grams: int
+    items: int
+
+    @property
+    def tonnes(self) -> float:
+        """The mass held in tonnes."""
+        return self.grams / 1e6
+
+    def to_json(self) -> dict[str, Any]:
+        """As a JSON object (mass in kg, exact to the gram)."""
+        return {"key": self.key, "kg": self.grams / 1000, "items": self.items}
+
+
+def chemicals_table(q: BookReader) -> dict[str, Chemical]:
+    """The chemicals of every declaration version; a later version's row wins."""
+    table: dict[str, Chemical] = {}
+    for rec in q.records(DeclarationRecord):
+        table |= {c.label: c for c in rec.declaration.chemicals}
+    return table
+
+
+def _group_key(by: Grouping, site: str, chemical: str, table: dict[str, Chemical]) -> str:
+    if by == "site":
+        return site or "in transit"
+    c = table.get(chemical)
+    if by == "chemical":
+        return chemical or "(unfilled munitions)"
+    if c is None:
+        return "product" if chemical else "category 3"
+    if by == "category":
+        return f"category {c.cwc_category}"
+    return f"priority {c.removal_priority}"
+
+
+def holdings(
+    q: BookReader, *, at: int | None = None, site: str | None = None, by: Grouping = "site"
+) -> list[HoldingLine]:
+    """What the book holds at moment `at` (None: now), grouped `by`, optionally at one site.
+
+    ``by="item"`` needs a site and lists its items.
+    """
+    if by == "item":
+        if site is None:
+            raise ValueError("holdings by item need a site")
+        return [HoldingLine(p.item, p.held_g, 1) for p in q.items_at(site, at)]
+    table = chemicals_table(q)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for h in q.holdings(at):
+        if site is not None and h.site != site:
+            continue
+        t = totals[_group_key(by, h.site, h.chemical, table)]
+        t[0] += h.grams
+        t[1] += h.items
+    return [HoldingLine(k, g, n) for k, (g, n) in sorted(totals.items()) if g or n]
+
+
+def holdings_from_movements(
+    movements: Iterable[Any], at: int | None = None
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """The reference answer: sum the movements dated up to `at`, by (site, chemical).
+
+    What the store's running totals must agree with (tests and benchmarks use it).
+    """
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for m in movements:
+        if at is None or m.at <= at:
+            t = totals[(m.site, m.chemical)]
+            t[0] += m.grams
+            t[1] += m.items
+    return {k: (g, n) for k, (g, n) in totals.items() if g or n}
+
+
+def item_record(q: BookReader, item: str) -> ItemRecord:
+    """The book's record of an item. Raises NotInBook."""
+    rec = q.get(ItemRecord, item)
+    if rec is None:
+        raise NotInBook(f"item {item} is not in the book")
+    return rec
+
+
+def site_record(q: BookReader, site: str) -> SiteRecord:
+    """The book's record of a site. Raises NotInBook."""
+    rec = q.get(SiteRecord, site)
+    if rec is None:
+        raise NotInBook(f"site {site} is not declared")
+    return rec
+
+
+def declaration(q: BookReader, version: int) -> Declaration:
+    """A complete declaration version. Raises NotInBook."""
+    rec = q.get(DeclarationRecord, str(version))
+    if rec is None:
+        versions = [r.declaration.version for r in q.records(DeclarationRecord)]
+        known = ", ".join(map(str, sorted(versions))) or "none yet"
+        raise NotInBook(f"declaration version {version} is not complete (complete: {known})")
+    return rec.declaration
+
+
+def declaration_diff(q: BookReader, v1: int, v2: int) -> DeclarationDiff:
+    """Every site and item added, removed or changed from version v1 to v2."""
+    return diff(declaration(q, v1), declaration(q, v2))
+
+
+def findings(q: BookReader, status: str | None = None) -> list[FindingRecord]:
+    """The findings, by number (optionally only those of one status)."""
+    return q.records(FindingRecord, status=status)
+
+
+@dataclass(frozen=True)
+class CustodyEntry:
+    """One entry of an item's chain of custody."""
+
+    index: int
+    time: str
+    type: str
+    author: str
+    event_id: str
+    summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As a JSON object."""
+        return {
+            "index": self.index,
+            "time": self.time,
+            "type": self.type,
+            "author": self.author,
+            "event_id": self.event_id,
+            "summary": self.summary,
+        }
+
+
+def _line_mass(lines: list[dict[str, Any]], item: str, key: str = "measured") -> str:
+    for line in lines:
+        if line.get("item") == item and isinstance(line.get(key), dict):
+            return f", {line[key]['kg']:,.3f} kg measured"
+    return ""
+
+
+def summarise(event_type: str, body: dict[str, Any], item: str) -> str:
+    """One line on what an event says about an item."""
+    b = body
+    match event_type:
+        case "declaration.submitted" | "declaration.amended":
+            return f"declared in version {b['version']} (part {b['part']} of {b['parts']})"
+        case "item.tagged":
+            return f"tag {b['tag']} fixed at {b['site']}"
+        case "seal.applied":
+            return f"seal {b['seal']} ({b['type']}) applied"
+        case "seal.checked":
+            return f"seal {b['seal']} checked: {b['condition']}"
+        case "seal.removed":
+            return f"seal {b['seal']} removed: {b['reason']}"
+        case "transfer.shipped":
+            mass = _line_mass(b["items"], item)
+            return f"shipped {b['origin']} -> {b['destination']} (transfer {b['transfer']}){mass}"
+        case "transfer.received":
+            mass = _line_mass(b["items"], item)
+            return f"received at {b['site']} (transfer {b['transfer']}){mass}"
+        case "inventory.taken":
+            return f"found at the inventory of {b['site']}" + _line_mass(b["items"], item)
+        case "sample.taken":
+            return f"sample {b['sample']} taken at {b['site']}"
+        case "sample.result":
+            verdict = "confirmed" if b["identity_confirmed"] else "NOT confirmed"
+            return f"sample {b['sample']}: identity {verdict}"
+        case "destruction.batch":
+            for line in b["items"]:
+                if line["item"] == item:
+                    kg = "all held" if line.get("kg") is None else f"{line['kg']:,.3f} kg"
+                    return f"destroyed ({kg}) in batch {b['batch']} at {b['venue']}"
+            return f"produced by batch {b['batch']} at {b['venue']}"
+        case "destruction.verified":
+            verdict = "verified" if b.get("confirmed", True) else "NOT confirmed"
+            return f"destruction batch {b['batch']} {verdict}"
+    return event_type
+
+
+def chain_of_custody(reader: LogReader, item: str) -> list[CustodyEntry]:
+    """Every entry of an item's chain of custody, in log order. Raises NotInBook."""
+    from cwledger.ledger.admission import decode_entry
+
+    item_record(reader.book, item)
+    out = []
+    for index in reader.book.custody(item):
+        [stored] = reader.entries(index, index + 1)
+        e = decode_entry(stored.envelope, check_canonical=False).event
+        summary = summarise(e.type, e.body, item)
+        out.append(CustodyEntry(index, e.time, e.type, e.author, e.id, summary))
+    return out

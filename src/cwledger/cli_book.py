@@ -1,0 +1,284 @@
+"""The book's commands: declare and amend, and the read commands (what is held where, where
+an item is, its chain of custody, findings, declaration diffs). Thin: every figure comes
+from ``cwledger.book.answers``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cwledger.book import answers
+from cwledger.book.answers import Grouping
+from cwledger.book.records import DeclarationRecord
+from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json, progress
+from cwledger.intake import declaration_parts, read_declaration
+from cwledger.intake.parts import declaration_event_type
+from cwledger.ledger.ledger import Ledger, utc_now
+from cwledger.ledger.projections import rebuild as rebuild_book
+
+__all__ = ["moment_option"]
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="A date (end of that day, UTC) or an RFC 3339 UTC time; default: now."
+    ),
+]
+AsParty = Annotated[str, typer.Option("--as", help="Sign as this party (the declarant).")]
+TimeOption = Annotated[
+    str | None, typer.Option("--time", help="Event time, RFC 3339 UTC (default: now).")
+]
+
+
+def moment_option(at: str | None) -> int | None:
+    """The --at option as microseconds (None for now); a usage error when malformed."""
+    if at is None:
+        return None
+    try:
+        return answers.moment(at)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--at") from None
+
+
+def _kg(grams: int) -> str:
+    return f"{grams / 1000:,.3f}"
+
+
+# -- declaring ----------------------------------------------------------------------------
+
+
+def _submit(
+    ledger: Ledger,
+    file: Path,
+    party: str,
+    version: int,
+    legal_basis: str,
+    due: str,
+    time: str | None,
+) -> None:
+    decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)
+    bodies = declaration_parts(decl)
+    kind = declaration_event_type(decl)
+    when = time or utc_now()
+    events = [
+        {"type": kind, "id": f"declaration-v{version}-part{b['part']}", "time": when, "body": b}
+        for b in bodies
+    ]
+    receipts = ledger.append(ledger.sign(events, party))
+    first, last = receipts[0].index, receipts[-1].index
+    err.print(
+        f"declaration version {version}: {len(decl.items)} items, {len(decl.sites)} sites,"
+        f" {len(decl.chemicals)} chemicals in {len(bodies)} part(s), entries {first}..{last}"
+    )
+
+
+@app.command()
+def declare(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per item or lot.")],
+    party: AsParty,
+    legal_basis: Annotated[str, typer.Option(help="The decision that requires it.")],
+    due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD.")],
+    time: TimeOption = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Submit the first version of a declaration from a sheet (all rows good, or nothing)."""
+    _submit(Ledger.open(ledger_dir), file, party, 1, legal_basis, due, time)
+
+
+@app.command()
+def amend(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: the whole new version.")],
+    party: AsParty,
+    legal_basis: Annotated[str | None, typer.Option(help="Default: the amended version's.")] = None,
+    due: Annotated[str | None, typer.Option(help="Default: the amended version's.")] = None,
+    time: TimeOption = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Submit an amended declaration: the whole next version, which amends the latest."""
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        versions = r.book.records(DeclarationRecord)
+    if not versions:
+        raise answers.NotInBook("no declaration to amend: submit one with `cwledger declare`")
+    latest = max(versions, key=lambda rec: rec.declaration.version).declaration
+    _submit(
+        ledger,
+        file,
+        party,
+        latest.version + 1,
+        legal_basis or latest.legal_basis,
+        due or latest.due,
+        time,
+    )
+
+
+@app.command("diff")
+def diff_command(
+    v1: Annotated[int, typer.Argument(help="Older version.")],
+    v2: Annotated[int, typer.Argument(help="Newer version.")],
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Every site and item added, removed or changed between two declaration versions."""
+    with Ledger.open(ledger_dir).store.read() as r:
+        d = answers.declaration_diff(r.book, v1, v2)
+    if as_json:
+        print_json(d.model_dump(mode="json"))
+        return
+    table = Table("change", "id", "fields", title=f"declaration v{v1} -> v{v2}")
+    for what in ("sites", "items"):
+        for i in getattr(d, f"{what}_added"):
+            table.add_row(f"{what[:-1]} added", i, "")
+        for i in getattr(d, f"{what}_removed"):
+            table.add_row(f"{what[:-1]} removed", i, "")
+        for c in getattr(d, f"{what}_changed"):
+            table.add_row(f"{what[:-1]} changed", c.id, ", ".join(c.fields))
+    if d.header_changed:
+        table.add_row("header changed", "", ", ".join(d.header_changed))
+    out.print(table if table.row_count else f"versions {v1} and {v2} list the same sites and items")
+
+
+# -- where is it ----------------------------------------------------------------------------
+
+
+@app.command()
+def holdings(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    at: AtOption = None,
+    by: Annotated[
+        str,
+        typer.Option(help="Group by site, chemical, category, priority or item (needs --site)."),
+    ] = "site",
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """What the book holds, now or at any past moment, by site, chemical, category or priority."""
+    if by not in ("site", "chemical", "category", "priority", "item"):
+        raise typer.BadParameter(f"{by!r}: one of site, chemical, category, priority, item")
+    grouping: Grouping = by  # type: ignore[assignment]
+    when = moment_option(at)
+    try:
+        with Ledger.open(ledger_dir).store.read() as r:
+            lines = answers.holdings(r.book, at=when, site=site, by=grouping)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    if as_json:
+        print_json([line.to_json() for line in lines])
+        return
+    title = f"holdings at {at or 'now'}" + (f", site {site}" if site else "")
+    table = Table(by, "kg", "items", title=title)
+    for line in lines:
+        table.add_row(line.key, _kg(line.grams), str(line.items))
+    total_g, total_n = sum(x.grams for x in lines), sum(x.items for x in lines)
+    table.add_row("[bold]total[/]", f"[bold]{_kg(total_g)}[/]", f"[bold]{total_n}[/]")
+    out.print(table)
+
+
+@app.command()
+def where(
+    item: Annotated[str, typer.Argument(help="Item id.")],
+    at: AtOption = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Where an item was at a moment: site, state and mass held."""
+    when = moment_option(at)
+    with Ledger.open(ledger_dir).store.read() as r:
+        answers.item_record(r.book, item)
+        p = r.book.position(item, when)
+    if p is None:
+        raise answers.NotInBook(f"item {item} was not yet in the book at {at}")
+    doc: dict[str, Any] = {
+        "item": item,
+        "at": at or "now",
+        "site": p.site,
+        "state": p.state.value,
+        "kg": p.held_g / 1000,
+        "since_entry": p.entry,
+    }
+    if as_json:
+        print_json(doc)
+        return
+    place = f"at {p.site}" if p.site else "in transit"
+    out.print(f"{item}: {p.state.value} {place}, {_kg(p.held_g)} kg (since entry {p.entry})")
+
+
+@app.command()
+def item(
+    item_id: Annotated[str, typer.Argument(metavar="ID", help="Item id.")],
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """An item's chain of custody: every entry about it, in log order."""
+    with Ledger.open(ledger_dir).store.read() as r:
+        rec = answers.item_record(r.book, item_id)
+        chain = answers.chain_of_custody(r, item_id)
+    if as_json:
+        print_json(
+            {
+                "item": rec.item.model_dump(mode="json", exclude_none=True),
+                "state": rec.state.value,
+                "site": rec.site,
+                "kg": rec.held_g / 1000,
+                "tag": rec.tag,
+                "seals": rec.seals,
+                "custody": [c.to_json() for c in chain],
+            }
+        )
+        return
+    title = f"{item_id}: {rec.chemical or rec.item.munition_type} — {rec.where()}"
+    table = Table("entry", "time", "type", "author", "what", title=title)
+    for c in chain:
+        table.add_row(str(c.index), c.time, c.type, c.author, c.summary)
+    out.print(table)
+
+
+@app.command("findings")
+def findings_command(
+    status: Annotated[
+        str | None, typer.Option(help="Only open, resolved or closed_unresolvable.")
+    ] = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """The findings: numbered discrepancies, raised by hand or by the book's rules."""
+    with Ledger.open(ledger_dir).store.read() as r:
+        found = answers.findings(r.book, status)
+    if as_json:
+        print_json(
+            [
+                {
+                    **f.finding.model_dump(mode="json"),
+                    "rule": f.rule,
+                    "subjects": f.subjects,
+                    "opened_entry": f.opened_entry,
+                    "author": f.author,
+                }
+                for f in found
+            ]
+        )
+        return
+    table = Table("no.", "status", "rule", "entry", "title", title=f"{len(found)} finding(s)")
+    for f in found:
+        n = f.finding
+        table.add_row(str(n.number), n.status.value, f.rule, str(f.opened_entry), n.title)
+    out.print(table)
+
+
+@app.command()
+def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
+    """Drop the book's tables and replay the whole log into them."""
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        size = r.size()
+    with progress() as bar:
+        task = bar.add_task("replaying", total=size)
+        changes = rebuild_book(ledger.store, lambda n: bar.advance(task, n))
+    err.print(
+        f"rebuilt the book from {size} entries: {len(changes.records)} records,"
+        f" {len(changes.movements)} holdings changes"
+    )

@@ -1,0 +1,74 @@
+"""What every `cwledger` command shares: the app, the consoles, the common options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cwledger.ledger.events import ROLES, Role
+
+__all__ = [
+    "app",
+    "out",
+    "err",
+    "state",
+    "LedgerDir",
+    "JsonFlag",
+    "parse_role",
+    "progress",
+    "print_json",
+]
+
+app = typer.Typer(
+    name="cwledger",
+    help="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+state = {"verbose": False}
+
+LedgerDir = Annotated[
+    Path,
+    typer.Option(
+        "--ledger",
+        envvar="CWLEDGER_LEDGER",
+        help="Ledger directory (default: $CWLEDGER_LEDGER, else the current directory).",
+        show_default=False,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def parse_role(value: str) -> Role:
+    """The role named `value`; a usage error otherwise."""
+    for r in ROLES:
+        if value == r:
+            return r
+    raise typer.BadParameter(f"{value!r} is not a role; one of {', '.join(ROLES)}")
+
+
+def progress(auto_refresh: bool = True) -> Progress:
+    """A transient progress bar on stderr."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        auto_refresh=auto_refresh,
+    )
+
+
+def print_json(value: Any) -> None:
+    """Print a JSON document on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")

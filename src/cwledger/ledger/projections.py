@@ -1,0 +1,93 @@
+"""The book as a projection of the log: replay it, rebuild its tables, check them.
+
+``replay_book`` runs every entry of the log through the book's rules in memory, in log
+order, with the authority (parties and roles) as it stood at each entry. ``rebuild``
+replaces the stored book with the replay; ``check_book`` replays into a scratch database
+and compares it, table by table, with the stored book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import create_engine
+
+from cwledger.book.book import Book, Changes, Context
+from cwledger.errors import VerificationError
+from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.authority import Authority
+from cwledger.model._base import micros
+from cwledger.store import LogReader, Store
+from cwledger.store.book import BookWriter
+from cwledger.store.schema import BOOK_TABLES, metadata
+
+__all__ = ["replay_book", "rebuild", "check_book", "BookMismatch"]
+
+Progress = Callable[[int], None]
+
+
+class BookMismatch(VerificationError):
+    """The stored book is not what the log replays to."""
+
+    code = "book-mismatch"
+
+
+def replay_book(reader: LogReader, progress: Progress | None = None) -> Changes:
+    """Every change the log's entries make to the book, replayed in memory in log order.
+
+    Raises BookMismatch naming the first entry the rules refuse (a log that the append
+    path would not have written).
+    """
+    book = Book()
+    authority = Authority()
+    for chunk in reader.iter_entries():
+        for e in chunk:
+            d = decode_entry(e.envelope, check_canonical=False)
+            if d.etype.governance:
+                authority.apply(d.body, e.index)
+                continue
+            assert d.body is not None
+            role = authority.parties[d.event.author].role
+            refused = book.apply(Context(d.event, d.body, e.index, micros(d.event.time), role))
+            if refused:
+                reasons = "; ".join(f"{p.location}: {p.message}" for p in refused)
+                raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {reasons}")
+        if progress is not None:
+            progress(len(chunk))
+    return book.changes
+
+
+def rebuild(store: Store, progress: Progress | None = None) -> Changes:
+    """Drop the stored book and write the replay of the log in its place (one transaction)."""
+    with store.write() as w:
+        changes = replay_book(w, progress)
+        w.book.clear()
+        w.book.write(changes)
+    return changes
+
+
+def check_book(store: Store, progress: Progress | None = None) -> None:
+    """Replay the log into a scratch database and compare with the stored book.
+
+    Raises BookMismatch naming the first table and row that differ.
+    """
+    with store.read() as r:
+        changes = replay_book(r, progress)
+        stored = r.book.dump()
+    scratch = create_engine("sqlite://")
+    metadata.create_all(scratch, tables=list(BOOK_TABLES))
+    with scratch.begin() as conn:
+        BookWriter(conn).write(changes)
+        rebuilt = BookWriter(conn).dump()
+    scratch.dispose()
+    for table in rebuilt:
+        want, got = rebuilt[table], stored[table]
+        if want == got:
+            continue
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        detail = f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
+        raise BookMismatch(
+            f"the stored book differs from the replay of the log in {table}:"
+            f" {len(missing)} row(s) missing, {len(extra)} unexpected; first {detail}"
+        )
