@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.admission import Receipt
+from cwledger.ledger.ledger import Ledger
 
 # Who writes each event type in these tests.
 AUTHOR = {
