@@ -1,0 +1,36 @@
+"""Intake: declarations as national authorities keep them, and as the events that carry them.
+
+``read_declaration`` reads a CSV or XLSX sheet (one row per item or bulk lot) into a
+:class:`~cwledger.model.Declaration`, refusing it with every problem at once
+(:class:`SheetRejected`); ``declaration_parts`` splits a declaration into the bodies of
+its numbered ``declaration.submitted`` or ``declaration.amended`` parts, each well under
+the 64 KiB entry limit, and ``assemble`` puts the parts back together.
+"""
+
+from __future__ import annotations
+
+from cwledger.intake.declaration_sheet import (
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    SheetRejected,
+    read_declaration,
+)
+from cwledger.intake.parts import (
+    BODY_BUDGET,
+    DeclarationPart,
+    assemble,
+    declaration_event_type,
+    declaration_parts,
+)
+
+__all__ = [
+    "BODY_BUDGET",
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "DeclarationPart",
+    "SheetRejected",
+    "assemble",
+    "declaration_event_type",
+    "declaration_parts",
+    "read_declaration",
+]
