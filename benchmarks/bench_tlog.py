@@ -215,30 +215,36 @@ def bench_root(sizes: dict[str, int], out: dict[str, Any]) -> tuple[list[bytes],
 
 
 def make_events(n: int) -> list[dict[str, Any]]:
-    """n unique inspection.opened events with bodies of about 300 bytes (RFC 8785)."""
-    teams = [["a.okafor", "m.lindqvist"], ["r.haddad", "s.ito", "j.moreau"]]
-    scopes = [
-        "routine inventory verification of declared munitions in storage building 4, row C",
-        "seal integrity check and sampling of bulk containers at the destruction facility",
-        "unannounced inspection of the transfer dock and its tagged items",
+    """n unique estimate.recorded events with bodies of about 300 bytes (RFC 8785).
+
+    An estimate is the event the book's rules do least with (one record each), so the
+    append figures stay those of the log; benchmarks/bench_holdings.py measures the book.
+    """
+    methods = [
+        "open-source analysis of declared production capacity, import records of precursors"
+        " and the reported number of filling units at the listed storage sites",
+        "count of declared storage sites weighed against commercial satellite imagery and"
+        " the access reports of the joint mission for the period under review",
+        "reconciliation of consignment manifests at the port of loading with the tonnages"
+        " reported as destroyed at each venue, by category and priority",
     ]
     out = []
     for i in range(n):
         t = (BASE_TIME + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        estimate = {
+            "party": "insp",
+            "value": 1000.0 + i % 97,
+            "u": 50.0 + i % 13,
+            "unit": "t",
+            "method": methods[i % 3],
+            "scope": "total",
+        }
         out.append(
             {
-                "type": "inspection.opened",
-                "id": f"ins-{i:07d}",
+                "type": "estimate.recorded",
+                "id": f"est-{i:07d}",
                 "time": t,
-                "body": {
-                    "site": f"SITE-{i % 397:04d}",
-                    "inspection": f"INS-2014-{i:06d}",
-                    "team": teams[i % 2],
-                    "scope": scopes[i % 3],
-                    "declared_items": 30 + i % 17,
-                    "seals_expected": [f"S-{i * 3 + k:08d}" for k in range(3)],
-                    "started": t,
-                },
+                "body": {"estimate": estimate},
             }
         )
     return out

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from cwledger.book.records import (
+    ChemicalsRecord,
     DeclarationRecord,
     FindingRecord,
     ItemRecord,
@@ -94,10 +95,8 @@ class HoldingLine:
 
 def chemicals_table(q: BookReader) -> dict[str, Chemical]:
     """The chemicals of every declaration version; a later version's row wins."""
-    table: dict[str, Chemical] = {}
-    for rec in q.records(DeclarationRecord):
-        table |= {c.label: c for c in rec.declaration.chemicals}
-    return table
+    rec = q.get(ChemicalsRecord, "table")
+    return {} if rec is None else rec.chemicals
 
 
 def _group_key(by: Grouping, site: str, chemical: str, table: dict[str, Chemical]) -> str:

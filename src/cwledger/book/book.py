@@ -10,6 +10,7 @@ store to write in the same transaction as the log entries.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -44,6 +45,14 @@ class BookSource(Protocol):
         """Keys of stored records of `kind` with that status and place (None: any)."""
         ...
 
+    def overdue(self, kind: str, at: int) -> list[str]:
+        """Keys of stored "open" records of `kind` whose deadline is before `at`."""
+        ...
+
+    def earliest_deadline(self, kind: str) -> int | None:
+        """The earliest deadline of a stored "open" record of `kind`, or None."""
+        ...
+
 
 class _NoSource:
     def record(self, kind: str, key: str) -> Record | None:  # noqa: ARG002
@@ -57,6 +66,12 @@ class _NoSource:
         place: str | None = None,  # noqa: ARG002
     ) -> list[str]:
         return []
+
+    def overdue(self, kind: str, at: int) -> list[str]:  # noqa: ARG002
+        return []
+
+    def earliest_deadline(self, kind: str) -> int | None:  # noqa: ARG002
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,13 @@ class Context:
         self.problems.append(Problem(f"payload.body.{location}" if location else "", message))
 
 
+def _deadline(rec: Record | None) -> int | None:
+    """The deadline of an "open" record, if it has one."""
+    if rec is None or rec.status != "open":
+        return None
+    return rec.due_at
+
+
 class Book:
     """The book of a stockpile elimination, as far as a run of events needs it."""
 
@@ -138,6 +160,11 @@ class Book:
         # "open transfers" or "items at this site" once per event.
         self._by_status: dict[tuple[str, str | None], set[str]] = {}
         self._by_place: dict[tuple[str, str | None], set[str]] = {}
+        # (deadline, kind, key) of cached "open" records with a deadline, sorted.
+        self._deadlines: list[tuple[int, str, str]] = []
+        # The store does not change while a book is open: its earliest open deadline per
+        # kind, asked once, spares a query per event until that moment has passed.
+        self._stored_deadline: dict[str, int | None] = {}
         self._tx: Changes | None = None
         self.changes = Changes()
 
@@ -146,10 +173,16 @@ class Book:
         if old is not None:
             self._by_status.get((k[0], old.status), set()).discard(k[1])
             self._by_place.get((k[0], old.place), set()).discard(k[1])
+            if (due := _deadline(old)) is not None:
+                i = bisect_left(self._deadlines, (due, *k))
+                if i < len(self._deadlines) and self._deadlines[i] == (due, *k):
+                    del self._deadlines[i]
         self._cache[k] = rec
         if rec is not None:
             self._by_status.setdefault((k[0], rec.status), set()).add(k[1])
             self._by_place.setdefault((k[0], rec.place), set()).add(k[1])
+            if (due := _deadline(rec)) is not None:
+                insort(self._deadlines, (due, *k))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -197,6 +230,26 @@ class Book:
             cached = {k[1] for k, r in self._cache.items() if k[0] == kind and r is not None}
         found |= {key for key in cached if key not in pending and fits(self._cache[(kind, key)])}
         found |= {key for key, rec in pending.items() if fits(rec)}
+        return sorted(found)
+
+    def overdue(self, cls: type[Record], at: int) -> list[str]:
+        """Keys of "open" records of that class whose deadline is before `at`, as of now."""
+        kind = cls.kind
+        pending = (
+            {}
+            if self._tx is None
+            else {k[1]: r for k, r in self._tx.records.items() if k[0] == kind}
+        )
+        if kind not in self._stored_deadline:
+            self._stored_deadline[kind] = self._source.earliest_deadline(kind)
+        first = self._stored_deadline[kind]
+        stored = self._source.overdue(kind, at) if first is not None and first < at else []
+        found = {key for key in stored if key not in pending and (kind, key) not in self._cache}
+        end = bisect_left(self._deadlines, (at,))
+        found |= {key for _, k, key in self._deadlines[:end] if k == kind and key not in pending}
+        found |= {
+            key for key, rec in pending.items() if (d := _deadline(rec)) is not None and d < at
+        }
         return sorted(found)
 
     def records(self, cls: type[R], keys: Iterable[str]) -> list[R]:

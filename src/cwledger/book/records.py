@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from cwledger.model import (
+    Chemical,
     Declaration,
     Estimate,
     Finding,
@@ -39,6 +40,7 @@ __all__ = [
     "BatchRecord",
     "InventoryRecord",
     "DeclarationRecord",
+    "ChemicalsRecord",
     "DraftRecord",
     "FindingRecord",
     "EstimateRecord",
@@ -108,7 +110,8 @@ class Record(BaseModel):
 
     @property
     def due_at(self) -> int | None:
-        """An indexed deadline in microseconds (None when the kind has none)."""
+        """An indexed deadline in microseconds (None when the kind has none); the rules ask
+        for the records still "open" whose deadline has passed."""
         return None
 
 
@@ -217,7 +220,10 @@ class TransferRecord(Record):
 
     @property
     def status(self) -> str:
-        return "open" if any(line.received_entry is None for line in self.lines) else "received"
+        """received (every item), overdue (a finding says so), or open."""
+        if all(line.received_entry is not None for line in self.lines):
+            return "received"
+        return "open" if self.overdue_finding is None else "overdue"
 
     @property
     def due_at(self) -> int:
@@ -309,6 +315,17 @@ class DeclarationRecord(Record):
         return str(self.declaration.version)
 
 
+class ChemicalsRecord(Record):
+    """The chemicals table: every label any declaration version listed (the latest row wins)."""
+
+    kind: ClassVar[str] = "chemicals"
+    chemicals: dict[str, Chemical]
+
+    @property
+    def key(self) -> str:
+        return "table"
+
+
 class DraftRecord(Record):
     """A declaration version whose parts are still arriving (the book does not count it)."""
 
@@ -382,6 +399,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
         BatchRecord,
         InventoryRecord,
         DeclarationRecord,
+        ChemicalsRecord,
         DraftRecord,
         FindingRecord,
         EstimateRecord,

@@ -27,6 +27,7 @@ from cwledger.book.records import (
     IN_TRANSIT,
     SHIPPABLE,
     BatchRecord,
+    ChemicalsRecord,
     DeclarationRecord,
     DraftRecord,
     EstimateRecord,
@@ -342,6 +343,9 @@ def _complete(book: Book, ctx: Context, draft: DraftRecord) -> None:
         previous = book.get(DeclarationRecord, str(new.version - 1))
         assert previous is not None  # versions complete in order
         _amend(book, when, previous.declaration, new)
+    table = book.get(ChemicalsRecord, "table")
+    known = {} if table is None else table.chemicals
+    book.put(ChemicalsRecord(chemicals=known | {c.label: c for c in new.chemicals}))
     entries = [draft.received[p] for p in sorted(draft.received)]
     book.put(DeclarationRecord(declaration=new, entries=entries, completed_at=draft.latest_at))
     book.next_value(DECLARATION)
@@ -508,11 +512,9 @@ def _seal_removed(book: Book, ctx: Context) -> None:
 
 def _overdue(book: Book, ctx: Context) -> None:
     """Raise a finding for every open transfer whose due moment this event's time has passed."""
-    for key in book.keys(TransferRecord, status="open"):
+    for key in book.overdue(TransferRecord, ctx.at):
         rec = book.get(TransferRecord, key)
-        assert rec is not None
-        if rec.overdue_finding is not None or ctx.at <= rec.due:
-            continue
+        assert rec is not None and rec.overdue_finding is None
         missing = [line.item for line in rec.lines if line.received_entry is None]
         number = raise_finding(
             book,

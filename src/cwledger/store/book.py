@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, text, update
 
 from cwledger.book.book import Changes, Movement
 from cwledger.book.records import RECORD_KINDS, ItemState, Record
@@ -54,19 +54,42 @@ class ItemPosition:
     held_g: int
 
 
+_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
 class BookReader:
-    """Reads the book inside one transaction."""
+    """Reads the book inside one transaction.
+
+    The lookups the rules make once per event (a record by key, the overdue deadlines) and
+    the running totals run as plain SQL on the driver's cursor: building a SQLAlchemy
+    statement costs more than running it.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._mark = _MARK.get(conn.dialect.paramstyle)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run `sql` (with ? placeholders) on the driver's cursor in this transaction."""
+        if self._mark is None:  # another driver: let SQLAlchemy bind the parameters
+            names = [f"p{i}" for i in range(len(params))]
+            for name in names:
+                sql = sql.replace("?", f":{name}", 1)
+            result = self.conn.execute(text(sql), dict(zip(names, params, strict=True)))
+            return list(result) if result.returns_rows else []
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql.replace("?", self._mark), list(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     # -- records (the BookSource protocol) -----------------------------------------------
 
     def record(self, kind: str, key: str) -> Record | None:
         """The stored record of that kind and key, or None."""
-        q = select(book_record.c.doc).where(book_record.c.kind == kind, book_record.c.key == key)
-        doc = self.conn.execute(q).scalar()
-        return None if doc is None else RECORD_KINDS[kind].model_validate_json(doc)
+        rows = self._rows("SELECT doc FROM book_record WHERE kind = ? AND key = ?", (kind, key))
+        return RECORD_KINDS[kind].model_validate_json(rows[0][0]) if rows else None
 
     def keys(self, kind: str, *, status: str | None = None, place: str | None = None) -> list[str]:
         """Keys of records of `kind` with that status and place (None: any), sorted."""
@@ -76,6 +99,22 @@ class BookReader:
         if place is not None:
             q = q.where(book_record.c.place == place)
         return [r[0] for r in self.conn.execute(q.order_by(book_record.c.key))]
+
+    def overdue(self, kind: str, at: int) -> list[str]:
+        """Keys of "open" records of `kind` whose deadline is before `at`, sorted."""
+        rows = self._rows(
+            "SELECT key FROM book_record WHERE kind = ? AND status = 'open' AND due_at < ?"
+            " ORDER BY key",
+            (kind, at),
+        )
+        return [r[0] for r in rows]
+
+    def earliest_deadline(self, kind: str) -> int | None:
+        """The earliest deadline of an "open" record of `kind`, or None."""
+        rows = self._rows(
+            "SELECT min(due_at) FROM book_record WHERE kind = ? AND status = 'open'", (kind,)
+        )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     def records(
         self, cls: type[R], *, status: str | None = None, place: str | None = None
@@ -256,50 +295,54 @@ class BookWriter(BookReader):
             self._put_group(site, chemical, group)
 
     def _put_group(self, site: str, chemical: str, moves: list[Movement]) -> None:
-        h = holding_change.c
-        in_group = and_(h.site == site, h.chemical == chemical)
+        group = (site, chemical)
         first_at = moves[0].at
-        later = self.conn.execute(select(func.count()).where(in_group, h.at > first_at)).scalar()
-        if not self.conn.execute(
-            select(func.count())
-            .select_from(holding_group)
-            .where(holding_group.c.site == site, holding_group.c.chemical == chemical)
-        ).scalar():
-            self.conn.execute(insert(holding_group).values(site=site, chemical=chemical))
-        base = self._total_before(in_group, first_at if later else _FOREVER)
+        later = self._rows(
+            "SELECT 1 FROM holding_change WHERE site = ? AND chemical = ? AND at > ? LIMIT 1",
+            (*group, first_at),
+        )
+        base = self._total_before(site, chemical, first_at if later else _FOREVER)
+        if base is None:
+            known = self._rows("SELECT 1 FROM holding_group WHERE site = ? AND chemical = ?", group)
+            if not known:
+                self._execute_many(
+                    "INSERT INTO holding_group (site, chemical) VALUES (?, ?)", [group]
+                )
+        g, n = base or (0, 0)
         rows = []
-        g, n = base
         for m in moves:
             g, n = g + m.grams, n + m.items
-            rows.append(
-                {
-                    "site": site,
-                    "chemical": chemical,
-                    "at": m.at,
-                    "idx": m.entry,
-                    "item": m.item,
-                    "grams": m.grams,
-                    "items": m.items,
-                    "grams_total": g,
-                    "items_total": n,
-                }
-            )
-        self.conn.execute(insert(holding_change), rows)
-        if later:  # a change dated before changes already booked: recount the group from it
-            self._recount(in_group, first_at, base)
-
-    def _total_before(self, in_group: Any, at: int) -> tuple[int, int]:
-        """Running totals of the group's last row dated before `at` (all rows: _FOREVER)."""
-        h = holding_change.c
-        cmp = h.at < at if at != _FOREVER else h.at <= at
-        q = (
-            select(h.grams_total, h.items_total)
-            .where(in_group, cmp)
-            .order_by(h.at.desc(), h.idx.desc(), h.item.desc())
-            .limit(1)
+            rows.append((site, chemical, m.at, m.entry, m.item, m.grams, m.items, g, n))
+        self._execute_many(
+            "INSERT INTO holding_change (site, chemical, at, idx, item, grams, items,"
+            " grams_total, items_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
-        r = self.conn.execute(q).first()
-        return (0, 0) if r is None else (int(r[0]), int(r[1]))
+        if later:  # a change dated before changes already booked: recount the group from it
+            in_group = and_(holding_change.c.site == site, holding_change.c.chemical == chemical)
+            self._recount(in_group, first_at, base or (0, 0))
+
+    def _total_before(self, site: str, chemical: str, at: int) -> tuple[int, int] | None:
+        """Running totals of the group's last row dated before `at` (all rows: _FOREVER)."""
+        rows = self._rows(
+            "SELECT grams_total, items_total FROM holding_change"
+            " WHERE site = ? AND chemical = ? AND at " + ("<=" if at == _FOREVER else "<") + " ?"
+            " ORDER BY at DESC, idx DESC, item DESC LIMIT 1",
+            (site, chemical, at),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run `sql` (with ? placeholders) once per row, on the driver's cursor."""
+        if self._mark is None:
+            for row in rows:
+                self._rows(sql, row)
+            return
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql.replace("?", self._mark), [list(r) for r in rows])
+        finally:
+            cursor.close()
 
     def _recount(self, in_group: Any, from_at: int, base: tuple[int, int]) -> None:
         h = holding_change.c

@@ -91,7 +91,7 @@ book_record = Table(
     Column("place", String(128)),
     Column("due_at", BigInteger),
     Column("doc", Text, nullable=False),
-    Index("book_record_status", "kind", "status"),
+    Index("book_record_status", "kind", "status", "due_at"),
     Index("book_record_place", "kind", "place"),
 )
 

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.BigInteger),
         sa.Column("doc", sa.Text, nullable=False),
     )
-    op.create_index("book_record_status", "book_record", ["kind", "status"])
+    op.create_index("book_record_status", "book_record", ["kind", "status", "due_at"])
     op.create_index("book_record_place", "book_record", ["kind", "place"])
     op.create_table(
         "holding_change",
