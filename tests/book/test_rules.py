@@ -608,3 +608,67 @@ def test_a_destruction_product_is_a_tracked_lot(book: Book) -> None:
     assert _item(book, "I-3").held_g == 500_000 and _item(book, "I-3").state is ItemState.DECLARED
     rm = _item(book, "RM-1")
     assert rm.state is ItemState.PRODUCED and rm.site == "S-2" and rm.held_g == 2_500_000
+
+
+def test_a_seal_applied_to_an_item_in_transit_or_unknown(book: Book) -> None:
+    _ship(book, "I-1")
+    assert_finding(
+        book,
+        "seal.applied",
+        {"seal": "SL-2", "type": "tape", "closes": {"kind": "item", "id": "I-1"}},
+        "unsealable-item",
+        "seal SL-2 applied to item I-1, which is in_transit",
+        {("seal", "SL-2")},
+    )
+    assert_finding(
+        book,
+        "seal.applied",
+        {"seal": "SL-3", "type": "tape", "closes": {"kind": "item", "id": "Z-1"}},
+        "unsealable-item",
+        "seal SL-3 applied to item Z-1, which is not in the declaration",
+        {("seal", "SL-3")},
+    )
+
+
+def test_a_verification_of_a_batch_never_recorded(book: Book) -> None:
+    assert_finding(
+        book,
+        "destruction.verified",
+        {"batch": "B-404"},
+        "unrecorded-destruction",
+        "destruction batch B-404 verified but never recorded",
+        set(),
+    )
+
+
+def test_a_sample_from_an_item_the_book_has_elsewhere(book: Book) -> None:
+    assert_finding(
+        book,
+        "sample.taken",
+        {"sample": "SM-1", "item": "I-1", "site": "S-2"},
+        "misplaced-item",
+        "item I-1 sampled at S-2; the book has it declared at S-1",
+        {("sample", "SM-1")},
+    )
+
+
+def test_a_removed_seal_is_verified_at_headquarters(book: Book) -> None:
+    book.append(
+        "seal.applied", {"seal": "SL", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
+    )
+    book.append("seal.removed", {"seal": "SL", "reason": "destruction"})
+    assert _item(book, "I-1").seals == []
+    assert_finding(
+        book,
+        "seal.checked",
+        {"seal": "SL", "condition": "tampered", "method": "hq_comparison", "at_headquarters": True},
+        "seal-tampered",
+        "seal SL found tampered at headquarters",
+        {("seal", "SL")},
+    )
+    assert_refused(
+        book,
+        "seal.checked",
+        {"seal": "SL", "condition": "intact"},
+        "seal SL is verified: cannot check (allowed: nothing, it is final)",
+    )
