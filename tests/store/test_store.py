@@ -33,6 +33,9 @@ def test_migrations_from_empty_build_the_schema(tmp_path: Path) -> None:
             col for u in insp.get_unique_constraints(table.name) for col in u["column_names"]
         }
         assert want_unique <= have_unique, table.name
+        want_indexes = {tuple(c.name for c in i.columns) for i in table.indexes}
+        have_indexes = {tuple(i["column_names"]) for i in insp.get_indexes(table.name)}
+        assert want_indexes <= have_indexes, table.name
     store.close()
 
 

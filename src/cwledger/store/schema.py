@@ -130,6 +130,7 @@ item_position = Table(
     Column("site", String(128)),
     Column("state", String(16), nullable=False),
     Column("held_g", BigInteger, nullable=False),
+    Index("item_position_site", "site", "item"),
 )
 
 # The entries of each item's chain of custody.

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("held_g", sa.BigInteger, nullable=False),
     )
+    op.create_index("item_position_site", "item_position", ["site", "item"])
     op.create_table(
         "custody_link",
         sa.Column("item", sa.String(128), primary_key=True),
