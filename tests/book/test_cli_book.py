@@ -139,7 +139,7 @@ def test_moves_answer_where_and_holdings_at_past_moments(declared: Path, tmp_pat
     ]
     assert chain["custody"][-1]["summary"] == "shipped S-1 -> PORT (transfer TR-1)"
     table = run("item", "C-1")
-    assert "C-1: DF — in_transit on transfer TR-1" in table and "transfer.shipped" in table
+    assert "C-1: DF — in transit on transfer TR-1" in table and "transfer.shipped" in table
 
 
 def test_amend_and_diff(declared: Path, tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_shipping_from_a_site_where_the_item_is_not(book: Book) -> None:
             "due": "2015-01-01T00:00:00Z",
             "items": [{"item": "I-1"}],
         },
-        "item I-1 is sealed at S-1 (entry 2), not at S-2",
+        "item I-1 is at S-1 (sealed, entry 2), not at S-2",
     )
 
 
@@ -126,7 +126,7 @@ def test_shipping_an_unsealed_item(book: Book) -> None:
             "due": "2015-01-01T00:00:00Z",
             "items": [{"item": "I-2"}],
         },
-        "item I-2 is declared at S-1 (entry 1): only a sealed item may leave a site",
+        "item I-2 is at S-1 (declared, entry 1): only a sealed item may leave a site",
     )
 
 
@@ -234,7 +234,7 @@ def test_destroying_an_item_held_elsewhere_or_already_destroyed(book: Book) -> N
         "items": [{"item": "I-1"}],
     }
     assert_refused(
-        book, "destruction.batch", body, "item I-1 is declared at S-1 (entry 1), not held at S-2"
+        book, "destruction.batch", body, "item I-1 is at S-1 (declared, entry 1), not held at S-2"
     )
     book.append("destruction.batch", {**body, "items": [{"item": "I-3"}]})
     assert _item(book, "I-3").state is ItemState.DESTROYED
@@ -242,7 +242,7 @@ def test_destroying_an_item_held_elsewhere_or_already_destroyed(book: Book) -> N
         book,
         "destruction.batch",
         {**body, "batch": "B-2", "items": [{"item": "I-3"}]},
-        "item I-3 is destroyed at S-2 (entry 2), not held at S-2",
+        "item I-3 is at S-2 (destroyed, entry 2), not held at S-2",
     )
 
 
@@ -326,13 +326,13 @@ def test_an_amendment_cannot_withdraw_a_shipped_item_or_move_a_sealed_one(book: 
         book,
         "declaration.amended",
         _part(2, 1, items),
-        "item I-1 is sealed at S-1 (entry 2): version 2 cannot withdraw it",
+        "item I-1 is at S-1 (sealed, entry 2): version 2 cannot withdraw it",
     )
     assert_refused(
         book,
         "declaration.amended",
         _part(2, 1, [item("I-1", "S-2"), *items]),
-        "item I-1 is sealed at S-1 (entry 2): only a transfer can move it to S-2",
+        "item I-1 is at S-1 (sealed, entry 2): only a transfer can move it to S-2",
     )
 
 
@@ -463,7 +463,7 @@ def test_an_item_found_where_the_book_does_not_have_it(book: Book) -> None:
         {"site": "S-2", "complete": False, "items": [{"item": "I-1"}]},
         "misplaced-item",
         "item I-1 found at inventory at S-2; the book has it"
-        r" declared at S-1",
+        r" at S-1 \(declared, entry 1\)",
         {("inventory", "e00002")},
     )
 
@@ -617,7 +617,7 @@ def test_a_seal_applied_to_an_item_in_transit_or_unknown(book: Book) -> None:
         "seal.applied",
         {"seal": "SL-2", "type": "tape", "closes": {"kind": "item", "id": "I-1"}},
         "unsealable-item",
-        "seal SL-2 applied to item I-1, which is in_transit",
+        "seal SL-2 applied to item I-1, which is in transit on transfer TR-1",
         {("seal", "SL-2")},
     )
     assert_finding(
@@ -647,7 +647,7 @@ def test_a_sample_from_an_item_the_book_has_elsewhere(book: Book) -> None:
         "sample.taken",
         {"sample": "SM-1", "item": "I-1", "site": "S-2"},
         "misplaced-item",
-        "item I-1 sampled at S-2; the book has it declared at S-1",
+        r"item I-1 sampled at S-2; the book has it at S-1 \(declared, entry 1\)",
         {("sample", "SM-1")},
     )
 
@@ -671,4 +671,50 @@ def test_a_removed_seal_is_verified_at_headquarters(book: Book) -> None:
         "seal.checked",
         {"seal": "SL", "condition": "intact"},
         "seal SL is verified: cannot check (allowed: nothing, it is final)",
+    )
+
+
+def test_an_item_whose_seal_was_found_broken_may_not_leave(book: Book) -> None:
+    book.append(
+        "seal.applied", {"seal": "SL", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
+    )
+    book.append("seal.checked", {"seal": "SL", "condition": "broken"})
+    ship = {
+        "transfer": "T",
+        "origin": "S-1",
+        "destination": "PORT",
+        "due": "2015-01-01T00:00:00Z",
+        "items": [{"item": "I-1"}],
+    }
+    assert_refused(
+        book,
+        "transfer.shipped",
+        ship,
+        "item I-1: seal SL was found broken (entry 3); it may leave only under an intact seal",
+    )
+    book.append(
+        "seal.applied",
+        {"seal": "SL-NEW", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}},
+    )
+    book.append("seal.removed", {"seal": "SL", "reason": "replaced after the check"})
+    book.append("transfer.shipped", ship)
+
+
+def test_a_shippers_weighing_outside_the_book_raises_a_finding(book: Book) -> None:
+    book.append(
+        "seal.applied", {"seal": "SL", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
+    )
+    assert_finding(
+        book,
+        "transfer.shipped",
+        {
+            "transfer": "T",
+            "origin": "S-1",
+            "destination": "PORT",
+            "due": "2015-01-01T00:00:00Z",
+            "items": [{"item": "I-1", "measured": mass(950.0)}],
+        },
+        "quantity-mismatch",
+        "item I-1 shipped from S-1: measured 950.000 kg, the book holds 1,000.000 kg",
+        {("transfer", "T"), ("item", "I-1")},
     )

@@ -155,10 +155,12 @@ class ItemRecord(Record):
         return self.site
 
     def where(self) -> str:
-        """Its state and site in words, as error messages quote them."""
-        at = f" at {self.site}" if self.site else ""
-        via = f" on transfer {self.transfer}" if self.state is ItemState.IN_TRANSIT else ""
-        return f"{self.state.value}{at}{via} (entry {self.last_entry})"
+        """Where the book has it and in what state, as error messages quote it: "at S-1
+        (sealed, entry 2)", "in transit on transfer TR-1 (entry 5)"."""
+        if self.state is ItemState.IN_TRANSIT:
+            return f"in transit on transfer {self.transfer} (entry {self.last_entry})"
+        at = f"at {self.site} " if self.site else ""
+        return f"{at}({self.state.value}, entry {self.last_entry})"
 
 
 class SealCheck(BaseModel):

@@ -528,6 +528,18 @@ def _overdue(book: Book, ctx: Context) -> None:
         book.put(rec.model_copy(update={"overdue_finding": number}))
 
 
+def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
+    """What is wrong with an item's seals, if the last check of one found it not intact."""
+    for seal_id in rec.seals:
+        seal = book.get(SealRecord, seal_id)
+        if seal is None or not seal.checks:
+            continue
+        last = seal.checks[-1]
+        if last.condition is not SealCondition.INTACT:
+            return f"seal {seal_id} was found {last.condition.value} (entry {last.entry})"
+    return None
+
+
 def _transfer_shipped(book: Book, ctx: Context) -> None:
     body = ctx.body
     assert isinstance(body, TransferShipped)
@@ -552,6 +564,18 @@ def _transfer_shipped(book: Book, ctx: Context) -> None:
                 loc, f"item {line.item} is {rec.where()}: only a sealed item may leave a site"
             )
             continue
+        if (breach := _seal_breach(book, rec)) is not None:
+            ctx.refuse(loc, f"item {line.item}: {breach}; it may leave only under an intact seal")
+            continue
+        if line.measured is not None and _disagree(_book_mass(rec), line.measured):
+            raise_finding(
+                book,
+                ctx,
+                "quantity-mismatch",
+                f"item {line.item} shipped from {body.origin}: measured"
+                f" {line.measured.kg:,.3f} kg, the book holds {rec.held_g / 1000:,.3f} kg",
+                [line.item, body.origin],
+            )
         moved = rec.model_copy(
             update={"state": ItemState.IN_TRANSIT, "site": None, "transfer": body.transfer}
         )
