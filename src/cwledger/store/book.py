@@ -247,44 +247,14 @@ class BookWriter(BookReader):
             self.conn.execute(insert(custody_link), [{"item": i, "idx": e} for i, e in links])
 
     def _put_records(self, records: Collection[Record]) -> None:
-        rows = [
-            {
-                "kind": r.kind,
-                "key": r.key,
-                "status": r.status,
-                "place": r.place,
-                "due_at": r.due_at,
-                "doc": r.model_dump_json(),
-            }
-            for r in records
-        ]
-        if not rows:
-            return
-        existing: set[tuple[str, str]] = set()
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for r in records:
-            by_kind[r.kind].append(r.key)
-        for kind, keys in by_kind.items():
-            for i in range(0, len(keys), 500):
-                q = select(book_record.c.key).where(
-                    book_record.c.kind == kind, book_record.c.key.in_(keys[i : i + 500])
-                )
-                existing |= {(kind, r[0]) for r in self.conn.execute(q)}
-        new = [row for row in rows if (row["kind"], row["key"]) not in existing]
-        if new:
-            self.conn.execute(insert(book_record), new)
-        for row in rows:
-            if (row["kind"], row["key"]) in existing:
-                self.conn.execute(
-                    update(book_record)
-                    .where(book_record.c.kind == row["kind"], book_record.c.key == row["key"])
-                    .values(
-                        status=row["status"],
-                        place=row["place"],
-                        due_at=row["due_at"],
-                        doc=row["doc"],
-                    )
-                )
+        # One upsert for the batch (the same statement on SQLite and PostgreSQL).
+        self._execute_many(
+            "INSERT INTO book_record (kind, key, status, place, due_at, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET"
+            " status = excluded.status, place = excluded.place, due_at = excluded.due_at,"
+            " doc = excluded.doc",
+            [(r.kind, r.key, r.status, r.place, r.due_at, r.model_dump_json()) for r in records],
+        )
 
     def _put_movements(self, movements: Sequence[Movement]) -> None:
         groups: dict[tuple[str, str], list[Movement]] = defaultdict(list)
