@@ -15,6 +15,9 @@ agree to the gram:
   rows dated up to T, grouped by site and chemical;
 - ``sqlite_scan``: the same sum in SQLite, for reference.
 
+It also times the whole command, ``cwledger holdings --at 2014-06-30 --json`` in a new
+process (Python start, imports, opening the store, the answer), median of 5.
+
 The LAST line is one JSON object. ``ratio_vs_duckdb`` = cwledger time / DuckDB time (the
 target is at most 2). Run ``python benchmarks/bench_holdings.py`` or ``--quick`` (10,000
 events).
@@ -30,6 +33,7 @@ import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -253,6 +257,24 @@ def measure(path: Path, queries: int, repeat: int) -> dict[str, Any]:
         scan.append(_median_ms(lambda at=at: raw.execute(scan_sql, (at,)).fetchall(), repeat))
     led.close()
     shutil.rmtree(tmp)
+    cli = [
+        sys.executable,
+        "-m",
+        "cwledger",
+        "holdings",
+        "--at",
+        "2014-06-30",
+        "--json",
+        "--ledger",
+        str(path),
+    ]
+    cli_s = (
+        statistics.median(
+            _median_ms(lambda: subprocess.run(cli, check=True, capture_output=True), 1)
+            for _ in range(5)
+        )
+        / 1000
+    )
     ours_ms, duck_ms, scan_ms = (statistics.median(x) for x in (ours, theirs, scan))
     return {
         "holding_rows": rows,
@@ -264,6 +286,7 @@ def measure(path: Path, queries: int, repeat: int) -> dict[str, Any]:
         "sqlite_scan_ms": round(scan_ms, 3),
         "ratio_vs_duckdb": round(ours_ms / duck_ms, 2),
         "ratio_vs_sqlite_scan": round(ours_ms / scan_ms, 3),
+        "cli_holdings_at_s": round(cli_s, 3),
     }
 
 

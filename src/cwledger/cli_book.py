@@ -15,8 +15,6 @@ from cwledger.book import answers
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
 from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json, progress
-from cwledger.intake import declaration_parts, read_declaration
-from cwledger.intake.parts import declaration_event_type
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 
@@ -60,6 +58,9 @@ def _submit(
     due: str,
     time: str | None,
 ) -> None:
+    from cwledger.intake import declaration_parts, read_declaration  # openpyxl: only here
+    from cwledger.intake.parts import declaration_event_type
+
     decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)
     bodies = declaration_parts(decl)
     kind = declaration_event_type(decl)
