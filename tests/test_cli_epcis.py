@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.book.test_cli_book import HEADER, ROWS
+from tests.book.test_cli_book import declare
 from tests.test_cli import ORIGIN, _cli, run
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -37,20 +37,7 @@ def test_export_then_import_gives_the_same_chain_of_custody(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = _ledger(tmp_path / "source", monkeypatch)
-    sheet = tmp_path / "v1.csv"
-    sheet.write_text(HEADER + "".join(ROWS))
-    run(
-        "declare",
-        str(sheet),
-        "--as",
-        "declarant",
-        "--legal-basis",
-        "EC-M-33/DEC.1",
-        "--due",
-        "2013-10-27",
-        "--time",
-        "2013-10-24T00:00:00Z",
-    )
+    declare(tmp_path)
     obs = tmp_path / "obs.jsonl"
     obs.write_text(
         "".join(

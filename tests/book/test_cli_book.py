@@ -33,9 +33,9 @@ def ledger_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture
-def declared(ledger_dir: Path, tmp_path: Path) -> Path:
-    sheet = tmp_path / "v1.csv"
+def declare(directory: Path) -> None:
+    """Submit version 1 of the declaration in ROWS (the ledger chosen by $CWLEDGER_LEDGER)."""
+    sheet = directory / "v1.csv"
     sheet.write_text(HEADER + "".join(ROWS))
     run(
         "declare",
@@ -49,6 +49,11 @@ def declared(ledger_dir: Path, tmp_path: Path) -> Path:
         "--time",
         "2013-10-24T00:00:00Z",
     )
+
+
+@pytest.fixture
+def declared(ledger_dir: Path, tmp_path: Path) -> Path:
+    declare(tmp_path)
     return ledger_dir
 
 

@@ -50,6 +50,19 @@ def _ship(
     )
 
 
+def _shipment(
+    items: list[str], transfer: str = "T", origin: str = "S-1", destination: str = "PORT"
+) -> dict[str, Any]:
+    """A transfer.shipped body, due at the start of 2015."""
+    return {
+        "transfer": transfer,
+        "origin": origin,
+        "destination": destination,
+        "due": "2015-01-01T00:00:00Z",
+        "items": [{"item": i} for i in items],
+    }
+
+
 def assert_refused(b: Book, type_: str, body: dict[str, Any], message: str, **kw: Any) -> None:
     """The event is refused with `message`, and not a row changes anywhere."""
     before, book_before = row_counts(b.ledger), _dump(b.ledger)
@@ -104,13 +117,7 @@ def test_shipping_from_a_site_where_the_item_is_not(book: Book) -> None:
     assert_refused(
         book,
         "transfer.shipped",
-        {
-            "transfer": "T",
-            "origin": "S-2",
-            "destination": "PORT",
-            "due": "2015-01-01T00:00:00Z",
-            "items": [{"item": "I-1"}],
-        },
+        _shipment(["I-1"], origin="S-2"),
         "item I-1 is at S-1 (sealed, entry 2), not at S-2",
     )
 
@@ -119,13 +126,7 @@ def test_shipping_an_unsealed_item(book: Book) -> None:
     assert_refused(
         book,
         "transfer.shipped",
-        {
-            "transfer": "T",
-            "origin": "S-1",
-            "destination": "PORT",
-            "due": "2015-01-01T00:00:00Z",
-            "items": [{"item": "I-2"}],
-        },
+        _shipment(["I-2"]),
         "item I-2 is at S-1 (declared, entry 1): only a sealed item may leave a site",
     )
 
@@ -134,25 +135,13 @@ def test_shipping_an_item_the_book_does_not_have_or_to_an_undeclared_site(book: 
     assert_refused(
         book,
         "transfer.shipped",
-        {
-            "transfer": "T",
-            "origin": "S-1",
-            "destination": "NOWHERE",
-            "due": "2015-01-01T00:00:00Z",
-            "items": [{"item": "I-99"}],
-        },
+        _shipment(["I-99"], destination="NOWHERE"),
         "site NOWHERE is not declared",
     )
     assert_refused(
         book,
         "transfer.shipped",
-        {
-            "transfer": "T",
-            "origin": "S-1",
-            "destination": "PORT",
-            "due": "2015-01-01T00:00:00Z",
-            "items": [{"item": "I-99"}],
-        },
+        _shipment(["I-99"]),
         "item I-99 is not in the book",
     )
 
@@ -162,13 +151,7 @@ def test_shipping_the_same_transfer_twice(book: Book) -> None:
     assert_refused(
         book,
         "transfer.shipped",
-        {
-            "transfer": "TR-1",
-            "origin": "S-1",
-            "destination": "PORT",
-            "due": "2015-01-01T00:00:00Z",
-            "items": [{"item": "I-2"}],
-        },
+        _shipment(["I-2"], transfer="TR-1"),
         "transfer TR-1 was already shipped (entry 3)",
     )
 
@@ -679,13 +662,7 @@ def test_an_item_whose_seal_was_found_broken_may_not_leave(book: Book) -> None:
         "seal.applied", {"seal": "SL", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
     )
     book.append("seal.checked", {"seal": "SL", "condition": "broken"})
-    ship = {
-        "transfer": "T",
-        "origin": "S-1",
-        "destination": "PORT",
-        "due": "2015-01-01T00:00:00Z",
-        "items": [{"item": "I-1"}],
-    }
+    ship = _shipment(["I-1"])
     assert_refused(
         book,
         "transfer.shipped",

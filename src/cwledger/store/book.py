@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, delete, insert, select, text, update
 
-from cwledger.book.book import Changes, Movement
+from cwledger.book.book import Changes, Movement, Position
 from cwledger.book.records import RECORD_KINDS, ItemState, Record
 from cwledger.store.schema import (
     BOOK_TABLES,
@@ -26,7 +26,7 @@ from cwledger.store.schema import (
     item_position,
 )
 
-__all__ = ["BookReader", "BookWriter", "Holding", "ItemPosition"]
+__all__ = ["BookReader", "BookWriter", "Holding"]
 
 R = TypeVar("R", bound=Record)
 _FOREVER = 2**62
@@ -40,18 +40,6 @@ class Holding:
     chemical: str
     grams: int
     items: int
-
-
-@dataclass(frozen=True, slots=True)
-class ItemPosition:
-    """Where an item was after an entry."""
-
-    item: str
-    at: int
-    entry: int
-    site: str | None
-    state: ItemState
-    held_g: int
 
 
 _MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
@@ -166,7 +154,7 @@ class BookReader:
             if r[2] is not None and (r[2] or r[3])
         ]
 
-    def positions(self, item: str) -> list[ItemPosition]:
+    def positions(self, item: str) -> list[Position]:
         """Every position of an item, in time order."""
         q = (
             select(item_position)
@@ -175,7 +163,7 @@ class BookReader:
         )
         return [_position(r) for r in self.conn.execute(q)]
 
-    def position(self, item: str, at: int | None = None) -> ItemPosition | None:
+    def position(self, item: str, at: int | None = None) -> Position | None:
         """Where the item was at moment `at` (None: now), or None before it entered the book."""
         q = (
             select(item_position)
@@ -186,7 +174,7 @@ class BookReader:
         r = self.conn.execute(q).first()
         return None if r is None else _position(r)
 
-    def items_at(self, site: str, at: int | None = None) -> list[ItemPosition]:
+    def items_at(self, site: str, at: int | None = None) -> list[Position]:
         """The items held at a site at moment `at` (None: now), by item id."""
         q = select(item_position.c.item).where(item_position.c.site == site).distinct()
         found = [self.position(r[0], at) for r in self.conn.execute(q)]
@@ -210,8 +198,8 @@ _HELD = {s for s in ItemState if s not in (ItemState.DESTROYED, ItemState.WITHDR
 }
 
 
-def _position(r: Any) -> ItemPosition:
-    return ItemPosition(r.item, int(r.at), int(r.idx), r.site, ItemState(r.state), int(r.held_g))
+def _position(r: Any) -> Position:
+    return Position(r.item, int(r.at), int(r.idx), r.site, ItemState(r.state), int(r.held_g))
 
 
 class BookWriter(BookReader):
