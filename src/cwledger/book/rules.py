@@ -19,6 +19,7 @@ claim, so that the holdings at any moment are the replay of the events dated up 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cwledger.book.book import Book, Context, Movement, Position
@@ -50,9 +51,9 @@ from cwledger.model import (
     Item,
     ItemKind,
     Mass,
+    Seal,
     SealAction,
     SealCondition,
-    SealState,
     apply_status,
     diff,
     masses_agree,
@@ -81,7 +82,7 @@ from cwledger.model.bodies import (
 )
 from cwledger.model.errors import IllegalTransition
 
-__all__ = ["RULES", "AGREEMENT_K", "item_record_for"]
+__all__ = ["RULES", "AGREEMENT_K", "item_record_for", "raise_finding", "update_item"]
 
 # Two measurements disagree when they differ by more than this many combined standard
 # uncertainties (3: a false alarm about 3 times in 1,000 comparisons for normal errors).
@@ -93,8 +94,6 @@ DECLARATION = "declaration"
 
 def _t(at: int) -> str:
     """A moment in microseconds as RFC 3339 (for messages)."""
-    from datetime import UTC, datetime, timedelta
-
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -423,8 +422,6 @@ def _seal_applied(book: Book, ctx: Context) -> None:
             f"seal {body.seal} is already {old.seal.state.value} (entry {old.applied_entry})",
         )
         return
-    from cwledger.model import Seal
-
     seal = Seal(id=body.seal, type=body.type, closes=body.closes).after(SealAction.APPLY)
     due = micros(body.next_check_due) if body.next_check_due else None
     book.put(SealRecord(seal=seal, applied_entry=ctx.entry, next_check_due=due, photos=body.photos))
@@ -938,5 +935,3 @@ RULES: dict[str, Callable[[Book, Context], None]] = {
         "finding.resolved": _finding_resolved,
     }.items()
 }
-
-__all__ += ["raise_finding", "update_item", "SealState"]
