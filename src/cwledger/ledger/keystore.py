@@ -8,6 +8,7 @@ kept under the reserved name ``checkpoint-signer``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -75,9 +76,19 @@ class Keystore:
         """Whether the keystore holds a key for `party`."""
         return self._file(party).exists()
 
-    def create(self, party: str, role: str, *, key_name: str | None = None) -> Signer:
-        """Generate a new key for `party` and store it as its current one. Returns its signer."""
-        signer = Signer.generate(key_name or party)
+    def create(
+        self, party: str, role: str, *, key_name: str | None = None, seed: bytes | None = None
+    ) -> Signer:
+        """Generate a new key for `party` and store it as its current one. Returns its signer.
+
+        With `seed`, the key is derived from it (SHA-256 of the seed and the party's name):
+        only for demonstration and synthetic ledgers, whose keys anyone can recompute.
+        """
+        name = key_name or party
+        if seed is None:
+            signer = Signer.generate(name)
+        else:
+            signer = Signer(name, hashlib.sha256(seed + b"\x00" + party.encode()).digest())
         self.add(party, role, signer)
         return signer
 

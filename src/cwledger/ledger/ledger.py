@@ -94,20 +94,25 @@ class Ledger:
         *,
         founding: Sequence[tuple[str, Role]] = (),
         time: str | None = None,
+        key_seed: bytes | None = None,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
+        `key_seed` derives every key from a seed instead of drawing it at random: the same
+        seed gives the same keys, entries and roots. For demonstration and synthetic
+        ledgers only (anyone who knows the seed can sign as any party).
         Raises ConflictError if `path` already holds a ledger.
         """
         if (path / "ledger.db").exists():
             raise ConflictError(f"{path} already holds a ledger")
         path.mkdir(parents=True, exist_ok=True)
         keystore = cls._keystore(path)
+        seed = key_seed
         parties: list[tuple[str, Role, Signer]] = [
-            ("operator", "operator", keystore.create("operator", "operator"))
+            ("operator", "operator", keystore.create("operator", "operator", seed=seed))
         ]
-        parties += [(name, role, keystore.create(name, role)) for name, role in founding]
-        log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin)
+        parties += [(name, role, keystore.create(name, role, seed=seed)) for name, role in founding]
+        log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin, seed=seed)
         genesis = Event(
             type=GENESIS,
             id="genesis",
