@@ -97,6 +97,7 @@ def rows_of(declaration: Declaration) -> list[Row]:
                 "schedule": schedule_text(chem),
                 "removal_priority": chem.removal_priority if chem else None,
                 "munition_type": item.munition_type,
+                "equipment_type": item.equipment_type,
                 "tag": item.tag,
                 "site_id": site.id,
                 "site_name": site.name,

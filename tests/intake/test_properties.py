@@ -53,7 +53,8 @@ def test_parts_assemble_into_the_declaration(declaration: Declaration) -> None:
 def _item(draw: st.DrawFn, sites: list[str], labels: list[str]) -> Item:
     kind = draw(st.sampled_from(ItemKind))
     munition = kind is ItemKind.MUNITION
-    unfilled = munition and draw(st.booleans())
+    equipment = kind is ItemKind.EQUIPMENT
+    unfilled = equipment or (munition and draw(st.booleans()))
     return Item(
         id=draw(ids),
         kind=kind,
@@ -62,6 +63,7 @@ def _item(draw: st.DrawFn, sites: list[str], labels: list[str]) -> Item:
         declared=draw(masses),
         site=draw(st.sampled_from(sites)),
         munition_type=draw(texts) if munition else None,
+        equipment_type=draw(texts) if equipment else None,
     )
 
 

@@ -48,14 +48,16 @@ def items(draw: st.DrawFn) -> Item:
     """A valid item of any kind."""
     kind = draw(st.sampled_from(ItemKind))
     munition = kind is ItemKind.MUNITION
+    equipment = kind is ItemKind.EQUIPMENT
     return Item(
         id=draw(ids),
         kind=kind,
         tag=draw(st.none() | ids),
-        chemical=draw(st.sampled_from(["DF", "HD", "isopropanol", "HF"])),
+        chemical=None if equipment else draw(st.sampled_from(["DF", "HD", "isopropanol", "HF"])),
         declared=draw(masses),
         site=draw(ids),
         munition_type=draw(texts) if munition else None,
+        equipment_type=draw(texts) if equipment else None,
     )
 
 

@@ -25,6 +25,7 @@ from cwledger.model import (
     SealCondition,
     Site,
 )
+from cwledger.model.bodies import MilestoneSet
 
 __all__ = [
     "ItemState",
@@ -44,6 +45,9 @@ __all__ = [
     "DraftRecord",
     "FindingRecord",
     "EstimateRecord",
+    "DocumentRecord",
+    "MilestoneRecord",
+    "BatchLine",
     "CounterRecord",
     "RECORD_KINDS",
     "grams",
@@ -116,11 +120,19 @@ class Record(BaseModel):
 
 
 class SiteRecord(Record):
-    """A declared site and the entry that last declared it."""
+    """A declared site, the entry that last declared it, and the role of its declarer: a
+    site the declarant declared is in its territory; one the inspectorate declared (a
+    vessel, a venue abroad) is not."""
 
     kind: ClassVar[str] = "site"
     site: Site
     entry: int
+    role: str = "declarant"
+
+    @property
+    def in_country(self) -> bool:
+        """Whether the site is in the declaring state's territory."""
+        return self.role == "declarant"
 
     @property
     def key(self) -> str:
@@ -212,8 +224,10 @@ class TransferRecord(Record):
     destination: str
     shipped_entry: int
     shipped_event: str
+    shipped_at: int
     due: int
     lines: list[TransferLineRecord]
+    abroad: bool = False  # from the declaring state's territory to outside it: a removal
     overdue_finding: int | None = None
 
     @property
@@ -240,7 +254,11 @@ class InspectionRecord(Record):
     site: str
     type: str
     opened_entry: int
+    opened_event: str
+    opened_at: int
     closed_entry: int | None = None
+    closed_event: str | None = None
+    closed_at: int | None = None
 
     @property
     def key(self) -> str:
@@ -270,14 +288,27 @@ class SampleRecord(Record):
         return self.sample
 
 
+class BatchLine(BaseModel):
+    """What a destruction batch consumed of one item, and whether that finished it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    item: str
+    chemical: str
+    grams: int
+    complete: bool
+
+
 class BatchRecord(Record):
-    """A destruction batch: venue, grams consumed per item, products, verification."""
+    """A destruction batch: venue, what it consumed per item, products, verification."""
 
     kind: ClassVar[str] = "batch"
     batch: str
     venue: str
     entry: int
-    consumed_g: dict[str, int]
+    event: str
+    at: int
+    in_country: bool
+    lines: list[BatchLine]
     products: list[str] = []
     verified_entry: int | None = None
 
@@ -311,6 +342,7 @@ class DeclarationRecord(Record):
     declaration: Declaration
     entries: list[int]
     completed_at: int
+    completed_by: str
 
     @property
     def key(self) -> str:
@@ -353,6 +385,7 @@ class FindingRecord(Record):
     opened_entry: int
     opened_at: int
     author: str
+    closed_at: int | None = None
 
     @property
     def key(self) -> str:
@@ -375,6 +408,38 @@ class EstimateRecord(Record):
     @property
     def key(self) -> str:
         return self.event
+
+
+class DocumentRecord(Record):
+    """A document filed in the ledger."""
+
+    kind: ClassVar[str] = "document"
+    document: str
+    type: str
+    title: str
+    event: str
+    entry: int
+    at: int
+
+    @property
+    def key(self) -> str:
+        return self.document
+
+    @property
+    def status(self) -> str:
+        return self.type
+
+
+class MilestoneRecord(Record):
+    """A milestone as last set, with the entry that set it."""
+
+    kind: ClassVar[str] = "milestone"
+    milestone: MilestoneSet
+    entry: int
+
+    @property
+    def key(self) -> str:
+        return self.milestone.milestone
 
 
 class CounterRecord(Record):
@@ -405,6 +470,8 @@ RECORD_KINDS: dict[str, type[Record]] = {
         DraftRecord,
         FindingRecord,
         EstimateRecord,
+        DocumentRecord,
+        MilestoneRecord,
         CounterRecord,
     )
 }

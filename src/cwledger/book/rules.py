@@ -27,9 +27,11 @@ from cwledger.book.records import (
     HELD,
     IN_TRANSIT,
     SHIPPABLE,
+    BatchLine,
     BatchRecord,
     ChemicalsRecord,
     DeclarationRecord,
+    DocumentRecord,
     DraftRecord,
     EstimateRecord,
     FindingRecord,
@@ -37,6 +39,7 @@ from cwledger.book.records import (
     InventoryRecord,
     ItemRecord,
     ItemState,
+    MilestoneRecord,
     SampleRecord,
     SealCheck,
     SealRecord,
@@ -48,6 +51,7 @@ from cwledger.book.records import (
 from cwledger.model import (
     Declaration,
     Finding,
+    FindingStatus,
     Item,
     ItemKind,
     Mass,
@@ -60,10 +64,12 @@ from cwledger.model import (
 )
 from cwledger.model._base import micros
 from cwledger.model.bodies import (
+    AllOfPredicate,
     DeclarationAmended,
     DeclarationSubmitted,
     DestructionBatch,
     DestructionVerified,
+    DocumentFiled,
     EstimateRecorded,
     FindingRaised,
     FindingResolved,
@@ -71,6 +77,7 @@ from cwledger.model.bodies import (
     InspectionOpened,
     InventoryTaken,
     ItemTagged,
+    MilestoneSet,
     SampleResult,
     SampleTaken,
     SealApplied,
@@ -251,7 +258,7 @@ def _site_declared(book: Book, ctx: Context) -> None:
         ctx.refuse("site.party", f"site {site.id} was declared by {old.site.party}")
     if site.parent is not None and book.get(SiteRecord, site.parent) is None:
         ctx.refuse("site.parent", f"parent site {site.parent} is not declared")
-    book.put(SiteRecord(site=site, entry=ctx.entry))
+    book.put(SiteRecord(site=site, entry=ctx.entry, role=ctx.role))
 
 
 def _latest_version(book: Book) -> int:
@@ -330,7 +337,7 @@ def _complete(book: Book, ctx: Context, draft: DraftRecord) -> None:
     for site in new.sites:
         old_site = book.get(SiteRecord, site.id)
         if old_site is None or old_site.site != site:
-            book.put(SiteRecord(site=site, entry=ctx.entry))
+            book.put(SiteRecord(site=site, entry=ctx.entry, role=ctx.role))
     if new.version == 1:
         for item in new.items:
             if book.get(ItemRecord, item.id) is not None:
@@ -346,7 +353,14 @@ def _complete(book: Book, ctx: Context, draft: DraftRecord) -> None:
     known = {} if table is None else table.chemicals
     book.put(ChemicalsRecord(chemicals=known | {c.label: c for c in new.chemicals}))
     entries = [draft.received[p] for p in sorted(draft.received)]
-    book.put(DeclarationRecord(declaration=new, entries=entries, completed_at=draft.latest_at))
+    book.put(
+        DeclarationRecord(
+            declaration=new,
+            entries=entries,
+            completed_at=draft.latest_at,
+            completed_by=ctx.event.id,
+        )
+    )
     book.next_value(DECLARATION)
 
 
@@ -545,8 +559,8 @@ def _transfer_shipped(book: Book, ctx: Context) -> None:
             "transfer", f"transfer {body.transfer} was already shipped (entry {old.shipped_entry})"
         )
         return
-    _claimed_site(book, ctx, "origin", body.origin)
-    _claimed_site(book, ctx, "destination", body.destination)
+    origin = _claimed_site(book, ctx, "origin", body.origin)
+    destination = _claimed_site(book, ctx, "destination", body.destination)
     lines: list[TransferLineRecord] = []
     for n, line in enumerate(body.items):
         loc = f"items[{n}].item"
@@ -589,8 +603,12 @@ def _transfer_shipped(book: Book, ctx: Context) -> None:
             destination=body.destination,
             shipped_entry=ctx.entry,
             shipped_event=ctx.event.id,
+            shipped_at=ctx.at,
             due=micros(body.due),
             lines=lines,
+            abroad=bool(
+                origin and destination and origin.in_country and not destination.in_country
+            ),
         )
     )
 
@@ -721,7 +739,12 @@ def _inspection_opened(book: Book, ctx: Context) -> None:
         return
     book.put(
         InspectionRecord(
-            inspection=body.inspection, site=body.site, type=body.kind, opened_entry=ctx.entry
+            inspection=body.inspection,
+            site=body.site,
+            type=body.kind,
+            opened_entry=ctx.entry,
+            opened_event=ctx.event.id,
+            opened_at=ctx.at,
         )
     )
     if book.get(SiteRecord, body.site) is None:
@@ -746,7 +769,8 @@ def _inspection_closed(book: Book, ctx: Context) -> None:
             f"inspection {body.inspection} was already closed (entry {rec.closed_entry})",
         )
     else:
-        book.put(rec.model_copy(update={"closed_entry": ctx.entry}))
+        closed = {"closed_entry": ctx.entry, "closed_event": ctx.event.id, "closed_at": ctx.at}
+        book.put(rec.model_copy(update=closed))
 
 
 def _sample_taken(book: Book, ctx: Context) -> None:
@@ -796,8 +820,8 @@ def _destruction_batch(book: Book, ctx: Context) -> None:
             "batch", f"destruction batch {body.batch} is already recorded (entry {old.entry})"
         )
         return
-    _claimed_site(book, ctx, "venue", body.venue)
-    consumed: dict[str, int] = {}
+    venue = _claimed_site(book, ctx, "venue", body.venue)
+    lines: list[BatchLine] = []
     for n, line in enumerate(body.items):
         loc = f"items[{n}].item"
         rec = _claimed_item(book, ctx, loc, line.item)
@@ -816,7 +840,7 @@ def _destruction_batch(book: Book, ctx: Context) -> None:
         left = rec.held_g - g
         state = ItemState.DESTROYED if left == 0 else rec.state
         update_item(book, ctx, rec, rec.model_copy(update={"held_g": left, "state": state}))
-        consumed[line.item] = g
+        lines.append(BatchLine(item=line.item, chemical=rec.chemical, grams=g, complete=left == 0))
     for n, product in enumerate(body.products):
         if book.get(ItemRecord, product.item) is not None:
             ctx.refuse(f"products[{n}].item", f"item {product.item} is already in the book")
@@ -836,7 +860,10 @@ def _destruction_batch(book: Book, ctx: Context) -> None:
             batch=body.batch,
             venue=body.venue,
             entry=ctx.entry,
-            consumed_g=consumed,
+            event=ctx.event.id,
+            at=ctx.at,
+            in_country=venue is not None and venue.in_country,
+            lines=lines,
             products=[p.item for p in body.products],
         )
     )
@@ -856,7 +883,7 @@ def _destruction_verified(book: Book, ctx: Context) -> None:
         )
         return
     book.put(rec.model_copy(update={"verified_entry": ctx.entry}))
-    for item in [*rec.consumed_g, *rec.products]:
+    for item in [*(line.item for line in rec.lines), *rec.products]:
         book.link(item, ctx.entry)
     if not body.confirmed:
         raise_finding(
@@ -864,7 +891,7 @@ def _destruction_verified(book: Book, ctx: Context) -> None:
             ctx,
             "destruction-not-confirmed",
             f"destruction batch {body.batch} at {rec.venue} not confirmed",
-            [body.batch, *rec.consumed_g],
+            [body.batch, *(line.item for line in rec.lines)],
         )
 
 
@@ -900,7 +927,42 @@ def _finding_resolved(book: Book, ctx: Context) -> None:
         ctx.refuse("status", str(e))
         return
     evidence = [*finding.evidence, *(e for e in body.evidence if e not in finding.evidence)]
-    book.put(rec.model_copy(update={"finding": finding.model_copy(update={"evidence": evidence})}))
+    closed_at = None if finding.status is FindingStatus.OPEN else ctx.at
+    finding = finding.model_copy(update={"evidence": evidence})
+    book.put(rec.model_copy(update={"finding": finding, "closed_at": closed_at}))
+
+
+# -- documents and milestones --------------------------------------------------------------
+
+
+def _document_filed(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, DocumentFiled)
+    if (old := book.get(DocumentRecord, body.document)) is not None:
+        ctx.refuse("document", f"document {body.document} is already filed (entry {old.entry})")
+        return
+    book.put(
+        DocumentRecord(
+            document=body.document,
+            type=body.kind,
+            title=body.title,
+            event=ctx.event.id,
+            entry=ctx.entry,
+            at=ctx.at,
+        )
+    )
+
+
+def _milestone_set(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, MilestoneSet)
+    predicate = body.predicate
+    if isinstance(predicate, AllOfPredicate):
+        unknown = [m for m in predicate.milestones if book.get(MilestoneRecord, m) is None]
+        if unknown:
+            ctx.refuse("predicate.milestones", f"milestones not set yet: {', '.join(unknown)}")
+            return
+    book.put(MilestoneRecord(milestone=body, entry=ctx.entry))
 
 
 def _with_overdue(rule: Callable[[Book, Context], None]) -> Callable[[Book, Context], None]:
@@ -933,5 +995,7 @@ RULES: dict[str, Callable[[Book, Context], None]] = {
         "estimate.recorded": _estimate_recorded,
         "finding.raised": _finding_raised,
         "finding.resolved": _finding_resolved,
+        "document.filed": _document_filed,
+        "milestone.set": _milestone_set,
     }.items()
 }

@@ -21,6 +21,8 @@ schedule               the CWC schedule entry, number, part and entry (``1A3``,
                        ``2B4``); empty for an unscheduled chemical
 removal_priority   R   ``1``, ``2`` or ``in-country``; empty when chemical is empty
 munition_type          required on a munition's row, empty on any other row
+equipment_type         required on an equipment row (production, mixing or filling
+                       equipment, a structure), empty on any other row
 tag                    the tag fixed to the item, if any
 site_id            R   the site (material balance area) that holds the item
 site_name          R   the site's name
@@ -74,6 +76,7 @@ COLUMNS = (
     "schedule",
     "removal_priority",
     "munition_type",
+    "equipment_type",
     "tag",
     "site_id",
     "site_name",
@@ -86,7 +89,15 @@ COLUMNS = (
     "u_systematic_kg",
     "method",
 )
-_OPTIONAL = {"schedule", "munition_type", "tag", "site_parent", "u_random_kg", "u_systematic_kg"}
+_OPTIONAL = {
+    "schedule",
+    "munition_type",
+    "equipment_type",
+    "tag",
+    "site_parent",
+    "u_random_kg",
+    "u_systematic_kg",
+}
 REQUIRED_COLUMNS = tuple(c for c in COLUMNS if c not in _OPTIONAL)
 _ID_COLUMNS = {"item_id", "tag", "site_id", "site_parent"}
 
@@ -502,6 +513,7 @@ _ITEM_COLUMNS: _Columns = {
     ("declared",): "kg",
     ("site",): "site_id",
     ("munition_type",): "munition_type",
+    ("equipment_type",): "equipment_type",
     (): "kind",
 }
 
@@ -596,7 +608,9 @@ def _site(row: _Row, site_id: str | None, party: str) -> Site | None:
 def _item(row: _Row, item_id: str | None, kind: str | None, site_id: str | None) -> Item | None:
     label = row.text("chemical")
     munition_type = row.text("munition_type")
+    equipment_type = row.text("equipment_type")
     _kind_rules(row, kind, label, munition_type)
+    _equipment_rules(row, kind, label, equipment_type)
     declared = {
         "kg": row.numeric("kg"),
         "u_random_kg": row.numeric("u_random_kg", required=False),
@@ -611,6 +625,7 @@ def _item(row: _Row, item_id: str | None, kind: str | None, site_id: str | None)
         "declared": declared,
         "site": site_id,
         "munition_type": munition_type,
+        "equipment_type": equipment_type,
     }
     return row.validated(Item, fields, _ITEM_COLUMNS)
 
@@ -623,8 +638,25 @@ def _kind_rules(row: _Row, kind: str | None, label: str | None, munition_type: s
     elif kind is not None and kind != ItemKind.MUNITION:
         if munition_type is not None:
             row.fail("munition_type", f"only a munition has a munition_type; this is a {kind}")
-        if label is None and row.has("chemical") and "chemical" not in row.bad:
+        filled = kind in (ItemKind.CONTAINER, ItemKind.BULK_LOT)
+        if filled and label is None and row.has("chemical") and "chemical" not in row.bad:
             row.fail("chemical", f"required: a {kind} holds a chemical")
+
+
+def _equipment_rules(
+    row: _Row, kind: str | None, label: str | None, equipment_type: str | None
+) -> None:
+    """Equipment names its equipment_type and holds no chemical; nothing else has one."""
+    if kind == ItemKind.EQUIPMENT:
+        if equipment_type is None and "equipment_type" not in row.bad:
+            absent = (
+                "" if row.has("equipment_type") else " (the sheet has no equipment_type column)"
+            )
+            row.fail("equipment_type", f"required: this row is equipment{absent}")
+        if label is not None:
+            row.fail("chemical", "equipment holds no chemical: leave it empty")
+    elif kind is not None and equipment_type is not None:
+        row.fail("equipment_type", f"only equipment has an equipment_type; this is a {kind}")
 
 
 # --- across rows ---------------------------------------------------------------------------

@@ -74,6 +74,10 @@ _ALL: list[EventType] = [
     _t("destruction.verified", "inspectorate"),
     _t("finding.raised", "inspectorate"),
     _t("finding.resolved", "inspectorate"),
+    # The record of the process: documents filed by either side; milestones fixed by the
+    # inspectorate as the decisions set them.
+    _t("document.filed", "declarant", "inspectorate"),
+    _t("milestone.set", "inspectorate"),
     # Can we account for it: anyone but the operator may record an estimate.
     _t("estimate.recorded", "declarant", "inspectorate", "observer"),
 ]

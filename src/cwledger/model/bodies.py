@@ -16,11 +16,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, micros
-from cwledger.model.chemicals import Chemical, ChemicalLabel
+from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
 from cwledger.model.declarations import DateString
 from cwledger.model.estimates import Estimate
 from cwledger.model.findings import FindingStatus
-from cwledger.model.items import Item, SealCondition, SealTarget, SealType
+from cwledger.model.items import Item, ItemKind, SealCondition, SealTarget, SealType
 from cwledger.model.quantities import Mass
 from cwledger.model.sites import Site
 
@@ -51,6 +51,10 @@ __all__ = [
     "EstimateRecorded",
     "FindingRaised",
     "FindingResolved",
+    "DocumentFiled",
+    "Selector",
+    "Predicate",
+    "MilestoneSet",
 ]
 
 # Lines per event: a bound well inside the 64 KiB envelope limit for typical lines.
@@ -336,6 +340,108 @@ class FindingResolved(Strict):
     remarks: Text | None = None
 
 
+class DocumentFiled(Strict):
+    """A document of the process filed in the ledger: an instrument (accession, decision,
+    resolution), a report (the Director-General's, the declarant's), a plan."""
+
+    document: ObjectId
+    kind: ObjectId
+    title: Text
+    issued_by: Text
+    reference: Text | None = None
+    sha256: Sha256Hex | None = None
+
+
+class Selector(Strict):
+    """Which declared items a milestone is about (empty lists: any)."""
+
+    category: list[CwcCategory] = []
+    priority: list[RemovalPriority] = []
+    item_kind: list[Annotated[ItemKind, Field(strict=False)]] = []
+    equipment_type: list[Text] = []
+    products: bool = False
+
+
+class DocumentPredicate(Strict):
+    """Met when a document of this kind is filed."""
+
+    kind: Literal["document"]
+    document_kind: ObjectId
+
+
+class DeclarationPredicate(Strict):
+    """Met when this declaration version is complete."""
+
+    kind: Literal["declaration"]
+    version: Annotated[int, Field(ge=1)]
+
+
+class InspectionsBegunPredicate(Strict):
+    """Met when the first inspection opens."""
+
+    kind: Literal["inspections_begun"]
+
+
+class InitialInspectionsPredicate(Strict):
+    """Met when every site the declarant declared, but those abandoned, has a closed
+    initial inspection."""
+
+    kind: Literal["initial_inspections"]
+
+
+class RemovedPredicate(Strict):
+    """Met when every selected declared item has left the country or been destroyed in it."""
+
+    kind: Literal["removed"]
+    select: Selector
+
+
+class DestroyedPredicate(Strict):
+    """Met when every selected item is destroyed."""
+
+    kind: Literal["destroyed"]
+    select: Selector
+
+
+class AllOfPredicate(Strict):
+    """Met when every listed milestone is met."""
+
+    kind: Literal["all_of"]
+    milestones: Annotated[list[ObjectId], Field(min_length=1)]
+
+
+class FindingsClosedPredicate(Strict):
+    """Met when every finding of a rule (by default those raised by hand) is closed."""
+
+    kind: Literal["findings_closed"]
+    rule: ObjectId = "raised"
+
+
+Predicate = Annotated[
+    DocumentPredicate
+    | DeclarationPredicate
+    | InspectionsBegunPredicate
+    | InitialInspectionsPredicate
+    | RemovedPredicate
+    | DestroyedPredicate
+    | AllOfPredicate
+    | FindingsClosedPredicate,
+    Field(discriminator="kind"),
+]
+
+
+class MilestoneSet(Strict):
+    """A compliance milestone: what an instrument requires by when, and how the ledger
+    tells that it is met."""
+
+    milestone: ObjectId
+    description: Text
+    instrument: Text
+    due: DateString | None = None
+    predicate: Predicate
+    note: Text | None = None
+
+
 BODIES: dict[str, type[BaseModel]] = {
     "site.declared": SiteDeclared,
     "declaration.submitted": DeclarationSubmitted,
@@ -356,4 +462,6 @@ BODIES: dict[str, type[BaseModel]] = {
     "estimate.recorded": EstimateRecorded,
     "finding.raised": FindingRaised,
     "finding.resolved": FindingResolved,
+    "document.filed": DocumentFiled,
+    "milestone.set": MilestoneSet,
 }

@@ -31,10 +31,16 @@ class ItemKind(StrEnum):
     CONTAINER = "container"
     MUNITION = "munition"
     BULK_LOT = "bulk_lot"
+    EQUIPMENT = "equipment"
 
 
 class Item(Strict):
-    """A tracked item: what it holds, how much was declared, and where it is."""
+    """A tracked item: what it holds, how much was declared, and where it is.
+
+    A container or bulk lot holds a chemical; a munition is unfilled (by type) unless it
+    names a chemical; equipment (production, mixing and filling equipment, structures of a
+    production facility) holds none and is counted, not weighed, in Category 3.
+    """
 
     id: ObjectId
     kind: Annotated[ItemKind, Field(strict=False)]
@@ -43,6 +49,7 @@ class Item(Strict):
     declared: Mass
     site: ObjectId
     munition_type: Text | None = None
+    equipment_type: Text | None = None
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Item:
@@ -53,7 +60,16 @@ class Item(Strict):
             problems.append(
                 f"item {self.id} is a {self.kind.value}: only a munition has a munition_type"
             )
-        if self.kind is not ItemKind.MUNITION and self.chemical is None:
+        if self.kind is ItemKind.EQUIPMENT and self.equipment_type is None:
+            problems.append(f"item {self.id} is equipment: equipment_type is required")
+        if self.kind is not ItemKind.EQUIPMENT and self.equipment_type is not None:
+            problems.append(
+                f"item {self.id} is a {self.kind.value}: only equipment has an equipment_type"
+            )
+        if self.kind is ItemKind.EQUIPMENT and self.chemical is not None:
+            problems.append(f"item {self.id} is equipment: it holds no chemical")
+        filled = self.kind in (ItemKind.CONTAINER, ItemKind.BULK_LOT)
+        if filled and self.chemical is None:
             problems.append(f"item {self.id} is a {self.kind.value}: chemical is required")
         if problems:
             raise ValueError("; ".join(problems))
