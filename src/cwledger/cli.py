@@ -350,6 +350,7 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
 
 import cwledger.cli_book  # noqa: E402, F401  (registers the book's commands on the app)
 import cwledger.cli_epcis  # noqa: E402, F401  (and the EPCIS commands)
+import cwledger.cli_scenario  # noqa: E402, F401  (and scenarios, synthetic ledgers)
 
 
 def main() -> NoReturn:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from cwledger.book import answers
+from cwledger.book import progress as book_progress
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
 from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json, progress
@@ -283,3 +284,92 @@ def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
         f"rebuilt the book from {size} entries: {len(changes.records)} records,"
         f" {len(changes.movements)} holdings changes"
     )
+
+
+# -- progress and milestones ------------------------------------------------------------------
+
+
+@app.command("status")
+def status_command(
+    at: AtOption = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
+    when = moment_option(at)
+    with Ledger.open(ledger_dir).store.read() as r:
+        s = book_progress.status(book_progress.load_facts(r.book), when)
+    doc = s.to_json()
+    if as_json:
+        print_json(doc)
+        return
+    title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
+    table = Table(
+        "",
+        "declared t",
+        "removed t",
+        "removed %",
+        "destroyed t",
+        "destroyed %",
+        "remaining t",
+        "items",
+        title=title,
+    )
+
+    def row(name: str, t: dict[str, Any]) -> None:
+        table.add_row(
+            name,
+            f"{t['declared_t']:,.1f}",
+            f"{t['removed_t']:,.1f}",
+            f"{t['removed_pct']:.1f}",
+            f"{t['destroyed_t']:,.1f}",
+            f"{t['destroyed_pct']:.1f}",
+            f"{t['remaining_t']:,.1f}",
+            f"{t['destroyed_items']}/{t['declared_items']} destroyed",
+        )
+
+    row("[bold]chemicals (cat. 1 and 2)[/]", doc)
+    for name, t in [*doc["by_category"].items(), *doc["by_priority"].items()]:
+        row(name, t)
+    out.print(table)
+    out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
+
+
+@app.command("milestones")
+def milestones_command(
+    at: AtOption = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Each compliance milestone: met (when, by which events), missed (days late, what is
+    still outstanding), due or at risk."""
+    when = moment_option(at)
+    with Ledger.open(ledger_dir).store.read() as r:
+        judged = book_progress.milestones(book_progress.load_facts(r.book), when)
+    docs = [m.to_json() for m in judged]
+    if as_json:
+        print_json(docs)
+        return
+    colour = {"met": "green", "missed": "red", "at_risk": "yellow", "due": "cyan"}
+    table = Table(
+        "id",
+        "due",
+        "status",
+        "met on",
+        "late",
+        "outstanding",
+        "milestone",
+        title=f"milestones at {at or 'now'}",
+    )
+    for d in docs:
+        left = d["outstanding"] or {}
+        table.add_row(
+            d["id"],
+            d["due"] or "open",
+            f"[{colour[d['status']]}]{d['status']}[/]",
+            d["met_on"] or "",
+            "" if d["days_late"] is None else f"{d['days_late']} d",
+            ", ".join(f"{v:g} {k}" for k, v in left.items() if v),
+            d["description"],
+        )
+    out.print(table)

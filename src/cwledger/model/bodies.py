@@ -383,8 +383,8 @@ class InspectionsBegunPredicate(Strict):
 
 
 class InitialInspectionsPredicate(Strict):
-    """Met when every site the declarant declared, but those abandoned, has a closed
-    initial inspection."""
+    """Met when every site (not a facility within one) that the declaration in force at the
+    due date lists, but those abandoned, has a closed initial inspection."""
 
     kind: Literal["initial_inspections"]
 

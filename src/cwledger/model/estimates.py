@@ -19,20 +19,27 @@ class Estimate(Strict):
     """A party's estimate: value and standard uncertainty in ``unit``, method and scope.
 
     Scope ``total`` and ``category`` (with ``category`` 1, 2 or 3) are masses (``t`` or
-    ``kg``); scope ``sites`` is a count of sites (unit ``sites``).
+    ``kg``); scope ``sites`` is a count of sites (unit ``sites``). An estimate a party gave
+    without a figure ("considerably lower") has no value and no uncertainty, and says what
+    it said in ``remark``.
     """
 
     party: PartyName
-    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    u: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None
+    u: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None
     unit: EstimateUnit
     method: Text
     scope: EstimateScope
     category: CwcCategory | None = None
+    remark: Text | None = None
 
     @model_validator(mode="after")
     def _scope_rules(self) -> Estimate:
         problems = []
+        if self.value is None and (self.u is not None or self.remark is None):
+            problems.append("an estimate without a value has no u, and needs a remark")
+        if self.value is not None and self.u is None:
+            problems.append("an estimate with a value needs its standard uncertainty u")
         if self.scope == "category" and self.category is None:
             problems.append("scope 'category' needs a category (1, 2 or 3)")
         if self.scope != "category" and self.category is not None:

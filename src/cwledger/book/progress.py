@@ -1,0 +1,428 @@
+"""Progress of the elimination: declared, removed, destroyed and remaining, at any moment,
+and the compliance milestones judged against it.
+
+Everything is computed from the book's records (``Facts``), as of a moment: a declaration
+version counts from the moment its last part arrived; an item is *removed* when a
+transfer takes it from a site in the declaring state's territory (a site the declarant
+declared) to one outside it; it is *destroyed* by the destruction batches that consumed
+it. Percentages are of the declared chemicals (Categories 1 and 2) by mass, and "removed"
+counts what was destroyed in the country too, as the reports of 2014 counted it
+("removed or destroyed in country"). Category 3 (unfilled munitions, equipment) is
+counted in items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cwledger.book.answers import moment
+from cwledger.book.records import (
+    BatchRecord,
+    ChemicalsRecord,
+    DeclarationRecord,
+    DocumentRecord,
+    FindingRecord,
+    InspectionRecord,
+    ItemRecord,
+    MilestoneRecord,
+    SiteRecord,
+    TransferRecord,
+    grams,
+)
+from cwledger.model import AccessStatus, Chemical, Item, ItemKind
+from cwledger.model.bodies import (
+    AllOfPredicate,
+    DeclarationPredicate,
+    DestroyedPredicate,
+    DocumentPredicate,
+    FindingsClosedPredicate,
+    InitialInspectionsPredicate,
+    InspectionsBegunPredicate,
+    MilestoneSet,
+    RemovedPredicate,
+    Selector,
+)
+
+if TYPE_CHECKING:
+    from cwledger.store.book import BookReader
+
+__all__ = [
+    "Facts",
+    "Tally",
+    "Status",
+    "MilestoneStatus",
+    "load_facts",
+    "status",
+    "milestones",
+    "AT_RISK_DAYS",
+]
+
+# A milestone not met within this many days of its due date is at risk.
+AT_RISK_DAYS = 30
+_DAY = 86_400_000_000
+_ALL_TIME = 2**62
+
+
+def _date(at: int) -> str:
+    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d")
+
+
+@dataclass
+class Facts:
+    """The records progress and milestones are computed from, loaded once."""
+
+    chemicals: dict[str, Chemical]
+    versions: list[DeclarationRecord]
+    removals: list[TransferRecord]
+    batches: list[BatchRecord]
+    products: list[ItemRecord]
+    sites: list[SiteRecord]
+    inspections: list[InspectionRecord]
+    documents: list[DocumentRecord]
+    findings: list[FindingRecord]
+    milestones: list[MilestoneRecord]
+
+    def declaration_at(self, at: int) -> DeclarationRecord | None:
+        """The latest declaration version complete at `at`."""
+        done = [v for v in self.versions if v.completed_at <= at]
+        return max(done, key=lambda v: v.declaration.version) if done else None
+
+    def category(self, item: Item) -> int | None:
+        """An item's CWC category: its chemical's, or 3 for an unfilled munition or equipment."""
+        if item.chemical is not None and item.chemical in self.chemicals:
+            return self.chemicals[item.chemical].cwc_category
+        if item.chemical is None and item.kind in (ItemKind.MUNITION, ItemKind.EQUIPMENT):
+            return 3
+        return None
+
+    def priority(self, item: Item) -> str | None:
+        """An item's removal priority (its chemical's), if it has one."""
+        chem = self.chemicals.get(item.chemical or "")
+        return None if chem is None else chem.removal_priority
+
+
+def load_facts(book: BookReader) -> Facts:
+    """Read the records progress and milestones need."""
+    table = book.get(ChemicalsRecord, "table")
+    chemicals = {} if table is None else table.chemicals
+    versions = book.records(DeclarationRecord)
+    declared = {i.id for v in versions for i in v.declaration.items}
+    products = [
+        rec
+        for rec in book.records(ItemRecord)
+        if rec.item.id not in declared and rec.chemical not in chemicals
+    ]
+    return Facts(
+        chemicals=chemicals,
+        versions=versions,
+        removals=[t for t in book.records(TransferRecord) if t.abroad],
+        batches=book.records(BatchRecord),
+        products=products,
+        sites=book.records(SiteRecord),
+        inspections=book.records(InspectionRecord),
+        documents=book.records(DocumentRecord),
+        findings=book.records(FindingRecord),
+        milestones=book.records(MilestoneRecord),
+    )
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Declared, removed, destroyed and remaining of one group: grams and items."""
+
+    declared_g: int = 0
+    removed_g: int = 0
+    destroyed_g: int = 0
+    destroyed_in_country_g: int = 0
+    declared_items: int = 0
+    removed_items: int = 0
+    destroyed_items: int = 0
+
+    @property
+    def remaining_g(self) -> int:
+        """What is not destroyed yet, wherever it is."""
+        return self.declared_g - self.destroyed_g
+
+    def pct(self, g: int) -> float:
+        """`g` as a percentage of the declared mass (0 when nothing is declared)."""
+        return round(100 * g / self.declared_g, 1) if self.declared_g else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Tonnes and items, with the percentages the reports used."""
+        t = 1e6
+        return {
+            "declared_t": round(self.declared_g / t, 3),
+            "removed_t": round(self.removed_g / t, 3),
+            "destroyed_t": round(self.destroyed_g / t, 3),
+            "destroyed_in_country_t": round(self.destroyed_in_country_g / t, 3),
+            "remaining_t": round(self.remaining_g / t, 3),
+            "removed_pct": self.pct(self.removed_g + self.destroyed_in_country_g),
+            "destroyed_pct": self.pct(self.destroyed_g),
+            "declared_items": self.declared_items,
+            "removed_items": self.removed_items,
+            "destroyed_items": self.destroyed_items,
+        }
+
+
+@dataclass
+class Status:
+    """Progress at a moment: the declared chemicals in total, by category and by priority."""
+
+    at: int | None
+    version: int | None
+    total: Tally
+    by_category: dict[str, Tally] = field(default_factory=dict)
+    by_priority: dict[str, Tally] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape scripts rely on (``cwledger status --json``)."""
+        return {
+            "at": None if self.at is None else _date(self.at),
+            "declaration_version": self.version,
+            **self.total.to_json(),
+            "by_category": {k: v.to_json() for k, v in sorted(self.by_category.items())},
+            "by_priority": {k: v.to_json() for k, v in sorted(self.by_priority.items())},
+        }
+
+
+def status(f: Facts, at: int | None = None) -> Status:
+    """Declared, removed, destroyed and remaining at moment `at` (None: everything)."""
+    t = _ALL_TIME if at is None else at
+    decl = f.declaration_at(t)
+    result = Status(at, None if decl is None else decl.declaration.version, Tally())
+    if decl is None:
+        return result
+    groups: dict[str, list[Tally]] = {}
+    for item in decl.declaration.items:
+        category, priority = f.category(item), f.priority(item)
+        if category is None:
+            continue
+        tallies = [result.by_category.setdefault(f"category {category}", Tally())]
+        if priority is not None:
+            tallies.append(result.by_priority.setdefault(f"priority {priority}", Tally()))
+        if category != 3:
+            tallies.append(result.total)
+        groups[item.id] = tallies
+        for tally in tallies:
+            tally.declared_g += grams(item.declared.kg)
+            tally.declared_items += 1
+    for transfer in f.removals:
+        if transfer.shipped_at > t:
+            continue
+        for line in transfer.lines:
+            for tally in groups.get(line.item, []):
+                tally.removed_g += line.shipped_g
+                tally.removed_items += 1
+    for batch in f.batches:
+        if batch.at > t:
+            continue
+        for bl in batch.lines:
+            for tally in groups.get(bl.item, []):
+                tally.destroyed_g += bl.grams
+                tally.destroyed_items += bl.complete
+                if batch.in_country:
+                    tally.destroyed_in_country_g += bl.grams
+    return result
+
+
+# -- milestones ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneStatus:
+    """A milestone judged at a moment."""
+
+    milestone: MilestoneSet
+    status: str  # met, missed, due, at_risk
+    met_on: int | None
+    evidence: list[str]
+    days_late: int | None
+    outstanding: dict[str, float] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape scripts rely on (``cwledger milestones --json``)."""
+        m = self.milestone
+        return {
+            "id": m.milestone,
+            "description": m.description,
+            "instrument": m.instrument,
+            "due": m.due,
+            "status": self.status,
+            "met_on": None if self.met_on is None else _date(self.met_on),
+            "evidence": self.evidence,
+            "days_late": self.days_late,
+            "outstanding": self.outstanding,
+        }
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    met_on: int | None
+    evidence: list[str]
+    outstanding: dict[str, float] | None = None
+
+
+def _selected(f: Facts, select: Selector, t: int) -> list[Item]:
+    if select.products:
+        created = {p for b in f.batches if b.at <= t for p in b.products}
+        return [p.item for p in f.products if p.item.id in created]
+    decl = f.declaration_at(t)
+    items = [] if decl is None else decl.declaration.items
+    out = []
+    for item in items:
+        category = f.category(item)
+        if select.category and category not in select.category:
+            continue
+        if select.priority and f.priority(item) not in select.priority:
+            continue
+        if select.item_kind and item.kind not in select.item_kind:
+            continue
+        if select.equipment_type and item.equipment_type not in select.equipment_type:
+            continue
+        if category is None:
+            continue
+        out.append(item)
+    return out
+
+
+def _done_times(f: Facts, removal: bool) -> dict[str, tuple[int, str]]:
+    """For each item, when (and by which event) it was removed or destroyed in the country
+    (`removal`), or completely destroyed anywhere."""
+    done: dict[str, tuple[int, str]] = {}
+
+    def mark(item: str, at: int, event: str) -> None:
+        if item not in done or at < done[item][0]:
+            done[item] = (at, event)
+
+    if removal:
+        for transfer in f.removals:
+            for line in transfer.lines:
+                mark(line.item, transfer.shipped_at, transfer.shipped_event)
+    for batch in f.batches:
+        if removal and not batch.in_country:
+            continue
+        for bl in batch.lines:
+            if bl.complete:
+                mark(bl.item, batch.at, batch.event)
+    return done
+
+
+def _material(f: Facts, select: Selector, t: int, removal: bool) -> _Outcome:
+    items = _selected(f, select, t)
+    done = _done_times(f, removal)
+    left = [i for i in items if i.id not in done or done[i.id][0] > t]
+    outstanding = {
+        "tonnes": round(sum(grams(i.declared.kg) for i in left) / 1e6, 3),
+        "items": len(left),
+    }
+    if not items or left:
+        return _Outcome(None, [], outstanding)
+    last = max((done[i.id] for i in items), key=lambda d: d[0])
+    return _Outcome(last[0], [last[1]], outstanding)
+
+
+def _initial_inspections(f: Facts, t: int, due: int | None) -> _Outcome:
+    decl = f.declaration_at(min(t, due) if due is not None else t)
+    declared = set() if decl is None else {s.id for s in decl.declaration.sites if s.parent is None}
+    sites = [
+        s
+        for s in f.sites
+        if s.site.id in declared and s.in_country and s.site.access != AccessStatus.ABANDONED
+    ]
+    first: dict[str, tuple[int, str]] = {}
+    for ins in f.inspections:
+        if ins.type != "initial" or ins.closed_at is None or ins.closed_at > t:
+            continue
+        assert ins.closed_event is not None
+        if ins.site not in first or ins.closed_at < first[ins.site][0]:
+            first[ins.site] = (ins.closed_at, ins.closed_event)
+    left = [s.site.id for s in sites if s.site.id not in first]
+    if not sites or left:
+        return _Outcome(None, [], {"sites": len(left)})
+    last = max((first[s.site.id] for s in sites), key=lambda d: d[0])
+    return _Outcome(last[0], [last[1]])
+
+
+def _findings_closed(f: Facts, rule: str, t: int) -> _Outcome:
+    found = [x for x in f.findings if x.rule == rule and x.opened_at <= t]
+    still = [x for x in found if x.closed_at is None or x.closed_at > t]
+    if not found or still:
+        return _Outcome(None, [], {"findings": len(still)})
+    last = max(found, key=lambda x: x.closed_at or 0)
+    return _Outcome(last.closed_at, [last.finding.opened_by])
+
+
+def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset()) -> _Outcome:
+    p = m.predicate
+    if isinstance(p, DocumentPredicate):
+        docs = sorted(
+            (d for d in f.documents if d.type == p.document_kind and d.at <= t), key=lambda d: d.at
+        )
+        return _Outcome(docs[0].at, [docs[0].event]) if docs else _Outcome(None, [])
+    if isinstance(p, DeclarationPredicate):
+        for v in f.versions:
+            if v.declaration.version == p.version and v.completed_at <= t:
+                return _Outcome(v.completed_at, [v.completed_by])
+        return _Outcome(None, [])
+    if isinstance(p, InspectionsBegunPredicate):
+        opened = sorted((i for i in f.inspections if i.opened_at <= t), key=lambda i: i.opened_at)
+        return (
+            _Outcome(opened[0].opened_at, [opened[0].opened_event])
+            if opened
+            else _Outcome(None, [])
+        )
+    if isinstance(p, InitialInspectionsPredicate):
+        return _initial_inspections(f, t, None if m.due is None else moment(m.due))
+    if isinstance(p, RemovedPredicate):
+        return _material(f, p.select, t, removal=True)
+    if isinstance(p, DestroyedPredicate):
+        return _material(f, p.select, t, removal=False)
+    if isinstance(p, FindingsClosedPredicate):
+        return _findings_closed(f, p.rule, t)
+    assert isinstance(p, AllOfPredicate)
+    by_id = {r.milestone.milestone: r.milestone for r in f.milestones}
+    parts = [
+        _outcome(f, by_id[i], t, seen | {m.milestone})
+        for i in p.milestones
+        if i in by_id and i not in seen
+    ]
+    if any(o.met_on is None for o in parts) or not parts:
+        return _Outcome(None, [])
+    last = max(parts, key=lambda o: o.met_on or 0)
+    return _Outcome(last.met_on, last.evidence)
+
+
+def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
+    due = None if m.due is None else moment(m.due)
+    days_late = None
+    if o.met_on is not None and (due is None or o.met_on <= due):
+        state = "met"
+    elif due is None:
+        state = "due"
+    elif o.met_on is not None:
+        state = "missed"
+        days_late = -(-(o.met_on - due) // _DAY)
+    elif min(t, now) > due:
+        state = "missed"
+        days_late = -(-(min(t, now) - due) // _DAY)
+    elif due - min(t, now) <= AT_RISK_DAYS * _DAY:
+        state = "at_risk"
+    else:
+        state = "due"
+    outstanding = None if o.met_on is not None else o.outstanding
+    return MilestoneStatus(m, state, o.met_on, o.evidence, days_late, outstanding)
+
+
+def milestones(f: Facts, at: int | None = None, now: int | None = None) -> list[MilestoneStatus]:
+    """Every milestone set in the ledger, judged at moment `at` (None: now), by id."""
+    now = now if now is not None else int(datetime.now(UTC).timestamp() * 1e6)
+    t = _ALL_TIME if at is None else at
+    out = []
+    for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone):
+        out.append(_judge(rec.milestone, _outcome(f, rec.milestone, t), t, now))
+    return out
