@@ -4,6 +4,7 @@ percentages as reported."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,43 @@ def test_milestones_at_a_past_moment(scenario: Ledger) -> None:
     outstanding = late["M14"].outstanding
     assert outstanding is not None and outstanding["items"] == 98
     assert 746 < outstanding["tonnes"] < 748  # Priority 1 as declared: nothing had left
+
+
+def test_status_and_milestones_json_shapes(scenario: Ledger) -> None:
+    from tests.test_cli import run
+
+    ledger = str(scenario.path)
+    s = json.loads(run("status", "--json", "--at", "2014-04-24", "--ledger", ledger))
+    for key in (
+        "at",
+        "declared_t",
+        "removed_t",
+        "destroyed_t",
+        "remaining_t",
+        "removed_pct",
+        "destroyed_pct",
+        "by_category",
+        "by_priority",
+    ):
+        assert key in s, key
+    assert s["at"] == "2014-04-24" and s["removed_pct"] == pytest.approx(92.5, abs=1.0)
+    assert set(s["by_category"]) == {"category 1", "category 2", "category 3"}
+    assert set(s["by_priority"]) == {"priority 1", "priority 2", "priority in-country"}
+    ms = json.loads(run("milestones", "--json", "--ledger", ledger))
+    assert [m["id"] for m in ms] == [f"M{n:02d}" for n in range(1, 25)]
+    for m in ms:
+        assert {"id", "description", "due", "status", "met_on", "evidence"} <= set(m)
+        assert m["status"] in {"met", "missed", "due", "at_risk"}
+    assert "missed" in run("milestones", "--ledger", ledger)
+
+
+def test_scenario_load_refuses_an_existing_ledger_and_unknown_names(
+    scenario: Ledger, tmp_path: Path
+) -> None:
+    from tests.test_cli import _cli
+
+    taken = _cli("scenario", "load", "syria-2013", str(scenario.path))
+    assert taken.returncode == 1 and "already holds a ledger" in " ".join(taken.stderr.split())
+    unknown = _cli("scenario", "load", "atlantis", str(tmp_path / "x"))
+    text = " ".join(unknown.stderr.replace("│", " ").split())
+    assert unknown.returncode == 2 and "known scenarios are syria-2013" in text
