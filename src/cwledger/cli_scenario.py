@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli_common import app, err, progress
+from cwledger.cli_common import app, err, print_json, progress
 from cwledger.errors import ConflictError
 
-__all__ = ["scenario_load"]
+__all__ = ["scenario_load", "synth"]
 
 scenario_app = typer.Typer(help="Ready-made ledgers from public facts.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
@@ -42,4 +42,62 @@ def scenario_load(
     err.print(
         f"loaded {name} into {directory}: {cp.size} entries, root {cp.root_hash.hex()}"
         f" (keys derived from a published seed: a demonstration ledger)"
+    )
+
+
+@app.command()
+def synth(
+    directory: Annotated[Path, typer.Argument(help="Directory of the new ledger.")],
+    sites: Annotated[int, typer.Option(min=1, help="Storage sites.")] = 23,
+    items: Annotated[int, typer.Option(min=1, help="Containers declared.")] = 2000,
+    events: Annotated[
+        int, typer.Option(min=10, help="Entries to write (genesis included).")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed, the same ledger.")] = 1,
+    diversion: Annotated[
+        str | None, typer.Option(help="abrupt, or protracted:KG (kg in all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the generator's report.")] = False,
+) -> None:
+    """Write a synthetic signed ledger of that size through the real append path (batched),
+    for benchmarks and detection studies; keys derive from the seed (never for real use)."""
+    from cwledger.scenario.synth import Diversion
+    from cwledger.scenario.synth import synth as write_synthetic
+
+    if (directory / "ledger.db").exists():
+        raise ConflictError(f"{directory} already holds a ledger")
+    try:
+        plan = None if diversion is None else Diversion.parse(diversion)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--diversion") from None
+    with progress() as bar:
+        task = bar.add_task("writing", total=events)
+        try:
+            report = write_synthetic(
+                directory,
+                sites=sites,
+                items=items,
+                events=events,
+                seed=seed,
+                diversion=plan,
+                progress=lambda n: bar.advance(task, n),
+            )
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    if as_json:
+        print_json(
+            {
+                "events": report.events,
+                "root_hash": report.root_hash,
+                "seconds": round(report.seconds, 2),
+                "events_per_second": round(report.events_per_second),
+                "diversion": None if report.diversion is None else str(report.diversion),
+                "diverted_kg": report.diverted_g / 1000,
+                "held_kg": sum(report.held.values()) / 1000,
+                "destroyed_kg": sum(report.destroyed.values()) / 1000,
+            }
+        )
+    err.print(
+        f"wrote {report.events:,} entries to {directory} in {report.seconds:.1f} s"
+        f" ({report.events_per_second:,.0f} events/s); root {report.root_hash}"
     )

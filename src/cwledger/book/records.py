@@ -185,12 +185,17 @@ class SealCheck(BaseModel):
 
 
 class SealRecord(Record):
-    """A seal, its lifecycle state, its checks and the next check due."""
+    """A seal, its lifecycle state, its last check, how many checks, and the next due.
+
+    Only the last check is kept: a seal checked every week for years would otherwise make
+    its record, read at every check and every shipment, grow without bound.
+    """
 
     kind: ClassVar[str] = "seal"
     seal: Seal
     applied_entry: int
-    checks: list[SealCheck] = []
+    last_check: SealCheck | None = None  # the history of checks is in the log
+    checks: int = 0
     next_check_due: int | None = None
     photos: list[str] = []
 

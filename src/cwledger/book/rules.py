@@ -353,6 +353,8 @@ def _complete(book: Book, ctx: Context, draft: DraftRecord) -> None:
     known = {} if table is None else table.chemicals
     book.put(ChemicalsRecord(chemicals=known | {c.label: c for c in new.chemicals}))
     entries = [draft.received[p] for p in sorted(draft.received)]
+    # The draft is done with: keep the record of its parts, not a second copy of the items.
+    book.put(draft.model_copy(update={"header": new.model_copy(update={"items": []})}))
     book.put(
         DeclarationRecord(
             declaration=new,
@@ -488,7 +490,11 @@ def _seal_checked(book: Book, ctx: Context) -> None:
         return
     check = SealCheck(entry=ctx.entry, condition=body.condition, photos=body.photos)
     due = micros(body.next_check_due) if body.next_check_due else None
-    book.put(rec.model_copy(update={"checks": [*rec.checks, check], "next_check_due": due}))
+    book.put(
+        rec.model_copy(
+            update={"last_check": check, "checks": rec.checks + 1, "next_check_due": due}
+        )
+    )
     target = rec.seal.closes
     if target.kind == "item":
         book.link(target.id, ctx.entry)
@@ -543,9 +549,9 @@ def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
     """What is wrong with an item's seals, if the last check of one found it not intact."""
     for seal_id in rec.seals:
         seal = book.get(SealRecord, seal_id)
-        if seal is None or not seal.checks:
+        last = None if seal is None else seal.last_check
+        if last is None:
             continue
-        last = seal.checks[-1]
         if last.condition is not SealCondition.INTACT:
             return f"seal {seal_id} was found {last.condition.value} (entry {last.entry})"
     return None

@@ -1,0 +1,1 @@
+"""Scenarios: ledgers written from a story through the real append path (synthetic: synth)."""

@@ -1,0 +1,743 @@
+"""Synthetic ledgers for scale and detection studies: a fictional stockpile and its removal.
+
+``synth`` writes a signed ledger of exactly ``events`` entries (the genesis included)
+through the real append path, deterministic for a seed: the same seed gives the same
+keys, entries and root hash. The world is fictional and public-aggregate only: ``sites``
+storage sites, a port and a destruction venue (coordinates in 32.3-37.3 N, 35.7-42.4 E),
+three generic chemical labels, and ``items`` containers with declared masses.
+
+The life of an item, in time order: declared; tagged and sealed by the inspectorate;
+shipped with its consignment from its site to the port (shipper's and receiver's
+weighings), then on to the venue; its seal removed and the item destroyed in a batch,
+which the inspectorate verifies. Sampled inventories at the storage sites (inside an
+inspection) and seal checks fill the ledger up to ``events``: observations, which never
+change holdings. A seal is replaced after every 8 checks (taken off, a new one put on,
+the old one verified at headquarters), so that no seal's record in the book grows long.
+Every measurement is the item's true mass plus an error within one standard
+uncertainty, so without a diversion the book raises no finding. The story stops at a
+horizon (about 23 months after the declaration): items still at a site, at the port, in
+transit or at the venue stay there.
+
+A :class:`Diversion` lowers receivers' masses at the venue: ``abrupt`` one item by 8
+standard uncertainties of the shipper-receiver difference (the book raises a finding),
+``protracted:AMOUNT`` AMOUNT kg as shortfalls of at most one standard uncertainty each
+over many receipts (no finding: only the material balance shows it). The random draws of
+the story do not depend on the diversion, so a diverted ledger differs from the plain one
+of the same seed only in the diverted receipts.
+
+The generator keeps its own account of what it wrote (grams held per site and chemical,
+grams destroyed, each item's final state and site) in the :class:`SynthReport`, to be
+compared with the book.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from cwledger.book.records import ItemState, grams
+from cwledger.errors import EventRejected
+from cwledger.intake import declaration_parts
+from cwledger.ledger.ledger import Ledger
+from cwledger.model import Declaration
+from cwledger.model.bodies import MAX_LINES
+
+__all__ = ["ORIGIN", "Diversion", "ItemEnd", "SynthReport", "synth"]
+
+ORIGIN = "example.org/cwledger/synthetic"
+DECLARANT, INSPECTORATE = "dec", "insp"
+FOUNDING: list[tuple[str, Literal["declarant", "inspectorate"]]] = [
+    (DECLARANT, "declarant"),
+    (INSPECTORATE, "inspectorate"),
+]
+PORT, VENUE = "PORT-1", "VENUE-1"
+
+DAY = 86_400
+T0 = 1_382_572_800  # 2013-10-24T00:00:00Z: the declaration
+HORIZON = T0 + 700 * DAY  # nothing happens after this moment
+SHIP_FROM, SHIP_TO = T0 + 70 * DAY, T0 + 800 * DAY  # consignments leave their site then
+INVENTORY_EVERY = 30 * DAY
+
+# (label, CWC category, removal priority, share of the items): generic labels only.
+CHEMICALS: list[tuple[str, int, str, float]] = [
+    ("CAT1-P1-A", 1, "1", 0.45),
+    ("CAT1-P1-B", 1, "1", 0.35),
+    ("CAT2-P2-07", 2, "2", 0.20),
+]
+# Relative standard uncertainties (random, systematic): the declaration, and a weighing.
+DECLARED_U = (0.008, 0.005)
+WEIGHED_U = (0.002, 0.0015)
+ABRUPT_K = 8.0  # an abrupt diversion: this many standard uncertainties of the difference
+
+# A seal is replaced after this many checks (so that no seal's record grows without bound).
+CHECKS_PER_SEAL = 8
+
+# Event kinds of the plan, in the order they sort at the same second. A replacement takes
+# the old seal off (OFF), puts the new one on (ON) and verifies the old one at headquarters.
+TAG, SEAL, CHECK, OFF, ON, HQ, OPEN, INVENTORY, CLOSE = range(9)
+SHIP1, RECV1, SHIP2, RECV2, REMOVE, BATCH, VERIFY = range(9, 16)
+_TYPES = {
+    TAG: ("item.tagged", INSPECTORATE),
+    SEAL: ("seal.applied", INSPECTORATE),
+    CHECK: ("seal.checked", INSPECTORATE),
+    OFF: ("seal.removed", INSPECTORATE),
+    ON: ("seal.applied", INSPECTORATE),
+    HQ: ("seal.checked", INSPECTORATE),
+    OPEN: ("inspection.opened", INSPECTORATE),
+    INVENTORY: ("inventory.taken", INSPECTORATE),
+    CLOSE: ("inspection.closed", INSPECTORATE),
+    SHIP1: ("transfer.shipped", DECLARANT),
+    RECV1: ("transfer.received", DECLARANT),
+    SHIP2: ("transfer.shipped", DECLARANT),
+    RECV2: ("transfer.received", DECLARANT),
+    REMOVE: ("seal.removed", INSPECTORATE),
+    BATCH: ("destruction.batch", DECLARANT),
+    VERIFY: ("destruction.verified", INSPECTORATE),
+}
+
+_SPECS = "'abrupt' or 'protracted:AMOUNT' (AMOUNT in kg, more than 0, e.g. protracted:500)"
+
+
+@dataclass(frozen=True)
+class Diversion:
+    """A diversion at the venue's receipts: ``abrupt``, or ``protracted`` of ``kg`` in all."""
+
+    kind: Literal["abrupt", "protracted"]
+    kg: float | None = None
+
+    def __post_init__(self) -> None:
+        protracted = self.kind == "protracted"
+        amount = self.kg is not None and math.isfinite(self.kg) and self.kg > 0
+        if self.kind not in ("abrupt", "protracted") or protracted != amount:
+            raise ValueError(f"diversion {self.kind} {self.kg}: expected {_SPECS}")
+
+    @classmethod
+    def parse(cls, spec: str) -> Diversion:
+        """``abrupt`` or ``protracted:AMOUNT`` (kg). Raises ValueError naming both forms."""
+        text = spec.strip()
+        if text == "abrupt":
+            return cls("abrupt")
+        head, sep, amount = text.partition(":")
+        if head == "protracted" and sep:
+            try:
+                kg = float(amount)
+            except ValueError:
+                kg = math.nan
+            if math.isfinite(kg) and kg > 0:
+                return cls("protracted", kg)
+        raise ValueError(f"diversion {spec!r}: expected {_SPECS}")
+
+    def __str__(self) -> str:
+        return self.kind if self.kg is None else f"{self.kind}:{self.kg:g}"
+
+
+class ItemEnd(NamedTuple):
+    """An item as the generator left it: its state and site (None in transit)."""
+
+    state: ItemState
+    site: str | None
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    """What ``synth`` wrote, and its own account of it (not read back from the ledger).
+
+    ``held``: grams per (site, chemical) at the end, site "" for in transit, non-zero
+    groups only (as ``BookReader.holdings()`` lists them); ``destroyed``: grams consumed
+    per (venue, chemical); ``items``: each item's final state and site; ``diverted``:
+    grams missing from each diverted item at its receipt at the venue.
+    """
+
+    path: Path
+    seed: int
+    events: int  # entries written, the genesis included (the tree size)
+    size: int
+    root_hash: str  # hex
+    seconds: float
+    events_per_second: float
+    held: dict[tuple[str, str], int]
+    destroyed: dict[tuple[str, str], int]
+    items: dict[str, ItemEnd]
+    diversion: Diversion | None
+    diverted: dict[str, int]
+
+    @property
+    def diverted_g(self) -> int:
+        """Grams diverted in all."""
+        return sum(self.diverted.values())
+
+    @property
+    def accounted_g(self) -> int:
+        """Grams held plus grams destroyed: the declared stockpile less what was diverted
+        and less the measurement differences."""
+        return sum(self.held.values()) + sum(self.destroyed.values())
+
+
+# -- the plan ----------------------------------------------------------------------------
+
+
+def _iso(t: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _noisy(rng: random.Random, value: float, u: float) -> float:
+    """``value`` plus a normal error of standard deviation ``u``, cut at one ``u``."""
+    return value + max(-1.0, min(1.0, rng.gauss(0.0, 1.0))) * u
+
+
+def _mass(kg: float, u: tuple[float, float], method: str) -> dict[str, Any]:
+    return {"kg": kg, "u_random_kg": u[0], "u_systematic_kg": u[1], "method": method}
+
+
+@dataclass
+class _Consignment:
+    site: int
+    items: list[int]
+    ship1: int
+    recv1: int
+    ship2: int
+    recv2: int
+
+
+@dataclass
+class _Batch:
+    consignment: int
+    items: list[int]
+    remove: int
+    start: int
+    end: int
+    verify: int
+
+
+@dataclass
+class _Inventory:
+    site: int
+    at: int
+    items: list[int]
+    measured: list[float]
+
+
+class _World:
+    """Every draw of the story, made once from ``random.Random(seed)``."""
+
+    def __init__(self, sites: int, items: int, seed: int) -> None:
+        rng = random.Random(seed)
+        self.site_ids = [f"S-{n + 1:02d}" for n in range(sites)]
+        self.sites = [
+            {
+                "id": sid,
+                "name": f"Storage site {sid[2:]}",
+                "kind": "storage",
+                "coordinates": self._where(rng),
+                "party": DECLARANT,
+            }
+            for sid in self.site_ids
+        ]
+        self.sites.append(
+            {
+                "id": PORT,
+                "name": "Port of loading",
+                "kind": "port",
+                "coordinates": self._where(rng),
+                "party": DECLARANT,
+            }
+        )
+        self.sites.append(
+            {
+                "id": VENUE,
+                "name": "Destruction venue",
+                "kind": "destruction",
+                "coordinates": self._where(rng),
+                "party": DECLARANT,
+            }
+        )
+        labels = [c[0] for c in CHEMICALS]
+        shares = [c[3] for c in CHEMICALS]
+        n = items
+        self.item_ids = [f"C-{i + 1:06d}" for i in range(n)]
+        self.site_of = [i % sites for i in range(n)]
+        self.chemical = rng.choices(labels, shares, k=n)
+        self.true_kg = [rng.uniform(150.0, 1000.0) for _ in range(n)]
+        self.declared_u = [
+            (round(DECLARED_U[0] * m, 3), round(DECLARED_U[1] * m, 3)) for m in self.true_kg
+        ]
+        self.weighed_u = [
+            (round(WEIGHED_U[0] * m, 3), round(WEIGHED_U[1] * m, 3)) for m in self.true_kg
+        ]
+        self.declared_kg = [
+            round(_noisy(rng, m, math.hypot(*u)), 3)
+            for m, u in zip(self.true_kg, self.declared_u, strict=True)
+        ]
+        self.tag_at = [T0 + DAY + rng.randrange(59 * DAY) for _ in range(n)]
+        self.seal_at = [t + 600 + rng.randrange(3 * DAY) for t in self.tag_at]
+        # Consignments: each site's items, shuffled, in groups of 8 to 40.
+        self.consignments: list[_Consignment] = []
+        self.consignment_of = [0] * n
+        by_site: list[list[int]] = [[] for _ in range(sites)]
+        for i in range(n):
+            by_site[self.site_of[i]].append(i)
+        for s, members in enumerate(by_site):
+            rng.shuffle(members)
+            k = 0
+            while k < len(members):
+                size = rng.randint(8, 40)
+                group = sorted(members[k : k + size])
+                k += size
+                ship1 = SHIP_FROM + rng.randrange(SHIP_TO - SHIP_FROM)
+                recv1 = ship1 + DAY // 4 + rng.randrange(3 * DAY)
+                ship2 = recv1 + 2 * DAY + rng.randrange(30 * DAY)
+                recv2 = ship2 + 3 * DAY + rng.randrange(10 * DAY)
+                for i in group:
+                    self.consignment_of[i] = len(self.consignments)
+                self.consignments.append(_Consignment(s, group, ship1, recv1, ship2, recv2))
+        # What each weighing read: (shipper 1, receiver 1, shipper 2, receiver 2) per item.
+        self.weighed: list[list[float]] = [[] for _ in range(n)]
+        for c in self.consignments:
+            for i in c.items:
+                u = math.hypot(*self.weighed_u[i])
+                self.weighed[i] = [round(_noisy(rng, self.true_kg[i], u), 3) for _ in range(4)]
+        # Destruction: each consignment at the venue in batches of 1 to 10 items.
+        self.batches: list[_Batch] = []
+        self.batch_of: list[int | None] = [None] * n
+        for ci, c in enumerate(self.consignments):
+            k = 0
+            while k < len(c.items):
+                size = rng.randint(1, 10)
+                group = c.items[k : k + size]
+                k += size
+                remove = c.recv2 + 3600 + rng.randrange(40 * DAY)
+                start = remove + 3600 + rng.randrange(12 * 3600)
+                end = start + 2 * 3600 + rng.randrange(22 * 3600)
+                verify = end + DAY + rng.randrange(6 * DAY)
+                for i in group:
+                    self.batch_of[i] = len(self.batches)
+                self.batches.append(_Batch(ci, group, remove, start, end, verify))
+        # Inventory rounds at the storage sites (sampled: up to 20 items present).
+        present: list[list[int]] = []  # per site: its items by the time they leave
+        leave: list[list[int]] = []
+        for members in by_site:
+            order = sorted(members, key=lambda i: self.consignments[self.consignment_of[i]].ship1)
+            present.append(order)
+            leave.append([self.consignments[self.consignment_of[i]].ship1 for i in order])
+        self.inventories: list[_Inventory] = []
+        at = T0 + 10 * DAY
+        while at < HORIZON - DAY:
+            for s in range(sites):
+                t = at + rng.randrange(5 * DAY)
+                first = bisect_right(leave[s], t + 3 * 3600)
+                there = present[s][first:]
+                if not there:
+                    continue
+                chosen = sorted(rng.sample(there, min(20, len(there))))
+                measured = [
+                    round(_noisy(rng, self.true_kg[i], math.hypot(*self.weighed_u[i])), 3)
+                    for i in chosen
+                ]
+                self.inventories.append(_Inventory(s, t, chosen, measured))
+            at += INVENTORY_EVERY
+        self.padding_rng = random.Random(rng.getrandbits(64))
+        # Seals: item i's first seal is seal i; replacements are appended by the padding.
+        self.seal_ids = [f"SL-{i + 1:06d}" for i in range(n)]
+        self.seal_item = list(range(n))
+        self.last_seal = list(range(n))
+        self.replacements = [1] * n
+
+    @staticmethod
+    def _where(rng: random.Random) -> dict[str, float]:
+        return {"lat": round(rng.uniform(32.3, 37.3), 4), "lon": round(rng.uniform(35.7, 42.4), 4)}
+
+    def declaration(self) -> Declaration:
+        items = [
+            {
+                "id": self.item_ids[i],
+                "kind": "container",
+                "chemical": self.chemical[i],
+                "declared": _mass(self.declared_kg[i], self.declared_u[i], "declared"),
+                "site": self.site_ids[self.site_of[i]],
+            }
+            for i in range(len(self.item_ids))
+        ]
+        chemicals = [
+            {"label": label, "cwc_category": cat, "removal_priority": prio}
+            for label, cat, prio, _ in CHEMICALS
+        ]
+        return Declaration.model_validate(
+            {
+                "version": 1,
+                "legal_basis": "Synthetic declaration: fictional, for demonstration only",
+                "due": _iso(T0 + 3 * DAY)[:10],
+                "chemicals": chemicals,
+                "sites": self.sites,
+                "items": items,
+            }
+        )
+
+    def replace_seal(self, i: int) -> int:
+        """A new seal for item i; returns its index."""
+        self.replacements[i] += 1
+        self.seal_ids.append(f"SL-{i + 1:06d}-{self.replacements[i]}")
+        self.seal_item.append(i)
+        self.last_seal[i] = len(self.seal_ids) - 1
+        return self.last_seal[i]
+
+    def check_windows(self, i: int) -> list[tuple[int, int]]:
+        """Open intervals while item i's seal is on and the item is at a site."""
+        c = self.consignments[self.consignment_of[i]]
+        b = self.batch_of[i]
+        remove = self.batches[b].remove if b is not None else HORIZON + 1
+        spans = [(self.seal_at[i], c.ship1), (c.recv1, c.ship2), (c.recv2, remove)]
+        return [(a, min(z, HORIZON + 1)) for a, z in spans if a <= HORIZON and z - a >= 3]
+
+
+def _plan(world: _World) -> list[tuple[int, int, int]]:
+    """(time, kind, index) of every event up to the horizon but the seal checks, sorted."""
+    plan: list[tuple[int, int, int]] = []
+    for i in range(len(world.item_ids)):
+        plan.append((world.tag_at[i], TAG, i))
+        plan.append((world.seal_at[i], SEAL, i))
+    for ci, c in enumerate(world.consignments):
+        plan += [(c.ship1, SHIP1, ci), (c.recv1, RECV1, ci)]
+        plan += [(c.ship2, SHIP2, ci), (c.recv2, RECV2, ci)]
+    for bi, b in enumerate(world.batches):
+        plan += [(b.remove, REMOVE, i) for i in b.items]
+        plan += [(b.end, BATCH, bi), (b.verify, VERIFY, bi)]
+    for k, inv in enumerate(world.inventories):
+        plan += [(inv.at, OPEN, k), (inv.at + 3600, INVENTORY, k), (inv.at + 7200, CLOSE, k)]
+    return [p for p in plan if p[0] <= HORIZON]
+
+
+def _divert(
+    world: _World, diversion: Diversion | None, seed: int
+) -> tuple[dict[int, int], dict[int, int]]:
+    """(item -> grams short at its venue receipt, item -> diverted receiver grams)."""
+    if diversion is None:
+        return {}, {}
+    rng = random.Random(f"cwledger synthetic diversion: {seed}")
+    # The receipts at the venue before the horizon, one line per item.
+    lines = [i for c in world.consignments if c.recv2 <= HORIZON for i in c.items]
+    if not lines:
+        raise ValueError(
+            f"diversion {diversion}: no receipt at the venue before the horizon; give more items"
+        )
+    rng.shuffle(lines)
+    short: dict[int, int] = {}
+
+    def u_diff_g(i: int) -> float:
+        """The standard uncertainty of a shipper-receiver difference of item i, in grams."""
+        return 1000 * math.hypot(*world.weighed_u[i], *world.weighed_u[i])
+
+    if diversion.kind == "abrupt":
+        short[lines[0]] = round(ABRUPT_K * u_diff_g(lines[0]))
+    else:
+        assert diversion.kg is not None
+        left = grams(diversion.kg)
+        for i in lines:
+            if left <= 0:
+                break
+            g = min(left, max(1, math.floor(u_diff_g(i) * rng.uniform(0.3, 1.0))))
+            short[i] = g
+            left -= g
+        if left > 0:
+            hidden = sum(short.values()) / 1000
+            raise ValueError(
+                f"diversion {diversion}: the {len(lines)} receipts at the venue hide at most"
+                f" {hidden:,.3f} kg at one standard uncertainty each; give more items or events"
+            )
+    received = {i: grams(world.weighed[i][3]) - g for i, g in short.items()}
+    return short, received
+
+
+def _padding(world: _World, count: int) -> list[tuple[int, int, int]]:
+    """``count`` events on seals at random moments while the seals are on and the items at
+    a site: checks, and after every CHECKS_PER_SEAL checks of a seal, its replacement."""
+    rng = world.padding_rng
+    n = len(world.item_ids)
+    budget = [0] * n
+    for _ in range(count):
+        budget[rng.randrange(n)] += 1
+    out: list[tuple[int, int, int]] = []
+    for i, left in enumerate(budget):
+        replace: list[bool] = []  # per moment: a replacement (3 events) or a check
+        checks = 0
+        while left:
+            swap = checks >= CHECKS_PER_SEAL and left >= 3
+            replace.append(swap)
+            left -= 3 if swap else 1
+            checks = 0 if swap else checks + 1
+        seal = world.last_seal[i]
+        for t, swap in zip(
+            _moments(world.check_windows(i), len(replace), rng), replace, strict=True
+        ):
+            if not swap:
+                out.append((t, CHECK, seal))
+                continue
+            new = world.replace_seal(i)
+            hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
+            out += [(t, OFF, seal), (t, ON, new), (hq, HQ, seal)]
+            seal = new
+    return out
+
+
+def _moments(windows: list[tuple[int, int]], count: int, rng: random.Random) -> list[int]:
+    """``count`` distinct whole seconds strictly inside the windows, sorted."""
+    total = sum(z - a - 1 for a, z in windows)
+    if count > total:
+        raise ValueError(f"{count} seal events do not fit in {total} seconds")
+    picked: set[int] = set()
+    while len(picked) < count:
+        picked.add(rng.randrange(total))
+    out = []
+    for k in sorted(picked):
+        for a, z in windows:
+            if k < z - a - 1:
+                out.append(a + 1 + k)
+                break
+            k -= z - a - 1
+    return out
+
+
+# -- the events --------------------------------------------------------------------------
+
+
+class _Writer:
+    """Turns the plan into event bodies."""
+
+    def __init__(self, world: _World, received: dict[int, int]) -> None:
+        self.w = world
+        self.received = received
+
+    def _line(self, i: int, reading: int) -> dict[str, Any]:
+        w = self.w
+        kg = w.weighed[i][reading]
+        if reading == 3 and i in self.received:
+            kg = self.received[i] / 1000
+        return {"item": w.item_ids[i], "measured": _mass(kg, w.weighed_u[i], "weighing")}
+
+    def body(self, kind: int, k: int) -> dict[str, Any]:
+        w = self.w
+        if kind == CHECK:
+            return {"seal": w.seal_ids[k], "condition": "intact"}
+        if kind == OFF:
+            return {"seal": w.seal_ids[k], "reason": "replaced at inspection"}
+        if kind == HQ:
+            return {
+                "seal": w.seal_ids[k],
+                "condition": "intact",
+                "method": "hq_comparison",
+                "at_headquarters": True,
+            }
+        if kind == TAG:
+            site = w.site_ids[w.site_of[k]]
+            return {"item": w.item_ids[k], "tag": f"T-{k + 1:06d}", "site": site}
+        if kind in (SEAL, ON):
+            closes = {"kind": "item", "id": w.item_ids[w.seal_item[k]]}
+            return {"seal": w.seal_ids[k], "type": "metal_cap", "closes": closes}
+        if kind in (SHIP1, RECV1, SHIP2, RECV2):
+            c = w.consignments[k]
+            leg = 1 if kind in (SHIP1, RECV1) else 2
+            transfer = f"TR-{leg}-{k + 1:05d}"
+            origin = w.site_ids[c.site] if leg == 1 else PORT
+            destination = PORT if leg == 1 else VENUE
+            reading = {SHIP1: 0, RECV1: 1, SHIP2: 2, RECV2: 3}[kind]
+            lines = [self._line(i, reading) for i in c.items]
+            if kind in (RECV1, RECV2):
+                return {"transfer": transfer, "site": destination, "items": lines}
+            arrive = c.recv1 if leg == 1 else c.recv2
+            return {
+                "transfer": transfer,
+                "origin": origin,
+                "destination": destination,
+                "due": _iso(arrive + DAY),
+                "consignment": f"consignment {k + 1} leg {leg}",
+                "items": lines,
+            }
+        if kind == REMOVE:
+            return {"seal": w.seal_ids[w.last_seal[k]], "reason": "opened for destruction"}
+        if kind == BATCH:
+            b = w.batches[k]
+            return {
+                "batch": f"DB-{k + 1:06d}",
+                "method": "hydrolysis",
+                "venue": VENUE,
+                "start": _iso(b.start),
+                "end": _iso(b.end),
+                "items": [{"item": w.item_ids[i]} for i in b.items],
+            }
+        if kind == VERIFY:
+            return {"batch": f"DB-{k + 1:06d}"}
+        inv = w.inventories[k]
+        inspection = f"IN-{k + 1:05d}"
+        site = w.site_ids[inv.site]
+        if kind == OPEN:
+            return {"inspection": inspection, "site": site, "kind": "inventory"}
+        if kind == INVENTORY:
+            found = [
+                {"item": w.item_ids[i], "measured": _mass(kg, w.weighed_u[i], "weighing")}
+                for i, kg in zip(inv.items, inv.measured, strict=True)
+            ]
+            return {"site": site, "inspection": inspection, "complete": False, "items": found}
+        return {"inspection": inspection, "summary": f"sampled inventory of {len(inv.items)} items"}
+
+
+# -- the account -------------------------------------------------------------------------
+
+
+def _account(
+    world: _World, received: dict[int, int]
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], dict[str, ItemEnd]]:
+    """Held grams per (site, chemical), destroyed grams, and each item's end."""
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    destroyed: dict[tuple[str, str], int] = defaultdict(int)
+    ends: dict[str, ItemEnd] = {}
+    for i, item in enumerate(world.item_ids):
+        c = world.consignments[world.consignment_of[i]]
+        b = world.batch_of[i]
+        chem = world.chemical[i]
+        g = grams(world.declared_kg[i])
+        site: str | None = world.site_ids[c.site]
+        state = ItemState.SEALED if world.seal_at[i] <= HORIZON else ItemState.TAGGED
+        for at, new_state, new_site, reading in (
+            (c.ship1, ItemState.IN_TRANSIT, None, None),
+            (c.recv1, ItemState.RECEIVED, PORT, 1),
+            (c.ship2, ItemState.IN_TRANSIT, None, None),
+            (c.recv2, ItemState.RECEIVED, VENUE, 3),
+        ):
+            if at > HORIZON:
+                break
+            state, site = new_state, new_site
+            if reading is not None:
+                g = grams(world.weighed[i][reading])
+                if reading == 3 and i in received:
+                    g = received[i]
+        if b is not None and world.batches[b].end <= HORIZON:
+            destroyed[(VENUE, chem)] += g
+            state, g = ItemState.DESTROYED, 0
+        if g:
+            held[("" if site is None else site, chem)] += g
+        ends[item] = ItemEnd(state, site)
+    return dict(held), dict(destroyed), ends
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _raw_events(
+    parts: list[dict[str, Any]], plan: list[tuple[int, int, int]], writer: _Writer
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(author, raw event) in log order after the genesis."""
+    n = 0
+    decl_time = _iso(T0)
+    for body in parts:
+        n += 1
+        raw = {"type": "declaration.submitted", "id": f"syn-{n:07d}", "time": decl_time}
+        yield DECLARANT, {**raw, "body": body}
+    for t, kind, k in plan:
+        n += 1
+        etype, author = _TYPES[kind]
+        yield (
+            author,
+            {"type": etype, "id": f"syn-{n:07d}", "time": _iso(t), "body": writer.body(kind, k)},
+        )
+
+
+def synth(
+    path: Path,
+    *,
+    sites: int,
+    items: int,
+    events: int,
+    seed: int,
+    diversion: Diversion | None = None,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> SynthReport:
+    """Write a synthetic ledger of exactly ``events`` entries (the genesis included) at
+    ``path`` and return the generator's account of it.
+
+    ``progress`` is called after each appended batch with the number of entries it added.
+    Raises ValueError when ``events`` is too few for the lives of ``items`` items (the
+    message gives the least it can be) or when a protracted diversion cannot be hidden at
+    one standard uncertainty per receipt; ConflictError if ``path`` holds a ledger.
+    """
+    if sites < 1 or items < 1 or batch < 1:
+        raise ValueError("sites, items and batch must be at least 1")
+    if sites > MAX_LINES - 2:
+        raise ValueError(f"at most {MAX_LINES - 2} sites: the declaration header lists them all")
+    world = _World(sites, items, seed)
+    short, received = _divert(world, diversion, seed)
+    plan = _plan(world)
+    parts = declaration_parts(world.declaration())
+    fixed = 1 + len(parts) + len(plan)
+    if events < fixed:
+        raise ValueError(
+            f"{events:,} events are too few for {items:,} items at {sites} sites:"
+            f" their lives alone take {fixed:,} (seed {seed})"
+        )
+    plan += _padding(world, events - fixed)
+    plan.sort()
+    writer = _Writer(world, received)
+    held, destroyed, ends = _account(world, received)
+
+    started = time.perf_counter()
+    key_seed = f"cwledger synthetic, demo only: {seed}".encode()
+    ledger = Ledger.init(path, ORIGIN, founding=FOUNDING, time=_iso(T0 - DAY), key_seed=key_seed)
+    try:
+        written = 1
+        chunk: list[tuple[str, dict[str, Any]]] = []
+        for pair in _raw_events(parts, plan, writer):
+            chunk.append(pair)
+            if len(chunk) == batch:
+                written += _append(ledger, chunk, written)
+                chunk = []
+                if progress is not None:
+                    progress(batch)
+        if chunk:
+            written += _append(ledger, chunk, written)
+            if progress is not None:
+                progress(len(chunk))
+        cp = ledger.latest_checkpoint()
+    finally:
+        ledger.close()
+    seconds = time.perf_counter() - started
+    assert written == events == cp.size, (written, events, cp.size)
+    return SynthReport(
+        path=path,
+        seed=seed,
+        events=written,
+        size=cp.size,
+        root_hash=cp.root_hash.hex(),
+        seconds=seconds,
+        events_per_second=written / seconds if seconds > 0 else math.inf,
+        held=held,
+        destroyed=destroyed,
+        items=ends,
+        diversion=diversion,
+        diverted={world.item_ids[i]: g for i, g in sorted(short.items())},
+    )
+
+
+def _append(ledger: Ledger, chunk: list[tuple[str, dict[str, Any]]], first: int) -> int:
+    """Sign a chunk in bulk per author and append it in order; a refusal is a generator bug."""
+    by_author: dict[str, list[int]] = defaultdict(list)
+    for k, (author, _) in enumerate(chunk):
+        by_author[author].append(k)
+    envelopes: list[bytes | str] = [b""] * len(chunk)
+    for author, where in by_author.items():
+        signed = ledger.sign([chunk[k][1] for k in where], author)
+        for k, env in zip(where, signed, strict=True):
+            envelopes[k] = env
+    try:
+        ledger.append(envelopes)
+    except EventRejected as e:
+        detail = "; ".join(f"{p.location}: {p.message}" for p in e.problems[:5])
+        raise RuntimeError(
+            f"synth: the ledger refused the batch from entry {first} (a generator bug): {detail}"
+        ) from e
+    return len(chunk)
