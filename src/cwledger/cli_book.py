@@ -18,6 +18,7 @@ from cwledger.book.records import DeclarationRecord
 from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json, progress
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
+from cwledger.tables import milestones_table, status_table
 
 __all__ = ["moment_option"]
 
@@ -304,34 +305,7 @@ def status_command(
         print_json(doc)
         return
     title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
-    table = Table(
-        "",
-        "declared t",
-        "removed t",
-        "removed %",
-        "destroyed t",
-        "destroyed %",
-        "remaining t",
-        "items",
-        title=title,
-    )
-
-    def row(name: str, t: dict[str, Any]) -> None:
-        table.add_row(
-            name,
-            f"{t['declared_t']:,.1f}",
-            f"{t['removed_t']:,.1f}",
-            f"{t['removed_pct']:.1f}",
-            f"{t['destroyed_t']:,.1f}",
-            f"{t['destroyed_pct']:.1f}",
-            f"{t['remaining_t']:,.1f}",
-            f"{t['destroyed_items']}/{t['declared_items']} destroyed",
-        )
-
-    row("[bold]chemicals (cat. 1 and 2)[/]", doc)
-    for name, t in [*doc["by_category"].items(), *doc["by_priority"].items()]:
-        row(name, t)
-    out.print(table)
+    out.print(status_table(doc, title))
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
 
 
@@ -350,26 +324,4 @@ def milestones_command(
     if as_json:
         print_json(docs)
         return
-    colour = {"met": "green", "missed": "red", "at_risk": "yellow", "due": "cyan"}
-    table = Table(
-        "id",
-        "due",
-        "status",
-        "met on",
-        "late",
-        "outstanding",
-        "milestone",
-        title=f"milestones at {at or 'now'}",
-    )
-    for d in docs:
-        left = d["outstanding"] or {}
-        table.add_row(
-            d["id"],
-            d["due"] or "open",
-            f"[{colour[d['status']]}]{d['status']}[/]",
-            d["met_on"] or "",
-            "" if d["days_late"] is None else f"{d['days_late']} d",
-            ", ".join(f"{v:g} {k}" for k, v in left.items() if v),
-            d["description"],
-        )
-    out.print(table)
+    out.print(milestones_table(docs, f"milestones at {at or 'now'}"))

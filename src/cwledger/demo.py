@@ -14,7 +14,6 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -25,67 +24,22 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.scenario import syria_2013
+from cwledger.tables import milestones_table, status_table
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
 
 console = Console(record=True, width=110)
-COLOUR = {"met": "green", "missed": "red", "at_risk": "yellow", "due": "cyan"}
 
 
 def _status(facts: progress.Facts, day: str | None) -> Table:
-    at = None if day is None else answers.moment(day)
-    doc = progress.status(facts, at).to_json()
-    table = Table(
-        "",
-        "declared t",
-        "removed t",
-        "removed %",
-        "destroyed t",
-        "destroyed %",
-        title=f"where the elimination stood: {day or 'now'}",
-        title_justify="left",
-    )
-
-    def row(name: str, t: dict[str, Any]) -> None:
-        table.add_row(
-            name,
-            f"{t['declared_t']:,.1f}",
-            f"{t['removed_t']:,.1f}",
-            f"{t['removed_pct']:.1f}",
-            f"{t['destroyed_t']:,.1f}",
-            f"{t['destroyed_pct']:.1f}",
-        )
-
-    row("chemicals, categories 1-2", doc)
-    for name, t in doc["by_priority"].items():
-        row(f"  {name}", t)
-    return table
+    doc = progress.status(facts, None if day is None else answers.moment(day)).to_json()
+    return status_table(doc, f"where the elimination stood: {day or 'now'}", detail=False)
 
 
 def _milestones(facts: progress.Facts) -> Table:
-    table = Table(
-        "id",
-        "due",
-        "status",
-        "met on",
-        "late",
-        "milestone",
-        title="milestones",
-        title_justify="left",
-    )
-    for m in progress.milestones(facts):
-        d = m.to_json()
-        late = "" if d["days_late"] is None else f"{d['days_late']} d"
-        table.add_row(
-            d["id"],
-            d["due"] or "open",
-            f"[{COLOUR[d['status']]}]{d['status']}[/]",
-            d["met_on"] or "",
-            late,
-            d["description"],
-        )
-    return table
+    docs = [m.to_json() for m in progress.milestones(facts)]
+    return milestones_table(docs, "milestones", detail=False)
 
 
 def _offline_check(ledger: Ledger, table: Table) -> None:
