@@ -218,6 +218,7 @@ class TransferLineRecord(BaseModel):
     shipped: Mass | None = None
     received: Mass | None = None
     received_entry: int | None = None
+    received_at: int | None = None
 
 
 class TransferRecord(Record):
@@ -330,6 +331,8 @@ class InventoryRecord(Record):
     entry: int
     site: str
     measured: dict[str, Mass | None]
+    at: int = 0
+    complete: bool = True
 
     @property
     def key(self) -> str:

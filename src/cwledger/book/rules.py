@@ -660,7 +660,11 @@ def _transfer_received(book: Book, ctx: Context) -> None:
         )
         update_item(book, ctx, rec, arrived)
         lines[got.item] = line.model_copy(
-            update={"received": got.measured, "received_entry": ctx.entry}
+            update={
+                "received": got.measured,
+                "received_entry": ctx.entry,
+                "received_at": ctx.at,
+            }
         )
         if (
             line.shipped is not None
@@ -693,6 +697,8 @@ def _inventory_taken(book: Book, ctx: Context) -> None:
             entry=ctx.entry,
             site=body.site,
             measured={line.item: line.measured for line in body.items},
+            at=ctx.at,
+            complete=body.complete,
         )
     )
     if book.get(SiteRecord, body.site) is None:

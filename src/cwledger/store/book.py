@@ -183,6 +183,20 @@ class BookReader:
             key=lambda p: p.item,
         )
 
+    def changes_by_event(self, site: str | None = None) -> list[tuple[str, int, str, int, int]]:
+        """Every holdings change (site, at, event type, grams, items), of one site or all,
+        with the type of the event that made it (for material balances)."""
+        sql = (
+            "SELECT h.site, h.at, e.event_type, h.grams, h.items FROM holding_change h"
+            " JOIN log_entry e ON e.idx = h.idx"
+        )
+        params: tuple[str, ...] = ()
+        if site is not None:
+            sql += " WHERE h.site = ?"
+            params = (site,)
+        rows = self._rows(sql + " ORDER BY h.site, h.at, h.idx", params)
+        return [(r[0], int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+
     def custody(self, item: str) -> list[int]:
         """The entries of an item's chain of custody, in log order."""
         q = select(custody_link.c.idx).where(custody_link.c.item == item).order_by("idx")

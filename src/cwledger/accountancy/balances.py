@@ -1,0 +1,290 @@
+"""Material balances from the ledger: per site (material balance area) and period, and the
+shipper/receiver differences per transfer and per route.
+
+A site's balance over a period ``[start, end)``: beginning inventory (the book at
+``start``), receipts, shipments, destroyed, other changes (declarations and their
+amendments, destruction products), and the ending inventory, by the book and, where a
+complete physical inventory was taken in the period, as measured. MUF = BI + receipts -
+shipments - destroyed + other - EI; with the book's ending inventory it is zero by
+construction, so it is reported against the physical inventory when there is one.
+
+The flows come from the book's holdings changes, each classified by the event that made
+it; the shipper/receiver differences from its transfer records. A route's differences,
+period by period, are written as a *balance series* (``accountancy.series``) with the
+shipper's weighings as inputs and the receiver's as outputs, so the sequential tests run
+on them exactly as on any series an analyst brings.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cwledger.book.records import InventoryRecord, TransferRecord
+
+if TYPE_CHECKING:
+    from cwledger.store import LogReader
+
+__all__ = [
+    "Period",
+    "SiteBalance",
+    "Difference",
+    "monthly_periods",
+    "site_balances",
+    "differences",
+    "route_series",
+]
+
+_FLOW = {
+    "transfer.received": "receipts",
+    "transfer.shipped": "shipments",
+    "destruction.batch": "destroyed",
+}
+
+
+def _iso(at: int) -> str:
+    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _micros(d: datetime) -> int:
+    return int(d.timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A balance period, half-open: ``start <= t < end`` (microseconds)."""
+
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, str]:
+        """As the balance series writes it."""
+        return {"start": _iso(self.start), "end": _iso(self.end)}
+
+
+def monthly_periods(first: int, last: int) -> list[Period]:
+    """Calendar months (UTC) covering the moments ``first`` to ``last``."""
+    start = datetime.fromtimestamp(first / 1e6, UTC).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    out = []
+    while _micros(start) <= last:
+        nxt = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+        out.append(Period(_micros(start), _micros(nxt)))
+        start = nxt
+    return out
+
+
+@dataclass
+class SiteBalance:
+    """One site's balance over one period, in grams (and items)."""
+
+    site: str
+    period: Period
+    beginning_g: int = 0
+    receipts_g: int = 0
+    shipments_g: int = 0
+    destroyed_g: int = 0
+    other_g: int = 0
+    ending_g: int = 0
+    physical_g: int | None = None
+    beginning_items: int = 0
+    ending_items: int = 0
+    physical_items: int | None = None
+
+    @property
+    def muf_g(self) -> int | None:
+        """BI + receipts - shipments - destroyed + other - physical EI (None without one)."""
+        if self.physical_g is None:
+            return None
+        flows = self.receipts_g - self.shipments_g - self.destroyed_g + self.other_g
+        return self.beginning_g + flows - self.physical_g
+
+    @property
+    def muf_items(self) -> int | None:
+        """Items: the book's ending count less those found (must be 0)."""
+        return None if self.physical_items is None else self.ending_items - self.physical_items
+
+    def to_json(self) -> dict[str, Any]:
+        """Kilograms, as the CLI prints them."""
+
+        def kg(g: int | None) -> float | None:
+            return None if g is None else g / 1000
+
+        return {
+            "site": self.site,
+            **self.period.to_json(),
+            "beginning_kg": kg(self.beginning_g),
+            "receipts_kg": kg(self.receipts_g),
+            "shipments_kg": kg(self.shipments_g),
+            "destroyed_kg": kg(self.destroyed_g),
+            "other_kg": kg(self.other_g),
+            "ending_book_kg": kg(self.ending_g),
+            "ending_physical_kg": kg(self.physical_g),
+            "muf_kg": kg(self.muf_g),
+            "muf_items": self.muf_items,
+        }
+
+
+def site_balances(
+    reader: LogReader, periods: Sequence[Period], site: str | None = None
+) -> list[SiteBalance]:
+    """Every site's (or one site's) balance for each period, by site then period."""
+    book = reader.book
+    changes = book.changes_by_event(site)
+    sites = sorted({c[0] for c in changes if c[0]} | ({site} if site else set()))
+    out: list[SiteBalance] = []
+    for s in sites:
+        rows = [c for c in changes if c[0] == s]
+        for p in periods:
+            b = SiteBalance(s, p)
+            for _site, at, etype, grams, items in rows:
+                if at < p.start:
+                    b.beginning_g += grams
+                    b.beginning_items += items
+                elif at < p.end:
+                    flow = _FLOW.get(etype, "other")
+                    if flow == "shipments" or (flow == "destroyed" and grams < 0):
+                        setattr(b, f"{flow}_g", getattr(b, f"{flow}_g") - grams)
+                    elif flow == "receipts":
+                        b.receipts_g += grams
+                    else:
+                        b.other_g += grams
+                    b.ending_items += items
+            b.ending_g = b.beginning_g + b.receipts_g - b.shipments_g - b.destroyed_g + b.other_g
+            b.ending_items += b.beginning_items
+            out.append(b)
+    _physical(book.records(InventoryRecord), out)
+    return out
+
+
+def _physical(inventories: list[InventoryRecord], balances: list[SiteBalance]) -> None:
+    """The last complete inventory of a site in a period, as its physical ending inventory."""
+    by_site: dict[str, list[InventoryRecord]] = defaultdict(list)
+    for inv in inventories:
+        if inv.complete:
+            by_site[inv.site].append(inv)
+    for b in balances:
+        taken = [i for i in by_site.get(b.site, []) if b.period.start <= i.at < b.period.end]
+        if not taken:
+            continue
+        last = max(taken, key=lambda i: i.at)
+        measured = [m for m in last.measured.values() if m is not None]
+        if len(measured) == len(last.measured):
+            b.physical_g = sum(round(m.kg * 1000) for m in measured)
+        b.physical_items = len(last.measured)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One item's shipper/receiver difference on one transfer."""
+
+    transfer: str
+    origin: str
+    destination: str
+    item: str
+    received_at: int
+    shipped_kg: float
+    received_kg: float
+    u_kg: float  # standard uncertainty of the difference
+    shipper_method: str
+    receiver_method: str
+    shipper_u: tuple[float, float] = field(default=(0.0, 0.0))
+    receiver_u: tuple[float, float] = field(default=(0.0, 0.0))
+
+    @property
+    def srd_kg(self) -> float:
+        """Shipper minus receiver."""
+        return self.shipped_kg - self.received_kg
+
+
+def differences(reader: LogReader) -> list[Difference]:
+    """Every item received with both ends weighed, in time of receipt."""
+    out = []
+    for t in reader.book.records(TransferRecord):
+        for line in t.lines:
+            if line.shipped is None or line.received is None or line.received_at is None:
+                continue
+            s, r = line.shipped, line.received
+            out.append(
+                Difference(
+                    t.transfer,
+                    t.origin,
+                    t.destination,
+                    line.item,
+                    line.received_at,
+                    s.kg,
+                    r.kg,
+                    math.hypot(s.combined_u_kg, r.combined_u_kg),
+                    s.method,
+                    r.method,
+                    (s.u_random_kg, s.u_systematic_kg),
+                    (r.u_random_kg, r.u_systematic_kg),
+                )
+            )
+    return sorted(out, key=lambda d: (d.received_at, d.transfer, d.item))
+
+
+def _rsd(pairs: list[tuple[float, float, float]]) -> dict[str, float]:
+    """A method's relative standard deviations: the median over its measurements."""
+    return {
+        "rsd_random": statistics.median(ur / kg for kg, ur, _ in pairs if kg > 0),
+        "rsd_systematic": statistics.median(us / kg for kg, _, us in pairs if kg > 0),
+    }
+
+
+def route_series(
+    diffs: Sequence[Difference],
+    origin: str,
+    destination: str,
+    periods: Sequence[Period],
+    *,
+    page_k: float = 0.5,
+) -> dict[str, Any]:
+    """A route's shipper/receiver differences as a balance series document: per period,
+    the shipper's weighings as inputs and the receiver's as outputs (so its "MUF" is the
+    period's SRD). Methods take the median relative uncertainties of their weighings."""
+    on_route = [
+        d
+        for d in diffs
+        if d.origin == origin
+        and d.destination == destination
+        and periods
+        and periods[0].start <= d.received_at < periods[-1].end
+    ]
+    methods: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    measurements = []
+    for d in on_route:
+        p = next(p for p in periods if p.start <= d.received_at < p.end)
+        when = _iso(max(p.start, min(d.received_at, p.end - 1)))
+        sm, rm = f"shipper:{d.shipper_method}", f"receiver:{d.receiver_method}"
+        methods[sm].append((d.shipped_kg, *d.shipper_u))
+        methods[rm].append((d.received_kg, *d.receiver_u))
+        measurements += [
+            {
+                "kind": "input",
+                "point": f"shipped from {origin}",
+                "method": sm,
+                "time": when,
+                "value": d.shipped_kg,
+            },
+            {
+                "kind": "output",
+                "point": f"received at {destination}",
+                "method": rm,
+                "time": when,
+                "value": d.received_kg,
+            },
+        ]
+    return {
+        "unit": "kg",
+        "periods": [p.to_json() for p in periods],
+        "methods": {m: _rsd(v) for m, v in sorted(methods.items())},
+        "measurements": measurements,
+        "page_k": page_k,
+    }

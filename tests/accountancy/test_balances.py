@@ -1,0 +1,68 @@
+"""Material balances from the ledger: site balances per period, shipper/receiver differences,
+and a route's differences as a balance series."""
+
+from __future__ import annotations
+
+import pytest
+
+from cwledger.accountancy.balances import (
+    Period,
+    differences,
+    monthly_periods,
+    route_series,
+    site_balances,
+)
+from cwledger.book.answers import moment
+from tests.book.builders import Book, mass
+from tests.book.conftest import book  # noqa: F401  (the declared-stockpile fixture)
+from tests.book.test_rules import _ship
+
+JAN, FEB, MAR = (
+    Period(moment("2013-12-31") + 1, moment("2014-01-31") + 1),
+    Period(moment("2014-01-31") + 1, moment("2014-02-28") + 1),
+    Period(moment("2014-02-28") + 1, moment("2014-03-31") + 1),
+)
+
+
+def test_monthly_periods_cover_the_moments() -> None:
+    periods = monthly_periods(moment("2014-01-15"), moment("2014-03-02"))
+    assert periods == [JAN, FEB, MAR]
+
+
+def test_a_site_balance_closes_on_the_book_and_against_a_physical_inventory(book: Book) -> None:
+    # Declared on 2014-01-03: I-1 1,000 kg and I-2 500 kg at S-1, I-3 800 kg at S-2.
+    _ship(book, "I-1", time="2014-02-10T00:00:00Z")  # leaves S-1 in February
+    book.append(
+        "inventory.taken",
+        {"site": "S-1", "items": [{"item": "I-2", "measured": mass(499.0)}]},
+        time="2014-02-20T00:00:00Z",
+    )
+    with book.ledger.store.read() as r:
+        jan, feb = site_balances(r, [JAN, FEB], site="S-1")
+    assert (jan.beginning_g, jan.other_g, jan.ending_g) == (0, 1_500_000, 1_500_000)
+    assert jan.muf_g is None and jan.muf_items is None  # no physical inventory in January
+    assert (feb.beginning_g, feb.shipments_g, feb.ending_g) == (1_500_000, 1_000_000, 500_000)
+    assert feb.physical_g == 499_000 and feb.muf_g == 1_000  # 1 kg unaccounted for
+    assert feb.muf_items == 0
+    assert feb.to_json()["muf_kg"] == pytest.approx(1.0)
+
+
+def test_differences_and_a_route_series(book: Book) -> None:
+    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
+    book.append(
+        "transfer.received",
+        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
+        time="2014-02-11T00:00:00Z",
+    )
+    with book.ledger.store.read() as r:
+        [d] = differences(r)
+    assert (d.origin, d.destination, d.item) == ("S-1", "PORT", "I-1")
+    assert d.srd_kg == pytest.approx(1.5)
+    assert d.u_kg == pytest.approx(2**0.5)  # two weighings of 1 kg standard uncertainty
+    doc = route_series([d], "S-1", "PORT", [JAN, FEB, MAR])
+    assert [m["kind"] for m in doc["measurements"]] == ["input", "output"]
+    assert [m["value"] for m in doc["measurements"]] == [1000.0, 998.5]
+    assert doc["measurements"][0]["time"].startswith("2014-02-11")
+    assert set(doc["methods"]) == {"shipper:weighing", "receiver:weighing"}
+    assert doc["methods"]["shipper:weighing"]["rsd_random"] == pytest.approx(0.001)
+    assert route_series([d], "S-2", "PORT", [JAN])["measurements"] == []
