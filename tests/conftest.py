@@ -57,3 +57,14 @@ def row_counts(led: Ledger) -> dict[str, int]:
     """Rows in every table: compared before and after a refused write."""
     with led.store.read() as r:
         return r.row_counts()
+
+
+@pytest.fixture
+def book(ledger: Ledger) -> Any:
+    """The ledger with version 1 of a declaration: I-1 (1,000 kg) and I-2 (500 kg) of DF at
+    S-1, I-3 (800 kg of HF) at S-2 (see tests/book/builders.py)."""
+    from tests.book.builders import Book, item
+
+    b = Book(ledger)
+    b.declare([item("I-1"), item("I-2", kg=500), item("I-3", "S-2", kg=800, chemical="HF")])
+    return b

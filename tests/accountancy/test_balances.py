@@ -14,7 +14,6 @@ from cwledger.accountancy.balances import (
 )
 from cwledger.book.answers import moment
 from tests.book.builders import Book, mass
-from tests.book.conftest import book  # noqa: F401  (the declared-stockpile fixture)
 from tests.book.test_rules import _ship
 
 JAN, FEB, MAR = (
