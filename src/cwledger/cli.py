@@ -348,6 +348,7 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")
 
 
+import cwledger.cli_accountancy  # noqa: E402, F401  (and the accountancy)
 import cwledger.cli_book  # noqa: E402, F401  (registers the book's commands on the app)
 import cwledger.cli_epcis  # noqa: E402, F401  (and the EPCIS commands)
 import cwledger.cli_scenario  # noqa: E402, F401  (and scenarios, synthetic ledgers)

@@ -3,6 +3,9 @@ and a route's differences as a balance series."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from cwledger.accountancy.balances import (
@@ -65,3 +68,23 @@ def test_differences_and_a_route_series(book: Book) -> None:
     assert set(doc["methods"]) == {"shipper:weighing", "receiver:weighing"}
     assert doc["methods"]["shipper:weighing"]["rsd_random"] == pytest.approx(0.001)
     assert route_series([d], "S-2", "PORT", [JAN])["measurements"] == []
+
+
+def test_the_balances_command(book: Book, tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
+    book.append(
+        "transfer.received",
+        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
+        time="2014-02-11T00:00:00Z",
+    )
+    where = str(book.ledger.path)
+    rows = json.loads(run("balances", "--json", "--ledger", where))
+    port = [r for r in rows if r["site"] == "PORT"]
+    assert [(r["start"][:7], r["receipts_kg"]) for r in port] == [("2014-02", 998.5)]
+    assert "material balances" in run("balances", "--site", "S-1", "--ledger", where)
+    series = tmp_path / "route.json"
+    run("balances", "--export-series", str(series), "--route", "S-1:PORT", "--ledger", where)
+    doc = json.loads(series.read_text())
+    assert [m["value"] for m in doc["measurements"]] == [1000.0, 998.5]
