@@ -1,1 +1,1 @@
-"""Can we account for it: material balances, their uncertainty, sequential tests, sampling, estimates."""
+"""Can we account for it: balances, their uncertainty, sequential tests, sampling, estimates."""
