@@ -14,10 +14,11 @@ import typer
 from rich.table import Table
 
 from cwledger.accountancy.balances import differences, monthly_periods, route_series, site_balances
+from cwledger.book.records import ItemRecord
 from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
 from cwledger.ledger.ledger import Ledger
 
-__all__ = ["balances"]
+__all__ = ["balances", "inspect_plan", "estimates"]
 
 
 @app.command()
@@ -98,3 +99,112 @@ _MOVES = ("beginning_kg", "receipts_kg", "shipments_kg", "destroyed_kg", "other_
 
 def _kg(value: Any) -> str:
     return "" if value is None else f"{value:,.1f}"
+
+
+inspect_app = typer.Typer(help="Inspection sampling plans.", no_args_is_help=True)
+app.add_typer(inspect_app, name="inspect")
+
+
+@inspect_app.command("plan")
+def inspect_plan(
+    site: Annotated[str, typer.Option(help="The site (material balance area) to inspect.")],
+    detect: Annotated[float, typer.Option(help="Detection probability 1 - beta.")] = 0.95,
+    missing_items: Annotated[
+        int, typer.Option(help="Items that would have to be falsified (per stratum).")
+    ] = 1,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """How many items to verify at a site, one stratum per chemical: the exact
+    hypergeometric size and the IAEA approximation, each with the detection it achieves."""
+    from cwledger.accountancy.sampling import Stratum, plan
+
+    with Ledger.open(ledger_dir).store.read() as r:
+        held = r.book.items_at(site)
+        records = {p.item: r.book.get(ItemRecord, p.item) for p in held}
+    strata: dict[str, list[int]] = {}
+    for p in held:
+        rec = records[p.item]
+        label = (rec.chemical or rec.item.kind.value) if rec is not None else "unknown"
+        strata.setdefault(label, []).append(p.held_g)
+    if not strata:
+        raise typer.BadParameter(f"the book holds nothing at {site}", param_hint="--site")
+    try:
+        result = plan(
+            [
+                Stratum(name, len(g), sum(g) / len(g) / 1000, missing=min(missing_items, len(g)))
+                for name, g in sorted(strata.items())
+            ],
+            detect,
+        )
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    doc = result.to_json()
+    if as_json:
+        print_json(doc)
+        return
+    table = Table(
+        "stratum",
+        "items",
+        "n exact",
+        "achieved",
+        "n IAEA",
+        "achieved",
+        title=f"sampling plan at {site}: detect {detect:.0%}",
+    )
+    for s in doc["strata"]:
+        table.add_row(
+            s["name"],
+            str(s["N"]),
+            str(s["n_exact"]),
+            f"{s['detect_exact']:.3f}",
+            str(s["n_iaea"]),
+            f"{s['detect_iaea']:.3f}",
+        )
+    out.print(table)
+
+
+@app.command()
+def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
+    """The declaration tested against the independent estimates: fused value, chi-square
+    and Birge ratio, the one-sided test of under-declaration, the upper bound of what is
+    undeclared."""
+    import math
+
+    from cwledger.accountancy.estimates import reconcile
+    from cwledger.book.progress import load_facts, status
+    from cwledger.book.records import EstimateRecord
+
+    with Ledger.open(ledger_dir).store.read() as r:
+        facts = load_facts(r.book)
+        recorded = r.book.records(EstimateRecord)
+    decl = facts.declaration_at(2**62)
+    if decl is None:
+        raise typer.BadParameter("no complete declaration to test")
+    items = [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
+    u_random = math.sqrt(sum(i.declared.u_random_kg**2 for i in items))
+    u_systematic = sum(i.declared.u_systematic_kg for i in items)
+    declared_t = status(facts).total.declared_g / 1e6
+    result = reconcile(
+        declared_t,
+        math.hypot(u_random, u_systematic) / 1000,
+        [e.estimate for e in recorded],
+        unit="t",
+        scope="total",
+    )
+    doc = result.to_json()
+    if as_json:
+        print_json(doc)
+        return
+    t, f = doc["test"], doc["fusion"]
+    out.print(
+        f"declared {t['declared']:,.1f} t (u {t['declared_u']:,.1f}); estimates fused to"
+        f" {f['value']:,.1f} t (u {f['sigma']:,.1f}) from {len(doc['used'])} estimate(s),"
+        f" {len(doc['left_out'])} left out"
+    )
+    out.print(
+        f"under-declaration test: z = {t['z']:+.2f}, one-sided p = {t['p_value']:.3f};"
+        f" upper bound of what is undeclared ({t['level']:.0%}): {t['upper']:,.1f} t"
+    )
+    for left in doc["left_out"]:
+        out.print(f"  left out: {left['party']} ({left['reason']})")

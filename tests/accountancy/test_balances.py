@@ -88,3 +88,42 @@ def test_the_balances_command(book: Book, tmp_path: Path) -> None:
     run("balances", "--export-series", str(series), "--route", "S-1:PORT", "--ledger", where)
     doc = json.loads(series.read_text())
     assert [m["value"] for m in doc["measurements"]] == [1000.0, 998.5]
+
+
+def test_the_inspect_plan_and_estimates_commands(book: Book) -> None:
+    from tests.test_cli import run
+
+    where = str(book.ledger.path)
+    plan = json.loads(
+        run(
+            "inspect",
+            "plan",
+            "--site",
+            "S-1",
+            "--detect",
+            "0.9",
+            "--missing-items",
+            "1",
+            "--json",
+            "--ledger",
+            where,
+        )
+    )
+    assert [(s["name"], s["N"], s["n_exact"]) for s in plan["strata"]] == [("DF", 2, 2)]
+    book.append(
+        "estimate.recorded",
+        {
+            "estimate": {
+                "party": "obs",
+                "value": 2.5,
+                "u": 0.5,
+                "unit": "t",
+                "scope": "total",
+                "method": "open sources",
+            }
+        },
+    )
+    doc = json.loads(run("estimates", "--json", "--ledger", where))
+    assert doc["test"]["declared"] == pytest.approx(2.3)  # 1,000 + 500 + 800 kg
+    assert doc["fusion"]["value"] == pytest.approx(2.5) and len(doc["used"]) == 1
+    assert "under-declaration test" in run("estimates", "--ledger", where)
