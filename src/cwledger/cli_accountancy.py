@@ -208,3 +208,136 @@ def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
     )
     for left in doc["left_out"]:
         out.print(f"  left out: {left['party']} ({left['reason']})")
+
+
+accountancy_app = typer.Typer(
+    help="The sequential tests on any balance series, and on the ledger's routes.",
+    no_args_is_help=True,
+)
+app.add_typer(accountancy_app, name="accountancy")
+
+HOption = Annotated[list[float] | None, typer.Option("--h", help="A Page threshold (repeatable).")]
+
+
+@accountancy_app.command("analyse")
+def accountancy_analyse(
+    file: Annotated[Path, typer.Argument(help="A balance series (JSON).")],
+    h: HOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """MUF, sigma-MUF, CUMUF, the covariance, SITMUF, Page and GEMUF of a balance series,
+    with each measurement point's contribution to the variance."""
+    from cwledger.accountancy.series import load_series
+    from cwledger.accountancy.statistics import analyse
+
+    result = analyse(load_series(file), h=h or ()).to_json()
+    if as_json:
+        print_json(result)
+        return
+    table = Table("period", "MUF", "sigma-MUF", "CUMUF", "SITMUF", "Page", title=str(file))
+    for i, muf in enumerate(result["muf"]):
+        table.add_row(
+            str(i + 1),
+            f"{muf:,.3f}",
+            f"{result['sigma_muf'][i]:,.3f}",
+            f"{result['cumuf'][i]:,.3f}",
+            f"{result['sitmuf'][i]:+.2f}",
+            f"{result['page'][i]:.2f}",
+        )
+    out.print(table)
+    out.print(
+        f"GEMUF {result['gemuf']:.2f} on {result['gemuf_dof']} dof, p = {result['gemuf_p']:.3g}"
+    )
+
+
+@accountancy_app.command("simulate")
+def accountancy_simulate(
+    file: Annotated[Path, typer.Argument(help="A balance series (JSON).")],
+    iterations: Annotated[int, typer.Option(min=1, help="Monte Carlo iterations.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    h: HOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Treat the values as true, draw the systematic and random errors N times, and report
+    the share of iterations whose Page statistic exceeds each h at some period."""
+    from cwledger.accountancy.series import load_series
+    from cwledger.accountancy.simulate import simulate
+
+    result = simulate(load_series(file), iterations, seed, h or (3.0, 4.0, 5.0)).to_json()
+    if as_json:
+        print_json(result)
+        return
+    out.print_json(json.dumps(result))
+
+
+@accountancy_app.command("routes")
+def accountancy_routes(
+    alpha: Annotated[
+        float, typer.Option(help="False-alarm probability of the two Page tests together.")
+    ] = 0.05,
+    raise_findings: Annotated[
+        str | None,
+        typer.Option("--raise-findings", help="Sign a finding for each alarm as this party."),
+    ] = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Page's tests (abrupt and protracted) on every route's monthly shipper/receiver
+    differences, thresholds fixed for `alpha` by the series' length; alarms can be raised as
+    findings naming the route and the first alarming month."""
+    from cwledger.accountancy.series import parse_series
+    from cwledger.accountancy.statistics import analyse, page_pair
+
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as reader:
+        diffs = differences(reader)
+    if not diffs:
+        raise typer.BadParameter("no transfer was weighed at both ends")
+    periods = monthly_periods(min(d.received_at for d in diffs), max(d.received_at for d in diffs))
+    reports = []
+    for origin, destination in sorted({(d.origin, d.destination) for d in diffs}):
+        series = parse_series(json.dumps(route_series(diffs, origin, destination, periods)))
+        tests = page_pair(series.n, alpha)
+        result = analyse(series, tests=tests)
+        for alarm in result.alarms:
+            if alarm.first_alarm is None:
+                continue
+            month = periods[alarm.first_alarm].to_json()["start"][:7]
+            reports.append(
+                {
+                    "origin": origin,
+                    "destination": destination,
+                    "test": alarm.name,
+                    "k": alarm.k,
+                    "h": alarm.h,
+                    "first_alarm": month,
+                    "cumuf_kg": float(result.cumuf[-1]),
+                }
+            )
+    if raise_findings is not None and reports:
+        events = [
+            {
+                "type": "finding.raised",
+                "id": f"page-{r['origin']}-{r['destination']}-{r['test']}-{r['first_alarm']}",
+                "time": periods[-1].to_json()["end"],
+                "body": {
+                    "title": f"Page's test ({r['test']}) alarms on the shipper/receiver"
+                    f" differences from {r['origin']} to {r['destination']}, first in"
+                    f" {r['first_alarm']} (cumulated {r['cumuf_kg']:,.1f} kg)",
+                    "subjects": [r["origin"], r["destination"]],
+                },
+            }
+            for r in reports
+        ]
+        ledger.append(ledger.sign(events, raise_findings))
+    if as_json:
+        print_json(reports)
+        return
+    if not reports:
+        out.print(f"no alarm on any route (false-alarm probability {alpha:g})")
+    for r in reports:
+        out.print(
+            f"ALARM {r['origin']} -> {r['destination']}: {r['test']} test (k {r['k']:g},"
+            f" h {r['h']:.2f}), first in {r['first_alarm']}; cumulated SRD"
+            f" {r['cumuf_kg']:,.1f} kg"
+        )

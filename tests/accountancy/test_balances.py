@@ -65,8 +65,12 @@ def test_differences_and_a_route_series(book: Book) -> None:
     assert [m["kind"] for m in doc["measurements"]] == ["input", "output"]
     assert [m["value"] for m in doc["measurements"]] == [1000.0, 998.5]
     assert doc["measurements"][0]["time"].startswith("2014-02-11")
-    assert set(doc["methods"]) == {"shipper:weighing", "receiver:weighing"}
-    assert doc["methods"]["shipper:weighing"]["rsd_random"] == pytest.approx(0.001)
+    assert set(doc["methods"]) == {"shipper:weighing:2014-02", "receiver:weighing:2014-02"}
+    assert doc["methods"]["shipper:weighing:2014-02"]["rsd_random"] == pytest.approx(0.001)
+    assert doc["measurements"][0]["point"] == "shipped from S-1 (2014-02)"
+    whole = route_series([d], "S-1", "PORT", [JAN, FEB, MAR], calibration="series")
+    assert set(whole["methods"]) == {"shipper:weighing:series", "receiver:weighing:series"}
+    assert whole["measurements"][0]["point"] == "shipped from S-1"
     assert route_series([d], "S-2", "PORT", [JAN])["measurements"] == []
 
 

@@ -245,10 +245,16 @@ def route_series(
     periods: Sequence[Period],
     *,
     page_k: float = 0.5,
+    calibration: str = "period",
 ) -> dict[str, Any]:
     """A route's shipper/receiver differences as a balance series document: per period,
     the shipper's weighings as inputs and the receiver's as outputs (so its "MUF" is the
-    period's SRD). Methods take the median relative uncertainties of their weighings."""
+    period's SRD). Methods take the median relative uncertainties of their weighings.
+
+    ``calibration``: ``"period"`` (default) takes each method as recalibrated every period,
+    so its systematic error is shared within a period and independent between periods;
+    ``"series"`` takes one calibration for the whole series (a systematic error shared by
+    every period, against which a slow loss cannot be told from a calibration bias)."""
     on_route = [
         d
         for d in diffs
@@ -262,20 +268,23 @@ def route_series(
     for d in on_route:
         p = next(p for p in periods if p.start <= d.received_at < p.end)
         when = _iso(max(p.start, min(d.received_at, p.end - 1)))
-        sm, rm = f"shipper:{d.shipper_method}", f"receiver:{d.receiver_method}"
+        month = p.to_json()["start"][:7] if calibration == "period" else "series"
+        at = f" ({month})" if calibration == "period" else ""  # a point keeps one method
+        sm = f"shipper:{d.shipper_method}:{month}"
+        rm = f"receiver:{d.receiver_method}:{month}"
         methods[sm].append((d.shipped_kg, *d.shipper_u))
         methods[rm].append((d.received_kg, *d.receiver_u))
         measurements += [
             {
                 "kind": "input",
-                "point": f"shipped from {origin}",
+                "point": f"shipped from {origin}{at}",
                 "method": sm,
                 "time": when,
                 "value": d.shipped_kg,
             },
             {
                 "kind": "output",
-                "point": f"received at {destination}",
+                "point": f"received at {destination}{at}",
                 "method": rm,
                 "time": when,
                 "value": d.received_kg,

@@ -1,0 +1,113 @@
+"""Page's tests on the routes of a synthetic ledger: a planted protracted diversion is found
+and raised as a finding naming the route and the first alarming month; without one,
+nothing alarms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cwledger.book import answers
+from cwledger.ledger.ledger import Ledger
+from cwledger.scenario.synth import INSPECTORATE, Diversion, synth
+from tests.test_cli import run
+
+
+@pytest.mark.parametrize("diverted", [True, False])
+def test_a_protracted_diversion_is_found_by_pages_test(tmp_path: Path, diverted: bool) -> None:
+    path = tmp_path / "ledger"
+    plan = Diversion.parse("protracted:1500") if diverted else None
+    synth(path, sites=5, items=2000, events=20_000, seed=3, diversion=plan)
+    reports = json.loads(
+        run(
+            "accountancy",
+            "routes",
+            "--json",
+            "--raise-findings",
+            INSPECTORATE,
+            "--ledger",
+            str(path),
+        )
+    )
+    led = Ledger.open(path)
+    with led.store.read() as r:
+        raised = [f for f in answers.findings(r.book) if f.rule == "raised"]
+    led.close()
+    if not diverted:
+        assert reports == [] and raised == []
+        return
+    assert [(x["origin"], x["destination"], x["test"]) for x in reports] == [
+        ("PORT-1", "VENUE-1", "protracted")
+    ]
+    first = reports[0]["first_alarm"]
+    [finding] = raised
+    assert finding.subjects == ["PORT-1", "VENUE-1"]
+    assert f"first in {first}" in finding.finding.title
+    assert reports[0]["cumuf_kg"] == pytest.approx(1500, abs=150)
+
+
+def test_analyse_and_simulate_a_series_file(tmp_path: Path) -> None:
+    series = {
+        "unit": "kg",
+        "periods": [
+            {"start": "2014-01-01T00:00:00Z", "end": "2014-02-01T00:00:00Z"},
+            {"start": "2014-02-01T00:00:00Z", "end": "2014-03-01T00:00:00Z"},
+        ],
+        "methods": {"scale": {"rsd_random": 0.01, "rsd_systematic": 0.0}},
+        "measurements": [
+            {
+                "kind": "input",
+                "point": "in",
+                "method": "scale",
+                "time": "2014-01-10T00:00:00Z",
+                "value": 100.0,
+            },
+            {
+                "kind": "output",
+                "point": "out",
+                "method": "scale",
+                "time": "2014-01-20T00:00:00Z",
+                "value": 98.0,
+            },
+            {
+                "kind": "input",
+                "point": "in",
+                "method": "scale",
+                "time": "2014-02-10T00:00:00Z",
+                "value": 100.0,
+            },
+            {
+                "kind": "output",
+                "point": "out",
+                "method": "scale",
+                "time": "2014-02-20T00:00:00Z",
+                "value": 100.0,
+            },
+        ],
+        "page_k": 0.5,
+    }
+    file = tmp_path / "series.json"
+    file.write_text(json.dumps(series))
+    doc = json.loads(run("accountancy", "analyse", str(file), "--json"))
+    assert doc["muf"] == pytest.approx([2.0, 0.0])
+    # sigma_MUF^2 = r^2 (100^2 + 98^2) in January: 1.9804
+    assert doc["sigma_muf"][0] == pytest.approx((0.01**2 * (100**2 + 98**2)) ** 0.5)
+    assert set(doc) >= {"cumuf", "covariance", "sitmuf", "page", "contributions"}
+    assert "GEMUF" in run("accountancy", "analyse", str(file))
+    sim = json.loads(
+        run(
+            "accountancy",
+            "simulate",
+            str(file),
+            "--iterations",
+            "500",
+            "--seed",
+            "7",
+            "--h",
+            "3",
+            "--json",
+        )
+    )
+    assert sim["iterations"] == 500 and len(sim["alarm_share"]) == 1
