@@ -31,11 +31,18 @@ def balances(
     route: Annotated[
         str | None, typer.Option(help="The route to export, ORIGIN:DESTINATION.")
     ] = None,
+    reconcile: Annotated[
+        bool, typer.Option("--reconcile", help="The whole-stockpile reconciliation instead.")
+    ] = False,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Material balances per site and calendar month: BI, receipts, shipments, destroyed,
-    other, EI (book and physical) and MUF; with --export-series, a route as a balance series."""
+    other, EI (book and physical) and MUF; with --export-series, a route as a balance series;
+    with --reconcile, declared = destroyed + in transit + remaining + sum MUF + sum SRD."""
+    if reconcile:
+        _reconcile(ledger_dir, as_json)
+        return
     with Ledger.open(ledger_dir).store.read() as r:
         diffs = differences(r)
         moments = [d.received_at for d in diffs] or [0]
@@ -91,6 +98,20 @@ def balances(
                 )
             ),
         )
+    out.print(table)
+
+
+def _reconcile(ledger_dir: Path, as_json: bool) -> None:
+    from cwledger.accountancy.balances import reconciliation
+
+    with Ledger.open(ledger_dir).store.read() as r:
+        terms = reconciliation(r)
+    if as_json:
+        print_json([{"term": t.name, "kg": t.kg, "u_kg": t.u_kg} for t in terms])
+        return
+    table = Table("term", "kg", "standard uncertainty kg", title="can we account for it")
+    for t in terms:
+        table.add_row(t.name, f"{t.kg:,.3f}", f"{t.u_kg:,.3f}")
     out.print(table)
 
 

@@ -131,3 +131,42 @@ def test_the_inspect_plan_and_estimates_commands(book: Book) -> None:
     assert doc["test"]["declared"] == pytest.approx(2.3)  # 1,000 + 500 + 800 kg
     assert doc["fusion"]["value"] == pytest.approx(2.5) and len(doc["used"]) == 1
     assert "under-declaration test" in run("estimates", "--ledger", where)
+
+
+def test_the_whole_stockpile_reconciles(book: Book) -> None:
+    """declared = destroyed + in transit + remaining + sum MUF + sum SRD + the rest."""
+    from tests.test_cli import run
+
+    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
+    book.append(
+        "transfer.received",
+        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
+        time="2014-02-11T00:00:00Z",
+    )
+    book.append(
+        "destruction.batch",
+        {
+            "batch": "B-1",
+            "method": "hydrolysis",
+            "venue": "S-2",
+            "start": "2014-03-01T00:00:00Z",
+            "end": "2014-03-02T00:00:00Z",
+            "items": [{"item": "I-3", "kg": 300}],
+        },
+        time="2014-03-02T00:00:00Z",
+    )
+    terms = {
+        t["term"]: t
+        for t in json.loads(
+            run("balances", "--reconcile", "--json", "--ledger", str(book.ledger.path))
+        )
+    }
+    assert terms["declared"]["kg"] == pytest.approx(2300.0)
+    assert terms["destroyed"]["kg"] == pytest.approx(300.0)
+    assert terms["remaining at sites"]["kg"] == pytest.approx(998.5 + 500 + 500)
+    assert terms["sum of shipper/receiver differences"]["kg"] == pytest.approx(1.5)
+    assert terms["in transit"]["kg"] == 0.0
+    rest = [t for name, t in terms.items() if name.startswith("the rest")]
+    assert rest[0]["kg"] == pytest.approx(0.0, abs=1e-9)
+    # I-3's declared u (2 kg random) scaled to the 300 kg destroyed: 0.75 kg
+    assert terms["destroyed"]["u_kg"] == pytest.approx(2.0 * 300 / 800)

@@ -38,6 +38,8 @@ __all__ = [
     "site_balances",
     "differences",
     "route_series",
+    "Term",
+    "reconciliation",
 ]
 
 _FLOW = {
@@ -297,3 +299,75 @@ def route_series(
         "measurements": measurements,
         "page_k": page_k,
     }
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of the whole-stockpile reconciliation: kilograms and standard uncertainty."""
+
+    name: str
+    kg: float
+    u_kg: float
+
+
+def reconciliation(reader: LogReader) -> list[Term]:
+    """declared (the latest version) = destroyed + in transit + remaining + sum MUF + sum SRD
+    + the rest, each term with its standard uncertainty.
+
+    Masses and uncertainties are the book's: declared items carry their declared
+    uncertainties (random parts in quadrature, systematic parts added, as one method); the
+    other terms scale those of the items they hold. "The rest" is what the book changed
+    otherwise (declaration corrections of items already moved, destruction products): it
+    closes the equation and should be small.
+    """
+    from cwledger.book.progress import load_facts
+    from cwledger.book.records import ItemRecord
+
+    book = reader.book
+    facts = load_facts(book)
+    decl = facts.declaration_at(2**62)
+    items = (
+        [] if decl is None else [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
+    )
+    declared = {i.id: i for i in items}
+
+    def term(name: str, grams_by_item: dict[str, int]) -> Term:
+        rand, sys = 0.0, 0.0
+        for item_id, g in grams_by_item.items():
+            d = declared[item_id].declared
+            scale = (g / 1000) / d.kg if d.kg else 0.0
+            rand += (d.u_random_kg * scale) ** 2
+            sys += d.u_systematic_kg * abs(scale)
+        return Term(name, sum(grams_by_item.values()) / 1000, math.hypot(math.sqrt(rand), sys))
+
+    destroyed: dict[str, int] = defaultdict(int)
+    for batch in facts.batches:
+        for line in batch.lines:
+            if line.item in declared:
+                destroyed[line.item] += line.grams
+    transit: dict[str, int] = {}
+    remaining: dict[str, int] = {}
+    for rec in book.records(ItemRecord):
+        if rec.item.id not in declared or rec.held_g == 0:
+            continue
+        (transit if rec.site is None else remaining)[rec.item.id] = rec.held_g
+    diffs = [d for d in differences(reader) if d.item in declared]
+    srd = Term(
+        "sum of shipper/receiver differences",
+        sum(d.srd_kg for d in diffs),
+        math.sqrt(sum(d.u_kg**2 for d in diffs)),
+    )
+    moments = [c[1] for c in book.changes_by_event()]
+    periods = monthly_periods(min(moments), max(moments)) if moments else []
+    muf = [b for b in site_balances(reader, periods) if b.muf_g is not None]
+    sum_muf = Term("sum of MUF (physical inventories)", sum(b.muf_g or 0 for b in muf) / 1000, 0.0)
+    terms = [
+        term("declared", {i: round(x.declared.kg * 1000) for i, x in declared.items()}),
+        term("destroyed", dict(destroyed)),
+        term("in transit", transit),
+        term("remaining at sites", remaining),
+        sum_muf,
+        srd,
+    ]
+    rest = terms[0].kg - sum(t.kg for t in terms[1:])
+    return [*terms, Term("the rest: shipper weighings against the book, corrections", rest, 0.0)]
