@@ -362,3 +362,100 @@ def accountancy_routes(
             f" h {r['h']:.2f}), first in {r['first_alarm']}; cumulated SRD"
             f" {r['cumuf_kg']:,.1f} kg"
         )
+
+
+def _secret_file(ledger: Ledger, plan: str) -> Path:
+    return ledger.keystore.path / f"selection-{plan}.secret"
+
+
+@inspect_app.command("commit")
+def inspect_commit(
+    site: Annotated[str, typer.Option(help="The site whose items are drawn from.")],
+    n: Annotated[int, typer.Option(min=1, help="How many items to select.")],
+    plan: Annotated[str, typer.Option(help="The plan id.")],
+    party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
+    ahead: Annotated[
+        int, typer.Option(min=1, help="The randomness: the root this many entries ahead.")
+    ] = 10,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Commit to a fresh secret for a random selection (kept 0600 in the keystore until
+    reveal) and name a future checkpoint of this log as the randomness."""
+    import os
+    import secrets
+
+    from cwledger.accountancy.selection import commitment
+    from cwledger.ledger.ledger import utc_now
+
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        size = r.size()
+    secret = secrets.token_bytes(32)
+    body = {
+        "plan": plan,
+        "site": site,
+        "n": n,
+        "commitment": commitment(secret),
+        "randomness_size": size + ahead,
+    }
+    event = {
+        "type": "selection.committed",
+        "id": f"selection-{plan}",
+        "time": utc_now(),
+        "body": body,
+    }
+    [receipt] = ledger.append(ledger.sign([event], party))
+    file = _secret_file(ledger, plan)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret.hex())
+    err.print(
+        f"committed selection {plan} at entry {receipt.index}; randomness: the root of"
+        f" size {size + ahead}; secret kept in {file}"
+    )
+
+
+@inspect_app.command("reveal")
+def inspect_reveal(
+    plan: Annotated[str, typer.Argument(help="The plan id.")],
+    party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Reveal the secret and log the draw it gives (once the named checkpoint exists)."""
+    from cwledger.accountancy.draws import draw, draw_inputs
+    from cwledger.ledger.ledger import utc_now
+
+    ledger = Ledger.open(ledger_dir)
+    secret = bytes.fromhex(_secret_file(ledger, plan).read_text().strip())
+    with ledger.store.read() as r:
+        selected = draw(draw_inputs(r, ledger.tree(r), plan), secret)
+    event = {
+        "type": "selection.revealed",
+        "id": f"selection-{plan}-revealed",
+        "time": utc_now(),
+        "body": {"plan": plan, "secret": secret.hex(), "selected": selected},
+    }
+    ledger.append(ledger.sign([event], party))
+    if as_json:
+        print_json(selected)
+        return
+    out.print(f"selection {plan}: {', '.join(selected)}")
+
+
+@inspect_app.command("check-selection")
+def inspect_check_selection(
+    plan: Annotated[str, typer.Argument(help="The plan id.")],
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Recompute a revealed selection from the log alone; exit 1 if it does not match."""
+    from cwledger.accountancy.draws import check_draw
+
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        inputs = check_draw(r, ledger.tree(r), plan)
+    out.print(
+        f"selection {plan} verified: {inputs.n} of {len(inputs.population)} items, seed from"
+        f" the declaration root at size {inputs.declaration_size} and the root at size"
+        f" {inputs.randomness_size}"
+    )

@@ -47,6 +47,7 @@ __all__ = [
     "EstimateRecord",
     "DocumentRecord",
     "MilestoneRecord",
+    "SelectionRecord",
     "BatchLine",
     "CounterRecord",
     "RECORD_KINDS",
@@ -450,6 +451,30 @@ class MilestoneRecord(Record):
         return self.milestone.milestone
 
 
+class SelectionRecord(Record):
+    """A random selection: its commitment, its randomness, and once revealed, the draw."""
+
+    kind: ClassVar[str] = "selection"
+    plan: str
+    site: str
+    n: int
+    commitment: str
+    randomness_size: int
+    committed_entry: int
+    committed_at: int
+    secret: str | None = None
+    selected: list[str] = []
+    revealed_entry: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.plan
+
+    @property
+    def status(self) -> str:
+        return "committed" if self.secret is None else "revealed"
+
+
 class CounterRecord(Record):
     """A named counter (the last finding number, the latest declaration version)."""
 
@@ -480,6 +505,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
         EstimateRecord,
         DocumentRecord,
         MilestoneRecord,
+        SelectionRecord,
         CounterRecord,
     )
 }

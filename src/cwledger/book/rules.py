@@ -43,6 +43,7 @@ from cwledger.book.records import (
     SampleRecord,
     SealCheck,
     SealRecord,
+    SelectionRecord,
     SiteRecord,
     TransferLineRecord,
     TransferRecord,
@@ -83,6 +84,8 @@ from cwledger.model.bodies import (
     SealApplied,
     SealChecked,
     SealRemoved,
+    SelectionCommitted,
+    SelectionRevealed,
     SiteDeclared,
     TransferReceived,
     TransferShipped,
@@ -977,6 +980,64 @@ def _milestone_set(book: Book, ctx: Context) -> None:
     book.put(MilestoneRecord(milestone=body, entry=ctx.entry))
 
 
+def _selection_committed(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, SelectionCommitted)
+    if (old := book.get(SelectionRecord, body.plan)) is not None:
+        ctx.refuse(
+            "plan", f"selection {body.plan} was already committed (entry {old.committed_entry})"
+        )
+        return
+    if body.randomness_size <= ctx.entry + 1:
+        ctx.refuse(
+            "randomness_size",
+            f"the randomness must come from a future checkpoint: size {body.randomness_size}"
+            f" is already reached (this entry makes the log {ctx.entry + 1})",
+        )
+        return
+    book.put(
+        SelectionRecord(
+            plan=body.plan,
+            site=body.site,
+            n=body.n,
+            commitment=body.commitment,
+            randomness_size=body.randomness_size,
+            committed_entry=ctx.entry,
+            committed_at=ctx.at,
+        )
+    )
+
+
+def _selection_revealed(book: Book, ctx: Context) -> None:
+    from cwledger.accountancy.selection import commitment
+
+    body = ctx.body
+    assert isinstance(body, SelectionRevealed)
+    rec = book.get(SelectionRecord, body.plan)
+    if rec is None:
+        ctx.refuse("plan", f"selection {body.plan} was never committed")
+        return
+    if rec.secret is not None:
+        ctx.refuse(
+            "plan", f"selection {body.plan} was already revealed (entry {rec.revealed_entry})"
+        )
+        return
+    if ctx.entry < rec.randomness_size:
+        ctx.refuse(
+            "plan",
+            f"selection {body.plan} draws on the checkpoint of size {rec.randomness_size};"
+            f" the log has {ctx.entry} entries",
+        )
+        return
+    if commitment(bytes.fromhex(body.secret)) != rec.commitment:
+        ctx.refuse(
+            "secret", f"the secret does not match the commitment of entry {rec.committed_entry}"
+        )
+        return
+    update = {"secret": body.secret, "selected": body.selected, "revealed_entry": ctx.entry}
+    book.put(rec.model_copy(update=update))
+
+
 def _with_overdue(rule: Callable[[Book, Context], None]) -> Callable[[Book, Context], None]:
     def run(book: Book, ctx: Context) -> None:
         _overdue(book, ctx)
@@ -1009,5 +1070,7 @@ RULES: dict[str, Callable[[Book, Context], None]] = {
         "finding.resolved": _finding_resolved,
         "document.filed": _document_filed,
         "milestone.set": _milestone_set,
+        "selection.committed": _selection_committed,
+        "selection.revealed": _selection_revealed,
     }.items()
 }

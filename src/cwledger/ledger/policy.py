@@ -78,6 +78,9 @@ _ALL: list[EventType] = [
     # inspectorate as the decisions set them.
     _t("document.filed", "declarant", "inspectorate"),
     _t("milestone.set", "inspectorate"),
+    # Verifiable random selection of items to verify: the inspectorate commits, then reveals.
+    _t("selection.committed", "inspectorate"),
+    _t("selection.revealed", "inspectorate"),
     # Can we account for it: anyone but the operator may record an estimate.
     _t("estimate.recorded", "declarant", "inspectorate", "observer"),
 ]

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, micros
 from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
@@ -55,6 +55,8 @@ __all__ = [
     "Selector",
     "Predicate",
     "MilestoneSet",
+    "SelectionCommitted",
+    "SelectionRevealed",
 ]
 
 # Lines per event: a bound well inside the 64 KiB envelope limit for typical lines.
@@ -442,6 +444,29 @@ class MilestoneSet(Strict):
     note: Text | None = None
 
 
+Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class SelectionCommitted(Strict):
+    """The inspectorate commits to a secret before a random selection of items at a site:
+    ``commitment`` = SHA-256("cwledger/sel/v1" || secret); the randomness is the root of
+    this log at ``randomness_size``, a size the log has not reached yet (METHODS 1.3)."""
+
+    plan: ObjectId
+    site: ObjectId
+    n: Annotated[int, Field(ge=1)]
+    commitment: Hex64
+    randomness_size: Annotated[int, Field(ge=1)]
+
+
+class SelectionRevealed(Strict):
+    """The secret revealed, and the items selected, which anyone can recompute."""
+
+    plan: ObjectId
+    secret: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32,128}$")]
+    selected: Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_LINES)]
+
+
 BODIES: dict[str, type[BaseModel]] = {
     "site.declared": SiteDeclared,
     "declaration.submitted": DeclarationSubmitted,
@@ -464,4 +489,6 @@ BODIES: dict[str, type[BaseModel]] = {
     "finding.resolved": FindingResolved,
     "document.filed": DocumentFiled,
     "milestone.set": MilestoneSet,
+    "selection.committed": SelectionCommitted,
+    "selection.revealed": SelectionRevealed,
 }
