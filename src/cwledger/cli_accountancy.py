@@ -307,19 +307,29 @@ def accountancy_routes(
     differences, thresholds fixed for `alpha` by the series' length; alarms can be raised as
     findings naming the route and the first alarming month."""
     from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import analyse, page_pair
+    from cwledger.accountancy.statistics import PageTest, analyse, page_pair
+    from cwledger.book.records import MethodRecord, ThresholdsRecord
 
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as reader:
         diffs = differences(reader)
+        registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
+        fixed = reader.book.get(ThresholdsRecord, ROUTES)
     if not diffs:
         raise typer.BadParameter("no transfer was weighed at both ends")
-    periods = monthly_periods(min(d.received_at for d in diffs), max(d.received_at for d in diffs))
+    first = min(d.received_at for d in diffs)
+    periods = monthly_periods(first, max(d.received_at for d in diffs))
+    if fixed is not None and fixed.at <= first:
+        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
+        origin_of_h = f"fixed in advance at entry {fixed.entry}"
+    else:
+        tests = page_pair(len(periods), alpha)
+        origin_of_h = "computed now: not fixed before the data (see accountancy thresholds)"
+    err.print(f"thresholds {origin_of_h}")
     reports = []
     for origin, destination in sorted({(d.origin, d.destination) for d in diffs}):
-        series = parse_series(json.dumps(route_series(diffs, origin, destination, periods)))
-        tests = page_pair(series.n, alpha)
-        result = analyse(series, tests=tests)
+        doc = route_series(diffs, origin, destination, periods, registered=registered)
+        result = analyse(parse_series(json.dumps(doc)), tests=tests)
         for alarm in result.alarms:
             if alarm.first_alarm is None:
                 continue
@@ -333,6 +343,7 @@ def accountancy_routes(
                     "h": alarm.h,
                     "first_alarm": month,
                     "cumuf_kg": float(result.cumuf[-1]),
+                    "thresholds": origin_of_h,
                 }
             )
     if raise_findings is not None and reports:
@@ -459,3 +470,63 @@ def inspect_check_selection(
         f" the declaration root at size {inputs.declaration_size} and the root at size"
         f" {inputs.randomness_size}"
     )
+
+
+ROUTES = "shipper/receiver differences, every route, monthly"
+
+
+@accountancy_app.command("thresholds")
+def accountancy_thresholds(
+    periods: Annotated[int, typer.Option(min=1, help="Balance periods the series will run.")],
+    party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
+    alpha: Annotated[
+        float, typer.Option(help="False-alarm probability of the two Page tests together.")
+    ] = 0.05,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Fix and sign the two Page thresholds (abrupt, protracted) of the route tests before
+    the data arrive, for `periods` monthly periods and false-alarm probability `alpha`."""
+    from cwledger.accountancy.statistics import page_pair
+    from cwledger.ledger.ledger import utc_now
+
+    tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(periods, alpha)]
+    body = {"series": ROUTES, "alpha": alpha, "periods": periods, "tests": tests}
+    ledger = Ledger.open(ledger_dir)
+    event = {"type": "thresholds.fixed", "id": "thresholds-routes", "time": utc_now(), "body": body}
+    [receipt] = ledger.append(ledger.sign([event], party))
+    err.print(
+        f"thresholds fixed at entry {receipt.index}: "
+        + ", ".join(f"{t['name']} k {t['k']:g} h {t['h']:.3f}" for t in tests)
+    )
+
+
+@accountancy_app.command("method")
+def accountancy_method(
+    method: Annotated[str, typer.Argument(help="The method's name as measurements give it.")],
+    rsd_random: Annotated[float, typer.Option(help="Relative random standard deviation.")],
+    rsd_systematic: Annotated[float, typer.Option(help="Relative systematic standard deviation.")],
+    source: Annotated[str, typer.Option(help="Where the values come from.")],
+    party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
+    calibration: Annotated[
+        str, typer.Option(help="period (recalibrated each period) or series.")
+    ] = "period",
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Register a measurement method's uncertainties as signed reference data."""
+    from cwledger.ledger.ledger import utc_now
+
+    body = {
+        "method": method,
+        "rsd_random": rsd_random,
+        "rsd_systematic": rsd_systematic,
+        "calibration": calibration,
+        "source": source,
+    }
+    import hashlib
+
+    ledger = Ledger.open(ledger_dir)
+    when = utc_now()
+    digest = hashlib.sha256(f"{method}|{when}".encode()).hexdigest()[:20]
+    event = {"type": "method.registered", "time": when, "body": body, "id": f"method-{digest}"}
+    [receipt] = ledger.append(ledger.sign([event], party))
+    err.print(f"method {method!r} registered at entry {receipt.index}")

@@ -111,3 +111,53 @@ def test_analyse_and_simulate_a_series_file(tmp_path: Path) -> None:
         )
     )
     assert sim["iterations"] == 500 and len(sim["alarm_share"]) == 1
+
+
+def test_thresholds_fixed_in_advance_and_registered_methods(tmp_path: Path) -> None:
+    from cwledger.accountancy.statistics import page_pair
+    from cwledger.ledger.ledger import Ledger
+
+    path = tmp_path / "ledger"
+    synth(
+        path,
+        sites=5,
+        items=2000,
+        events=20_000,
+        seed=3,
+        diversion=Diversion.parse("protracted:1500"),
+    )
+    led = Ledger.open(path)
+    tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(24, 0.01)]
+    fixed = {
+        "type": "thresholds.fixed",
+        "id": "thr-1",
+        "time": "2013-12-01T00:00:00Z",
+        "body": {
+            "series": "shipper/receiver differences, every route, monthly",
+            "alpha": 0.01,
+            "periods": 24,
+            "tests": tests,
+        },
+    }
+    led.append(led.sign([fixed], INSPECTORATE))
+    led.close()
+    [report] = json.loads(run("accountancy", "routes", "--json", "--ledger", str(path)))
+    assert report["thresholds"].startswith("fixed in advance at entry")
+    assert report["h"] == pytest.approx(tests[1]["h"])  # the protracted test's logged h
+    # A registered method far less precise than the weighings' own figures: no alarm.
+    run(
+        "accountancy",
+        "method",
+        "weighing",
+        "--rsd-random",
+        "0.02",
+        "--rsd-systematic",
+        "0.02",
+        "--source",
+        "a coarse scale",
+        "--as",
+        INSPECTORATE,
+        "--ledger",
+        str(path),
+    )
+    assert json.loads(run("accountancy", "routes", "--json", "--ledger", str(path))) == []

@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book.records import InventoryRecord, TransferRecord
+from cwledger.model.bodies import MethodRegistered
 
 if TYPE_CHECKING:
     from cwledger.store import LogReader
@@ -240,6 +241,20 @@ def _rsd(pairs: list[tuple[float, float, float]]) -> dict[str, float]:
     }
 
 
+def _method_id(
+    end: str, method: str, month: str, calibration: str, known: Mapping[str, MethodRegistered]
+) -> str:
+    """The series' method id: per period when the method is recalibrated each period."""
+    per_period = (
+        known[method].calibration == "period" if method in known else (calibration == "period")
+    )
+    return f"{end}:{method}:{month if per_period else 'series'}"
+
+
+def _registered_rsd(m: MethodRegistered) -> dict[str, float]:
+    return {"rsd_random": m.rsd_random, "rsd_systematic": m.rsd_systematic}
+
+
 def route_series(
     diffs: Sequence[Difference],
     origin: str,
@@ -248,6 +263,7 @@ def route_series(
     *,
     page_k: float = 0.5,
     calibration: str = "period",
+    registered: Mapping[str, MethodRegistered] | None = None,
 ) -> dict[str, Any]:
     """A route's shipper/receiver differences as a balance series document: per period,
     the shipper's weighings as inputs and the receiver's as outputs (so its "MUF" is the
@@ -256,7 +272,9 @@ def route_series(
     ``calibration``: ``"period"`` (default) takes each method as recalibrated every period,
     so its systematic error is shared within a period and independent between periods;
     ``"series"`` takes one calibration for the whole series (a systematic error shared by
-    every period, against which a slow loss cannot be told from a calibration bias)."""
+    every period, against which a slow loss cannot be told from a calibration bias).
+    A method in ``registered`` (signed reference data, ``method.registered``) brings its
+    own relative standard deviations and calibration instead."""
     on_route = [
         d
         for d in diffs
@@ -265,17 +283,20 @@ def route_series(
         and periods
         and periods[0].start <= d.received_at < periods[-1].end
     ]
+    known = dict(registered or {})
     methods: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    names: dict[str, str] = {}
     measurements = []
     for d in on_route:
         p = next(p for p in periods if p.start <= d.received_at < p.end)
         when = _iso(max(p.start, min(d.received_at, p.end - 1)))
-        month = p.to_json()["start"][:7] if calibration == "period" else "series"
-        at = f" ({month})" if calibration == "period" else ""  # a point keeps one method
-        sm = f"shipper:{d.shipper_method}:{month}"
-        rm = f"receiver:{d.receiver_method}:{month}"
+        month = p.to_json()["start"][:7]
+        sm = _method_id("shipper", d.shipper_method, month, calibration, known)
+        rm = _method_id("receiver", d.receiver_method, month, calibration, known)
+        at = f" ({month})" if sm.endswith(month) or rm.endswith(month) else ""
         methods[sm].append((d.shipped_kg, *d.shipper_u))
         methods[rm].append((d.received_kg, *d.receiver_u))
+        names[sm], names[rm] = d.shipper_method, d.receiver_method
         measurements += [
             {
                 "kind": "input",
@@ -295,7 +316,10 @@ def route_series(
     return {
         "unit": "kg",
         "periods": [p.to_json() for p in periods],
-        "methods": {m: _rsd(v) for m, v in sorted(methods.items())},
+        "methods": {
+            m: _registered_rsd(known[names[m]]) if names[m] in known else _rsd(v)
+            for m, v in sorted(methods.items())
+        },
         "measurements": measurements,
         "page_k": page_k,
     }

@@ -25,7 +25,7 @@ from cwledger.model import (
     SealCondition,
     Site,
 )
-from cwledger.model.bodies import MilestoneSet
+from cwledger.model.bodies import MethodRegistered, MilestoneSet, ThresholdsFixed
 
 __all__ = [
     "ItemState",
@@ -48,6 +48,8 @@ __all__ = [
     "DocumentRecord",
     "MilestoneRecord",
     "SelectionRecord",
+    "MethodRecord",
+    "ThresholdsRecord",
     "BatchLine",
     "CounterRecord",
     "RECORD_KINDS",
@@ -475,6 +477,31 @@ class SelectionRecord(Record):
         return "committed" if self.secret is None else "revealed"
 
 
+class MethodRecord(Record):
+    """A registered measurement method (the last registration of that name holds)."""
+
+    kind: ClassVar[str] = "method"
+    method: MethodRegistered
+    entry: int
+
+    @property
+    def key(self) -> str:
+        return self.method.method
+
+
+class ThresholdsRecord(Record):
+    """Alarm thresholds fixed for a series, with when they were fixed."""
+
+    kind: ClassVar[str] = "thresholds"
+    thresholds: ThresholdsFixed
+    entry: int
+    at: int
+
+    @property
+    def key(self) -> str:
+        return self.thresholds.series
+
+
 class CounterRecord(Record):
     """A named counter (the last finding number, the latest declaration version)."""
 
@@ -506,6 +533,8 @@ RECORD_KINDS: dict[str, type[Record]] = {
         DocumentRecord,
         MilestoneRecord,
         SelectionRecord,
+        MethodRecord,
+        ThresholdsRecord,
         CounterRecord,
     )
 }

@@ -39,12 +39,14 @@ from cwledger.book.records import (
     InventoryRecord,
     ItemRecord,
     ItemState,
+    MethodRecord,
     MilestoneRecord,
     SampleRecord,
     SealCheck,
     SealRecord,
     SelectionRecord,
     SiteRecord,
+    ThresholdsRecord,
     TransferLineRecord,
     TransferRecord,
     grams,
@@ -78,6 +80,7 @@ from cwledger.model.bodies import (
     InspectionOpened,
     InventoryTaken,
     ItemTagged,
+    MethodRegistered,
     MilestoneSet,
     SampleResult,
     SampleTaken,
@@ -87,6 +90,7 @@ from cwledger.model.bodies import (
     SelectionCommitted,
     SelectionRevealed,
     SiteDeclared,
+    ThresholdsFixed,
     TransferReceived,
     TransferShipped,
 )
@@ -1038,6 +1042,21 @@ def _selection_revealed(book: Book, ctx: Context) -> None:
     book.put(rec.model_copy(update=update))
 
 
+def _method_registered(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, MethodRegistered)
+    book.put(MethodRecord(method=body, entry=ctx.entry))
+
+
+def _thresholds_fixed(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, ThresholdsFixed)
+    if (old := book.get(ThresholdsRecord, body.series)) is not None:
+        ctx.refuse("series", f"thresholds for {body.series} were fixed at entry {old.entry}")
+        return
+    book.put(ThresholdsRecord(thresholds=body, entry=ctx.entry, at=ctx.at))
+
+
 def _with_overdue(rule: Callable[[Book, Context], None]) -> Callable[[Book, Context], None]:
     def run(book: Book, ctx: Context) -> None:
         _overdue(book, ctx)
@@ -1072,5 +1091,7 @@ RULES: dict[str, Callable[[Book, Context], None]] = {
         "milestone.set": _milestone_set,
         "selection.committed": _selection_committed,
         "selection.revealed": _selection_revealed,
+        "method.registered": _method_registered,
+        "thresholds.fixed": _thresholds_fixed,
     }.items()
 }

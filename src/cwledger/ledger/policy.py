@@ -81,6 +81,9 @@ _ALL: list[EventType] = [
     # Verifiable random selection of items to verify: the inspectorate commits, then reveals.
     _t("selection.committed", "inspectorate"),
     _t("selection.revealed", "inspectorate"),
+    # Accountancy reference data: measurement methods and alarm thresholds, fixed in advance.
+    _t("method.registered", "inspectorate"),
+    _t("thresholds.fixed", "inspectorate"),
     # Can we account for it: anyone but the operator may record an estimate.
     _t("estimate.recorded", "declarant", "inspectorate", "observer"),
 ]

@@ -57,6 +57,8 @@ __all__ = [
     "MilestoneSet",
     "SelectionCommitted",
     "SelectionRevealed",
+    "MethodRegistered",
+    "ThresholdsFixed",
 ]
 
 # Lines per event: a bound well inside the 64 KiB envelope limit for typical lines.
@@ -445,6 +447,35 @@ class MilestoneSet(Strict):
 
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Fraction01 = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+
+
+class MethodRegistered(Strict):
+    """A measurement method as signed reference data: its relative random and systematic
+    standard deviations, how long one calibration holds, and where the values come from."""
+
+    method: Text
+    rsd_random: Fraction01
+    rsd_systematic: Fraction01
+    calibration: Literal["period", "series"] = "period"
+    source: Text
+
+
+class PageTestSpec(Strict):
+    """One (k, h) pair of Page's test on SITMUF."""
+
+    name: ObjectId
+    k: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    h: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class ThresholdsFixed(Strict):
+    """Alarm thresholds fixed for a false-alarm probability before the data arrive."""
+
+    series: Text
+    alpha: Annotated[float, Field(gt=0, lt=1)]
+    periods: Annotated[int, Field(ge=1)]
+    tests: Annotated[list[PageTestSpec], Field(min_length=1, max_length=8)]
 
 
 class SelectionCommitted(Strict):
@@ -491,4 +522,6 @@ BODIES: dict[str, type[BaseModel]] = {
     "milestone.set": MilestoneSet,
     "selection.committed": SelectionCommitted,
     "selection.revealed": SelectionRevealed,
+    "method.registered": MethodRegistered,
+    "thresholds.fixed": ThresholdsFixed,
 }
