@@ -37,6 +37,7 @@ __all__ = [
     "Difference",
     "monthly_periods",
     "site_balances",
+    "balances_from_changes",
     "differences",
     "route_series",
     "Term",
@@ -134,10 +135,62 @@ class SiteBalance:
         }
 
 
+def _month(at: int) -> str:
+    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m")
+
+
+def _calendar_months(periods: Sequence[Period]) -> bool:
+    return all(p in monthly_periods(p.start, p.start) for p in periods)
+
+
 def site_balances(
     reader: LogReader, periods: Sequence[Period], site: str | None = None
 ) -> list[SiteBalance]:
-    """Every site's (or one site's) balance for each period, by site then period."""
+    """Every site's (or one site's) balance for each period, by site then period.
+
+    Calendar months are read from the monthly flows the book keeps (one small read);
+    other periods are summed from every holdings change.
+    """
+    if periods and _calendar_months(periods):
+        out = _monthly(reader.book.monthly_flows(site), periods, site)
+    else:
+        out = balances_from_changes(reader, periods, site)
+    _physical(reader.book.records(InventoryRecord), out)
+    return out
+
+
+def _monthly(
+    flows: list[tuple[str, str, str, int, int]], periods: Sequence[Period], site: str | None
+) -> list[SiteBalance]:
+    by_site: dict[str, dict[str, dict[str, tuple[int, int]]]] = defaultdict(dict)
+    for s, month, flow, g, n in flows:
+        by_site[s].setdefault(month, {})[flow] = (g, n)
+    sites = sorted(set(by_site) | ({site} if site else set()))
+    out = []
+    for s in sites:
+        months = by_site.get(s, {})
+        for p in periods:
+            m = _month(p.start)
+            b = SiteBalance(s, p)
+            for earlier, f in months.items():
+                if earlier < m:
+                    b.beginning_g += sum(g for g, _ in f.values())
+                    b.beginning_items += sum(n for _, n in f.values())
+            f = months.get(m, {})
+            b.receipts_g = f.get("receipts", (0, 0))[0]
+            b.shipments_g = -f.get("shipments", (0, 0))[0]
+            b.destroyed_g = -f.get("destroyed", (0, 0))[0]
+            b.other_g = f.get("other", (0, 0))[0] + f.get("produced", (0, 0))[0]
+            b.ending_g = b.beginning_g + b.receipts_g - b.shipments_g - b.destroyed_g + b.other_g
+            b.ending_items = b.beginning_items + sum(n for _, n in f.values())
+            out.append(b)
+    return out
+
+
+def balances_from_changes(
+    reader: LogReader, periods: Sequence[Period], site: str | None = None
+) -> list[SiteBalance]:
+    """The balances summed from every holdings change (any periods; no physical inventory)."""
     book = reader.book
     changes = book.changes_by_event(site)
     sites = sorted({c[0] for c in changes if c[0]} | ({site} if site else set()))
@@ -162,7 +215,6 @@ def site_balances(
             b.ending_g = b.beginning_g + b.receipts_g - b.shipments_g - b.destroyed_g + b.other_g
             b.ending_items += b.beginning_items
             out.append(b)
-    _physical(book.records(InventoryRecord), out)
     return out
 
 

@@ -78,7 +78,8 @@ class _NoSource:
 class Movement:
     """A change of holdings: ``grams`` and ``items`` added to (site, chemical) at a moment.
 
-    ``site`` is "" for material in transit.
+    ``site`` is "" for material in transit. ``flow`` is what the change is in a material
+    balance: receipts, shipments, destroyed, or other (declarations, amendments, products).
     """
 
     entry: int
@@ -88,6 +89,7 @@ class Movement:
     chemical: str
     grams: int
     items: int
+    flow: str = "other"
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,19 +154,30 @@ def _holding(rec: ItemRecord | None) -> tuple[str, str, int] | None:
     return None
 
 
+# What a holdings change is in a material balance, by the event that makes it.
+_FLOWS = {
+    "transfer.shipped": "shipments",
+    "transfer.received": "receipts",
+    "destruction.batch": "destroyed",
+}
+
+
 def update_item(book: Book, ctx: Context, old: ItemRecord | None, new: ItemRecord) -> None:
     """Store the item's new record with the holdings movements and position it implies."""
     new = new.model_copy(update={"last_at": ctx.at, "last_entry": ctx.entry})
     before, after = _holding(old), _holding(new)
     item = new.item.id
+    flow = _FLOWS.get(ctx.event.type, "other")
     if before is not None and after is not None and before[:2] == after[:2]:
         if before[2] != after[2]:  # same site and chemical: only the grams changed
-            book.move(Movement(ctx.entry, ctx.at, item, *after[:2], after[2] - before[2], 0))
+            g = after[2] - before[2]
+            book.move(Movement(ctx.entry, ctx.at, item, *after[:2], g, 0, flow))
     else:
         if before is not None:
-            book.move(Movement(ctx.entry, ctx.at, item, before[0], before[1], -before[2], -1))
+            g = -before[2]
+            book.move(Movement(ctx.entry, ctx.at, item, before[0], before[1], g, -1, flow))
         if after is not None:
-            book.move(Movement(ctx.entry, ctx.at, item, after[0], after[1], after[2], 1))
+            book.move(Movement(ctx.entry, ctx.at, item, after[0], after[1], after[2], 1, flow))
     book.put(new)
     book.position(Position(new.item.id, ctx.at, ctx.entry, new.site, new.state, new.held_g))
     book.link(new.item.id, ctx.entry)

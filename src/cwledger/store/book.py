@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, delete, insert, select, text, update
@@ -197,6 +198,16 @@ class BookReader:
         rows = self._rows(sql + " ORDER BY h.site, h.at, h.idx", params)
         return [(r[0], int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
 
+    def monthly_flows(self, site: str | None = None) -> list[tuple[str, str, str, int, int]]:
+        """(site, month, flow, grams, items) of every site (or one), by site and month."""
+        sql = "SELECT site, month, flow, grams, items FROM balance_flow"
+        params: tuple[str, ...] = ()
+        if site is not None:
+            sql += " WHERE site = ?"
+            params = (site,)
+        rows = self._rows(sql + " ORDER BY site, month, flow", params)
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
     def custody(self, item: str) -> list[int]:
         """The entries of an item's chain of custody, in log order."""
         q = select(custody_link.c.idx).where(custody_link.c.item == item).order_by("idx")
@@ -228,6 +239,7 @@ class BookWriter(BookReader):
         """Write a run of changes: records, holdings with running totals, positions, custody."""
         self._put_records(changes.records.values())
         self._put_movements(changes.movements)
+        self._put_flows(changes.movements)
         positions = {(p.item, p.at, p.entry): p for p in changes.positions}
         if positions:
             self.conn.execute(
@@ -257,6 +269,25 @@ class BookWriter(BookReader):
             " doc = excluded.doc",
             [(r.kind, r.key, r.status, r.place, r.due_at, r.model_dump_json()) for r in records],
         )
+
+    def _put_flows(self, movements: Sequence[Movement]) -> None:
+        sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for m in movements:
+            if not m.site:
+                continue
+            flow = "produced" if m.flow == "destroyed" and m.grams > 0 else m.flow
+            month = datetime.fromtimestamp(m.at / 1e6, UTC).strftime("%Y-%m")
+            acc = sums[(m.site, month, flow)]
+            acc[0] += m.grams
+            acc[1] += m.items
+        if sums:
+            self._execute_many(
+                "INSERT INTO balance_flow (site, month, flow, grams, items) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, month, flow) DO UPDATE SET"
+                " grams = balance_flow.grams + excluded.grams,"
+                " items = balance_flow.items + excluded.items",
+                [(*k, g, n) for k, (g, n) in sums.items()],
+            )
 
     def _put_movements(self, movements: Sequence[Movement]) -> None:
         groups: dict[tuple[str, str], list[Movement]] = defaultdict(list)

@@ -30,12 +30,13 @@ __all__ = [
     "holding_group",
     "item_position",
     "custody_link",
+    "balance_flow",
     "BOOK_TABLES",
     "SCHEMA_REVISION",
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -141,4 +142,23 @@ custody_link = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
 )
 
-BOOK_TABLES = (book_record, holding_change, holding_group, item_position, custody_link)
+# Each site's holdings changes summed per calendar month (UTC) and flow (receipts,
+# shipments, destroyed, produced, other): monthly material balances in one small read.
+balance_flow = Table(
+    "balance_flow",
+    metadata,
+    Column("site", String(128), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("flow", String(16), primary_key=True),
+    Column("grams", BigInteger, nullable=False),
+    Column("items", Integer, nullable=False),
+)
+
+BOOK_TABLES = (
+    book_record,
+    holding_change,
+    holding_group,
+    item_position,
+    custody_link,
+    balance_flow,
+)
