@@ -417,7 +417,7 @@ def test_an_item_not_found_at_a_complete_inventory(book: Book) -> None:
         {"site": "S-1", "items": [{"item": "I-1"}]},
         "item-not-found",
         "item I-2 not found at the inventory of S-1",
-        {("inventory", "e00002")},
+        {("inventory", "e00002"), ("count", "S-1|2014-01")},
     )
     assert f.subjects == ["I-2", "S-1"]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cwledger.book.records import InventoryRecord, TransferRecord
+from cwledger.book.records import CountRecord, TransferRecord
 from cwledger.model.bodies import MethodRegistered
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def site_balances(
         out = _monthly(reader.book.monthly_flows(site), periods, site)
     else:
         out = balances_from_changes(reader, periods, site)
-    _physical(reader.book.records(InventoryRecord), out)
+    _physical(reader.book.records(CountRecord), out)
     return out
 
 
@@ -169,13 +169,12 @@ def _monthly(
     out = []
     for s in sites:
         months = by_site.get(s, {})
+        first = _month(periods[0].start)
+        carried_g = sum(g for m, f in months.items() if m < first for g, _ in f.values())
+        carried_n = sum(n for m, f in months.items() if m < first for _, n in f.values())
         for p in periods:
             m = _month(p.start)
-            b = SiteBalance(s, p)
-            for earlier, f in months.items():
-                if earlier < m:
-                    b.beginning_g += sum(g for g, _ in f.values())
-                    b.beginning_items += sum(n for _, n in f.values())
+            b = SiteBalance(s, p, beginning_g=carried_g, beginning_items=carried_n)
             f = months.get(m, {})
             b.receipts_g = f.get("receipts", (0, 0))[0]
             b.shipments_g = -f.get("shipments", (0, 0))[0]
@@ -183,6 +182,7 @@ def _monthly(
             b.other_g = f.get("other", (0, 0))[0] + f.get("produced", (0, 0))[0]
             b.ending_g = b.beginning_g + b.receipts_g - b.shipments_g - b.destroyed_g + b.other_g
             b.ending_items = b.beginning_items + sum(n for _, n in f.values())
+            carried_g, carried_n = b.ending_g, b.ending_items
             out.append(b)
     return out
 
@@ -218,21 +218,17 @@ def balances_from_changes(
     return out
 
 
-def _physical(inventories: list[InventoryRecord], balances: list[SiteBalance]) -> None:
-    """The last complete inventory of a site in a period, as its physical ending inventory."""
-    by_site: dict[str, list[InventoryRecord]] = defaultdict(list)
-    for inv in inventories:
-        if inv.complete:
-            by_site[inv.site].append(inv)
+def _physical(counts: list[CountRecord], balances: list[SiteBalance]) -> None:
+    """A site's last complete inventory in a calendar month, as its physical ending
+    inventory (other periods: the last such inventory inside the period)."""
+    by_site: dict[str, list[CountRecord]] = defaultdict(list)
+    for c in counts:
+        by_site[c.site].append(c)
     for b in balances:
-        taken = [i for i in by_site.get(b.site, []) if b.period.start <= i.at < b.period.end]
-        if not taken:
-            continue
-        last = max(taken, key=lambda i: i.at)
-        measured = [m for m in last.measured.values() if m is not None]
-        if len(measured) == len(last.measured):
-            b.physical_g = sum(round(m.kg * 1000) for m in measured)
-        b.physical_items = len(last.measured)
+        taken = [c for c in by_site.get(b.site, []) if b.period.start <= c.at < b.period.end]
+        if taken:
+            last = max(taken, key=lambda c: c.at)
+            b.physical_g, b.physical_items = last.grams, last.items
 
 
 @dataclass(frozen=True)

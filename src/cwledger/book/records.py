@@ -48,6 +48,7 @@ __all__ = [
     "DocumentRecord",
     "MilestoneRecord",
     "SelectionRecord",
+    "CountRecord",
     "MethodRecord",
     "ThresholdsRecord",
     "BatchLine",
@@ -477,6 +478,27 @@ class SelectionRecord(Record):
         return "committed" if self.secret is None else "revealed"
 
 
+class CountRecord(Record):
+    """A site's physical inventory for a calendar month: the last complete one taken in it,
+    in grams when every item was weighed, and in items."""
+
+    kind: ClassVar[str] = "count"
+    site: str
+    month: str
+    at: int
+    event: str
+    grams: int | None
+    items: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}|{self.month}"
+
+    @property
+    def place(self) -> str:
+        return self.site
+
+
 class MethodRecord(Record):
     """A registered measurement method (the last registration of that name holds)."""
 
@@ -533,6 +555,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
         DocumentRecord,
         MilestoneRecord,
         SelectionRecord,
+        CountRecord,
         MethodRecord,
         ThresholdsRecord,
         CounterRecord,

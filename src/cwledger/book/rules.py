@@ -30,6 +30,7 @@ from cwledger.book.records import (
     BatchLine,
     BatchRecord,
     ChemicalsRecord,
+    CountRecord,
     DeclarationRecord,
     DocumentRecord,
     DraftRecord,
@@ -706,6 +707,26 @@ def _transfer_received(book: Book, ctx: Context) -> None:
 # -- inventories, inspections, samples (observations) ------------------------------------
 
 
+def _count(book: Book, ctx: Context, body: InventoryTaken) -> None:
+    """Keep the last complete inventory of the site's month, for its material balance."""
+    month = _t(ctx.at)[:7]
+    old = book.get(CountRecord, f"{body.site}|{month}")
+    if old is not None and old.at > ctx.at:
+        return
+    weighed = [line.measured for line in body.items if line.measured is not None]
+    grams_ = sum(grams(m.kg) for m in weighed) if len(weighed) == len(body.items) else None
+    book.put(
+        CountRecord(
+            site=body.site,
+            month=month,
+            at=ctx.at,
+            event=ctx.event.id,
+            grams=grams_,
+            items=len(body.items),
+        )
+    )
+
+
 def _inventory_taken(book: Book, ctx: Context) -> None:
     body = ctx.body
     assert isinstance(body, InventoryTaken)
@@ -719,6 +740,8 @@ def _inventory_taken(book: Book, ctx: Context) -> None:
             complete=body.complete,
         )
     )
+    if body.complete:
+        _count(book, ctx, body)
     if book.get(SiteRecord, body.site) is None:
         raise_finding(
             book,
