@@ -24,6 +24,7 @@ __all__ = ["balances", "inspect_plan", "estimates"]
 @app.command()
 def balances(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    period: Annotated[str | None, typer.Option(help="Only this calendar month, YYYY-MM.")] = None,
     export_series: Annotated[
         Path | None,
         typer.Option(help="Write a route's shipper/receiver differences as a balance series."),
@@ -63,7 +64,12 @@ def balances(
             export_series.write_text(text)
         err.print(f"wrote {len(doc['measurements'])} weighings over {len(periods)} periods")
         return
-    docs = [b.to_json() for b in rows if any(b.to_json()[k] for k in _MOVES)]
+    docs = [
+        b.to_json()
+        for b in rows
+        if any(b.to_json()[k] for k in _MOVES)
+        and (period is None or b.to_json()["start"][:7] == period)
+    ]
     if as_json:
         print_json(docs)
         return
