@@ -26,6 +26,16 @@ JAN, FEB, MAR = (
 )
 
 
+def _ship_and_receive(book: Book) -> None:
+    """I-1 shipped from S-1 weighed at 1,000 kg, received at PORT weighed at 998.5 kg."""
+    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
+    book.append(
+        "transfer.received",
+        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
+        time="2014-02-11T00:00:00Z",
+    )
+
+
 def test_monthly_periods_cover_the_moments() -> None:
     periods = monthly_periods(moment("2014-01-15"), moment("2014-03-02"))
     assert periods == [JAN, FEB, MAR]
@@ -50,12 +60,7 @@ def test_a_site_balance_closes_on_the_book_and_against_a_physical_inventory(book
 
 
 def test_differences_and_a_route_series(book: Book) -> None:
-    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
-    book.append(
-        "transfer.received",
-        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
-        time="2014-02-11T00:00:00Z",
-    )
+    _ship_and_receive(book)
     with book.ledger.store.read() as r:
         [d] = differences(r)
     assert (d.origin, d.destination, d.item) == ("S-1", "PORT", "I-1")
@@ -77,12 +82,7 @@ def test_differences_and_a_route_series(book: Book) -> None:
 def test_the_balances_command(book: Book, tmp_path: Path) -> None:
     from tests.test_cli import run
 
-    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
-    book.append(
-        "transfer.received",
-        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
-        time="2014-02-11T00:00:00Z",
-    )
+    _ship_and_receive(book)
     where = str(book.ledger.path)
     rows = json.loads(run("balances", "--json", "--ledger", where))
     port = [r for r in rows if r["site"] == "PORT"]
@@ -137,12 +137,7 @@ def test_the_whole_stockpile_reconciles(book: Book) -> None:
     """declared = destroyed + in transit + remaining + sum MUF + sum SRD + the rest."""
     from tests.test_cli import run
 
-    _ship(book, "I-1", measured=1000.0, time="2014-02-10T00:00:00Z")
-    book.append(
-        "transfer.received",
-        {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1", "measured": mass(998.5)}]},
-        time="2014-02-11T00:00:00Z",
-    )
+    _ship_and_receive(book)
     book.append(
         "destruction.batch",
         {
