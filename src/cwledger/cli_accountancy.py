@@ -481,6 +481,70 @@ def inspect_check_selection(
 ROUTES = "shipper/receiver differences, every route, monthly"
 
 
+@accountancy_app.command("site")
+def accountancy_site(
+    site: Annotated[str, typer.Argument(help="The site (material balance area).")],
+    first: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
+    last: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
+    alpha: Annotated[
+        float, typer.Option(help="False-alarm probability of the two Page tests together.")
+    ] = 0.05,
+    raise_findings: Annotated[
+        str | None,
+        typer.Option("--raise-findings", help="Sign a finding for each alarm as this party."),
+    ] = None,
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """A site's monthly material balances against its weighed physical inventories: MUF,
+    sigma-MUF, SITMUF and the two Page tests; alarms can be raised as findings."""
+    from cwledger.accountancy.balances import site_series
+    from cwledger.accountancy.series import parse_series
+    from cwledger.accountancy.statistics import analyse, page_pair
+    from cwledger.book.answers import moment
+    from cwledger.book.records import MethodRecord
+
+    ledger = Ledger.open(ledger_dir)
+    periods = monthly_periods(moment(f"{first}-01"), moment(f"{last}-01"))
+    with ledger.store.read() as reader:
+        registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
+        doc = site_series(reader, site, periods, registered=registered)
+    result = analyse(parse_series(json.dumps(doc)), tests=page_pair(len(periods), alpha))
+    alarms = [a for a in result.alarms if a.first_alarm is not None]
+    report = {
+        **result.to_json(),
+        "site": site,
+        "months": [p.to_json()["start"][:7] for p in periods],
+        "first_alarms": {
+            a.name: periods[a.first_alarm].to_json()["start"][:7]
+            for a in alarms
+            if a.first_alarm is not None
+        },
+    }
+    if raise_findings is not None and alarms:
+        events = [
+            {
+                "type": "finding.raised",
+                "id": f"page-{site}-{name}-{month}",
+                "time": periods[-1].to_json()["end"],
+                "body": {
+                    "title": f"Page's test ({name}) alarms on the material balance of {site},"
+                    f" first in {month} (CUMUF {result.cumuf[-1]:,.1f} kg)",
+                    "subjects": [site],
+                },
+            }
+            for name, month in report["first_alarms"].items()
+        ]
+        ledger.append(ledger.sign(events, raise_findings))
+    if as_json:
+        print_json(report)
+        return
+    for name, month in report["first_alarms"].items():
+        out.print(f"ALARM {site}: {name} test, first in {month}")
+    if not alarms:
+        out.print(f"no alarm at {site} (false-alarm probability {alpha:g})")
+
+
 @accountancy_app.command("thresholds")
 def accountancy_thresholds(
     periods: Annotated[int, typer.Option(min=1, help="Balance periods the series will run.")],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +162,84 @@ def test_thresholds_fixed_in_advance_and_registered_methods(tmp_path: Path) -> N
         str(path),
     )
     assert json.loads(run("accountancy", "routes", "--json", "--ledger", str(path))) == []
+
+
+def _monthly_counts(book: Any, loss_per_month: float) -> None:
+    """Complete weighed inventories of S-1 at the end of each month, Dec 2013 to Jun 2014:
+    I-1 (1,000 kg) and I-2 (500 kg), I-1 short by `loss_per_month` more every month."""
+    from tests.book.builders import mass
+
+    days = [
+        "2013-12-28",
+        "2014-01-28",
+        "2014-02-25",
+        "2014-03-28",
+        "2014-04-28",
+        "2014-05-28",
+        "2014-06-27",
+    ]
+    for n, day in enumerate(days):
+        book.append(
+            "inventory.taken",
+            {
+                "site": "S-1",
+                "items": [
+                    {"item": "I-1", "measured": mass(1000.0 - n * loss_per_month)},
+                    {"item": "I-2", "measured": mass(500.0)},
+                ],
+            },
+            time=f"{day}T12:00:00Z",
+        )
+
+
+@pytest.mark.parametrize("loss", [0.0, 5.0])
+def test_pages_test_on_a_sites_material_balance(book: Any, loss: float) -> None:
+    _monthly_counts(book, loss)
+    where = str(book.ledger.path)
+    report = json.loads(
+        run(
+            "accountancy",
+            "site",
+            "S-1",
+            "--first",
+            "2014-01",
+            "--last",
+            "2014-06",
+            "--raise-findings",
+            INSPECTORATE,
+            "--json",
+            "--ledger",
+            where,
+        )
+    )
+    assert report["months"] == ["2014-01", "2014-02", "2014-03", "2014-04", "2014-05", "2014-06"]
+    assert report["muf"] == pytest.approx([loss] * 6)
+    with book.ledger.store.read() as r:
+        raised = [f for f in answers.findings(r.book) if f.rule == "raised"]
+    if loss == 0.0:
+        assert report["first_alarms"] == {} and raised == []
+        return
+    assert "protracted" in report["first_alarms"]
+    assert any(
+        f.subjects == ["S-1"] and "material balance of S-1" in f.finding.title for f in raised
+    )
+
+
+def test_a_site_without_monthly_inventories_is_refused(book: Any) -> None:
+    from tests.test_cli import _cli
+
+    result = _cli(
+        "accountancy",
+        "site",
+        "S-1",
+        "--first",
+        "2014-01",
+        "--last",
+        "2014-02",
+        "--ledger",
+        str(book.ledger.path),
+    )
+    assert result.returncode == 1
+    assert "no complete weighed physical inventory in 2013-12, 2014-01, 2014-02" in " ".join(
+        result.stderr.split()
+    )

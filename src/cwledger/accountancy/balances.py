@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cwledger.book.records import CountRecord, TransferRecord
+from cwledger.book.records import BatchRecord, CountRecord, TransferRecord
+from cwledger.model import Mass
 from cwledger.model.bodies import MethodRegistered
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "route_series",
     "Term",
     "reconciliation",
+    "site_series",
 ]
 
 _FLOW = {
@@ -443,3 +445,108 @@ def reconciliation(reader: LogReader) -> list[Term]:
     ]
     rest = terms[0].kg - sum(t.kg for t in terms[1:])
     return [*terms, Term("the rest: shipper weighings against the book, corrections", rest, 0.0)]
+
+
+def site_series(
+    reader: LogReader,
+    site: str,
+    periods: Sequence[Period],
+    *,
+    page_k: float = 0.5,
+    registered: Mapping[str, MethodRegistered] | None = None,
+) -> dict[str, Any]:
+    """A site's material balance as a balance series: the receiver's weighings of what
+    arrived as inputs, the shipper's weighings of what left and the grams destroyed as
+    outputs, and its complete weighed physical inventories at the period boundaries (the
+    count of the month before the first period, then of each period). Raises
+    MalformedInput naming the months without a complete weighed inventory."""
+    from cwledger.errors import MalformedInput
+
+    book = reader.book
+    counts = {c.month: c for c in book.records(CountRecord, place=site)}
+    months = [_month(periods[0].start - 1)] + [_month(p.start) for p in periods]
+    missing = [m for m in months if m not in counts or counts[m].grams is None]
+    if missing:
+        raise MalformedInput(
+            f"site {site}: no complete weighed physical inventory in {', '.join(missing)};"
+            " a material balance needs one at every period boundary"
+        )
+    known = dict(registered or {})
+    methods: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    measurements: list[dict[str, Any]] = []
+
+    def add(kind: str, point: str, method: str, mass: Mass, at: int, p: Period) -> None:
+        month = _month(p.start)
+        mid = _method_id(point, method, month, "period", known)
+        suffix = f" ({month})" if mid.endswith(month) else ""
+        methods[mid].append((mass.kg, mass.u_random_kg, mass.u_systematic_kg))
+        names[mid] = method
+        when = _iso(max(p.start, min(at, p.end - 1)))
+        measurements.append(
+            {
+                "kind": kind,
+                "point": f"{point}{suffix}",
+                "method": mid,
+                "time": when,
+                "value": mass.kg,
+            }
+        )
+
+    def period_of(at: int) -> Period | None:
+        return next((p for p in periods if p.start <= at < p.end), None)
+
+    for t in book.records(TransferRecord):
+        for line in t.lines:
+            if t.destination == site and line.received is not None and line.received_at:
+                if (p := period_of(line.received_at)) is not None:
+                    add(
+                        "input",
+                        "receipts",
+                        line.received.method,
+                        line.received,
+                        line.received_at,
+                        p,
+                    )
+            if t.origin == site and line.shipped is not None:
+                if (p := period_of(t.shipped_at)) is not None:
+                    add("output", "shipments", line.shipped.method, line.shipped, t.shipped_at, p)
+    for batch in book.records(BatchRecord):
+        if batch.venue != site or (p := period_of(batch.at)) is None:
+            continue
+        for consumed in batch.lines:  # booked, not weighed: no uncertainty
+            booked = Mass(kg=consumed.grams / 1000, method="book")
+            add("output", "destroyed", "book", booked, batch.at, p)
+    for boundary, month in enumerate(months):
+        c = counts[month]
+        at = periods[0].start if boundary == 0 else periods[boundary - 1].end
+        u = _count_u(c, known)
+        measurements.append(
+            {
+                "kind": "inventory",
+                "point": "physical inventory",
+                "method": "inventory",
+                "time": _iso(at),
+                "value": (c.grams or 0) / 1000,
+            }
+        )
+        methods["inventory"].append(u)
+    return {
+        "unit": "kg",
+        "periods": [p.to_json() for p in periods],
+        "methods": {
+            m: _registered_rsd(known[names[m]]) if names.get(m) in known else _rsd(v)
+            for m, v in sorted(methods.items())
+        },
+        "measurements": measurements,
+        "page_k": page_k,
+    }
+
+
+def _count_u(c: CountRecord, known: Mapping[str, MethodRegistered]) -> tuple[float, float, float]:
+    """A physical inventory's mass and its uncertainties, from the method of its weighings."""
+    kg = (c.grams or 0) / 1000
+    if c.method in known:
+        m = known[c.method]
+        return kg, kg * m.rsd_random, kg * m.rsd_systematic
+    return kg, kg * c.rsd_random, kg * c.rsd_systematic

@@ -489,6 +489,9 @@ class CountRecord(Record):
     event: str
     grams: int | None
     items: int
+    method: str = ""
+    rsd_random: float = 0.0
+    rsd_systematic: float = 0.0
 
     @property
     def key(self) -> str:

@@ -18,6 +18,7 @@ claim, so that the holdings at any moment are the replay of the events dated up 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -715,6 +716,10 @@ def _count(book: Book, ctx: Context, body: InventoryTaken) -> None:
         return
     weighed = [line.measured for line in body.items if line.measured is not None]
     grams_ = sum(grams(m.kg) for m in weighed) if len(weighed) == len(body.items) else None
+    total = sum(m.kg for m in weighed)
+    rel_r = math.sqrt(sum(m.u_random_kg**2 for m in weighed)) / total if total else 0.0
+    rel_s = sum(m.u_systematic_kg for m in weighed) / total if total else 0.0
+    methods = sorted({m.method for m in weighed})
     book.put(
         CountRecord(
             site=body.site,
@@ -723,6 +728,9 @@ def _count(book: Book, ctx: Context, body: InventoryTaken) -> None:
             event=ctx.event.id,
             grams=grams_,
             items=len(body.items),
+            method=methods[0] if len(methods) == 1 else "",
+            rsd_random=rel_r,
+            rsd_systematic=rel_s,
         )
     )
 
