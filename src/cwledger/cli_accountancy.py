@@ -200,11 +200,18 @@ def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
 
     from cwledger.accountancy.estimates import reconcile
     from cwledger.book.progress import load_facts, status
-    from cwledger.book.records import EstimateRecord
+    from cwledger.book.records import CorrelationRecord, EstimateRecord
 
     with Ledger.open(ledger_dir).store.read() as r:
         facts = load_facts(r.book)
         recorded = r.book.records(EstimateRecord)
+        pairs = r.book.records(CorrelationRecord)
+    position = {e.event: i for i, e in enumerate(recorded)}
+    correlations = {
+        (position[c.estimates[0]], position[c.estimates[1]]): c.rho
+        for c in pairs
+        if c.estimates[0] in position and c.estimates[1] in position
+    }
     decl = facts.declaration_at(2**62)
     if decl is None:
         raise typer.BadParameter("no complete declaration to test")
@@ -216,6 +223,7 @@ def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
         declared_t,
         math.hypot(u_random, u_systematic) / 1000,
         [e.estimate for e in recorded],
+        correlations or None,
         unit="t",
         scope="total",
     )

@@ -16,6 +16,7 @@ from cwledger.accountancy.balances import (
     site_balances,
 )
 from cwledger.book.answers import moment
+from cwledger.errors import EventRejected
 from tests.book.builders import Book, mass
 from tests.book.test_rules import _ship
 
@@ -232,3 +233,42 @@ def test_a_route_series_gives_back_the_ledgers_differences(tmp_path: Path) -> No
     expected = [sum(d.srd_kg for d in route if p.start <= d.received_at < p.end) for p in periods]
     assert result.muf == pytest.approx(expected, abs=1e-6)
     assert result.cumuf[-1] == pytest.approx(sum(d.srd_kg for d in route), abs=1e-6)
+
+
+def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
+    from tests.test_cli import run
+
+    for value in (2.5, 2.7):
+        book.append(
+            "estimate.recorded",
+            {
+                "estimate": {
+                    "party": "obs",
+                    "value": value,
+                    "u": 0.2,
+                    "unit": "t",
+                    "scope": "total",
+                    "method": "open sources",
+                }
+            },
+            author="obs",
+        )
+    where = str(book.ledger.path)
+    plain = json.loads(run("estimates", "--json", "--ledger", where))
+    assert plain["fusion"]["method"] == "inverse-variance"
+    with pytest.raises(EventRejected, match="no estimate recorded as nope"):
+        book.append(
+            "estimates.correlated",
+            {"estimates": ["e00002", "nope"], "rho": 0.5, "basis": "shared sources"},
+            author="obs",
+        )
+    book.append(
+        "estimates.correlated",
+        {"estimates": ["e00002", "e00003"], "rho": 0.5, "basis": "the same open sources"},
+        author="obs",
+    )
+    fused = json.loads(run("estimates", "--json", "--ledger", where))
+    assert fused["fusion"]["method"] == "BLUE"
+    # equal sigmas: the same value, a larger sigma: sqrt((1 + rho) / 2) * 0.2
+    assert fused["fusion"]["value"] == pytest.approx(2.6)
+    assert fused["fusion"]["sigma"] == pytest.approx((0.75**0.5) * 0.2)

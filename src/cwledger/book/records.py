@@ -49,6 +49,7 @@ __all__ = [
     "MilestoneRecord",
     "SelectionRecord",
     "CountRecord",
+    "CorrelationRecord",
     "MethodRecord",
     "ThresholdsRecord",
     "BatchLine",
@@ -478,6 +479,20 @@ class SelectionRecord(Record):
         return "committed" if self.secret is None else "revealed"
 
 
+class CorrelationRecord(Record):
+    """The correlation of two recorded estimates (by their event ids, sorted)."""
+
+    kind: ClassVar[str] = "correlation"
+    estimates: tuple[str, str]
+    rho: float
+    basis: str
+    entry: int
+
+    @property
+    def key(self) -> str:
+        return "|".join(self.estimates)
+
+
 class CountRecord(Record):
     """A site's physical inventory for a calendar month: the last complete one taken in it,
     in grams when every item was weighed, and in items."""
@@ -559,6 +574,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
         MilestoneRecord,
         SelectionRecord,
         CountRecord,
+        CorrelationRecord,
         MethodRecord,
         ThresholdsRecord,
         CounterRecord,

@@ -31,6 +31,7 @@ from cwledger.book.records import (
     BatchLine,
     BatchRecord,
     ChemicalsRecord,
+    CorrelationRecord,
     CountRecord,
     DeclarationRecord,
     DocumentRecord,
@@ -76,6 +77,7 @@ from cwledger.model.bodies import (
     DestructionVerified,
     DocumentFiled,
     EstimateRecorded,
+    EstimatesCorrelated,
     FindingRaised,
     FindingResolved,
     InspectionClosed,
@@ -969,6 +971,17 @@ def _estimate_recorded(book: Book, ctx: Context) -> None:
     )
 
 
+def _estimates_correlated(book: Book, ctx: Context) -> None:
+    body = ctx.body
+    assert isinstance(body, EstimatesCorrelated)
+    unknown = [e for e in body.estimates if book.get(EstimateRecord, e) is None]
+    if unknown:
+        ctx.refuse("estimates", f"no estimate recorded as {', '.join(unknown)}")
+        return
+    a, b = sorted(body.estimates)
+    book.put(CorrelationRecord(estimates=(a, b), rho=body.rho, basis=body.basis, entry=ctx.entry))
+
+
 def _finding_raised(book: Book, ctx: Context) -> None:
     body = ctx.body
     assert isinstance(body, FindingRaised)
@@ -1127,6 +1140,7 @@ RULES: dict[str, Callable[[Book, Context], None]] = {
         "destruction.batch": _destruction_batch,
         "destruction.verified": _destruction_verified,
         "estimate.recorded": _estimate_recorded,
+        "estimates.correlated": _estimates_correlated,
         "finding.raised": _finding_raised,
         "finding.resolved": _finding_resolved,
         "document.filed": _document_filed,

@@ -86,6 +86,7 @@ _ALL: list[EventType] = [
     _t("thresholds.fixed", "inspectorate"),
     # Can we account for it: anyone but the operator may record an estimate.
     _t("estimate.recorded", "declarant", "inspectorate", "observer"),
+    _t("estimates.correlated", "declarant", "inspectorate", "observer"),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _ALL}

@@ -49,6 +49,7 @@ __all__ = [
     "DestructionBatch",
     "DestructionVerified",
     "EstimateRecorded",
+    "EstimatesCorrelated",
     "FindingRaised",
     "FindingResolved",
     "DocumentFiled",
@@ -327,6 +328,20 @@ class EstimateRecorded(Strict):
     estimate: Estimate
 
 
+class EstimatesCorrelated(Strict):
+    """Two recorded estimates share sources: their correlation coefficient, and why."""
+
+    estimates: Annotated[list[ObjectId], Field(min_length=2, max_length=2)]
+    rho: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
+    basis: Text
+
+    @model_validator(mode="after")
+    def _two(self) -> EstimatesCorrelated:
+        if self.estimates[0] == self.estimates[1]:
+            raise ValueError("an estimate is not correlated with itself: name two estimates")
+        return self
+
+
 class FindingRaised(Strict):
     """A discrepancy opened by hand, with its evidence events and the objects it concerns."""
 
@@ -516,6 +531,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "destruction.batch": DestructionBatch,
     "destruction.verified": DestructionVerified,
     "estimate.recorded": EstimateRecorded,
+    "estimates.correlated": EstimatesCorrelated,
     "finding.raised": FindingRaised,
     "finding.resolved": FindingResolved,
     "document.filed": DocumentFiled,
