@@ -489,6 +489,11 @@ def inspect_check_selection(
 ROUTES = "shipper/receiver differences, every route, monthly"
 
 
+def site_series_name(site: str) -> str:
+    """The series name a site's thresholds are fixed under."""
+    return f"material balance of {site}, monthly"
+
+
 @accountancy_app.command("site")
 def accountancy_site(
     site: Annotated[str, typer.Argument(help="The site (material balance area).")],
@@ -508,20 +513,29 @@ def accountancy_site(
     sigma-MUF, SITMUF and the two Page tests; alarms can be raised as findings."""
     from cwledger.accountancy.balances import site_series
     from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import analyse, page_pair
+    from cwledger.accountancy.statistics import PageTest, analyse, page_pair
     from cwledger.book.answers import moment
-    from cwledger.book.records import MethodRecord
+    from cwledger.book.records import MethodRecord, ThresholdsRecord
 
     ledger = Ledger.open(ledger_dir)
     periods = monthly_periods(moment(f"{first}-01"), moment(f"{last}-01"))
     with ledger.store.read() as reader:
         registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
         doc = site_series(reader, site, periods, registered=registered)
-    result = analyse(parse_series(json.dumps(doc)), tests=page_pair(len(periods), alpha))
+        fixed = reader.book.get(ThresholdsRecord, site_series_name(site))
+    if fixed is not None and fixed.at <= periods[0].start:
+        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
+        origin_of_h = f"fixed in advance at entry {fixed.entry}"
+    else:
+        tests = page_pair(len(periods), alpha)
+        origin_of_h = "computed now: not fixed before the data (see accountancy thresholds)"
+    err.print(f"thresholds {origin_of_h}")
+    result = analyse(parse_series(json.dumps(doc)), tests=tests)
     alarms = [a for a in result.alarms if a.first_alarm is not None]
     report = {
         **result.to_json(),
         "site": site,
+        "thresholds": origin_of_h,
         "months": [p.to_json()["start"][:7] for p in periods],
         "first_alarms": {
             a.name: periods[a.first_alarm].to_json()["start"][:7]
@@ -560,17 +574,26 @@ def accountancy_thresholds(
     alpha: Annotated[
         float, typer.Option(help="False-alarm probability of the two Page tests together.")
     ] = 0.05,
+    site: Annotated[
+        str | None, typer.Option(help="For this site's balance (default: the routes).")
+    ] = None,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
-    """Fix and sign the two Page thresholds (abrupt, protracted) of the route tests before
-    the data arrive, for `periods` monthly periods and false-alarm probability `alpha`."""
+    """Fix and sign the two Page thresholds (abrupt, protracted) of the route tests, or of a
+    site's balance, before the data arrive, for `periods` monthly periods and `alpha`."""
     from cwledger.accountancy.statistics import page_pair
     from cwledger.ledger.ledger import utc_now
 
     tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(periods, alpha)]
-    body = {"series": ROUTES, "alpha": alpha, "periods": periods, "tests": tests}
+    series = ROUTES if site is None else site_series_name(site)
+    body = {"series": series, "alpha": alpha, "periods": periods, "tests": tests}
     ledger = Ledger.open(ledger_dir)
-    event = {"type": "thresholds.fixed", "id": "thresholds-routes", "time": utc_now(), "body": body}
+    event = {
+        "type": "thresholds.fixed",
+        "id": f"thresholds-{site or 'routes'}",
+        "time": utc_now(),
+        "body": body,
+    }
     [receipt] = ledger.append(ledger.sign([event], party))
     err.print(
         f"thresholds fixed at entry {receipt.index}: "

@@ -216,6 +216,7 @@ def test_pages_test_on_a_sites_material_balance(book: Any, loss: float) -> None:
     assert report["muf"] == pytest.approx([loss] * 6)
     with book.ledger.store.read() as r:
         raised = [f for f in answers.findings(r.book) if f.rule == "raised"]
+    assert report["thresholds"].startswith("computed now")
     if loss == 0.0:
         assert report["first_alarms"] == {} and raised == []
         return
@@ -243,3 +244,31 @@ def test_a_site_without_monthly_inventories_is_refused(book: Any) -> None:
     assert "no complete weighed physical inventory in 2013-12, 2014-01, 2014-02" in " ".join(
         result.stderr.split()
     )
+
+
+def test_a_sites_thresholds_fixed_in_advance_are_used(book: Any) -> None:
+    from cwledger.accountancy.statistics import page_pair
+
+    tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(6, 0.01)]
+    book.append(
+        "thresholds.fixed",
+        {"series": "material balance of S-1, monthly", "alpha": 0.01, "periods": 6, "tests": tests},
+        time="2013-12-15T00:00:00Z",
+    )
+    _monthly_counts(book, 5.0)
+    report = json.loads(
+        run(
+            "accountancy",
+            "site",
+            "S-1",
+            "--first",
+            "2014-01",
+            "--last",
+            "2014-06",
+            "--json",
+            "--ledger",
+            str(book.ledger.path),
+        )
+    )
+    assert report["thresholds"].startswith("fixed in advance at entry")
+    assert [a["h"] for a in report["alarms"]] == pytest.approx([t["h"] for t in tests])
