@@ -53,16 +53,23 @@ def balances(
         periods = monthly_periods(first, last)
         rows = site_balances(r, periods, site)
     if export_series is not None:
-        if route is None or ":" not in route:
-            raise typer.BadParameter("give the route as ORIGIN:DESTINATION", param_hint="--route")
-        origin, destination = route.split(":", 1)
-        doc = route_series(diffs, origin, destination, periods)
+        if route is not None and ":" in route:
+            origin, destination = route.split(":", 1)
+            doc = route_series(diffs, origin, destination, periods)
+        elif site is not None:
+            doc = _site_export(ledger_dir, site)
+        else:
+            raise typer.BadParameter(
+                "give --route ORIGIN:DESTINATION, or --site S", param_hint="--export-series"
+            )
         text = json.dumps(doc, indent=1) + "\n"
         if str(export_series) == "-":
             sys.stdout.write(text)
         else:
             export_series.write_text(text)
-        err.print(f"wrote {len(doc['measurements'])} weighings over {len(periods)} periods")
+        err.print(
+            f"wrote {len(doc['measurements'])} measurements over {len(doc['periods'])} periods"
+        )
         return
     docs = [
         b.to_json()
@@ -105,6 +112,21 @@ def balances(
             ),
         )
     out.print(table)
+
+
+def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
+    """A site's balance series over the months between its first and last monthly counts."""
+    from cwledger.accountancy.balances import site_series
+    from cwledger.book.answers import moment
+    from cwledger.book.records import CountRecord, MethodRecord
+
+    with Ledger.open(ledger_dir).store.read() as r:
+        months = sorted(c.month for c in r.book.records(CountRecord, place=site))
+        if len(months) < 2:
+            raise typer.BadParameter(f"{site} needs complete inventories in two months at least")
+        periods = monthly_periods(moment(f"{months[1]}-01"), moment(f"{months[-1]}-01"))
+        registered = {m.method.method: m.method for m in r.book.records(MethodRecord)}
+        return site_series(r, site, periods, registered=registered)
 
 
 def _reconcile(ledger_dir: Path, as_json: bool) -> None:

@@ -272,3 +272,15 @@ def test_a_sites_thresholds_fixed_in_advance_are_used(book: Any) -> None:
     )
     assert report["thresholds"].startswith("fixed in advance at entry")
     assert [a["h"] for a in report["alarms"]] == pytest.approx([t["h"] for t in tests])
+
+
+def test_a_sites_balances_exported_as_a_series(book: Any, tmp_path: Path) -> None:
+    """The ledger's own balances in the series format: analysing the file gives the MUF the
+    ledger's monthly counts imply."""
+    _monthly_counts(book, 5.0)
+    file = tmp_path / "site.json"
+    run(
+        "balances", "--export-series", str(file), "--site", "S-1", "--ledger", str(book.ledger.path)
+    )
+    doc = json.loads(run("accountancy", "analyse", str(file), "--json"))
+    assert doc["muf"] == pytest.approx([5.0] * 6)
