@@ -273,6 +273,28 @@ accountancy_app = typer.Typer(
 )
 app.add_typer(accountancy_app, name="accountancy")
 
+AlphaOption = Annotated[
+    float, typer.Option(help="False-alarm probability of the two Page tests together.")
+]
+RaiseFindings = Annotated[
+    str | None,
+    typer.Option("--raise-findings", help="Sign a finding for each alarm as this party."),
+]
+
+
+def _thresholds(fixed: Any, first_at: int, n: int, alpha: float) -> tuple[tuple[Any, ...], str]:
+    """The Page tests to run, and where they come from: thresholds fixed before the first
+    data if there are any, else computed now for `n` periods and `alpha`."""
+    from cwledger.accountancy.statistics import PageTest, page_pair
+
+    if fixed is not None and fixed.at <= first_at:
+        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
+        return tests, f"fixed in advance at entry {fixed.entry}"
+    return page_pair(
+        n, alpha
+    ), "computed now: not fixed before the data (see accountancy thresholds)"
+
+
 HOption = Annotated[list[float] | None, typer.Option("--h", help="A Page threshold (repeatable).")]
 
 
@@ -329,13 +351,8 @@ def accountancy_simulate(
 
 @accountancy_app.command("routes")
 def accountancy_routes(
-    alpha: Annotated[
-        float, typer.Option(help="False-alarm probability of the two Page tests together.")
-    ] = 0.05,
-    raise_findings: Annotated[
-        str | None,
-        typer.Option("--raise-findings", help="Sign a finding for each alarm as this party."),
-    ] = None,
+    alpha: AlphaOption = 0.05,
+    raise_findings: RaiseFindings = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
@@ -343,7 +360,7 @@ def accountancy_routes(
     differences, thresholds fixed for `alpha` by the series' length; alarms can be raised as
     findings naming the route and the first alarming month."""
     from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import PageTest, analyse, page_pair
+    from cwledger.accountancy.statistics import analyse
     from cwledger.book.records import MethodRecord, ThresholdsRecord
 
     ledger = Ledger.open(ledger_dir)
@@ -355,12 +372,7 @@ def accountancy_routes(
         raise typer.BadParameter("no transfer was weighed at both ends")
     first = min(d.received_at for d in diffs)
     periods = monthly_periods(first, max(d.received_at for d in diffs))
-    if fixed is not None and fixed.at <= first:
-        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
-        origin_of_h = f"fixed in advance at entry {fixed.entry}"
-    else:
-        tests = page_pair(len(periods), alpha)
-        origin_of_h = "computed now: not fixed before the data (see accountancy thresholds)"
+    tests, origin_of_h = _thresholds(fixed, first, len(periods), alpha)
     err.print(f"thresholds {origin_of_h}")
     reports = []
     for origin, destination in sorted({(d.origin, d.destination) for d in diffs}):
@@ -521,13 +533,8 @@ def accountancy_site(
     site: Annotated[str, typer.Argument(help="The site (material balance area).")],
     first: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
     last: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
-    alpha: Annotated[
-        float, typer.Option(help="False-alarm probability of the two Page tests together.")
-    ] = 0.05,
-    raise_findings: Annotated[
-        str | None,
-        typer.Option("--raise-findings", help="Sign a finding for each alarm as this party."),
-    ] = None,
+    alpha: AlphaOption = 0.05,
+    raise_findings: RaiseFindings = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
@@ -535,7 +542,7 @@ def accountancy_site(
     sigma-MUF, SITMUF and the two Page tests; alarms can be raised as findings."""
     from cwledger.accountancy.balances import site_series
     from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import PageTest, analyse, page_pair
+    from cwledger.accountancy.statistics import analyse
     from cwledger.book.answers import moment
     from cwledger.book.records import MethodRecord, ThresholdsRecord
 
@@ -545,12 +552,7 @@ def accountancy_site(
         registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
         doc = site_series(reader, site, periods, registered=registered)
         fixed = reader.book.get(ThresholdsRecord, site_series_name(site))
-    if fixed is not None and fixed.at <= periods[0].start:
-        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
-        origin_of_h = f"fixed in advance at entry {fixed.entry}"
-    else:
-        tests = page_pair(len(periods), alpha)
-        origin_of_h = "computed now: not fixed before the data (see accountancy thresholds)"
+    tests, origin_of_h = _thresholds(fixed, periods[0].start, len(periods), alpha)
     err.print(f"thresholds {origin_of_h}")
     result = analyse(parse_series(json.dumps(doc)), tests=tests)
     alarms = [a for a in result.alarms if a.first_alarm is not None]
@@ -593,9 +595,7 @@ def accountancy_site(
 def accountancy_thresholds(
     periods: Annotated[int, typer.Option(min=1, help="Balance periods the series will run.")],
     party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
-    alpha: Annotated[
-        float, typer.Option(help="False-alarm probability of the two Page tests together.")
-    ] = 0.05,
+    alpha: AlphaOption = 0.05,
     site: Annotated[
         str | None, typer.Option(help="For this site's balance (default: the routes).")
     ] = None,
