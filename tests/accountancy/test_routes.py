@@ -192,26 +192,16 @@ def _monthly_counts(book: Any, loss_per_month: float) -> None:
         )
 
 
+def _site_report(book: Any, *extra: str) -> dict[str, Any]:
+    """`accountancy site S-1` over January to June 2014, as JSON."""
+    args = ["accountancy", "site", "S-1", "--first", "2014-01", "--last", "2014-06", *extra]
+    return dict(json.loads(run(*args, "--json", "--ledger", str(book.ledger.path))))
+
+
 @pytest.mark.parametrize("loss", [0.0, 5.0])
 def test_pages_test_on_a_sites_material_balance(book: Any, loss: float) -> None:
     _monthly_counts(book, loss)
-    where = str(book.ledger.path)
-    report = json.loads(
-        run(
-            "accountancy",
-            "site",
-            "S-1",
-            "--first",
-            "2014-01",
-            "--last",
-            "2014-06",
-            "--raise-findings",
-            INSPECTORATE,
-            "--json",
-            "--ledger",
-            where,
-        )
-    )
+    report = _site_report(book, "--raise-findings", INSPECTORATE)
     assert report["months"] == ["2014-01", "2014-02", "2014-03", "2014-04", "2014-05", "2014-06"]
     assert report["muf"] == pytest.approx([loss] * 6)
     with book.ledger.store.read() as r:
@@ -256,20 +246,7 @@ def test_a_sites_thresholds_fixed_in_advance_are_used(book: Any) -> None:
         time="2013-12-15T00:00:00Z",
     )
     _monthly_counts(book, 5.0)
-    report = json.loads(
-        run(
-            "accountancy",
-            "site",
-            "S-1",
-            "--first",
-            "2014-01",
-            "--last",
-            "2014-06",
-            "--json",
-            "--ledger",
-            str(book.ledger.path),
-        )
-    )
+    report = _site_report(book)
     assert report["thresholds"].startswith("fixed in advance at entry")
     assert [a["h"] for a in report["alarms"]] == pytest.approx([t["h"] for t in tests])
 

@@ -802,21 +802,15 @@ def _equipment_and_munitions(b: _Builder, items: list[dict[str, Any]]) -> None:
     ]
     for n, item in enumerate(equipment):
         day = _days("2013-10-06", n) if n < len(equipment) - 1 else "2013-10-31"
-        batch = f"EQ-B{n + 1:02d}"
-        b.add(
-            DECLARANT,
-            "destruction.batch",
-            _t(day, 14),
-            {
-                "batch": batch,
-                "method": "functional destruction",
-                "venue": item["site"],
-                "start": _t(day, 8),
-                "end": _t(day, 14),
-                "items": [{"item": item["id"]}],
-            },
+        _batch(
+            b,
+            f"EQ-B{n + 1:02d}",
+            item["site"],
+            day,
+            "functional destruction",
+            [{"item": item["id"]}],
+            author=DECLARANT,
         )
-        b.add(TS, "destruction.verified", _t(day, 16), {"batch": batch})
     munitions = [i for i in items if i["kind"] == "munition"]
     by_site: dict[str, list[str]] = {}
     for m in munitions:
@@ -830,21 +824,15 @@ def _equipment_and_munitions(b: _Builder, items: list[dict[str, Any]]) -> None:
         day = _days("2013-11-02", n) if n < 6 else _days("2013-11-25", 2 * (n - 6))
         if n == len(chunks) - 1:
             day = "2013-12-20"
-        batch = f"MU-B{n + 1:02d}"
-        b.add(
-            DECLARANT,
-            "destruction.batch",
-            _t(day, 15),
-            {
-                "batch": batch,
-                "method": "crushing and cutting",
-                "venue": site,
-                "start": _t(day, 8),
-                "end": _t(day, 15),
-                "items": [{"item": i} for i in ids],
-            },
+        _batch(
+            b,
+            f"MU-B{n + 1:02d}",
+            site,
+            day,
+            "crushing and cutting",
+            [{"item": i} for i in ids],
+            author=DECLARANT,
         )
-        b.add(TS, "destruction.verified", _t(day, 17), {"batch": batch})
 
 
 BROKEN_SEAL_ITEM = "CAT2-P-004"  # planted: found broken at the December check
@@ -910,20 +898,9 @@ def _isopropanol(b: _Builder, items: list[dict[str, Any]]) -> None:
 
 
 def _in_country(b: _Builder, batch: str, day: str, site: str, lines: list[dict[str, Any]]) -> None:
-    b.add(
-        DECLARANT,
-        "destruction.batch",
-        _t(day, 16),
-        {
-            "batch": batch,
-            "method": "neutralisation and incineration in country",
-            "venue": site,
-            "start": _t(day, 8),
-            "end": _t(day, 16),
-            "items": lines,
-        },
+    _batch(
+        b, batch, site, day, "neutralisation and incineration in country", lines, author=DECLARANT
     )
-    b.add(TS, "destruction.verified", _t(day, 18), {"batch": batch})
 
 
 PORT = "PORT-LOADING"
@@ -1333,21 +1310,15 @@ def _later_declarations(
     structures = [i for i in items if i.get("equipment_type") == "structure"]
     for k, item in enumerate(structures[:9]):  # 3 stay inaccessible (see NOTES)
         day = "2015-01-31" if k == 0 else _days("2015-03-01", 30 * k)
-        batch = f"STR-{k + 1:02d}"
-        b.add(
-            DECLARANT,
-            "destruction.batch",
-            _t(day, 15),
-            {
-                "batch": batch,
-                "method": "demolition",
-                "venue": item["site"],
-                "start": _t(day, 7),
-                "end": _t(day, 15),
-                "items": [{"item": item["id"]}],
-            },
+        _batch(
+            b,
+            f"STR-{k + 1:02d}",
+            item["site"],
+            day,
+            "demolition",
+            [{"item": item["id"]}],
+            author=DECLARANT,
         )
-        b.add(TS, "destruction.verified", _t(day, 17), {"batch": batch})
 
 
 def _findings(b: _Builder) -> None:
