@@ -21,6 +21,11 @@ __all__ = [
     "LedgerNotFound",
     "KeyNotFound",
     "ConflictError",
+    "Unauthorized",
+    "Forbidden",
+    "EventForbidden",
+    "TooLarge",
+    "RateLimited",
 ]
 
 
@@ -134,3 +139,43 @@ class KeyNotFound(CwledgerError):
 
     code = "key-not-found"
     status = 404
+
+
+class Unauthorized(CwledgerError):
+    """No valid bearer token: missing, malformed, unknown, expired or revoked."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(CwledgerError):
+    """The caller's party may not do this (its role, or an event authored by another party)."""
+
+    code = "forbidden"
+    status = 403
+
+
+class TooLarge(CwledgerError):
+    """A request body or a batch larger than the server takes."""
+
+    code = "too-large"
+    status = 413
+
+
+class RateLimited(CwledgerError):
+    """Too many requests with one token; `retry_after` seconds until the next is taken."""
+
+    code = "rate-limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class EventForbidden(EventRejected):
+    """A batch the submitting party may not write: an event authored by another party, or of
+    a type its role does not author. Nothing was written; every problem is listed."""
+
+    code = "forbidden"
+    status = 403

@@ -112,6 +112,27 @@ class Custody:
     entry: int
 
 
+@dataclass(frozen=True, slots=True)
+class SiteLink:
+    """An entry that names a site (declares it, ships from or to it, inspects it...)."""
+
+    site: str
+    entry: int
+
+
+def sites_named(body: BaseModel) -> list[str]:
+    """The sites an event body names: its `site`, `origin` and `destination`, and the ids of
+    the sites it declares, in that order, each once."""
+    found: list[str] = []
+    for name in ("site", "origin", "destination", "sites"):
+        value = getattr(body, name, None)
+        for v in value if isinstance(value, list) else [value]:
+            site = v if isinstance(v, str) else getattr(v, "id", None)
+            if isinstance(site, str) and site not in found:
+                found.append(site)
+    return found
+
+
 @dataclass
 class Changes:
     """Everything a run of events changed, for the store to write."""
@@ -120,6 +141,7 @@ class Changes:
     movements: list[Movement] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
     custody: list[Custody] = field(default_factory=list)
+    sites: list[SiteLink] = field(default_factory=list)
 
     def merge(self, other: Changes) -> None:
         """Add `other` (later) on top of these changes."""
@@ -127,6 +149,7 @@ class Changes:
         self.movements += other.movements
         self.positions += other.positions
         self.custody += other.custody
+        self.sites += other.sites
 
 
 @dataclass
@@ -303,12 +326,12 @@ class Book:
         from cwledger.book.rules import RULES
 
         rule = RULES.get(ctx.event.type)
-        if rule is None:
-            return []
         self._tx = Changes()
         try:
-            rule(self, ctx)
+            if rule is not None:
+                rule(self, ctx)
             if not ctx.problems:
+                self._tx.sites += [SiteLink(s, ctx.entry) for s in sites_named(ctx.body)]
                 for k, rec in self._tx.records.items():
                     self._remember(k, rec)
                 self.changes.merge(self._tx)

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from cwledger.book.book import Book, Context
-from cwledger.errors import ConflictError, EventRejected, LedgerNotFound, Problem
+from cwledger.errors import (
+    ConflictError,
+    EventForbidden,
+    EventRejected,
+    LedgerNotFound,
+    Problem,
+)
 from cwledger.ledger.admission import (
     DecodedEntry,
     Receipt,
@@ -60,6 +66,28 @@ def _same_event(stored: bytes, d: DecodedEntry) -> bool:
     """Whether a stored envelope carries the same type, author and body as `d`."""
     e = decode_entry(stored, check_canonical=False).event
     return (e.type, e.author, e.body) == (d.event.type, d.event.author, d.event.body)
+
+
+def _not_theirs(
+    decoded: Sequence[tuple[int, DecodedEntry]], submitter: str, authority: Authority
+) -> list[Problem]:
+    """Why each event is not `submitter`'s to write: another author, or a type its role
+    does not author (governance events are the authority's to judge)."""
+    party = authority.parties.get(submitter)
+    role = None if party is None else party.role
+    out = []
+    for i, d in decoded:
+        author, etype = d.event.author, d.etype
+        if author != submitter:
+            out.append(
+                _at(i, Problem("payload.author", f"authored by {author!r}, sent by {submitter!r}"))
+            )
+        elif not etype.governance and role not in etype.authors:
+            roles = ", ".join(sorted(etype.authors))
+            out.append(
+                _at(i, Problem("payload.type", f"{etype.name} is written by {roles}, not {role}"))
+            )
+    return out
 
 
 class Ledger:
@@ -165,10 +193,15 @@ class Ledger:
             out.append(sign_event(event, signer).to_bytes())
         return out
 
-    def append(self, envelopes: Sequence[bytes | str]) -> list[Receipt]:
+    def append(
+        self, envelopes: Sequence[bytes | str], *, submitter: str | None = None
+    ) -> list[Receipt]:
         """Append a batch of DSSE envelopes; all or nothing. Returns a receipt per envelope.
 
-        Raises EventRejected (nothing written) listing every problem of every envelope.
+        `submitter` is the party sending the batch (the API's authenticated caller): every
+        event must then be authored by it, and be of a type its role authors.
+        Raises EventRejected (nothing written) listing every problem of every envelope;
+        EventForbidden when some event is not the submitter's to write.
         """
         decoded: list[tuple[int, DecodedEntry]] = []
         problems: list[Problem] = []
@@ -190,6 +223,10 @@ class Ledger:
             book = Book(w.book)
             jobs: list[SignatureJob] = []  # keyed by position in the batch, not log index
             keyids: dict[int, str] = {}
+            if submitter is not None:
+                forbidden = _not_theirs(decoded, submitter, authority)
+                if forbidden:
+                    raise EventForbidden(forbidden)
             for i, d in decoded:
                 lh, eid = hashes[i], d.event.id
                 if (old := known.get(lh)) is not None:

@@ -25,6 +25,7 @@ from cwledger.store.schema import (
     holding_change,
     holding_group,
     item_position,
+    site_link,
 )
 
 __all__ = ["BookReader", "BookWriter", "Holding"]
@@ -208,6 +209,11 @@ class BookReader:
         rows = self._rows(sql + " ORDER BY site, month, flow", params)
         return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 
+    def site_entries(self, site: str) -> list[int]:
+        """The entries that name a site, in log order."""
+        q = select(site_link.c.idx).where(site_link.c.site == site).order_by("idx")
+        return [int(r[0]) for r in self.conn.execute(q)]
+
     def custody(self, item: str) -> list[int]:
         """The entries of an item's chain of custody, in log order."""
         q = select(custody_link.c.idx).where(custody_link.c.item == item).order_by("idx")
@@ -259,6 +265,9 @@ class BookWriter(BookReader):
         links = sorted({(c.item, c.entry) for c in changes.custody})
         if links:
             self.conn.execute(insert(custody_link), [{"item": i, "idx": e} for i, e in links])
+        named = sorted({(s.site, s.entry) for s in changes.sites})
+        if named:
+            self._execute_many("INSERT INTO site_link (site, idx) VALUES (?, ?)", named)
 
     def _put_records(self, records: Collection[Record]) -> None:
         # One upsert for the batch (the same statement on SQLite and PostgreSQL).

@@ -1,8 +1,10 @@
 """The SQL schema (SQLAlchemy Core). The log is the source of truth; nothing here is derived
-from anything but the log, except `ledger_meta`, which only names the ledger.
+from anything but the log, except `ledger_meta`, which only names the ledger, and
+`party_token`, the server's access list.
 
-The book's tables (`book_record`, `holding_change`, `item_position`, `custody_link`) are
-projections of the log: `cwledger rebuild` drops and makes them again.
+The book's tables (`book_record`, `holding_change`, `holding_group`, `item_position`,
+`custody_link`, `balance_flow`, `site_link`) are projections of the log: `cwledger rebuild`
+drops and makes them again.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ __all__ = [
     "item_position",
     "custody_link",
     "balance_flow",
+    "site_link",
+    "party_token",
     "BOOK_TABLES",
     "SCHEMA_REVISION",
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -154,6 +158,14 @@ balance_flow = Table(
     Column("items", Integer, nullable=False),
 )
 
+# The entries that name each site (declared there, shipped from or to it, inspected...).
+site_link = Table(
+    "site_link",
+    metadata,
+    Column("site", String(128), primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+)
+
 BOOK_TABLES = (
     book_record,
     holding_change,
@@ -161,4 +173,19 @@ BOOK_TABLES = (
     item_position,
     custody_link,
     balance_flow,
+    site_link,
+)
+
+# The parties' bearer tokens for the HTTP API: a token is ``cwl_<token_id>_<secret>``; only
+# the SHA-256 of the secret is stored. Not part of the log: the server's own access list.
+party_token = Table(
+    "party_token",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("party", String(64), nullable=False, index=True),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Column("expires_at", String(40)),
+    Column("revoked_at", String(40)),
+    Column("label", Text, nullable=False, server_default=""),
 )

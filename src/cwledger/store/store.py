@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select
 
 from cwledger.errors import ConflictError
+from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import (
     SCHEMA_REVISION,
@@ -89,6 +90,11 @@ class LogReader:
     def book(self) -> BookReader:
         """The book's tables, in this transaction."""
         return BookReader(self.conn)
+
+    @property
+    def access(self) -> AccessList:
+        """The server's access list (API tokens), in this transaction."""
+        return AccessList(self.conn)
 
     def size(self) -> int:
         """Number of entries: one past the highest stored index."""
