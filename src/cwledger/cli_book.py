@@ -6,7 +6,7 @@ from ``cwledger.book.answers``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -195,16 +195,8 @@ def where(
         p = r.book.position(item, when)
     if p is None:
         raise answers.NotInBook(f"item {item} was not yet in the book at {at}")
-    doc: dict[str, Any] = {
-        "item": item,
-        "at": at or "now",
-        "site": p.site,
-        "state": p.state.value,
-        "kg": p.held_g / 1000,
-        "since_entry": p.entry,
-    }
     if as_json:
-        print_json(doc)
+        print_json(answers.position_document(item, at, p))
         return
     place = f"at {p.site}" if p.site else "in transit"
     out.print(f"{item}: {p.state.value} {place}, {_kg(p.held_g)} kg (since entry {p.entry})")
@@ -221,17 +213,7 @@ def item(
         rec = answers.item_record(r.book, item_id)
         chain = answers.chain_of_custody(r, item_id)
     if as_json:
-        print_json(
-            {
-                "item": rec.item.model_dump(mode="json", exclude_none=True),
-                "state": rec.state.value,
-                "site": rec.site,
-                "kg": rec.held_g / 1000,
-                "tag": rec.tag,
-                "seals": rec.seals,
-                "custody": [c.to_json() for c in chain],
-            }
-        )
+        print_json(answers.item_document(rec, chain))
         return
     title = f"{item_id}: {rec.chemical or rec.item.munition_type} — {rec.where()}"
     table = Table("entry", "time", "type", "author", "what", title=title)
@@ -252,18 +234,7 @@ def findings_command(
     with Ledger.open(ledger_dir).store.read() as r:
         found = answers.findings(r.book, status)
     if as_json:
-        print_json(
-            [
-                {
-                    **f.finding.model_dump(mode="json"),
-                    "rule": f.rule,
-                    "subjects": f.subjects,
-                    "opened_entry": f.opened_entry,
-                    "author": f.author,
-                }
-                for f in found
-            ]
-        )
+        print_json([answers.finding_document(f) for f in found])
         return
     table = Table("no.", "status", "rule", "entry", "title", title=f"{len(found)} finding(s)")
     for f in found:

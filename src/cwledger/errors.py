@@ -24,6 +24,7 @@ __all__ = [
     "Unauthorized",
     "Forbidden",
     "EventForbidden",
+    "InvalidQuery",
     "TooLarge",
     "RateLimited",
 ]
@@ -179,3 +180,14 @@ class EventForbidden(EventRejected):
 
     code = "forbidden"
     status = 403
+
+
+class InvalidQuery(CwledgerError):
+    """A request's parameters do not validate (a malformed time, an unknown grouping)."""
+
+    code = "validation"
+    status = 422
+
+    def __init__(self, location: str, message: str) -> None:
+        self.problems = [Problem(location, message)]
+        super().__init__(f"{location}: {message}")

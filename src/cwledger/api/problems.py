@@ -64,7 +64,12 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "internal": (500, "Internal server error"),
 }
 
-_CODE_OF_STATUS = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 401: "unauthorized"}
+_CODE_OF_STATUS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    401: "unauthorized",
+}
 
 
 def problem_response(
@@ -117,9 +122,11 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, e: errors.CwledgerError) -> JSONResponse:
         code = _code(e)
         items = None
-        if isinstance(e, errors.EventRejected):
-            items = [ProblemItem(location=p.location, detail=p.message, index=_index(p.location))
-                     for p in e.problems]
+        if isinstance(e, errors.EventRejected | errors.InvalidQuery):
+            items = [
+                ProblemItem(location=p.location, detail=p.message, index=_index(p.location))
+                for p in e.problems
+            ]
         if code == "internal":
             log.error("error without a problem type: %r", e)
             return problem_response("internal", "the server failed; see its log")
@@ -136,19 +143,23 @@ def install(app: FastAPI) -> None:
         ]
         n = len(items)
         return problem_response(
-            "validation", f"{n} problem(s) in the request", instance=request.url.path,
+            "validation",
+            f"{n} problem(s) in the request",
+            instance=request.url.path,
             problems=items,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
-        code = _CODE_OF_STATUS.get(e.status_code, "validation" if e.status_code < 500 else "internal")
+        code = _CODE_OF_STATUS.get(
+            e.status_code, "validation" if e.status_code < 500 else "internal"
+        )
         return problem_response(
             code, str(e.detail), instance=request.url.path, status=e.status_code
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, e: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response("internal", "the server failed; see its log")
 
@@ -156,7 +167,11 @@ def install(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for these statuses, each a problem document."""
     return {
-        s: {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}, "description": _DESCRIBE.get(s, "")}
+        s: {
+            "model": ProblemDetail,
+            "content": {MEDIA_TYPE: {}},
+            "description": _DESCRIBE.get(s, ""),
+        }
         for s in statuses
     }
 

@@ -23,6 +23,7 @@ from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 from cwledger.model._base import micros
 
 if TYPE_CHECKING:
+    from cwledger.book.book import Position
     from cwledger.store import LogReader
     from cwledger.store.book import BookReader
 
@@ -42,6 +43,10 @@ __all__ = [
     "CustodyEntry",
     "summarise",
     "chain_of_custody",
+    "item_document",
+    "position_document",
+    "finding_document",
+    "site_document",
 ]
 
 Grouping = Literal["site", "chemical", "category", "priority", "item"]
@@ -267,3 +272,55 @@ def chain_of_custody(reader: LogReader, item: str) -> list[CustodyEntry]:
         summary = summarise(e.type, e.body, item)
         out.append(CustodyEntry(index, e.time, e.type, e.author, e.id, summary))
     return out
+
+
+# -- documents: the JSON shapes that `--json` prints and the API answers ----------------------
+
+
+def item_document(rec: ItemRecord, chain: list[CustodyEntry]) -> dict[str, Any]:
+    """An item, where it is, and its chain of custody."""
+    return {
+        "item": rec.item.model_dump(mode="json", exclude_none=True),
+        "state": rec.state.value,
+        "site": rec.site,
+        "kg": rec.held_g / 1000,
+        "tag": rec.tag,
+        "seals": rec.seals,
+        "custody": [c.to_json() for c in chain],
+    }
+
+
+def position_document(item: str, at: str | None, p: Position) -> dict[str, Any]:
+    """Where an item was at a moment (`at` as asked; None for now)."""
+    return {
+        "item": item,
+        "at": at or "now",
+        "site": p.site,
+        "state": p.state.value,
+        "kg": p.held_g / 1000,
+        "since_entry": p.entry,
+    }
+
+
+def finding_document(f: FindingRecord) -> dict[str, Any]:
+    """A finding with the rule that raised it, what it concerns, and where it was opened."""
+    return {
+        **f.finding.model_dump(mode="json"),
+        "rule": f.rule,
+        "subjects": f.subjects,
+        "opened_entry": f.opened_entry,
+        "author": f.author,
+    }
+
+
+def site_document(
+    rec: SiteRecord, held: list[HoldingLine], entries: list[int]
+) -> dict[str, Any]:
+    """A site, what it holds (by item), and the entries that name it."""
+    return {
+        "site": rec.site.model_dump(mode="json", exclude_none=True),
+        "in_country": rec.in_country,
+        "declared_entry": rec.entry,
+        "holdings": [line.to_json() for line in held],
+        "entries": entries,
+    }

@@ -7,6 +7,7 @@ event still carries its author's signature, which the append path checks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -28,8 +29,7 @@ class StoredToken:
     label: str
 
 
-def _token(r: object) -> StoredToken:
-    row = tuple(r)  # type: ignore[call-overload]
+def _token(row: Any) -> StoredToken:
     return StoredToken(row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6])
 
 

@@ -1,0 +1,113 @@
+"""The HTTP API: `create_app(settings)` builds the FastAPI app over one ledger.
+
+Nothing connects at import time: the app opens its ledger when built. Routers:
+``health`` (liveness, readiness), ``events`` (submit, list), ``book`` (items, sites,
+holdings, findings, declarations, milestones, status), ``log`` (proofs and entries as
+JSON under ``/api/v1/log``, and the C2SP tlog-tiles read API under ``/log/``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cwledger import __version__
+from cwledger.api import book, events, health, log
+from cwledger.api.deps import AuthorityCache, RateLimiter
+from cwledger.api.problems import PROBLEM_TYPES, install, problem_response
+from cwledger.api.settings import Settings
+from cwledger.ledger.ledger import Ledger
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+class _BodyLimit:
+    """Refuse a request body over `limit` bytes with a 413 problem, whether it announces its
+    length or streams it, before any endpoint reads it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        too_large = False
+
+        async def counted() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if too_large:  # the app saw a cut-off body: answer 413 instead of its answer
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counted, guarded)
+        if too_large and not started:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            "too-large",
+            f"the request body is over {self.limit} bytes",
+            instance=scope.get("path"),
+        )
+        await response(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
+    """The app over `ledger` (default: the one `settings` names)."""
+    settings = settings or Settings()
+    if ledger is None:
+        ledger = Ledger.open(settings.ledger, database_url=settings.database_url)
+    app = FastAPI(
+        title="cwledger",
+        version=__version__,
+        summary="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination",
+        description=(
+            "Submit signed events (DSSE envelopes) and read the book and the log. Every"
+            " `/api/v1` call needs `Authorization: Bearer <token>` (`cwledger tokens issue`);"
+            " observers only read. The log's checkpoint and tiles are public under `/log/`"
+            " (C2SP tlog-tiles). Errors are RFC 9457 problem documents."
+        ),
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.authority = AuthorityCache(ledger)
+    app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    install(app)
+    app.include_router(health.router)
+    app.include_router(events.router, prefix=API_PREFIX)
+    app.include_router(book.router, prefix=API_PREFIX)
+    app.include_router(log.api_router, prefix=API_PREFIX)
+    app.include_router(log.tiles_router)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    def problem_type(code: str) -> dict[str, Any]:
+        status, title = PROBLEM_TYPES.get(code, (404, "unknown problem type"))
+        return {"type": f"/problems/{code}", "title": title, "status": status}
+
+    app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
+    return app

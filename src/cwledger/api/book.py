@@ -1,0 +1,257 @@
+"""The book over HTTP: items and their chain of custody, sites, holdings at any moment,
+findings, declarations and their diffs, milestones and status. Each answer comes from the
+same functions as the CLI's ``--json`` (``cwledger.book.answers``, ``cwledger.book.progress``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from cwledger.api.deps import Reader, query_moment
+from cwledger.api.problems import problem_responses
+from cwledger.book import answers, progress
+from cwledger.book.records import DeclarationRecord, SiteRecord
+from cwledger.errors import InvalidQuery
+from cwledger.model import Declaration, DeclarationDiff
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["book"])
+
+_READ = problem_responses(401, 404, 422, 429)
+At = Annotated[
+    str | None,
+    Query(description="A date (end of that day, UTC) or an RFC 3339 UTC time; default now."),
+]
+
+
+def _at(at: str | None) -> int | None:
+    return None if at is None else query_moment(at, "at")
+
+
+class CustodyDoc(BaseModel):
+    """An entry of an item's chain of custody."""
+
+    index: int
+    time: str
+    type: str
+    author: str
+    event_id: str
+    summary: str
+
+
+class ItemDoc(BaseModel):
+    """An item: its declared attributes, where it is, and its chain of custody."""
+
+    item: dict[str, Any]
+    state: str
+    site: str | None
+    kg: float
+    tag: str | None
+    seals: list[str]
+    custody: list[CustodyDoc]
+
+
+class PositionDoc(BaseModel):
+    """Where an item was at a moment."""
+
+    item: str
+    at: str
+    site: str | None
+    state: str
+    kg: float
+    since_entry: int
+
+
+class HoldingDoc(BaseModel):
+    """What a group (site, chemical, category, priority or item) holds."""
+
+    key: str
+    kg: float
+    items: int
+
+
+class SiteSummary(BaseModel):
+    """A declared site."""
+
+    site: dict[str, Any]
+    in_country: bool
+    declared_entry: int
+
+
+class SiteDoc(SiteSummary):
+    """A site, its holdings by item at the moment asked, and the entries that name it."""
+
+    holdings: list[HoldingDoc]
+    entries: list[int]
+
+
+class FindingDoc(BaseModel):
+    """A numbered finding."""
+
+    number: int
+    status: str
+    title: str
+    rule: str
+    subjects: list[str]
+    opened_entry: int
+    author: str
+    model_config = {"extra": "allow"}
+
+
+class TallyDoc(BaseModel):
+    """Declared, removed, destroyed and remaining of one group."""
+
+    declared_t: float
+    removed_t: float
+    destroyed_t: float
+    destroyed_in_country_t: float
+    remaining_t: float
+    removed_pct: float
+    destroyed_pct: float
+    declared_items: int
+    removed_items: int
+    destroyed_items: int
+
+
+class StatusDoc(TallyDoc):
+    """Progress at a moment, in total and by category and priority."""
+
+    at: str | None
+    declaration_version: int | None
+    by_category: dict[str, TallyDoc]
+    by_priority: dict[str, TallyDoc]
+
+
+class MilestoneDoc(BaseModel):
+    """A milestone judged at a moment: met, missed, due or at_risk."""
+
+    id: str
+    description: str
+    instrument: str
+    due: str | None
+    status: Literal["met", "missed", "due", "at_risk"]
+    met_on: str | None
+    evidence: list[str]
+    days_late: int | None
+    outstanding: dict[str, float] | None
+
+
+class DeclarationVersion(BaseModel):
+    """A complete declaration version, in brief: who completed it and its entries."""
+
+    version: int
+    amends: int | None
+    completed_by: str
+    entries: list[int]
+    items: int
+    sites: int
+
+
+@router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)
+def item(item_id: str, r: Reader) -> dict[str, Any]:
+    """An item and its chain of custody, in log order."""
+    rec = answers.item_record(r.book, item_id)
+    return answers.item_document(rec, answers.chain_of_custody(r, item_id))
+
+
+@router.get("/items/{item_id}/position", response_model=PositionDoc, responses=_READ)
+def item_position(item_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+    """Where an item was at a moment (default now)."""
+    answers.item_record(r.book, item_id)
+    p = r.book.position(item_id, _at(at))
+    if p is None:
+        raise answers.NotInBook(f"item {item_id} was not yet in the book at {at}")
+    return answers.position_document(item_id, at, p)
+
+
+def _site_summary(rec: SiteRecord) -> dict[str, Any]:
+    doc = answers.site_document(rec, [], [])
+    return {k: doc[k] for k in ("site", "in_country", "declared_entry")}
+
+
+@router.get("/sites", response_model=list[SiteSummary], responses=_READ)
+def sites(r: Reader) -> list[dict[str, Any]]:
+    """Every declared site, by id."""
+    return [_site_summary(rec) for rec in r.book.records(SiteRecord)]
+
+
+@router.get("/sites/{site_id}", response_model=SiteDoc, responses=_READ)
+def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+    """A site, what it holds by item at a moment (default now), and the entries naming it."""
+    rec = answers.site_record(r.book, site_id)
+    held = answers.holdings(r.book, at=_at(at), site=site_id, by="item")
+    return answers.site_document(rec, held, r.book.site_entries(site_id))
+
+
+@router.get("/holdings", response_model=list[HoldingDoc], responses=_READ)
+def holdings(
+    r: Reader,
+    at: At = None,
+    site: Annotated[str | None, Query(description="Only this site.")] = None,
+    by: Annotated[
+        Literal["site", "chemical", "category", "priority", "item"],
+        Query(description="Grouping; `item` needs `site`."),
+    ] = "site",
+) -> list[dict[str, Any]]:
+    """What the book holds, now or at any past moment, grouped."""
+    if by == "item" and site is None:
+        raise InvalidQuery("query.by", "holdings by item need a site")
+    lines = answers.holdings(r.book, at=_at(at), site=site, by=by)
+    return [line.to_json() for line in lines]
+
+
+@router.get("/findings", response_model=list[FindingDoc], responses=_READ)
+def findings(
+    r: Reader,
+    status: Annotated[Literal["open", "resolved", "closed_unresolvable"] | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    """The findings, by number."""
+    return [answers.finding_document(f) for f in answers.findings(r.book, status)]
+
+
+@router.get("/declarations", response_model=list[DeclarationVersion], responses=_READ)
+def declarations(r: Reader) -> list[DeclarationVersion]:
+    """The complete declaration versions, oldest first."""
+    recs = sorted(r.book.records(DeclarationRecord), key=lambda d: d.declaration.version)
+    return [
+        DeclarationVersion(
+            version=d.declaration.version,
+            amends=d.declaration.amends,
+            completed_by=d.completed_by,
+            entries=d.entries,
+            items=len(d.declaration.items),
+            sites=len(d.declaration.sites),
+        )
+        for d in recs
+    ]
+
+
+@router.get("/declarations/{version}", response_model=Declaration, responses=_READ)
+def declaration(version: Annotated[int, Path(ge=1)], r: Reader) -> Declaration:
+    """A complete declaration version."""
+    return answers.declaration(r.book, version)
+
+
+@router.get("/declarations/{v1}/diff/{v2}", response_model=DeclarationDiff, responses=_READ)
+def declaration_diff(
+    v1: Annotated[int, Path(ge=1)], v2: Annotated[int, Path(ge=1)], r: Reader
+) -> DeclarationDiff:
+    """Every site and item added, removed or changed from version v1 to v2."""
+    return answers.declaration_diff(r.book, v1, v2)
+
+
+@router.get("/status", response_model=StatusDoc, responses=_READ)
+def status(r: Reader, at: At = None) -> dict[str, Any]:
+    """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
+    return progress.status(progress.load_facts(r.book), _at(at)).to_json()
+
+
+@router.get("/milestones", response_model=list[MilestoneDoc], responses=_READ)
+def milestones(r: Reader, at: At = None) -> list[dict[str, Any]]:
+    """Each milestone judged at a moment: met, missed, due or at risk."""
+    judged = progress.milestones(progress.load_facts(r.book), _at(at))
+    return [m.to_json() for m in judged]

@@ -1,0 +1,54 @@
+"""Liveness and readiness: is the process up; is the database reachable and migrated."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from cwledger.api.deps import get_ledger
+from cwledger.api.problems import problem_response, problem_responses
+from cwledger.ledger.ledger import Ledger
+from cwledger.store.schema import SCHEMA_REVISION
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    """The server is up."""
+
+    status: str
+
+
+class Readiness(BaseModel):
+    """The database answers and its schema is at the revision this code expects."""
+
+    status: str
+    schema_revision: str
+    log_size: int
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is up (no database call)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses=problem_responses(503))
+def readyz(ledger: Annotated[Ledger, Depends(get_ledger)]) -> Readiness | JSONResponse:
+    """The database is reachable and its migrations are current."""
+    try:
+        revision = ledger.store.revision()
+        with ledger.store.read() as r:
+            size = r.size()
+    except Exception as e:  # any failure to reach the database means "not ready"
+        return problem_response("unavailable", f"database not reachable: {type(e).__name__}")
+    if revision != SCHEMA_REVISION:
+        return problem_response(
+            "unavailable", f"schema at revision {revision}, this server needs {SCHEMA_REVISION}"
+        )
+    return Readiness(status="ready", schema_revision=revision, log_size=size)
