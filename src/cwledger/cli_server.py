@@ -1,0 +1,143 @@
+"""The server: `cwledger serve` (the HTTP API) and `cwledger tokens` (who may call it)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
+from cwledger.ledger.access import issue_token, list_tokens, revoke_token
+from cwledger.ledger.ledger import Ledger
+
+__all__ = ["serve", "tokens_issue", "tokens_list", "tokens_revoke", "parse_duration"]
+
+tokens_app = typer.Typer(
+    help="Bearer tokens of the parties for the HTTP API.", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CWLEDGER_DATABASE_URL",
+        help="Database URL (sqlite:///... or postgresql+psycopg://...); default: the ledger's.",
+        show_default=False,
+    ),
+]
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30d`, `12h`, `90m` or `3600s` as a timedelta; a usage error otherwise."""
+    m = re.fullmatch(r"([1-9][0-9]{0,6})([dhms])", text.strip())
+    if m is None:
+        raise typer.BadParameter(f"{text!r}: give a duration like 30d, 12h, 90m or 3600s")
+    n, unit = int(m.group(1)), m.group(2)
+    return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: n})
+
+
+@app.command()
+def serve(
+    ledger_dir: LedgerDir = Path("."),
+    db: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (/api/v1, /log/ tiles, /docs) over the ledger."""
+    import os
+
+    import uvicorn
+
+    # The app is built in each worker from the environment (no engine at import time).
+    os.environ["CWLEDGER_LEDGER"] = str(ledger_dir)
+    if db is not None:
+        os.environ["CWLEDGER_DATABASE_URL"] = db
+    Ledger.open(ledger_dir, database_url=db).close()  # fail here, clearly, if there is none
+    err.print(f"serving {ledger_dir} on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(
+        "cwledger.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    party: Annotated[str, typer.Option(help="The party the token acts for (as the log lists).")],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="Valid for this long: 30d, 12h, 90m, 3600s (default: no expiry)."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    ledger_dir: LedgerDir = Path("."),
+    db: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a bearer token for a party. The token is printed once; only its hash is kept."""
+    valid_for = None if expires is None else parse_duration(expires)
+    ledger = Ledger.open(ledger_dir, database_url=db)
+    token, row = issue_token(
+        ledger.store, ledger.authority(), party, valid_for=valid_for, label=label
+    )
+    if as_json:
+        print_json(
+            {"token": token, "token_id": row.token_id, "party": party, "expires_at": row.expires_at}
+        )
+        return
+    err.print(
+        f"token {row.token_id} for {party}"
+        + (f", expires {row.expires_at}" if row.expires_at else ", no expiry")
+        + " (shown once; send it as `Authorization: Bearer <token>`)"
+    )
+    out.print(token, highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    ledger_dir: LedgerDir = Path("."), db: DatabaseOption = None, as_json: JsonFlag = False
+) -> None:
+    """Every token issued: party, when issued, expiry, revocation (never the secret)."""
+    rows = list_tokens(Ledger.open(ledger_dir, database_url=db).store)
+    if as_json:
+        print_json(
+            [
+                {
+                    "token_id": t.token_id,
+                    "party": t.party,
+                    "issued_at": t.issued_at,
+                    "expires_at": t.expires_at,
+                    "revoked_at": t.revoked_at,
+                    "label": t.label,
+                }
+                for t in rows
+            ]
+        )
+        return
+    table = Table(
+        "token", "party", "issued", "expires", "revoked", "label", title=f"{len(rows)} token(s)"
+    )
+    for t in rows:
+        table.add_row(
+            t.token_id, t.party, t.issued_at, t.expires_at or "", t.revoked_at or "", t.label
+        )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `cwledger tokens list`).")],
+    ledger_dir: LedgerDir = Path("."),
+    db: DatabaseOption = None,
+) -> None:
+    """Revoke a token at once: the server refuses it from the next request on."""
+    revoke_token(Ledger.open(ledger_dir, database_url=db).store, token_id)
+    err.print(f"token {token_id} revoked")
