@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cwledger.api.settings import Settings
 from cwledger.book.answers import moment
@@ -89,20 +90,22 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="partyToken",
+    description="A party's token, issued by `cwledger tokens issue --party P`.",
+)
+
+
 def caller(
     request: Request,
-    authorization: Annotated[
-        str | None, Header(description="`Bearer <token>`, issued by `cwledger tokens issue`.")
-    ] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The authenticated caller. Raises Unauthorized (401) or RateLimited (429)."""
-    if authorization is None:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("the Authorization header must read `Bearer <token>`")
     state = request.app.state
-    who = authenticate(state.ledger.store, state.authority.get(), token.strip())
+    who = authenticate(state.ledger.store, state.authority.get(), credentials.credentials.strip())
     state.rate_limiter.take(who.token_id)
     return who
 
