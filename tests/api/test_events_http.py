@@ -214,3 +214,24 @@ def test_events_are_listed_by_type_author_item_site_and_time_page_by_page(api: A
     window = listed("since=2014-01-03&until=2014-01-04T10:00:00Z")
     assert window and all("2014-01-03" <= e["time"][:10] <= "2014-01-04" for e in window)
     assert {e["event_id"] for e in window} == {"e00001", "ev-000002", "ev-000003"}
+
+
+def test_an_entry_over_65535_bytes_is_refused_because_no_entry_bundle_could_hold_it(
+    api: Api,
+) -> None:
+    from tests.book.builders import declaration
+
+    # 200 items with 118-character ids: every field within its bounds, the whole over 64 KiB.
+    body = declaration([item(f"I-{n:05d}-{'x' * 110}") for n in range(200)])
+    ev = {
+        "type": "declaration.submitted",
+        "id": "big",
+        "time": "2014-01-01T00:00:00Z",
+        "body": body,
+    }
+    [env] = envelopes(api, [ev], party="dec")
+    before = row_counts(api.ledger)
+    doc = assert_problem(post_one(api, env, party="dec"), 422, "event-rejected")
+    assert doc["problems"][-1]["location"] == "event[0].envelope"
+    assert "at most 65,535" in doc["problems"][-1]["detail"]
+    assert row_counts(api.ledger) == before

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cwledger import __version__
 from cwledger.api import book, events, health, log
 from cwledger.api.deps import AuthorityCache, RateLimiter
-from cwledger.api.problems import PROBLEM_TYPES, install, problem_response
+from cwledger.api.problems import PROBLEM_TYPES, document_problems, install, problem_response
 from cwledger.api.settings import Settings
 from cwledger.ledger.ledger import Ledger
 
@@ -110,4 +110,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         return {"type": f"/problems/{code}", "title": title, "status": status}
 
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
+    describe = app.openapi
+    app.openapi = lambda: document_problems(describe())  # type: ignore[method-assign]
     return app

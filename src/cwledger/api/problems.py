@@ -21,7 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cwledger import errors
 from cwledger.book.answers import NotInBook
 
-__all__ = ["ProblemDetail", "ProblemItem", "PROBLEM_TYPES", "problem_response", "install"]
+__all__ = [
+    "ProblemDetail",
+    "ProblemItem",
+    "PROBLEM_TYPES",
+    "problem_response",
+    "problem_responses",
+    "document_problems",
+    "install",
+]
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("cwledger.api")
@@ -80,6 +88,7 @@ def problem_response(
     problems: list[ProblemItem] | None = None,
     retry_after: float | None = None,
     status: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem+json response of error class `code`."""
     default_status, title = PROBLEM_TYPES.get(code, PROBLEM_TYPES["internal"])
@@ -92,7 +101,9 @@ def problem_response(
         problems=problems,
         retry_after=retry_after,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if doc.status == 401 else {}
+    headers = dict(headers or {})
+    if doc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if retry_after is not None:
         headers["Retry-After"] = str(max(1, round(retry_after + 0.5)))
     return JSONResponse(
@@ -155,13 +166,33 @@ def install(app: FastAPI) -> None:
             e.status_code, "validation" if e.status_code < 500 else "internal"
         )
         return problem_response(
-            code, str(e.detail), instance=request.url.path, status=e.status_code
+            code,
+            str(e.detail),
+            instance=request.url.path,
+            status=e.status_code,
+            headers=dict(e.headers or {}),  # e.g. Allow on a 405
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response("internal", "the server failed; see its log")
+
+
+def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
+    """Make every error response of an OpenAPI document a problem document: its schema
+    under ``application/problem+json`` only (FastAPI puts a model under application/json,
+    and documents its own 422 shape, which this API never sends)."""
+    ref = {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
+    for operations in doc.get("paths", {}).values():
+        for op in operations.values():
+            for status, response in op.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {MEDIA_TYPE: ref}
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return doc
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -18,7 +18,18 @@ from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
 from cwledger.ledger.events import Event
 from cwledger.ledger.policy import EVENT_TYPES, EventType
 
-__all__ = ["DecodedEntry", "Receipt", "decode_entry", "authorise", "replay_authority"]
+__all__ = [
+    "DecodedEntry",
+    "Receipt",
+    "MAX_ENTRY_BYTES",
+    "decode_entry",
+    "authorise",
+    "replay_authority",
+]
+
+MAX_ENTRY_BYTES = 0xFFFF
+"""The largest entry the log takes: a C2SP tlog-tiles entry bundle prefixes each entry
+with its length as a big-endian uint16."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +116,18 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
             body = etype.body.model_validate(event.body)
         except ValidationError as e:
             problems += _pydantic_problems(e, "payload.body")
+    leaf = envelope.to_bytes()
+    if check_canonical and len(leaf) > MAX_ENTRY_BYTES:
+        problems.append(
+            Problem(
+                "envelope",
+                f"the entry is {len(leaf):,} bytes; the log takes at most {MAX_ENTRY_BYTES:,}"
+                " (split it into parts)",
+            )
+        )
     if problems or etype is None:
         raise EventRejected(problems)
-    return DecodedEntry(envelope, envelope.to_bytes(), event, etype, body)
+    return DecodedEntry(envelope, leaf, event, etype, body)
 
 
 def authorise(

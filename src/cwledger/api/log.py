@@ -1,0 +1,466 @@
+"""The log over HTTP: the C2SP tlog-tiles read API (public) and proofs and entries as JSON.
+
+``tiles_router`` (no authentication: observers, monitors and static mirrors read it)
+serves, exactly as c2sp.org/tlog-tiles specifies:
+
+* ``GET /log/checkpoint``: the latest signed checkpoint note, ``text/plain; charset=utf-8``,
+  ``Cache-Control: no-cache`` (it changes with every batch);
+* ``GET /log/tile/<L>/<N>[.p/<W>]``: ``W`` (256 when full) consecutive 32-byte hashes of
+  tree level ``8 * L``, ``application/octet-stream``;
+* ``GET /log/tile/entries/<N>[.p/<W>]``: an entry bundle, the entries ``N*256 ..<
+  N*256+W`` each as a big-endian uint16 length and the entry's bytes (the canonical DSSE
+  envelope: the leaf of the tree), ``application/octet-stream``, gzip-compressed when the
+  client accepts it.
+
+Everything is served as of the latest checkpoint, read in one transaction: a full tile
+only once the checkpoint's tree holds all of it, ``.p/<W>`` for any ``W`` up to the width
+the tile has in that tree (so a partial tile stays available after its tile fills), and
+never a hash or an entry the checkpoint does not commit to. Full tiles and bundles are
+immutable (``Cache-Control: public, max-age=31536000, immutable``); partial ones are
+cached briefly, since a log may stop serving them once the tile is full. A path that is
+not the canonical C2SP spelling is a 400 problem (``/problems/malformed-input``); a tile
+the checkpoint does not reach, a 404.
+
+``api_router`` (mounted under ``/api/v1``, bearer token, read transaction) answers with
+JSON: the latest checkpoint, inclusion and consistency proofs (RFC 9162 2.1.3, 2.1.4) for
+any size up to the latest checkpoint's, and the entries themselves. Hashes are lowercase
+hex. An entry's ``envelope`` is its stored bytes in standard base64: exactly the leaf, so
+``SHA-256(0x00 || base64decode(envelope))`` is its ``leaf_hash`` with no need to
+re-canonicalize JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from cwledger.api.deps import Reader, get_ledger, get_settings
+from cwledger.api.problems import problem_responses
+from cwledger.api.settings import Settings
+from cwledger.errors import LedgerNotFound
+from cwledger.ledger.admission import MAX_ENTRY_BYTES
+from cwledger.ledger.ledger import Ledger
+from cwledger.store import LogReader, StoredCheckpoint
+from cwledger.tlog.hashing import HASH_SIZE
+from cwledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, TileRef, parse_tile_path
+
+__all__ = [
+    "api_router",
+    "tiles_router",
+    "CheckpointDoc",
+    "InclusionProofDoc",
+    "ConsistencyProofDoc",
+    "LogEntryDoc",
+    "EntriesDoc",
+]
+
+log = logging.getLogger("cwledger.api")
+
+api_router = APIRouter(tags=["log"])
+tiles_router = APIRouter(tags=["tlog-tiles"])
+
+CHECKPOINT_CACHE = "no-cache"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+PARTIAL_CACHE = "public, max-age=60"
+OCTET_STREAM = "application/octet-stream"
+MAX_INDEX = 2**63 - 1
+"""Bound of every index and size in a query (a signed 64-bit database integer)."""
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+# -- the public tlog-tiles API ---------------------------------------------------------------
+
+
+def public_reader(request: Request) -> Iterator[LogReader]:
+    """A read transaction without authentication: the tiles API is public."""
+    with get_ledger(request).store.read() as r:
+        yield r
+
+
+PublicReader = Annotated[LogReader, Depends(public_reader)]
+
+
+def _latest(r: LogReader) -> StoredCheckpoint:
+    cp = r.latest_checkpoint()
+    if cp is None:
+        raise LedgerNotFound("the log has no signed checkpoint yet")
+    return cp
+
+
+def _width_in(ref: TileRef, size: int) -> int:
+    """How many hashes (or entries) tile `ref` has in a tree of `size` leaves (0..256)."""
+    level = 0 if ref.level is None else ref.level
+    below = size >> (TILE_HEIGHT * level)  # hashes at the tile's tree level
+    return max(0, min(TILE_WIDTH, below - ref.index * TILE_WIDTH))
+
+
+def _hash_tile(r: LogReader, level: int, index: int, width: int) -> bytes:
+    """The first `width` hashes of stored tile (level, index): its C2SP bytes (a full tile
+    is stored with its interior nodes after the row; those are not served)."""
+    stored = r.tiles([(level, index)]).get((level, index), b"")
+    want = width * HASH_SIZE
+    if len(stored) < want:  # the checkpoint and the tiles are written in one transaction
+        log.error(
+            "tile %d/%d holds %d bytes, the checkpoint needs %d", level, index, len(stored), want
+        )
+        raise RuntimeError(f"tile {level}/{index} is shorter than the checkpoint implies")
+    return stored[:want]
+
+
+def _entry_bundle(r: LogReader, index: int, width: int) -> bytes:
+    """Entries index*256 ..< index*256+width, each a big-endian uint16 length and its bytes."""
+    start = index * TILE_WIDTH
+    entries = r.entries(start, start + width)
+    if [e.index for e in entries] != list(range(start, start + width)):
+        log.error("entries %d..%d are not all stored", start, start + width)
+        raise RuntimeError(f"entries {start}..{start + width} are not all stored")
+    out = bytearray()
+    for e in entries:
+        if len(e.envelope) > MAX_ENTRY_BYTES:
+            log.error(
+                "entry %d is %d bytes, over an entry bundle's limit", e.index, len(e.envelope)
+            )
+            raise RuntimeError(f"entry {e.index} is too large for an entry bundle")
+        out += len(e.envelope).to_bytes(2, "big")
+        out += e.envelope
+    return bytes(out)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for item in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = params.strip().replace(" ", "").lower()
+        if q.startswith("q="):
+            try:
+                if float(q[2:]) <= 0:
+                    continue
+            except ValueError:
+                continue
+        return True
+    return False
+
+
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+
+
+@tiles_router.get(
+    "/log/checkpoint",
+    response_class=Response,  # (a text/plain class would list the 404 problem as text/plain)
+    responses={
+        200: {
+            "description": "The latest signed checkpoint (c2sp.org/tlog-checkpoint note)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(404),
+    },
+)
+def checkpoint_note(r: PublicReader) -> PlainTextResponse:
+    """The latest checkpoint as a C2SP signed note (`text/plain; charset=utf-8`), signed by
+    the log's key (the genesis entry names it). Not cached: it changes with every batch."""
+    cp = _latest(r)
+    return PlainTextResponse(
+        cp.note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": CHECKPOINT_CACHE},
+    )
+
+
+_TILE_PATH_PARAMETER = {
+    "name": "path",
+    "in": "path",
+    "required": True,
+    "description": "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (C2SP tlog-tiles).",
+    "schema": {"type": "string"},
+}
+
+
+@tiles_router.get(
+    "/log/tile/{path:path}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The tile's hashes (32 bytes each) or the entry bundle",
+            "content": {OCTET_STREAM: _BINARY},
+        },
+        **problem_responses(400, 404),
+    },
+    # The path is read from the request, not declared as a parameter, so that FastAPI lists
+    # no 422 for it (a malformed path is a 400 problem); the document still names it.
+    openapi_extra={"parameters": [_TILE_PATH_PARAMETER]},
+)
+def tile(r: PublicReader, request: Request) -> Response:
+    """A C2SP tile, `tile/<L>/<N>[.p/<W>]`, or an entry bundle, `tile/entries/<N>[.p/<W>]`,
+    as of the latest checkpoint. `<N>` is written in 3-digit groups, all but the last
+    prefixed with `x` (1234067 is `x001/x234/067`); `<W>` is 1..255."""
+    path: str = request.path_params["path"]
+    ref = parse_tile_path("tile/" + path)
+    cp = _latest(r)
+    have = _width_in(ref, cp.size)
+    if have < ref.width:
+        what, unit = ("entry bundle", "entries") if ref.level is None else ("tile", "hashes")
+        raise LedgerNotFound(
+            f"tile/{path}: in the tree of the latest checkpoint (size {cp.size}) this {what}"
+            f" has {have} {unit}, not {ref.width}"
+        )
+    headers = {"Cache-Control": PARTIAL_CACHE if ref.is_partial else IMMUTABLE_CACHE}
+    if ref.level is None:
+        body = _entry_bundle(r, ref.index, ref.width)
+        headers["Vary"] = "Accept-Encoding"
+        if _accepts_gzip(request):
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+    else:
+        body = _hash_tile(r, ref.level, ref.index, ref.width)
+    return Response(body, media_type=OCTET_STREAM, headers=headers)
+
+
+# -- proofs and entries as JSON --------------------------------------------------------------
+
+
+class CheckpointDoc(BaseModel):
+    """The latest signed checkpoint."""
+
+    size: int = Field(description="Tree size: the number of entries it commits to.")
+    root_hash: str = Field(description="RFC 9162 root hash of the tree of `size`, hex.")
+    note: str = Field(
+        description="The C2SP signed note (origin, size, base64 root, then the log's"
+        " signature), as served at `/log/checkpoint`."
+    )
+    signed_at: str = Field(description="When the log signed it (RFC 3339 UTC).")
+
+
+class InclusionProofDoc(BaseModel):
+    """An RFC 9162 inclusion proof (section 2.1.3) of one entry in the tree of `tree_size`."""
+
+    index: int = Field(description="The entry's index in the log.")
+    tree_size: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || entry), hex.")
+    root_hash: str = Field(description="Root of the tree of `tree_size`, hex.")
+    proof: list[str] = Field(description="The audit path, leaf to root, hex.")
+
+
+class ConsistencyProofDoc(BaseModel):
+    """An RFC 9162 consistency proof (section 2.1.4) from the tree of `size1` to `size2`."""
+
+    size1: int
+    size2: int
+    root1: str = Field(description="Root of the tree of `size1`, hex.")
+    root2: str = Field(description="Root of the tree of `size2`, hex.")
+    proof: list[str] = Field(description="The consistency proof, hex.")
+
+
+class LogEntryDoc(BaseModel):
+    """One entry of the log as stored."""
+
+    index: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || envelope bytes), hex.")
+    event_id: str
+    type: str
+    author: str
+    time: str = Field(description="The event's time (RFC 3339 UTC).")
+    envelope: str = Field(
+        description="The stored entry, standard base64: the canonical DSSE envelope's exact"
+        " bytes, which are the leaf (decode it to recompute `leaf_hash`; the bytes are an"
+        " RFC 8785 JSON object)."
+    )
+
+
+class EntriesDoc(BaseModel):
+    """Entries `start` ..< `end` of the log, in order, within the latest checkpoint."""
+
+    start: int
+    end: int = Field(description="One past the last entry returned.")
+    tree_size: int = Field(description="Size of the latest checkpoint.")
+    entries: list[LogEntryDoc]
+
+
+def _invalid(location: str, detail: str) -> RequestValidationError:
+    """A 422 validation problem at `location` (e.g. `query.size`)."""
+    return RequestValidationError(
+        [{"loc": tuple(location.split(".")), "msg": detail, "type": "value_error"}]
+    )
+
+
+_READ_ERRORS = (401, 422, 429)
+
+
+@api_router.get(
+    "/log/checkpoint",
+    response_model=CheckpointDoc,
+    responses=problem_responses(*_READ_ERRORS, 404),
+)
+def latest_checkpoint(r: Reader) -> CheckpointDoc:
+    """The latest signed checkpoint: size, root and the signed note."""
+    cp = _latest(r)
+    return CheckpointDoc(
+        size=cp.size, root_hash=cp.root_hash.hex(), note=cp.note, signed_at=cp.signed_at
+    )
+
+
+def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, int]:
+    """(the size asked for, default the latest checkpoint's; the latest checkpoint's)."""
+    latest = _latest(r).size
+    if size is None:
+        return latest, latest
+    if size > latest:
+        raise _invalid(location, f"size {size} is beyond the latest checkpoint's size {latest}")
+    return size, latest
+
+
+@api_router.get(
+    "/log/proofs/inclusion",
+    response_model=InclusionProofDoc,
+    responses=problem_responses(*_READ_ERRORS, 404),
+)
+def inclusion_proof(
+    r: Reader,
+    ledger: LedgerDep,
+    index: Annotated[
+        int | None, Query(ge=0, le=MAX_INDEX, description="The entry's index.")
+    ] = None,
+    event_id: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+            description="The entry's event id (instead of `index`).",
+        ),
+    ] = None,
+    size: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_INDEX,
+            description="Tree size to prove against (default: the latest checkpoint's);"
+            " at most the latest checkpoint's.",
+        ),
+    ] = None,
+) -> InclusionProofDoc:
+    """Inclusion proof of one entry (by `index` or `event_id`, exactly one) in the tree of
+    `size`. 404 when the entry is not in that tree."""
+    if (index is None) == (event_id is None):
+        raise _invalid("query.index", "give exactly one of index and event_id")
+    tree_size, latest = _tree_size(r, size, "query.size")
+    if event_id is not None:
+        found = r.entries_by_event_id([event_id]).get(event_id)
+        if found is None:
+            raise LedgerNotFound(f"no entry with event id {event_id!r} in the log")
+        entry = found
+    else:
+        assert index is not None
+        if index >= tree_size:
+            raise LedgerNotFound(f"entry {index} is not in the tree of size {tree_size}")
+        (entry,) = r.entries(index, index + 1)
+    if entry.index >= tree_size:
+        raise LedgerNotFound(
+            f"entry {entry.index} ({entry.event_id}) is not in the tree of size {tree_size}"
+        )
+    tree = ledger.tree(r, latest)
+    return InclusionProofDoc(
+        index=entry.index,
+        tree_size=tree_size,
+        leaf_hash=entry.leaf_hash.hex(),
+        root_hash=tree.root(tree_size).hex(),
+        proof=[h.hex() for h in tree.inclusion_proof(entry.index, tree_size)],
+    )
+
+
+@api_router.get(
+    "/log/proofs/consistency",
+    response_model=ConsistencyProofDoc,
+    responses=problem_responses(*_READ_ERRORS, 404),
+)
+def consistency_proof(
+    r: Reader,
+    ledger: LedgerDep,
+    first: Annotated[
+        int, Query(ge=1, le=MAX_INDEX, description="The older tree size (at least 1).")
+    ],
+    second: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_INDEX,
+            description="The newer tree size (default: the latest checkpoint's);"
+            " at most the latest checkpoint's.",
+        ),
+    ] = None,
+) -> ConsistencyProofDoc:
+    """Consistency proof that the tree of `first` entries is a prefix of the tree of
+    `second`."""
+    size2, latest = _tree_size(r, second, "query.second")
+    if first > size2:
+        raise _invalid("query.first", f"first ({first}) is greater than second ({size2})")
+    tree = ledger.tree(r, latest)
+    return ConsistencyProofDoc(
+        size1=first,
+        size2=size2,
+        root1=tree.root(first).hex(),
+        root2=tree.root(size2).hex(),
+        proof=[h.hex() for h in tree.consistency_proof(first, size2)],
+    )
+
+
+@api_router.get(
+    "/log/entries",
+    response_model=EntriesDoc,
+    responses=problem_responses(*_READ_ERRORS, 404),
+)
+def entries(
+    r: Reader,
+    settings: SettingsDep,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="The first index.")] = 0,
+    end: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_INDEX,
+            description="One past the last index (default: as many as one call returns);"
+            " at most `page_limit` (1000 by default) past `start`.",
+        ),
+    ] = None,
+) -> EntriesDoc:
+    """Entries `start` ..< `end` with their stored bytes, cut at the latest checkpoint's
+    size. At most `page_limit` per call: a wider range is a 422 problem."""
+    limit = settings.page_limit
+    if end is None:
+        end = start + limit
+    elif end < start:
+        raise _invalid("query.end", f"end ({end}) is before start ({start})")
+    elif end - start > limit:
+        raise _invalid(
+            "query.end",
+            f"{end - start} entries asked for; at most {limit} per call"
+            f" (ask for {start}..{start + limit}, then page on)",
+        )
+    latest = _latest(r).size
+    end = max(start, min(end, latest))
+    rows = r.entries(start, end)
+    return EntriesDoc(
+        start=start,
+        end=end,
+        tree_size=latest,
+        entries=[
+            LogEntryDoc(
+                index=e.index,
+                leaf_hash=e.leaf_hash.hex(),
+                event_id=e.event_id,
+                type=e.event_type,
+                author=e.author,
+                time=e.event_time,
+                envelope=base64.b64encode(e.envelope).decode("ascii"),
+            )
+            for e in rows
+        ],
+    )
