@@ -1,0 +1,134 @@
+"""The server's own parts: health and readiness, problem types, the rate limiter, token
+durations, the CLI's tokens commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cwledger.api.deps import RateLimiter
+from cwledger.api.problems import PROBLEM_TYPES
+from cwledger.cli import app
+from cwledger.cli_server import parse_duration
+from cwledger.errors import RateLimited
+from cwledger.store.schema import SCHEMA_REVISION
+from tests.api.conftest import Api
+
+runner = CliRunner()
+
+
+def test_health_and_readiness(api: Api) -> None:
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    ready = api.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["schema_revision"] == SCHEMA_REVISION
+    with api.ledger.store.read() as r:
+        assert ready["log_size"] == r.size()
+
+
+def test_not_ready_when_the_schema_is_not_at_this_codes_revision(api: Api) -> None:
+    with api.ledger.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    resp = api.client.get("/readyz")
+    assert resp.status_code == 503 and resp.json()["type"] == "/problems/unavailable"
+    assert f"needs {SCHEMA_REVISION}" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("code", sorted(PROBLEM_TYPES))
+def test_every_problem_type_is_described_at_its_uri(api: Api, code: str) -> None:
+    doc = api.client.get(f"/problems/{code}").json()
+    assert doc == {
+        "type": f"/problems/{code}",
+        "title": PROBLEM_TYPES[code][1],
+        "status": PROBLEM_TYPES[code][0],
+    }
+
+
+def test_a_wrong_method_gets_405_with_allow(api: Api) -> None:
+    resp = api.client.delete("/api/v1/events", headers=api.auth("obs"))
+    assert resp.status_code == 405 and resp.headers["allow"] in ("GET", "POST")
+    assert resp.json()["type"] == "/problems/method-not-allowed"
+
+
+def test_the_rate_limiter_takes_a_burst_then_the_rate() -> None:
+    limiter = RateLimiter(rate=2.0, burst=3)
+    for _ in range(3):
+        limiter.take("t", now=100.0)
+    with pytest.raises(RateLimited) as e:
+        limiter.take("t", now=100.0)
+    assert e.value.retry_after == pytest.approx(0.5)
+    limiter.take("other", now=100.0)  # each token its own bucket
+    limiter.take("t", now=100.5)  # half a second: one more
+    with pytest.raises(RateLimited):
+        limiter.take("t", now=100.5)
+
+
+@given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=200))
+def test_the_rate_limiter_never_lets_more_through_than_burst_plus_rate_times_time(
+    gaps: list[float],
+) -> None:
+    limiter, now, taken = RateLimiter(rate=10.0, burst=5), 0.0, 0
+    for gap in gaps:
+        now += gap
+        try:
+            limiter.take("t", now=now)
+            taken += 1
+        except RateLimited as e:
+            assert e.retry_after > 0
+    assert taken <= 5 + 10.0 * now + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("30d", timedelta(days=30)),
+        ("12h", timedelta(hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("3600s", timedelta(hours=1)),
+    ],
+)
+def test_durations(text: str, want: timedelta) -> None:
+    assert parse_duration(text) == want
+
+
+@pytest.mark.parametrize("text", ["", "0d", "d", "1w", "-1d", "1.5h", "01d"])
+def test_bad_durations_are_usage_errors(text: str) -> None:
+    with pytest.raises(typer.BadParameter):
+        parse_duration(text)
+
+
+def test_tokens_issue_list_revoke_from_the_cli(api: Api) -> None:
+    where = ["--ledger", str(api.ledger.path)]
+    result = runner.invoke(
+        app,
+        ["tokens", "issue", "--party", "dec", "--expires", "1d", "--label", "ci", "--json", *where],
+    )
+    assert result.exit_code == 0, result.output
+    issued = json.loads(result.stdout)
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    assert api.client.get("/api/v1/status", headers=headers).status_code == 200
+    listed = json.loads(runner.invoke(app, ["tokens", "list", "--json", *where]).stdout)
+    mine = next(t for t in listed if t["token_id"] == issued["token_id"])
+    assert (
+        mine["party"] == "dec"
+        and mine["label"] == "ci"
+        and mine["expires_at"]
+        and "token" not in mine
+    )
+    assert runner.invoke(app, ["tokens", "revoke", issued["token_id"], *where]).exit_code == 0
+    assert api.client.get("/api/v1/status", headers=headers).status_code == 401
+    again = runner.invoke(app, ["tokens", "revoke", issued["token_id"], *where])
+    assert "not already revoked" in str(again.exception)
+    nobody = runner.invoke(app, ["tokens", "issue", "--party", "nobody", *where])
+    assert "not in the log" in str(nobody.exception)
+
+
+def test_the_server_refuses_to_start_without_a_ledger(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "--ledger", str(tmp_path / "none")])
+    assert "no ledger" in str(result.exception)
