@@ -1,13 +1,26 @@
-"""Shared fixtures: real ledgers on real SQLite files in a temporary directory."""
+"""Shared fixtures: real ledgers on real SQLite files in a temporary directory, and on a
+real PostgreSQL server.
+
+PostgreSQL (``postgres`` at 127.0.0.1:5432, trust auth): `pg_database` is one fresh
+database per test session (per pytest-xdist worker), dropped at the end; `pg_url` empties
+it for one test and gives its URL. Where the server is unreachable the tests that need it
+skip, saying why; with ``CI=true`` they fail instead. `backend` runs a test on each
+backend ("sqlite", "postgresql"): `backend_url` is that backend's empty database and
+`any_ledger` a new ledger on it.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import settings
+from psycopg import sql
 
 from cwledger.ledger.ledger import Ledger
 
@@ -57,6 +70,123 @@ def row_counts(led: Ledger) -> dict[str, int]:
     """Rows in every table: compared before and after a refused write."""
     with led.store.read() as r:
         return r.row_counts()
+
+
+def execute_sql(led: Ledger, statement: str) -> int:
+    """Run one SQL statement on a ledger's database behind its back, committed at once (to
+    tamper with it); the number of rows it changed."""
+    with led.store.engine.begin() as conn:
+        return conn.exec_driver_sql(statement).rowcount
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+
+
+def pg_connect(dbname: str = "postgres") -> psycopg.Connection[Any]:
+    """An autocommit connection to a database of the test server (default: the maintenance
+    database), for creating and dropping databases."""
+    return psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True, connect_timeout=5
+    )
+
+
+def pg_database_url(dbname: str) -> str:
+    """The URL the store opens for a database of the test server."""
+    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}"
+
+
+def pg_drop_database(admin: psycopg.Connection[Any], dbname: str) -> None:
+    """Drop a database of the test server, ending its connections first."""
+    admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        (dbname,),
+    )
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (each pytest-xdist worker its own,
+    named with a random suffix), dropped at the end: its URL. Skips where the server is
+    unreachable; fails instead under ``CI=true``."""
+    try:
+        admin = pg_connect()
+    except psycopg.Error as e:
+        reason = f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {' '.join(str(e).split())}"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"cwledger_test_{worker}_{secrets.token_hex(4)}"
+    try:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+        yield pg_database_url(name)
+    finally:
+        pg_drop_database(admin, name)
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def _pg_resetter(pg_database: str) -> Iterator[psycopg.Connection[Any]]:
+    """The connection that empties the session's database before each test that asks."""
+    with pg_connect(pg_database.rsplit("/", 1)[1]) as conn:
+        yield conn
+
+
+@pytest.fixture
+def pg_url(pg_database: str, _pg_resetter: psycopg.Connection[Any]) -> str:
+    """The session's PostgreSQL database emptied for this test (no tables, no schema, no
+    connection left from an earlier test): its URL. About a millisecond."""
+    conn = _pg_resetter
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+    conn.execute("CREATE SCHEMA public")
+    return pg_database
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Runs the test once per backend: "sqlite", then "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture
+def backend_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of this test's backend: a new SQLite file, or `pg_url`."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def any_ledger(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """`ledger` on this test's backend: the directory's own ledger.db on SQLite; on
+    PostgreSQL the directory names the database in its database.url (keys stay in it).
+    A module runs its `ledger` tests on both with ``ledger = any_ledger``-style override:
+
+        @pytest.fixture
+        def ledger(any_ledger: Ledger) -> Ledger:
+            return any_ledger
+    """
+    url = None if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
+    led = Ledger.init(
+        tmp_path / "ledger",
+        ORIGIN,
+        founding=FOUNDING,
+        time="2013-09-14T00:00:00Z",
+        database_url=url,
+    )
+    yield led
+    led.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The append path: accepted events are stored with their leaves, tiles and checkpoint;
-refused ones write nothing and say every reason; a retried event is not appended twice."""
+refused ones write nothing and say every reason; a retried event is not appended twice.
+Every test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from cwledger.tlog.note import Signer, Verifier
 from tests.conftest import ORIGIN, estimate, event, row_counts
 
 INSPECTION = {"inspection": "I-1", "site": "S-01", "kind": "routine"}
+
+
+@pytest.fixture
+def ledger(any_ledger: Ledger) -> Ledger:
+    """The shared `ledger`, on each backend in turn."""
+    return any_ledger
 
 
 def _leaf_hashes(led: Ledger) -> list[bytes]:

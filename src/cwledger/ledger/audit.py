@@ -251,8 +251,8 @@ def _batches(
             yield _check_entries(batch)
         return
     ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
-    url = store.engine.url.render_as_string(hide_password=False)
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), url)) as pool:
+    # The workers open the very database this store is connected to (SQLite or PostgreSQL).
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), store.url)) as pool:
         window: deque[AsyncResult[list[_Checked]]] = deque()
         for start in range(0, size, chunk):
             window.append(pool.apply_async(_check_range, (start, min(start + chunk, size))))

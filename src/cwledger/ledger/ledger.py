@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 from cwledger.book.book import Book, Context
 from cwledger.errors import (
     ConflictError,
@@ -39,13 +41,17 @@ from cwledger.ledger.policy import GOVERNANCE_TYPES
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.model._base import micros
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
+from cwledger.store.schema import SCHEMA_REVISION
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import leaf_hash
 from cwledger.tlog.note import Signer, sign
 from cwledger.tlog.tiled import NodeMemo, TiledTree
 
-__all__ = ["Ledger", "utc_now"]
+__all__ = ["Ledger", "utc_now", "DATABASE_URL_FILE"]
+
+# In a ledger directory whose log is in a database server: that database's URL, one line.
+DATABASE_URL_FILE = "database.url"
 
 
 def utc_now() -> str:
@@ -90,8 +96,61 @@ def _not_theirs(
     return out
 
 
+def _shown(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _read_database_url(path: Path) -> str:
+    """The URL in `path/database.url`. Raises LedgerNotFound when there is none."""
+    try:
+        url = (path / DATABASE_URL_FILE).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        url = ""
+    if not url:
+        raise LedgerNotFound(
+            f"no ledger in {path} (create one with `cwledger init {path} --origin ...`)"
+        )
+    return url
+
+
+def _write_database_url(path: Path, url: str) -> None:
+    """Record the database's URL in `path/database.url` (0600: it may hold a password)."""
+    file = path / DATABASE_URL_FILE
+    tmp = file.with_name(file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(url + "\n")
+    os.replace(tmp, file)
+
+
+def _existing_store(url: str, path: Path) -> Store:
+    """The store at `url`, which must hold a ledger (schema and genesis): LedgerNotFound
+    otherwise. Nothing is created in a database (or SQLite file) that holds none."""
+    missing = LedgerNotFound(f"no ledger in the database {_shown(url)} (for {path})")
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise missing
+    store = Store.open(url, migrate=False)
+    try:
+        revision = store.revision()
+        if revision is None:
+            raise missing
+        if revision != SCHEMA_REVISION:
+            store.migrate()
+        with store.read() as r:
+            if r.size() == 0:
+                raise missing
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 class Ledger:
-    """A ledger directory: `ledger.db` (the store) and `keys/` (this machine's keystore)."""
+    """A ledger: its store (the directory's `ledger.db`, or the database its `database.url`
+    names) and `keys/` (this machine's keystore)."""
 
     def __init__(self, path: Path, store: Store, keystore: Keystore) -> None:
         self.path = path
@@ -106,13 +165,20 @@ class Ledger:
         return Keystore(Path(os.environ.get("CWLEDGER_KEYSTORE") or path / "keys"))
 
     @classmethod
-    def open(cls, path: Path) -> Ledger:
-        """Open an existing ledger directory. Raises LedgerNotFound."""
-        if not (path / "ledger.db").is_file():
-            raise LedgerNotFound(
-                f"no ledger in {path} (create one with `cwledger init {path} --origin ...`)"
-            )
-        return cls(path, Store.for_directory(path), cls._keystore(path))
+    def open(cls, path: Path, database_url: str | None = None) -> Ledger:
+        """Open an existing ledger. Raises LedgerNotFound.
+
+        The database is `database_url` when given (``sqlite:///...`` or
+        ``postgresql+psycopg://...``); else the directory's own `ledger.db` (SQLite); else
+        the one its `database.url` names. The keys are in `path/keys` (or
+        $CWLEDGER_KEYSTORE) either way. A database reached by URL must hold a ledger: its
+        schema and at least the genesis entry.
+        """
+        if database_url is None:
+            if (path / "ledger.db").is_file():
+                return cls(path, Store.for_directory(path), cls._keystore(path))
+            database_url = _read_database_url(path)
+        return cls(path, _existing_store(database_url, path), cls._keystore(path))
 
     @classmethod
     def init(
@@ -123,17 +189,40 @@ class Ledger:
         founding: Sequence[tuple[str, Role]] = (),
         time: str | None = None,
         key_seed: bytes | None = None,
+        database_url: str | None = None,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
         `key_seed` derives every key from a seed instead of drawing it at random: the same
         seed gives the same keys, entries and roots. For demonstration and synthetic
         ledgers only (anyone who knows the seed can sign as any party).
-        Raises ConflictError if `path` already holds a ledger.
+        `database_url` puts the log in that database (its schema is created there) instead
+        of `path/ledger.db`; `path/database.url` records it, and `path/keys` holds the keys.
+        Raises ConflictError if `path` already holds a ledger, or the database already
+        holds entries.
         """
+        url_file = path / DATABASE_URL_FILE
         if (path / "ledger.db").exists():
             raise ConflictError(f"{path} already holds a ledger")
+        if url_file.exists() and (
+            database_url is None or url_file.read_text().strip() != database_url
+        ):
+            raise ConflictError(
+                f"{path} already holds a ledger (in the database its {url_file.name} names)"
+            )
+        store = None
+        if database_url is not None:
+            store = Store.open(database_url)
+            with store.read() as r:
+                size = r.size()
+            if size:
+                store.close()
+                raise ConflictError(
+                    f"the database {_shown(database_url)} already holds a ledger ({size} entries)"
+                )
         path.mkdir(parents=True, exist_ok=True)
+        if database_url is not None:
+            _write_database_url(path, database_url)
         keystore = cls._keystore(path)
         seed = key_seed
         parties: list[tuple[str, Role, Signer]] = [
@@ -153,7 +242,7 @@ class Ledger:
                 "registrars": ["operator"],
             },
         )
-        ledger = cls(path, Store.for_directory(path), keystore)
+        ledger = cls(path, store or Store.for_directory(path), keystore)
         ledger.append([sign_event(genesis, parties[0][2]).to_bytes()])
         return ledger
 

@@ -8,7 +8,10 @@ and compares it, table by table, with the stored book.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import create_engine
 
@@ -81,13 +84,48 @@ def check_book(store: Store, progress: Progress | None = None) -> None:
         rebuilt = BookWriter(conn).dump()
     scratch.dispose()
     for table in rebuilt:
-        want, got = rebuilt[table], stored[table]
+        want = Counter(_typed(row) for row in rebuilt[table])
+        got = Counter(_typed(row) for row in stored.get(table, []))
         if want == got:
             continue
-        missing = sorted(set(want) - set(got))
-        extra = sorted(set(got) - set(want))
-        detail = f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
+        missing = _ordered((want - got).elements())
+        extra = _ordered((got - want).elements())
+        detail = (
+            f"missing {_plain(missing[0])!r}" if missing else f"unexpected {_plain(extra[0])!r}"
+        )
         raise BookMismatch(
             f"the stored book differs from the replay of the log in {table}:"
             f" {len(missing)} row(s) missing, {len(extra)} unexpected; first {detail}"
         )
+
+
+_Typed = tuple[tuple[str, Any], ...]
+
+
+def _cell(value: Any) -> tuple[str, Any]:
+    """A stored value tagged with its type, so that rows compare type-exactly (1, 1.0, True
+    and "1" all differ) whatever the backend. Only the drivers' ways of returning the same
+    value are made one: bytes-like values (memoryview, bytearray) as bytes, and a Decimal
+    that is a whole number (PostgreSQL's numeric) as an int."""
+    if isinstance(value, memoryview | bytearray):
+        value = bytes(value)
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)
+    return type(value).__name__, value
+
+
+def _typed(row: Iterable[Any]) -> _Typed:
+    return tuple(_cell(v) for v in row)
+
+
+def _plain(row: _Typed) -> tuple[Any, ...]:
+    return tuple(v for _, v in row)
+
+
+def _ordered(rows: Iterable[_Typed]) -> list[_Typed]:
+    """Rows in their natural order when they have one, else by their text."""
+    out = list(rows)
+    try:
+        return sorted(out)
+    except TypeError:
+        return sorted(out, key=repr)

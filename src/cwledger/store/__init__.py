@@ -1,4 +1,4 @@
-"""Storage of the log behind one interface (SQLite embedded; other SQL backends alike)."""
+"""Storage of the log behind one interface (SQLite embedded, or PostgreSQL through psycopg 3)."""
 
 from cwledger.store.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 

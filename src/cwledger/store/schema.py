@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "metadata",
@@ -45,6 +46,14 @@ SCHEMA_REVISION = "0004"
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def _string(length: int) -> TypeEngine[str]:
+    """A string that sorts by code point on every backend, as Python sorts it: SQLite's
+    BINARY collation, and PostgreSQL's "C" whatever the database's locale (the book picks
+    running totals by ``ORDER BY ... item DESC`` and lists records by key)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 metadata = MetaData()
 
 log_entry = Table(
@@ -52,10 +61,10 @@ log_entry = Table(
     metadata,
     Column("idx", _Index, primary_key=True, autoincrement=False),
     Column("leaf_hash", LargeBinary(32), nullable=False, unique=True),
-    Column("event_id", String(128), nullable=False, unique=True),
-    Column("event_type", String(64), nullable=False, index=True),
-    Column("author", String(64), nullable=False, index=True),
-    Column("event_time", String(40), nullable=False),
+    Column("event_id", _string(128), nullable=False, unique=True),
+    Column("event_type", _string(64), nullable=False, index=True),
+    Column("author", _string(64), nullable=False, index=True),
+    Column("event_time", _string(40), nullable=False),
     Column("envelope", LargeBinary, nullable=False),
 )
 
@@ -75,13 +84,13 @@ checkpoint = Table(
     Column("size", _Index, primary_key=True, autoincrement=False),
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
-    Column("signed_at", String(40), nullable=False),
+    Column("signed_at", _string(40), nullable=False),
 )
 
 ledger_meta = Table(
     "ledger_meta",
     metadata,
-    Column("name", String(64), primary_key=True),
+    Column("name", _string(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
@@ -90,10 +99,10 @@ ledger_meta = Table(
 book_record = Table(
     "book_record",
     metadata,
-    Column("kind", String(16), primary_key=True),
-    Column("key", String(128), primary_key=True),
-    Column("status", String(32)),
-    Column("place", String(128)),
+    Column("kind", _string(16), primary_key=True),
+    Column("key", _string(128), primary_key=True),
+    Column("status", _string(32)),
+    Column("place", _string(128)),
     Column("due_at", BigInteger),
     Column("doc", Text, nullable=False),
     Index("book_record_status", "kind", "status", "due_at"),
@@ -106,11 +115,11 @@ book_record = Table(
 holding_change = Table(
     "holding_change",
     metadata,
-    Column("site", String(128), primary_key=True),
-    Column("chemical", String(64), primary_key=True),
+    Column("site", _string(128), primary_key=True),
+    Column("chemical", _string(64), primary_key=True),
     Column("at", BigInteger, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("item", String(128), primary_key=True),
+    Column("item", _string(128), primary_key=True),
     Column("grams", BigInteger, nullable=False),
     Column("items", Integer, nullable=False),
     Column("grams_total", BigInteger, nullable=False),
@@ -121,19 +130,19 @@ holding_change = Table(
 holding_group = Table(
     "holding_group",
     metadata,
-    Column("site", String(128), primary_key=True),
-    Column("chemical", String(64), primary_key=True),
+    Column("site", _string(128), primary_key=True),
+    Column("chemical", _string(64), primary_key=True),
 )
 
 # Where each item is after each entry that changed it.
 item_position = Table(
     "item_position",
     metadata,
-    Column("item", String(128), primary_key=True),
+    Column("item", _string(128), primary_key=True),
     Column("at", BigInteger, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("site", String(128)),
-    Column("state", String(16), nullable=False),
+    Column("site", _string(128)),
+    Column("state", _string(16), nullable=False),
     Column("held_g", BigInteger, nullable=False),
     Index("item_position_site", "site", "item"),
 )
@@ -142,7 +151,7 @@ item_position = Table(
 custody_link = Table(
     "custody_link",
     metadata,
-    Column("item", String(128), primary_key=True),
+    Column("item", _string(128), primary_key=True),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
 )
 
@@ -151,9 +160,9 @@ custody_link = Table(
 balance_flow = Table(
     "balance_flow",
     metadata,
-    Column("site", String(128), primary_key=True),
-    Column("month", String(7), primary_key=True),
-    Column("flow", String(16), primary_key=True),
+    Column("site", _string(128), primary_key=True),
+    Column("month", _string(7), primary_key=True),
+    Column("flow", _string(16), primary_key=True),
     Column("grams", BigInteger, nullable=False),
     Column("items", Integer, nullable=False),
 )
@@ -162,7 +171,7 @@ balance_flow = Table(
 site_link = Table(
     "site_link",
     metadata,
-    Column("site", String(128), primary_key=True),
+    Column("site", _string(128), primary_key=True),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
 )
 
@@ -181,11 +190,11 @@ BOOK_TABLES = (
 party_token = Table(
     "party_token",
     metadata,
-    Column("token_id", String(32), primary_key=True),
-    Column("party", String(64), nullable=False, index=True),
+    Column("token_id", _string(32), primary_key=True),
+    Column("party", _string(64), nullable=False, index=True),
     Column("secret_hash", LargeBinary(32), nullable=False),
-    Column("issued_at", String(40), nullable=False),
-    Column("expires_at", String(40)),
-    Column("revoked_at", String(40)),
+    Column("issued_at", _string(40), nullable=False),
+    Column("expires_at", _string(40)),
+    Column("revoked_at", _string(40)),
     Column("label", Text, nullable=False, server_default=""),
 )

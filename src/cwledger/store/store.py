@@ -1,9 +1,12 @@
-"""The store: one interface over the SQL backends (SQLite embedded; PostgreSQL later).
+"""The store: one interface over the SQL backends (SQLite embedded, PostgreSQL via psycopg 3).
 
-The store owns transactions. Readers get a consistent snapshot; a writer gets one
-serialised transaction (``BEGIN IMMEDIATE`` on SQLite) that commits durably (WAL with
-``synchronous=FULL``) when the block ends, or writes nothing if it raises. Ledger code
-never sees SQL.
+The store owns transactions. Readers get a consistent snapshot (SQLite: one ``BEGIN``;
+PostgreSQL: ``REPEATABLE READ, READ ONLY``); a writer gets one transaction serialised by
+the database (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: ``READ COMMITTED`` whose first
+statement takes the ledger's transaction-level advisory lock, so every later statement
+sees the previous writer's commit) that commits durably (SQLite: WAL with
+``synchronous=FULL``; PostgreSQL: ``synchronous_commit`` as configured, ``on`` by default)
+when the block ends, or writes nothing if it raises. Ledger code never sees SQL.
 """
 
 from __future__ import annotations
@@ -14,7 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+)
 
 from cwledger.errors import ConflictError
 from cwledger.store.access import AccessList
@@ -300,16 +314,41 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# PostgreSQL: the key of the transaction-level advisory lock that serialises the writers
+# (and the migrations) of a ledger database: "cwledger" in ASCII, as a signed 64-bit int.
+WRITE_LOCK_KEY = int.from_bytes(b"cwledger", "big", signed=True)
+_PG_WRITE_LOCK = f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+# A snapshot for the whole read transaction, and no writes through it.
+_PG_READ_OPTIONS: dict[str, Any] = {
+    "isolation_level": "REPEATABLE READ",
+    "postgresql_readonly": True,
+}
+
+
 class Store:
     """A ledger's database. Build with `Store.open(url)` or `Store.for_directory(path)`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # PostgreSQL: the first statement of every write transaction (None: SQLite, whose
+        # BEGIN IMMEDIATE already serialises the writers).
+        self._write_lock = _PG_WRITE_LOCK if engine.dialect.name == "postgresql" else None
+
+    @property
+    def url(self) -> str:
+        """The URL this store is connected to, password included (for worker processes)."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect to `url`; bring the schema to the current revision when `migrate`."""
-        engine = create_engine(url)
+        """Connect to `url` (``sqlite:///...`` or ``postgresql+psycopg://...``); bring the
+        schema to the current revision when `migrate`."""
+        if make_url(url).get_backend_name() == "postgresql":
+            # READ COMMITTED whatever the server's default: a writer's statements after the
+            # advisory lock must see the commit of the writer before it.
+            engine = create_engine(url, isolation_level="READ COMMITTED")
+        else:
+            engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -338,19 +377,28 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self.engine.begin() as conn:
+            if self._write_lock is not None:
+                # One migrating process at a time; Alembic then reads the revision that
+                # the one before committed (PostgreSQL's DDL is transactional).
+                conn.exec_driver_sql(self._write_lock)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
     @contextmanager
     def read(self) -> Iterator[LogReader]:
-        """A read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield LogReader(conn)
+        """A read transaction: one consistent snapshot for all its statements."""
+        with self.engine.connect() as conn:
+            if self._write_lock is not None:  # PostgreSQL (reset when the pool takes it back)
+                conn.execution_options(**_PG_READ_OPTIONS)
+            with conn.begin():
+                yield LogReader(conn)
 
     @contextmanager
     def write(self) -> Iterator[LogWriter]:
         """The write transaction: serialised, durable on exit, nothing written on error."""
         with self.engine.connect().execution_options(cwledger_write=True) as conn, conn.begin():
+            if self._write_lock is not None:
+                conn.exec_driver_sql(self._write_lock)
             yield LogWriter(conn)
 
     def close(self) -> None:

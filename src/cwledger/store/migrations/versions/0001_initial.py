@@ -12,6 +12,12 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+
+def _string(length: int) -> sa.types.TypeEngine[str]:
+    # Sorted by code point on PostgreSQL too, whatever the database's locale.
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 _Index = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -20,10 +26,10 @@ def upgrade() -> None:
         "log_entry",
         sa.Column("idx", _Index, primary_key=True, autoincrement=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False, unique=True),
-        sa.Column("event_id", sa.String(128), nullable=False, unique=True),
-        sa.Column("event_type", sa.String(64), nullable=False),
-        sa.Column("author", sa.String(64), nullable=False),
-        sa.Column("event_time", sa.String(40), nullable=False),
+        sa.Column("event_id", _string(128), nullable=False, unique=True),
+        sa.Column("event_type", _string(64), nullable=False),
+        sa.Column("author", _string(64), nullable=False),
+        sa.Column("event_time", _string(40), nullable=False),
         sa.Column("envelope", sa.LargeBinary, nullable=False),
     )
     op.create_index("ix_log_entry_event_type", "log_entry", ["event_type"])
@@ -39,11 +45,11 @@ def upgrade() -> None:
         sa.Column("size", _Index, primary_key=True, autoincrement=False),
         sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("note", sa.Text, nullable=False),
-        sa.Column("signed_at", sa.String(40), nullable=False),
+        sa.Column("signed_at", _string(40), nullable=False),
     )
     op.create_table(
         "ledger_meta",
-        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("name", _string(64), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
     )
 

@@ -13,13 +13,18 @@ branch_labels = None
 depends_on = None
 
 
+def _string(length: int) -> sa.types.TypeEngine[str]:
+    # Sorted by code point on PostgreSQL too, whatever the database's locale.
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     op.create_table(
         "book_record",
-        sa.Column("kind", sa.String(16), primary_key=True),
-        sa.Column("key", sa.String(128), primary_key=True),
-        sa.Column("status", sa.String(32)),
-        sa.Column("place", sa.String(128)),
+        sa.Column("kind", _string(16), primary_key=True),
+        sa.Column("key", _string(128), primary_key=True),
+        sa.Column("status", _string(32)),
+        sa.Column("place", _string(128)),
         sa.Column("due_at", sa.BigInteger),
         sa.Column("doc", sa.Text, nullable=False),
     )
@@ -27,11 +32,11 @@ def upgrade() -> None:
     op.create_index("book_record_place", "book_record", ["kind", "place"])
     op.create_table(
         "holding_change",
-        sa.Column("site", sa.String(128), primary_key=True),
-        sa.Column("chemical", sa.String(64), primary_key=True),
+        sa.Column("site", _string(128), primary_key=True),
+        sa.Column("chemical", _string(64), primary_key=True),
         sa.Column("at", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("item", _string(128), primary_key=True),
         sa.Column("grams", sa.BigInteger, nullable=False),
         sa.Column("items", sa.Integer, nullable=False),
         sa.Column("grams_total", sa.BigInteger, nullable=False),
@@ -39,22 +44,22 @@ def upgrade() -> None:
     )
     op.create_table(
         "holding_group",
-        sa.Column("site", sa.String(128), primary_key=True),
-        sa.Column("chemical", sa.String(64), primary_key=True),
+        sa.Column("site", _string(128), primary_key=True),
+        sa.Column("chemical", _string(64), primary_key=True),
     )
     op.create_table(
         "item_position",
-        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("item", _string(128), primary_key=True),
         sa.Column("at", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("site", sa.String(128)),
-        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("site", _string(128)),
+        sa.Column("state", _string(16), nullable=False),
         sa.Column("held_g", sa.BigInteger, nullable=False),
     )
     op.create_index("item_position_site", "item_position", ["site", "item"])
     op.create_table(
         "custody_link",
-        sa.Column("item", sa.String(128), primary_key=True),
+        sa.Column("item", _string(128), primary_key=True),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
     )
 

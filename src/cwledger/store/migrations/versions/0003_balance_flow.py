@@ -13,12 +13,17 @@ branch_labels = None
 depends_on = None
 
 
+def _string(length: int) -> sa.types.TypeEngine[str]:
+    # Sorted by code point on PostgreSQL too, whatever the database's locale.
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     op.create_table(
         "balance_flow",
-        sa.Column("site", sa.String(128), primary_key=True),
-        sa.Column("month", sa.String(7), primary_key=True),
-        sa.Column("flow", sa.String(16), primary_key=True),
+        sa.Column("site", _string(128), primary_key=True),
+        sa.Column("month", _string(7), primary_key=True),
+        sa.Column("flow", _string(16), primary_key=True),
         sa.Column("grams", sa.BigInteger, nullable=False),
         sa.Column("items", sa.Integer, nullable=False),
     )
