@@ -313,9 +313,7 @@ def finding_document(f: FindingRecord) -> dict[str, Any]:
     }
 
 
-def site_document(
-    rec: SiteRecord, held: list[HoldingLine], entries: list[int]
-) -> dict[str, Any]:
+def site_document(rec: SiteRecord, held: list[HoldingLine], entries: list[int]) -> dict[str, Any]:
     """A site, what it holds (by item), and the entries that name it."""
     return {
         "site": rec.site.model_dump(mode="json", exclude_none=True),

@@ -1372,11 +1372,17 @@ def _batches(events: list[_Event], size: int = 400) -> Iterator[list[_Event]]:
         yield events[k : k + size]
 
 
-def load(path: Path, *, progress: Any = None) -> Ledger:
-    """Build the scenario into a new ledger at `path` (refused if one is there)."""
+def load(path: Path, *, progress: Any = None, database_url: str | None = None) -> Ledger:
+    """Build the scenario into a new ledger at `path` (refused if one is there), in the
+    directory's own SQLite database or in the one `database_url` names."""
     events = sorted(build(), key=lambda e: e.time)
     ledger = Ledger.init(
-        path, ORIGIN, founding=PARTIES, time="2013-09-14T00:00:00Z", key_seed=KEY_SEED
+        path,
+        ORIGIN,
+        founding=PARTIES,
+        time="2013-09-14T00:00:00Z",
+        key_seed=KEY_SEED,
+        database_url=database_url,
     )
     for chunk in _batches(events):
         envelopes: list[bytes | str] = []

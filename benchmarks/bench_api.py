@@ -1,0 +1,269 @@
+#!/usr/bin/env python
+"""The HTTP API under a bounded load, on SQLite and on PostgreSQL.
+
+For each backend: loads the syria-2013 scenario (2,060 entries) into a new ledger (for
+PostgreSQL, a new database on 127.0.0.1:5432, dropped at the end), starts ``cwledger serve``
+on 127.0.0.1 (``--workers``, default 2) and, from this process, runs a fixed number of
+requests (``--requests``) with ``--concurrency`` requests in flight, under a time limit
+(``--time-limit`` seconds per run), against:
+
+- ``trivial``: ``GET /healthz`` (no database, no token): the limit of this server and this
+  client on this machine, measured in the same run;
+- ``holdings``: ``GET /api/v1/holdings?at=<random day>`` (token, read transaction, one
+  index seek per (site, chemical) group);
+- ``proof``: ``GET /api/v1/log/proofs/inclusion?index=<random>`` (token, tiles, proof);
+- ``append``: ``POST /api/v1/events/batch`` of 100 events signed beforehand (decode,
+  signatures, authority, book, tiles, a signed checkpoint, commit), 4 in flight.
+
+It prints requests/s and p50/p99 latency per run, each as a ratio to ``trivial`` (for
+latency: trivial / run, so 1 is as fast as the trivial endpoint), and events/s for the
+appends. Targets: proof and holdings at least 0.5 of the trivial endpoint's throughput;
+batch appends at least 2,000 events/s. The LAST line is one JSON object.
+
+Run ``python benchmarks/bench_api.py`` (both backends) or ``--backend sqlite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from cwledger.ledger.access import issue_token
+from cwledger.ledger.envelope import sign_event
+from cwledger.ledger.events import Event
+from cwledger.ledger.ledger import Ledger
+from cwledger.scenario import syria_2013
+
+perf = time.perf_counter
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
+BATCH = 100
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(ledger_dir: Path, db: str | None, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "CWLEDGER_RATE_PER_SECOND": "1e9", "CWLEDGER_RATE_BURST": "1000000000"}
+    cmd = [
+        str(Path(sys.executable).parent / "cwledger"),
+        "serve",
+        "--ledger",
+        str(ledger_dir),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    if db is not None:
+        cmd += ["--db", db]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    sys.exit("the server did not start")
+
+
+async def load(
+    base: str,
+    make: Callable[[int], tuple[str, str, Any]],
+    requests: int,
+    concurrency: int,
+    limit_s: float,
+    headers: dict[str, str],
+) -> dict[str, float]:
+    """Send `requests` requests (make(i) -> method, url, json body), `concurrency` at a time,
+    stopping at `limit_s`; every answer must be 2xx. Returns rps and latency percentiles."""
+    latencies: list[float] = []
+    next_i = 0
+    deadline = perf() + limit_s
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
+
+        async def worker() -> None:
+            nonlocal next_i
+            while next_i < requests and perf() < deadline:
+                i = next_i
+                next_i += 1
+                method, url, body = make(i)
+                t0 = perf()
+                resp = await c.request(method, url, json=body)
+                latencies.append(perf() - t0)
+                if resp.status_code >= 300:
+                    raise RuntimeError(f"{method} {url}: {resp.status_code} {resp.text[:300]}")
+
+        start = perf()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = perf() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "wall_s": wall,
+    }
+
+
+def batches(ledger: Ledger, author: str, count: int) -> list[dict[str, Any]]:
+    """`count` batches of BATCH estimate events by `author`, signed now (outside the timing)."""
+    signer = ledger.keystore.signer(author)
+    out = []
+    for b in range(count):
+        envs = []
+        for k in range(BATCH):
+            body = {
+                "estimate": {
+                    "party": author,
+                    "value": float(k),
+                    "u": 1.0,
+                    "unit": "t",
+                    "method": "bench",
+                    "scope": "total",
+                }
+            }
+            ev = Event(
+                type="estimate.recorded",
+                id=f"bench-{b:05d}-{k:03d}",
+                time="2016-02-01T00:00:00Z",
+                author=author,
+                body=body,
+            )
+            envs.append(json.loads(sign_event(ev, signer).to_bytes()))
+        out.append({"envelopes": envs})
+    return out
+
+
+def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-api-{name}-"))
+    dbname, url = None, None
+    if name == "postgresql":
+        dbname = f"cwledger_bench_{secrets.token_hex(4)}"
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as a:
+            a.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        url = PG.format(dbname)
+    try:
+        t0 = perf()
+        ledger = syria_2013.load(tmp / "ledger", database_url=url)
+        print(f"[{name}] scenario loaded in {perf() - t0:.1f} s", file=sys.stderr)
+        authority = ledger.authority()
+        reader = issue_token(ledger.store, authority, "observer-us")[0]
+        writer_party = syria_2013.PARTIES[1][0]
+        writer = issue_token(ledger.store, authority, writer_party)[0]
+        with ledger.store.read() as r:
+            size = r.size()
+        signed = batches(ledger, writer_party, args.batches)
+        proc, base = serve(tmp / "ledger", url, args.workers)
+        rng = random.Random(2013)
+        days = [f"2014-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)]
+        auth = {"Authorization": f"Bearer {reader}"}
+        runs: dict[str, dict[str, float]] = {}
+        try:
+            kinds: dict[str, Callable[[int], tuple[str, str, Any]]] = {
+                "trivial": lambda _: ("GET", "/healthz", None),
+                "holdings": lambda _: ("GET", f"/api/v1/holdings?at={rng.choice(days)}", None),
+                "proof": lambda _: (
+                    "GET",
+                    f"/api/v1/log/proofs/inclusion?index={rng.randrange(size)}",
+                    None,
+                ),
+            }
+            for kind, make in kinds.items():
+                asyncio.run(load(base, make, 200, args.concurrency, 10, auth))  # warm up
+                runs[kind] = asyncio.run(
+                    load(base, make, args.requests, args.concurrency, args.time_limit, auth)
+                )
+            runs["append"] = asyncio.run(
+                load(
+                    base,
+                    lambda i: ("POST", "/api/v1/events/batch", signed[i]),
+                    len(signed),
+                    4,
+                    args.time_limit * 4,
+                    {"Authorization": f"Bearer {writer}"},
+                )
+            )
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            ledger.close()
+        trivial = runs["trivial"]
+        out: dict[str, Any] = {"backend": name}
+        for kind, r in runs.items():
+            out[kind] = {
+                **{k: round(v, 2) for k, v in r.items()},
+                "rps_ratio": round(r["rps"] / trivial["rps"], 3),
+                "p50_ratio": round(trivial["p50_ms"] / r["p50_ms"], 3),
+                "p99_ratio": round(trivial["p99_ms"] / r["p99_ms"], 3),
+            }
+        out["append"]["events_per_s"] = round(runs["append"]["rps"] * BATCH, 1)
+        out["targets_met"] = {
+            "holdings_rps_ratio>=0.5": out["holdings"]["rps_ratio"] >= 0.5,
+            "proof_rps_ratio>=0.5": out["proof"]["rps_ratio"] >= 0.5,
+            "append_events_per_s>=2000": out["append"]["events_per_s"] >= 2000,
+        }
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if dbname is not None:
+            with psycopg.connect(
+                "host=127.0.0.1 user=postgres dbname=postgres", autocommit=True
+            ) as a:
+                a.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--time-limit", type=float, default=20.0)
+    p.add_argument("--batches", type=int, default=60)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    results = [run_backend(n, args) for n in names]
+    for r in results:
+        print(f"\n{r['backend']}: {'run':<9} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}")
+        for kind in ("trivial", "holdings", "proof", "append"):
+            x = r[kind]
+            figures = f"{x['rps']:>8.1f} {x['rps_ratio']:>6.2f} {x['p50_ms']:>8.2f}"
+            print(f"{'':>10} {kind:<9} {figures} {x['p99_ms']:>8.2f}")
+        rate = r["append"]["events_per_s"]
+        print(f"{'':>10} append: {rate:.0f} events/s; targets {r['targets_met']}")
+    print(json.dumps({"api": results}))
+
+
+if __name__ == "__main__":
+    main()
