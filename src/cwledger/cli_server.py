@@ -66,6 +66,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http="cwledger.api.transport:NoDelayH11Protocol",
         log_level="warning",
     )
 

@@ -19,7 +19,7 @@ from cwledger.cli import app
 from cwledger.cli_server import parse_duration
 from cwledger.errors import RateLimited
 from cwledger.store.schema import SCHEMA_REVISION
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_api
 
 runner = CliRunner()
 
@@ -104,6 +104,7 @@ def test_bad_durations_are_usage_errors(text: str) -> None:
 
 
 def test_tokens_issue_list_revoke_from_the_cli(api: Api) -> None:
+    api = make_api(api.ledger, [], token_cache_seconds=0.0)  # no cache: revocation at once
     where = ["--ledger", str(api.ledger.path)]
     result = runner.invoke(
         app,
@@ -132,3 +133,17 @@ def test_tokens_issue_list_revoke_from_the_cli(api: Api) -> None:
 def test_the_server_refuses_to_start_without_a_ledger(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--ledger", str(tmp_path / "none")])
     assert "no ledger" in str(result.exception)
+
+
+def test_a_revoked_token_is_refused_once_the_token_cache_expires(api: Api) -> None:
+    import time
+
+    from cwledger.ledger.access import issue_token, revoke_token
+
+    cached = make_api(api.ledger, [], token_cache_seconds=0.2)
+    token, row = issue_token(api.ledger.store, api.ledger.authority(), "obs")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert cached.client.get("/api/v1/status", headers=headers).status_code == 200
+    revoke_token(api.ledger.store, row.token_id)
+    time.sleep(0.3)
+    assert cached.client.get("/api/v1/status", headers=headers).status_code == 401

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import book, events, health, log
-from cwledger.api.deps import AuthorityCache, RateLimiter
+from cwledger.api.deps import AuthorityCache, CallerCache, RateLimiter
 from cwledger.api.problems import PROBLEM_TYPES, document_problems, install, problem_response
 from cwledger.api.settings import Settings
 from cwledger.ledger.ledger import Ledger
@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     app.state.settings = settings
     app.state.ledger = ledger
-    app.state.authority = AuthorityCache(ledger)
+    ttl = settings.token_cache_seconds
+    app.state.authority = AuthorityCache(ledger, ttl)
+    app.state.callers = CallerCache(ledger, app.state.authority, ttl)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     install(app)
     app.include_router(health.router)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 
 from cwledger.api.settings import Settings
 from cwledger.book.answers import moment
@@ -17,7 +20,7 @@ from cwledger.errors import Forbidden, InvalidQuery, RateLimited, Unauthorized
 from cwledger.ledger.access import Caller, authenticate
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
-from cwledger.store import LogReader
+from cwledger.store import LogReader, Store
 
 __all__ = [
     "get_ledger",
@@ -25,11 +28,14 @@ __all__ = [
     "caller",
     "writer",
     "reader",
+    "snapshot",
     "Reader",
     "AnyCaller",
     "WritingCaller",
     "RateLimiter",
     "AuthorityCache",
+    "CallerCache",
+    "Snapshot",
     "query_moment",
 ]
 
@@ -78,13 +84,13 @@ class AuthorityCache:
             return self._value[1]
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     """The app's ledger."""
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
@@ -97,23 +103,50 @@ _bearer = HTTPBearer(
 )
 
 
-def caller(
+class CallerCache:
+    """Tokens recently authenticated, for `ttl` seconds: a request then costs no database
+    read for its token (a revoked or expired token is refused within `ttl`)."""
+
+    def __init__(self, ledger: Ledger, authority: AuthorityCache, ttl: float = 1.0) -> None:
+        self.ledger, self.authority, self.ttl = ledger, authority, ttl
+        self._seen: dict[str, tuple[float, Caller]] = {}
+
+    def cached(self, token: str) -> Caller | None:
+        """The caller of a token authenticated less than `ttl` ago, or None."""
+        hit = self._seen.get(token)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return None
+        return hit[1]
+
+    def authenticate(self, token: str) -> Caller:
+        """Authenticate against the access list and the log (a database read)."""
+        who = authenticate(self.ledger.store, self.authority.get(), token)
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[token] = (time.monotonic(), who)
+        return who
+
+
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The authenticated caller. Raises Unauthorized (401) or RateLimited (429)."""
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
-    state = request.app.state
-    who = authenticate(state.ledger.store, state.authority.get(), credentials.credentials.strip())
-    state.rate_limiter.take(who.token_id)
+    token = credentials.credentials.strip()
+    cache: CallerCache = request.app.state.callers
+    who = cache.cached(token)
+    if who is None:
+        who = await run_in_threadpool(cache.authenticate, token)
+    request.app.state.rate_limiter.take(who.token_id)
     return who
 
 
 AnyCaller = Annotated[Caller, Depends(caller)]
 
 
-def writer(who: AnyCaller) -> Caller:
+async def writer(who: AnyCaller) -> Caller:
     """A caller that may write events: any role but observer. Raises Forbidden (403)."""
     if who.role == "observer":
         raise Forbidden(f"party {who.party} is an observer: observers only read")
@@ -123,10 +156,45 @@ def writer(who: AnyCaller) -> Caller:
 WritingCaller = Annotated[Caller, Depends(writer)]
 
 
-def reader(request: Request, _who: AnyCaller) -> Iterator[LogReader]:
-    """A read transaction (one consistent snapshot) for an authenticated caller."""
-    with request.app.state.ledger.store.read() as r:
-        yield r
+class Snapshot(LogReader):
+    """A read transaction opened on first use, in the thread that uses it (the endpoint's
+    worker thread: waiting for a pooled connection never blocks the event loop), and ended
+    by `close`."""
+
+    def __init__(self, store: Store) -> None:  # no super().__init__: the connection is lazy
+        self._store = store
+        self._transaction: AbstractContextManager[LogReader] | None = None
+        self._conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:  # type: ignore[override]
+        if self._conn is None:
+            self._transaction = self._store.read()
+            self._conn = self._transaction.__enter__().conn
+        return self._conn
+
+    def close(self) -> None:
+        """End the transaction, if one was opened, and give its connection back."""
+        if self._transaction is not None:
+            self._transaction.__exit__(None, None, None)
+            self._transaction = self._conn = None
+
+
+async def snapshot(request: Request) -> AsyncIterator[LogReader]:
+    """A read transaction (one consistent snapshot), opened by the endpoint's first query in
+    its worker thread: a request costs one thread hop, as an endpoint without a database
+    does. Without authentication (the published log is public)."""
+    s = Snapshot(request.app.state.ledger.store)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+async def reader(request: Request, _who: AnyCaller) -> AsyncIterator[LogReader]:
+    """`snapshot` for an authenticated caller."""
+    async for s in snapshot(request):
+        yield s
 
 
 Reader = Annotated[LogReader, Depends(reader)]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import gzip
 import logging
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -42,7 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from cwledger.api.deps import Reader, get_ledger, get_settings
+from cwledger.api.deps import Reader, get_ledger, get_settings, snapshot
 from cwledger.api.problems import problem_responses
 from cwledger.api.settings import Settings
 from cwledger.errors import LedgerNotFound
@@ -81,13 +80,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # -- the public tlog-tiles API ---------------------------------------------------------------
 
 
-def public_reader(request: Request) -> Iterator[LogReader]:
-    """A read transaction without authentication: the tiles API is public."""
-    with get_ledger(request).store.read() as r:
-        yield r
-
-
-PublicReader = Annotated[LogReader, Depends(public_reader)]
+PublicReader = Annotated[LogReader, Depends(snapshot)]
 
 
 def _latest(r: LogReader) -> StoredCheckpoint:

@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     rate_per_second: float = 100.0
     rate_burst: int = 400
     page_limit: int = 1000
+    token_cache_seconds: float = 1.0
+    """How long an authenticated token is remembered: a revoked or expired token, or a party
+    the log no longer lists, is refused at most this long after the change."""

@@ -23,7 +23,6 @@ from cwledger.store.schema import (
     book_record,
     custody_link,
     holding_change,
-    holding_group,
     item_position,
     site_link,
 )
@@ -127,34 +126,26 @@ class BookReader:
     # -- holdings, positions, custody ----------------------------------------------------
 
     def holdings(self, at: int | None = None) -> list[Holding]:
-        """Holdings of every (site, chemical) group at moment `at` (µs; None: now), non-zero."""
-        t = _FOREVER if at is None else at
+        """Holdings of every (site, chemical) group at moment `at` (µs; None: now), non-zero.
 
-        def latest(column: Any) -> Any:
-            h = holding_change.alias("h")
-            return (
-                select(column(h))
-                .where(
-                    h.c.site == holding_group.c.site,
-                    h.c.chemical == holding_group.c.chemical,
-                    h.c.at <= t,
-                )
-                .order_by(h.c.at.desc(), h.c.idx.desc(), h.c.item.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-
-        q = select(
-            holding_group.c.site,
-            holding_group.c.chemical,
-            latest(lambda h: h.c.grams_total),
-            latest(lambda h: h.c.items_total),
+        One index seek per group for the group's last change dated up to `at`, whose two
+        running totals come back as one text value (two scalar subqueries would seek twice).
+        """
+        rows = self._rows(
+            "SELECT g.site, g.chemical, (SELECT h.grams_total || ' ' || h.items_total"
+            " FROM holding_change h WHERE h.site = g.site AND h.chemical = g.chemical"
+            " AND h.at <= ? ORDER BY h.at DESC, h.idx DESC, h.item DESC LIMIT 1)"
+            " FROM holding_group g",
+            (_FOREVER if at is None else at,),
         )
-        return [
-            Holding(r[0], r[1], int(r[2]), int(r[3]))
-            for r in self.conn.execute(q)
-            if r[2] is not None and (r[2] or r[3])
-        ]
+        out = []
+        for site, chemical, totals in rows:
+            if totals is None:
+                continue
+            grams, items = map(int, totals.split(" "))
+            if grams or items:
+                out.append(Holding(site, chemical, grams, items))
+        return out
 
     def positions(self, item: str) -> list[Position]:
         """Every position of an item, in time order."""

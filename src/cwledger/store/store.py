@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -86,6 +87,17 @@ _INSERT_ENTRY = (
 )
 
 
+# Statements built once: every read of the API runs some of these (building a statement
+# costs more than SQLite running it).
+_SIZE = select(func.max(log_entry.c.idx))
+_RANGE = (
+    select(*_ENTRY_COLUMNS)
+    .where(log_entry.c.idx >= bindparam("start"), log_entry.c.idx < bindparam("end"))
+    .order_by(log_entry.c.idx)
+)
+_LATEST_CHECKPOINT = select(checkpoint).order_by(checkpoint.c.size.desc()).limit(1)
+
+
 def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes]:
     return (e.index, e.leaf_hash, e.event_id, e.event_type, e.author, e.event_time, e.envelope)
 
@@ -112,17 +124,12 @@ class LogReader:
 
     def size(self) -> int:
         """Number of entries: one past the highest stored index."""
-        top = self.conn.execute(select(func.max(log_entry.c.idx))).scalar()
+        top = self.conn.execute(_SIZE).scalar()
         return 0 if top is None else int(top) + 1
 
     def entries(self, start: int, end: int) -> list[StoredEntry]:
         """Entries with start <= index < end, in log order."""
-        q = (
-            select(*_ENTRY_COLUMNS)
-            .where(log_entry.c.idx >= start, log_entry.c.idx < end)
-            .order_by(log_entry.c.idx)
-        )
-        return [_entry(r) for r in self.conn.execute(q)]
+        return [_entry(r) for r in self.conn.execute(_RANGE, {"start": start, "end": end})]
 
     def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
         """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
@@ -218,8 +225,7 @@ class LogReader:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint of the largest size, if any."""
-        q = select(checkpoint).order_by(checkpoint.c.size.desc()).limit(1)
-        r = self.conn.execute(q).first()
+        r = self.conn.execute(_LATEST_CHECKPOINT).first()
         return None if r is None else StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3])
 
     def meta(self) -> dict[str, str]:
