@@ -14,6 +14,7 @@ from tests.conftest import event
 ROLES = {"operator": "operator", "insp": "inspectorate", "dec": "declarant", "obs": "observer"}
 
 READS = [
+    "/api/v1/whoami",
     "/api/v1/events",
     "/api/v1/items/I-1",
     "/api/v1/items/I-1/position",

@@ -147,3 +147,40 @@ def test_a_revoked_token_is_refused_once_the_token_cache_expires(api: Api) -> No
     revoke_token(api.ledger.store, row.token_id)
     time.sleep(0.3)
     assert cached.client.get("/api/v1/status", headers=headers).status_code == 401
+
+
+def test_whoami_names_the_tokens_party_and_role(api: Api) -> None:
+    for party, role in (("insp", "inspectorate"), ("obs", "observer"), ("operator", "operator")):
+        doc = api.client.get("/api/v1/whoami", headers=api.auth(party)).json()
+        assert (doc["party"], doc["role"]) == (party, role) and doc["token_id"]
+
+
+def test_answers_are_remembered_per_log_size_and_an_append_gives_new_ones(api: Api) -> None:
+    from tests.book.builders import Book, declaration, item, site
+
+    b = Book(api.ledger)
+    b.declare([item("I-1")])
+    url = "/api/v1/holdings?by=site"
+    first = api.client.get(url, headers=api.auth("obs")).json()
+    assert first == [{"key": "S-1", "kg": 1000.0, "items": 1}]
+    assert api.client.get(url, headers=api.auth("obs")).json() == first
+    with api.ledger.store.read() as r:
+        size = r.size()
+    assert any(k[0] == size and k[1] == "holdings" for k in api.app.state.answers._answers)
+    amended = declaration([item("I-1"), item("I-2", "S-2", kg=5)], [site("S-1"), site("S-2")], 2)
+    b.append("declaration.amended", amended)
+    second = api.client.get(url, headers=api.auth("obs")).json()
+    assert second == [
+        {"key": "S-1", "kg": 1000.0, "items": 1},
+        {"key": "S-2", "kg": 5.0, "items": 1},
+    ]
+
+
+def test_the_answer_cache_forgets_the_least_recently_used_beyond_its_capacity(api: Api) -> None:
+    from cwledger.api.deps import AnswerCache
+
+    cache, computed = AnswerCache(capacity=2), []
+    with api.ledger.store.read() as r:
+        for q in ("a", "b", "a", "c", "b", "a"):
+            cache.get(r, (q,), lambda q=q: computed.append(q) or q)
+    assert computed == ["a", "b", "c", "b", "a"]  # "a" kept by its reuse, then "b" pushed out

@@ -8,6 +8,7 @@ JSON under ``/api/v1/log``, and the C2SP tlog-tiles read API under ``/log/``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,14 +16,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import book, events, health, log
-from cwledger.api.deps import AuthorityCache, CallerCache, RateLimiter
-from cwledger.api.problems import PROBLEM_TYPES, document_problems, install, problem_response
+from cwledger.api.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
+from cwledger.api.problems import (
+    PROBLEM_TYPES,
+    document_problems,
+    document_security,
+    install,
+    problem_response,
+)
 from cwledger.api.settings import Settings
 from cwledger.ledger.ledger import Ledger
 
 __all__ = ["create_app"]
 
 API_PREFIX = "/api/v1"
+READ_SLOTS = 16
+"""Read snapshots open at once per worker: below the store's connection pool (20 kept)."""
 
 
 class _BodyLimit:
@@ -98,6 +107,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     ttl = settings.token_cache_seconds
     app.state.authority = AuthorityCache(ledger, ttl)
     app.state.callers = CallerCache(ledger, app.state.authority, ttl)
+    app.state.answers = AnswerCache()
+    app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     install(app)
     app.include_router(health.router)
@@ -113,5 +124,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
     describe = app.openapi
-    app.openapi = lambda: document_problems(describe())  # type: ignore[method-assign]
+    app.openapi = lambda: document_security(  # type: ignore[method-assign]
+        document_problems(describe()), API_PREFIX
+    )
     return app

@@ -152,14 +152,14 @@ class DeclarationVersion(BaseModel):
 
 
 @router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)
-def item(item_id: str, r: Reader) -> dict[str, Any]:
+async def item(item_id: str, r: Reader) -> dict[str, Any]:
     """An item and its chain of custody, in log order."""
     rec = answers.item_record(r.book, item_id)
     return answers.item_document(rec, answers.chain_of_custody(r, item_id))
 
 
 @router.get("/items/{item_id}/position", response_model=PositionDoc, responses=_READ)
-def item_position(item_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+async def item_position(item_id: str, r: Reader, at: At = None) -> dict[str, Any]:
     """Where an item was at a moment (default now)."""
     answers.item_record(r.book, item_id)
     p = r.book.position(item_id, _at(at))
@@ -174,13 +174,13 @@ def _site_summary(rec: SiteRecord) -> dict[str, Any]:
 
 
 @router.get("/sites", response_model=list[SiteSummary], responses=_READ)
-def sites(r: Reader) -> list[dict[str, Any]]:
+async def sites(r: Reader) -> list[dict[str, Any]]:
     """Every declared site, by id."""
     return [_site_summary(rec) for rec in r.book.records(SiteRecord)]
 
 
 @router.get("/sites/{site_id}", response_model=SiteDoc, responses=_READ)
-def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+async def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
     """A site, what it holds by item at a moment (default now), and the entries naming it."""
     rec = answers.site_record(r.book, site_id)
     held = answers.holdings(r.book, at=_at(at), site=site_id, by="item")
@@ -188,7 +188,7 @@ def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
 
 
 @router.get("/holdings", response_model=list[HoldingDoc], responses=_READ)
-def holdings(
+async def holdings(
     r: Reader,
     at: At = None,
     site: Annotated[str | None, Query(description="Only this site.")] = None,
@@ -200,12 +200,15 @@ def holdings(
     """What the book holds, now or at any past moment, grouped."""
     if by == "item" and site is None:
         raise InvalidQuery("query.by", "holdings by item need a site")
-    lines = answers.holdings(r.book, at=_at(at), site=site, by=by)
-    return [line.to_json() for line in lines]
+    when = _at(at)
+    return r.answer(
+        ("holdings", when, site, by),
+        lambda: [line.to_json() for line in answers.holdings(r.book, at=when, site=site, by=by)],
+    )
 
 
 @router.get("/findings", response_model=list[FindingDoc], responses=_READ)
-def findings(
+async def findings(
     r: Reader,
     status: Annotated[Literal["open", "resolved", "closed_unresolvable"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
@@ -247,11 +250,21 @@ def declaration_diff(
 @router.get("/status", response_model=StatusDoc, responses=_READ)
 def status(r: Reader, at: At = None) -> dict[str, Any]:
     """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
-    return progress.status(progress.load_facts(r.book), _at(at)).to_json()
+    when = _at(at)
+    return r.answer(
+        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
+    )
 
 
 @router.get("/milestones", response_model=list[MilestoneDoc], responses=_READ)
 def milestones(r: Reader, at: At = None) -> list[dict[str, Any]]:
-    """Each milestone judged at a moment: met, missed, due or at risk."""
-    judged = progress.milestones(progress.load_facts(r.book), _at(at))
-    return [m.to_json() for m in judged]
+    """Each milestone judged at a moment: met, missed, due or at risk (without `at`, now:
+    judged against today's date)."""
+    when = _at(at)
+
+    def judge() -> list[dict[str, Any]]:
+        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
+
+    if when is None:  # "due" and "at risk" depend on the clock, not only on the log
+        return judge()
+    return r.answer(("milestones", when), judge)

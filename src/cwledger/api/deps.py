@@ -1,17 +1,18 @@
 """What every endpoint asks for: the ledger, the caller (bearer token, rate limit), a read
-transaction. FastAPI dependencies; the endpoints stay thin."""
+snapshot. FastAPI dependencies, as few as can be (each one FastAPI resolves costs more than
+a read of the book); the endpoints stay thin."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
 from cwledger.api.settings import Settings
@@ -22,7 +23,10 @@ from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, Store
 
+T = TypeVar("T")
+
 __all__ = [
+    "AnswerCache",
     "get_ledger",
     "get_settings",
     "caller",
@@ -84,6 +88,33 @@ class AuthorityCache:
             return self._value[1]
 
 
+class AnswerCache:
+    """Answers by (log size, question). The book at a given log size never changes (it is
+    written in the transaction that appends), so an answer computed at that size is the
+    answer for as long as the log has that size; the next append makes every key new.
+    Least recently used answers go first beyond `capacity`."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._answers: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, r: LogReader, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """The answer to `question` in `r`'s snapshot, computed once per log size."""
+        key = (r.size(), *question)
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                answer: T = self._answers[key]
+                return answer
+        answer = compute()
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.capacity:
+                self._answers.popitem(last=False)
+        return answer
+
+
 async def get_ledger(request: Request) -> Ledger:
     """The app's ledger."""
     ledger: Ledger = request.app.state.ledger
@@ -94,13 +125,6 @@ async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
-
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="partyToken",
-    description="A party's token, issued by `cwledger tokens issue --party P`.",
-)
 
 
 class CallerCache:
@@ -127,42 +151,48 @@ class CallerCache:
         return who
 
 
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    """The authenticated caller. Raises Unauthorized (401) or RateLimited (429)."""
-    if credentials is None or not credentials.credentials.strip():
+async def _authenticated(request: Request) -> Caller:
+    """The caller that the request's bearer token stands for, within its rate.
+
+    Read straight from the header (the OpenAPI document declares the bearer scheme): each
+    dependency FastAPI resolves costs more than this check. Raises Unauthorized (401) or
+    RateLimited (429)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
-    token = credentials.credentials.strip()
-    cache: CallerCache = request.app.state.callers
-    who = cache.cached(token)
+    callers: CallerCache = request.app.state.callers
+    who = callers.cached(token)
     if who is None:
-        who = await run_in_threadpool(cache.authenticate, token)
+        who = await run_in_threadpool(callers.authenticate, token)
     request.app.state.rate_limiter.take(who.token_id)
     return who
 
 
-AnyCaller = Annotated[Caller, Depends(caller)]
+async def caller(request: Request) -> Caller:
+    """The authenticated caller."""
+    return await _authenticated(request)
 
 
-async def writer(who: AnyCaller) -> Caller:
+async def writer(request: Request) -> Caller:
     """A caller that may write events: any role but observer. Raises Forbidden (403)."""
+    who = await _authenticated(request)
     if who.role == "observer":
         raise Forbidden(f"party {who.party} is an observer: observers only read")
     return who
 
 
+AnyCaller = Annotated[Caller, Depends(caller)]
 WritingCaller = Annotated[Caller, Depends(writer)]
 
 
 class Snapshot(LogReader):
-    """A read transaction opened on first use, in the thread that uses it (the endpoint's
-    worker thread: waiting for a pooled connection never blocks the event loop), and ended
-    by `close`."""
+    """A read transaction opened on first use and ended by `close`, whose answers to the
+    book's questions are remembered per log size (`answer`)."""
 
-    def __init__(self, store: Store) -> None:  # no super().__init__: the connection is lazy
-        self._store = store
+    def __init__(self, store: Store, answers: AnswerCache) -> None:
+        # No super().__init__: the connection is taken when the endpoint first needs it.
+        self._store, self._answers = store, answers
         self._transaction: AbstractContextManager[LogReader] | None = None
         self._conn: Connection | None = None
 
@@ -173,6 +203,10 @@ class Snapshot(LogReader):
             self._conn = self._transaction.__enter__().conn
         return self._conn
 
+    def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """The answer to `question` at this snapshot's log size: remembered, or computed."""
+        return self._answers.get(self, question, compute)
+
     def close(self) -> None:
         """End the transaction, if one was opened, and give its connection back."""
         if self._transaction is not None:
@@ -180,24 +214,30 @@ class Snapshot(LogReader):
             self._transaction = self._conn = None
 
 
-async def snapshot(request: Request) -> AsyncIterator[LogReader]:
-    """A read transaction (one consistent snapshot), opened by the endpoint's first query in
-    its worker thread: a request costs one thread hop, as an endpoint without a database
-    does. Without authentication (the published log is public)."""
-    s = Snapshot(request.app.state.ledger.store)
-    try:
-        yield s
-    finally:
-        s.close()
+async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
+    """A read snapshot of the log, without authentication (the published log is public).
+
+    Read endpoints run on the event loop: their work is a few index seeks in a local
+    database, which never wait for a writer (SQLite WAL readers, PostgreSQL MVCC), and a
+    thread hop would cost more than the work. `read_slots` bounds how many hold a
+    connection at once, below the connection pool, so that taking one never blocks."""
+    state = request.app.state
+    async with state.read_slots:
+        s = Snapshot(state.ledger.store, state.answers)
+        try:
+            yield s
+        finally:
+            s.close()
 
 
-async def reader(request: Request, _who: AnyCaller) -> AsyncIterator[LogReader]:
-    """`snapshot` for an authenticated caller."""
+async def reader(request: Request) -> AsyncIterator[Snapshot]:
+    """A read snapshot of the log for an authenticated caller."""
+    await _authenticated(request)
     async for s in snapshot(request):
         yield s
 
 
-Reader = Annotated[LogReader, Depends(reader)]
+Reader = Annotated[Snapshot, Depends(reader)]
 
 
 def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:

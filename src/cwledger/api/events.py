@@ -134,7 +134,7 @@ def submit_batch(
 
 
 @router.get("/events", response_model=EventPage, responses=problem_responses(401, 422, 429))
-def list_events(
+async def list_events(
     r: Reader,
     settings: SettingsDep,
     type: Annotated[list[str] | None, Query(description="Event type (repeatable).")] = None,

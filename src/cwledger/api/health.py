@@ -1,4 +1,5 @@
-"""Liveness and readiness: is the process up; is the database reachable and migrated."""
+"""Liveness and readiness (is the process up; is the database reachable and migrated), and
+who the caller is (a token's party and role)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cwledger.api.deps import get_ledger
+from cwledger.api.deps import AnyCaller, get_ledger
 from cwledger.api.problems import problem_response, problem_responses
 from cwledger.ledger.ledger import Ledger
 from cwledger.store.schema import SCHEMA_REVISION
@@ -33,7 +34,7 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is up (no database call)."""
     return Health(status="ok")
 
@@ -52,3 +53,22 @@ def readyz(ledger: Annotated[Ledger, Depends(get_ledger)]) -> Readiness | JSONRe
             "unavailable", f"schema at revision {revision}, this server needs {SCHEMA_REVISION}"
         )
     return Readiness(status="ready", schema_revision=revision, log_size=size)
+
+
+class WhoAmI(BaseModel):
+    """The party a token acts for, its role in the log, and the token's id."""
+
+    party: str
+    role: str
+    token_id: str
+
+
+@router.get(
+    "/api/v1/whoami",
+    response_model=WhoAmI,
+    responses=problem_responses(401, 429),
+    tags=["access"],
+)
+async def whoami(who: AnyCaller) -> WhoAmI:
+    """Who the bearer token stands for (no database read while the token is remembered)."""
+    return WhoAmI(party=who.party, role=who.role, token_id=who.token_id)

@@ -49,6 +49,7 @@ from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, StoredCheckpoint
 from cwledger.tlog.hashing import HASH_SIZE
+from cwledger.tlog.tiled import TiledTree
 from cwledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, TileRef, parse_tile_path
 
 __all__ = [
@@ -159,7 +160,7 @@ _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
         **problem_responses(404),
     },
 )
-def checkpoint_note(r: PublicReader) -> PlainTextResponse:
+async def checkpoint_note(r: PublicReader) -> PlainTextResponse:
     """The latest checkpoint as a C2SP signed note (`text/plain; charset=utf-8`), signed by
     the log's key (the genesis entry names it). Not cached: it changes with every batch."""
     cp = _latest(r)
@@ -193,7 +194,7 @@ _TILE_PATH_PARAMETER = {
     # no 422 for it (a malformed path is a 400 problem); the document still names it.
     openapi_extra={"parameters": [_TILE_PATH_PARAMETER]},
 )
-def tile(r: PublicReader, request: Request) -> Response:
+async def tile(r: PublicReader, request: Request) -> Response:
     """A C2SP tile, `tile/<L>/<N>[.p/<W>]`, or an entry bundle, `tile/entries/<N>[.p/<W>]`,
     as of the latest checkpoint. `<N>` is written in 3-digit groups, all but the last
     prefixed with `x` (1234067 is `x001/x234/067`); `<W>` is 1..255."""
@@ -294,7 +295,7 @@ _READ_ERRORS = (401, 422, 429)
     response_model=CheckpointDoc,
     responses=problem_responses(*_READ_ERRORS, 404),
 )
-def latest_checkpoint(r: Reader) -> CheckpointDoc:
+async def latest_checkpoint(r: Reader) -> CheckpointDoc:
     """The latest signed checkpoint: size, root and the signed note."""
     cp = _latest(r)
     return CheckpointDoc(
@@ -302,14 +303,20 @@ def latest_checkpoint(r: Reader) -> CheckpointDoc:
     )
 
 
-def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, int]:
-    """(the size asked for, default the latest checkpoint's; the latest checkpoint's)."""
-    latest = _latest(r).size
+def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, StoredCheckpoint]:
+    """(the size asked for, default the latest checkpoint's; the latest checkpoint)."""
+    cp = _latest(r)
     if size is None:
-        return latest, latest
-    if size > latest:
-        raise _invalid(location, f"size {size} is beyond the latest checkpoint's size {latest}")
-    return size, latest
+        return cp.size, cp
+    if size > cp.size:
+        raise _invalid(location, f"size {size} is beyond the latest checkpoint's size {cp.size}")
+    return size, cp
+
+
+def _root(tree: TiledTree, size: int, cp: StoredCheckpoint) -> str:
+    """The root of the tree of `size`: the signed checkpoint's when it is that size (a
+    client checks it against the signed note anyway), else hashed from the tiles."""
+    return (cp.root_hash if size == cp.size else tree.root(size)).hex()
 
 
 @api_router.get(
@@ -317,7 +324,7 @@ def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, int]
     response_model=InclusionProofDoc,
     responses=problem_responses(*_READ_ERRORS, 404),
 )
-def inclusion_proof(
+async def inclusion_proof(
     r: Reader,
     ledger: LedgerDep,
     index: Annotated[
@@ -344,7 +351,7 @@ def inclusion_proof(
     `size`. 404 when the entry is not in that tree."""
     if (index is None) == (event_id is None):
         raise _invalid("query.index", "give exactly one of index and event_id")
-    tree_size, latest = _tree_size(r, size, "query.size")
+    tree_size, cp = _tree_size(r, size, "query.size")
     if event_id is not None:
         found = r.entries_by_event_id([event_id]).get(event_id)
         if found is None:
@@ -359,12 +366,12 @@ def inclusion_proof(
         raise LedgerNotFound(
             f"entry {entry.index} ({entry.event_id}) is not in the tree of size {tree_size}"
         )
-    tree = ledger.tree(r, latest)
+    tree = ledger.tree(r, cp.size)
     return InclusionProofDoc(
         index=entry.index,
         tree_size=tree_size,
         leaf_hash=entry.leaf_hash.hex(),
-        root_hash=tree.root(tree_size).hex(),
+        root_hash=_root(tree, tree_size, cp),
         proof=[h.hex() for h in tree.inclusion_proof(entry.index, tree_size)],
     )
 
@@ -374,7 +381,7 @@ def inclusion_proof(
     response_model=ConsistencyProofDoc,
     responses=problem_responses(*_READ_ERRORS, 404),
 )
-def consistency_proof(
+async def consistency_proof(
     r: Reader,
     ledger: LedgerDep,
     first: Annotated[
@@ -392,15 +399,15 @@ def consistency_proof(
 ) -> ConsistencyProofDoc:
     """Consistency proof that the tree of `first` entries is a prefix of the tree of
     `second`."""
-    size2, latest = _tree_size(r, second, "query.second")
+    size2, cp = _tree_size(r, second, "query.second")
     if first > size2:
         raise _invalid("query.first", f"first ({first}) is greater than second ({size2})")
-    tree = ledger.tree(r, latest)
+    tree = ledger.tree(r, cp.size)
     return ConsistencyProofDoc(
         size1=first,
         size2=size2,
-        root1=tree.root(first).hex(),
-        root2=tree.root(size2).hex(),
+        root1=_root(tree, first, cp),
+        root2=_root(tree, size2, cp),
         proof=[h.hex() for h in tree.consistency_proof(first, size2)],
     )
 
@@ -410,7 +417,7 @@ def consistency_proof(
     response_model=EntriesDoc,
     responses=problem_responses(*_READ_ERRORS, 404),
 )
-def entries(
+async def entries(
     r: Reader,
     settings: SettingsDep,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="The first index.")] = 0,

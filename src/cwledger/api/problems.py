@@ -28,6 +28,7 @@ __all__ = [
     "problem_response",
     "problem_responses",
     "document_problems",
+    "document_security",
     "install",
 ]
 
@@ -192,6 +193,23 @@ def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
     schemas = doc.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    return doc
+
+
+def document_security(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Declare the parties' bearer tokens: every operation under `prefix` needs one (the
+    dependencies read the header themselves, so FastAPI does not see the scheme)."""
+    doc.setdefault("components", {})["securitySchemes"] = {
+        "partyToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A party's token, issued by `cwledger tokens issue --party P`.",
+        }
+    }
+    for path, operations in doc.get("paths", {}).items():
+        if path.startswith(prefix):
+            for op in operations.values():
+                op["security"] = [{"partyToken": []}]
     return doc
 
 

@@ -331,6 +331,13 @@ _PG_READ_OPTIONS: dict[str, Any] = {
 }
 
 
+# Connections kept open for reuse (an overflow connection is closed when it is given back,
+# and opening one costs more than most reads), and room beyond them for every thread of a
+# server worker besides its read snapshots, so that the event loop never waits for one.
+# Opened on demand: a command-line run opens one.
+_POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": 40}
+
+
 class Store:
     """A ledger's database. Build with `Store.open(url)` or `Store.for_directory(path)`."""
 
@@ -352,9 +359,9 @@ class Store:
         if make_url(url).get_backend_name() == "postgresql":
             # READ COMMITTED whatever the server's default: a writer's statements after the
             # advisory lock must see the commit of the writer before it.
-            engine = create_engine(url, isolation_level="READ COMMITTED")
+            engine = create_engine(url, isolation_level="READ COMMITTED", **_POOL)
         else:
-            engine = create_engine(url)
+            engine = create_engine(url, **_POOL)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
