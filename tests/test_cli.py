@@ -221,3 +221,18 @@ def test_verify_of_a_long_log_uses_worker_processes_and_names_the_entry(tmp_path
         db.execute("DELETE FROM log_entry WHERE idx = 3999")
     bad = _cli("verify", "--ledger", str(tmp_path / "long"))
     assert bad.returncode == 1 and "entry 3999: entry is missing" in " ".join(bad.stderr.split())
+
+
+def test_init_with_a_database_url_keeps_the_log_there_and_every_command_finds_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    path = tmp_path / "shared"
+    run("init", str(path), "--origin", ORIGIN, "--party", "insp:inspectorate", "--db", pg_url)
+    assert (path / "database.url").read_text().strip() == pg_url
+    assert not (path / "ledger.db").exists()
+    token = run("tokens", "issue", "--party", "insp", "--ledger", str(path)).strip()
+    assert token.startswith("cwl_")
+    import json
+
+    listed = json.loads(run("tokens", "list", "--json", "--ledger", str(path)))
+    assert [t["party"] for t in listed] == ["insp"]

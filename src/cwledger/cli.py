@@ -60,13 +60,21 @@ def init(
         list[str] | None,
         typer.Option(help="A founding party NAME:ROLE besides the operator (repeatable)."),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Keep the log in this database (postgresql+psycopg://...) instead of"
+            " DIRECTORY/ledger.db; the directory then names it in database.url.",
+        ),
+    ] = None,
 ) -> None:
     """Create a ledger: operator and checkpoint keys, founding parties, genesis entry."""
     founding: list[tuple[str, Role]] = []
     for spec in party or []:
         name, _, role = spec.partition(":")
         founding.append((name, parse_role(role)))
-    ledger = Ledger.init(directory, origin, founding=founding)
+    ledger = Ledger.init(directory, origin, founding=founding, database_url=db)
     cp = ledger.latest_checkpoint()
     err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
     sys.stdout.write(cp.note)
