@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,28 @@ def pg_database() -> Iterator[str]:
     finally:
         pg_drop_database(admin, name)
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_new_database(pg_database: str) -> Iterator[Callable[[], str]]:
+    """Makes further fresh databases for fixtures wider than a test (a module's ledger), each
+    its own, dropped at the end of the session: call it for a new URL."""
+    made: list[str] = []
+    base = pg_database.rsplit("/", 1)[1]
+
+    def new() -> str:
+        name = f"{base}_{len(made)}"
+        with pg_connect() as admin:
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
+            )
+        made.append(name)
+        return pg_database_url(name)
+
+    yield new
+    with pg_connect() as admin:
+        for name in made:
+            pg_drop_database(admin, name)
 
 
 @pytest.fixture(scope="session")

@@ -73,15 +73,19 @@ class Log:
         return self.client.get(f"/api/v1/log/{path}", params=params, headers=self.auth)
 
 
-@pytest.fixture(scope="module")
-def log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Log]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def log(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Log]:
+    """The same log on each backend (PostgreSQL reads the published log statement by
+    statement, without a transaction)."""
     path = tmp_path_factory.mktemp("log") / "l"
+    url = None if request.param == "sqlite" else request.getfixturevalue("pg_new_database")()
     led = Ledger.init(
         path,
         ORIGIN,
         founding=[("insp", "inspectorate"), ("obs", "observer")],
         time="2013-09-14T00:00:00Z",
         key_seed=b"x" * 32,
+        database_url=url,
     )
     n = 0
     for count in BATCHES:

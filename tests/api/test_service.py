@@ -177,10 +177,11 @@ def test_answers_are_remembered_per_log_size_and_an_append_gives_new_ones(api: A
 
 
 def test_the_answer_cache_forgets_the_least_recently_used_beyond_its_capacity(api: Api) -> None:
-    from cwledger.api.deps import AnswerCache
+    from cwledger.api.deps import AnswerCache, Snapshot
 
     cache, computed = AnswerCache(capacity=2), []
-    with api.ledger.store.read() as r:
-        for q in ("a", "b", "a", "c", "b", "a"):
-            cache.get(r, (q,), lambda q=q: computed.append(q) or q)
+    r = Snapshot(api.ledger.store, cache)
+    for q in ("a", "b", "a", "c", "b", "a"):
+        cache.get(r, (q,), lambda q=q: computed.append(q) or q)
+    r.close()
     assert computed == ["a", "b", "c", "b", "a"]  # "a" kept by its reuse, then "b" pushed out

@@ -111,6 +111,11 @@ def test_entries_and_tiles_come_back_as_stored(backend_url: str) -> None:
         assert all(type(v) is bytes for v in got.values())
         assert all(type(e.envelope) is bytes and type(e.leaf_hash) is bytes for e in entries)
         assert list(r.all_tiles()) == [(0, 0, b"\x03" * 96), (1, 0, b"\x02" * 32)]
+        assert r.size() == 5
+    assert store.size() == 5  # outside any transaction
+    with store.write() as w:
+        w.insert_entries([_entry(5)])
+    assert store.size() == 6
     store.close()
 
 

@@ -33,6 +33,9 @@ __all__ = [
     "writer",
     "reader",
     "snapshot",
+    "published",
+    "log_reader",
+    "LogReads",
     "Reader",
     "AnyCaller",
     "WritingCaller",
@@ -99,9 +102,13 @@ class AnswerCache:
         self._answers: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, r: LogReader, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-        """The answer to `question` in `r`'s snapshot, computed once per log size."""
-        key = (r.size(), *question)
+    def get(self, r: Snapshot, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """The answer to `question` in `r`'s snapshot, computed once per log size.
+
+        The log's size is read first without opening `r`'s transaction (one statement); an
+        answer computed in the transaction is kept under the size the transaction saw
+        (the log may have grown in between)."""
+        key = (r.current_size(), *question)
         with self._lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
@@ -109,7 +116,7 @@ class AnswerCache:
                 return answer
         answer = compute()
         with self._lock:
-            self._answers[key] = answer
+            self._answers[(r.size(), *question)] = answer
             while len(self._answers) > self.capacity:
                 self._answers.popitem(last=False)
         return answer
@@ -190,18 +197,22 @@ class Snapshot(LogReader):
     """A read transaction opened on first use and ended by `close`, whose answers to the
     book's questions are remembered per log size (`answer`)."""
 
-    def __init__(self, store: Store, answers: AnswerCache) -> None:
+    def __init__(self, store: Store, answers: AnswerCache, *, consistent: bool = True) -> None:
         # No super().__init__: the connection is taken when the endpoint first needs it.
-        self._store, self._answers = store, answers
+        self._store, self._answers, self._consistent = store, answers, consistent
         self._transaction: AbstractContextManager[LogReader] | None = None
         self._conn: Connection | None = None
 
     @property
     def conn(self) -> Connection:  # type: ignore[override]
         if self._conn is None:
-            self._transaction = self._store.read()
+            self._transaction = self._store.read(snapshot=self._consistent)
             self._conn = self._transaction.__enter__().conn
         return self._conn
+
+    def current_size(self) -> int:
+        """The log's size: in this snapshot once it is open, else read in one statement."""
+        return self.size() if self._conn is not None else self._store.size()
 
     def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The answer to `question` at this snapshot's log size: remembered, or computed."""
@@ -214,20 +225,33 @@ class Snapshot(LogReader):
             self._transaction = self._conn = None
 
 
+async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
+    state = request.app.state
+    async with state.read_slots:
+        s = Snapshot(state.ledger.store, state.answers, consistent=consistent)
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+async def published(request: Request) -> AsyncIterator[Snapshot]:
+    """Reads of the published log, without authentication: the latest checkpoint, then
+    entries and tiles below its size, which never change once written, so each statement
+    may run on its own (`Store.read(snapshot=False)`)."""
+    async for s in _open(request, consistent=False):
+        yield s
+
+
 async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
-    """A read snapshot of the log, without authentication (the published log is public).
+    """A read snapshot of the log, without authentication.
 
     Read endpoints run on the event loop: their work is a few index seeks in a local
     database, which never wait for a writer (SQLite WAL readers, PostgreSQL MVCC), and a
     thread hop would cost more than the work. `read_slots` bounds how many hold a
     connection at once, below the connection pool, so that taking one never blocks."""
-    state = request.app.state
-    async with state.read_slots:
-        s = Snapshot(state.ledger.store, state.answers)
-        try:
-            yield s
-        finally:
-            s.close()
+    async for s in _open(request, consistent=True):
+        yield s
 
 
 async def reader(request: Request) -> AsyncIterator[Snapshot]:
@@ -237,7 +261,15 @@ async def reader(request: Request) -> AsyncIterator[Snapshot]:
         yield s
 
 
+async def log_reader(request: Request) -> AsyncIterator[Snapshot]:
+    """`published` for an authenticated caller."""
+    await _authenticated(request)
+    async for s in published(request):
+        yield s
+
+
 Reader = Annotated[Snapshot, Depends(reader)]
+LogReads = Annotated[Snapshot, Depends(log_reader)]
 
 
 def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:

@@ -41,7 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from cwledger.api.deps import Reader, get_ledger, get_settings, snapshot
+from cwledger.api.deps import LogReads, get_ledger, get_settings, published
 from cwledger.api.problems import problem_responses
 from cwledger.api.settings import Settings
 from cwledger.errors import LedgerNotFound
@@ -81,7 +81,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # -- the public tlog-tiles API ---------------------------------------------------------------
 
 
-PublicReader = Annotated[LogReader, Depends(snapshot)]
+PublicReader = Annotated[LogReader, Depends(published)]
 
 
 def _latest(r: LogReader) -> StoredCheckpoint:
@@ -295,7 +295,7 @@ _READ_ERRORS = (401, 422, 429)
     response_model=CheckpointDoc,
     responses=problem_responses(*_READ_ERRORS, 404),
 )
-async def latest_checkpoint(r: Reader) -> CheckpointDoc:
+async def latest_checkpoint(r: LogReads) -> CheckpointDoc:
     """The latest signed checkpoint: size, root and the signed note."""
     cp = _latest(r)
     return CheckpointDoc(
@@ -325,7 +325,7 @@ def _root(tree: TiledTree, size: int, cp: StoredCheckpoint) -> str:
     responses=problem_responses(*_READ_ERRORS, 404),
 )
 async def inclusion_proof(
-    r: Reader,
+    r: LogReads,
     ledger: LedgerDep,
     index: Annotated[
         int | None, Query(ge=0, le=MAX_INDEX, description="The entry's index.")
@@ -382,7 +382,7 @@ async def inclusion_proof(
     responses=problem_responses(*_READ_ERRORS, 404),
 )
 async def consistency_proof(
-    r: Reader,
+    r: LogReads,
     ledger: LedgerDep,
     first: Annotated[
         int, Query(ge=1, le=MAX_INDEX, description="The older tree size (at least 1).")
@@ -418,7 +418,7 @@ async def consistency_proof(
     responses=problem_responses(*_READ_ERRORS, 404),
 )
 async def entries(
-    r: Reader,
+    r: LogReads,
     settings: SettingsDep,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="The first index.")] = 0,
     end: Annotated[

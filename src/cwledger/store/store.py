@@ -397,11 +397,26 @@ class Store:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def size(self) -> int:
+        """The log's size now, in one statement outside any transaction (on PostgreSQL one
+        round trip, where a read transaction takes three)."""
+        with self.read(snapshot=False) as r:
+            return r.size()
+
     @contextmanager
-    def read(self) -> Iterator[LogReader]:
-        """A read transaction: one consistent snapshot for all its statements."""
+    def read(self, *, snapshot: bool = True) -> Iterator[LogReader]:
+        """A read transaction: one consistent snapshot for all its statements.
+
+        `snapshot=False` on PostgreSQL runs each statement on its own (autocommit: one round
+        trip, where a transaction adds two), each seeing the latest commit: for reading
+        what never changes once written, such as the entries and tiles below a checkpoint's
+        size. SQLite always reads in a transaction (it costs nothing there)."""
         with self.engine.connect() as conn:
             if self._write_lock is not None:  # PostgreSQL (reset when the pool takes it back)
+                if not snapshot:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    yield LogReader(conn)
+                    return
                 conn.execution_options(**_PG_READ_OPTIONS)
             with conn.begin():
                 yield LogReader(conn)
