@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
 from cwledger.cli_common import (
@@ -371,6 +372,12 @@ def main() -> NoReturn:
         if state["verbose"]:
             raise
         err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False)
+        sys.exit(1)
+    except OperationalError as e:  # the database is not there, or refuses the connection
+        if state["verbose"]:
+            raise
+        reason = str(e.orig or e).strip().splitlines()[0]
+        err.print(f"[bold red]error[/] (database-unavailable): {reason}", highlight=False)
         sys.exit(1)
     sys.exit(0)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -185,3 +186,33 @@ def test_the_answer_cache_forgets_the_least_recently_used_beyond_its_capacity(ap
         cache.get(r, (q,), lambda q=q: computed.append(q) or q)
     r.close()
     assert computed == ["a", "b", "c", "b", "a"]  # "a" kept by its reuse, then "b" pushed out
+
+
+def test_a_database_that_went_away_is_a_503_problem_not_a_trace(
+    tmp_path: Path, pg_new_database: Any
+) -> None:
+    from cwledger.ledger.ledger import Ledger
+    from tests.conftest import FOUNDING, ORIGIN, pg_connect, pg_drop_database
+
+    url = pg_new_database()
+    led = Ledger.init(tmp_path / "l", ORIGIN, founding=FOUNDING, database_url=url)
+    gone = make_api(led, ["obs"])
+    assert gone.client.get("/api/v1/holdings", headers=gone.auth("obs")).status_code == 200
+    led.store.engine.dispose()
+    with pg_connect() as admin:
+        pg_drop_database(admin, url.rsplit("/", 1)[1])
+    resp = gone.client.get("/api/v1/holdings?at=2014-01-01", headers=gone.auth("obs"))
+    assert resp.status_code == 503 and resp.json()["type"] == "/problems/unavailable"
+    assert "Traceback" not in resp.text and "psycopg" not in resp.text
+    assert gone.client.get("/readyz").status_code == 503
+
+
+def test_the_cli_says_when_the_database_is_not_there(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "database.url").write_text("postgresql+psycopg://postgres@127.0.0.1:1/none\n")
+    cli = Path(sys.executable).parent / "cwledger"
+    done = subprocess.run([cli, "log", "--ledger", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "error (database-unavailable)" in done.stderr and "Traceback" not in done.stderr

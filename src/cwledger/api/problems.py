@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cwledger import errors
@@ -172,6 +173,13 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             status=e.status_code,
             headers=dict(e.headers or {}),  # e.g. Allow on a 405
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, _exc: OperationalError) -> JSONResponse:
+        log.exception("database unavailable on %s %s", request.method, request.url.path)
+        return problem_response(
+            "unavailable", "the database is not reachable; retry later", instance=request.url.path
         )
 
     @app.exception_handler(Exception)
