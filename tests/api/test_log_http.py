@@ -345,7 +345,7 @@ def test_openapi_documents_the_public_resources(log: Log) -> None:
         "/log/entries",
     ):
         responses = spec["paths"][f"/api/v1{path}"]["get"]["responses"]
-        assert {"200", "401", "422"} <= set(responses)
+        assert {"200", "422"} <= set(responses) and "401" not in responses
         assert "application/json" in responses["200"]["content"]
 
 
@@ -497,10 +497,10 @@ def test_the_page_limit_is_named(log: Log) -> None:
 @pytest.mark.parametrize(
     "path", ["checkpoint", "proofs/inclusion?index=0", "proofs/consistency?first=1", "entries"]
 )
-def test_the_json_api_needs_a_token(log: Log, path: str) -> None:
-    assert_problem(log.client.get(f"/api/v1/log/{path}"), 401, "unauthorized")
-    bad = {"Authorization": "Bearer not-a-token"}
-    assert_problem(log.client.get(f"/api/v1/log/{path}", headers=bad), 401, "unauthorized")
+def test_the_published_log_as_json_needs_no_token(log: Log, path: str) -> None:
+    """It reveals nothing the public tiles do not; the browser's own check reads it."""
+    assert log.client.get(f"/api/v1/log/{path}").status_code == 200
+    assert log.client.get(f"/api/v1/log/{path}", headers={"Authorization": "x"}).status_code == 200
 
 
 @settings(max_examples=60)

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -23,46 +18,9 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.tlog.verify import verify_consistency
 from tests.conftest import FOUNDING, ORIGIN, estimate
+from tests.servers import free_port, start_server
 
 WRITERS, EACH = 8, 500
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(ledger_dir: Path, db: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
-    """`cwledger serve` in a process of its own; returns once /readyz answers 200."""
-    env = {**os.environ, "CWLEDGER_RATE_PER_SECOND": "100000", "CWLEDGER_RATE_BURST": "100000"}
-    cmd = [
-        str(Path(sys.executable).parent / "cwledger"),
-        "serve",
-        "--ledger",
-        str(ledger_dir),
-        "--db",
-        db,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            )
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not become ready in 60 s")
 
 
 def _writer(base: str, keys: str, party: str, token: str, n: int, out: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cwledger import __version__
+from cwledger import __version__, web
 from cwledger.api import book, events, health, log
 from cwledger.api.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
 from cwledger.api.problems import (
@@ -96,9 +96,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         summary="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination",
         description=(
             "Submit signed events (DSSE envelopes) and read the book and the log. Every"
-            " `/api/v1` call needs `Authorization: Bearer <token>` (`cwledger tokens issue`);"
-            " observers only read. The log's checkpoint and tiles are public under `/log/`"
-            " (C2SP tlog-tiles). Errors are RFC 9457 problem documents."
+            " `/api/v1` call but the published log's needs `Authorization: Bearer <token>`"
+            " (`cwledger tokens issue`); observers only read. The published log is public:"
+            " its checkpoint, tiles and entry bundles under `/log/` (C2SP tlog-tiles), and"
+            " its checkpoint, entries and proofs as JSON under `/api/v1/log/`, which reveal"
+            " nothing the tiles do not. Errors are RFC 9457 problem documents."
         ),
         openapi_url="/openapi.json",
     )
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(book.router, prefix=API_PREFIX)
     app.include_router(log.api_router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
+    web.mount(app)
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> dict[str, Any]:
@@ -126,6 +129,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
     describe = app.openapi
     app.openapi = lambda: document_security(  # type: ignore[method-assign]
-        document_problems(describe()), API_PREFIX
+        document_problems(describe()), API_PREFIX, f"{API_PREFIX}/log/"
     )
     return app

@@ -34,7 +34,6 @@ __all__ = [
     "reader",
     "snapshot",
     "published",
-    "log_reader",
     "LogReads",
     "Reader",
     "AnyCaller",
@@ -261,15 +260,8 @@ async def reader(request: Request) -> AsyncIterator[Snapshot]:
         yield s
 
 
-async def log_reader(request: Request) -> AsyncIterator[Snapshot]:
-    """`published` for an authenticated caller."""
-    await _authenticated(request)
-    async for s in published(request):
-        yield s
-
-
 Reader = Annotated[Snapshot, Depends(reader)]
-LogReads = Annotated[Snapshot, Depends(log_reader)]
+LogReads = Annotated[Snapshot, Depends(published)]
 
 
 def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:

@@ -287,7 +287,7 @@ def _invalid(location: str, detail: str) -> RequestValidationError:
     )
 
 
-_READ_ERRORS = (401, 422, 429)
+_READ_ERRORS = (422,)
 
 
 @api_router.get(

@@ -204,9 +204,10 @@ def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def document_security(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """Declare the parties' bearer tokens: every operation under `prefix` needs one (the
-    dependencies read the header themselves, so FastAPI does not see the scheme)."""
+def document_security(doc: dict[str, Any], prefix: str, public: str) -> dict[str, Any]:
+    """Declare the parties' bearer tokens: every operation under `prefix` but those under
+    `public` needs one (the dependencies read the header themselves, so FastAPI does not
+    see the scheme)."""
     doc.setdefault("components", {})["securitySchemes"] = {
         "partyToken": {
             "type": "http",
@@ -215,7 +216,7 @@ def document_security(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
         }
     }
     for path, operations in doc.get("paths", {}).items():
-        if path.startswith(prefix):
+        if path.startswith(prefix) and not path.startswith(public):
             for op in operations.values():
                 op["security"] = [{"partyToken": []}]
     return doc

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     rate_per_second: float = 100.0
     rate_burst: int = 400
     page_limit: int = 1000
+    public_pages: bool = False
+    """Serve the dashboard's pages without a session (a public demonstration ledger); the
+    API still needs a token for everything but the published log."""
     token_cache_seconds: float = 1.0
     """How long an authenticated token is remembered: a revoked or expired token, or a party
     the log no longer lists, is refused at most this long after the change."""

@@ -13,6 +13,7 @@ counted in items.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,8 @@ __all__ = [
     "MilestoneStatus",
     "load_facts",
     "status",
+    "month_ends",
+    "status_series",
     "milestones",
     "AT_RISK_DAYS",
 ]
@@ -228,6 +231,32 @@ def status(f: Facts, at: int | None = None) -> Status:
                 if batch.in_country:
                     tally.destroyed_in_country_g += bl.grams
     return result
+
+
+def month_ends(f: Facts, until: int | None = None) -> list[int]:
+    """The last moment (µs) of every month from the first complete declaration to `until`
+    (default: the month of the last removal or destruction); empty before a declaration."""
+    if not f.versions:
+        return []
+    first = min(v.completed_at for v in f.versions)
+    last = until
+    if last is None:
+        moves = [t.shipped_at for t in f.removals] + [b.at for b in f.batches]
+        last = max([first, *moves])
+    start = datetime.fromtimestamp(first / 1e6, UTC)
+    year, month = start.year, start.month
+    out: list[int] = []
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1e6) - 1
+        out.append(end)
+        if end >= last:
+            return out
+
+
+def status_series(f: Facts, moments: Iterable[int]) -> list[Status]:
+    """Status at each moment: the burn-down of the stockpile, month by month."""
+    return [status(f, t) for t in moments]
 
 
 # -- milestones ------------------------------------------------------------------------------

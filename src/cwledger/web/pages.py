@@ -1,0 +1,85 @@
+"""The dashboard's pages. Thin: every figure comes from `cwledger.book.answers`,
+`cwledger.book.progress` or `cwledger.accountancy`, read in the API's snapshot, and the
+heavy ones are remembered per log size as the API's are."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from cwledger.api.deps import query_moment
+from cwledger.book import answers, progress
+from cwledger.web.charts import Marker, Series, line_chart
+from cwledger.web.views import Book, Viewer, page
+
+__all__ = ["router", "day_of"]
+
+router = APIRouter(include_in_schema=False)
+
+At = Annotated[str | None, Query(description="A date (YYYY-MM-DD): the end of that day.")]
+
+
+def day_of(at: int) -> date:
+    """The UTC day of a moment (µs)."""
+    return datetime.fromtimestamp(at / 1e6, UTC).date()
+
+
+def _burndown(r: Book) -> dict[str, Any]:
+    facts = progress.load_facts(r.book)
+    moments = progress.month_ends(facts)
+    series = progress.status_series(facts, moments)
+    judged = progress.milestones(facts)
+    return {
+        "points": [(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
+        "markers": [
+            (m.milestone.due, m.milestone.milestone, m.status == "met")
+            for m in judged
+            if m.milestone.due is not None
+        ],
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLResponse:
+    """Declared, removed, destroyed and remaining; the burn-down with the milestones'
+    deadlines; the open findings; the milestones met, missed and at risk."""
+    when = None if at is None else query_moment(at, "at")
+    status = r.answer(
+        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
+    )
+    judged = r.answer(
+        ("milestones-page", when),
+        lambda: [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)],
+    )
+    burn = r.answer(("burndown",), lambda: _burndown(r))
+    chart = line_chart(
+        "Chemicals declared, removed and destroyed, month by month",
+        [
+            Series("remaining", [(d, s["remaining_t"]) for d, s in burn["points"]]),
+            Series(
+                "removed",
+                [(d, s["removed_t"] + s["destroyed_in_country_t"]) for d, s in burn["points"]],
+            ),
+            Series("destroyed", [(d, s["destroyed_t"]) for d, s in burn["points"]]),
+        ],
+        [Marker(date.fromisoformat(due), label, met) for due, label, met in burn["markers"]],
+    )
+    open_findings = [answers.finding_document(f) for f in answers.findings(r.book, "open")]
+    counts = {
+        k: sum(1 for m in judged if m["status"] == k) for k in ("met", "missed", "due", "at_risk")
+    }
+    return page(
+        request,
+        "overview.html",
+        who,
+        active="overview",
+        at=at,
+        status=status,
+        chart=chart,
+        milestones=judged,
+        counts=counts,
+        findings=open_findings,
+    )
