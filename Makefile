@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench openapi clean
+.PHONY: demo test lint bench openapi screenshots clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/python -m cwledger.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
 test: lint
@@ -29,6 +29,10 @@ bench: $(STAMP)
 # The API's OpenAPI document, committed (a test holds it equal to the app).
 openapi: $(STAMP)
 	$(BIN)/python -m cwledger.api.openapi docs/openapi.json
+
+# Every dashboard page at 1280 and 390 px, in docs/screenshots/ (needs Debian's chromium).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

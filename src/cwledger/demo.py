@@ -4,7 +4,8 @@ Loads the `syria-2013` scenario (``cwledger.scenario.syria_2013``: public aggreg
 fictional sites) into a fresh SQLite ledger through the real append path, audits every
 entry and replays the book against the stored one, prints where the elimination stood and
 which milestones were met, checks an entry offline against the signed checkpoint as an
-observer would, shows that a changed byte is caught, and says how to look further.
+observer would, shows that a changed byte is caught, says how to look further, and ends by
+serving the dashboard over it on 127.0.0.1 (``--no-serve`` to stop after the answers).
 """
 
 from __future__ import annotations
@@ -147,7 +148,32 @@ def main(path: Path = Path("demo-ledger")) -> None:
         console.print(f"  [cyan]cwledger {cmd} --ledger {path}[/]")
 
 
+def serve(path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the dashboard and the API over the demonstration ledger until interrupted
+    (pages public: the scenario is public and aggregate; the next free port from `port`)."""
+    import socket
+
+    import uvicorn
+
+    from cwledger.api import Settings, create_app
+
+    for candidate in range(port, port + 50):
+        with socket.socket() as s:
+            if s.connect_ex((host, candidate)) != 0:
+                port = candidate
+                break
+    app = create_app(Settings(ledger=path, public_pages=True))
+    console.print(
+        f"\n[bold]dashboard[/]: http://{host}:{port}/  (the API at /docs, the log at /log/;"
+        " Ctrl-C to stop)"
+    )
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":
     main()
     if len(sys.argv) == 3 and sys.argv[1] == "--svg":  # the README's screenshot
         console.save_svg(sys.argv[2], title="make demo")
+    elif "--no-serve" not in sys.argv:
+        serve(Path("demo-ledger"))

@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""`make screenshots`: every dashboard page at 1280 and 390 px, over the syria-2013 scenario,
+written to docs/screenshots/<page>-<width>.png (the README shows the overview).
+
+Starts `cwledger serve` on a free port of 127.0.0.1 with the pages public, drives Debian's
+Chromium with Playwright (``/usr/bin/chromium``), and stops the server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDTHS = (1280, 390)
+
+
+# Every page, with ids of the deterministic syria-2013 scenario.
+PAGES = [
+    ("overview", "/"),
+    ("map", "/map?at=2014-04-24"),
+    ("site", "/sites/S-01"),
+    ("item", "/items/DF-001"),
+    ("balances", "/balances?site=PORT-LOADING"),
+    ("findings", "/findings"),
+    ("log", "/log?entry=1000"),
+]
+
+
+def shoot(out: Path, base: str) -> list[Path]:
+    """Write every page's screenshot at each width into `out`; return the files."""
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            for name, path in PAGES:
+                page.goto(f"{base}{path}")
+                page.wait_for_load_state("networkidle")
+                target = out / f"{name}-{width}.png"
+                page.screenshot(path=str(target), full_page=True)
+                written.append(target)
+            context.close()
+        browser.close()
+    return written
+
+
+def serve(ledger: Path, port: int) -> subprocess.Popen[bytes]:
+    """The server over `ledger`, pages public, once /readyz answers."""
+    env = {**os.environ, "CWLEDGER_PUBLIC_PAGES": "true"}
+    cli = Path(sys.executable).parent / "cwledger"
+    proc = subprocess.Popen(
+        [str(cli), "serve", "--ledger", str(ledger), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("the server did not start")
+
+
+def main() -> None:
+    """Load the scenario in a temporary directory, serve it, shoot every page."""
+    import socket
+
+    from cwledger.scenario import syria_2013
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    with tempfile.TemporaryDirectory() as tmp:
+        syria_2013.load(Path(tmp) / "ledger").close()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = serve(Path(tmp) / "ledger", port)
+        try:
+            for f in shoot(out, f"http://127.0.0.1:{port}"):
+                print(f)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()
