@@ -360,6 +360,7 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
 import cwledger.cli_accountancy  # noqa: E402, F401  (and the accountancy)
 import cwledger.cli_book  # noqa: E402, F401  (registers the book's commands on the app)
 import cwledger.cli_epcis  # noqa: E402, F401  (and the EPCIS commands)
+import cwledger.cli_report  # noqa: E402, F401  (and the monthly report)
 import cwledger.cli_scenario  # noqa: E402, F401  (and scenarios, synthetic ledgers)
 import cwledger.cli_server  # noqa: E402, F401  (and the server, its tokens)
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cwledger import __version__, web
+from cwledger import __version__
 from cwledger.api import book, events, health, log
 from cwledger.api.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
 from cwledger.api.problems import (
@@ -26,6 +26,7 @@ from cwledger.api.problems import (
 )
 from cwledger.api.settings import Settings
 from cwledger.ledger.ledger import Ledger
+from cwledger.web.views import mount as mount_pages
 
 __all__ = ["create_app"]
 
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(book.router, prefix=API_PREFIX)
     app.include_router(log.api_router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
-    web.mount(app)
+    mount_pages(app)
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> dict[str, Any]:

@@ -1,0 +1,64 @@
+"""`cwledger report`: the monthly progress report, in the manner of the Director-General's
+monthly reports to the Executive Council, as HTML, PDF or Markdown. Thin: the report is
+`cwledger.reports.monthly.build` over one read of the log, rendered by
+`cwledger.reports.render`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cwledger.cli_common import LedgerDir, app, err
+from cwledger.ledger.ledger import Ledger
+
+__all__ = ["report_command"]
+
+
+@app.command("report")
+def report_command(
+    month: Annotated[
+        str, typer.Option("--month", help="The calendar month (UTC), YYYY-MM, e.g. 2014-03.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf or md (Markdown).")] = "html",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write it (default: report-YYYY-MM.<ext> here)."),
+    ] = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """The monthly progress report for a month: milestones, removal and destruction by
+    category and priority with charts, the month's removals, destruction batches,
+    inspections, findings and documents, and a verification statement (the end-of-month
+    checkpoint and how to check it)."""
+    from cwledger.reports import monthly, render  # Jinja2 (and WeasyPrint): only here
+
+    try:
+        kind = render.as_format(fmt)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--format") from None
+    period = monthly.parse_month(month)
+    if kind == "pdf":
+        render.load_weasyprint()  # fail before reading the ledger, naming what to install
+    ledger = Ledger.open(ledger_dir)
+    try:
+        with ledger.store.read() as r:
+            report = monthly.build(r, period.month)
+    finally:
+        ledger.close()
+    data = render.render(report, kind)
+    path = out_file or Path(f"report-{period.month}.{render.EXTENSIONS[kind]}")
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        err.print(f"[bold red]error[/] (cannot-write): {path}: {e.strerror or e}", highlight=False)
+        raise typer.Exit(1) from None
+    v = report.verification
+    err.print(
+        f"monthly report for {period.label} ({kind}, {len(data):,} bytes): checkpoint of"
+        f" {v.size} entries, root {v.root_hex[:16]}...",
+        highlight=False,
+    )
+    sys.stdout.write(f"{path}\n")

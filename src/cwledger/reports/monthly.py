@@ -1,0 +1,628 @@
+"""The monthly progress report: what the ledger says about one calendar month (UTC).
+
+`build(reader, "2014-03")` reads one snapshot of the log (one read transaction) into a
+`MonthlyReport`, a pure data object that `cwledger.reports.render` turns into HTML,
+Markdown or PDF. Every figure comes from the core functions: `progress.status` at the end
+of the month and of the month before, `progress.milestones` at the end of the month,
+`progress.month_ends`/`status_series` for the burn-down, the book's records (findings,
+inspections, transfers abroad, destruction batches, documents) for what happened during
+the month, and the log itself for the verification statement. The only arithmetic here is
+adding up the lines of one transfer or one batch.
+
+**The checkpoint at the end of the month.** Checkpoints are signed when a batch is
+appended, not at the time its events are dated, so neither a checkpoint's `signed_at` nor
+"the number of entries dated up to the end of the month" names the right tree (events
+are not appended in the order of their times: an entry dated in April may precede one
+dated in March). The report takes *the first stored checkpoint whose tree includes every
+entry dated up to the end of the month*: with `last` the largest log index of an entry
+whose event time is at or before the end of the month, the smallest stored checkpoint
+size greater than `last`. Its tree may also hold entries dated later (the rest of that
+batch); it holds every entry dated in or before the month. An entry dated in the month
+but appended after the report was made (back-dated) would move the choice to a later
+checkpoint, and the report would say so by its size.
+
+The builder checks what it states: the checkpoint's note carries a valid signature by
+the log key the genesis entry names, its size and root are the stored ones, and the last
+entry dated in the month is proved included in its tree.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from base64 import b64encode
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from cwledger.book import answers, progress
+from cwledger.book.records import FindingRecord
+from cwledger.errors import InvalidQuery, VerificationError
+from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.ledger import Ledger
+from cwledger.model._base import micros
+from cwledger.store.schema import log_entry
+from cwledger.tlog import verify_inclusion
+from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.note import Verifier
+from cwledger.tlog.tiled import TiledTree
+
+if TYPE_CHECKING:
+    from cwledger.store import LogReader, StoredCheckpoint
+
+__all__ = [
+    "Period",
+    "parse_month",
+    "TransferRow",
+    "BatchRow",
+    "InspectionRow",
+    "FindingRow",
+    "FindingChange",
+    "DocumentRow",
+    "Command",
+    "Verification",
+    "MonthlyReport",
+    "build",
+    "end_of_month_checkpoint",
+]
+
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_SCAN_CHUNK = 20_000
+_DAY = 86_400_000_000
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def _day(at: int) -> str:
+    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d")
+
+
+def _time(at: int) -> str:
+    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _micros(d: datetime) -> int:
+    return int(d.timestamp()) * 1_000_000
+
+
+# -- the month -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month in UTC: from its first microsecond to its last."""
+
+    month: str  # YYYY-MM
+    year: int
+    number: int
+    start: int  # µs, the first moment of the month
+    end: int  # µs, the last moment of the month
+
+    @property
+    def label(self) -> str:
+        """ "March 2014"."""
+        return f"{MONTHS[self.number - 1]} {self.year}"
+
+    @property
+    def first_day(self) -> str:
+        """The first day, YYYY-MM-DD."""
+        return _day(self.start)
+
+    @property
+    def last_day(self) -> str:
+        """The last day, YYYY-MM-DD."""
+        return _day(self.end)
+
+    @property
+    def previous_end(self) -> int:
+        """The last moment of the month before."""
+        return self.start - 1
+
+
+def parse_month(text: str) -> Period:
+    """The calendar month `text` names (YYYY-MM). Raises InvalidQuery when malformed."""
+    m = _MONTH.fullmatch(text.strip())
+    if m is None:
+        raise InvalidQuery("month", f"{text!r} is not a month: give YYYY-MM, e.g. 2014-03")
+    year, number = int(m[1]), int(m[2])
+    if not 1 <= number <= 12:
+        raise InvalidQuery("month", f"{text!r}: the month must be 01 to 12, got {m[2]}")
+    if year < 1970:
+        raise InvalidQuery("month", f"{text!r}: the year must be 1970 or later")
+    start = _micros(datetime(year, number, 1, tzinfo=UTC))
+    days = calendar.monthrange(year, number)[1]
+    end = start + days * _DAY - 1
+    return Period(f"{year:04d}-{number:02d}", year, number, start, end)
+
+
+# -- the rows of the report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """A transfer abroad (a removal) shipped during the month."""
+
+    transfer: str
+    origin: str
+    destination: str
+    shipped: str  # day
+    entry: int
+    items: int
+    shipped_t: float
+    received: str | None  # the day its last item was received, if by the end of the month
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """A destruction batch dated in the month."""
+
+    batch: str
+    venue: str
+    day: str
+    entry: int
+    in_country: bool
+    items: int
+    completed_items: int
+    destroyed_t: float
+    products: int
+    verified_entry: int | None  # the destruction.verified entry, if dated by the month's end
+    verified_on: str | None
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    """An inspection under way at some moment of the month."""
+
+    inspection: str
+    site: str
+    kind: str
+    opened: str
+    opened_entry: int
+    closed: str | None  # None: still open at the end of the month
+    closed_entry: int | None
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A finding: what it is, and where it stood at the end of the month."""
+
+    number: int
+    title: str
+    rule: str
+    subjects: list[str]
+    opened: str
+    opened_entry: int
+    author: str
+    status: str  # at the end of the month
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """A change of a finding's status during the month (resolved, closed, reopened)."""
+
+    number: int
+    title: str
+    rule: str
+    status: str
+    day: str
+    entry: int
+    event: str
+    author: str
+    remarks: str | None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document filed during the month (a decision, a report, a plan)."""
+
+    document: str
+    kind: str
+    title: str
+    day: str
+    entry: int
+
+
+@dataclass(frozen=True)
+class Command:
+    """A way to check the statement: what it proves, and the exact command or request."""
+
+    purpose: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The checkpoint at the end of the month and how to check it."""
+
+    origin: str
+    size: int
+    root_hex: str
+    root_b64: str
+    note: str  # the signed note exactly as stored
+    note_text: str  # the checkpoint text the signatures cover
+    signatures: list[str]  # signature lines verified with the log key
+    cosignatures: list[str]  # any other signature lines (witnesses); not checked here
+    log_key: str  # the log's verifier key, as the genesis entry names it
+    signed_at: str  # when the operator signed it (its clock, not an event time)
+    last_index: int  # the last entry dated at or before the end of the month
+    last_event_id: str
+    last_event_type: str
+    last_time: str
+    last_leaf_hash: str
+    inclusion_proof: list[str]
+    entries_dated_later: int  # entries of this tree dated after the end of the month
+    latest_size: int  # the latest checkpoint when the report was made
+    commands: list[Command] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    """Everything the monthly report shows, as read from one snapshot of the log."""
+
+    period: Period
+    title: str
+    origin: str
+    log_size: int  # the log when the report was made
+    first_time: str  # the ledger's time span: its earliest and latest event times
+    last_time: str
+    declaration_version: int | None  # in force at the end of the month
+    declaration_basis: str | None
+    status: dict[str, Any]  # progress.status(at=end).to_json()
+    previous: dict[str, Any]  # ... at the end of the month before
+    burndown: list[tuple[date, dict[str, Any]]]  # each month's end up to this one
+    milestones: list[dict[str, Any]]  # progress.milestones(at=end) as --json prints them
+    removals: list[TransferRow]
+    batches: list[BatchRow]
+    inspections: list[InspectionRow]
+    findings_opened: list[FindingRow]
+    findings_changed: list[FindingChange]
+    findings_open: list[FindingRow]  # every finding still open at the end of the month
+    documents: list[DocumentRow]
+    verification: Verification
+
+    @property
+    def milestone_counts(self) -> dict[str, int]:
+        """How many milestones are met, missed, due and at risk."""
+        states = ("met", "missed", "at_risk", "due")
+        return {k: sum(1 for m in self.milestones if m["status"] == k) for k in states}
+
+
+# -- reading the log -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Span:
+    first: int  # µs, the earliest event time in the log
+    last: int  # µs, the latest
+    last_index: int | None  # the largest index of an entry dated at or before `until`
+
+
+def _times(reader: LogReader) -> Iterator[tuple[int, str]]:
+    """(index, event time) of every entry, in log order, a chunk at a time; only these two
+    columns (the envelopes are not read)."""
+    c = log_entry.c
+    after = -1
+    while True:
+        q = select(c.idx, c.event_time).where(c.idx > after).order_by(c.idx).limit(_SCAN_CHUNK)
+        rows = [(int(r[0]), str(r[1])) for r in reader.conn.execute(q)]
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]
+
+
+def _span(reader: LogReader, until: int) -> _Span:
+    first: int | None = None
+    last: int | None = None
+    covered: int | None = None
+    for index, text in _times(reader):
+        at = micros(text)
+        first = at if first is None else min(first, at)
+        last = at if last is None else max(last, at)
+        if at <= until:
+            covered = index
+    if first is None or last is None:
+        raise answers.NotInBook("the ledger holds no entry")
+    return _Span(first, last, covered)
+
+
+def end_of_month_checkpoint(reader: LogReader, last_index: int) -> StoredCheckpoint:
+    """The first stored checkpoint whose tree includes entry `last_index` (and so every
+    entry before it): the smallest stored size greater than `last_index`."""
+    for cp in reader.checkpoints():
+        if cp.size > last_index:
+            return cp
+    raise VerificationError(f"no stored checkpoint includes entry {last_index} yet")
+
+
+def _commands(v: Verification, origin: str) -> list[Command]:
+    size, last = v.size, v.last_index
+    return [
+        Command(
+            "Audit the whole log: every envelope, signature, key, tile and checkpoint, and"
+            " the book replayed and compared (names the first bad entry)",
+            "cwledger verify --ledger DIR",
+        ),
+        Command(
+            f"Prove that entry {last}, the last dated in the month, is in the tree of"
+            f" {size} entries; the proof's root_hash must equal the root above",
+            f"cwledger prove inclusion {last} --size {size} --ledger DIR",
+        ),
+        Command(
+            f"Prove that the tree of {size} entries is a prefix of the latest checkpoint's"
+            " tree: nothing dated up to the end of the month has been changed since",
+            f"cwledger prove consistency {size} --ledger DIR",
+        ),
+        Command(
+            "From the server: the latest signed checkpoint (public, C2SP tlog-checkpoint);"
+            " check its signature with the pinned log key",
+            "GET /log/checkpoint",
+        ),
+        Command(
+            "From the server: the same proofs (any party's token); the tiles under /log/tile/"
+            f" let any tlog client recompute the root of size {size} itself",
+            f"GET /api/v1/log/proofs/inclusion?index={last}&size={size} ;"
+            f" GET /api/v1/log/proofs/consistency?first={size}",
+        ),
+        Command(
+            "Offline, an observer needs only this note, an entry and a proof: verify the"
+            f" note's signature with the log key pinned for {origin} (from the genesis"
+            " entry or published out of band, never from this report), then the proofs",
+            "cwledger.tlog.checkpoint.Checkpoint.from_note(note, [pinned key]);"
+            " cwledger.tlog.verify_inclusion; cwledger.tlog.verify_consistency",
+        ),
+    ]
+
+
+def _verification(reader: LogReader, span: _Span, period: Period) -> Verification:
+    authority = Ledger.authority_of(reader)
+    if authority.origin is None or authority.log_vkey is None:
+        raise VerificationError("the log has no genesis entry naming its origin and log key")
+    origin, vkey = authority.origin, authority.log_vkey
+    assert span.last_index is not None  # the month is within the span
+    cp = end_of_month_checkpoint(reader, span.last_index)
+    signed, opened = Checkpoint.from_note(
+        cp.note.encode("utf-8"), [Verifier.from_vkey(vkey)], origin=origin
+    )
+    if signed.size != cp.size or signed.root_hash != cp.root_hash:
+        raise VerificationError(
+            f"the stored checkpoint of size {cp.size} does not match its signed note"
+        )
+    [entry] = reader.entries(span.last_index, span.last_index + 1)
+    proof = TiledTree(reader.size(), reader.tiles).inclusion_proof(entry.index, cp.size)
+    verify_inclusion(entry.leaf_hash, entry.index, cp.size, proof, signed.root_hash)
+    later = sum(
+        1 for index, text in _times(reader) if index < cp.size and micros(text) > period.end
+    )
+    latest = reader.latest_checkpoint()
+    block = cp.note[len(opened.text) + 1 :]
+    lines = [line for line in block.split("\n") if line]
+    own = {s.line for s in opened.sigs if s.name == origin}
+    v = Verification(
+        origin=origin,
+        size=cp.size,
+        root_hex=cp.root_hash.hex(),
+        root_b64=b64encode(cp.root_hash).decode("ascii"),
+        note=cp.note,
+        note_text=opened.text,
+        signatures=[line for line in lines if line in own],
+        cosignatures=[line for line in lines if line not in own],
+        log_key=vkey,
+        signed_at=cp.signed_at,
+        last_index=entry.index,
+        last_event_id=entry.event_id,
+        last_event_type=entry.event_type,
+        last_time=entry.event_time,
+        last_leaf_hash=entry.leaf_hash.hex(),
+        inclusion_proof=[h.hex() for h in proof],
+        entries_dated_later=later,
+        latest_size=cp.size if latest is None else latest.size,
+    )
+    return replace(v, commands=_commands(v, origin))
+
+
+# -- what happened during the month ------------------------------------------------------------
+
+
+def _removals(f: progress.Facts, p: Period) -> list[TransferRow]:
+    rows = []
+    for t in sorted(f.removals, key=lambda t: (t.shipped_at, t.transfer)):
+        if not p.start <= t.shipped_at <= p.end:
+            continue
+        received = [line.received_at for line in t.lines]
+        done = all(r is not None and r <= p.end for r in received)
+        last = max((r for r in received if r is not None), default=None)
+        rows.append(
+            TransferRow(
+                transfer=t.transfer,
+                origin=t.origin,
+                destination=t.destination,
+                shipped=_day(t.shipped_at),
+                entry=t.shipped_entry,
+                items=len(t.lines),
+                shipped_t=round(sum(line.shipped_g for line in t.lines) / 1e6, 3),
+                received=_day(last) if done and last is not None else None,
+            )
+        )
+    return rows
+
+
+def _entry_times(reader: LogReader, indices: set[int]) -> dict[int, int]:
+    out = {}
+    for i in sorted(indices):
+        for e in reader.entries(i, i + 1):
+            out[e.index] = micros(e.event_time)
+    return out
+
+
+def _batches(reader: LogReader, f: progress.Facts, p: Period) -> list[BatchRow]:
+    month = [b for b in f.batches if p.start <= b.at <= p.end]
+    verified = _entry_times(reader, {b.verified_entry for b in month if b.verified_entry})
+    rows = []
+    for b in sorted(month, key=lambda b: (b.at, b.batch)):
+        v_at = None if b.verified_entry is None else verified.get(b.verified_entry)
+        in_time = v_at is not None and v_at <= p.end
+        rows.append(
+            BatchRow(
+                batch=b.batch,
+                venue=b.venue,
+                day=_day(b.at),
+                entry=b.entry,
+                in_country=b.in_country,
+                items=len(b.lines),
+                completed_items=sum(1 for line in b.lines if line.complete),
+                destroyed_t=round(sum(line.grams for line in b.lines) / 1e6, 3),
+                products=len(b.products),
+                verified_entry=b.verified_entry if in_time else None,
+                verified_on=_day(v_at) if in_time and v_at is not None else None,
+            )
+        )
+    return rows
+
+
+def _inspections(f: progress.Facts, p: Period) -> list[InspectionRow]:
+    rows = []
+    for i in sorted(f.inspections, key=lambda i: (i.opened_at, i.inspection)):
+        if i.opened_at > p.end or (i.closed_at is not None and i.closed_at < p.start):
+            continue
+        closed = i.closed_at is not None and i.closed_at <= p.end
+        rows.append(
+            InspectionRow(
+                inspection=i.inspection,
+                site=i.site,
+                kind=i.type,
+                opened=_day(i.opened_at),
+                opened_entry=i.opened_entry,
+                closed=_day(i.closed_at) if closed and i.closed_at is not None else None,
+                closed_entry=i.closed_entry if closed else None,
+            )
+        )
+    return rows
+
+
+def _findings(
+    reader: LogReader, p: Period
+) -> tuple[list[FindingRow], list[FindingChange], list[FindingRow]]:
+    """Findings opened in the month, status changes in the month (from each finding's
+    history, dated by the events that made them), and those open at the month's end."""
+    found: list[FindingRecord] = answers.findings(reader.book)
+    events = {c.event for f in found for c in f.finding.history}
+    stored = reader.entries_by_event_id(events)
+    opened, changed, still_open = [], [], []
+    for f in sorted(found, key=lambda f: f.finding.number):
+        if f.opened_at > p.end:
+            continue
+        status = "open"
+        for c in f.finding.history:
+            e = stored.get(c.event)
+            if e is None:
+                continue
+            at = micros(e.event_time)
+            if at <= p.end:
+                status = c.status.value
+            if p.start <= at <= p.end:
+                body = decode_entry(e.envelope, check_canonical=False).event.body
+                remarks = body.get("remarks")
+                changed.append(
+                    FindingChange(
+                        number=f.finding.number,
+                        title=f.finding.title,
+                        rule=f.rule,
+                        status=c.status.value,
+                        day=_day(at),
+                        entry=e.index,
+                        event=e.event_id,
+                        author=e.author,
+                        remarks=remarks if isinstance(remarks, str) else None,
+                    )
+                )
+        row = FindingRow(
+            number=f.finding.number,
+            title=f.finding.title,
+            rule=f.rule,
+            subjects=list(f.subjects),
+            opened=_day(f.opened_at),
+            opened_entry=f.opened_entry,
+            author=f.author,
+            status=status,
+        )
+        if f.opened_at >= p.start:
+            opened.append(row)
+        if status == "open":
+            still_open.append(row)
+    changed.sort(key=lambda c: (c.day, c.entry))
+    return opened, changed, still_open
+
+
+def _documents(f: progress.Facts, p: Period) -> list[DocumentRow]:
+    return [
+        DocumentRow(d.document, d.type, d.title, _day(d.at), d.entry)
+        for d in sorted(f.documents, key=lambda d: (d.at, d.document))
+        if p.start <= d.at <= p.end
+    ]
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def build(reader: LogReader, month: str, *, now: int | None = None) -> MonthlyReport:
+    """The monthly report for `month` (YYYY-MM) from the snapshot `reader` reads.
+
+    `now` is the moment milestones are judged against when the month is not over yet
+    (default: the clock). Raises InvalidQuery for a malformed month, NotInBook for a month
+    outside the ledger's time span (its earliest to its latest event time), and
+    VerificationError if the end-of-month checkpoint does not verify.
+    """
+    p = parse_month(month)
+    span = _span(reader, p.end)
+    if p.end < span.first or p.start > span.last:
+        raise answers.NotInBook(
+            f"{p.month} is outside the ledger's time span: its events are dated from"
+            f" {_day(span.first)} to {_day(span.last)}"
+        )
+    facts = progress.load_facts(reader.book)
+    decl = facts.declaration_at(p.end)
+    moments = [t for t in progress.month_ends(facts, until=p.end) if t <= p.end]
+    series = progress.status_series(facts, moments)
+    opened, changed, still_open = _findings(reader, p)
+    verification = _verification(reader, span, p)
+    return MonthlyReport(
+        period=p,
+        title=f"Progress in the elimination of the declared stockpile: {p.label}",
+        origin=verification.origin,
+        log_size=reader.size(),
+        first_time=_time(span.first),
+        last_time=_time(span.last),
+        declaration_version=None if decl is None else decl.declaration.version,
+        declaration_basis=None if decl is None else decl.declaration.legal_basis,
+        status=progress.status(facts, p.end).to_json(),
+        previous=progress.status(facts, p.previous_end).to_json(),
+        burndown=[
+            (datetime.fromtimestamp(t / 1e6, UTC).date(), s.to_json())
+            for t, s in zip(moments, series, strict=True)
+        ],
+        milestones=[m.to_json() for m in progress.milestones(facts, p.end, now=now)],
+        removals=_removals(facts, p),
+        batches=_batches(reader, facts, p),
+        inspections=_inspections(facts, p),
+        findings_opened=opened,
+        findings_changed=changed,
+        findings_open=still_open,
+        documents=_documents(facts, p),
+        verification=verification,
+    )

@@ -1,0 +1,264 @@
+"""The monthly report as HTML, Markdown or PDF (presentation only: every figure is the
+`MonthlyReport`'s).
+
+HTML is one self-contained document (`templates/monthly.html`): inline CSS with print
+rules, the charts as inline SVG (`cwledger.web.charts`) each followed by the table behind
+it, and no external URL. Markdown (`templates/monthly.md`) is GitHub-flavoured, with the
+charts replaced by their tables. PDF is WeasyPrint's rendering of that same HTML, with
+every URL fetch refused; WeasyPrint and its system libraries are loaded only then, so HTML
+and Markdown work without them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from cwledger import __version__
+from cwledger.errors import CwledgerError
+from cwledger.reports.monthly import MonthlyReport
+from cwledger.web.charts import Chart, Marker, Series, bar_chart, line_chart
+
+__all__ = [
+    "Format",
+    "as_format",
+    "FORMATS",
+    "EXTENSIONS",
+    "PDF_PACKAGES",
+    "PdfUnavailable",
+    "charts",
+    "html",
+    "markdown",
+    "pdf",
+    "render",
+    "load_weasyprint",
+]
+
+Format = Literal["html", "pdf", "md"]
+FORMATS: tuple[Format, ...] = ("html", "pdf", "md")
+EXTENSIONS: dict[Format, str] = {"html": "html", "pdf": "pdf", "md": "md"}
+
+# WeasyPrint's documented runtime libraries on Debian and Ubuntu (its "First steps":
+# Debian >= 11 lists libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0, Ubuntu adds
+# libharfbuzz0b; it loads libharfbuzz.so.0 itself, so both are named).
+PDF_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0"
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Inline SVG in a PDF takes its style from a <style> inside the <svg> only (WeasyPrint),
+# so each chart carries its own; browsers use it too.
+CHART_STYLE = (
+    "<style>"
+    ".axis{stroke:#8a939e}"
+    ".tick{font-size:11px;fill:#4a525a}"
+    ".legend{font-size:12px}"
+    ".marker{stroke:#9aa3ad;stroke-dasharray:4 3}"
+    ".marker.met{stroke:#2e7d32}"
+    ".marker.missed{stroke:#c62828}"
+    "</style>"
+)
+
+
+def as_format(text: str) -> Format:
+    """The format `text` names. Raises ValueError."""
+    for f in FORMATS:
+        if text == f:
+            return f
+    raise ValueError(f"{text!r}: one of {', '.join(FORMATS)}")
+
+
+class PdfUnavailable(CwledgerError):
+    """PDF output asked for, but WeasyPrint or its system libraries cannot be loaded."""
+
+    code = "pdf-unavailable"
+    status = 501
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+def _t(value: float) -> str:
+    """Tonnes as `status --json` gives them (to the kg)."""
+    return f"{value:,.3f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _outstanding(left: dict[str, float] | None) -> str:
+    """What a milestone still lacks, as `cwledger milestones` prints it."""
+    return ", ".join(f"{v:g} {k}" for k, v in (left or {}).items() if v)
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: one line, pipes escaped."""
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _status_label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _env(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        t=_t, pct=_pct, outstanding=_outstanding, cell=_cell, status_label=_status_label
+    )
+    env.globals.update(version=__version__)
+    return env
+
+
+_HTML = _env(autoescape=True)
+_MARKDOWN = _env(autoescape=False)
+
+
+# -- charts ----------------------------------------------------------------------------------------
+
+
+def _styled(chart: Chart) -> Chart:
+    svg = chart.svg
+    if svg.startswith("<svg"):
+        head = svg.index(">") + 1
+        svg = svg[:head] + CHART_STYLE + svg[head:]
+    return Chart(svg, chart.columns, chart.rows)
+
+
+def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
+    """The report's charts with their captions: the burn-down up to the month's end (with
+    the milestones' deadlines in that time), and the shares removed and destroyed by group
+    at the month's end. Each chart's table holds the figures it draws."""
+    points = report.burndown
+    first = points[0][0] if points else None
+    last = date.fromisoformat(report.period.last_day)
+    markers = [
+        Marker(
+            date.fromisoformat(m["due"]),
+            m["id"],
+            True if m["status"] == "met" else False if m["status"] == "missed" else None,
+        )
+        for m in report.milestones
+        if m["due"] is not None
+        and first is not None
+        and first <= date.fromisoformat(m["due"]) <= last
+    ]
+    burn = line_chart(
+        f"Declared chemicals at each month's end up to {report.period.label}",
+        [
+            Series("remaining", [(d, s["remaining_t"]) for d, s in points]),
+            Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
+            Series("destroyed", [(d, s["destroyed_t"]) for d, s in points]),
+        ],
+        markers,
+    )
+    s = report.status
+    groups = [("all chemicals", s)] + [
+        (name, g)
+        for name, g in [*s["by_category"].items(), *s["by_priority"].items()]
+        if g["declared_t"]
+    ]
+    removed = bar_chart(
+        f"Removed or destroyed in the country, % of declared, end of {report.period.label}",
+        [(name, g["removed_pct"]) for name, g in groups],
+        unit="%",
+    )
+    destroyed = bar_chart(
+        f"Destroyed, % of declared, end of {report.period.label}",
+        [(name, g["destroyed_pct"]) for name, g in groups],
+        unit="%",
+    )
+    return [
+        (
+            "Burn-down: tonnes remaining (declared less destroyed), removed from the territory"
+            " and destroyed at each month's end; dashed lines are milestone deadlines"
+            " (green met, red missed, grey not yet judged).",
+            _styled(burn),
+        ),
+        (
+            "Share of the declared chemicals removed from the territory or destroyed in it"
+            " (as the 2014 reports counted), by category and priority.",
+            _styled(removed),
+        ),
+        (
+            "Share of the declared chemicals destroyed, by category and priority.",
+            _styled(destroyed),
+        ),
+    ]
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def _context(report: MonthlyReport) -> dict[str, Any]:
+    return {"r": report, "v": report.verification, "charts": charts(report)}
+
+
+def html(report: MonthlyReport) -> str:
+    """The report as one self-contained HTML document."""
+    return _HTML.get_template("monthly.html").render(_context(report))
+
+
+def markdown(report: MonthlyReport) -> str:
+    """The report as GitHub-flavoured Markdown (the charts as their tables)."""
+    return _MARKDOWN.get_template("monthly.md").render(_context(report))
+
+
+def load_weasyprint() -> Any:
+    """Import WeasyPrint. Raises PdfUnavailable naming what to install when it or its
+    system libraries (Pango, HarfBuzz) cannot be loaded."""
+    try:
+        import weasyprint
+    except ImportError as e:
+        missing_module = isinstance(e, ModuleNotFoundError) and e.name == "weasyprint"
+        raise PdfUnavailable(_pdf_message(e, python_package=missing_module)) from e
+    except OSError as e:  # a system library WeasyPrint loads at import is missing
+        raise PdfUnavailable(_pdf_message(e, python_package=False)) from e
+    return weasyprint
+
+
+def _pdf_message(cause: BaseException, *, python_package: bool) -> str:
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+    first = (
+        "pip install weasyprint (in this environment), and on Debian or Ubuntu "
+        if python_package
+        else "on Debian or Ubuntu: "
+    )
+    return (
+        f"PDF output needs WeasyPrint and its system libraries, which could not be loaded"
+        f" ({reason}). Install them: {first}apt-get install {PDF_PACKAGES}."
+        " HTML and Markdown need neither: use --format html or --format md."
+    )
+
+
+def _refuse_url(url: str) -> dict[str, Any]:
+    raise ValueError(f"the report fetches no URL ({url})")
+
+
+def pdf(report: MonthlyReport) -> bytes:
+    """The report's HTML rendered by WeasyPrint, no URL fetched. Raises PdfUnavailable."""
+    weasyprint = load_weasyprint()
+    fetcher_class = getattr(weasyprint, "URLFetcher", None)  # older WeasyPrint: a function
+    fetcher = _refuse_url if fetcher_class is None else fetcher_class(allowed_protocols=())
+    document = weasyprint.HTML(string=html(report), base_url=None, url_fetcher=fetcher)
+    data = document.write_pdf()
+    assert isinstance(data, bytes)
+    return data
+
+
+def render(report: MonthlyReport, fmt: Format) -> bytes:
+    """The report in `fmt`, as the bytes of the file to write."""
+    if fmt == "pdf":
+        return pdf(report)
+    text = html(report) if fmt == "html" else markdown(report)
+    return text.encode("utf-8")
