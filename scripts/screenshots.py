@@ -56,7 +56,8 @@ def shoot(out: Path, base: str) -> list[Path]:
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
                 target = out / f"{name}-{width}.png"
-                page.screenshot(path=str(target), full_page=True)
+                # The overview whole (the README shows it), the others as first seen.
+                page.screenshot(path=str(target), full_page=name == "overview")
                 written.append(target)
             context.close()
         browser.close()
@@ -84,12 +85,23 @@ def serve(ledger: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def main() -> None:
-    """Load the scenario in a temporary directory, serve it, shoot every page."""
+    """Load the scenario in a temporary directory, serve it, shoot every page; or, with
+    ``--base URL``, shoot a server already running over the scenario."""
     import socket
 
     from cwledger.scenario import syria_2013
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    args = sys.argv[1:]
+    base = None
+    if "--base" in args:
+        at = args.index("--base")
+        base = args[at + 1]
+        del args[at : at + 2]
+    out = Path(args[0] if args else "docs/screenshots")
+    if base is not None:
+        for f in shoot(out, base):
+            print(f)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         syria_2013.load(Path(tmp) / "ledger").close()
         with socket.socket() as s:

@@ -13,7 +13,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.accountancy.balances import differences, monthly_periods, route_series, site_balances
+from cwledger.accountancy.balances import (
+    MOVES,
+    differences,
+    monthly_periods,
+    page_tests,
+    route_series,
+    site_balances,
+    site_series_name,
+)
 from cwledger.book.records import ItemRecord
 from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
 from cwledger.ledger.ledger import Ledger
@@ -74,7 +82,7 @@ def balances(
     docs = [
         b.to_json()
         for b in rows
-        if any(b.to_json()[k] for k in _MOVES)
+        if any(b.to_json()[k] for k in MOVES)
         and (period is None or b.to_json()["start"][:7] == period)
     ]
     if as_json:
@@ -141,9 +149,6 @@ def _reconcile(ledger_dir: Path, as_json: bool) -> None:
     for t in terms:
         table.add_row(t.name, f"{t.kg:,.3f}", f"{t.u_kg:,.3f}")
     out.print(table)
-
-
-_MOVES = ("beginning_kg", "receipts_kg", "shipments_kg", "destroyed_kg", "other_kg")
 
 
 def _kg(value: Any) -> str:
@@ -282,19 +287,6 @@ RaiseFindings = Annotated[
 ]
 
 
-def _thresholds(fixed: Any, first_at: int, n: int, alpha: float) -> tuple[tuple[Any, ...], str]:
-    """The Page tests to run, and where they come from: thresholds fixed before the first
-    data if there are any, else computed now for `n` periods and `alpha`."""
-    from cwledger.accountancy.statistics import PageTest, page_pair
-
-    if fixed is not None and fixed.at <= first_at:
-        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
-        return tests, f"fixed in advance at entry {fixed.entry}"
-    return page_pair(
-        n, alpha
-    ), "computed now: not fixed before the data (see accountancy thresholds)"
-
-
 HOption = Annotated[list[float] | None, typer.Option("--h", help="A Page threshold (repeatable).")]
 
 
@@ -372,7 +364,7 @@ def accountancy_routes(
         raise typer.BadParameter("no transfer was weighed at both ends")
     first = min(d.received_at for d in diffs)
     periods = monthly_periods(first, max(d.received_at for d in diffs))
-    tests, origin_of_h = _thresholds(fixed, first, len(periods), alpha)
+    tests, origin_of_h = page_tests(fixed, first, len(periods), alpha)
     err.print(f"thresholds {origin_of_h}")
     reports = []
     for origin, destination in sorted({(d.origin, d.destination) for d in diffs}):
@@ -523,11 +515,6 @@ def inspect_check_selection(
 ROUTES = "shipper/receiver differences, every route, monthly"
 
 
-def site_series_name(site: str) -> str:
-    """The series name a site's thresholds are fixed under."""
-    return f"material balance of {site}, monthly"
-
-
 @accountancy_app.command("site")
 def accountancy_site(
     site: Annotated[str, typer.Argument(help="The site (material balance area).")],
@@ -552,7 +539,7 @@ def accountancy_site(
         registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
         doc = site_series(reader, site, periods, registered=registered)
         fixed = reader.book.get(ThresholdsRecord, site_series_name(site))
-    tests, origin_of_h = _thresholds(fixed, periods[0].start, len(periods), alpha)
+    tests, origin_of_h = page_tests(fixed, periods[0].start, len(periods), alpha)
     err.print(f"thresholds {origin_of_h}")
     result = analyse(parse_series(json.dumps(doc)), tests=tests)
     alarms = [a for a in result.alarms if a.first_alarm is not None]
@@ -592,7 +579,7 @@ def accountancy_site(
 
 
 @accountancy_app.command("thresholds")
-def accountancy_thresholds(
+def accountancypage_tests(
     periods: Annotated[int, typer.Option(min=1, help="Balance periods the series will run.")],
     party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
     alpha: AlphaOption = 0.05,

@@ -64,14 +64,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server.wait(30)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's), no sandbox, background networking off."""
+def require_chromium() -> None:
+    """Skip (fail under CI=true) where Debian's Chromium is not installed."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         reason = f"Chromium not installed at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's), no sandbox, background networking off."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -44,7 +44,33 @@ __all__ = [
     "Term",
     "reconciliation",
     "site_series",
+    "site_series_name",
+    "MOVES",
+    "page_tests",
 ]
+
+# The flows of a monthly balance: a month with none of them is left out of the tables.
+MOVES = ("beginning_kg", "receipts_kg", "shipments_kg", "destroyed_kg", "other_kg")
+
+
+def site_series_name(site: str) -> str:
+    """The series name a site's thresholds are fixed under."""
+    return f"material balance of {site}, monthly"
+
+
+def page_tests(fixed: Any, first_at: int, n: int, alpha: float) -> tuple[tuple[Any, ...], str]:
+    """The Page tests to run on a series, and where they come from: the thresholds fixed
+    (`fixed`, a ThresholdsRecord) before the series' first data if there are any, else
+    computed now for `n` periods and the false-alarm probability `alpha`."""
+    from cwledger.accountancy.statistics import PageTest, page_pair
+
+    if fixed is not None and fixed.at <= first_at:
+        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
+        return tests, f"fixed in advance at entry {fixed.entry}"
+    return page_pair(
+        n, alpha
+    ), "computed now: not fixed before the data (see accountancy thresholds)"
+
 
 _FLOW = {
     "transfer.received": "receipts",

@@ -10,14 +10,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from cwledger.api.deps import Reader, query_moment
+from cwledger.api.deps import Reader, Snapshot, query_moment
 from cwledger.api.problems import problem_responses
 from cwledger.book import answers, progress
 from cwledger.book.records import DeclarationRecord, SiteRecord
 from cwledger.errors import InvalidQuery
 from cwledger.model import Declaration, DeclarationDiff
 
-__all__ = ["router"]
+__all__ = ["router", "status_document", "milestone_documents"]
 
 router = APIRouter(tags=["book"])
 
@@ -151,6 +151,23 @@ class DeclarationVersion(BaseModel):
     sites: int
 
 
+def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
+    """`cwledger status --json` at a moment (None: all of the log), remembered per log size."""
+    return r.answer(
+        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
+    )
+
+
+def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
+    """`cwledger milestones --json` at a moment, remembered per log size; without a moment
+    judged against the clock now, and so computed each time."""
+
+    def judge() -> list[dict[str, Any]]:
+        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
+
+    return judge() if when is None else r.answer(("milestones", when), judge)
+
+
 @router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)
 async def item(item_id: str, r: Reader) -> dict[str, Any]:
     """An item and its chain of custody, in log order."""
@@ -250,21 +267,11 @@ def declaration_diff(
 @router.get("/status", response_model=StatusDoc, responses=_READ)
 def status(r: Reader, at: At = None) -> dict[str, Any]:
     """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
-    when = _at(at)
-    return r.answer(
-        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
-    )
+    return status_document(r, _at(at))
 
 
 @router.get("/milestones", response_model=list[MilestoneDoc], responses=_READ)
 def milestones(r: Reader, at: At = None) -> list[dict[str, Any]]:
     """Each milestone judged at a moment: met, missed, due or at risk (without `at`, now:
     judged against today's date)."""
-    when = _at(at)
-
-    def judge() -> list[dict[str, Any]]:
-        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
-
-    if when is None:  # "due" and "at risk" depend on the clock, not only on the log
-        return judge()
-    return r.answer(("milestones", when), judge)
+    return milestone_documents(r, _at(at))

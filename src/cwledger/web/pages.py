@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from cwledger.api.book import milestone_documents, status_document
 from cwledger.api.deps import query_moment
 from cwledger.book import answers, progress
 from cwledger.web.charts import Marker, Series, line_chart
@@ -47,13 +48,8 @@ def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLRespo
     """Declared, removed, destroyed and remaining; the burn-down with the milestones'
     deadlines; the open findings; the milestones met, missed and at risk."""
     when = None if at is None else query_moment(at, "at")
-    status = r.answer(
-        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
-    )
-    judged = r.answer(
-        ("milestones-page", when),
-        lambda: [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)],
-    )
+    status = status_document(r, when)
+    judged = milestone_documents(r, when)
     burn = r.answer(("burndown",), lambda: _burndown(r))
     chart = line_chart(
         "Chemicals declared, removed and destroyed, month by month",

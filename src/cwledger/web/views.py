@@ -107,7 +107,7 @@ async def logout() -> Response:
 
 def mount(app: FastAPI) -> None:
     """Add the pages and their static files to the app."""
-    from cwledger.web import pages
+    from cwledger.web import accounts, compliance, items, log, pages, sites
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, _exc: LoginRequired) -> Response:
@@ -115,4 +115,5 @@ def mount(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
-    app.include_router(pages.router)
+    for module in (pages, sites, items, accounts, compliance, log):
+        app.include_router(module.router)

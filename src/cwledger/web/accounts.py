@@ -1,0 +1,199 @@
+"""Material balances: each site's monthly balance, and for a site with weighed physical
+inventories, Page's sequential tests on its MUF.
+
+The figures are the CLI's, from the same calls: `cwledger balances [--site S]` (the periods
+from the first to the last holdings change or receipt, `site_balances`, the months with a
+movement) and `cwledger accountancy site S --first --last` (`site_series`, the thresholds
+fixed in advance or computed now, `analyse`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from cwledger.accountancy.balances import (
+    MOVES,
+    Period,
+    differences,
+    monthly_periods,
+    page_tests,
+    site_balances,
+    site_series,
+    site_series_name,
+)
+from cwledger.accountancy.series import parse_series
+from cwledger.accountancy.statistics import analyse
+from cwledger.book.answers import moment
+from cwledger.book.records import CountRecord, MethodRecord, SiteRecord, ThresholdsRecord
+from cwledger.errors import CwledgerError
+from cwledger.web.charts import Chart, Marker, Series, line_chart
+from cwledger.web.pages import day_of
+from cwledger.web.views import Book, Viewer, page
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+ALPHA = 0.05  # the false-alarm probability the CLI uses by default
+Month = Annotated[str | None, Query(description="A calendar month, YYYY-MM.")]
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _balance_periods(r: Book, site: str | None) -> list[Period]:
+    """The periods `cwledger balances` shows: every month from the first holdings change
+    (or receipt) to the last."""
+    diffs = differences(r)
+    moments = [d.received_at for d in diffs] or [0]
+    changes = r.book.changes_by_event(site)
+    first = min([c[1] for c in changes] + moments)
+    last = max([c[1] for c in changes] + moments)
+    return monthly_periods(first, last)
+
+
+def _balances(r: Book, site: str | None, periods: list[Period] | None) -> list[dict[str, Any]]:
+    """The monthly balances with a movement, as `cwledger balances --json` prints them."""
+    rows = site_balances(r, periods or _balance_periods(r, site), site)
+    docs = [b.to_json() for b in rows]
+    return [d for d in docs if any(d[k] for k in MOVES)]
+
+
+def _test(r: Book, site: str, periods: list[Period] | None) -> dict[str, Any]:
+    """`cwledger accountancy site`: the site's balance series against its weighed
+    inventories, analysed with Page's two tests. Without inventories, why not."""
+    months = sorted(c.month for c in r.book.records(CountRecord, place=site))
+    if periods is None:
+        if len(months) < 2:
+            return {"missing": months}
+        periods = monthly_periods(moment(f"{months[1]}-01"), moment(f"{months[-1]}-01"))
+    registered = {m.method.method: m.method for m in r.book.records(MethodRecord)}
+    try:
+        doc = site_series(r, site, periods, registered=registered)
+    except CwledgerError as e:
+        return {"missing": months, "refused": str(e)}
+    fixed = r.book.get(ThresholdsRecord, site_series_name(site))
+    tests, origin_of_h = page_tests(fixed, periods[0].start, len(periods), ALPHA)
+    result = analyse(parse_series(json.dumps(doc)), tests=tests)
+    month_names = [p.to_json()["start"][:7] for p in periods]
+    alarms: list[dict[str, Any]] = [
+        {
+            "name": a.name,
+            "k": a.k,
+            "h": a.h,
+            "page": [float(v) for v in a.statistic],
+            "first_alarm": None if a.first_alarm is None else month_names[a.first_alarm],
+        }
+        for a in result.alarms
+    ]
+    doc_json = result.to_json()
+    rows = [
+        {
+            "month": m,
+            "muf": doc_json["muf"][i],
+            "sigma_muf": doc_json["sigma_muf"][i],
+            "cumuf": doc_json["cumuf"][i],
+            "sitmuf": doc_json["sitmuf"][i],
+            "page": {a["name"]: a["page"][i] for a in alarms},
+            "alarm": [a["name"] for a in alarms if a["page"][i] > a["h"]],
+        }
+        for i, m in enumerate(month_names)
+    ]
+    return {
+        "months": month_names,
+        "rows": rows,
+        "alarms": alarms,
+        "thresholds": origin_of_h,
+        "gemuf": doc_json["gemuf"],
+        "gemuf_p": doc_json["gemuf_p"],
+        "gemuf_dof": doc_json["gemuf_dof"],
+        "ends": [day_of(p.end - 1) for p in periods],
+    }
+
+
+def _chart(test: dict[str, Any]) -> Chart:
+    """Page's statistics against their thresholds, at each month's end."""
+    series = []
+    for a in test["alarms"]:
+        series.append(
+            Series(f"{a['name']} (k {a['k']:g})", list(zip(test["ends"], a["page"], strict=True)))
+        )
+        series.append(Series(f"{a['name']} threshold h", [(d, a["h"]) for d in test["ends"]]))
+    ends = dict(zip(test["months"], test["ends"], strict=True))
+    first: dict[str, list[str]] = {}
+    for a in test["alarms"]:
+        if a["first_alarm"] is not None:
+            first.setdefault(a["first_alarm"], []).append(a["name"])
+    markers = [
+        Marker(ends[month], f"first alarm: {', '.join(names)}", False)
+        for month, names in sorted(first.items())
+    ]
+    return line_chart("Page's statistics against their thresholds", series, markers, unit="σ")
+
+
+def _month_arg(value: str | None, name: str, problems: list[str]) -> str | None:
+    if not value:
+        return None
+    if not _MONTH.match(value):
+        problems.append(f"{name}: {value!r} is not a month (YYYY-MM)")
+        return None
+    return value
+
+
+@router.get("/balances", response_class=HTMLResponse)
+def balances_page(
+    request: Request,
+    who: Viewer,
+    r: Book,
+    site: Annotated[str | None, Query(description="Only this site.")] = None,
+    first: Month = None,
+    last: Month = None,
+) -> HTMLResponse:
+    """Monthly material balances (BI, receipts, shipments, destroyed, EI by the book and
+    weighed, MUF); for one site with weighed inventories, sigma-MUF, SITMUF and Page's
+    tests with their alarm state, as a chart with its table."""
+    problems: list[str] = []
+    site = site or None
+    first = _month_arg(first, "first", problems)
+    last = _month_arg(last, "last", problems)
+    sites = r.answer(("web-site-records",), lambda: r.book.records(SiteRecord))
+    if site is not None and site not in {s.site.id for s in sites}:
+        problems.append(f"site {site} is not declared")
+        site = None
+    if (first is None) != (last is None):
+        problems.append("give both the first and the last month, or neither")
+        first = last = None
+    periods = None
+    if first is not None and last is not None:
+        periods = monthly_periods(moment(f"{first}-01"), moment(f"{last}-01"))
+        if not periods:
+            problems.append(f"the first month ({first}) is after the last ({last})")
+            periods, first, last = None, None, None
+    key = (None, None) if periods is None else (first, last)
+    rows = r.answer(("web-balances", site, *key), lambda: _balances(r, site, periods))
+    test = None
+    chart = None
+    if site is not None:
+        test = r.answer(("web-site-test", site, *key), lambda: _test(r, site, periods))
+        if "rows" in test:
+            chart = _chart(test)
+    by_month = {row["month"]: row for row in (test or {}).get("rows", [])}
+    return page(
+        request,
+        "balances.html",
+        who,
+        active="balances",
+        sites=sites,
+        site=site,
+        first=first,
+        last=last,
+        problems=problems,
+        rows=rows,
+        tested=by_month,
+        test=test,
+        chart=chart,
+        alpha=ALPHA,
+    )

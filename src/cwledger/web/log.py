@@ -1,0 +1,208 @@
+"""The log explorer (`/log`): the latest signed checkpoint and its signature lines, the most
+recent entries, an entry by index or event id with its decoded event, and the panel where the
+browser itself checks that entry against the checkpoint (`static/js/log-explorer.js`, over
+the pure functions of `static/js/verify.js`).
+
+The page only shows; it proves nothing. What the server says here (the checkpoint's parsed
+fields, which key a signature line claims to be by, the key the genesis names) is for
+reading and comparing. The proof is the browser's: it fetches the published bytes
+(`/log/checkpoint`, `/api/v1/log/entries`, `/api/v1/log/proofs/inclusion`) and checks them
+against the log key the reader pinned, never against a key this page offers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from base64 import b64encode
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cwledger.errors import CwledgerError
+from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.envelope import Envelope
+from cwledger.ledger.events import GenesisBody
+from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
+from cwledger.tlog import note
+from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.cosignature import cosignature_timestamp
+from cwledger.tlog.note import Signature, UnverifiedNoteError
+from cwledger.web.views import Book, Viewer, page
+
+__all__ = ["router", "RECENT", "SignatureLine", "signature_lines", "event_json"]
+
+router = APIRouter(include_in_schema=False)
+
+RECENT = 25
+"""How many of the latest entries the page lists."""
+_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # as the API's event_id query
+_INDEX = re.compile(r"[0-9]{1,19}")
+_MAX_INDEX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    """One signature line of a note, as it reads (nothing verified here)."""
+
+    name: str
+    key_id: str
+    kind: str
+    """"log" (the key is named after the origin), "witness" (a cosignature/v1: 8-byte
+    timestamp and signature) or "other"."""
+    detail: str
+
+
+def signature_lines(sigs: list[Signature], origin: str) -> list[SignatureLine]:
+    """What each signature line claims: its key name, key id and kind."""
+    out = []
+    for s in sigs:
+        if len(s.signature) == 72:
+            try:
+                when = cosignature_timestamp(s.signature)
+            except CwledgerError:
+                when = None
+            if when is not None:
+                out.append(
+                    SignatureLine(
+                        s.name, s.key_id.hex(), "witness", f"cosignature/v1, timestamp {when}"
+                    )
+                )
+                continue
+        if s.name == origin and len(s.signature) == 64:
+            detail = "Ed25519 note signature by the key named after the log's origin"
+            out.append(SignatureLine(s.name, s.key_id.hex(), "log", detail))
+        else:
+            detail = f"{len(s.signature)}-byte signature by another key"
+            out.append(SignatureLine(s.name, s.key_id.hex(), "other", detail))
+    return out
+
+
+def _checkpoint_view(cp: StoredCheckpoint) -> dict[str, Any]:
+    """The checkpoint's fields for the page; a note that does not parse is shown as it is,
+    with the reason."""
+    view: dict[str, Any] = {
+        "size": cp.size,
+        "root_hex": cp.root_hash.hex(),
+        "root_b64": b64encode(cp.root_hash).decode("ascii"),
+        "signed_at": cp.signed_at,
+        "note": cp.note,
+        "origin": None,
+        "signatures": [],
+        "problem": None,
+    }
+    try:
+        note.open(cp.note.encode("utf-8"), [])
+    except UnverifiedNoteError as e:  # no key given: every line is "unverified", as wanted
+        opened = e.note
+    except CwledgerError as e:
+        view["problem"] = str(e)
+        return view
+    else:  # pragma: no cover (open with no verifier never verifies)
+        raise AssertionError("a note opened with no key")
+    try:
+        parsed = Checkpoint.from_text(opened.text)
+    except CwledgerError as e:
+        view["problem"] = str(e)
+        return view
+    view["origin"] = parsed.origin
+    view["signatures"] = signature_lines(opened.unverified_sigs, parsed.origin)
+    return view
+
+
+def event_json(entry: StoredEntry) -> tuple[str, str, str]:
+    """(the envelope's payload type, its key id, the payload as indented JSON)."""
+    envelope = Envelope.from_bytes(entry.envelope)
+    try:
+        shown = json.dumps(json.loads(envelope.payload), indent=2, ensure_ascii=False)
+    except ValueError:  # stored entries were admitted as JSON; shown raw if ever not
+        shown = envelope.payload.decode("utf-8", "replace")
+    return envelope.payload_type, envelope.keyid, shown
+
+
+def _entry_view(e: StoredEntry) -> dict[str, Any]:
+    return {
+        "index": e.index,
+        "event_id": e.event_id,
+        "type": e.event_type,
+        "author": e.author,
+        "time": e.event_time,
+        "leaf_hash": e.leaf_hash.hex(),
+    }
+
+
+def _claimed_log_key(r: LogReader) -> str | None:
+    """The log key the genesis entry names: shown for comparison, never used to verify."""
+    first = r.entries(0, 1)
+    if not first:
+        return None
+    try:
+        body = decode_entry(first[0].envelope, check_canonical=False).body
+    except CwledgerError:
+        return None
+    return body.log_key if isinstance(body, GenesisBody) else None
+
+
+def _find(r: LogReader, q: str) -> tuple[int | None, str | None]:
+    """(the index `q` names, else None with the reason)."""
+    if _INDEX.fullmatch(q) and int(q) <= _MAX_INDEX:
+        return int(q), None
+    if _EVENT_ID.fullmatch(q):
+        found = r.entries_by_event_id([q]).get(q)
+        if found is None:
+            return None, f"No entry has the event id {q!r}."  # (128 characters at most)
+        return found.index, None
+    return None, f"{q[:60]!r} is neither an entry's index nor an event id."
+
+
+@router.get("/log", response_class=HTMLResponse)
+async def log_explorer(
+    request: Request,
+    who: Viewer,
+    r: Book,
+    entry: Annotated[str | None, Query(description="An entry's index.")] = None,
+    q: Annotated[str | None, Query(description="An entry's index or event id.")] = None,
+) -> Response:
+    """The latest checkpoint, the latest entries, one entry and the browser's check of it."""
+    notice = None
+    if q is not None and q.strip():
+        index, notice = _find(r, q.strip())
+        if index is not None:
+            return RedirectResponse(f"/log?entry={index}", status_code=303)
+    chosen_index = None
+    if entry is not None:
+        if _INDEX.fullmatch(entry.strip()) and int(entry) <= _MAX_INDEX:
+            chosen_index = int(entry)
+        else:
+            notice = f"{entry[:40]!r} is not an entry index."
+    cp = r.latest_checkpoint()
+    size = 0 if cp is None else cp.size
+    recent = [_entry_view(e) for e in reversed(r.entries(max(0, size - RECENT), size))]
+    chosen = None
+    if chosen_index is not None:
+        if chosen_index >= size:
+            notice = (
+                f"Entry {chosen_index} is not in the latest checkpoint (size {size}):"
+                f" the published log has entries 0 to {size - 1}."
+                if size
+                else "The log has no signed checkpoint yet."
+            )
+        else:
+            (e,) = r.entries(chosen_index, chosen_index + 1)
+            payload_type, keyid, shown = event_json(e)
+            chosen = {**_entry_view(e), "payload_type": payload_type, "keyid": keyid}
+            chosen["event"] = shown
+    return page(
+        request,
+        "log.html",
+        who,
+        active="log",
+        checkpoint=None if cp is None else _checkpoint_view(cp),
+        recent=recent,
+        chosen=chosen,
+        notice=notice,
+        q=q or "",
+        claimed_key=_claimed_log_key(r),
+    )

@@ -1,0 +1,343 @@
+// The log explorer's checks, in the browser: the pinned keys (localStorage), the signature
+// lines of the latest checkpoint against them, and the "Verified in your browser" panel of
+// the chosen entry. Fetches only this origin's published bytes; verifies with verify.js.
+import {
+  COSIGNATURE_V1, CryptoUnavailable, bytesEqual, cosignatureTimestamp, ed25519Available, fromBase64, fromHex, leafHash, parseNote,
+  parseVerifierKey, rootFromInclusionProof, toBase64, toHex, verifyNoteSignature,
+} from "./verify.js";
+
+const STORE = "cwledger.pinned-keys";
+const STEPS = {
+  note: "the checkpoint note",
+  signature: "the signature by the pinned log key",
+  leaf: "the leaf hash",
+  root: "the root from the inclusion proof",
+  event: "the event shown",
+};
+
+const $ = (id) => document.getElementById(id);
+
+function loadPins() {
+  try {
+    const pins = JSON.parse(localStorage.getItem(STORE) || "null");
+    if (pins && typeof pins.log === "string" && Array.isArray(pins.witnesses)) return pins;
+  } catch {
+    // unreadable: as if nothing were pinned
+  }
+  return { log: "", witnesses: [] };
+}
+
+function savePins(pins) {
+  localStorage.setItem(STORE, JSON.stringify(pins));
+}
+
+async function fetchBytes(url) {
+  const resp = await fetch(url, { cache: "no-store", credentials: "same-origin", redirect: "error" });
+  if (!resp.ok) throw new Error(`${url} answered ${resp.status}`);
+  return new Uint8Array(await resp.arrayBuffer());
+}
+
+async function fetchJson(url) {
+  const resp = await fetch(url, { cache: "no-store", credentials: "same-origin", redirect: "error" });
+  if (!resp.ok) throw new Error(`${url} answered ${resp.status}`);
+  return resp.json();
+}
+
+// -- the panel -------------------------------------------------------------------------------
+
+function setStep(step, state, why) {
+  const li = document.querySelector(`#verify-steps [data-step="${step}"]`);
+  if (!li) return;
+  li.dataset.state = state;
+  li.querySelector(".lx-mark").textContent = { pass: "\u2714", fail: "\u2718", pending: "\u00b7", running: "\u2026" }[state];
+  const label = { pass: "passed", fail: "failed", pending: "not checked", running: "checking" }[state];
+  li.querySelector(".lx-why").textContent = why ? `(${label}) ${why}` : `(${label})`;
+}
+
+function setPanel(colour, text) {
+  const panel = $("verify-result");
+  if (!panel) return;
+  panel.classList.remove("green", "red");
+  if (colour) panel.classList.add(colour);
+  panel.dataset.verdict = colour || "";
+  $("verify-status").textContent = text;
+}
+
+function resetSteps() {
+  for (const step of Object.keys(STEPS)) setStep(step, "pending", "");
+}
+
+// -- the checkpoint's signature lines ----------------------------------------------------------
+
+function kindOf(sig, origin) {
+  if (cosignatureTimestamp(sig.signature) !== null) {
+    return ["a witness", `cosignature/v1, timestamp ${cosignatureTimestamp(sig.signature)}`];
+  }
+  if (sig.name === origin && sig.signature.length === 64) {
+    return ["the log (key named after the origin)", "Ed25519 note signature by the key named after the log's origin"];
+  }
+  return ["another key", `${sig.signature.length}-byte signature by another key`];
+}
+
+function addRow(tbody, sig, origin) {
+  const row = document.createElement("tr");
+  row.dataset.key = `${sig.name}+${sig.keyIdHex}`;
+  const [by, detail] = kindOf(sig, origin);
+  const cells = [sig.name, sig.keyIdHex, by, ""];
+  cells.forEach((text, i) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (i < 2) td.className = "mono";
+    if (i === 2) {
+      const note = document.createElement("div");
+      note.className = "lx-muted lx-small";
+      note.textContent = `${detail}; in the note now served, not in the one this page was made with`;
+      td.append(note);
+    }
+    if (i === 3) { td.className = "lx-pinned"; td.dataset.pinned = ""; }
+    row.append(td);
+  });
+  tbody.append(row);
+}
+
+async function markSignatureLines(note, keys) {
+  const tbody = document.querySelector("#signatures tbody");
+  if (!tbody) return;
+  if (note) {
+    const shown = new Set(Array.from(tbody.querySelectorAll("tr[data-key]"), (r) => r.dataset.key));
+    for (const sig of note.signatures) {
+      if (!shown.has(`${sig.name}+${sig.keyIdHex}`)) {
+        addRow(tbody, sig, note.origin);
+        shown.add(`${sig.name}+${sig.keyIdHex}`);
+      }
+    }
+  }
+  for (const row of tbody.querySelectorAll("tr[data-key]")) {
+    const cell = row.querySelector("[data-pinned]");
+    const cut = row.dataset.key.lastIndexOf("+");
+    const [name, idHex] = [row.dataset.key.slice(0, cut), row.dataset.key.slice(cut + 1)];
+    const key = keys.find((k) => k.name === name && k.keyIdHex === idHex);
+    const sigs = note ? note.signatures.filter((s) => s.name === name && s.keyIdHex === idHex) : [];
+    cell.classList.remove("lx-ok", "lx-bad");
+    if (!key) {
+      cell.textContent = keys.length ? "no pinned key of this name and id" : "not checked (no key pinned)";
+    } else if (sigs.length === 0) {
+      cell.textContent = "not in the checkpoint now served (reload the page)";
+    } else {
+      let ok = false;
+      try {
+        for (const sig of sigs) ok = ok || (await verifyNoteSignature(note.text, sig, key));
+      } catch (e) {
+        cell.textContent = `cannot check: ${e.message}`;
+        cell.classList.add("lx-bad");
+        continue;
+      }
+      const who = key.type === COSIGNATURE_V1 ? "pinned witness key" : "pinned log key";
+      cell.textContent = ok ? `\u2714 verifies with your ${who}` : `\u2718 does NOT verify with your ${who}`;
+      cell.classList.add(ok ? "lx-ok" : "lx-bad");
+    }
+  }
+}
+
+// -- the checks ------------------------------------------------------------------------------
+
+let runs = 0;
+
+async function run(pins) {
+  const ticket = ++runs;
+  const stale = () => ticket !== runs;
+  const panel = $("verify-result");
+  const index = panel ? BigInt(panel.dataset.index) : null;
+  const failed = [];
+  const fail = (step, why) => { failed.push(step); setStep(step, "fail", why); };
+  resetSteps();
+  setPanel(null, "Checking\u2026");
+
+  // The pinned keys: the log's (required) and the witnesses' (optional).
+  let logKey;
+  const keys = [];
+  try {
+    logKey = await parseVerifierKey(pins.log);
+    if (logKey.type === COSIGNATURE_V1) throw new Error("a log key is of type 0x01 (this one is a witness key)");
+    keys.push(logKey);
+  } catch (e) {
+    $("pin-status").textContent = `The pinned log key is not a valid verifier key: ${e.message}.`;
+    setPanel("red", `NOT verified: the pinned log key is not a valid verifier key (${e.message}).`);
+    fail("signature", e.message);
+    return;
+  }
+  for (const w of pins.witnesses) {
+    try { keys.push(await parseVerifierKey(w)); } catch (e) {
+      $("pin-status").textContent = `A pinned witness key is not valid (${e.message}); it is left out.`;
+    }
+  }
+
+  // (a) the note: origin, size, root, signature lines.
+  let note;
+  try {
+    setStep("note", "running", "");
+    note = parseNote(await fetchBytes("/log/checkpoint"));
+    if (stale()) return;
+    setStep("note", "pass", `origin ${note.origin}, size ${note.size}, root ${toBase64(note.root)}`);
+  } catch (e) {
+    if (stale()) return;
+    fail("note", e.message);
+  }
+  await markSignatureLines(note, keys);
+  if (stale()) return;
+
+  // (b) the log's signature, by the pinned key, on the note's text.
+  const pinnedName = `${logKey.name}+${logKey.keyIdHex}`;
+  if (!(await ed25519Available())) {
+    fail("signature", "this browser's WebCrypto cannot verify Ed25519 signatures, so nothing is verified here; use `cwledger verify`");
+  } else if (note) {
+    const lines = note.signatures.filter((s) => s.name === logKey.name && s.keyIdHex === logKey.keyIdHex);
+    if (logKey.name !== note.origin) {
+      fail("signature", `the pinned key is named ${logKey.name}, but this checkpoint's origin is ${note.origin}: it is not this log's key`);
+    } else if (lines.length === 0) {
+      const by = note.signatures.map((s) => `${s.name}+${s.keyIdHex}`).join(", ") || "nobody";
+      fail("signature", `no signature line is by the pinned key ${pinnedName} (the note is signed by ${by})`);
+    } else {
+      let ok = false;
+      try {
+        for (const s of lines) ok = ok || (await verifyNoteSignature(note.text, s, logKey));
+      } catch (e) {
+        if (!(e instanceof CryptoUnavailable)) throw e;
+        ok = null;
+        fail("signature", e.message);
+      }
+      if (ok) setStep("signature", "pass", `Ed25519 signature by ${pinnedName} over the note's text`);
+      else if (ok === false) fail("signature", `the signature line by ${pinnedName} does not verify over this note's text`);
+    }
+  } else {
+    fail("signature", "no note to check");
+  }
+  if (stale()) return;
+
+  const good = failed.length === 0;
+  $("pin-status").textContent = good
+    ? `Pinned ${pinnedName}: the latest checkpoint (size ${note.size}) is signed by it.`
+    : `Pinned ${pinnedName}: the latest checkpoint is NOT verified with it.`;
+  if (!panel) return;
+
+  // (c), (d): the entry's bytes and its inclusion proof, against the signed checkpoint.
+  let entry = null;
+  let proof = null;
+  if (note) {
+    const n = index.toString();
+    const [entries, incl] = await Promise.allSettled([
+      fetchJson(`/api/v1/log/entries?start=${n}&end=${(index + 1n).toString()}`),
+      fetchJson(`/api/v1/log/proofs/inclusion?index=${n}&size=${note.size.toString()}`),
+    ]);
+    if (stale()) return;
+    if (entries.status === "fulfilled") entry = entries.value;
+    else fail("leaf", entries.reason.message);
+    if (incl.status === "fulfilled") proof = incl.value;
+    else fail("root", incl.reason.message);
+  } else {
+    fail("leaf", "no checkpoint to check against");
+    fail("root", "no checkpoint to check against");
+  }
+
+  let bytes = null;
+  let proofLeaf = null;
+  if (entry) {
+    try {
+      const e = (entry.entries || [])[0];
+      if (!e || BigInt(e.index) !== index) throw new Error(`the server sent no entry ${index}`);
+      bytes = fromBase64(e.envelope, "the entry's bytes");
+      const computed = await leafHash(bytes);
+      if (!proof) throw new Error("no proof to compare with");
+      proofLeaf = fromHex(proof.leaf_hash, "the proof's leaf hash");
+      if (!bytesEqual(computed, proofLeaf)) {
+        throw new Error(`SHA-256(0x00 || entry) is ${toHex(computed)}, the proof is for ${toHex(proofLeaf)}`);
+      }
+      setStep("leaf", "pass", `SHA-256(0x00 || the ${bytes.length} entry bytes) = ${toHex(computed)}, the proof's leaf`);
+    } catch (e) {
+      if (!failed.includes("leaf")) fail("leaf", e.message);
+    }
+  }
+  if (proof && note) {
+    try {
+      if (BigInt(proof.index) !== index) throw new Error(`the proof is for entry ${proof.index}, not ${index}`);
+      if (BigInt(proof.tree_size) !== note.size) {
+        throw new Error(`the proof is for a tree of ${proof.tree_size}, the signed checkpoint has ${note.size}`);
+      }
+      const path = (proof.proof || []).map((h, k) => fromHex(h, `proof hash ${k}`));
+      const root = await rootFromInclusionProof(
+        fromHex(proof.leaf_hash, "the proof's leaf hash"), index, note.size, path,
+      );
+      if (!bytesEqual(root, note.root)) {
+        throw new Error(`the proof gives root ${toBase64(root)}, the signed root is ${toBase64(note.root)}`);
+      }
+      setStep("root", "pass", `${path.length} hashes from the leaf give the signed root of size ${note.size} (RFC 9162)`);
+    } catch (e) {
+      if (!failed.includes("root")) fail("root", e.message);
+    }
+  }
+
+  // The event this page shows is the payload of the bytes just verified.
+  try {
+    if (!bytes) throw new Error("no verified entry bytes");
+    const envelope = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    const payload = new TextDecoder("utf-8", { fatal: true }).decode(fromBase64(envelope.payload, "payload"));
+    const shown = JSON.stringify(JSON.parse($("event-json").textContent));
+    if (JSON.stringify(JSON.parse(payload)) !== shown) throw new Error("the page shows another event than the entry's payload");
+    setStep("event", "pass", "the JSON above is the verified entry's payload");
+  } catch (e) {
+    fail("event", e.message);
+  }
+  if (stale()) return;
+
+  if (failed.length === 0) {
+    setPanel("green", `Verified: entry ${index} is in the log of size ${note.size} whose checkpoint your pinned key ${pinnedName} signed.`);
+  } else {
+    const which = failed.map((s) => `${s} (${STEPS[s]})`).join(", ");
+    setPanel("red", `NOT verified: failed at ${which}.`);
+  }
+}
+
+// -- the page --------------------------------------------------------------------------------
+
+function showPins(pins) {
+  $("pinned-key").value = pins.log;
+  $("pinned-witnesses").value = pins.witnesses.join("\n");
+}
+
+function unpinned() {
+  resetSteps();
+  const claimed = $("claimed-key");
+  setPanel(null, "No log key is pinned in this browser: pin the log's key below to check this entry."
+    + (claimed ? ` For comparison only (it is never used to verify), the genesis entry as this server serves it names ${claimed.textContent}.` : ""));
+  $("pin-status").textContent = "No key pinned in this browser.";
+  markSignatureLines(null, []);
+}
+
+async function main() {
+  const pins = loadPins();
+  showPins(pins);
+  $("pin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = {
+      log: $("pinned-key").value.trim(),
+      witnesses: $("pinned-witnesses").value.split("\n").map((s) => s.trim()).filter(Boolean),
+    };
+    if (!next.log) { localStorage.removeItem(STORE); unpinned(); return; }
+    savePins(next);
+    run(next).catch(report);
+  });
+  $("forget-button").addEventListener("click", () => {
+    localStorage.removeItem(STORE);
+    showPins({ log: "", witnesses: [] });
+    runs++;
+    unpinned();
+  });
+  if (pins.log) await run(pins);
+  else unpinned();
+}
+
+function report(e) {
+  setPanel("red", `NOT verified: the check stopped (${e && e.message ? e.message : e}).`);
+}
+
+main().catch(report);
