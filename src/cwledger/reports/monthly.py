@@ -31,12 +31,9 @@ from __future__ import annotations
 import calendar
 import re
 from base64 import b64encode
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from cwledger.book import answers, progress
 from cwledger.book.records import FindingRecord
@@ -44,7 +41,6 @@ from cwledger.errors import InvalidQuery, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import Ledger
 from cwledger.model._base import micros
-from cwledger.store.schema import log_entry
 from cwledger.tlog import verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -70,7 +66,6 @@ __all__ = [
 ]
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_SCAN_CHUNK = 20_000
 _DAY = 86_400_000_000
 MONTHS = [
     "January",
@@ -312,25 +307,11 @@ class _Span:
     last_index: int | None  # the largest index of an entry dated at or before `until`
 
 
-def _times(reader: LogReader) -> Iterator[tuple[int, str]]:
-    """(index, event time) of every entry, in log order, a chunk at a time; only these two
-    columns (the envelopes are not read)."""
-    c = log_entry.c
-    after = -1
-    while True:
-        q = select(c.idx, c.event_time).where(c.idx > after).order_by(c.idx).limit(_SCAN_CHUNK)
-        rows = [(int(r[0]), str(r[1])) for r in reader.conn.execute(q)]
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1][0]
-
-
 def _span(reader: LogReader, until: int) -> _Span:
     first: int | None = None
     last: int | None = None
     covered: int | None = None
-    for index, text in _times(reader):
+    for index, text in reader.event_times():
         at = micros(text)
         first = at if first is None else min(first, at)
         last = at if last is None else max(last, at)
@@ -407,7 +388,7 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
     proof = TiledTree(reader.size(), reader.tiles).inclusion_proof(entry.index, cp.size)
     verify_inclusion(entry.leaf_hash, entry.index, cp.size, proof, signed.root_hash)
     later = sum(
-        1 for index, text in _times(reader) if index < cp.size and micros(text) > period.end
+        1 for index, text in reader.event_times() if index < cp.size and micros(text) > period.end
     )
     latest = reader.latest_checkpoint()
     block = cp.note[len(opened.text) + 1 :]
