@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, insert, select, text, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from cwledger.book.book import Changes, Movement, Position
 from cwledger.book.records import RECORD_KINDS, ItemState, Record
+from cwledger.store import driver
 from cwledger.store.schema import (
     BOOK_TABLES,
     book_record,
@@ -43,9 +44,6 @@ class Holding:
     items: int
 
 
-_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-
 class BookReader:
     """Reads the book inside one transaction.
 
@@ -56,22 +54,10 @@ class BookReader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._mark = _MARK.get(conn.dialect.paramstyle)
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """Run `sql` (with ? placeholders) on the driver's cursor in this transaction."""
-        if self._mark is None:  # another driver: let SQLAlchemy bind the parameters
-            names = [f"p{i}" for i in range(len(params))]
-            for name in names:
-                sql = sql.replace("?", f":{name}", 1)
-            result = self.conn.execute(text(sql), dict(zip(names, params, strict=True)))
-            return list(result) if result.returns_rows else []
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql.replace("?", self._mark), list(params))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        return driver.rows(self.conn, sql, params)
 
     # -- records (the BookSource protocol) -----------------------------------------------
 
@@ -337,15 +323,7 @@ class BookWriter(BookReader):
 
     def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run `sql` (with ? placeholders) once per row, on the driver's cursor."""
-        if self._mark is None:
-            for row in rows:
-                self._rows(sql, row)
-            return
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(sql.replace("?", self._mark), [list(r) for r in rows])
-        finally:
-            cursor.close()
+        driver.execute_many(self.conn, sql, rows)
 
     def _recount(self, in_group: Any, from_at: int, base: tuple[int, int]) -> None:
         h = holding_change.c

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    bindparam,
     create_engine,
     event,
     func,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 
 from cwledger.errors import ConflictError
+from cwledger.store import driver
 from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import (
@@ -80,7 +80,6 @@ _ENTRY_COLUMNS = (
 )
 
 
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _INSERT_ENTRY = (
     "INSERT INTO log_entry (idx, leaf_hash, event_id, event_type, author, event_time, envelope) "
     "VALUES ({})"
@@ -91,11 +90,12 @@ _INSERT_ENTRY = (
 # costs more than SQLite running it).
 _SIZE = select(func.max(log_entry.c.idx))
 _RANGE = (
-    select(*_ENTRY_COLUMNS)
-    .where(log_entry.c.idx >= bindparam("start"), log_entry.c.idx < bindparam("end"))
-    .order_by(log_entry.c.idx)
+    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope FROM log_entry"
+    " WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
-_LATEST_CHECKPOINT = select(checkpoint).order_by(checkpoint.c.size.desc()).limit(1)
+_LATEST_CHECKPOINT = (
+    "SELECT size, root_hash, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1"
+)
 
 
 def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes]:
@@ -129,7 +129,7 @@ class LogReader:
 
     def entries(self, start: int, end: int) -> list[StoredEntry]:
         """Entries with start <= index < end, in log order."""
-        return [_entry(r) for r in self.conn.execute(_RANGE, {"start": start, "end": end})]
+        return [_entry(r) for r in driver.rows(self.conn, _RANGE, (start, end))]
 
     def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
         """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
@@ -196,7 +196,7 @@ class LogReader:
         # (a row-value IN over (level, idx) makes SQLite scan the table). Plain SQL to the
         # driver: this is the hot path of every proof, and building the statement with
         # SQLAlchemy costs more than running it.
-        mark = _PLACEHOLDER.get(self.conn.dialect.paramstyle)
+        mark = driver.mark(self.conn)
         if mark is None:  # another driver: let SQLAlchemy build it
             q = select(tree_tile.c.level, tree_tile.c.idx, tree_tile.c.hashes).where(
                 or_(
@@ -238,8 +238,11 @@ class LogReader:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint of the largest size, if any."""
-        r = self.conn.execute(_LATEST_CHECKPOINT).first()
-        return None if r is None else StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3])
+        found = driver.rows(self.conn, _LATEST_CHECKPOINT)
+        if not found:
+            return None
+        r = found[0]
+        return StoredCheckpoint(int(r[0]), bytes(r[1]), r[2], r[3])
 
     def meta(self) -> dict[str, str]:
         """The ledger's name-value settings."""
@@ -269,7 +272,7 @@ class LogWriter(LogReader):
         # same transaction (SQLAlchemy's per-row parameter processing costs more than
         # the insert itself here).
         rows = [_entry_row(e) for e in entries]
-        mark = _PLACEHOLDER.get(self.conn.dialect.paramstyle)
+        mark = driver.mark(self.conn)
         if mark is None:  # another driver: let SQLAlchemy bind the parameters
             names = [c.name for c in _ENTRY_COLUMNS]
             self.conn.execute(insert(log_entry), [dict(zip(names, r, strict=True)) for r in rows])
@@ -329,8 +332,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    write = conn.get_execution_options().get("cwledger_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("cwledger_statements", False):  # read(snapshot=False): no transaction
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("cwledger_write", False) else "BEGIN")
 
 
 # PostgreSQL: the key of the transaction-level advisory lock that serialises the writers
@@ -431,16 +436,19 @@ class Store:
     def read(self, *, snapshot: bool = True) -> Iterator[LogReader]:
         """A read transaction: one consistent snapshot for all its statements.
 
-        `snapshot=False` on PostgreSQL runs each statement on its own (autocommit: one round
-        trip, where a transaction adds two), each seeing the latest commit: for reading
-        what never changes once written, such as the entries and tiles below a checkpoint's
-        size. SQLite always reads in a transaction (it costs nothing there)."""
+        `snapshot=False` runs each statement on its own, each seeing the latest commit: for
+        reading what never changes once written, such as the entries and tiles below a
+        checkpoint's size (on PostgreSQL autocommit: one round trip, where a transaction
+        adds two; on SQLite no BEGIN and COMMIT around them)."""
         with self.engine.connect() as conn:
-            if self._write_lock is not None:  # PostgreSQL (reset when the pool takes it back)
-                if not snapshot:
+            if not snapshot:
+                if self._write_lock is not None:  # PostgreSQL (reset when the pool takes it)
                     conn.execution_options(isolation_level="AUTOCOMMIT")
-                    yield LogReader(conn)
-                    return
+                else:
+                    conn.execution_options(cwledger_statements=True)
+                yield LogReader(conn)
+                return
+            if self._write_lock is not None:  # PostgreSQL (reset when the pool takes it back)
                 conn.execution_options(**_PG_READ_OPTIONS)
             with conn.begin():
                 yield LogReader(conn)

@@ -1,0 +1,54 @@
+"""Plain SQL on the DB-API driver's cursor, inside the caller's SQLAlchemy transaction.
+
+For the hot paths (a record by key, the running totals, the latest checkpoint, a range of
+entries): building and compiling a SQLAlchemy statement costs more than SQLite running
+it. The SQL is written with ``?`` placeholders and given to the driver in its own style;
+a driver of another style goes through SQLAlchemy instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+__all__ = ["mark", "rows", "execute_many"]
+
+_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def mark(conn: Connection) -> str | None:
+    """The driver's placeholder (``?`` or ``%s``), or None for a style not handled here."""
+    return _MARK.get(conn.dialect.paramstyle)
+
+
+def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run `sql` (``?`` placeholders) in `conn`'s transaction; its rows (none for a write)."""
+    placeholder = mark(conn)
+    if placeholder is None:  # another driver: let SQLAlchemy bind the parameters
+        names = [f"p{i}" for i in range(len(params))]
+        for name in names:
+            sql = sql.replace("?", f":{name}", 1)
+        result = conn.execute(text(sql), dict(zip(names, params, strict=True)))
+        return list(result) if result.returns_rows else []
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql.replace("?", placeholder), list(params))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    finally:
+        cursor.close()
+
+
+def execute_many(conn: Connection, sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Run `sql` (``?`` placeholders) once per parameter row, in `conn`'s transaction."""
+    placeholder = mark(conn)
+    if placeholder is None:
+        for row in params:
+            rows(conn, sql, row)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql.replace("?", placeholder), [list(r) for r in params])
+    finally:
+        cursor.close()
