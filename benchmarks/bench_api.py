@@ -36,13 +36,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,10 +48,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from psycopg import sql
 
+from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.events import Event
@@ -64,40 +61,6 @@ from cwledger.scenario import syria_2013
 perf = time.perf_counter
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
 BATCH = 100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(ledger_dir: Path, db: str | None, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "CWLEDGER_RATE_PER_SECOND": "1e9", "CWLEDGER_RATE_BURST": "1000000000"}
-    cmd = [
-        str(Path(sys.executable).parent / "cwledger"),
-        "serve",
-        "--ledger",
-        str(ledger_dir),
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    if db is not None:
-        cmd += ["--db", db]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not start")
 
 
 async def _exchange(
@@ -222,7 +185,9 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         with ledger.store.read() as r:
             size = r.size()
         signed = batches(ledger, writer_party, args.batches)
-        proc, base = serve(tmp / "ledger", url, args.workers)
+        no_limit = {"CWLEDGER_RATE_PER_SECOND": "1e9", "CWLEDGER_RATE_BURST": "1000000000"}
+        server = spawn(tmp / "ledger", db=url, workers=args.workers, env=no_limit)
+        base = server.base
         rng = random.Random(2013)
         days = [f"2014-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)]
 
@@ -269,8 +234,7 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.stop()
             ledger.close()
         trivial, floor = runs["trivial"], runs["whoami"]
         out: dict[str, Any] = {"backend": name}

@@ -2,20 +2,16 @@
 """`make screenshots`: every dashboard page at 1280 and 390 px, over the syria-2013 scenario,
 written to docs/screenshots/<page>-<width>.png (the README shows the overview).
 
-Starts `cwledger serve` on a free port of 127.0.0.1 with the pages public, drives Debian's
-Chromium with Playwright (``/usr/bin/chromium``), and stops the server.
+Starts `cwledger serve` on a free port of 127.0.0.1 with the pages public
+(`cwledger.api.process.spawn`), drives Debian's Chromium with Playwright
+(``/usr/bin/chromium``), and stops the server.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -64,31 +60,10 @@ def shoot(out: Path, base: str) -> list[Path]:
     return written
 
 
-def serve(ledger: Path, port: int) -> subprocess.Popen[bytes]:
-    """The server over `ledger`, pages public, once /readyz answers."""
-    env = {**os.environ, "CWLEDGER_PUBLIC_PAGES": "true"}
-    cli = Path(sys.executable).parent / "cwledger"
-    proc = subprocess.Popen(
-        [str(cli), "serve", "--ledger", str(ledger), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not start")
-
-
 def main() -> None:
     """Load the scenario in a temporary directory, serve it, shoot every page; or, with
     ``--base URL``, shoot a server already running over the scenario."""
-    import socket
-
+    from cwledger.api.process import spawn
     from cwledger.scenario import syria_2013
 
     args = sys.argv[1:]
@@ -104,16 +79,12 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         syria_2013.load(Path(tmp) / "ledger").close()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = serve(Path(tmp) / "ledger", port)
+        server = spawn(Path(tmp) / "ledger", env={"CWLEDGER_PUBLIC_PAGES": "true"})
         try:
-            for f in shoot(out, f"http://127.0.0.1:{port}"):
+            for f in shoot(out, server.base):
                 print(f)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.stop()
 
 
 if __name__ == "__main__":

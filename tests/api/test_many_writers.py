@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import sign_event
@@ -18,7 +19,6 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.tlog.verify import verify_consistency
 from tests.conftest import FOUNDING, ORIGIN, estimate
-from tests.servers import free_port, start_server
 
 WRITERS, EACH = 8, 500
 
@@ -59,15 +59,16 @@ def test_eight_writer_processes_through_http_on_postgresql(tmp_path: Path, pg_ur
     tokens = [issue_token(led.store, authority, parties[n % 2])[0] for n in range(WRITERS)]
     with led.store.read() as r:
         start = r.size()
-    port = free_port()
-    server = start_server(tmp_path / "ledger", pg_url, port)
+    # Two worker processes, and no rate limit in the way of 4,000 requests.
+    no_limit = {"CWLEDGER_RATE_PER_SECOND": "100000", "CWLEDGER_RATE_BURST": "100000"}
+    server = spawn(tmp_path / "ledger", db=pg_url, workers=2, env=no_limit)
     try:
         ctx = multiprocessing.get_context("spawn")
         procs = [
             ctx.Process(
                 target=_writer,
                 args=(
-                    f"http://127.0.0.1:{port}",
+                    server.base,
                     str(tmp_path / "ledger" / "keys"),
                     parties[n % 2],
                     tokens[n],
@@ -83,8 +84,7 @@ def test_eight_writer_processes_through_http_on_postgresql(tmp_path: Path, pg_ur
             p.join(600)
         assert [p.exitcode for p in procs] == [0] * WRITERS
     finally:
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
     receipts = [
         r for n in range(WRITERS) for r in json.loads((tmp_path / f"r{n}.json").read_text())

@@ -17,10 +17,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.scenario import syria_2013
-from tests.servers import free_port, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,15 +53,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     token, _ = issue_token(led.store, led.authority(), "observer-us")
     log_key = led.keystore.signer(CHECKPOINT_SIGNER).verifier().vkey()
     led.close()
-    os.environ["CWLEDGER_PUBLIC_PAGES"] = "true"
-    try:
-        port = free_port()
-        server = start_server(path, f"sqlite:///{path / 'ledger.db'}", port, workers=1)
-    finally:
-        del os.environ["CWLEDGER_PUBLIC_PAGES"]
-    yield Site(f"http://127.0.0.1:{port}", path, token, log_key)
-    server.terminate()
-    server.wait(30)
+    server = spawn(path, env={"CWLEDGER_PUBLIC_PAGES": "true"})
+    yield Site(server.base, path, token, log_key)
+    server.stop()
 
 
 def require_chromium() -> None:

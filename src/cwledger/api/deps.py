@@ -41,6 +41,7 @@ __all__ = [
     "RateLimiter",
     "AuthorityCache",
     "CallerCache",
+    "token_caller",
     "Snapshot",
     "query_moment",
 ]
@@ -157,6 +158,16 @@ class CallerCache:
         return who
 
 
+async def token_caller(request: Request, token: str) -> Caller:
+    """The caller a token stands for: remembered, or read from the access list in a worker
+    thread. Raises Unauthorized."""
+    callers: CallerCache = request.app.state.callers
+    who = callers.cached(token)
+    if who is None:
+        who = await run_in_threadpool(callers.authenticate, token)
+    return who
+
+
 async def _authenticated(request: Request) -> Caller:
     """The caller that the request's bearer token stands for, within its rate.
 
@@ -167,10 +178,7 @@ async def _authenticated(request: Request) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
-    callers: CallerCache = request.app.state.callers
-    who = callers.cached(token)
-    if who is None:
-        who = await run_in_threadpool(callers.authenticate, token)
+    who = await token_caller(request, token)
     request.app.state.rate_limiter.take(who.token_id)
     return who
 

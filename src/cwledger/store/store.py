@@ -88,7 +88,7 @@ _INSERT_ENTRY = (
 
 # Statements built once: every read of the API runs some of these (building a statement
 # costs more than SQLite running it).
-_SIZE = select(func.max(log_entry.c.idx))
+_SIZE = "SELECT max(idx) FROM log_entry"
 _RANGE = (
     "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope FROM log_entry"
     " WHERE idx >= ? AND idx < ? ORDER BY idx"
@@ -124,7 +124,7 @@ class LogReader:
 
     def size(self) -> int:
         """Number of entries: one past the highest stored index."""
-        top = self.conn.execute(_SIZE).scalar()
+        ((top,),) = driver.rows(self.conn, _SIZE)
         return 0 if top is None else int(top) + 1
 
     def entries(self, start: int, end: int) -> list[StoredEntry]:
@@ -417,20 +417,9 @@ class Store:
 
     def size(self) -> int:
         """The log's size now, in one statement outside any transaction (on PostgreSQL one
-        round trip, where a read transaction takes three; on SQLite straight on the driver,
-        whose connections are in autocommit mode: a fifth of the time through SQLAlchemy)."""
-        if self._write_lock is not None:
-            with self.read(snapshot=False) as r:
-                return r.size()
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("SELECT max(idx) FROM log_entry")
-            (top,) = cursor.fetchone() or (None,)
-            cursor.close()
-        finally:
-            raw.close()
-        return 0 if top is None else int(top) + 1
+        round trip, where a read transaction takes three)."""
+        with self.read(snapshot=False) as r:
+            return r.size()
 
     @contextmanager
     def read(self, *, snapshot: bool = True) -> Iterator[LogReader]:

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from cwledger import __version__
-from cwledger.api.deps import CallerCache, Snapshot, snapshot
+from cwledger.api.deps import Snapshot, snapshot, token_caller
 from cwledger.errors import Unauthorized
 from cwledger.ledger.access import Caller
 
@@ -48,9 +47,8 @@ async def viewer(request: Request) -> Caller | None:
     there is no session. Raises LoginRequired otherwise."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        callers: CallerCache = request.app.state.callers
         try:
-            return callers.cached(token) or await run_in_threadpool(callers.authenticate, token)
+            return await token_caller(request, token)
         except Unauthorized:
             pass
     if request.app.state.settings.public_pages:
@@ -85,9 +83,8 @@ async def login_form(request: Request, error: str | None = None) -> HTMLResponse
 @router.post("/login")
 async def login(request: Request, token: Annotated[str, Form()]) -> Response:
     """Check the token and keep it in an HttpOnly, same-site cookie."""
-    callers: CallerCache = request.app.state.callers
     try:
-        await run_in_threadpool(callers.authenticate, token.strip())
+        await token_caller(request, token.strip())
     except Unauthorized as e:
         return page(request, "login.html", None, error=str(e), active="login")
     response = RedirectResponse("/", status_code=303)
