@@ -54,8 +54,8 @@ from psycopg import sql
 from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.envelope import sign_event
-from cwledger.ledger.events import Event
 from cwledger.ledger.ledger import Ledger
+from cwledger.model.events import Event
 from cwledger.scenario import syria_2013
 
 perf = time.perf_counter

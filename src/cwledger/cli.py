@@ -28,10 +28,10 @@ from cwledger.cli_common import (
 from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
-from cwledger.ledger.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import check_book
+from cwledger.model.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
 from cwledger.tlog.note import Signer
 
 keys_app = typer.Typer(

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cwledger.ledger.events import ROLES, Role
+from cwledger.model.events import ROLES, Role
 
 __all__ = [
     "app",

@@ -16,8 +16,8 @@ import typer
 from cwledger.cli_common import LedgerDir, app, err
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.admission import decode_entry
-from cwledger.ledger.events import Event
 from cwledger.ledger.ledger import Ledger, utc_now
+from cwledger.model.events import Event
 
 __all__ = ["export_epcis", "import_epcis", "epcis_hash"]
 

@@ -13,10 +13,10 @@ from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import sign_event
-from cwledger.ledger.events import Event
 from cwledger.ledger.keystore import Keystore
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
+from cwledger.model.events import Event
 from cwledger.tlog.verify import verify_consistency
 from tests.conftest import FOUNDING, ORIGIN, estimate
 

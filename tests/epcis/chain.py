@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cwledger.ledger.events import Event
 from cwledger.model.bodies import BODIES
+from cwledger.model.events import Event
 
 PHOTO = "ab" * 32
 PHOTO2 = "cd" * 32

@@ -17,8 +17,8 @@ from cwledger.epcis import document_hashes, from_epcis, to_epcis, validate_docum
 from cwledger.epcis.hash import document_events
 from cwledger.epcis.mapping import EXPORTED
 from cwledger.epcis.vocab import CONTEXT_URL
-from cwledger.ledger.events import Event
 from cwledger.model.bodies import BODIES
+from cwledger.model.events import Event
 
 from ._shared import EPCIS, EXAMPLES, example_id, load
 from .chain import chain

@@ -17,9 +17,9 @@ from cwledger.intake import (
 )
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import sign_event
-from cwledger.ledger.events import Event
 from cwledger.model import Declaration
 from cwledger.model.bodies import MAX_LINES, DeclarationAmended, DeclarationSubmitted
+from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 
 from .sheets import DUE, LEGAL_BASIS, sample

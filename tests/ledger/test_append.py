@@ -12,8 +12,8 @@ import pytest
 from cwledger.errors import EventRejected
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
-from cwledger.ledger.events import Event
 from cwledger.ledger.ledger import Ledger
+from cwledger.model.events import Event
 from cwledger.tlog import leaf_hash, root_hash, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, Verifier

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from cwledger.errors import MalformedInput
 from cwledger.ledger.canonical import canonical_json, is_canonical
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
-from cwledger.ledger.events import Event
 from cwledger.ledger.signatures import bad_signatures, verify_ed25519
+from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from cwledger.book.records import CounterRecord, ItemState, Record
 from cwledger.errors import Problem
-from cwledger.ledger.events import Event, Role
+from cwledger.model.events import Event, Role
 
 __all__ = [
     "Book",

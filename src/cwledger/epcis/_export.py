@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from cwledger.epcis._names import DEFAULT_BASE, Names, camel, to_ext
 from cwledger.epcis.hash import event_hash
-from cwledger.ledger.events import Event
 from cwledger.model.bodies import BODIES
+from cwledger.model.events import Event
 
 __all__ = ["EXPORTED", "to_epcis", "MDA_NAME", "MDA_LATITUDE", "MDA_LONGITUDE", "BUSINESS_LOCATION"]
 

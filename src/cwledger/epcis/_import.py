@@ -21,8 +21,8 @@ from cwledger.epcis._foreign import Refused, foreign_event
 from cwledger.epcis._names import Names, camel, from_ext, snake
 from cwledger.epcis.hash import event_hash
 from cwledger.errors import Problem
-from cwledger.ledger.events import Event
 from cwledger.model.bodies import BODIES
+from cwledger.model.events import Event
 
 __all__ = ["ImportResult", "from_epcis"]
 

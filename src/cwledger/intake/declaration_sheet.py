@@ -63,8 +63,8 @@ from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from cwledger.errors import EventRejected, Problem
-from cwledger.ledger.events import PartyName
 from cwledger.model import Chemical, Declaration, Item, ItemKind, Schedule, Site, SiteKind
+from cwledger.model.events import PartyName
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "SheetRejected", "read_declaration"]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from cwledger.errors import ConflictError, LedgerNotFound, Unauthorized
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.events import Role
+from cwledger.model.events import Role
 from cwledger.store import Store
 from cwledger.store.access import StoredToken
 

@@ -15,8 +15,8 @@ from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.canonical import is_canonical, parse_json_object
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
-from cwledger.ledger.events import Event
 from cwledger.ledger.policy import EVENT_TYPES, EventType
+from cwledger.model.events import Event
 
 __all__ = [
     "DecodedEntry",

@@ -28,9 +28,9 @@ from pydantic import BaseModel
 from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.ledger.policy import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.ledger.signatures import verify_ed25519
+from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange

@@ -15,7 +15,8 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from cwledger.errors import Problem
-from cwledger.ledger.events import (
+from cwledger.ledger.policy import EventType
+from cwledger.model.events import (
     GENESIS,
     GenesisBody,
     KeyRevokedBody,
@@ -24,7 +25,6 @@ from cwledger.ledger.events import (
     PartyRegisteredBody,
     Role,
 )
-from cwledger.ledger.policy import EventType
 from cwledger.tlog.note import Verifier
 
 __all__ = ["Authority", "EventHead", "KeyRecord", "PartyRecord"]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cwledger.errors import MalformedInput
 from cwledger.ledger.canonical import canonical_json, parse_json_object
-from cwledger.ledger.events import Event
+from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 
 __all__ = ["PAYLOAD_TYPE", "Envelope", "pae", "sign_event"]

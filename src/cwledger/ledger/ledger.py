@@ -35,11 +35,11 @@ from cwledger.ledger.admission import (
 )
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.envelope import sign_event
-from cwledger.ledger.events import GENESIS, Event, Role
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.policy import GOVERNANCE_TYPES
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.model._base import micros
+from cwledger.model.events import GENESIS, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION
 from cwledger.tlog.checkpoint import Checkpoint

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from cwledger.ledger.events import (
+from cwledger.model.bodies import BODIES
+from cwledger.model.events import (
     GENESIS,
     KEY_REVOKED,
     KEY_ROTATED,
@@ -24,7 +25,6 @@ from cwledger.ledger.events import (
     PartyRegisteredBody,
     Role,
 )
-from cwledger.model.bodies import BODIES
 
 __all__ = ["EventType", "EVENT_TYPES", "GOVERNANCE_TYPES", "event_type"]
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from cwledger.intake.parts import declaration_parts
-from cwledger.ledger.events import Role
 from cwledger.ledger.ledger import Ledger
 from cwledger.model import Declaration
+from cwledger.model.events import Role
 
 __all__ = ["NAME", "ORIGIN", "KEY_SEED", "PARTIES", "NOTES", "REMOVAL_REPORTED", "build", "load"]
 

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cwledger.errors import CwledgerError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.envelope import Envelope
-from cwledger.ledger.events import GenesisBody
+from cwledger.model.events import GenesisBody
 from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 from cwledger.tlog import note
 from cwledger.tlog.checkpoint import Checkpoint

@@ -1,7 +1,8 @@
 """The signed event: ``{type, id, time, author, body}`` and the governance bodies.
 
-Domain event bodies (declarations, seals, transfers, ...) are registered in
-``cwledger.ledger.policy``; this module holds what the ledger core itself needs.
+Domain event bodies (declarations, seals, transfers, ...) are in ``cwledger.model.bodies``
+and every event type is registered in ``cwledger.book.registry``; this module holds the
+envelope's payload and the governance bodies that the ledger core itself needs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from cwledger.errors import VerificationError
 from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
+from cwledger.tlog.note import Verifier
 
 __all__ = [
     "Role",
@@ -42,10 +45,6 @@ KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
 
 
 def _vkey(value: str) -> str:
-    # Imported here: tlog.note is a sibling package and this keeps the import graph acyclic.
-    from cwledger.errors import VerificationError
-    from cwledger.tlog.note import Verifier
-
     try:
         Verifier.from_vkey(value)
     except VerificationError as e:

@@ -1,0 +1,1 @@
+"""The append path: envelopes, signatures, authority, admission, the ledger and its audit."""
