@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer.main
 
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.cli import app
-from cwledger.ledger.policy import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -52,8 +52,8 @@ def export_epcis(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """The chain of custody as an EPCIS 2.0 JSON-LD document (eventID = CBV 2.0 event hash)."""
-    from cwledger.epcis import to_epcis, validate_document
-    from cwledger.epcis.mapping import EXPORTED
+    from cwledger.epcis import validate_document
+    from cwledger.epcis.mapping import EXPORTED, to_epcis
 
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
@@ -91,7 +91,8 @@ def import_epcis(
     Our own exports carry each event's author; events from other systems need --as, and
     only receiving, stock taking and sampling map onto the ledger's events.
     """
-    from cwledger.epcis import from_epcis, validate_document
+    from cwledger.epcis import validate_document
+    from cwledger.epcis.mapping import from_epcis
 
     doc = _read_document(file)
     problems = [Problem("schema", p) for p in validate_document(doc)]

@@ -48,7 +48,7 @@ def replay_until(led: Ledger, at: int) -> dict[tuple[str, str], tuple[int, int]]
             continue
         assert d.body is not None
         role = authority.parties[d.event.author].role
-        refused = book.apply(Context(d.event, d.body, e.index, when, role))
+        refused = d.etype.apply(book, Context(d.event, d.body, e.index, when, role))
         assert not refused, refused
     return holdings_from_movements(book.changes.movements)
 

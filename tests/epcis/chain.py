@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cwledger.model.bodies import BODIES
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.model.events import Event
 
 PHOTO = "ab" * 32
@@ -308,7 +308,7 @@ def chain(start: int = 0) -> list[tuple[int, Event]]:
     ]
     out = []
     for n, (kind, author, time, body) in enumerate(steps):
-        BODIES[kind].model_validate(body)
+        EVENT_TYPES[kind].body.model_validate(body)
         out.append(
             (
                 start + n,

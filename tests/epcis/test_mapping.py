@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from cwledger.epcis import document_hashes, from_epcis, to_epcis, validate_document
+from cwledger.book.registry import EVENT_TYPES
+from cwledger.epcis import document_hashes, validate_document
 from cwledger.epcis.hash import document_events
-from cwledger.epcis.mapping import EXPORTED
+from cwledger.epcis.mapping import EXPORTED, from_epcis, to_epcis
 from cwledger.epcis.vocab import CONTEXT_URL
-from cwledger.model.bodies import BODIES
 from cwledger.model.events import Event
 
 from ._shared import EPCIS, EXAMPLES, example_id, load
@@ -306,7 +306,7 @@ def chains(draw: st.DrawFn) -> list[tuple[int, Event]]:
     index = draw(st.integers(0, 10**6))
     out = []
     for n, (kind, author, body) in enumerate(bodies):
-        BODIES[kind].model_validate(body)
+        EVENT_TYPES[kind].body.model_validate(body)
         index += draw(st.integers(1, 1000))
         out.append(
             (index, Event(type=kind, id=event_ids[n], time=when[n], author=author, body=body))
@@ -339,7 +339,7 @@ def test_every_official_example_imports_or_is_refused_with_a_reason(
         assert problem.location.startswith("epcisBody.") and len(problem.message) > 20
     for event in result.events:
         Event.model_validate(event)
-        BODIES[event["type"]].model_validate(event["body"])
+        EVENT_TYPES[event["type"]].body.model_validate(event["body"])
         assert event["author"] == author
 
 
@@ -467,7 +467,7 @@ def test_a_damaged_export_never_crashes_the_import(
             target[path[-1]] = value
     result = from_epcis(doc)
     for event in result.events:
-        BODIES[event["type"]].model_validate(event["body"])
+        EVENT_TYPES[event["type"]].body.model_validate(event["body"])
     assert len(result.events) + len(result.refused) >= 1
 
 

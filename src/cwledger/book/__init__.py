@@ -2,11 +2,10 @@
 
 from cwledger.book.book import Book, BookSource, Changes, Context, Custody, Movement, Position
 from cwledger.book.records import ItemRecord, ItemState, Record
-from cwledger.book.rules import AGREEMENT_K, RULES
+from cwledger.book.rules.common import AGREEMENT_K
 
 __all__ = [
     "AGREEMENT_K",
-    "RULES",
     "Book",
     "BookSource",
     "Changes",

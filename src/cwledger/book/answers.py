@@ -18,7 +18,9 @@ from cwledger.book.records import (
     ItemRecord,
     SiteRecord,
 )
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import CwledgerError
+from cwledger.ledger.admission import decode_entry
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 from cwledger.model._base import micros
 
@@ -214,56 +216,16 @@ class CustodyEntry:
         }
 
 
-def _line_mass(lines: list[dict[str, Any]], item: str, key: str = "measured") -> str:
-    for line in lines:
-        if line.get("item") == item and isinstance(line.get(key), dict):
-            return f", {line[key]['kg']:,.3f} kg measured"
-    return ""
-
-
 def summarise(event_type: str, body: dict[str, Any], item: str) -> str:
-    """One line on what an event says about an item."""
-    b = body
-    match event_type:
-        case "declaration.submitted" | "declaration.amended":
-            return f"declared in version {b['version']} (part {b['part']} of {b['parts']})"
-        case "item.tagged":
-            return f"tag {b['tag']} fixed at {b['site']}"
-        case "seal.applied":
-            return f"seal {b['seal']} ({b['type']}) applied"
-        case "seal.checked":
-            return f"seal {b['seal']} checked: {b['condition']}"
-        case "seal.removed":
-            return f"seal {b['seal']} removed: {b['reason']}"
-        case "transfer.shipped":
-            mass = _line_mass(b["items"], item)
-            return f"shipped {b['origin']} -> {b['destination']} (transfer {b['transfer']}){mass}"
-        case "transfer.received":
-            mass = _line_mass(b["items"], item)
-            return f"received at {b['site']} (transfer {b['transfer']}){mass}"
-        case "inventory.taken":
-            return f"found at the inventory of {b['site']}" + _line_mass(b["items"], item)
-        case "sample.taken":
-            return f"sample {b['sample']} taken at {b['site']}"
-        case "sample.result":
-            verdict = "confirmed" if b["identity_confirmed"] else "NOT confirmed"
-            return f"sample {b['sample']}: identity {verdict}"
-        case "destruction.batch":
-            for line in b["items"]:
-                if line["item"] == item:
-                    kg = "all held" if line.get("kg") is None else f"{line['kg']:,.3f} kg"
-                    return f"destroyed ({kg}) in batch {b['batch']} at {b['venue']}"
-            return f"produced by batch {b['batch']} at {b['venue']}"
-        case "destruction.verified":
-            verdict = "verified" if b.get("confirmed", True) else "NOT confirmed"
-            return f"destruction batch {b['batch']} {verdict}"
-    return event_type
+    """One line on what an event says about an item (its type's summary in the registry)."""
+    etype = EVENT_TYPES.get(event_type)
+    if etype is None or etype.summary is None:
+        return event_type
+    return etype.summary(body, item)
 
 
 def chain_of_custody(reader: LogReader, item: str) -> list[CustodyEntry]:
     """Every entry of an item's chain of custody, in log order. Raises NotInBook."""
-    from cwledger.ledger.admission import decode_entry
-
     item_record(reader.book, item)
     out = []
     for index in reader.book.custody(item):

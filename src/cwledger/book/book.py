@@ -11,7 +11,7 @@ store to write in the same transaction as the log entries.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -321,15 +321,15 @@ class Book:
 
     # -- applying ------------------------------------------------------------------------
 
-    def apply(self, ctx: Context) -> list[Problem]:
-        """Apply one event. Returns the refusals; when there are any, nothing changed."""
-        from cwledger.book.rules import RULES
+    def apply(self, ctx: Context, rule: Callable[[Book, Context], None]) -> list[Problem]:
+        """Apply one event by its rule. Returns the refusals; when there are any, nothing changed.
 
-        rule = RULES.get(ctx.event.type)
+        The rule of each event type is in ``cwledger.book.registry``: apply an event with
+        ``registry.apply_event`` (or its type's ``apply``).
+        """
         self._tx = Changes()
         try:
-            if rule is not None:
-                rule(self, ctx)
+            rule(self, ctx)
             if not ctx.problems:
                 self._tx.sites += [SiteLink(s, ctx.entry) for s in sites_named(ctx.body)]
                 for k, rec in self._tx.records.items():

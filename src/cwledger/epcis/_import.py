@@ -10,18 +10,18 @@ master data and its items' commissioning events. Other events go to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from cwledger.epcis._export import MDA_LATITUDE, MDA_LONGITUDE, MDA_NAME
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.epcis._foreign import Refused, foreign_event
-from cwledger.epcis._names import Names, camel, from_ext, snake
+from cwledger.epcis._names import Names, from_ext, snake
+from cwledger.epcis.exporters import MDA_LATITUDE, MDA_LONGITUDE, MDA_NAME
 from cwledger.epcis.hash import event_hash
+from cwledger.epcis.importers import Reader, one
 from cwledger.errors import Problem
-from cwledger.model.bodies import BODIES
 from cwledger.model.events import Event
 
 __all__ = ["ImportResult", "from_epcis"]
@@ -36,170 +36,9 @@ class ImportResult:
     refused: list[Problem] = field(default_factory=list)
 
 
-def _one(value: Any, what: str) -> Any:
-    if not isinstance(value, list) or len(value) != 1:
-        raise Refused(f"expected exactly one {what}, found {value!r}")
-    return value[0]
-
-
-class _Reader:
-    """Our identifiers and ``cwl:`` fields in one exported event."""
-
-    def __init__(self, names: Names, e: dict[str, Any]) -> None:
-        self.names, self.e = names, e
-
-    def ident(self, uri: Any, *kinds: str) -> str:
-        found = self.names.ident(uri, *kinds)
-        if found is None:
-            raise Refused(f"{uri!r} is not a {' or '.join(kinds)} URI under {self.names.base}")
-        return found
-
-    def place(self, key: str = "bizLocation") -> str:
-        return self.ident((self.e.get(key) or {}).get("id"), "site")
-
-    def tx(self, kind: str, what: str, required: bool = True) -> str | None:
-        for t in self.e.get("bizTransactionList", []):
-            if t.get("type") == kind:
-                return self.ident(t.get("bizTransaction"), what)
-        if required:
-            raise Refused(f"no business transaction of type {kind}")
-        return None
-
-    def cwl(self, *keys: str) -> dict[str, Any]:
-        """The body keys whose ``cwl:`` fields are present."""
-        return {k: from_ext(self.e[f"cwl:{camel(k)}"]) for k in keys if f"cwl:{camel(k)}" in self.e}
-
-    def lines(self) -> list[dict[str, Any]]:
-        """Transfer or inventory lines: the items in order with their measured masses."""
-        e = self.e
-        order = e.get("cwl:lineOrder") or [*e.get("epcList", [])]
-        if "cwl:lineOrder" not in e:
-            order += [q["epcClass"] for q in e.get("quantityList", [])]
-        masses: dict[str, dict[str, Any]] = {}
-        for element in e.get("sensorElementList", []):
-            for r in element.get("sensorReport", []):
-                if "cwl:item" in r:
-                    rest = {k: v for k, v in r.items() if k.startswith("cwl:") and k != "cwl:item"}
-                    masses[r["cwl:item"]] = {"kg": r["value"], **from_ext(rest)}
-        out = []
-        for uri in order:
-            line: dict[str, Any] = {"item": self.ident(uri, "item", "lot")}
-            out.append(line | ({"measured": masses[uri]} if uri in masses else {}))
-        return out
-
-
-def _tagged(r: _Reader) -> dict[str, Any]:
-    tag = r.ident(_one(r.e.get("childEPCs"), "tag"), "tag")
-    return {"item": r.ident(r.e.get("parentID"), "item", "lot"), "tag": tag, "site": r.place()}
-
-
-def _closes(r: _Reader, uri: Any) -> dict[str, str]:
-    parsed = r.names.parse(uri)
-    if parsed and parsed[0] in ("item", "lot", "site"):
-        return {"kind": "site" if parsed[0] == "site" else "item", "id": parsed[1]}
-    raise Refused(f"parentID {uri!r} is neither an item nor a site of ours")
-
-
-def _seal_applied(r: _Reader) -> dict[str, Any]:
-    seal = r.ident(_one(r.e.get("childEPCs"), "seal"), "seal")
-    body = {"seal": seal, "closes": _closes(r, r.e.get("parentID"))}
-    return body | r.cwl("type", "wire", "photos", "next_check_due")
-
-
-def _seal_checked(r: _Reader) -> dict[str, Any]:
-    seals = [u for u in r.e.get("epcList", []) if r.names.ident(u, "seal")]
-    return {"seal": r.ident(_one(seals, "seal"), "seal"), **from_ext(r.e.get("cwl:sealCheck", {}))}
-
-
-def _seal_removed(r: _Reader) -> dict[str, Any]:
-    seal = _one(r.e["childEPCs"], "seal") if "childEPCs" in r.e else r.e.get("parentID")
-    return {"seal": r.ident(seal, "seal")} | r.cwl("reason", "photos")
-
-
-def _shipped(r: _Reader) -> dict[str, Any]:
-    src = _one(r.e.get("sourceList"), "source")
-    dst = _one(r.e.get("destinationList"), "destination")
-    body = {"transfer": r.tx(r.names.btt_transfer, "transfer")}
-    body |= {"origin": r.ident(src.get("source"), "site")}
-    body |= {"destination": r.ident(dst.get("destination"), "site")}
-    return body | r.cwl("due", "consignment") | {"items": r.lines()}
-
-
-def _received(r: _Reader) -> dict[str, Any]:
-    body = {"transfer": r.tx(r.names.btt_transfer, "transfer"), "site": r.place()}
-    return body | {"items": r.lines()}
-
-
-def _inventory(r: _Reader) -> dict[str, Any]:
-    body: dict[str, Any] = {"site": r.place()}
-    inspection = r.tx(r.names.btt_inspection, "inspection", required=False)
-    body |= {"inspection": inspection} if inspection else {}
-    return body | r.cwl("complete") | {"items": r.lines()}
-
-
-def _opened(r: _Reader) -> dict[str, Any]:
-    body = {"inspection": r.tx(r.names.btt_inspection, "inspection"), "site": r.place()}
-    return body | r.cwl("kind", "notified")
-
-
-def _closed(r: _Reader) -> dict[str, Any]:
-    return {"inspection": r.tx(r.names.btt_inspection, "inspection")} | r.cwl("summary")
-
-
-def _sample_taken(r: _Reader) -> dict[str, Any]:
-    sample = r.ident(_one(r.e.get("outputEPCList"), "sample"), "sample")
-    item = r.ident(_one(r.e.get("inputQuantityList"), "input").get("epcClass"), "lot")
-    body: dict[str, Any] = {"sample": sample, "item": item, "site": r.place()}
-    inspection = r.tx(r.names.btt_inspection, "inspection", required=False)
-    body |= {"inspection": inspection} if inspection else {}
-    return body | r.cwl("seals")
-
-
-def _sample_result(r: _Reader) -> dict[str, Any]:
-    sample = r.ident(_one(r.e.get("epcList"), "sample"), "sample")
-    return {"sample": sample, "laboratory": r.place()} | r.cwl("identity_confirmed")
-
-
-def _destroyed(r: _Reader) -> dict[str, Any]:
-    e = r.e
-    items = []
-    for q in e.get("inputQuantityList", []):
-        line: dict[str, Any] = {"item": r.ident(q.get("epcClass"), "lot")}
-        items.append(line | ({"kg": q["quantity"]} if "quantity" in q else {}))
-    body: dict[str, Any] = {"batch": r.ident(e.get("transformationID"), "batch")}
-    body["venue"] = r.place()
-    body |= r.cwl("method", "start", "end") | {"items": items}
-    if "cwl:products" in e:
-        outputs = e.get("outputQuantityList", [])
-        if len(outputs) != len(e["cwl:products"]):
-            raise Refused("cwl:products does not match outputQuantityList")
-        body["products"] = [
-            {"item": r.ident(q.get("epcClass"), "lot"), **from_ext(p)}
-            for q, p in zip(outputs, e["cwl:products"], strict=True)
-        ]
-    return body
-
-
-def _verified(r: _Reader) -> dict[str, Any]:
-    return {"batch": r.tx(r.names.btt_batch, "batch")} | r.cwl("confirmed", "remarks")
-
-
-_IMPORTERS: dict[str, Callable[[_Reader], dict[str, Any]]] = {
-    "item.tagged": _tagged,
-    "seal.applied": _seal_applied,
-    "seal.checked": _seal_checked,
-    "seal.removed": _seal_removed,
-    "transfer.shipped": _shipped,
-    "transfer.received": _received,
-    "inventory.taken": _inventory,
-    "inspection.opened": _opened,
-    "inspection.closed": _closed,
-    "sample.taken": _sample_taken,
-    "sample.result": _sample_result,
-    "destruction.batch": _destroyed,
-    "destruction.verified": _verified,
-}
-_DECLARATIONS = ("declaration.submitted", "declaration.amended")
+_MAPPINGS = {name: t.epcis for name, t in EVENT_TYPES.items() if t.epcis is not None}
+# What a foreign event may become: any domain event type (governance is never imported).
+_BODIES = {name: t.body for name, t in EVENT_TYPES.items() if not t.governance}
 _INFORMATIVE_ILMD = ("cwl:cwcCategory", "cwl:cwcSchedule")
 
 
@@ -207,8 +46,7 @@ def _checked(event: dict[str, Any]) -> dict[str, Any]:
     """The event if it and its body are valid, else :class:`Refused` with pydantic's reasons."""
     try:
         Event.model_validate(event)
-        body_type = BODIES[event["type"]]
-        body_type.model_validate(event["body"])
+        _BODIES[event["type"]].model_validate(event["body"])
     except ValidationError as err:
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
@@ -277,7 +115,7 @@ class _Declarations:
         return site
 
     def item(self, uri: str, e: dict[str, Any]) -> dict[str, Any]:
-        r = _Reader(self.names, e)
+        r = Reader(self.names, e)
         ilmd = {k: v for k, v in (e.get("ilmd") or {}).items() if k not in _INFORMATIVE_ILMD}
         return {"id": r.ident(uri, "item", "lot"), "site": r.place(), **from_ext(ilmd)}
 
@@ -332,8 +170,8 @@ def _event_list(doc: dict[str, Any]) -> tuple[str, list[Any] | None]:
 def _material(e: dict[str, Any]) -> str:
     """The one item a commissioning event declares (an instance or a lot)."""
     if e.get("epcList"):
-        return str(_one(e["epcList"], "declared item"))
-    return str(_one(e.get("quantityList"), "declared lot")["epcClass"])
+        return str(one(e["epcList"], "declared item"))
+    return str(one(e.get("quantityList"), "declared lot")["epcClass"])
 
 
 def from_epcis(doc: Any, *, author: str | None = None) -> ImportResult:
@@ -374,15 +212,16 @@ def from_epcis(doc: Any, *, author: str | None = None) -> ImportResult:
                     f"eventID is not the event's CBV hash {hash_id}: changed after export"
                 )
             kind = e["cwl:eventType"]
-            if kind in _DECLARATIONS:
+            mapping = _MAPPINGS.get(kind)
+            if mapping is None:
+                raise Refused(f"cwl:eventType {kind!r} is not a chain-of-custody event type")
+            if mapping.import_ is None:  # a declaration: rebuilt from the master data
                 ident = str(e.get("cwl:eventID"))
                 first_seen.setdefault(ident, loc)
                 decl.items.setdefault(ident, []).append((_material(e), e))
                 continue
-            if kind not in _IMPORTERS:
-                raise Refused(f"cwl:eventType {kind!r} is not a chain-of-custody event type")
             event = {"type": kind, "id": e.get("cwl:eventID"), "time": e.get("eventTime")}
-            event |= {"author": e.get("cwl:author"), "body": _IMPORTERS[kind](_Reader(names, e))}
+            event |= {"author": e.get("cwl:author"), "body": mapping.import_(Reader(names, e))}
             index = e.get("cwl:logIndex")
             ours.append((index if isinstance(index, int) else None, _checked(event)))
         except Refused as why:

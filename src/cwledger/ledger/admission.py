@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cwledger.book.registry import EVENT_TYPES, EventType
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.canonical import is_canonical, parse_json_object
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
-from cwledger.ledger.policy import EVENT_TYPES, EventType
 from cwledger.model.events import Event
 
 __all__ = [
@@ -39,7 +40,7 @@ class DecodedEntry:
     envelope: Envelope
     leaf: bytes
     event: Event
-    etype: EventType
+    etype: EventType[Any]
     body: BaseModel | None
 
 
@@ -111,7 +112,7 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
     body: BaseModel | None = None
     if etype is None:
         problems.append(Problem("payload.type", f"unknown event type {event.type!r}"))
-    elif etype.body is not None:
+    else:
         try:
             body = etype.body.model_validate(event.body)
         except ValidationError as e:

@@ -25,10 +25,10 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.policy import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry

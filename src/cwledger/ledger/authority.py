@@ -10,12 +10,12 @@ replay serves the append path and the full audit, so they cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from cwledger.book.registry import EventType
 from cwledger.errors import Problem
-from cwledger.ledger.policy import EventType
 from cwledger.model.events import (
     GENESIS,
     GenesisBody,
@@ -112,7 +112,7 @@ class Authority:
         return rec
 
     def check(
-        self, event: EventHead, etype: EventType, body: BaseModel | None, index: int
+        self, event: EventHead, etype: EventType[Any], body: BaseModel | None, index: int
     ) -> list[Problem]:
         """Every reason this entry may not be appended at `index` (empty if it may)."""
         if not self.has_genesis:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import make_url
 
 from cwledger.book.book import Book, Context
+from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import (
     ConflictError,
     EventForbidden,
@@ -36,7 +37,6 @@ from cwledger.ledger.admission import (
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
-from cwledger.ledger.policy import GOVERNANCE_TYPES
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.model._base import micros
 from cwledger.model.events import GENESIS, Event, Role
@@ -344,7 +344,7 @@ class Ledger:
                     assert d.body is not None  # every domain event type has a body type
                     role = authority.parties[d.event.author].role
                     ctx = Context(d.event, d.body, index, micros(d.event.time), role)
-                    if refused := book.apply(ctx):
+                    if refused := d.etype.apply(book, ctx):
                         problems += [_at(i, p) for p in refused]
                         continue
                 authority.apply(d.body, index)

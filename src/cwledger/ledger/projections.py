@@ -51,7 +51,9 @@ def replay_book(reader: LogReader, progress: Progress | None = None) -> Changes:
                 continue
             assert d.body is not None
             role = authority.parties[d.event.author].role
-            refused = book.apply(Context(d.event, d.body, e.index, micros(d.event.time), role))
+            refused = d.etype.apply(
+                book, Context(d.event, d.body, e.index, micros(d.event.time), role)
+            )
             if refused:
                 reasons = "; ".join(f"{p.location}: {p.message}" for p in refused)
                 raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {reasons}")

@@ -1,7 +1,8 @@
 """The body of each domain event type: what a declarant claims or an inspector observes.
 
-One pydantic type per event type (``BODIES`` maps the type name to it). Bodies say only
-what the event states; whether it agrees with the book is decided by ``cwledger.book``.
+One pydantic type per event type (``cwledger.book.registry`` names the body of each type).
+Bodies say only what the event states; whether it agrees with the book is decided by
+``cwledger.book``.
 An event's envelope must stay under 64 KiB (the C2SP tlog-tiles entry limit), so a large
 declaration is sent as numbered parts: part 1 carries the header (legal basis, due date,
 chemicals table, sites) and every part may carry items.
@@ -13,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, micros
 from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
@@ -25,7 +26,6 @@ from cwledger.model.quantities import Mass
 from cwledger.model.sites import Site
 
 __all__ = [
-    "BODIES",
     "MAX_LINES",
     "SiteDeclared",
     "DeclarationSubmitted",
@@ -511,33 +511,3 @@ class SelectionRevealed(Strict):
     plan: ObjectId
     secret: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32,128}$")]
     selected: Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_LINES)]
-
-
-BODIES: dict[str, type[BaseModel]] = {
-    "site.declared": SiteDeclared,
-    "declaration.submitted": DeclarationSubmitted,
-    "declaration.amended": DeclarationAmended,
-    "item.tagged": ItemTagged,
-    "seal.applied": SealApplied,
-    "seal.checked": SealChecked,
-    "seal.removed": SealRemoved,
-    "transfer.shipped": TransferShipped,
-    "transfer.received": TransferReceived,
-    "inventory.taken": InventoryTaken,
-    "inspection.opened": InspectionOpened,
-    "inspection.closed": InspectionClosed,
-    "sample.taken": SampleTaken,
-    "sample.result": SampleResult,
-    "destruction.batch": DestructionBatch,
-    "destruction.verified": DestructionVerified,
-    "estimate.recorded": EstimateRecorded,
-    "estimates.correlated": EstimatesCorrelated,
-    "finding.raised": FindingRaised,
-    "finding.resolved": FindingResolved,
-    "document.filed": DocumentFiled,
-    "milestone.set": MilestoneSet,
-    "selection.committed": SelectionCommitted,
-    "selection.revealed": SelectionRevealed,
-    "method.registered": MethodRegistered,
-    "thresholds.fixed": ThresholdsFixed,
-}

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from cwledger.accountancy.balances import Difference, differences
 from cwledger.book import answers
 from cwledger.book.records import ItemRecord, SealRecord, SiteRecord, TransferRecord
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.ledger.admission import decode_entry
 from cwledger.tlog.hashing import leaf_hash
 from cwledger.web.sites import not_found
@@ -27,22 +28,11 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-# What each event type is in an item's life, as the time line labels it.
-STEP = {
-    "declaration.submitted": "declared",
-    "declaration.amended": "declaration amended",
-    "item.tagged": "tagged",
-    "seal.applied": "sealed",
-    "seal.checked": "seal checked",
-    "seal.removed": "seal removed",
-    "transfer.shipped": "shipped",
-    "transfer.received": "received",
-    "inventory.taken": "inventory",
-    "sample.taken": "sampled",
-    "sample.result": "sample result",
-    "destruction.batch": "destruction",
-    "destruction.verified": "destruction verified",
-}
+
+def _step(event_type: str) -> str:
+    """What an event is in an item's life, as the time line labels it (the registry's label)."""
+    etype = EVENT_TYPES.get(event_type)
+    return event_type if etype is None else etype.label
 
 
 def _differences(r: Book) -> dict[tuple[str, str], Difference]:
@@ -81,7 +71,7 @@ def item_page(request: Request, item_id: str, who: Viewer, r: Book) -> HTMLRespo
         steps.append(
             {
                 "entry": c,
-                "step": STEP.get(c.type, c.type),
+                "step": _step(c.type),
                 "leaf_hash": stored.leaf_hash.hex(),
                 "in_log": leaf_hash(stored.envelope) == stored.leaf_hash,
                 "weighings": None if transfer is None else _weighings(r, transfer, item_id),

@@ -1,0 +1,169 @@
+"""Transfers (claims): shipping from a site and receiving at another, with the
+shipper/receiver difference."""
+
+from __future__ import annotations
+
+from cwledger.book.book import Book, Context
+from cwledger.book.records import (
+    HELD,
+    SHIPPABLE,
+    ItemRecord,
+    ItemState,
+    SealRecord,
+    TransferLineRecord,
+    TransferRecord,
+    grams,
+)
+from cwledger.book.rules.common import (
+    AGREEMENT_K,
+    book_mass,
+    claimed_item,
+    claimed_site,
+    disagree,
+    raise_finding,
+    update_item,
+)
+from cwledger.model import (
+    SealCondition,
+)
+from cwledger.model._base import micros
+from cwledger.model.bodies import (
+    TransferReceived,
+    TransferShipped,
+)
+
+
+def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
+    """What is wrong with an item's seals, if the last check of one found it not intact."""
+    for seal_id in rec.seals:
+        seal = book.get(SealRecord, seal_id)
+        last = None if seal is None else seal.last_check
+        if last is None:
+            continue
+        if last.condition is not SealCondition.INTACT:
+            return f"seal {seal_id} was found {last.condition.value} (entry {last.entry})"
+    return None
+
+
+def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
+    if (old := book.get(TransferRecord, body.transfer)) is not None:
+        ctx.refuse(
+            "transfer", f"transfer {body.transfer} was already shipped (entry {old.shipped_entry})"
+        )
+        return
+    origin = claimed_site(book, ctx, "origin", body.origin)
+    destination = claimed_site(book, ctx, "destination", body.destination)
+    lines: list[TransferLineRecord] = []
+    for n, line in enumerate(body.items):
+        loc = f"items[{n}].item"
+        rec = claimed_item(book, ctx, loc, line.item)
+        if rec is None:
+            continue
+        if rec.site != body.origin or rec.state not in HELD:
+            ctx.refuse(loc, f"item {line.item} is {rec.where()}, not at {body.origin}")
+            continue
+        if rec.state not in SHIPPABLE:
+            ctx.refuse(
+                loc, f"item {line.item} is {rec.where()}: only a sealed item may leave a site"
+            )
+            continue
+        if (breach := _seal_breach(book, rec)) is not None:
+            ctx.refuse(loc, f"item {line.item}: {breach}; it may leave only under an intact seal")
+            continue
+        if line.measured is not None and disagree(book_mass(rec), line.measured):
+            raise_finding(
+                book,
+                ctx,
+                "quantity-mismatch",
+                f"item {line.item} shipped from {body.origin}: measured"
+                f" {line.measured.kg:,.3f} kg, the book holds {rec.held_g / 1000:,.3f} kg",
+                [line.item, body.origin],
+            )
+        moved = rec.model_copy(
+            update={"state": ItemState.IN_TRANSIT, "site": None, "transfer": body.transfer}
+        )
+        update_item(book, ctx, rec, moved, "shipments")
+        lines.append(
+            TransferLineRecord(
+                item=line.item, chemical=rec.chemical, shipped_g=rec.held_g, shipped=line.measured
+            )
+        )
+    book.put(
+        TransferRecord(
+            transfer=body.transfer,
+            origin=body.origin,
+            destination=body.destination,
+            shipped_entry=ctx.entry,
+            shipped_event=ctx.event.id,
+            shipped_at=ctx.at,
+            due=micros(body.due),
+            lines=lines,
+            abroad=bool(
+                origin and destination and origin.in_country and not destination.in_country
+            ),
+        )
+    )
+
+
+def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
+    transfer = book.get(TransferRecord, body.transfer)
+    if transfer is None:
+        ctx.refuse("transfer", f"transfer {body.transfer} was never shipped")
+        return
+    if body.site != transfer.destination:
+        ctx.refuse(
+            "site",
+            f"transfer {body.transfer} was shipped to {transfer.destination}, not {body.site}",
+        )
+        return
+    lines = {line.item: line for line in transfer.lines}
+    for n, got in enumerate(body.items):
+        loc = f"items[{n}].item"
+        line = lines.get(got.item)
+        if line is None:
+            ctx.refuse(loc, f"item {got.item} was not shipped on transfer {body.transfer}")
+            continue
+        if line.received_entry is not None:
+            ctx.refuse(
+                loc,
+                f"item {got.item} of transfer {body.transfer} was already received"
+                f" (entry {line.received_entry})",
+            )
+            continue
+        rec = claimed_item(book, ctx, loc, got.item)
+        if rec is None:
+            continue
+        held = grams(got.measured.kg) if got.measured is not None else rec.held_g
+        arrived = rec.model_copy(
+            update={
+                "state": ItemState.RECEIVED,
+                "site": body.site,
+                "transfer": None,
+                "held_g": held,
+            }
+        )
+        update_item(book, ctx, rec, arrived, "receipts")
+        lines[got.item] = line.model_copy(
+            update={
+                "received": got.measured,
+                "received_entry": ctx.entry,
+                "received_at": ctx.at,
+            }
+        )
+        if (
+            line.shipped is not None
+            and got.measured is not None
+            and disagree(line.shipped, got.measured)
+        ):
+            srd = line.shipped.kg - got.measured.kg
+            raise_finding(
+                book,
+                ctx,
+                "shipper-receiver-difference",
+                f"transfer {body.transfer}, item {got.item}: shipped {line.shipped.kg:,.3f} kg,"
+                f" received {got.measured.kg:,.3f} kg (difference {srd:+,.3f} kg, beyond"
+                f" {AGREEMENT_K:g} combined standard uncertainties)",
+                [body.transfer, got.item],
+                [transfer.shipped_event],
+            )
+    book.put(transfer.model_copy(update={"lines": list(lines.values())}))
