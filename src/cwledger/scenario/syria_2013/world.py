@@ -22,6 +22,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
     STRUCTURES,
     UNFILLED_MUNITIONS,
     UNSAFE_SITES,
+    Chemical,
 )
 from cwledger.scenario.syria_2013.facts.in_country import STUCK_CONTAINERS, Place
 
@@ -42,21 +43,19 @@ PARTIES: list[tuple[str, Role]] = [
     ("witness-2", "witness"),
 ]
 
+
+def _declared(c: Chemical) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": c.label, "cwc_category": c.category}
+    if c.schedule is not None:
+        number, part, entry = c.schedule
+        out["schedule"] = {"number": number, "part": part, "entry": entry}
+    out["removal_priority"] = c.priority
+    return out
+
+
 # The chemicals as declared, each chemical's removal priority, and the venue of the
 # chemicals for removal.
-DECLARED_CHEMICALS: list[dict[str, Any]] = [
-    {
-        "label": c.label,
-        "cwc_category": c.category,
-        **(
-            {}
-            if c.schedule is None
-            else {"schedule": dict(zip(("number", "part", "entry"), c.schedule, strict=True))}
-        ),
-        "removal_priority": c.priority,
-    }
-    for c in CHEMICALS
-]
+DECLARED_CHEMICALS = [_declared(c) for c in CHEMICALS]
 PRIORITY: dict[str, str] = {c.label: c.priority for c in CHEMICALS}
 VENUE_OF: dict[str, str] = {s.label: s.venue for s in STOCK}
 ISOPROPANOL_LOTS = 8
