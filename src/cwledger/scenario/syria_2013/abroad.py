@@ -1,0 +1,132 @@
+"""The story abroad (section 2.4): transhipment, destruction at sea and at the venues on
+land, the effluent of the hydrolysis as products of their own, the last cylinders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cwledger.scenario.syria_2013.builder import Builder, at, batch, between, days, move
+from cwledger.scenario.syria_2013.facts.abroad import (
+    CAPE_RAY,
+    CAPE_RAY_DF_DONE,
+    DF_EFFLUENT_KG,
+    EFFLUENT,
+    EKOKEM,
+    ELLESMERE,
+    HD_EFFLUENT_KG,
+    LAST_CYLINDERS,
+    PORT_ARTHUR,
+    TO_CAPE_RAY,
+    TO_LAND,
+    VENUES,
+    Campaign,
+)
+from cwledger.scenario.syria_2013.removal import P1_SHIP, P2_SHIP, ship_of
+from cwledger.scenario.syria_2013.world import JM, TS, VENUE_OF, mass, place
+
+# The effluent sealed aboard on 20 Aug 2014, and the day it reaches each venue (chosen).
+EFFLUENT_ARRIVES = {"V-EKOKEM": "2014-09-20", "V-GEKA": "2014-10-10"}
+
+
+def onward(b: Builder, items: list[dict[str, Any]]) -> None:
+    """The venues declared; the chemicals shipped on to them and destroyed there."""
+    for venue in VENUES:
+        b.add(TS, "site.declared", at("2014-06-01"), {"site": place(venue, TS)})
+    chem = {i["id"]: i for i in items if i.get("chemical") in VENUE_OF}
+    p1 = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == CAPE_RAY.venue)
+    for leg in TO_CAPE_RAY:
+        move(b, leg.leg, leg.origin, leg.destination, p1, leg.sail, leg.arrive, JM)
+    for arrival in TO_LAND:  # from both ships, each sailing 10 days before it arrives
+        ids = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == arrival.venue)
+        by_vessel: dict[str, list[str]] = {P1_SHIP: [], P2_SHIP: []}
+        for i in ids:
+            by_vessel[ship_of(chem[i])].append(i)
+        for vessel, group in by_vessel.items():
+            if group:
+                name = f"{arrival.leg}-{vessel[-2:]}"
+                sail = days(arrival.arrive, -10)
+                move(b, name, vessel, arrival.venue, group, sail, arrival.arrive, JM)
+    _cape_ray(b, chem, p1)
+    _land(b, chem, ELLESMERE)
+    _land(b, chem, EKOKEM)
+    _hf(b, chem)
+
+
+def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> None:
+    """581 t DF and 19.8 t HD hydrolysed at sea, 7 Jul - 18 Aug 2014; 5,463 t and 335.5 t
+    of effluent, disposed of in Finland and Germany by 11-12 Jun 2015 (M22)."""
+    df = [i for i in p1 if chem[i]["chemical"] == "DF"]
+    hd = [i for i in p1 if chem[i]["chemical"] == "HD"]
+    runs = [days(CAPE_RAY.first, 2 * k) for k in range(19)] + [CAPE_RAY_DF_DONE.value]
+    per = -(-len(df) // len(runs))
+    effluent: list[tuple[str, str]] = []
+    for k, day in enumerate(runs):
+        ids = df[k * per : (k + 1) * per]
+        if not ids:
+            continue
+        lot = f"EFF-DF-{k + 1:02d}"
+        effluent.append((lot, "V-EKOKEM"))
+        product = {
+            "item": lot,
+            "label": "DF hydrolysis effluent",
+            "mass": mass(DF_EFFLUENT_KG.value * len(ids) / len(df), 0.01, 0.005, "tank gauge"),
+        }
+        lines = [{"item": i} for i in ids]
+        batch(b, f"CR-DF-{k + 1:02d}", CAPE_RAY.venue, day, CAPE_RAY.method, lines, [product])
+    product = {
+        "item": "EFF-HD-01",
+        "label": "HD hydrolysis effluent",
+        "mass": mass(HD_EFFLUENT_KG.value, 0.01, 0.005, "tank gauge"),
+    }
+    lines = [{"item": i} for i in hd]
+    batch(b, "CR-HD-01", CAPE_RAY.venue, CAPE_RAY.last, CAPE_RAY.method, lines, [product])
+    effluent.append(("EFF-HD-01", "V-GEKA"))
+    for campaign in EFFLUENT:
+        lots = [lot for lot, v in effluent if v == campaign.venue]
+        for lot in lots:
+            b.add(
+                TS,
+                "seal.applied",
+                at("2014-08-20", 9),
+                {
+                    "seal": f"SEAL-{lot}",
+                    "type": "electronic",
+                    "closes": {"kind": "item", "id": lot},
+                },
+            )
+        arrive = EFFLUENT_ARRIVES[campaign.venue]
+        leg = f"EFF-{campaign.venue[2:]}"
+        move(b, leg, CAPE_RAY.venue, campaign.venue, lots, days(arrive, -7), arrive, JM)
+        span = between(campaign.first, campaign.last)
+        for k, lot in enumerate(lots):
+            last = k == len(lots) - 1
+            when = campaign.last if last else days(campaign.first, span * k // len(lots))
+            batch(
+                b, f"EFF-B-{lot}", campaign.venue, when, campaign.method, [{"item": lot}], author=TS
+            )
+
+
+def _land(b: Builder, chem: dict[str, dict[str, Any]], campaign: Campaign) -> None:
+    """The chemicals of one venue on land in about ten batches, the last on its last day."""
+    ids = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == campaign.venue)
+    span = between(campaign.first, campaign.last)
+    per = max(1, -(-len(ids) // 10))
+    chunks = [ids[k : k + per] for k in range(0, len(ids), per)]
+    for k, part in enumerate(chunks):
+        last = k == len(chunks) - 1
+        day = campaign.last if last else days(campaign.first, span * k // len(chunks))
+        name = f"{campaign.venue[2:5]}-{k + 1:02d}"
+        batch(b, name, campaign.venue, day, campaign.method, [{"item": i} for i in part])
+
+
+def _hf(b: Builder, chem: dict[str, dict[str, Any]]) -> None:
+    """HF cylinders at Port Arthur from August 2014, by 41 every 45 days; the last 75, some
+    badly corroded, destroyed on 4 Jan 2016 (section 2.4)."""
+    ids = sorted(i for i, x in chem.items() if x["chemical"] == "HF")
+    early, last = ids[: -LAST_CYLINDERS.value], ids[-LAST_CYLINDERS.value :]
+    venue, method = PORT_ARTHUR.venue, PORT_ARTHUR.method
+    for k in range(0, len(early), 41):
+        day = days(PORT_ARTHUR.first, 45 * (k // 41))
+        lines = [{"item": i} for i in early[k : k + 41]]
+        batch(b, f"ART-{k // 41 + 1:02d}", venue, day, method, lines)
+    batch(b, "ART-LAST", venue, PORT_ARTHUR.last, method, [{"item": i} for i in last])

@@ -1,0 +1,104 @@
+"""How the story is written: events numbered in the order they are told, and the few
+shapes it tells many times (a day's hour, a transfer there and back, a destruction batch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cwledger.scenario.syria_2013.world import JM, TS
+
+
+@dataclass
+class StoryEvent:
+    """An event of the scenario before it is signed: its author, type, id, time and body."""
+
+    author: str
+    type: str
+    id: str
+    time: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Builder:
+    """The events told so far; each gets an id from its type and its number."""
+
+    events: list[StoryEvent] = field(default_factory=list)
+    n: int = 0
+
+    def add(self, author: str, type_: str, time: str, body: dict[str, Any]) -> str:
+        """Tell one more event; its id."""
+        self.n += 1
+        eid = f"{type_.split('.')[0]}-{self.n:05d}"
+        self.events.append(StoryEvent(author, type_, eid, time, body))
+        return eid
+
+
+def at(day: str, hour: int = 10) -> str:
+    """The time `hour` o'clock UTC of `day`."""
+    return f"{day}T{hour:02d}:00:00Z"
+
+
+def days(day: str, n: int) -> str:
+    """The day `n` days after `day` (before it if `n` is negative)."""
+    d = datetime.fromisoformat(day) + timedelta(days=n)
+    return d.strftime("%Y-%m-%d")
+
+
+def between(first: str, last: str) -> int:
+    """The days from `first` to `last`."""
+    return (datetime.fromisoformat(last) - datetime.fromisoformat(first)).days
+
+
+def move(
+    b: Builder, tr: str, origin: str, dest: str, ids: list[str], day: str, arrive: str, author: str
+) -> None:
+    """Items shipped on `day` from `origin` and received at `dest` on `arrive`, by 150."""
+    for k in range(0, len(ids), 150):
+        part = ids[k : k + 150]
+        t = f"{tr}-{k // 150 + 1}"
+        b.add(
+            author,
+            "transfer.shipped",
+            at(day, 7),
+            {
+                "transfer": t,
+                "origin": origin,
+                "destination": dest,
+                "due": at(days(arrive, 3)),
+                "items": [{"item": i} for i in part],
+            },
+        )
+        b.add(
+            author,
+            "transfer.received",
+            at(arrive, 19),
+            {"transfer": t, "site": dest, "items": [{"item": i} for i in part]},
+        )
+
+
+def batch(
+    b: Builder,
+    name: str,
+    venue: str,
+    day: str,
+    method: str,
+    lines: list[dict[str, Any]],
+    products: list[dict[str, Any]] | None = None,
+    author: str = JM,
+) -> None:
+    """A destruction batch on `day`, verified by the secretariat the same evening."""
+    body: dict[str, Any] = {
+        "batch": name,
+        "method": method,
+        "venue": venue,
+        "start": at(day, 6),
+        "end": at(day, 18),
+        "items": lines,
+    }
+    if products:
+        body["products"] = products
+    b.add(author, "destruction.batch", at(day, 18), body)
+    b.add(TS, "destruction.verified", at(day, 20), {"batch": name})

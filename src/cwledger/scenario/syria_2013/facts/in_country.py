@@ -1,0 +1,98 @@
+"""What happened in the country: initial inspections, destruction in the country, and the
+removal through the port of loading (sections 1 and 2.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cwledger.scenario.syria_2013.facts import Fact, Span
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A reported cumulative share (%) removed or destroyed in the country, on `day`."""
+
+    day: str
+    pct: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Consignment:
+    """Consignment `number`, loaded at the port on `day`: the cumulative tonnes shipped out
+    after it (chosen, with the isopropanol destroyed in the country, so that the shares of
+    ``REMOVAL_REPORTED`` come out as reported)."""
+
+    number: int
+    day: str
+    cumulative_t: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """A site outside the declared ones: the port, a ship, a venue (public coordinates)."""
+
+    id: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    source: str
+
+
+# -- inspection and destruction in the country ----------------------------------------------
+
+INSPECTIONS = Span("2013-10-01", "2013-10-31", "1: 21 of 23 sites, 39 of 41 facilities")
+EQUIPMENT_DESTROYED = Span("2013-10-06", "2013-10-31", "1: M09")  # the first day: chosen
+MUNITIONS_DESTROYED = Span("2013-11-02", "2013-12-20", "1: M15")
+ISOPROPANOL_DESTROYED = Fact("2014-05-20", "1: M18")
+ISOPROPANOL_BY_4_MARCH = Fact(0.931, "2.3: isopropanol 93.1%")
+
+# -- removal (section 2.3) ------------------------------------------------------------------
+
+# The cumulative share removed (or destroyed in the country) at reported dates.
+REMOVAL_REPORTED = (
+    Reported("2014-02-05", 4.0, "2.3: early Feb 2014"),
+    Reported("2014-03-04", 26.0, "2.3: 4 Mar 2014"),
+    Reported("2014-03-07", 29.0, "2.3: 7 Mar 2014"),
+    Reported("2014-03-17", 45.6, "2.3: 14 and 17 Mar 2014"),
+    Reported("2014-03-20", 49.3, "2.3: 20 Mar 2014"),
+    Reported("2014-04-14", 65.1, "2.3: a Monday, early/mid Apr 2014"),  # day: see NOTES
+    Reported("2014-04-16", 72.3, "2.3: 16 Apr 2014"),
+    Reported("2014-04-19", 80.0, "2.3: 19 Apr 2014"),
+    Reported("2014-04-24", 92.5, "2.3: 24 Apr 2014"),
+    Reported("2014-06-23", 100.0, "2.3: 23 Jun 2014"),
+)
+
+_ANY = "6: 19 consignments over 24 weeks"  # no report dates these: their days are chosen
+CONSIGNMENTS = (
+    Consignment(1, "2014-01-07", 15.5, "2.3: 7 Jan 2014"),
+    Consignment(2, "2014-01-27", 50.0, "2.3: ~4% (~50 t, 18 containers)"),
+    Consignment(3, "2014-02-10", 95.0, _ANY),
+    Consignment(4, "2014-02-24", 160.0, _ANY),
+    Consignment(5, "2014-03-01", 222.0, "2.3: 5 done, 6th due"),
+    Consignment(6, "2014-03-07", 260.6, "2.3: 7 Mar 2014"),
+    Consignment(7, "2014-03-11", 330.0, _ANY),
+    Consignment(8, "2014-03-13", 390.0, _ANY),
+    Consignment(9, "2014-03-14", 430.0, "2.3: 14 and 17 Mar 2014"),
+    Consignment(10, "2014-03-17", 474.7, "2.3: 14 and 17 Mar 2014"),
+    Consignment(11, "2014-03-20", 522.5, "2.3: 20 Mar 2014"),
+    Consignment(12, "2014-04-04", 620.0, "2.3: resumed 4 Apr 2014"),
+    Consignment(13, "2014-04-14", 726.3, "2.3: a Monday, early/mid Apr 2014"),
+    Consignment(14, "2014-04-15", 770.0, _ANY),
+    Consignment(15, "2014-04-16", 819.2, "2.3: 16 Apr 2014"),
+    Consignment(16, "2014-04-19", 918.5, "2.3: 19 Apr 2014"),
+    Consignment(17, "2014-04-22", 1000.0, _ANY),
+    Consignment(18, "2014-04-24", 1079.7, "2.3: 24 Apr 2014"),
+    Consignment(19, "2014-06-23", 1168.0, "2.3: 23 Jun 2014"),
+)
+# The last ~100 t, packed at a single site from May 2014: the last DF containers.
+STUCK_CONTAINERS = Fact(11, "2.3: ~100 t (~7.2-8%) packed at a single site")
+
+PORT = Place("PORT-LOADING", "Port of loading", "port", 35.52, 35.78, "2.3: Latakia")
+# The Danish ship carries Priority 1, the Norwegian one Priority 2.
+VESSELS = (
+    Place("VESSEL-DK", "Danish cargo ship", "vessel", 35.6, 35.6, "2.3: Danish vessel"),
+    Place("VESSEL-NO", "Norwegian cargo ship", "vessel", 35.6, 35.6, "2.3: Danish and Norwegian"),
+)
