@@ -18,7 +18,7 @@ from cwledger.book.records import (
     ItemRecord,
     SiteRecord,
 )
-from cwledger.errors import CwledgerError
+from cwledger.errors import NotFound
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 from cwledger.model._base import micros
 
@@ -52,11 +52,10 @@ __all__ = [
 Grouping = Literal["site", "chemical", "category", "priority", "item"]
 
 
-class NotInBook(CwledgerError):
+class NotInBook(NotFound):
     """Asked for an object (item, site, version, finding) the book does not have."""
 
     code = "not-in-book"
-    status = 404
 
 
 def moment(text: str) -> int:

@@ -13,20 +13,17 @@ from typing import Annotated, Any
 
 import typer
 
-from cwledger.cli_common import LedgerDir, app, err
+from cwledger.cli.common import LedgerDir, err
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.model.events import Event
 
-__all__ = ["export_epcis", "import_epcis", "epcis_hash"]
+__all__ = ["export_app", "import_app", "epcis_app"]
 
 export_app = typer.Typer(help="Export the ledger in a standard format.", no_args_is_help=True)
 import_app = typer.Typer(help="Import from a standard format.", no_args_is_help=True)
 epcis_app = typer.Typer(help="EPCIS 2.0 tools that need no ledger.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
-app.add_typer(import_app, name="import")
-app.add_typer(epcis_app, name="epcis")
 
 
 def _read_document(file: Path) -> dict[str, Any]:

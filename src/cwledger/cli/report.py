@@ -11,13 +11,12 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli_common import LedgerDir, app, err
+from cwledger.cli.common import LedgerDir, err
 from cwledger.ledger.ledger import Ledger
 
 __all__ = ["report_command"]
 
 
-@app.command("report")
 def report_command(
     month: Annotated[
         str, typer.Option("--month", help="The calendar month (UTC), YYYY-MM, e.g. 2014-03.")

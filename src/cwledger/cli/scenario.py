@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli_common import app, err, print_json, progress
+from cwledger.cli.common import err, print_json, progress
 from cwledger.errors import ConflictError
 
-__all__ = ["scenario_load", "synth"]
+__all__ = ["scenario_app", "synth"]
 
 scenario_app = typer.Typer(help="Ready-made ledgers from public facts.", no_args_is_help=True)
-app.add_typer(scenario_app, name="scenario")
 
 SCENARIOS = ("syria-2013",)
 
@@ -45,7 +44,6 @@ def scenario_load(
     )
 
 
-@app.command()
 def synth(
     directory: Annotated[Path, typer.Argument(help="Directory of the new ledger.")],
     sites: Annotated[int, typer.Option(min=1, help="Storage sites.")] = 23,

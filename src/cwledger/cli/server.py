@@ -10,16 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
 from cwledger.ledger.access import issue_token, list_tokens, revoke_token
 from cwledger.ledger.ledger import Ledger
 
-__all__ = ["serve", "tokens_issue", "tokens_list", "tokens_revoke", "parse_duration"]
+__all__ = ["serve", "tokens_app", "parse_duration"]
 
 tokens_app = typer.Typer(
     help="Bearer tokens of the parties for the HTTP API.", no_args_is_help=True
 )
-app.add_typer(tokens_app, name="tokens")
 
 DatabaseOption = Annotated[
     str | None,
@@ -41,7 +40,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: n})
 
 
-@app.command()
 def serve(
     ledger_dir: LedgerDir = Path("."),
     db: DatabaseOption = None,

@@ -1,32 +1,46 @@
 """RFC 9457 problem details: every error the API answers, as ``application/problem+json``.
 
-Each error class of ``cwledger.errors`` has a stable ``type`` (``/problems/<code>``, which
-the server also serves as a short description), its HTTP status, a ``title`` and a human
-``detail``; a refused event or request lists every problem with its location. No stack
-trace ever reaches a client: an unexpected exception is logged and answered with a
-generic 500.
+The mapping is the error tree's (``cwledger.errors``): an error class carries its HTTP
+status and its problem type (``/problems/<problem>``, which the server also serves as a
+short description, and its title); this module keeps no table of its own.
+`PROBLEM_TYPES` is read off the tree, which is why it imports every module that defines an
+error class (a test holds that list complete). A refused event or request lists every
+problem with its location. No stack trace ever reaches a client: an unexpected exception
+is logged and answered with a generic 500 (the tree's root, ``internal``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cwledger import errors
+from cwledger.accountancy.statistics import SingularCovariance
 from cwledger.book.answers import NotInBook
+from cwledger.ledger.projections import BookMismatch
+from cwledger.model.errors import IllegalTransition
+from cwledger.reports.render import PdfUnavailable
 
 __all__ = [
     "ProblemDetail",
     "ProblemItem",
+    "ERROR_CLASSES",
     "PROBLEM_TYPES",
+    "error_tree",
+    "problem_items",
     "problem_response",
+    "error_response",
+    "http_error",
+    "validation_error",
+    "ErrorPage",
     "problem_responses",
     "document_problems",
     "document_security",
@@ -35,6 +49,18 @@ __all__ = [
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("cwledger.api")
+
+ErrorClass = type[errors.CwledgerError]
+
+ERROR_CLASSES: tuple[ErrorClass, ...] = (
+    NotInBook,
+    IllegalTransition,
+    SingularCovariance,
+    BookMismatch,
+    PdfUnavailable,
+)
+"""The error classes defined outside ``cwledger.errors`` (imported here so that the tree
+below is whole whichever modules the process has imported)."""
 
 
 class ProblemItem(BaseModel):
@@ -57,33 +83,32 @@ class ProblemDetail(BaseModel):
     retry_after: float | None = None
 
 
-# code -> (status, title): the error classes a client can meet.
-PROBLEM_TYPES: dict[str, tuple[int, str]] = {
-    "event-rejected": (422, "Event refused; nothing was written"),
-    "validation": (422, "The request does not validate"),
-    "malformed-input": (400, "Malformed input"),
-    "verification-failed": (422, "Verification failed"),
-    "conflict": (409, "Conflicts with the log"),
-    "not-found": (404, "Not found"),
-    "unauthorized": (401, "Authentication required"),
-    "forbidden": (403, "Not allowed for this party"),
-    "too-large": (413, "Request too large"),
-    "rate-limited": (429, "Too many requests"),
-    "method-not-allowed": (405, "Method not allowed"),
-    "unavailable": (503, "Not ready"),
-    "internal": (500, "Internal server error"),
-}
+def error_tree(root: ErrorClass = errors.CwledgerError) -> list[ErrorClass]:
+    """`root` and every subclass of it, depth first."""
+    found = [root]
+    for sub in root.__subclasses__():
+        found += error_tree(sub)
+    return found
 
-_CODE_OF_STATUS = {
-    404: "not-found",
-    405: "method-not-allowed",
-    413: "too-large",
-    401: "unauthorized",
-}
+
+def _problem_types() -> dict[str, tuple[int, str]]:
+    types: dict[str, tuple[int, str]] = {}
+    for cls in error_tree():
+        kind = (cls.status, cls.title)
+        if types.setdefault(cls.problem, kind) != kind:
+            raise TypeError(
+                f"{cls.__qualname__}: problem type {cls.problem!r} is {types[cls.problem]}"
+                f" elsewhere, {kind} here"
+            )
+    return dict(sorted(types.items()))
+
+
+PROBLEM_TYPES: dict[str, tuple[int, str]] = _problem_types()
+"""problem type -> (status, title), read off the error tree."""
 
 
 def problem_response(
-    code: str,
+    kind: ErrorClass,
     detail: str,
     *,
     instance: str | None = None,
@@ -92,12 +117,11 @@ def problem_response(
     status: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem+json response of error class `code`."""
-    default_status, title = PROBLEM_TYPES.get(code, PROBLEM_TYPES["internal"])
+    """A problem+json response of the problem type of error class `kind`."""
     doc = ProblemDetail(
-        type=f"/problems/{code}",
-        title=title,
-        status=status or default_status,
+        type=f"/problems/{kind.problem}",
+        title=kind.title,
+        status=status or kind.status,
         detail=detail,
         instance=instance,
         problems=problems,
@@ -122,53 +146,93 @@ def _index(location: str) -> int | None:
     return None
 
 
-def _code(e: errors.CwledgerError) -> str:
-    if isinstance(e, errors.LedgerNotFound | errors.KeyNotFound | NotInBook):
-        return "not-found"
-    return e.code if e.code in PROBLEM_TYPES else "internal"
+def problem_items(e: errors.CwledgerError) -> list[ProblemItem] | None:
+    """Every problem a refused event or request lists, with its location (None if none)."""
+    if isinstance(e, errors.EventRejected | errors.InvalidQuery):
+        return [
+            ProblemItem(location=p.location, detail=p.message, index=_index(p.location))
+            for p in e.problems
+        ]
+    return None
 
 
-def install(app: FastAPI) -> None:
-    """Map every error, once, to a problem response."""
+def _internal(kind: ErrorClass) -> bool:
+    return kind.problem == errors.CwledgerError.problem
+
+
+def _detail(e: errors.CwledgerError) -> str:
+    """What a client is told: the error's text, but nothing of an internal error."""
+    return "the server failed; see its log" if _internal(type(e)) else str(e)
+
+
+def error_response(request: Request, e: errors.CwledgerError) -> JSONResponse:
+    """The problem response for an error raised on purpose."""
+    kind = type(e)
+    if _internal(kind):
+        return problem_response(kind, _detail(e))
+    retry = e.retry_after if isinstance(e, errors.RateLimited) else None
+    return problem_response(
+        kind, str(e), instance=request.url.path, problems=problem_items(e), retry_after=retry
+    )
+
+
+def validation_error(e: RequestValidationError) -> errors.InvalidQuery:
+    """A request FastAPI could not validate, as the tree's InvalidQuery (every problem)."""
+    found = [errors.Problem(".".join(str(p) for p in err["loc"]), err["msg"]) for err in e.errors()]
+    refused = errors.InvalidQuery("request", f"{len(found)} problem(s) in the request")
+    refused.problems = found
+    return refused
+
+
+_CLASS_OF_STATUS: dict[int, ErrorClass] = {
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    413: errors.TooLarge,
+    401: errors.Unauthorized,
+}
+
+
+def http_error(status: int) -> ErrorClass:
+    """The error class of an HTTP error the framework raised (an unknown path, a method)."""
+    return _CLASS_OF_STATUS.get(
+        status, errors.InvalidQuery if status < 500 else errors.CwledgerError
+    )
+
+
+ErrorPage = Callable[[Request, ErrorClass, str], Response | None]
+"""Another rendering of an error for the requests it serves (the dashboard's HTML page),
+or None for the others."""
+
+
+def install(app: FastAPI, page: ErrorPage | None = None) -> None:
+    """Map every error, once, from its class: to `page`'s rendering where it gives one,
+    else to a problem response."""
+
+    def rendered(request: Request, kind: ErrorClass, detail: str) -> Response | None:
+        return None if page is None else page(request, kind, detail)
 
     @app.exception_handler(errors.CwledgerError)
-    async def _domain(request: Request, e: errors.CwledgerError) -> JSONResponse:
-        code = _code(e)
-        items = None
-        if isinstance(e, errors.EventRejected | errors.InvalidQuery):
-            items = [
-                ProblemItem(location=p.location, detail=p.message, index=_index(p.location))
-                for p in e.problems
-            ]
-        if code == "internal":
+    async def _domain(request: Request, e: errors.CwledgerError) -> Response:
+        if _internal(type(e)):
             log.error("error without a problem type: %r", e)
-            return problem_response("internal", "the server failed; see its log")
-        retry = e.retry_after if isinstance(e, errors.RateLimited) else None
-        return problem_response(
-            code, str(e), instance=request.url.path, problems=items, retry_after=retry
-        )
+        return rendered(request, type(e), _detail(e)) or error_response(request, e)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, e: RequestValidationError) -> JSONResponse:
-        items = [
-            ProblemItem(location=".".join(str(p) for p in err["loc"]), detail=err["msg"])
-            for err in e.errors()
-        ]
-        n = len(items)
-        return problem_response(
-            "validation",
-            f"{n} problem(s) in the request",
+    async def _validation(request: Request, e: RequestValidationError) -> Response:
+        refused = validation_error(e)
+        detail = f"{len(refused.problems)} problem(s) in the request"
+        html = rendered(request, errors.InvalidQuery, "; ".join(map(str, refused.problems)))
+        return html or problem_response(
+            errors.InvalidQuery,
+            detail,
             instance=request.url.path,
-            problems=items,
+            problems=problem_items(refused),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
-        code = _CODE_OF_STATUS.get(
-            e.status_code, "validation" if e.status_code < 500 else "internal"
-        )
         return problem_response(
-            code,
+            http_error(e.status_code),
             str(e.detail),
             instance=request.url.path,
             status=e.status_code,
@@ -176,16 +240,17 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def _database(request: Request, _exc: OperationalError) -> JSONResponse:
+    async def _database(request: Request, _exc: OperationalError) -> Response:
         log.exception("database unavailable on %s %s", request.method, request.url.path)
-        return problem_response(
-            "unavailable", "the database is not reachable; retry later", instance=request.url.path
+        detail = "the database is not reachable; retry later"
+        return rendered(request, errors.DatabaseUnavailable, detail) or problem_response(
+            errors.DatabaseUnavailable, detail, instance=request.url.path
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response("internal", "the server failed; see its log")
+        return problem_response(errors.CwledgerError, "the server failed; see its log")
 
 
 def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +266,10 @@ def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
     schemas = doc.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    if "ProblemDetail" in schemas:
+        schemas["ProblemDetail"]["properties"]["type"]["enum"] = [
+            f"/problems/{problem}" for problem in PROBLEM_TYPES
+        ]
     return doc
 
 
