@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cwledger.http.deps import RateLimiter
-from cwledger.http.problems import PROBLEM_TYPES
 from cwledger.cli import app
 from cwledger.cli.server import parse_duration
 from cwledger.errors import RateLimited
+from cwledger.http.deps import RateLimiter
+from cwledger.http.problems import PROBLEM_TYPES
 from cwledger.store.schema import SCHEMA_REVISION
 from tests.api.conftest import Api, make_api
 

@@ -29,7 +29,7 @@ from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
 from cwledger.web.mount import error_page_for, mount
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "server_app"]
 
 API_PREFIX = "/api/v1"
 READ_SLOTS = 16
@@ -134,3 +134,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         document_problems(describe()), API_PREFIX, f"{API_PREFIX}/log/"
     )
     return app
+
+
+def server_app() -> FastAPI:
+    """The app of a `cwledger serve` worker process (uvicorn's factory): over the settings
+    the command handed to its workers (`Settings.for_server`)."""
+    return create_app(Settings.for_server())

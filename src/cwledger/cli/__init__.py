@@ -31,15 +31,23 @@ class Options:
     verbose: bool = False
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(__version__)
+        raise typer.Exit()
+
+
 def _root(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     ctx.ensure_object(Options).verbose = verbose
-    if version:
-        out.print(__version__)
-        raise typer.Exit()
 
 
 app = typer.Typer(
