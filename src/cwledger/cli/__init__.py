@@ -114,5 +114,5 @@ def main() -> NoReturn:
 
 
 def _fail(e: CwledgerError) -> NoReturn:
-    err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False)
+    err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False, soft_wrap=True)
     sys.exit(1)

@@ -24,8 +24,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cwledger import errors
 from cwledger.accountancy.statistics import SingularCovariance
-from cwledger.book.answers import NotInBook
-from cwledger.ledger.projections import BookMismatch
 from cwledger.model.errors import IllegalTransition
 from cwledger.reports.render import PdfUnavailable
 
@@ -52,15 +50,10 @@ log = logging.getLogger("cwledger.api")
 
 ErrorClass = type[errors.CwledgerError]
 
-ERROR_CLASSES: tuple[ErrorClass, ...] = (
-    NotInBook,
-    IllegalTransition,
-    SingularCovariance,
-    BookMismatch,
-    PdfUnavailable,
-)
-"""The error classes defined outside ``cwledger.errors`` (imported here so that the tree
-below is whole whichever modules the process has imported)."""
+ERROR_CLASSES: tuple[ErrorClass, ...] = (IllegalTransition, SingularCovariance, PdfUnavailable)
+"""The error classes outside ``cwledger.errors`` that name a problem type of their own
+(imported here, so that `PROBLEM_TYPES` lists every type whichever modules the process has
+imported; the others, e.g. ``book.answers.NotInBook``, share one of the tree's types)."""
 
 
 class ProblemItem(BaseModel):
