@@ -72,7 +72,8 @@ def _submit(
     due: str,
     time: str | None,
 ) -> None:
-    from cwledger.intake import declaration_parts, read_declaration  # openpyxl: only here
+    # Start-up time: openpyxl, only here.
+    from cwledger.intake import declaration_parts, read_declaration
     from cwledger.intake.parts import declaration_event_type
 
     decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)

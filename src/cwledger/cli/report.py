@@ -32,7 +32,8 @@ def report_command(
     category and priority with charts, the month's removals, destruction batches,
     inspections, findings and documents, and a verification statement (the end-of-month
     checkpoint and how to check it)."""
-    from cwledger.reports import monthly, render  # Jinja2 (and WeasyPrint): only here
+    # Start-up time: Jinja2 (and WeasyPrint), only here.
+    from cwledger.reports import monthly, render
 
     try:
         kind = render.as_format(fmt)

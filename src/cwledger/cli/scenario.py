@@ -30,7 +30,7 @@ def scenario_load(
         raise typer.BadParameter(f"{name!r}: known scenarios are {', '.join(SCENARIOS)}")
     if (directory / "ledger.db").exists():
         raise ConflictError(f"{directory} already holds a ledger")
-    from cwledger.scenario import syria_2013
+    from cwledger.scenario import syria_2013  # start-up time: the scenario's facts
 
     events = len(syria_2013.build())
     with progress() as bar:
@@ -59,6 +59,7 @@ def synth(
 ) -> None:
     """Write a synthetic signed ledger of that size through the real append path (batched),
     for benchmarks and detection studies; keys derive from the seed (never for real use)."""
+    # Start-up time: the generator (numpy), only here.
     from cwledger.scenario.synth import Diversion
     from cwledger.scenario.synth import synth as write_synthetic
 
