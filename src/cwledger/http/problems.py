@@ -3,8 +3,9 @@
 The mapping is the error tree's (``cwledger.errors``): an error class carries its HTTP
 status and its problem type (``/problems/<problem>``, which the server also serves as a
 short description, and its title); this module keeps no table of its own.
-`PROBLEM_TYPES` is read off the tree, which is why it imports every module that defines an
-error class (a test holds that list complete). A refused event or request lists every
+`PROBLEM_TYPES` is read off the tree, which is why it imports the error classes defined
+outside ``cwledger.errors`` that name a type of their own (`ERROR_CLASSES`; a test holds it
+complete); the OpenAPI document lists exactly these types. A refused event or request lists every
 problem with its location. No stack trace ever reaches a client: an unexpected exception
 is logged and answered with a generic 500 (the tree's root, ``internal``).
 """
