@@ -11,6 +11,7 @@ serving the dashboard over it on 127.0.0.1 (``--no-serve`` to stop after the ans
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -151,24 +152,25 @@ def main(path: Path = Path("demo-ledger")) -> None:
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the dashboard and the API over the demonstration ledger until interrupted
     (pages public: the scenario is public and aggregate; the next free port from `port`)."""
-    import socket
-
+    # Start-up time: only serving needs the server (`--no-serve` and `--svg` do not).
     import uvicorn
 
-    from cwledger.api import Settings, create_app
+    from cwledger.api import create_app
+    from cwledger.http.settings import Settings
 
     for candidate in range(port, port + 50):
         with socket.socket() as s:
             if s.connect_ex((host, candidate)) != 0:
                 port = candidate
                 break
-    app = create_app(Settings(ledger=path, public_pages=True))
+    settings = Settings(ledger=path, public_pages=True, host=host, port=port)
+    app = create_app(settings)
     console.print(
-        f"\n[bold]dashboard[/]: http://{host}:{port}/  (the API at /docs, the log at /log/;"
-        " Ctrl-C to stop)"
+        f"\n[bold]dashboard[/]: http://{settings.host}:{settings.port}/  (the API at /docs,"
+        " the log at /log/; Ctrl-C to stop)"
     )
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
 if __name__ == "__main__":

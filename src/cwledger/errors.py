@@ -1,8 +1,17 @@
 """The one exception tree of cwledger.
 
-Every class carries a stable ``code`` (used by the CLI today and by the API's
-problem documents later), an HTTP ``status`` class and human ``diagnostics()``.
-Domain code raises these; each shell (CLI, API, web) maps them once.
+Every class carries, as class attributes, all that any shell needs to report it:
+
+- ``code``: a stable name of the error (the CLI prints ``error (<code>): ...``);
+- ``status``: its HTTP status;
+- ``problem`` and ``title``: its RFC 9457 problem type (``/problems/<problem>``) and that
+  type's title. Several classes may share a problem type (every kind of "not found" is
+  ``not-found``); a type has one status and one title.
+
+A subclass inherits all four and overrides what differs. Domain code raises these; each
+shell maps them once, from the class: the API (``cwledger.http.problems``) to a problem
+document, the dashboard to its error page, the CLI to one line and exit status 1. An error
+class defined elsewhere (``model.errors``, ``book.answers``, ...) declares the same four.
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ __all__ = [
     "InvalidQuery",
     "TooLarge",
     "RateLimited",
+    "NotFound",
+    "MethodNotAllowed",
+    "Unavailable",
+    "DatabaseUnavailable",
 ]
 
 
@@ -35,6 +48,8 @@ class CwledgerError(Exception):
 
     code = "cwledger-error"
     status = 500
+    problem = "internal"
+    title = "Internal server error"
 
     def diagnostics(self) -> str:
         """Human text: what went wrong (and, where known, what to do next)."""
@@ -46,6 +61,8 @@ class VerificationError(CwledgerError):
 
     code = "verification-failed"
     status = 422
+    problem = "verification-failed"
+    title = "Verification failed"
 
 
 class MalformedInput(VerificationError):
@@ -53,6 +70,8 @@ class MalformedInput(VerificationError):
 
     code = "malformed-input"
     status = 400
+    problem = "malformed-input"
+    title = "Malformed input"
 
 
 class RootMismatchError(VerificationError):
@@ -110,6 +129,8 @@ class EventRejected(CwledgerError):
 
     code = "event-rejected"
     status = 422
+    problem = "event-rejected"
+    title = "Event refused; nothing was written"
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
@@ -126,20 +147,30 @@ class ConflictError(CwledgerError):
 
     code = "conflict"
     status = 409
+    problem = "conflict"
+    title = "Conflicts with the log"
 
 
-class LedgerNotFound(CwledgerError):
+class NotFound(CwledgerError):
+    """Asked for something that is not there (a path the server does not serve, a tile
+    beyond the log); the base of every more particular "not found"."""
+
+    code = "not-found"
+    status = 404
+    problem = "not-found"
+    title = "Not found"
+
+
+class LedgerNotFound(NotFound):
     """The ledger directory holds no ledger."""
 
     code = "ledger-not-found"
-    status = 404
 
 
-class KeyNotFound(CwledgerError):
+class KeyNotFound(NotFound):
     """No key for that party in the keystore."""
 
     code = "key-not-found"
-    status = 404
 
 
 class Unauthorized(CwledgerError):
@@ -147,6 +178,8 @@ class Unauthorized(CwledgerError):
 
     code = "unauthorized"
     status = 401
+    problem = "unauthorized"
+    title = "Authentication required"
 
 
 class Forbidden(CwledgerError):
@@ -154,6 +187,8 @@ class Forbidden(CwledgerError):
 
     code = "forbidden"
     status = 403
+    problem = "forbidden"
+    title = "Not allowed for this party"
 
 
 class TooLarge(CwledgerError):
@@ -161,6 +196,8 @@ class TooLarge(CwledgerError):
 
     code = "too-large"
     status = 413
+    problem = "too-large"
+    title = "Request too large"
 
 
 class RateLimited(CwledgerError):
@@ -168,6 +205,8 @@ class RateLimited(CwledgerError):
 
     code = "rate-limited"
     status = 429
+    problem = "rate-limited"
+    title = "Too many requests"
 
     def __init__(self, message: str, retry_after: float) -> None:
         self.retry_after = retry_after
@@ -180,6 +219,8 @@ class EventForbidden(EventRejected):
 
     code = "forbidden"
     status = 403
+    problem = "forbidden"
+    title = "Not allowed for this party"
 
 
 class InvalidQuery(CwledgerError):
@@ -187,7 +228,33 @@ class InvalidQuery(CwledgerError):
 
     code = "validation"
     status = 422
+    problem = "validation"
+    title = "The request does not validate"
 
     def __init__(self, location: str, message: str) -> None:
         self.problems = [Problem(location, message)]
         super().__init__(f"{location}: {message}")
+
+
+class MethodNotAllowed(CwledgerError):
+    """An HTTP method the path does not take."""
+
+    code = "method-not-allowed"
+    status = 405
+    problem = "method-not-allowed"
+    title = "Method not allowed"
+
+
+class Unavailable(CwledgerError):
+    """Not ready to answer: the store is not at the schema this code expects, or not there."""
+
+    code = "unavailable"
+    status = 503
+    problem = "unavailable"
+    title = "Not ready"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is not reachable, or refuses the connection."""
+
+    code = "database-unavailable"

@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from cwledger.api import Settings, create_app
+from cwledger.api import create_app
+from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario import syria_2013

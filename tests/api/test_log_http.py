@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cwledger.api import Settings, create_app
+from cwledger.api import create_app
+from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER

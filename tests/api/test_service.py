@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cwledger.api.deps import RateLimiter
-from cwledger.api.problems import PROBLEM_TYPES
 from cwledger.cli import app
-from cwledger.cli_server import parse_duration
+from cwledger.cli.server import parse_duration
 from cwledger.errors import RateLimited
+from cwledger.http.deps import RateLimiter
+from cwledger.http.problems import PROBLEM_TYPES
 from cwledger.store.schema import SCHEMA_REVISION
 from tests.api.conftest import Api, make_api
 
@@ -178,7 +178,7 @@ def test_answers_are_remembered_per_log_size_and_an_append_gives_new_ones(api: A
 
 
 def test_the_answer_cache_forgets_the_least_recently_used_beyond_its_capacity(api: Api) -> None:
-    from cwledger.api.deps import AnswerCache, Snapshot
+    from cwledger.http.deps import AnswerCache, Snapshot
 
     cache, computed = AnswerCache(capacity=2), []
     r = Snapshot(api.ledger.store, cache)

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from cwledger.api import Settings, create_app
+from cwledger.api import create_app
+from cwledger.http.settings import Settings
 from tests.web.conftest import Site, Watched, open_page
 
 DAY = "2014-04-24"  # the date of the reports' "about 92.5 % removed"

@@ -92,6 +92,8 @@ class SingularCovariance(CwledgerError):
 
     code = "singular-covariance"
     status = 422
+    problem = "singular-covariance"
+    title = "The covariance is singular"
 
     def __init__(self, period: int | None, detail: str) -> None:
         self.period = period

@@ -1,6 +1,6 @@
-"""The HTTP API over one ledger (FastAPI): see `cwledger.api.app.create_app`."""
+"""The HTTP API over one ledger (FastAPI): see `cwledger.api.app.create_app`; its settings
+are `cwledger.http.settings.Settings`."""
 
 from cwledger.api.app import create_app
-from cwledger.api.settings import Settings
 
-__all__ = ["create_app", "Settings"]
+__all__ = ["create_app"]

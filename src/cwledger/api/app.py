@@ -16,19 +16,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import book, events, health, log
-from cwledger.api.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
-from cwledger.api.problems import (
+from cwledger.errors import TooLarge
+from cwledger.http.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
+from cwledger.http.problems import (
     PROBLEM_TYPES,
     document_problems,
     document_security,
     install,
     problem_response,
 )
-from cwledger.api.settings import Settings
+from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
-from cwledger.web.views import mount as mount_pages
+from cwledger.web.mount import error_page_for, mount
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "server_app"]
 
 API_PREFIX = "/api/v1"
 READ_SLOTS = 16
@@ -79,7 +80,7 @@ class _BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            "too-large",
+            TooLarge,
             f"the request body is over {self.limit} bytes",
             instance=scope.get("path"),
         )
@@ -113,14 +114,14 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.state.answers = AnswerCache()
     app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
-    install(app)
+    install(app, page=error_page_for)
     # Routes are matched in order, at a few microseconds each: the most read first.
     app.include_router(health.router)
     app.include_router(log.tiles_router)
     app.include_router(book.router, prefix=API_PREFIX)
     app.include_router(log.api_router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
-    mount_pages(app)
+    mount(app)
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> dict[str, Any]:
@@ -133,3 +134,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         document_problems(describe()), API_PREFIX, f"{API_PREFIX}/log/"
     )
     return app
+
+
+def server_app() -> FastAPI:
+    """The app of a `cwledger serve` worker process (uvicorn's factory): over the settings
+    the command handed to its workers (`Settings.for_server`)."""
+    return create_app(Settings.for_server())

@@ -10,14 +10,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from cwledger.api.deps import Reader, Snapshot, query_moment
-from cwledger.api.problems import problem_responses
-from cwledger.book import answers, progress
+from cwledger.book import answers
 from cwledger.book.records import DeclarationRecord, SiteRecord
 from cwledger.errors import InvalidQuery
+from cwledger.http.deps import Reader, query_moment
+from cwledger.http.documents import milestone_documents, status_document
+from cwledger.http.problems import problem_responses
 from cwledger.model import Declaration, DeclarationDiff
 
-__all__ = ["router", "status_document", "milestone_documents"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["book"])
 
@@ -149,23 +150,6 @@ class DeclarationVersion(BaseModel):
     entries: list[int]
     items: int
     sites: int
-
-
-def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
-    """`cwledger status --json` at a moment (None: all of the log), remembered per log size."""
-    return r.answer(
-        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
-    )
-
-
-def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
-    """`cwledger milestones --json` at a moment, remembered per log size; without a moment
-    judged against the clock now, and so computed each time."""
-
-    def judge() -> list[dict[str, Any]]:
-        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
-
-    return judge() if when is None else r.answer(("milestones", when), judge)
 
 
 @router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from cwledger.api.deps import Reader, WritingCaller, get_ledger, get_settings, query_moment
-from cwledger.api.problems import problem_responses
-from cwledger.api.settings import Settings
 from cwledger.errors import TooLarge
+from cwledger.http.deps import Reader, WritingCaller, get_ledger, get_settings, query_moment
+from cwledger.http.problems import problem_responses
+from cwledger.http.settings import Settings
 from cwledger.ledger.admission import Receipt
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cwledger.api.deps import AnyCaller, get_ledger
-from cwledger.api.problems import problem_response, problem_responses
+from cwledger.errors import DatabaseUnavailable, Unavailable
+from cwledger.http.deps import AnyCaller, get_ledger
+from cwledger.http.problems import problem_response, problem_responses
 from cwledger.ledger.ledger import Ledger
 from cwledger.store.schema import SCHEMA_REVISION
 
@@ -47,10 +48,10 @@ def readyz(ledger: Annotated[Ledger, Depends(get_ledger)]) -> Readiness | JSONRe
         with ledger.store.read() as r:
             size = r.size()
     except Exception as e:  # any failure to reach the database means "not ready"
-        return problem_response("unavailable", f"database not reachable: {type(e).__name__}")
+        return problem_response(DatabaseUnavailable, f"database not reachable: {type(e).__name__}")
     if revision != SCHEMA_REVISION:
         return problem_response(
-            "unavailable", f"schema at revision {revision}, this server needs {SCHEMA_REVISION}"
+            Unavailable, f"schema at revision {revision}, this server needs {SCHEMA_REVISION}"
         )
     return Readiness(status="ready", schema_revision=revision, log_size=size)
 

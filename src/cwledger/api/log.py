@@ -41,10 +41,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from cwledger.api.deps import LogReads, get_ledger, get_settings, published
-from cwledger.api.problems import problem_responses
-from cwledger.api.settings import Settings
 from cwledger.errors import LedgerNotFound
+from cwledger.http.deps import LogReads, get_ledger, get_settings, published
+from cwledger.http.problems import problem_responses
+from cwledger.http.settings import Settings
 from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, StoredCheckpoint

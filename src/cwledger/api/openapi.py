@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cwledger.api.app import create_app
-from cwledger.api.settings import Settings
+from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
 
 __all__ = ["document", "render"]

@@ -11,8 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from urllib.request import urlopen
 
 __all__ = ["ServerProcess", "free_port", "spawn"]
 
@@ -61,9 +60,10 @@ def spawn(
             error = proc.stderr.read().decode() if proc.stderr else ""
             raise RuntimeError(f"the server exited: {error}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return ServerProcess(proc, base)
-        except httpx.HTTPError:
+            with urlopen(f"{base}/readyz", timeout=1) as ready:
+                if ready.status == 200:
+                    return ServerProcess(proc, base)
+        except OSError:  # not listening yet, or not ready (a URLError: HTTP 503)
             pass
         time.sleep(0.1)
     proc.kill()

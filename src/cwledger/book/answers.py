@@ -19,7 +19,7 @@ from cwledger.book.records import (
     SiteRecord,
 )
 from cwledger.book.registry import EVENT_TYPES
-from cwledger.errors import CwledgerError
+from cwledger.errors import NotFound
 from cwledger.ledger.admission import decode_entry
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 from cwledger.model._base import micros
@@ -54,11 +54,10 @@ __all__ = [
 Grouping = Literal["site", "chemical", "category", "priority", "item"]
 
 
-class NotInBook(CwledgerError):
+class NotInBook(NotFound):
     """Asked for an object (item, site, version, finding) the book does not have."""
 
     code = "not-in-book"
-    status = 404
 
 
 def moment(text: str) -> int:

@@ -12,6 +12,8 @@ class IllegalTransition(CwledgerError):
 
     code = "illegal-transition"
     status = 409
+    problem = "illegal-transition"
+    title = "Not allowed in the current state"
 
     def __init__(self, subject: str, current: str, action: str, hint: str = "") -> None:
         self.subject = subject

@@ -2,7 +2,7 @@
 `MonthlyReport`'s).
 
 HTML is one self-contained document (`templates/monthly.html`): inline CSS with print
-rules, the charts as inline SVG (`cwledger.web.charts`) each followed by the table behind
+rules, the charts as inline SVG (`cwledger.charts`) each followed by the table behind
 it, and no external URL. Markdown (`templates/monthly.md`) is GitHub-flavoured, with the
 charts replaced by their tables. PDF is WeasyPrint's rendering of that same HTML, with
 every URL fetch refused; WeasyPrint and its system libraries are loaded only then, so HTML
@@ -18,9 +18,9 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from cwledger import __version__
+from cwledger.charts import Chart, Marker, Series, bar_chart, line_chart
 from cwledger.errors import CwledgerError
 from cwledger.reports.monthly import MonthlyReport
-from cwledger.web.charts import Chart, Marker, Series, bar_chart, line_chart
 
 __all__ = [
     "Format",
@@ -75,6 +75,8 @@ class PdfUnavailable(CwledgerError):
 
     code = "pdf-unavailable"
     status = 501
+    problem = "pdf-unavailable"
+    title = "PDF output is not available here"
 
 
 # -- filters -------------------------------------------------------------------------------------

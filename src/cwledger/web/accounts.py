@@ -30,8 +30,8 @@ from cwledger.accountancy.series import parse_series
 from cwledger.accountancy.statistics import analyse
 from cwledger.book.answers import moment
 from cwledger.book.records import CountRecord, MethodRecord, SiteRecord, ThresholdsRecord
+from cwledger.charts import Chart, Marker, Series, line_chart
 from cwledger.errors import CwledgerError
-from cwledger.web.charts import Chart, Marker, Series, line_chart
 from cwledger.web.pages import day_of
 from cwledger.web.views import Book, Viewer, page
 

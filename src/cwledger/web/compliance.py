@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from cwledger.api.book import milestone_documents
 from cwledger.book import answers
 from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.errors import InvalidQuery
+from cwledger.http.documents import milestone_documents
 from cwledger.model.findings import FindingStatus
 from cwledger.web.views import Book, Viewer, page
 

@@ -21,7 +21,6 @@ from cwledger.book.records import ItemRecord, SealRecord, SiteRecord, TransferRe
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.ledger.admission import decode_entry
 from cwledger.tlog.hashing import leaf_hash
-from cwledger.web.sites import not_found
 from cwledger.web.views import Book, Viewer, page
 
 __all__ = ["router"]
@@ -62,7 +61,7 @@ def item_page(request: Request, item_id: str, who: Viewer, r: Book) -> HTMLRespo
     """An item: where it is now, its seals, and its chain of custody entry by entry."""
     rec = r.book.get(ItemRecord, item_id)
     if rec is None:
-        return not_found(request, who, f"item {item_id} is not in the book")
+        raise answers.NotInBook(f"item {item_id} is not in the book")
     steps = []
     for c in answers.chain_of_custody(r, item_id):
         [stored] = r.entries(c.index, c.index + 1)

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from cwledger.api.book import milestone_documents, status_document
-from cwledger.api.deps import query_moment
 from cwledger.book import answers, progress
-from cwledger.web.charts import Marker, Series, line_chart
+from cwledger.charts import Marker, Series, line_chart
+from cwledger.http.deps import query_moment
+from cwledger.http.documents import milestone_documents, status_document
 from cwledger.web.views import Book, Viewer, page
 
 __all__ = ["router", "day_of"]

@@ -22,7 +22,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from cwledger.api.deps import query_moment
 from cwledger.book import answers
 from cwledger.book.records import (
     DeclarationRecord,
@@ -32,11 +31,11 @@ from cwledger.book.records import (
     SiteRecord,
     TransferRecord,
 )
-from cwledger.ledger.access import Caller
+from cwledger.http.deps import query_moment
 from cwledger.web.pages import day_of
 from cwledger.web.views import Book, Viewer, page, templates
 
-__all__ = ["router", "Projection", "outline", "not_found"]
+__all__ = ["router", "Projection", "outline"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,13 +50,6 @@ PAD = 14.0
 RADIUS_PER_SQRT_T = 1.6  # a circle's area is proportional to the tonnes held: 100 t, r = 16
 MIN_RADIUS = 3.0  # a site holding a few kilograms stays visible
 EMPTY_RADIUS = 2.5  # a site holding no chemicals: small and grey
-
-
-def not_found(request: Request, who: Caller | None, message: str) -> HTMLResponse:
-    """The 404 page."""
-    response = page(request, "not_found.html", who, message=message)
-    response.status_code = 404
-    return response
 
 
 # -- the map ------------------------------------------------------------------------------
@@ -303,7 +295,7 @@ def site_page(request: Request, site_id: str, who: Viewer, r: Book, at: At = Non
     every entry that names it."""
     rec = r.book.get(SiteRecord, site_id)
     if rec is None:
-        return not_found(request, who, f"site {site_id} is not declared")
+        raise answers.NotInBook(f"site {site_id} is not declared")
     when = None if not at else query_moment(at, "at")
     held_now = answers.holdings(r.book, site=site_id, by="item")
     held_then = None if when is None else answers.holdings(r.book, at=when, site=site_id, by="item")

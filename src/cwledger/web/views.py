@@ -1,8 +1,9 @@
 """What every page shares: the templates, who is looking (a session cookie holding a party's
-token, or nobody when the server's pages are public), the login, and `mount`.
+token, or nobody when the server's pages are public), `page` and the error page.
 
-The pages read the book through the API's read snapshot (`cwledger.api.deps.Snapshot`), so
-their answers are the API's: the same functions, the same answer cache.
+The page modules import this one; `cwledger.web.mount` imports them all and adds them to
+the app. The pages read the book through the read snapshot the API also uses
+(`cwledger.http.deps.Snapshot`): the same functions, the same answer cache.
 """
 
 from __future__ import annotations
@@ -11,17 +12,25 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from cwledger import __version__
-from cwledger.api.deps import Snapshot, snapshot, token_caller
-from cwledger.errors import Unauthorized
+from cwledger.errors import CwledgerError, Unauthorized
+from cwledger.http.deps import Snapshot, snapshot, token_caller
 from cwledger.ledger.access import Caller
 
-__all__ = ["mount", "router", "templates", "page", "Viewer", "Book", "SESSION_COOKIE"]
+__all__ = [
+    "HERE",
+    "templates",
+    "page",
+    "error_page",
+    "Viewer",
+    "Book",
+    "LoginRequired",
+    "SESSION_COOKIE",
+]
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cwledger_session"
@@ -35,7 +44,6 @@ NAV = [
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(nav=NAV, version=__version__)
-router = APIRouter(include_in_schema=False)
 
 
 class LoginRequired(Exception):
@@ -74,43 +82,21 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
     )
 
 
-@router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, error: str | None = None) -> HTMLResponse:
-    """The login form: paste a token issued by `cwledger tokens issue`."""
-    return page(request, "login.html", None, error=error, active="login")
-
-
-@router.post("/login")
-async def login(request: Request, token: Annotated[str, Form()]) -> Response:
-    """Check the token and keep it in an HttpOnly, same-site cookie."""
-    try:
-        await token_caller(request, token.strip())
-    except Unauthorized as e:
-        return page(request, "login.html", None, error=str(e), active="login")
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token.strip(), httponly=True, samesite="strict", secure=False, path="/"
+def error_page(request: Request, kind: type[CwledgerError], detail: str) -> HTMLResponse:
+    """The dashboard's error page for an error of class `kind`: its status, its problem
+    type's title, and what went wrong (the API answers the same error as a problem
+    document)."""
+    response = templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "who": None,
+            "public": False,
+            "status": kind.status,
+            "title": kind.title,
+            "detail": detail,
+            "problem": kind.problem,
+        },
     )
+    response.status_code = kind.status
     return response
-
-
-@router.post("/logout")
-async def logout() -> Response:
-    """Forget the session."""
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
-def mount(app: FastAPI) -> None:
-    """Add the pages and their static files to the app."""
-    from cwledger.web import accounts, compliance, items, log, pages, sites
-
-    @app.exception_handler(LoginRequired)
-    async def _login(_request: Request, _exc: LoginRequired) -> Response:
-        return RedirectResponse("/login", status_code=303)
-
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(router)
-    for module in (pages, sites, items, accounts, compliance, log):
-        app.include_router(module.router)

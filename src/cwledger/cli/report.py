@@ -11,13 +11,12 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli_common import LedgerDir, app, err
+from cwledger.cli.common import LedgerDir, err
 from cwledger.ledger.ledger import Ledger
 
 __all__ = ["report_command"]
 
 
-@app.command("report")
 def report_command(
     month: Annotated[
         str, typer.Option("--month", help="The calendar month (UTC), YYYY-MM, e.g. 2014-03.")
@@ -33,7 +32,8 @@ def report_command(
     category and priority with charts, the month's removals, destruction batches,
     inspections, findings and documents, and a verification statement (the end-of-month
     checkpoint and how to check it)."""
-    from cwledger.reports import monthly, render  # Jinja2 (and WeasyPrint): only here
+    # Start-up time: Jinja2 (and WeasyPrint), only here.
+    from cwledger.reports import monthly, render
 
     try:
         kind = render.as_format(fmt)

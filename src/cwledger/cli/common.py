@@ -1,4 +1,4 @@
-"""What every `cwledger` command shares: the app, the consoles, the common options."""
+"""What every `cwledger` command shares: the consoles, the common options."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cwledger.model.events import ROLES, Role
 
 __all__ = [
-    "app",
     "out",
     "err",
-    "state",
     "LedgerDir",
     "JsonFlag",
     "parse_role",
@@ -25,16 +23,8 @@ __all__ = [
     "print_json",
 ]
 
-app = typer.Typer(
-    name="cwledger",
-    help="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
-state = {"verbose": False}
 
 LedgerDir = Annotated[
     Path,

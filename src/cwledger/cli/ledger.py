@@ -1,4 +1,5 @@
-"""The `cwledger` command: a thin shell over cwledger.ledger. Errors are mapped once, in main()."""
+"""The log's commands: init, keys, append, log, checkpoint, prove, verify. Thin shells over
+``cwledger.ledger``; `cwledger.cli` registers them."""
 
 from __future__ import annotations
 
@@ -7,23 +8,19 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
-from cwledger import __version__
-from cwledger.cli_common import (
+from cwledger.cli.common import (
     JsonFlag,
     LedgerDir,
-    app,
     err,
     out,
     parse_role,
     print_json,
     progress,
-    state,
 )
 from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
 from cwledger.ledger.audit import audit
@@ -38,22 +35,10 @@ keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
 )
 prove_app = typer.Typer(help="Merkle proofs from the stored log, as JSON.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-app.add_typer(prove_app, name="prove")
+
+__all__ = ["init", "append", "log", "checkpoint", "verify", "keys_app", "prove_app"]
 
 
-@app.callback()
-def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
-) -> None:
-    state["verbose"] = verbose
-    if version:
-        out.print(__version__)
-        raise typer.Exit()
-
-
-@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Directory of the new ledger.")],
     origin: Annotated[str, typer.Option(help="Log origin, e.g. example.org/cwledger/demo.")],
@@ -189,7 +174,7 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
     if as_json:
         print_json(rows)
         return
-    table = Table("party", "parse_role", "key id", "status", "verifier key")
+    table = Table("party", "role", "key id", "status", "verifier key")
     for r in rows:
         table.add_row(r["party"], r["role"], r["key_id"], r["status"], r["vkey"])
     out.print(table)
@@ -203,7 +188,6 @@ def _read_lines(file: Path) -> Iterator[tuple[int, str]]:
                 yield n, line
 
 
-@app.command()
 def append(
     file: Annotated[
         Path, typer.Argument(help="JSON Lines: events, or DSSE envelopes; - for stdin.")
@@ -266,7 +250,6 @@ def append(
     )
 
 
-@app.command()
 def log(
     tail: Annotated[int, typer.Option(min=0, help="Show the last N entries.")] = 20,
     ledger_dir: LedgerDir = Path("."),
@@ -300,7 +283,6 @@ def log(
     out.print(table)
 
 
-@app.command()
 def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
     """The latest signed checkpoint, exactly as signed (C2SP tlog-checkpoint note)."""
     sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().note)
@@ -328,7 +310,6 @@ def prove_consistency(
     print_json(Ledger.open(ledger_dir).prove_consistency(size1, size2))
 
 
-@app.command()
 def verify(ledger_dir: LedgerDir = Path(".")) -> None:
     """Full audit: every envelope, signature, key, role, tile and checkpoint, and the book
     replayed into a scratch copy and compared with the stored one. Exit 1 if bad."""
@@ -355,32 +336,3 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
         f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys; the book agrees"
     )
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")
-
-
-import cwledger.cli_accountancy  # noqa: E402, F401  (and the accountancy)
-import cwledger.cli_book  # noqa: E402, F401  (registers the book's commands on the app)
-import cwledger.cli_epcis  # noqa: E402, F401  (and the EPCIS commands)
-import cwledger.cli_report  # noqa: E402, F401  (and the monthly report)
-import cwledger.cli_scenario  # noqa: E402, F401  (and scenarios, synthetic ledgers)
-import cwledger.cli_server  # noqa: E402, F401  (and the server, its tokens)
-
-
-def main() -> NoReturn:
-    """Entry point: run the app; a CwledgerError prints its diagnostics and exits 1."""
-    try:
-        app()
-    except CwledgerError as e:
-        if state["verbose"]:
-            raise
-        err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False)
-        sys.exit(1)
-    except OperationalError as e:  # the database is not there, or refuses the connection
-        if state["verbose"]:
-            raise
-        reason = str(e.orig or e).strip().splitlines()[0]
-        err.print(f"[bold red]error[/] (database-unavailable): {reason}", highlight=False)
-        sys.exit(1)
-    sys.exit(0)
-
-
-__all__ = ["app", "main"]

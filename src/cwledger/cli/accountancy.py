@@ -23,13 +23,12 @@ from cwledger.accountancy.balances import (
     site_series_name,
 )
 from cwledger.book.records import ItemRecord
-from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
 from cwledger.ledger.ledger import Ledger
 
-__all__ = ["balances", "inspect_plan", "estimates"]
+__all__ = ["balances", "estimates", "inspect_app", "accountancy_app"]
 
 
-@app.command()
 def balances(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     period: Annotated[str | None, typer.Option(help="Only this calendar month, YYYY-MM.")] = None,
@@ -156,7 +155,6 @@ def _kg(value: Any) -> str:
 
 
 inspect_app = typer.Typer(help="Inspection sampling plans.", no_args_is_help=True)
-app.add_typer(inspect_app, name="inspect")
 
 
 @inspect_app.command("plan")
@@ -218,7 +216,6 @@ def inspect_plan(
     out.print(table)
 
 
-@app.command()
 def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
     """The declaration tested against the independent estimates: fused value, chi-square
     and Birge ratio, the one-sided test of under-declaration, the upper bound of what is
@@ -276,7 +273,6 @@ accountancy_app = typer.Typer(
     help="The sequential tests on any balance series, and on the ledger's routes.",
     no_args_is_help=True,
 )
-app.add_typer(accountancy_app, name="accountancy")
 
 AlphaOption = Annotated[
     float, typer.Option(help="False-alarm probability of the two Page tests together.")
@@ -579,7 +575,7 @@ def accountancy_site(
 
 
 @accountancy_app.command("thresholds")
-def accountancypage_tests(
+def accountancy_thresholds(
     periods: Annotated[int, typer.Option(min=1, help="Balance periods the series will run.")],
     party: Annotated[str, typer.Option("--as", help="The inspectorate party that signs.")],
     alpha: AlphaOption = 0.05,

@@ -10,17 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
+from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token, list_tokens, revoke_token
 from cwledger.ledger.ledger import Ledger
 
-__all__ = ["serve", "tokens_issue", "tokens_list", "tokens_revoke", "parse_duration"]
+__all__ = ["serve", "tokens_app", "parse_duration"]
 
 tokens_app = typer.Typer(
     help="Bearer tokens of the parties for the HTTP API.", no_args_is_help=True
 )
-app.add_typer(tokens_app, name="tokens")
 
+_DEFAULT = Settings.model_construct()  # the fields' defaults, without reading the environment
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
@@ -41,30 +42,46 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: n})
 
 
-@app.command()
 def serve(
     ledger_dir: LedgerDir = Path("."),
     db: DatabaseOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Address to listen on (default: $CWLEDGER_HOST, else {_DEFAULT.host}).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Port to listen on (default: $CWLEDGER_PORT, else {_DEFAULT.port}).",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
 ) -> None:
     """Serve the HTTP API (/api/v1, /log/ tiles, /docs) over the ledger."""
-    import os
+    import uvicorn  # start-up time: only this command needs the server
 
-    import uvicorn
-
-    # The app is built in each worker from the environment (no engine at import time).
-    os.environ["CWLEDGER_LEDGER"] = str(ledger_dir)
-    if db is not None:
-        os.environ["CWLEDGER_DATABASE_URL"] = db
-    Ledger.open(ledger_dir, database_url=db).close()  # fail here, clearly, if there is none
-    err.print(f"serving {ledger_dir} on http://{host}:{port}/ (API docs at /docs)")
+    # The settings, built once here (options over CWLEDGER_* variables), are the server's
+    # one source: it listens where they say, and each worker builds its app from them.
+    given = {"host": host, "port": port}
+    settings = Settings(
+        ledger=ledger_dir,
+        database_url=db,
+        **{k: v for k, v in given.items() if v is not None},  # type: ignore[arg-type]
+    )
+    Ledger.open(settings.ledger, database_url=settings.database_url).close()  # fail clearly
+    settings.hand_to_workers()
+    err.print(
+        f"serving {settings.ledger} on http://{settings.host}:{settings.port}/ (API docs at /docs)"
+    )
     uvicorn.run(
-        "cwledger.api.app:create_app",
+        "cwledger.api.app:server_app",
         factory=True,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         http="cwledger.api.transport:NoDelayH11Protocol",
         log_level="warning",

@@ -15,12 +15,24 @@ from cwledger.book import answers
 from cwledger.book import progress as book_progress
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
-from cwledger.cli_common import JsonFlag, LedgerDir, app, err, out, print_json, progress
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progress
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import milestones_table, status_table
 
-__all__ = ["moment_option"]
+__all__ = [
+    "moment_option",
+    "declare",
+    "amend",
+    "diff_command",
+    "holdings",
+    "where",
+    "item",
+    "findings_command",
+    "rebuild",
+    "status_command",
+    "milestones_command",
+]
 
 AtOption = Annotated[
     str | None,
@@ -60,7 +72,8 @@ def _submit(
     due: str,
     time: str | None,
 ) -> None:
-    from cwledger.intake import declaration_parts, read_declaration  # openpyxl: only here
+    # Start-up time: openpyxl, only here.
+    from cwledger.intake import declaration_parts, read_declaration
     from cwledger.intake.parts import declaration_event_type
 
     decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)
@@ -79,7 +92,6 @@ def _submit(
     )
 
 
-@app.command()
 def declare(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per item or lot.")],
     party: AsParty,
@@ -92,7 +104,6 @@ def declare(
     _submit(Ledger.open(ledger_dir), file, party, 1, legal_basis, due, time)
 
 
-@app.command()
 def amend(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: the whole new version.")],
     party: AsParty,
@@ -119,7 +130,6 @@ def amend(
     )
 
 
-@app.command("diff")
 def diff_command(
     v1: Annotated[int, typer.Argument(help="Older version.")],
     v2: Annotated[int, typer.Argument(help="Newer version.")],
@@ -148,7 +158,6 @@ def diff_command(
 # -- where is it ----------------------------------------------------------------------------
 
 
-@app.command()
 def holdings(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     at: AtOption = None,
@@ -181,7 +190,6 @@ def holdings(
     out.print(table)
 
 
-@app.command()
 def where(
     item: Annotated[str, typer.Argument(help="Item id.")],
     at: AtOption = None,
@@ -202,7 +210,6 @@ def where(
     out.print(f"{item}: {p.state.value} {place}, {_kg(p.held_g)} kg (since entry {p.entry})")
 
 
-@app.command()
 def item(
     item_id: Annotated[str, typer.Argument(metavar="ID", help="Item id.")],
     ledger_dir: LedgerDir = Path("."),
@@ -222,7 +229,6 @@ def item(
     out.print(table)
 
 
-@app.command("findings")
 def findings_command(
     status: Annotated[
         str | None, typer.Option(help="Only open, resolved or closed_unresolvable.")
@@ -243,7 +249,6 @@ def findings_command(
     out.print(table)
 
 
-@app.command()
 def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
     """Drop the book's tables and replay the whole log into them."""
     ledger = Ledger.open(ledger_dir)
@@ -261,7 +266,6 @@ def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
 # -- progress and milestones ------------------------------------------------------------------
 
 
-@app.command("status")
 def status_command(
     at: AtOption = None,
     ledger_dir: LedgerDir = Path("."),
@@ -280,7 +284,6 @@ def status_command(
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
 
 
-@app.command("milestones")
 def milestones_command(
     at: AtOption = None,
     ledger_dir: LedgerDir = Path("."),

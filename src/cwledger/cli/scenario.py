@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli_common import app, err, print_json, progress
+from cwledger.cli.common import err, print_json, progress
 from cwledger.errors import ConflictError
 
-__all__ = ["scenario_load", "synth"]
+__all__ = ["scenario_app", "synth"]
 
 scenario_app = typer.Typer(help="Ready-made ledgers from public facts.", no_args_is_help=True)
-app.add_typer(scenario_app, name="scenario")
 
 SCENARIOS = ("syria-2013",)
 
@@ -31,7 +30,7 @@ def scenario_load(
         raise typer.BadParameter(f"{name!r}: known scenarios are {', '.join(SCENARIOS)}")
     if (directory / "ledger.db").exists():
         raise ConflictError(f"{directory} already holds a ledger")
-    from cwledger.scenario import syria_2013
+    from cwledger.scenario import syria_2013  # start-up time: the scenario's facts
 
     events = len(syria_2013.build())
     with progress() as bar:
@@ -45,7 +44,6 @@ def scenario_load(
     )
 
 
-@app.command()
 def synth(
     directory: Annotated[Path, typer.Argument(help="Directory of the new ledger.")],
     sites: Annotated[int, typer.Option(min=1, help="Storage sites.")] = 23,
@@ -61,6 +59,7 @@ def synth(
 ) -> None:
     """Write a synthetic signed ledger of that size through the real append path (batched),
     for benchmarks and detection studies; keys derive from the seed (never for real use)."""
+    # Start-up time: the generator (numpy), only here.
     from cwledger.scenario.synth import Diversion
     from cwledger.scenario.synth import synth as write_synthetic
 

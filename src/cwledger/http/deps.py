@@ -15,9 +15,9 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
 
-from cwledger.api.settings import Settings
 from cwledger.book.answers import moment
 from cwledger.errors import Forbidden, InvalidQuery, RateLimited, Unauthorized
+from cwledger.http.settings import Settings
 from cwledger.ledger.access import Caller, authenticate
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger

@@ -1,0 +1,118 @@
+"""The `cwledger` command: one Typer app, built here from each command group's module.
+
+Every command is registered below, explicitly and in the order `cwledger --help` lists
+them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
+`epcis`) define the commands and register nothing themselves. Errors are mapped once, in
+`main`: a `CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
+`--verbose`, which the root callback keeps in the context's object (`Options`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from cwledger import __version__
+from cwledger.cli import accountancy, book, epcis, ledger, report, scenario, server
+from cwledger.cli.common import err, out
+from cwledger.errors import CwledgerError, DatabaseUnavailable
+
+__all__ = ["app", "main", "Options"]
+
+
+@dataclass
+class Options:
+    """What the root options set for every command (the context's object)."""
+
+    verbose: bool = False
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+def _root(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    ctx.ensure_object(Options).verbose = verbose
+
+
+app = typer.Typer(
+    name="cwledger",
+    help="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.callback()(_root)
+
+for name, command in (
+    ("init", ledger.init),
+    ("append", ledger.append),
+    ("log", ledger.log),
+    ("checkpoint", ledger.checkpoint),
+    ("verify", ledger.verify),
+    ("balances", accountancy.balances),
+    ("estimates", accountancy.estimates),
+    ("declare", book.declare),
+    ("amend", book.amend),
+    ("diff", book.diff_command),
+    ("holdings", book.holdings),
+    ("where", book.where),
+    ("item", book.item),
+    ("findings", book.findings_command),
+    ("rebuild", book.rebuild),
+    ("status", book.status_command),
+    ("milestones", book.milestones_command),
+    ("report", report.report_command),
+    ("synth", scenario.synth),
+    ("serve", server.serve),
+):
+    app.command(name)(command)
+
+for name, group in (
+    ("keys", ledger.keys_app),
+    ("prove", ledger.prove_app),
+    ("inspect", accountancy.inspect_app),
+    ("accountancy", accountancy.accountancy_app),
+    ("export", epcis.export_app),
+    ("import", epcis.import_app),
+    ("epcis", epcis.epcis_app),
+    ("scenario", scenario.scenario_app),
+    ("tokens", server.tokens_app),
+):
+    app.add_typer(group, name=name)
+
+
+def main() -> NoReturn:
+    """Entry point: run the app; a CwledgerError prints its diagnostics and exits 1."""
+    options = Options()
+    try:
+        app(obj=options)
+    except CwledgerError as e:
+        if options.verbose:
+            raise
+        _fail(e)
+    except OperationalError as e:  # the database is not there, or refuses the connection
+        if options.verbose:
+            raise
+        _fail(DatabaseUnavailable(str(e.orig or e).strip().splitlines()[0]))
+    sys.exit(0)
+
+
+def _fail(e: CwledgerError) -> NoReturn:
+    err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False, soft_wrap=True)
+    sys.exit(1)

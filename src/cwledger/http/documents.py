@@ -1,0 +1,28 @@
+"""Answers that the API and the dashboard both serve, remembered per log size in the read
+snapshot's answer cache, so that a page and its API call give the same figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cwledger.book import progress
+from cwledger.http.deps import Snapshot
+
+__all__ = ["status_document", "milestone_documents"]
+
+
+def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
+    """`cwledger status --json` at a moment (None: all of the log), remembered per log size."""
+    return r.answer(
+        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
+    )
+
+
+def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
+    """`cwledger milestones --json` at a moment, remembered per log size; without a moment
+    judged against the clock now, and so computed each time."""
+
+    def judge() -> list[dict[str, Any]]:
+        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
+
+    return judge() if when is None else r.answer(("milestones", when), judge)

@@ -1,0 +1,62 @@
+"""The server's settings: one `Settings` object, the one source of everything the server
+reads (the ledger, the address it listens on, the limits).
+
+How they flow: `cwledger serve` builds the object once, from its options and the
+environment (variables ``CWLEDGER_<FIELD>``, e.g. ``CWLEDGER_PUBLIC_PAGES=true``), listens
+on its `host` and `port`, and hands it to the server's worker processes with
+`hand_to_workers`: the object as JSON in the one variable ``CWLEDGER_SERVER_SETTINGS``,
+which each worker's app factory (`cwledger.api.app.server_app`) reads back with
+`for_server` (uvicorn starts its workers from an import string, so the object cannot be
+passed as an argument). Tests and the demo pass a `Settings` to `create_app` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "SERVER_SETTINGS"]
+
+SERVER_SETTINGS = "CWLEDGER_SERVER_SETTINGS"
+"""The environment variable through which `cwledger serve` hands its settings to workers."""
+
+
+class Settings(BaseSettings):
+    """Where the ledger is, where to listen, and the limits on what a client may send.
+
+    `ledger` is the ledger directory (its keystore signs checkpoints); `database_url`, when
+    set, names the database (``sqlite:///...`` or ``postgresql+psycopg://...``) instead of
+    the directory's own ``ledger.db``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CWLEDGER_", extra="ignore")
+
+    ledger: Path = Path(".")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_request_bytes: int = 8 * 1024 * 1024
+    max_batch: int = 1000
+    rate_per_second: float = 100.0
+    rate_burst: int = 400
+    page_limit: int = 1000
+    public_pages: bool = False
+    """Serve the dashboard's pages without a session (a public demonstration ledger); the
+    API still needs a token for everything but the published log."""
+    token_cache_seconds: float = 1.0
+    """How long an authenticated token is remembered: a revoked or expired token, or a party
+    the log no longer lists, is refused at most this long after the change."""
+
+    def hand_to_workers(self) -> None:
+        """Make these the settings of the server processes started from now on (each reads
+        them with `for_server`)."""
+        os.environ[SERVER_SETTINGS] = self.model_dump_json()
+
+    @classmethod
+    def for_server(cls) -> Settings:
+        """The settings `cwledger serve` handed to this process; without any, the defaults
+        and the ``CWLEDGER_*`` environment variables."""
+        handed = os.environ.get(SERVER_SETTINGS)
+        return cls() if handed is None else cls.model_validate_json(handed)
