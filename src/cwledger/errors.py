@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "PdfUnavailable",
     "CwledgerError",
     "VerificationError",
     "MalformedInput",
@@ -258,3 +259,12 @@ class DatabaseUnavailable(Unavailable):
     """The database is not reachable, or refuses the connection."""
 
     code = "database-unavailable"
+
+
+class PdfUnavailable(CwledgerError):
+    """PDF output asked for, but WeasyPrint or its system libraries cannot be loaded."""
+
+    code = "pdf-unavailable"
+    status = 501
+    problem = "pdf-unavailable"
+    title = "PDF output is not available here"

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from cwledger.book.answers import NotInBook, moment
 from cwledger.cli import app, main
-from cwledger.errors import InvalidQuery
+from cwledger.errors import InvalidQuery, PdfUnavailable
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger
 from cwledger.model._base import micros
@@ -57,7 +57,7 @@ def _ci() -> bool:
 def _need_weasyprint() -> None:
     try:
         render.load_weasyprint()
-    except render.PdfUnavailable as e:
+    except PdfUnavailable as e:
         if _ci():
             pytest.fail(str(e))
         pytest.skip(str(e))
@@ -476,7 +476,7 @@ def test_without_weasyprint_pdf_names_what_to_install(
 ) -> None:
     # The Python package missing.
     monkeypatch.setitem(sys.modules, "weasyprint", None)
-    with pytest.raises(render.PdfUnavailable) as missing:
+    with pytest.raises(PdfUnavailable) as missing:
         render.load_weasyprint()
     _names_what_to_install(str(missing.value))
     assert "pip install weasyprint" in str(missing.value)
@@ -494,7 +494,7 @@ def test_without_weasyprint_pdf_names_what_to_install(
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pango)
-    with pytest.raises(render.PdfUnavailable) as no_libs:
+    with pytest.raises(PdfUnavailable) as no_libs:
         render.load_weasyprint()
     _names_what_to_install(str(no_libs.value))
     assert "cannot load library 'libpango-1.0-0'" in str(no_libs.value)

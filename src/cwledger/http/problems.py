@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cwledger import errors
 from cwledger.accountancy.statistics import SingularCovariance
 from cwledger.model.errors import IllegalTransition
-from cwledger.reports.render import PdfUnavailable
 
 __all__ = [
     "ProblemDetail",
@@ -51,7 +50,7 @@ log = logging.getLogger("cwledger.api")
 
 ErrorClass = type[errors.CwledgerError]
 
-ERROR_CLASSES: tuple[ErrorClass, ...] = (IllegalTransition, SingularCovariance, PdfUnavailable)
+ERROR_CLASSES: tuple[ErrorClass, ...] = (IllegalTransition, SingularCovariance)
 """The error classes outside ``cwledger.errors`` that name a problem type of their own
 (imported here, so that `PROBLEM_TYPES` lists every type whichever modules the process has
 imported; the others, e.g. ``book.answers.NotInBook``, share one of the tree's types)."""

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from cwledger import __version__
 from cwledger.charts import Chart, Marker, Series, bar_chart, line_chart
-from cwledger.errors import CwledgerError
+from cwledger.errors import PdfUnavailable
 from cwledger.reports.monthly import MonthlyReport
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "FORMATS",
     "EXTENSIONS",
     "PDF_PACKAGES",
-    "PdfUnavailable",
     "charts",
     "html",
     "markdown",
@@ -68,15 +67,6 @@ def as_format(text: str) -> Format:
         if text == f:
             return f
     raise ValueError(f"{text!r}: one of {', '.join(FORMATS)}")
-
-
-class PdfUnavailable(CwledgerError):
-    """PDF output asked for, but WeasyPrint or its system libraries cannot be loaded."""
-
-    code = "pdf-unavailable"
-    status = 501
-    problem = "pdf-unavailable"
-    title = "PDF output is not available here"
 
 
 # -- filters -------------------------------------------------------------------------------------
@@ -220,6 +210,8 @@ def load_weasyprint() -> Any:
     """Import WeasyPrint. Raises PdfUnavailable naming what to install when it or its
     system libraries (Pango, HarfBuzz) cannot be loaded."""
     try:
+        # Imported here for start-up time (0.5 s), and so that a machine without Pango can
+        # still write HTML and Markdown.
         import weasyprint
     except ImportError as e:
         missing_module = isinstance(e, ModuleNotFoundError) and e.name == "weasyprint"
