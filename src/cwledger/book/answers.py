@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from cwledger.book.records import (
@@ -20,7 +19,6 @@ from cwledger.book.records import (
 )
 from cwledger.errors import CwledgerError
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
-from cwledger.model._base import micros
 
 if TYPE_CHECKING:
     from cwledger.book.book import Position
@@ -31,7 +29,6 @@ __all__ = [
     "Grouping",
     "HoldingLine",
     "NotInBook",
-    "moment",
     "holdings",
     "holdings_from_movements",
     "chemicals_table",
@@ -57,27 +54,6 @@ class NotInBook(CwledgerError):
 
     code = "not-in-book"
     status = 404
-
-
-def moment(text: str) -> int:
-    """A moment for ``--at``: an RFC 3339 UTC timestamp, or a date meaning the end of that day.
-
-    Returns microseconds since the epoch. Raises ValueError with a clear message.
-    """
-    text = text.strip()
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError as e:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD): {e}") from None
-        end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-        return micros(end.strftime("%Y-%m-%dT%H:%M:%SZ")) - 1
-    if not text.endswith("Z"):
-        raise ValueError(f"{text!r}: give a date (YYYY-MM-DD) or a UTC time ending in Z")
-    try:
-        return micros(text)
-    except ValueError as e:
-        raise ValueError(f"{text!r} is not an RFC 3339 time: {e}") from None
 
 
 @dataclass(frozen=True)

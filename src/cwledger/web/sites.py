@@ -33,7 +33,7 @@ from cwledger.book.records import (
     TransferRecord,
 )
 from cwledger.ledger.access import Caller
-from cwledger.web.pages import day_of
+from cwledger.time import day_of
 from cwledger.web.views import Book, Viewer, page, templates
 
 __all__ = ["router", "Projection", "outline", "not_found"]
