@@ -16,7 +16,7 @@ time, or a date meaning the end of that day), :func:`parse_date` (a day, as a pe
 
 **Text out**: :func:`rfc3339` (whole seconds, as events and balance series write them),
 :func:`date_text`, :func:`month_text`, :func:`time_text` (for people), :func:`month_label`
-("March 2014") and :func:`day_of` (a :class:`datetime.date`).
+("March 2014") and :func:`day_of` (a :class:`datetime.date`). :func:`clock` reads the clock.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "time_text",
     "month_label",
     "day_of",
+    "clock",
 ]
 
 DAY = 86_400_000_000  # microseconds in a day
@@ -241,3 +242,8 @@ def month_label(at: int) -> str:
 def day_of(at: int) -> date:
     """The day (UTC) of a moment."""
     return _date_of(at)
+
+
+def clock() -> int:
+    """The clock's moment now."""
+    return (datetime.now(UTC) - _EPOCH) // _MICROSECOND

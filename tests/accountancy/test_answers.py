@@ -13,7 +13,7 @@ import pytest
 
 from cwledger.accountancy import answers
 from cwledger.accountancy.balances import differences, route_series, site_series
-from cwledger.accountancy.series import parse_series, series_from_document
+from cwledger.accountancy.series import SeriesPeriod, parse_series, series_from_document
 from cwledger.errors import EventRejected, MalformedInput
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario import syria_2013
@@ -76,7 +76,10 @@ def test_a_series_document_validates_as_its_json_text_does(scenario: Ledger) -> 
         diffs = differences(r)
     periods = months(min(d.received_at for d in diffs), max(d.received_at for d in diffs))
     doc = route_series(diffs, "S-19-F1", "PORT-LOADING", periods)
-    assert series_from_document(doc) == parse_series(json.dumps(doc))
+    series = series_from_document(doc)
+    assert series == parse_series(json.dumps(doc))
+    assert [p.period() for p in series.periods] == periods  # the wire periods are the one Period
+    assert [SeriesPeriod.of(p) for p in periods] == series.periods
     with pytest.raises(EventRejected, match="measurements"):
         series_from_document({**doc, "measurements": []})
 

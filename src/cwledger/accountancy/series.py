@@ -129,7 +129,8 @@ class BalanceSeries(Strict):
 
 def boundaries(series: BalanceSeries) -> list[int]:
     """The n + 1 period boundaries in microseconds: each period's start, then the last end."""
-    return [micros(p.start) for p in series.periods] + [micros(series.periods[-1].end)]
+    periods = [p.period() for p in series.periods]
+    return [p.start for p in periods] + [periods[-1].end]
 
 
 def _slot(kind: str, at: int, bounds: Sequence[int]) -> int | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book.records import (
@@ -44,7 +43,7 @@ from cwledger.model.bodies import (
     RemovedPredicate,
     Selector,
 )
-from cwledger.time import date_text, months, parse_moment
+from cwledger.time import clock, date_text, months, parse_moment
 
 if TYPE_CHECKING:
     from cwledger.store.book import BookReader
@@ -437,7 +436,7 @@ def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
 
 def milestones(f: Facts, at: int | None = None, now: int | None = None) -> list[MilestoneStatus]:
     """Every milestone set in the ledger, judged at moment `at` (None: now), by id."""
-    now = now if now is not None else int(datetime.now(UTC).timestamp() * 1e6)
+    now = now if now is not None else clock()
     t = _ALL_TIME if at is None else at
     out = []
     for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from cwledger.model._base import micros
 from cwledger.model.events import GENESIS, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION
+from cwledger.time import clock, rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import leaf_hash
@@ -56,7 +56,7 @@ DATABASE_URL_FILE = "database.url"
 
 def utc_now() -> str:
     """The current time as RFC 3339 UTC with a Z, to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(clock())
 
 
 def _at(i: int, p: Problem) -> Problem:
