@@ -34,8 +34,8 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cwledger.errors import EventRejected, MalformedInput, Problem
-from cwledger.model._base import Strict, Text, Timestamp, micros
-from cwledger.time import Period
+from cwledger.model._base import Strict, Text, Timestamp
+from cwledger.time import Period, from_rfc3339
 
 __all__ = [
     "Kind",
@@ -72,7 +72,7 @@ class SeriesPeriod(Strict):
 
     def period(self) -> Period:
         """As a :class:`cwledger.time.Period` (valid once the series validated: end > start)."""
-        return Period(micros(self.start), micros(self.end))
+        return Period(from_rfc3339(self.start), from_rfc3339(self.end))
 
 
 class Method(Strict):
@@ -152,7 +152,7 @@ def slots(series: BalanceSeries) -> list[int]:
     bounds = boundaries(series)
     out = []
     for m in series.measurements:
-        slot = _slot(m.kind, micros(m.time), bounds)
+        slot = _slot(m.kind, from_rfc3339(m.time), bounds)
         assert slot is not None  # the validator refused any other
         out.append(slot)
     return out
@@ -161,13 +161,17 @@ def slots(series: BalanceSeries) -> list[int]:
 def _period_problems(periods: Sequence[SeriesPeriod]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for i, p in enumerate(periods):
-        if micros(p.end) <= micros(p.start):
+        if from_rfc3339(p.end) <= from_rfc3339(p.start):
             problems.append((("periods", i, "end"), f"{p.end} is not after start {p.start}"))
         if i == 0:
             continue
         before = periods[i - 1].end
-        if micros(p.start) != micros(before):
-            what = "leaving a gap after" if micros(p.start) > micros(before) else "overlapping"
+        if from_rfc3339(p.start) != from_rfc3339(before):
+            what = (
+                "leaving a gap after"
+                if from_rfc3339(p.start) > from_rfc3339(before)
+                else "overlapping"
+            )
             problems.append(
                 (
                     ("periods", i, "start"),
@@ -207,7 +211,7 @@ def _measurement_problems(series: BalanceSeries) -> list[tuple[Loc, str]]:
                     "a point keeps one method within a series",
                 )
             )
-        slot = _slot(m.kind, micros(m.time), bounds)
+        slot = _slot(m.kind, from_rfc3339(m.time), bounds)
         if slot is None and m.kind == "inventory":
             problems.append(
                 (

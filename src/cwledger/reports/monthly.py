@@ -38,8 +38,15 @@ from cwledger.book.records import FindingRecord
 from cwledger.errors import InvalidQuery, MalformedInput, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import Ledger
-from cwledger.model._base import micros
-from cwledger.time import Period, date_text, day_of, month_label, parse_month, time_text
+from cwledger.time import (
+    Period,
+    date_text,
+    day_of,
+    from_rfc3339,
+    month_label,
+    parse_month,
+    time_text,
+)
 from cwledger.tlog import verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -234,7 +241,7 @@ def _span(reader: LogReader, until: int) -> _Span:
     last: int | None = None
     covered: int | None = None
     for index, text in reader.event_times():
-        at = micros(text)
+        at = from_rfc3339(text)
         first = at if first is None else min(first, at)
         last = at if last is None else max(last, at)
         if at <= until:
@@ -310,7 +317,9 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
     proof = TiledTree(reader.size(), reader.tiles).inclusion_proof(entry.index, cp.size)
     verify_inclusion(entry.leaf_hash, entry.index, cp.size, proof, signed.root_hash)
     later = sum(
-        1 for index, text in reader.event_times() if index < cp.size and micros(text) >= period.end
+        1
+        for index, text in reader.event_times()
+        if index < cp.size and from_rfc3339(text) >= period.end
     )
     latest = reader.latest_checkpoint()
     block = cp.note[len(opened.text) + 1 :]
@@ -369,7 +378,7 @@ def _entry_times(reader: LogReader, indices: set[int]) -> dict[int, int]:
     out = {}
     for i in sorted(indices):
         for e in reader.entries(i, i + 1):
-            out[e.index] = micros(e.event_time)
+            out[e.index] = from_rfc3339(e.event_time)
     return out
 
 
@@ -435,7 +444,7 @@ def _findings(
             e = stored.get(c.event)
             if e is None:
                 continue
-            at = micros(e.event_time)
+            at = from_rfc3339(e.event_time)
             if at < p.end:
                 status = c.status.value
             if at in p:
