@@ -32,9 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cwledger.accountancy.balances import monthly_periods, site_balances
+from cwledger.accountancy.balances import site_balances
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario.synth import synth
+from cwledger.time import months
 
 try:
     import duckdb
@@ -87,7 +88,7 @@ def measure(path: Path, repeat: int) -> dict[str, Any]:
             w = csv.writer(f)
             w.writerow(["site", "at", "event_type", "grams", "items"])
             w.writerows(rows)
-        periods = monthly_periods(min(x[1] for x in rows), max(x[1] for x in rows))
+        periods = months(min(x[1] for x in rows), max(x[1] for x in rows))
 
         def ours() -> list[Any]:
             return site_balances(r, periods)

@@ -27,6 +27,7 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.scenario import syria_2013
 from cwledger.tables import milestones_table, status_table
+from cwledger.time import parse_moment
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -35,7 +36,7 @@ console = Console(record=True, width=110)
 
 
 def _status(facts: progress.Facts, day: str | None) -> Table:
-    doc = progress.status(facts, None if day is None else answers.moment(day)).to_json()
+    doc = progress.status(facts, None if day is None else parse_moment(day)).to_json()
     return status_table(doc, f"where the elimination stood: {day or 'now'}", detail=False)
 
 

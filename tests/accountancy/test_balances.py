@@ -8,22 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from cwledger.accountancy.balances import (
-    Period,
-    differences,
-    monthly_periods,
-    route_series,
-    site_balances,
-)
-from cwledger.book.answers import moment
+from cwledger.accountancy.balances import differences, route_series, site_balances
 from cwledger.errors import EventRejected
+from cwledger.time import Period, months, parse_moment
 from tests.book.builders import Book, mass
 from tests.book.test_rules import _ship
 
 JAN, FEB, MAR = (
-    Period(moment("2013-12-31") + 1, moment("2014-01-31") + 1),
-    Period(moment("2014-01-31") + 1, moment("2014-02-28") + 1),
-    Period(moment("2014-02-28") + 1, moment("2014-03-31") + 1),
+    Period(parse_moment("2013-12-31") + 1, parse_moment("2014-01-31") + 1),
+    Period(parse_moment("2014-01-31") + 1, parse_moment("2014-02-28") + 1),
+    Period(parse_moment("2014-02-28") + 1, parse_moment("2014-03-31") + 1),
 )
 
 
@@ -38,7 +32,7 @@ def _ship_and_receive(book: Book) -> None:
 
 
 def test_monthly_periods_cover_the_moments() -> None:
-    periods = monthly_periods(moment("2014-01-15"), moment("2014-03-02"))
+    periods = months(parse_moment("2014-01-15"), parse_moment("2014-03-02"))
     assert periods == [JAN, FEB, MAR]
 
 
@@ -178,7 +172,7 @@ def test_monthly_flows_agree_with_every_holdings_change(tmp_path: Path) -> None:
     led = Ledger.open(tmp_path / "l")
     with led.store.read() as r:
         moments = [c[1] for c in r.book.changes_by_event()]
-        periods = monthly_periods(min(moments), max(moments))
+        periods = months(min(moments), max(moments))
         fast = site_balances(r, periods)
         slow = balances_from_changes(r, periods)
     led.close()
@@ -227,7 +221,7 @@ def test_a_route_series_gives_back_the_ledgers_differences(tmp_path: Path) -> No
     with led.store.read() as r:
         diffs = differences(r)
     led.close()
-    periods = monthly_periods(min(d.received_at for d in diffs), max(d.received_at for d in diffs))
+    periods = months(min(d.received_at for d in diffs), max(d.received_at for d in diffs))
     route = [d for d in diffs if d.destination == "VENUE-1"]
     result = analyse(parse_series(json.dumps(route_series(route, "PORT-1", "VENUE-1", periods))))
     expected = [sum(d.srd_kg for d in route if p.start <= d.received_at < p.end) for p in periods]

@@ -25,14 +25,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cwledger.book.answers import NotInBook, moment
+from cwledger.book.answers import NotInBook
 from cwledger.cli import app, main
-from cwledger.errors import InvalidQuery, PdfUnavailable
+from cwledger.errors import InvalidQuery, MalformedInput, PdfUnavailable
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger
 from cwledger.model._base import micros
-from cwledger.reports import MonthlyReport, build, parse_month, render
+from cwledger.reports import MonthlyReport, build, render
 from cwledger.scenario import syria_2013
+from cwledger.time import parse_moment, parse_month
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -308,7 +309,7 @@ def test_the_end_of_month_checkpoint_verifies_and_includes_the_month(
         assert (signed.size, signed.root_hash.hex()) == (v.size, v.root_hex)
         assert [s.line for s in opened.sigs] == v.signatures and v.cosignatures == []
         assert pinned.vkey() == v.log_key
-        end = moment(END)
+        end = parse_moment(END)
         with led.store.read() as r:
             entries = r.entries(0, r.size())
             sizes = [cp.size for cp in r.checkpoints()]
@@ -413,7 +414,7 @@ def test_the_months_of_the_ledgers_span_are_the_first_and_the_last(ledger_dir: P
 
 @pytest.mark.parametrize("month", ["2014-13", "14-03", "2014-3", "2014-00", "March 2014", ""])
 def test_malformed_months_are_clear_errors(ledger_dir: Path, month: str) -> None:
-    with pytest.raises(InvalidQuery) as e:
+    with pytest.raises(MalformedInput) as e:
         parse_month(month)
     assert repr(month) in str(e.value) and ("YYYY-MM" in str(e.value) or "01 to 12" in str(e.value))
     led = Ledger.open(ledger_dir)

@@ -15,6 +15,7 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.scenario import syria_2013
+from cwledger.time import parse_moment
 
 # Section 2.3 of the facts file, typed here from the table (not from the scenario module).
 REMOVED_PCT = {
@@ -92,7 +93,7 @@ def test_the_planted_discrepancies_are_caught_by_the_rules(scenario: Ledger) -> 
 @pytest.mark.parametrize(("day", "reported"), sorted(REMOVED_PCT.items()))
 def test_removal_percentages_match_the_reports(scenario: Ledger, day: str, reported: float) -> None:
     with scenario.store.read() as r:
-        s = progress.status(progress.load_facts(r.book), answers.moment(day)).to_json()
+        s = progress.status(progress.load_facts(r.book), parse_moment(day)).to_json()
     assert abs(s["removed_pct"] - reported) <= 1.0, (day, s["removed_pct"])
 
 
@@ -114,11 +115,11 @@ def test_milestones_at_a_past_moment(scenario: Ledger) -> None:
     with scenario.store.read() as r:
         facts = progress.load_facts(r.book)
     at_risk = {
-        m.milestone.milestone: m for m in progress.milestones(facts, answers.moment("2013-12-30"))
+        m.milestone.milestone: m for m in progress.milestones(facts, parse_moment("2013-12-30"))
     }
     assert at_risk["M14"].status == "at_risk" and at_risk["M21"].status == "due"
     late = {
-        m.milestone.milestone: m for m in progress.milestones(facts, answers.moment("2014-01-01"))
+        m.milestone.milestone: m for m in progress.milestones(facts, parse_moment("2014-01-01"))
     }
     assert late["M14"].status == "missed" and late["M14"].days_late == 1
     outstanding = late["M14"].outstanding

@@ -13,6 +13,11 @@ it; the shipper/receiver differences from its transfer records. A route's differ
 period by period, are written as a *balance series* (``accountancy.series``) with the
 shipper's weighings as inputs and the receiver's as outputs, so the sequential tests run
 on them exactly as on any series an analyst brings.
+
+Layer: answers (it reads the book through a ``LogReader``), with
+:mod:`cwledger.accountancy.draws` and :mod:`cwledger.accountancy.answers`; the other
+``cwledger.accountancy`` modules are pure statistics and import nothing from ``book``,
+``store`` or ``ledger``.
 """
 
 from __future__ import annotations
@@ -22,31 +27,27 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book.records import BatchRecord, CountRecord, TransferRecord
+from cwledger.errors import MalformedInput
 from cwledger.model import Mass
 from cwledger.model.bodies import MethodRegistered
+from cwledger.time import Period, month_of, month_text, rfc3339
 
 if TYPE_CHECKING:
     from cwledger.store import LogReader
 
 __all__ = [
-    "Period",
     "SiteBalance",
     "Difference",
-    "monthly_periods",
     "site_balances",
     "balances_from_changes",
     "differences",
     "route_series",
-    "Term",
-    "reconciliation",
     "site_series",
     "site_series_name",
     "MOVES",
-    "page_tests",
 ]
 
 # The flows of a monthly balance: a month with none of them is left out of the tables.
@@ -58,58 +59,11 @@ def site_series_name(site: str) -> str:
     return f"material balance of {site}, monthly"
 
 
-def page_tests(fixed: Any, first_at: int, n: int, alpha: float) -> tuple[tuple[Any, ...], str]:
-    """The Page tests to run on a series, and where they come from: the thresholds fixed
-    (`fixed`, a ThresholdsRecord) before the series' first data if there are any, else
-    computed now for `n` periods and the false-alarm probability `alpha`."""
-    from cwledger.accountancy.statistics import PageTest, page_pair
-
-    if fixed is not None and fixed.at <= first_at:
-        tests = tuple(PageTest(t.k, t.h, t.name) for t in fixed.thresholds.tests)
-        return tests, f"fixed in advance at entry {fixed.entry}"
-    return page_pair(
-        n, alpha
-    ), "computed now: not fixed before the data (see accountancy thresholds)"
-
-
 _FLOW = {
     "transfer.received": "receipts",
     "transfer.shipped": "shipments",
     "destruction.batch": "destroyed",
 }
-
-
-def _iso(at: int) -> str:
-    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _micros(d: datetime) -> int:
-    return int(d.timestamp() * 1_000_000)
-
-
-@dataclass(frozen=True)
-class Period:
-    """A balance period, half-open: ``start <= t < end`` (microseconds)."""
-
-    start: int
-    end: int
-
-    def to_json(self) -> dict[str, str]:
-        """As the balance series writes it."""
-        return {"start": _iso(self.start), "end": _iso(self.end)}
-
-
-def monthly_periods(first: int, last: int) -> list[Period]:
-    """Calendar months (UTC) covering the moments ``first`` to ``last``."""
-    start = datetime.fromtimestamp(first / 1e6, UTC).replace(
-        day=1, hour=0, minute=0, second=0, microsecond=0
-    )
-    out = []
-    while _micros(start) <= last:
-        nxt = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-        out.append(Period(_micros(start), _micros(nxt)))
-        start = nxt
-    return out
 
 
 @dataclass
@@ -163,12 +117,8 @@ class SiteBalance:
         }
 
 
-def _month(at: int) -> str:
-    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m")
-
-
 def _calendar_months(periods: Sequence[Period]) -> bool:
-    return all(p in monthly_periods(p.start, p.start) for p in periods)
+    return all(p == month_of(p.start) for p in periods)
 
 
 def site_balances(
@@ -197,11 +147,11 @@ def _monthly(
     out = []
     for s in sites:
         months = by_site.get(s, {})
-        first = _month(periods[0].start)
+        first = month_text(periods[0].start)
         carried_g = sum(g for m, f in months.items() if m < first for g, _ in f.values())
         carried_n = sum(n for m, f in months.items() if m < first for _, n in f.values())
         for p in periods:
-            m = _month(p.start)
+            m = month_text(p.start)
             b = SiteBalance(s, p, beginning_g=carried_g, beginning_items=carried_n)
             f = months.get(m, {})
             b.receipts_g = f.get("receipts", (0, 0))[0]
@@ -365,8 +315,8 @@ def route_series(
     measurements = []
     for d in on_route:
         p = next(p for p in periods if p.start <= d.received_at < p.end)
-        when = _iso(max(p.start, min(d.received_at, p.end - 1)))
-        month = p.to_json()["start"][:7]
+        when = rfc3339(max(p.start, min(d.received_at, p.last)))
+        month = p.month
         sm = _method_id("shipper", d.shipper_method, month, calibration, known)
         rm = _method_id("receiver", d.receiver_method, month, calibration, known)
         at = f" ({month})" if sm.endswith(month) or rm.endswith(month) else ""
@@ -401,78 +351,6 @@ def route_series(
     }
 
 
-@dataclass(frozen=True)
-class Term:
-    """One term of the whole-stockpile reconciliation: kilograms and standard uncertainty."""
-
-    name: str
-    kg: float
-    u_kg: float
-
-
-def reconciliation(reader: LogReader) -> list[Term]:
-    """declared (the latest version) = destroyed + in transit + remaining + sum MUF + sum SRD
-    + the rest, each term with its standard uncertainty.
-
-    Masses and uncertainties are the book's: declared items carry their declared
-    uncertainties (random parts in quadrature, systematic parts added, as one method); the
-    other terms scale those of the items they hold. "The rest" is what the book changed
-    otherwise (declaration corrections of items already moved, destruction products): it
-    closes the equation and should be small.
-    """
-    from cwledger.book.progress import load_facts
-    from cwledger.book.records import ItemRecord
-
-    book = reader.book
-    facts = load_facts(book)
-    decl = facts.declaration_at(2**62)
-    items = (
-        [] if decl is None else [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
-    )
-    declared = {i.id: i for i in items}
-
-    def term(name: str, grams_by_item: dict[str, int]) -> Term:
-        rand, sys = 0.0, 0.0
-        for item_id, g in grams_by_item.items():
-            d = declared[item_id].declared
-            scale = (g / 1000) / d.kg if d.kg else 0.0
-            rand += (d.u_random_kg * scale) ** 2
-            sys += d.u_systematic_kg * abs(scale)
-        return Term(name, sum(grams_by_item.values()) / 1000, math.hypot(math.sqrt(rand), sys))
-
-    destroyed: dict[str, int] = defaultdict(int)
-    for batch in facts.batches:
-        for line in batch.lines:
-            if line.item in declared:
-                destroyed[line.item] += line.grams
-    transit: dict[str, int] = {}
-    remaining: dict[str, int] = {}
-    for rec in book.records(ItemRecord):
-        if rec.item.id not in declared or rec.held_g == 0:
-            continue
-        (transit if rec.site is None else remaining)[rec.item.id] = rec.held_g
-    diffs = [d for d in differences(reader) if d.item in declared]
-    srd = Term(
-        "sum of shipper/receiver differences",
-        sum(d.srd_kg for d in diffs),
-        math.sqrt(sum(d.u_kg**2 for d in diffs)),
-    )
-    moments = [c[1] for c in book.changes_by_event()]
-    periods = monthly_periods(min(moments), max(moments)) if moments else []
-    muf = [b for b in site_balances(reader, periods) if b.muf_g is not None]
-    sum_muf = Term("sum of MUF (physical inventories)", sum(b.muf_g or 0 for b in muf) / 1000, 0.0)
-    terms = [
-        term("declared", {i: round(x.declared.kg * 1000) for i, x in declared.items()}),
-        term("destroyed", dict(destroyed)),
-        term("in transit", transit),
-        term("remaining at sites", remaining),
-        sum_muf,
-        srd,
-    ]
-    rest = terms[0].kg - sum(t.kg for t in terms[1:])
-    return [*terms, Term("the rest: shipper weighings against the book, corrections", rest, 0.0)]
-
-
 def site_series(
     reader: LogReader,
     site: str,
@@ -486,11 +364,9 @@ def site_series(
     outputs, and its complete weighed physical inventories at the period boundaries (the
     count of the month before the first period, then of each period). Raises
     MalformedInput naming the months without a complete weighed inventory."""
-    from cwledger.errors import MalformedInput
-
     book = reader.book
     counts = {c.month: c for c in book.records(CountRecord, place=site)}
-    months = [_month(periods[0].start - 1)] + [_month(p.start) for p in periods]
+    months = [month_text(periods[0].start - 1)] + [month_text(p.start) for p in periods]
     missing = [m for m in months if m not in counts or counts[m].grams is None]
     if missing:
         raise MalformedInput(
@@ -503,12 +379,12 @@ def site_series(
     measurements: list[dict[str, Any]] = []
 
     def add(kind: str, point: str, method: str, mass: Mass, at: int, p: Period) -> None:
-        month = _month(p.start)
+        month = month_text(p.start)
         mid = _method_id(point, method, month, "period", known)
         suffix = f" ({month})" if mid.endswith(month) else ""
         methods[mid].append((mass.kg, mass.u_random_kg, mass.u_systematic_kg))
         names[mid] = method
-        when = _iso(max(p.start, min(at, p.end - 1)))
+        when = rfc3339(max(p.start, min(at, p.last)))
         measurements.append(
             {
                 "kind": kind,
@@ -552,7 +428,7 @@ def site_series(
                 "kind": "inventory",
                 "point": "physical inventory",
                 "method": "inventory",
-                "time": _iso(at),
+                "time": rfc3339(at),
                 "value": (c.grams or 0) / 1000,
             }
         )

@@ -26,25 +26,27 @@ known methods, inventories at boundaries...) run once every field is valid.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cwledger.errors import EventRejected, MalformedInput, Problem
-from cwledger.model._base import Strict, Text, Timestamp, micros
+from cwledger.model._base import Strict, Text, Timestamp
+from cwledger.time import Period, from_rfc3339
 
 __all__ = [
     "Kind",
-    "Period",
+    "SeriesPeriod",
     "Method",
     "Measurement",
     "BalanceSeries",
     "boundaries",
     "slots",
     "parse_series",
+    "series_from_document",
     "load_series",
     "series_to_json",
 ]
@@ -55,11 +57,22 @@ NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Loc = tuple[str | int, ...]
 
 
-class Period(Strict):
-    """One balance period, half-open: ``start <= t < end`` (RFC 3339, UTC)."""
+class SeriesPeriod(Strict):
+    """One balance period as the document writes it: half-open, ``start <= t < end``, in
+    RFC 3339 UTC text. :meth:`period` and :meth:`of` convert to and from the one
+    :class:`cwledger.time.Period`."""
 
     start: Timestamp
     end: Timestamp
+
+    @classmethod
+    def of(cls, period: Period) -> SeriesPeriod:
+        """A period as the document writes it."""
+        return cls(**period.to_json())
+
+    def period(self) -> Period:
+        """As a :class:`cwledger.time.Period` (valid once the series validated: end > start)."""
+        return Period(from_rfc3339(self.start), from_rfc3339(self.end))
 
 
 class Method(Strict):
@@ -84,7 +97,7 @@ class BalanceSeries(Strict):
     """A balance series: contiguous periods, methods, measurements and Page's ``k``."""
 
     unit: Text
-    periods: list[Period] = Field(min_length=1)
+    periods: list[SeriesPeriod] = Field(min_length=1)
     methods: dict[Text, Method]
     measurements: list[Measurement] = Field(min_length=1)
     page_k: NonNegative
@@ -116,7 +129,8 @@ class BalanceSeries(Strict):
 
 def boundaries(series: BalanceSeries) -> list[int]:
     """The n + 1 period boundaries in microseconds: each period's start, then the last end."""
-    return [micros(p.start) for p in series.periods] + [micros(series.periods[-1].end)]
+    periods = [p.period() for p in series.periods]
+    return [p.start for p in periods] + [periods[-1].end]
 
 
 def _slot(kind: str, at: int, bounds: Sequence[int]) -> int | None:
@@ -138,22 +152,26 @@ def slots(series: BalanceSeries) -> list[int]:
     bounds = boundaries(series)
     out = []
     for m in series.measurements:
-        slot = _slot(m.kind, micros(m.time), bounds)
+        slot = _slot(m.kind, from_rfc3339(m.time), bounds)
         assert slot is not None  # the validator refused any other
         out.append(slot)
     return out
 
 
-def _period_problems(periods: Sequence[Period]) -> list[tuple[Loc, str]]:
+def _period_problems(periods: Sequence[SeriesPeriod]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     for i, p in enumerate(periods):
-        if micros(p.end) <= micros(p.start):
+        if from_rfc3339(p.end) <= from_rfc3339(p.start):
             problems.append((("periods", i, "end"), f"{p.end} is not after start {p.start}"))
         if i == 0:
             continue
         before = periods[i - 1].end
-        if micros(p.start) != micros(before):
-            what = "leaving a gap after" if micros(p.start) > micros(before) else "overlapping"
+        if from_rfc3339(p.start) != from_rfc3339(before):
+            what = (
+                "leaving a gap after"
+                if from_rfc3339(p.start) > from_rfc3339(before)
+                else "overlapping"
+            )
             problems.append(
                 (
                     ("periods", i, "start"),
@@ -193,7 +211,7 @@ def _measurement_problems(series: BalanceSeries) -> list[tuple[Loc, str]]:
                     "a point keeps one method within a series",
                 )
             )
-        slot = _slot(m.kind, micros(m.time), bounds)
+        slot = _slot(m.kind, from_rfc3339(m.time), bounds)
         if slot is None and m.kind == "inventory":
             problems.append(
                 (
@@ -258,6 +276,17 @@ def parse_series(data: str | bytes, source: str = "series") -> BalanceSeries:
         bad = [err for err in e.errors() if err["type"] == "json_invalid"]
         if bad:
             raise MalformedInput(f"{source}: {bad[0]['msg']}") from e
+        raise EventRejected(_problems(e)) from e
+
+
+def series_from_document(doc: Mapping[str, Any]) -> BalanceSeries:
+    """A balance series from the document as Python data (what ``json.loads`` of the file
+    gives, or what :mod:`cwledger.accountancy.balances` builds): validated as
+    :func:`parse_series` validates the text, without going through JSON text. Raises
+    EventRejected with one Problem per error."""
+    try:
+        return BalanceSeries.model_validate(doc)
+    except ValidationError as e:
         raise EventRejected(_problems(e)) from e
 
 

@@ -16,8 +16,8 @@ from cwledger.http.settings import Settings
 from cwledger.ledger.admission import Receipt
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger
-from cwledger.model._base import micros
 from cwledger.store.search import EntryFilter, find_entries
+from cwledger.time import from_rfc3339
 
 __all__ = ["router"]
 
@@ -162,7 +162,7 @@ async def list_events(
     rows = find_entries(r.conn, f, after=after, limit=min(limit, settings.page_limit))
     events = []
     for idx, eid, etype, by, t, lh, env in rows:
-        at = micros(t)
+        at = from_rfc3339(t)
         if (lo is not None and at < lo) or (hi is not None and at > hi):
             continue
         body = json.loads(Envelope.from_bytes(env).payload)

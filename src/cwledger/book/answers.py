@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from cwledger.book.records import (
@@ -22,7 +21,6 @@ from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import NotFound
 from cwledger.ledger.admission import decode_entry
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
-from cwledger.model._base import micros
 
 if TYPE_CHECKING:
     from cwledger.book.book import Position
@@ -33,7 +31,6 @@ __all__ = [
     "Grouping",
     "HoldingLine",
     "NotInBook",
-    "moment",
     "holdings",
     "holdings_from_movements",
     "chemicals_table",
@@ -58,27 +55,6 @@ class NotInBook(NotFound):
     """Asked for an object (item, site, version, finding) the book does not have."""
 
     code = "not-in-book"
-
-
-def moment(text: str) -> int:
-    """A moment for ``--at``: an RFC 3339 UTC timestamp, or a date meaning the end of that day.
-
-    Returns microseconds since the epoch. Raises ValueError with a clear message.
-    """
-    text = text.strip()
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError as e:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD): {e}") from None
-        end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-        return micros(end.strftime("%Y-%m-%dT%H:%M:%SZ")) - 1
-    if not text.endswith("Z"):
-        raise ValueError(f"{text!r}: give a date (YYYY-MM-DD) or a UTC time ending in Z")
-    try:
-        return micros(text)
-    except ValueError as e:
-        raise ValueError(f"{text!r} is not an RFC 3339 time: {e}") from None
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cwledger.book.answers import moment
 from cwledger.book.records import (
     BatchRecord,
     ChemicalsRecord,
@@ -45,6 +43,7 @@ from cwledger.model.bodies import (
     RemovedPredicate,
     Selector,
 )
+from cwledger.time import clock, date_text, months, parse_moment
 
 if TYPE_CHECKING:
     from cwledger.store.book import BookReader
@@ -66,10 +65,6 @@ __all__ = [
 AT_RISK_DAYS = 30
 _DAY = 86_400_000_000
 _ALL_TIME = 2**62
-
-
-def _date(at: int) -> str:
-    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d")
 
 
 @dataclass
@@ -185,7 +180,7 @@ class Status:
     def to_json(self) -> dict[str, Any]:
         """The shape scripts rely on (``cwledger status --json``)."""
         return {
-            "at": None if self.at is None else _date(self.at),
+            "at": None if self.at is None else date_text(self.at),
             "declaration_version": self.version,
             **self.total.to_json(),
             "by_category": {k: v.to_json() for k, v in sorted(self.by_category.items())},
@@ -243,15 +238,7 @@ def month_ends(f: Facts, until: int | None = None) -> list[int]:
     if last is None:
         moves = [t.shipped_at for t in f.removals] + [b.at for b in f.batches]
         last = max([first, *moves])
-    start = datetime.fromtimestamp(first / 1e6, UTC)
-    year, month = start.year, start.month
-    out: list[int] = []
-    while True:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        end = int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1e6) - 1
-        out.append(end)
-        if end >= last:
-            return out
+    return [p.last for p in months(first, max(first, last))]
 
 
 def status_series(f: Facts, moments: Iterable[int]) -> list[Status]:
@@ -282,7 +269,7 @@ class MilestoneStatus:
             "instrument": m.instrument,
             "due": m.due,
             "status": self.status,
-            "met_on": None if self.met_on is None else _date(self.met_on),
+            "met_on": None if self.met_on is None else date_text(self.met_on),
             "evidence": self.evidence,
             "days_late": self.days_late,
             "outstanding": self.outstanding,
@@ -406,7 +393,7 @@ def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset
             else _Outcome(None, [])
         )
     if isinstance(p, InitialInspectionsPredicate):
-        return _initial_inspections(f, t, None if m.due is None else moment(m.due))
+        return _initial_inspections(f, t, None if m.due is None else parse_moment(m.due))
     if isinstance(p, RemovedPredicate):
         return _material(f, p.select, t, removal=True)
     if isinstance(p, DestroyedPredicate):
@@ -427,7 +414,7 @@ def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset
 
 
 def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
-    due = None if m.due is None else moment(m.due)
+    due = None if m.due is None else parse_moment(m.due)
     days_late = None
     if o.met_on is not None and (due is None or o.met_on <= due):
         state = "met"
@@ -449,7 +436,7 @@ def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
 
 def milestones(f: Facts, at: int | None = None, now: int | None = None) -> list[MilestoneStatus]:
     """Every milestone set in the ledger, judged at moment `at` (None: now), by id."""
-    now = now if now is not None else int(datetime.now(UTC).timestamp() * 1e6)
+    now = now if now is not None else clock()
     t = _ALL_TIME if at is None else at
     out = []
     for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone):

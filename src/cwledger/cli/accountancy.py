@@ -13,18 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.accountancy.balances import (
-    MOVES,
-    differences,
-    monthly_periods,
-    page_tests,
-    route_series,
-    site_balances,
-    site_series_name,
-)
+from cwledger.accountancy.balances import differences, route_series, site_series_name
 from cwledger.book.records import ItemRecord
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
 from cwledger.ledger.ledger import Ledger
+from cwledger.time import parse_month
 
 __all__ = ["balances", "estimates", "inspect_app", "accountancy_app"]
 
@@ -48,17 +41,16 @@ def balances(
     """Material balances per site and calendar month: BI, receipts, shipments, destroyed,
     other, EI (book and physical) and MUF; with --export-series, a route as a balance series;
     with --reconcile, declared = destroyed + in transit + remaining + sum MUF + sum SRD."""
+    from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
+
     if reconcile:
         _reconcile(ledger_dir, as_json)
         return
+    month = None if period is None else parse_month(period).month
     with Ledger.open(ledger_dir).store.read() as r:
-        diffs = differences(r)
-        moments = [d.received_at for d in diffs] or [0]
-        changes = r.book.changes_by_event(site)
-        first = min([c[1] for c in changes] + moments)
-        last = max([c[1] for c in changes] + moments)
-        periods = monthly_periods(first, last)
-        rows = site_balances(r, periods, site)
+        periods = answers.balance_periods(r, site)
+        rows = answers.monthly_balances(r, site, periods)
+        diffs = differences(r) if export_series is not None else []
     if export_series is not None:
         if route is not None and ":" in route:
             origin, destination = route.split(":", 1)
@@ -78,12 +70,7 @@ def balances(
             f"wrote {len(doc['measurements'])} measurements over {len(doc['periods'])} periods"
         )
         return
-    docs = [
-        b.to_json()
-        for b in rows
-        if any(b.to_json()[k] for k in MOVES)
-        and (period is None or b.to_json()["start"][:7] == period)
-    ]
+    docs = [b.to_json() for b in rows if month is None or b.period.month == month]
     if as_json:
         print_json(docs)
         return
@@ -123,26 +110,24 @@ def balances(
 
 def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
     """A site's balance series over the months between its first and last monthly counts."""
+    from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
     from cwledger.accountancy.balances import site_series
-    from cwledger.book.answers import moment
-    from cwledger.book.records import CountRecord, MethodRecord
 
     with Ledger.open(ledger_dir).store.read() as r:
-        months = sorted(c.month for c in r.book.records(CountRecord, place=site))
+        months = answers.counted_months(r, site)
         if len(months) < 2:
             raise typer.BadParameter(f"{site} needs complete inventories in two months at least")
-        periods = monthly_periods(moment(f"{months[1]}-01"), moment(f"{months[-1]}-01"))
-        registered = {m.method.method: m.method for m in r.book.records(MethodRecord)}
-        return site_series(r, site, periods, registered=registered)
+        periods = answers.month_range(months[1], months[-1])
+        return site_series(r, site, periods, registered=answers.registered_methods(r))
 
 
 def _reconcile(ledger_dir: Path, as_json: bool) -> None:
-    from cwledger.accountancy.balances import reconciliation
+    from cwledger.accountancy.answers import reconciliation  # numpy, scipy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
         terms = reconciliation(r)
     if as_json:
-        print_json([{"term": t.name, "kg": t.kg, "u_kg": t.u_kg} for t in terms])
+        print_json([t.to_json() for t in terms])
         return
     table = Table("term", "kg", "standard uncertainty kg", title="can we account for it")
     for t in terms:
@@ -347,57 +332,18 @@ def accountancy_routes(
     """Page's tests (abrupt and protracted) on every route's monthly shipper/receiver
     differences, thresholds fixed for `alpha` by the series' length; alarms can be raised as
     findings naming the route and the first alarming month."""
-    from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import analyse
-    from cwledger.book.records import MethodRecord, ThresholdsRecord
+    from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as reader:
-        diffs = differences(reader)
-        registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
-        fixed = reader.book.get(ThresholdsRecord, ROUTES)
-    if not diffs:
+        tested = answers.route_tests(reader, alpha)
+    if tested is None:
         raise typer.BadParameter("no transfer was weighed at both ends")
-    first = min(d.received_at for d in diffs)
-    periods = monthly_periods(first, max(d.received_at for d in diffs))
-    tests, origin_of_h = page_tests(fixed, first, len(periods), alpha)
-    err.print(f"thresholds {origin_of_h}")
-    reports = []
-    for origin, destination in sorted({(d.origin, d.destination) for d in diffs}):
-        doc = route_series(diffs, origin, destination, periods, registered=registered)
-        result = analyse(parse_series(json.dumps(doc)), tests=tests)
-        for alarm in result.alarms:
-            if alarm.first_alarm is None:
-                continue
-            month = periods[alarm.first_alarm].to_json()["start"][:7]
-            reports.append(
-                {
-                    "origin": origin,
-                    "destination": destination,
-                    "test": alarm.name,
-                    "k": alarm.k,
-                    "h": alarm.h,
-                    "first_alarm": month,
-                    "cumuf_kg": float(result.cumuf[-1]),
-                    "thresholds": origin_of_h,
-                }
-            )
-    if raise_findings is not None and reports:
-        events = [
-            {
-                "type": "finding.raised",
-                "id": f"page-{r['origin']}-{r['destination']}-{r['test']}-{r['first_alarm']}",
-                "time": periods[-1].to_json()["end"],
-                "body": {
-                    "title": f"Page's test ({r['test']}) alarms on the shipper/receiver"
-                    f" differences from {r['origin']} to {r['destination']}, first in"
-                    f" {r['first_alarm']} (cumulated {r['cumuf_kg']:,.1f} kg)",
-                    "subjects": [r["origin"], r["destination"]],
-                },
-            }
-            for r in reports
-        ]
+    err.print(f"thresholds {tested.thresholds}")
+    if raise_findings is not None and tested.alarms:
+        events = answers.alarm_findings(tested.alarms, tested.periods)
         ledger.append(ledger.sign(events, raise_findings))
+    reports = tested.to_json()
     if as_json:
         print_json(reports)
         return
@@ -508,9 +454,6 @@ def inspect_check_selection(
     )
 
 
-ROUTES = "shipper/receiver differences, every route, monthly"
-
-
 @accountancy_app.command("site")
 def accountancy_site(
     site: Annotated[str, typer.Argument(help="The site (material balance area).")],
@@ -523,48 +466,17 @@ def accountancy_site(
 ) -> None:
     """A site's monthly material balances against its weighed physical inventories: MUF,
     sigma-MUF, SITMUF and the two Page tests; alarms can be raised as findings."""
-    from cwledger.accountancy.balances import site_series
-    from cwledger.accountancy.series import parse_series
-    from cwledger.accountancy.statistics import analyse
-    from cwledger.book.answers import moment
-    from cwledger.book.records import MethodRecord, ThresholdsRecord
+    from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
     ledger = Ledger.open(ledger_dir)
-    periods = monthly_periods(moment(f"{first}-01"), moment(f"{last}-01"))
+    periods = answers.month_range(first, last)
     with ledger.store.read() as reader:
-        registered = {m.method.method: m.method for m in reader.book.records(MethodRecord)}
-        doc = site_series(reader, site, periods, registered=registered)
-        fixed = reader.book.get(ThresholdsRecord, site_series_name(site))
-    tests, origin_of_h = page_tests(fixed, periods[0].start, len(periods), alpha)
-    err.print(f"thresholds {origin_of_h}")
-    result = analyse(parse_series(json.dumps(doc)), tests=tests)
-    alarms = [a for a in result.alarms if a.first_alarm is not None]
-    report = {
-        **result.to_json(),
-        "site": site,
-        "thresholds": origin_of_h,
-        "months": [p.to_json()["start"][:7] for p in periods],
-        "first_alarms": {
-            a.name: periods[a.first_alarm].to_json()["start"][:7]
-            for a in alarms
-            if a.first_alarm is not None
-        },
-    }
+        tested = answers.site_test(reader, site, periods, alpha)
+    err.print(f"thresholds {tested.thresholds}")
+    alarms = tested.alarms
+    report = tested.to_json()
     if raise_findings is not None and alarms:
-        events = [
-            {
-                "type": "finding.raised",
-                "id": f"page-{site}-{name}-{month}",
-                "time": periods[-1].to_json()["end"],
-                "body": {
-                    "title": f"Page's test ({name}) alarms on the material balance of {site},"
-                    f" first in {month} (CUMUF {result.cumuf[-1]:,.1f} kg)",
-                    "subjects": [site],
-                },
-            }
-            for name, month in report["first_alarms"].items()
-        ]
-        ledger.append(ledger.sign(events, raise_findings))
+        ledger.append(ledger.sign(answers.alarm_findings(alarms, periods), raise_findings))
     if as_json:
         print_json(report)
         return
@@ -586,11 +498,12 @@ def accountancy_thresholds(
 ) -> None:
     """Fix and sign the two Page thresholds (abrupt, protracted) of the route tests, or of a
     site's balance, before the data arrive, for `periods` monthly periods and `alpha`."""
+    from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
     from cwledger.accountancy.statistics import page_pair
     from cwledger.ledger.ledger import utc_now
 
     tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(periods, alpha)]
-    series = ROUTES if site is None else site_series_name(site)
+    series = answers.ROUTES if site is None else site_series_name(site)
     body = {"series": series, "alpha": alpha, "periods": periods, "tests": tests}
     ledger = Ledger.open(ledger_dir)
     event = {

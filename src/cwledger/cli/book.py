@@ -16,9 +16,11 @@ from cwledger.book import progress as book_progress
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progress
+from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import milestones_table, status_table
+from cwledger.time import parse_moment
 
 __all__ = [
     "moment_option",
@@ -51,8 +53,8 @@ def moment_option(at: str | None) -> int | None:
     if at is None:
         return None
     try:
-        return answers.moment(at)
-    except ValueError as e:
+        return parse_moment(at)
+    except MalformedInput as e:
         raise typer.BadParameter(str(e), param_hint="--at") from None
 
 

@@ -13,6 +13,7 @@ import typer
 
 from cwledger.cli.common import LedgerDir, err
 from cwledger.ledger.ledger import Ledger
+from cwledger.time import parse_month
 
 __all__ = ["report_command"]
 
@@ -39,7 +40,7 @@ def report_command(
         kind = render.as_format(fmt)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from None
-    period = monthly.parse_month(month)
+    period = parse_month(month)
     if kind == "pdf":
         render.load_weasyprint()  # fail before reading the ledger, naming what to install
     ledger = Ledger.open(ledger_dir)
@@ -57,7 +58,7 @@ def report_command(
         raise typer.Exit(1) from None
     v = report.verification
     err.print(
-        f"monthly report for {period.label} ({kind}, {len(data):,} bytes): checkpoint of"
+        f"monthly report for {report.label} ({kind}, {len(data):,} bytes): checkpoint of"
         f" {v.size} entries, root {v.root_hex[:16]}...",
         highlight=False,
     )

@@ -15,13 +15,13 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
 
-from cwledger.book.answers import moment
-from cwledger.errors import Forbidden, InvalidQuery, RateLimited, Unauthorized
+from cwledger.errors import Forbidden, InvalidQuery, MalformedInput, RateLimited, Unauthorized
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import Caller, authenticate
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, Store
+from cwledger.time import parse_moment
 
 T = TypeVar("T")
 
@@ -276,7 +276,6 @@ def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:
     """A query parameter's moment (µs): a date means the end of that day (its start when
     `start_of_day`), or an RFC 3339 UTC time. Raises InvalidQuery (422)."""
     try:
-        t = moment(value)
-    except ValueError as e:
+        return parse_moment(value, start_of_day=start_of_day)
+    except MalformedInput as e:
         raise InvalidQuery(f"query.{name}", str(e)) from None
-    return t - 86_400_000_000 + 1 if start_of_day and len(value.strip()) == 10 else t

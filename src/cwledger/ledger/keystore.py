@@ -12,10 +12,10 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cwledger.errors import KeyNotFound, MalformedInput
+from cwledger.time import clock, rfc3339
 from cwledger.tlog.note import Signer
 
 __all__ = ["Keystore", "StoredKey", "CHECKPOINT_SIGNER"]
@@ -99,8 +99,8 @@ class Keystore:
             old_role, keys = self._load(party)
             if old_role != role:
                 raise MalformedInput(f"{party} is {old_role} in the keystore, not {role}")
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._save(party, role, [*keys, StoredKey(party, role, signer, now)])
+        stamp = rfc3339(clock())
+        self._save(party, role, [*keys, StoredKey(party, role, signer, stamp)])
 
     def signer(self, party: str) -> Signer:
         """The key `party` signs with now (its newest). Raises KeyNotFound."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,10 @@ from cwledger.ledger.authority import Authority
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
-from cwledger.model._base import micros
 from cwledger.model.events import GENESIS, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION
+from cwledger.time import clock, from_rfc3339, rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import leaf_hash
@@ -56,7 +55,7 @@ DATABASE_URL_FILE = "database.url"
 
 def utc_now() -> str:
     """The current time as RFC 3339 UTC with a Z, to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(clock())
 
 
 def _at(i: int, p: Problem) -> Problem:
@@ -343,7 +342,7 @@ class Ledger:
                 if not d.etype.governance:
                     assert d.body is not None  # every domain event type has a body type
                     role = authority.parties[d.event.author].role
-                    ctx = Context(d.event, d.body, index, micros(d.event.time), role)
+                    ctx = Context(d.event, d.body, index, from_rfc3339(d.event.time), role)
                     if refused := d.etype.apply(book, ctx):
                         problems += [_at(i, p) for p in refused]
                         continue

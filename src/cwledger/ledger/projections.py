@@ -19,10 +19,10 @@ from cwledger.book.book import Book, Changes, Context
 from cwledger.errors import VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority
-from cwledger.model._base import micros
 from cwledger.store import LogReader, Store
 from cwledger.store.book import BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
+from cwledger.time import from_rfc3339
 
 __all__ = ["replay_book", "rebuild", "check_book", "BookMismatch"]
 
@@ -52,7 +52,7 @@ def replay_book(reader: LogReader, progress: Progress | None = None) -> Changes:
             assert d.body is not None
             role = authority.parties[d.event.author].role
             refused = d.etype.apply(
-                book, Context(d.event, d.body, e.index, micros(d.event.time), role)
+                book, Context(d.event, d.body, e.index, from_rfc3339(d.event.time), role)
             )
             if refused:
                 reasons = "; ".join(f"{p.location}: {p.message}" for p in refused)

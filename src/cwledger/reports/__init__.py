@@ -7,6 +7,6 @@ Director-General's monthly reports to the Executive Council (2013-2016).
 the report code only selects, orders and formats them.
 """
 
-from cwledger.reports.monthly import MonthlyReport, build, parse_month
+from cwledger.reports.monthly import MonthlyReport, build
 
-__all__ = ["MonthlyReport", "build", "parse_month"]
+__all__ = ["MonthlyReport", "build"]

@@ -28,19 +28,25 @@ entry dated in the month is proved included in its tree.
 
 from __future__ import annotations
 
-import calendar
-import re
 from base64 import b64encode
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book import answers, progress
 from cwledger.book.records import FindingRecord
-from cwledger.errors import InvalidQuery, VerificationError
+from cwledger.errors import InvalidQuery, MalformedInput, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import Ledger
-from cwledger.model._base import micros
+from cwledger.time import (
+    Period,
+    date_text,
+    day_of,
+    from_rfc3339,
+    month_label,
+    parse_month,
+    time_text,
+)
 from cwledger.tlog import verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -50,8 +56,6 @@ if TYPE_CHECKING:
     from cwledger.store import LogReader, StoredCheckpoint
 
 __all__ = [
-    "Period",
-    "parse_month",
     "TransferRow",
     "BatchRow",
     "InspectionRow",
@@ -64,86 +68,6 @@ __all__ = [
     "build",
     "end_of_month_checkpoint",
 ]
-
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_DAY = 86_400_000_000
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
-
-def _day(at: int) -> str:
-    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d")
-
-
-def _time(at: int) -> str:
-    return datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _micros(d: datetime) -> int:
-    return int(d.timestamp()) * 1_000_000
-
-
-# -- the month -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month in UTC: from its first microsecond to its last."""
-
-    month: str  # YYYY-MM
-    year: int
-    number: int
-    start: int  # µs, the first moment of the month
-    end: int  # µs, the last moment of the month
-
-    @property
-    def label(self) -> str:
-        """ "March 2014"."""
-        return f"{MONTHS[self.number - 1]} {self.year}"
-
-    @property
-    def first_day(self) -> str:
-        """The first day, YYYY-MM-DD."""
-        return _day(self.start)
-
-    @property
-    def last_day(self) -> str:
-        """The last day, YYYY-MM-DD."""
-        return _day(self.end)
-
-    @property
-    def previous_end(self) -> int:
-        """The last moment of the month before."""
-        return self.start - 1
-
-
-def parse_month(text: str) -> Period:
-    """The calendar month `text` names (YYYY-MM). Raises InvalidQuery when malformed."""
-    m = _MONTH.fullmatch(text.strip())
-    if m is None:
-        raise InvalidQuery("month", f"{text!r} is not a month: give YYYY-MM, e.g. 2014-03")
-    year, number = int(m[1]), int(m[2])
-    if not 1 <= number <= 12:
-        raise InvalidQuery("month", f"{text!r}: the month must be 01 to 12, got {m[2]}")
-    if year < 1970:
-        raise InvalidQuery("month", f"{text!r}: the year must be 1970 or later")
-    start = _micros(datetime(year, number, 1, tzinfo=UTC))
-    days = calendar.monthrange(year, number)[1]
-    end = start + days * _DAY - 1
-    return Period(f"{year:04d}-{number:02d}", year, number, start, end)
-
 
 # -- the rows of the report -------------------------------------------------------------------
 
@@ -269,7 +193,7 @@ class Verification:
 class MonthlyReport:
     """Everything the monthly report shows, as read from one snapshot of the log."""
 
-    period: Period
+    period: Period  # the calendar month, half-open
     title: str
     origin: str
     log_size: int  # the log when the report was made
@@ -289,6 +213,11 @@ class MonthlyReport:
     findings_open: list[FindingRow]  # every finding still open at the end of the month
     documents: list[DocumentRow]
     verification: Verification
+
+    @property
+    def label(self) -> str:
+        """The month by name, "March 2014"."""
+        return month_label(self.period.start)
 
     @property
     def milestone_counts(self) -> dict[str, int]:
@@ -312,7 +241,7 @@ def _span(reader: LogReader, until: int) -> _Span:
     last: int | None = None
     covered: int | None = None
     for index, text in reader.event_times():
-        at = micros(text)
+        at = from_rfc3339(text)
         first = at if first is None else min(first, at)
         last = at if last is None else max(last, at)
         if at <= until:
@@ -388,7 +317,9 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
     proof = TiledTree(reader.size(), reader.tiles).inclusion_proof(entry.index, cp.size)
     verify_inclusion(entry.leaf_hash, entry.index, cp.size, proof, signed.root_hash)
     later = sum(
-        1 for index, text in reader.event_times() if index < cp.size and micros(text) > period.end
+        1
+        for index, text in reader.event_times()
+        if index < cp.size and from_rfc3339(text) >= period.end
     )
     latest = reader.latest_checkpoint()
     block = cp.note[len(opened.text) + 1 :]
@@ -423,21 +354,21 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
 def _removals(f: progress.Facts, p: Period) -> list[TransferRow]:
     rows = []
     for t in sorted(f.removals, key=lambda t: (t.shipped_at, t.transfer)):
-        if not p.start <= t.shipped_at <= p.end:
+        if t.shipped_at not in p:
             continue
         received = [line.received_at for line in t.lines]
-        done = all(r is not None and r <= p.end for r in received)
+        done = all(r is not None and r < p.end for r in received)
         last = max((r for r in received if r is not None), default=None)
         rows.append(
             TransferRow(
                 transfer=t.transfer,
                 origin=t.origin,
                 destination=t.destination,
-                shipped=_day(t.shipped_at),
+                shipped=date_text(t.shipped_at),
                 entry=t.shipped_entry,
                 items=len(t.lines),
                 shipped_t=round(sum(line.shipped_g for line in t.lines) / 1e6, 3),
-                received=_day(last) if done and last is not None else None,
+                received=date_text(last) if done and last is not None else None,
             )
         )
     return rows
@@ -447,22 +378,22 @@ def _entry_times(reader: LogReader, indices: set[int]) -> dict[int, int]:
     out = {}
     for i in sorted(indices):
         for e in reader.entries(i, i + 1):
-            out[e.index] = micros(e.event_time)
+            out[e.index] = from_rfc3339(e.event_time)
     return out
 
 
 def _batches(reader: LogReader, f: progress.Facts, p: Period) -> list[BatchRow]:
-    month = [b for b in f.batches if p.start <= b.at <= p.end]
+    month = [b for b in f.batches if b.at in p]
     verified = _entry_times(reader, {b.verified_entry for b in month if b.verified_entry})
     rows = []
     for b in sorted(month, key=lambda b: (b.at, b.batch)):
         v_at = None if b.verified_entry is None else verified.get(b.verified_entry)
-        in_time = v_at is not None and v_at <= p.end
+        in_time = v_at is not None and v_at < p.end
         rows.append(
             BatchRow(
                 batch=b.batch,
                 venue=b.venue,
-                day=_day(b.at),
+                day=date_text(b.at),
                 entry=b.entry,
                 in_country=b.in_country,
                 items=len(b.lines),
@@ -470,7 +401,7 @@ def _batches(reader: LogReader, f: progress.Facts, p: Period) -> list[BatchRow]:
                 destroyed_t=round(sum(line.grams for line in b.lines) / 1e6, 3),
                 products=len(b.products),
                 verified_entry=b.verified_entry if in_time else None,
-                verified_on=_day(v_at) if in_time and v_at is not None else None,
+                verified_on=date_text(v_at) if in_time and v_at is not None else None,
             )
         )
     return rows
@@ -479,17 +410,17 @@ def _batches(reader: LogReader, f: progress.Facts, p: Period) -> list[BatchRow]:
 def _inspections(f: progress.Facts, p: Period) -> list[InspectionRow]:
     rows = []
     for i in sorted(f.inspections, key=lambda i: (i.opened_at, i.inspection)):
-        if i.opened_at > p.end or (i.closed_at is not None and i.closed_at < p.start):
+        if i.opened_at >= p.end or (i.closed_at is not None and i.closed_at < p.start):
             continue
-        closed = i.closed_at is not None and i.closed_at <= p.end
+        closed = i.closed_at is not None and i.closed_at < p.end
         rows.append(
             InspectionRow(
                 inspection=i.inspection,
                 site=i.site,
                 kind=i.type,
-                opened=_day(i.opened_at),
+                opened=date_text(i.opened_at),
                 opened_entry=i.opened_entry,
-                closed=_day(i.closed_at) if closed and i.closed_at is not None else None,
+                closed=date_text(i.closed_at) if closed and i.closed_at is not None else None,
                 closed_entry=i.closed_entry if closed else None,
             )
         )
@@ -506,17 +437,17 @@ def _findings(
     stored = reader.entries_by_event_id(events)
     opened, changed, still_open = [], [], []
     for f in sorted(found, key=lambda f: f.finding.number):
-        if f.opened_at > p.end:
+        if f.opened_at >= p.end:
             continue
         status = "open"
         for c in f.finding.history:
             e = stored.get(c.event)
             if e is None:
                 continue
-            at = micros(e.event_time)
-            if at <= p.end:
+            at = from_rfc3339(e.event_time)
+            if at < p.end:
                 status = c.status.value
-            if p.start <= at <= p.end:
+            if at in p:
                 body = decode_entry(e.envelope, check_canonical=False).event.body
                 remarks = body.get("remarks")
                 changed.append(
@@ -525,7 +456,7 @@ def _findings(
                         title=f.finding.title,
                         rule=f.rule,
                         status=c.status.value,
-                        day=_day(at),
+                        day=date_text(at),
                         entry=e.index,
                         event=e.event_id,
                         author=e.author,
@@ -537,7 +468,7 @@ def _findings(
             title=f.finding.title,
             rule=f.rule,
             subjects=list(f.subjects),
-            opened=_day(f.opened_at),
+            opened=date_text(f.opened_at),
             opened_entry=f.opened_entry,
             author=f.author,
             status=status,
@@ -552,9 +483,9 @@ def _findings(
 
 def _documents(f: progress.Facts, p: Period) -> list[DocumentRow]:
     return [
-        DocumentRow(d.document, d.type, d.title, _day(d.at), d.entry)
+        DocumentRow(d.document, d.type, d.title, date_text(d.at), d.entry)
         for d in sorted(f.documents, key=lambda d: (d.at, d.document))
-        if p.start <= d.at <= p.end
+        if d.at in p
     ]
 
 
@@ -569,35 +500,35 @@ def build(reader: LogReader, month: str, *, now: int | None = None) -> MonthlyRe
     outside the ledger's time span (its earliest to its latest event time), and
     VerificationError if the end-of-month checkpoint does not verify.
     """
-    p = parse_month(month)
-    span = _span(reader, p.end)
-    if p.end < span.first or p.start > span.last:
+    try:
+        p = parse_month(month)
+    except MalformedInput as e:
+        raise InvalidQuery("month", str(e)) from None
+    span = _span(reader, p.last)
+    if p.end <= span.first or p.start > span.last:
         raise answers.NotInBook(
             f"{p.month} is outside the ledger's time span: its events are dated from"
-            f" {_day(span.first)} to {_day(span.last)}"
+            f" {date_text(span.first)} to {date_text(span.last)}"
         )
     facts = progress.load_facts(reader.book)
-    decl = facts.declaration_at(p.end)
-    moments = [t for t in progress.month_ends(facts, until=p.end) if t <= p.end]
+    decl = facts.declaration_at(p.last)
+    moments = [t for t in progress.month_ends(facts, until=p.last) if t < p.end]
     series = progress.status_series(facts, moments)
     opened, changed, still_open = _findings(reader, p)
     verification = _verification(reader, span, p)
     return MonthlyReport(
         period=p,
-        title=f"Progress in the elimination of the declared stockpile: {p.label}",
+        title=f"Progress in the elimination of the declared stockpile: {month_label(p.start)}",
         origin=verification.origin,
         log_size=reader.size(),
-        first_time=_time(span.first),
-        last_time=_time(span.last),
+        first_time=time_text(span.first),
+        last_time=time_text(span.last),
         declaration_version=None if decl is None else decl.declaration.version,
         declaration_basis=None if decl is None else decl.declaration.legal_basis,
-        status=progress.status(facts, p.end).to_json(),
-        previous=progress.status(facts, p.previous_end).to_json(),
-        burndown=[
-            (datetime.fromtimestamp(t / 1e6, UTC).date(), s.to_json())
-            for t, s in zip(moments, series, strict=True)
-        ],
-        milestones=[m.to_json() for m in progress.milestones(facts, p.end, now=now)],
+        status=progress.status(facts, p.last).to_json(),
+        previous=progress.status(facts, p.start - 1).to_json(),
+        burndown=[(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
+        milestones=[m.to_json() for m in progress.milestones(facts, p.last, now=now)],
         removals=_removals(facts, p),
         batches=_batches(reader, facts, p),
         inspections=_inspections(facts, p),

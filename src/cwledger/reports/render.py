@@ -146,7 +146,7 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         and first <= date.fromisoformat(m["due"]) <= last
     ]
     burn = line_chart(
-        f"Declared chemicals at each month's end up to {report.period.label}",
+        f"Declared chemicals at each month's end up to {report.label}",
         [
             Series("remaining", [(d, s["remaining_t"]) for d, s in points]),
             Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
@@ -161,12 +161,12 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         if g["declared_t"]
     ]
     removed = bar_chart(
-        f"Removed or destroyed in the country, % of declared, end of {report.period.label}",
+        f"Removed or destroyed in the country, % of declared, end of {report.label}",
         [(name, g["removed_pct"]) for name, g in groups],
         unit="%",
     )
     destroyed = bar_chart(
-        f"Destroyed, % of declared, end of {report.period.label}",
+        f"Destroyed, % of declared, end of {report.label}",
         [(name, g["destroyed_pct"]) for name, g in groups],
         unit="%",
     )

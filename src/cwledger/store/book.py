@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
@@ -27,6 +26,7 @@ from cwledger.store.schema import (
     item_position,
     site_link,
 )
+from cwledger.time import month_text
 
 __all__ = ["BookReader", "BookWriter", "Holding"]
 
@@ -262,7 +262,7 @@ class BookWriter(BookReader):
             if not m.site:
                 continue
             flow = "produced" if m.flow == "destroyed" and m.grams > 0 else m.flow
-            month = datetime.fromtimestamp(m.at / 1e6, UTC).strftime("%Y-%m")
+            month = month_text(m.at)
             acc = sums[(m.site, month, flow)]
             acc[0] += m.grams
             acc[1] += m.items

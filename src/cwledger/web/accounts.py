@@ -9,87 +9,55 @@ fixed in advance or computed now, `analyse`).
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from cwledger.accountancy.balances import (
-    MOVES,
-    Period,
-    differences,
-    monthly_periods,
-    page_tests,
-    site_balances,
-    site_series,
-    site_series_name,
-)
-from cwledger.accountancy.series import parse_series
-from cwledger.accountancy.statistics import analyse
-from cwledger.book.answers import moment
-from cwledger.book.records import CountRecord, MethodRecord, SiteRecord, ThresholdsRecord
+from cwledger.accountancy import answers
+from cwledger.book.records import SiteRecord
 from cwledger.charts import Chart, Marker, Series, line_chart
-from cwledger.errors import CwledgerError
-from cwledger.web.pages import day_of
+from cwledger.errors import MalformedInput
+from cwledger.time import Period, day_of, parse_month
 from cwledger.web.views import Book, Viewer, page
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-ALPHA = 0.05  # the false-alarm probability the CLI uses by default
+ALPHA = answers.ALPHA  # the false-alarm probability the CLI uses by default
 Month = Annotated[str | None, Query(description="A calendar month, YYYY-MM.")]
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _balance_periods(r: Book, site: str | None) -> list[Period]:
-    """The periods `cwledger balances` shows: every month from the first holdings change
-    (or receipt) to the last."""
-    diffs = differences(r)
-    moments = [d.received_at for d in diffs] or [0]
-    changes = r.book.changes_by_event(site)
-    first = min([c[1] for c in changes] + moments)
-    last = max([c[1] for c in changes] + moments)
-    return monthly_periods(first, last)
 
 
 def _balances(r: Book, site: str | None, periods: list[Period] | None) -> list[dict[str, Any]]:
     """The monthly balances with a movement, as `cwledger balances --json` prints them."""
-    rows = site_balances(r, periods or _balance_periods(r, site), site)
-    docs = [b.to_json() for b in rows]
-    return [d for d in docs if any(d[k] for k in MOVES)]
+    return [b.to_json() for b in answers.monthly_balances(r, site, periods)]
 
 
 def _test(r: Book, site: str, periods: list[Period] | None) -> dict[str, Any]:
     """`cwledger accountancy site`: the site's balance series against its weighed
     inventories, analysed with Page's two tests. Without inventories, why not."""
-    months = sorted(c.month for c in r.book.records(CountRecord, place=site))
+    months = answers.counted_months(r, site)
     if periods is None:
         if len(months) < 2:
             return {"missing": months}
-        periods = monthly_periods(moment(f"{months[1]}-01"), moment(f"{months[-1]}-01"))
-    registered = {m.method.method: m.method for m in r.book.records(MethodRecord)}
+        periods = answers.month_range(months[1], months[-1])
     try:
-        doc = site_series(r, site, periods, registered=registered)
-    except CwledgerError as e:
+        tested = answers.site_test(r, site, periods, ALPHA)
+    except MalformedInput as e:
         return {"missing": months, "refused": str(e)}
-    fixed = r.book.get(ThresholdsRecord, site_series_name(site))
-    tests, origin_of_h = page_tests(fixed, periods[0].start, len(periods), ALPHA)
-    result = analyse(parse_series(json.dumps(doc)), tests=tests)
-    month_names = [p.to_json()["start"][:7] for p in periods]
+    first = {a.test: a.first_alarm for a in tested.alarms}
     alarms: list[dict[str, Any]] = [
         {
             "name": a.name,
             "k": a.k,
             "h": a.h,
             "page": [float(v) for v in a.statistic],
-            "first_alarm": None if a.first_alarm is None else month_names[a.first_alarm],
+            "first_alarm": first.get(a.name),
         }
-        for a in result.alarms
+        for a in tested.analysis.alarms
     ]
-    doc_json = result.to_json()
+    doc_json = tested.analysis.to_json()
     rows = [
         {
             "month": m,
@@ -100,17 +68,17 @@ def _test(r: Book, site: str, periods: list[Period] | None) -> dict[str, Any]:
             "page": {a["name"]: a["page"][i] for a in alarms},
             "alarm": [a["name"] for a in alarms if a["page"][i] > a["h"]],
         }
-        for i, m in enumerate(month_names)
+        for i, m in enumerate(tested.months)
     ]
     return {
-        "months": month_names,
+        "months": tested.months,
         "rows": rows,
         "alarms": alarms,
-        "thresholds": origin_of_h,
+        "thresholds": tested.thresholds,
         "gemuf": doc_json["gemuf"],
         "gemuf_p": doc_json["gemuf_p"],
         "gemuf_dof": doc_json["gemuf_dof"],
-        "ends": [day_of(p.end - 1) for p in periods],
+        "ends": [day_of(p.last) for p in periods],
     }
 
 
@@ -137,10 +105,11 @@ def _chart(test: dict[str, Any]) -> Chart:
 def _month_arg(value: str | None, name: str, problems: list[str]) -> str | None:
     if not value:
         return None
-    if not _MONTH.match(value):
-        problems.append(f"{name}: {value!r} is not a month (YYYY-MM)")
+    try:
+        return parse_month(value).month
+    except MalformedInput as e:
+        problems.append(f"{name}: {e}")
         return None
-    return value
 
 
 @router.get("/balances", response_class=HTMLResponse)
@@ -166,11 +135,12 @@ def balances_page(
     if (first is None) != (last is None):
         problems.append("give both the first and the last month, or neither")
         first = last = None
-    periods = None
+    periods: list[Period] | None = None
     if first is not None and last is not None:
-        periods = monthly_periods(moment(f"{first}-01"), moment(f"{last}-01"))
-        if not periods:
-            problems.append(f"the first month ({first}) is after the last ({last})")
+        try:
+            periods = answers.month_range(first, last)
+        except MalformedInput as e:
+            problems.append(str(e))
             periods, first, last = None, None, None
     key = (None, None) if periods is None else (first, last)
     rows = r.answer(("web-balances", site, *key), lambda: _balances(r, site, periods))

@@ -4,7 +4,7 @@ heavy ones are remembered per log size as the API's are."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,18 +14,14 @@ from cwledger.book import answers, progress
 from cwledger.charts import Marker, Series, line_chart
 from cwledger.http.deps import query_moment
 from cwledger.http.documents import milestone_documents, status_document
+from cwledger.time import day_of
 from cwledger.web.views import Book, Viewer, page
 
-__all__ = ["router", "day_of"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 At = Annotated[str | None, Query(description="A date (YYYY-MM-DD): the end of that day.")]
-
-
-def day_of(at: int) -> date:
-    """The UTC day of a moment (µs)."""
-    return datetime.fromtimestamp(at / 1e6, UTC).date()
 
 
 def _burndown(r: Book) -> dict[str, Any]:

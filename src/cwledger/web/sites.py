@@ -32,7 +32,7 @@ from cwledger.book.records import (
     TransferRecord,
 )
 from cwledger.http.deps import query_moment
-from cwledger.web.pages import day_of
+from cwledger.time import day_of
 from cwledger.web.views import Book, Viewer, page, templates
 
 __all__ = ["router", "Projection", "outline"]

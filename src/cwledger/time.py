@@ -1,0 +1,249 @@
+"""Time in cwledger: one representation, one period, one parser, one set of formats.
+
+**A moment** is an ``int``: microseconds since the Unix epoch, UTC. Events carry their time
+as RFC 3339 text in UTC (``2014-01-07T10:00:00Z``); the book, the accountancy and every
+answer compute on moments.
+
+**A period** is half-open, ``[start, end)``: it holds every moment ``t`` with
+``start <= t < end``, so consecutive periods share a boundary (one's ``end`` is the next
+one's ``start``) and no moment is in two of them. Its last moment is ``end - 1``. A
+calendar month, a balance period and a day are all a :class:`Period`.
+
+**Text in** (parameters, options, query strings): :func:`parse_moment` (an RFC 3339 UTC
+time, or a date meaning the end of that day), :func:`parse_date` (a day, as a period) and
+:func:`parse_month` (a calendar month, as a period). Each raises
+:class:`~cwledger.errors.MalformedInput` naming the bad text and the accepted forms.
+
+**Text out**: :func:`rfc3339` (whole seconds, as events and balance series write them),
+:func:`date_text`, :func:`month_text`, :func:`time_text` (for people), :func:`month_label`
+("March 2014") and :func:`day_of` (a :class:`datetime.date`). :func:`clock` reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from cwledger.errors import MalformedInput
+
+__all__ = [
+    "DAY",
+    "Period",
+    "months",
+    "month_of",
+    "parse_moment",
+    "parse_date",
+    "parse_month",
+    "from_rfc3339",
+    "rfc3339",
+    "date_text",
+    "month_text",
+    "time_text",
+    "month_label",
+    "day_of",
+    "clock",
+]
+
+DAY = 86_400_000_000  # microseconds in a day
+_EPOCH_DAY = date(1970, 1, 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTH_FORMS = "give a calendar month as YYYY-MM, e.g. 2014-03"
+_MOMENT_FORMS = "give a date (YYYY-MM-DD) or a UTC time ending in Z (e.g. 2014-01-07T10:00:00Z)"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A half-open span of time, ``start <= t < end``, in microseconds since the epoch (UTC).
+
+    ``end`` is excluded: a calendar month ends where the next one starts. The period's last
+    moment is :attr:`last` (``end - 1``); ``t in period`` tests membership.
+    """
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise MalformedInput(
+                f"a period ends after it starts: [{rfc3339(self.start)}, {rfc3339(self.end)})"
+            )
+
+    def __contains__(self, at: object) -> bool:
+        return isinstance(at, int) and self.start <= at < self.end
+
+    @property
+    def last(self) -> int:
+        """The last moment in the period: ``end - 1``."""
+        return self.end - 1
+
+    @property
+    def month(self) -> str:
+        """The calendar month the period starts in, YYYY-MM."""
+        return month_text(self.start)
+
+    @property
+    def first_day(self) -> str:
+        """The day of its first moment, YYYY-MM-DD."""
+        return date_text(self.start)
+
+    @property
+    def last_day(self) -> str:
+        """The day of its last moment, YYYY-MM-DD."""
+        return date_text(self.last)
+
+    def to_json(self) -> dict[str, str]:
+        """As a balance series writes it: ``{"start": ..., "end": ...}`` in RFC 3339."""
+        return {"start": rfc3339(self.start), "end": rfc3339(self.end)}
+
+
+# -- calendar months ---------------------------------------------------------------------------
+
+
+def _day_number(at: int) -> int:
+    return at // DAY
+
+
+def _date_of(at: int) -> date:
+    return _EPOCH_DAY + timedelta(days=_day_number(at))
+
+
+def _start_of(d: date) -> int:
+    return (d - _EPOCH_DAY).days * DAY
+
+
+def _month_period(year: int, number: int) -> Period:
+    nxt = (year + 1, 1) if number == 12 else (year, number + 1)
+    return Period(_start_of(date(year, number, 1)), _start_of(date(*nxt, 1)))
+
+
+def month_of(at: int) -> Period:
+    """The calendar month (UTC) that holds the moment ``at``."""
+    d = _date_of(at)
+    return _month_period(d.year, d.month)
+
+
+def months(first: int, last: int) -> list[Period]:
+    """The calendar months (UTC) covering the moments ``first`` to ``last`` (both included),
+    in order: from the month holding ``first`` to the month holding ``last``; empty when
+    ``last`` is before the month holding ``first`` starts. Each month's ``end`` is the
+    next one's ``start``."""
+    out: list[Period] = []
+    p = month_of(first)
+    while p.start <= last:
+        out.append(p)
+        p = month_of(p.end)
+    return out
+
+
+# -- text in -----------------------------------------------------------------------------------
+
+
+def from_rfc3339(text: str) -> int:
+    """An RFC 3339 UTC time (ending in ``Z``) as a moment. Raises MalformedInput."""
+    if not text.endswith("Z") or "T" not in text:
+        raise MalformedInput(f"{text!r} is not an RFC 3339 time: {_MOMENT_FORMS}")
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00")
+    except ValueError as e:
+        raise MalformedInput(f"{text!r} is not an RFC 3339 time: {e}") from None
+    return (parsed - _EPOCH) // _MICROSECOND
+
+
+def parse_date(text: str) -> Period:
+    """The day (UTC) ``text`` names, YYYY-MM-DD, as a period. Raises MalformedInput."""
+    text = text.strip()
+    try:
+        if len(text) != 10:
+            raise ValueError("expected YYYY-MM-DD")
+        d = date.fromisoformat(text)
+    except ValueError as e:
+        raise MalformedInput(f"{text!r} is not a date (YYYY-MM-DD): {e}") from None
+    start = _start_of(d)
+    return Period(start, start + DAY)
+
+
+def parse_moment(text: str, *, start_of_day: bool = False) -> int:
+    """A moment from text: an RFC 3339 UTC time (ending in ``Z``), or a date (YYYY-MM-DD)
+    meaning the end of that day (its last microsecond; its first with ``start_of_day``).
+    Raises MalformedInput naming the text and the accepted forms."""
+    text = text.strip()
+    if len(text) == 10:
+        d = parse_date(text)
+        return d.start if start_of_day else d.last
+    if not text.endswith("Z"):
+        raise MalformedInput(f"{text!r}: {_MOMENT_FORMS}")
+    return from_rfc3339(text)
+
+
+def parse_month(text: str) -> Period:
+    """The calendar month (UTC) ``text`` names, YYYY-MM, as a period. Raises MalformedInput
+    naming the text and the accepted form."""
+    raw = text.strip()
+    year, dash, number = raw.partition("-")
+    digits = year + number
+    if not (dash and len(year) == 4 and len(number) == 2 and digits.isascii() and digits.isdigit()):
+        raise MalformedInput(f"{text!r} is not a month: {_MONTH_FORMS}")
+    if not 1 <= int(number) <= 12:
+        raise MalformedInput(f"{text!r}: the month must be 01 to 12, got {number}")
+    if int(year) < 1970:
+        raise MalformedInput(f"{text!r}: the year must be 1970 or later")
+    return _month_period(int(year), int(number))
+
+
+# -- text out ----------------------------------------------------------------------------------
+
+
+def _datetime(at: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=at)
+
+
+def rfc3339(at: int) -> str:
+    """A moment as RFC 3339 UTC text to the whole second (truncated): ``2014-01-07T10:00:00Z``."""
+    return _datetime(at).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def date_text(at: int) -> str:
+    """The day of a moment, ``2014-01-07``."""
+    return _date_of(at).isoformat()
+
+
+def month_text(at: int) -> str:
+    """The calendar month of a moment, ``2014-01``."""
+    d = _date_of(at)
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def time_text(at: int) -> str:
+    """A moment for people, to the whole second: ``2014-01-07 10:00:00 UTC``."""
+    return _datetime(at).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def month_label(at: int) -> str:
+    """The calendar month of a moment by name: ``March 2014``."""
+    d = _date_of(at)
+    return f"{_MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+def day_of(at: int) -> date:
+    """The day (UTC) of a moment."""
+    return _date_of(at)
+
+
+def clock() -> int:
+    """The clock's moment now."""
+    return (datetime.now(UTC) - _EPOCH) // _MICROSECOND

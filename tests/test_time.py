@@ -1,0 +1,162 @@
+"""The one time module: half-open periods, calendar months, the parser of moments, dates and
+months (MalformedInput naming the text and the forms), and the formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cwledger.errors import MalformedInput
+from cwledger.time import (
+    DAY,
+    Period,
+    date_text,
+    day_of,
+    from_rfc3339,
+    month_label,
+    month_of,
+    month_text,
+    months,
+    parse_date,
+    parse_moment,
+    parse_month,
+    rfc3339,
+    time_text,
+)
+
+# Moments from 1970 to the end of 9998 (so that the month after is still a date).
+moments = st.integers(min_value=0, max_value=253_370_764_800_000_000 - 1)
+month_texts = st.builds(
+    lambda y, m: f"{y:04d}-{m:02d}",
+    st.integers(min_value=1970, max_value=9998),
+    st.integers(min_value=1, max_value=12),
+)
+
+
+def _stdlib(at: int) -> datetime:
+    return datetime.fromtimestamp(at // 1_000_000, UTC)
+
+
+@given(moments)
+def test_the_formats_agree_with_the_standard_library(at: int) -> None:
+    d = _stdlib(at)
+    assert rfc3339(at) == d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert date_text(at) == d.strftime("%Y-%m-%d") == day_of(at).isoformat()
+    assert month_text(at) == d.strftime("%Y-%m")
+    assert time_text(at) == d.strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert month_label(at) == d.strftime("%B %Y")
+
+
+@given(moments)
+def test_rfc3339_text_round_trips_to_the_second(at: int) -> None:
+    assert from_rfc3339(rfc3339(at)) == at - at % 1_000_000
+    assert parse_moment(rfc3339(at)) == at - at % 1_000_000
+
+
+@given(moments)
+def test_a_date_is_its_day_and_means_the_end_of_it(at: int) -> None:
+    day = parse_date(date_text(at))
+    assert at in day and day.end - day.start == DAY
+    assert parse_moment(date_text(at)) == day.last == day.end - 1
+    assert parse_moment(date_text(at), start_of_day=True) == day.start
+
+
+@given(month_texts)
+def test_a_month_round_trips_through_its_text(text: str) -> None:
+    p = parse_month(text)
+    assert p.month == month_text(p.start) == month_text(p.last) == text
+    assert month_of(p.start) == month_of(p.last) == p
+    assert p.first_day == f"{text}-01" and parse_date(p.last_day).end == p.end
+    assert month_text(p.end) != text  # the end is the next month's start, outside
+    assert month_of(p.end).start == p.end
+
+
+@given(moments)
+def test_a_period_is_half_open(at: int) -> None:
+    p = month_of(at)
+    assert at in p and p.start in p and p.last in p
+    assert p.end not in p and p.start - 1 not in p
+    assert p.to_json() == {"start": rfc3339(p.start), "end": rfc3339(p.end)}
+
+
+@given(moments, st.integers(min_value=0, max_value=40 * 31 * DAY))
+def test_the_months_cover_a_range_without_gap_or_overlap(first: int, span: int) -> None:
+    last = first + span
+    ps = months(first, last)
+    assert first in ps[0] and last in ps[-1]
+    for a, b in zip(ps, ps[1:], strict=False):
+        assert a.end == b.start  # adjacent: one's end is the next one's start
+    assert all(p == month_of(p.start) for p in ps)
+    assert [p.month for p in ps] == sorted({p.month for p in ps})
+    # every moment of the range is in exactly one month
+    for t in (first, last, (first + last) // 2, *(p.start for p in ps), *(p.last for p in ps)):
+        if first <= t <= last:
+            assert sum(t in p for p in ps) == 1
+
+
+def test_months_before_the_first_month_are_none() -> None:
+    march = parse_month("2014-03")
+    assert months(march.start + 5, march.start - 1) == []
+    assert months(march.start + 5, march.start) == [march]
+
+
+def test_a_period_ends_after_it_starts() -> None:
+    with pytest.raises(MalformedInput, match="ends after it starts"):
+        Period(5, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("2014-13", "01 to 12"),
+        ("2014-00", "01 to 12"),
+        ("14-03", "YYYY-MM"),
+        ("2014-3", "YYYY-MM"),
+        ("March 2014", "YYYY-MM"),
+        ("２０１４-03", "YYYY-MM"),
+        ("", "YYYY-MM"),
+        ("1969-12", "1970 or later"),
+    ],
+)
+def test_a_bad_month_is_malformed_input_naming_it_and_the_form(text: str, form: str) -> None:
+    with pytest.raises(MalformedInput) as e:
+        parse_month(text)
+    assert repr(text) in str(e.value) and form in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("2014-13-01", "YYYY-MM-DD"),
+        ("2014-02-30", "YYYY-MM-DD"),
+        ("tomorrow", "YYYY-MM-DD"),
+        ("2014-01-07T10:00:00", "ending in Z"),
+        ("2014-01-07T25:00:00Z", "RFC 3339"),
+        ("2014-01-07 10:00Z", "RFC 3339"),
+    ],
+)
+def test_a_bad_moment_is_malformed_input_naming_it_and_the_forms(text: str, form: str) -> None:
+    with pytest.raises(MalformedInput) as e:
+        parse_moment(text)
+    assert repr(text) in str(e.value) and form in str(e.value)
+
+
+def test_a_bad_month_on_the_command_line_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    from tests.test_cli import ORIGIN, _cli, run
+
+    ledger_dir = tmp_path / "ledger"
+    run("init", str(ledger_dir), "--origin", ORIGIN)
+    result = _cli(
+        "accountancy", "site", "S-03", "--first", "2014-13", "--last", "2014-06", "--ledger",
+        str(ledger_dir),
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error (malformed-input): '2014-13': the month must be 01 to 12, got 13"
+    ]
+    bad = _cli("balances", "--period", "2014-3", "--ledger", str(ledger_dir))
+    assert bad.returncode == 1 and "'2014-3' is not a month" in bad.stderr
