@@ -20,7 +20,7 @@ from cwledger.errors import EventRejected
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
-from cwledger.model._base import micros
+from cwledger.time import from_rfc3339
 from tests.book.builders import declaration, item, mass, site
 from tests.conftest import FOUNDING, ORIGIN
 
@@ -43,7 +43,7 @@ def replay_until(led: Ledger, at: int) -> dict[tuple[str, str], tuple[int, int]]
         if d.etype.governance:
             authority.apply(d.body, e.index)
             continue
-        when = micros(d.event.time)
+        when = from_rfc3339(d.event.time)
         if when > at:
             continue
         assert d.body is not None
@@ -85,7 +85,7 @@ class BookMachine(RuleBasedStateMachine):
             self.led.append(self.led.sign([ev], author))
         except EventRejected:
             return False
-        self.times.append(micros(ev["time"]))
+        self.times.append(from_rfc3339(ev["time"]))
         return True
 
     steps = st.integers(min_value=-2, max_value=4)

@@ -30,10 +30,9 @@ from cwledger.cli import app, main
 from cwledger.errors import InvalidQuery, MalformedInput, PdfUnavailable
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger
-from cwledger.model._base import micros
 from cwledger.reports import MonthlyReport, build, render
 from cwledger.scenario import syria_2013
-from cwledger.time import parse_moment, parse_month
+from cwledger.time import from_rfc3339, parse_moment, parse_month
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Verifier
@@ -314,11 +313,11 @@ def test_the_end_of_month_checkpoint_verifies_and_includes_the_month(
             entries = r.entries(0, r.size())
             sizes = [cp.size for cp in r.checkpoints()]
             latest = r.latest_checkpoint()
-        dated = [e.index for e in entries if micros(e.event_time) <= end]
+        dated = [e.index for e in entries if from_rfc3339(e.event_time) <= end]
         assert max(dated) == v.last_index and all(i < v.size for i in dated)
         # ... and it is the first stored checkpoint that does.
         assert v.size in sizes and all(s <= v.last_index for s in sizes if s < v.size)
-        later = [e for e in entries if e.index < v.size and micros(e.event_time) > end]
+        later = [e for e in entries if e.index < v.size and from_rfc3339(e.event_time) > end]
         assert v.entries_dated_later == len(later) > 0  # appended in the same batch
     finally:
         led.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from cwledger.book.records import (
     BatchRecord,
@@ -26,6 +26,7 @@ from cwledger.book.records import (
     InspectionRecord,
     ItemRecord,
     MilestoneRecord,
+    Record,
     SiteRecord,
     TransferRecord,
     grams,
@@ -45,10 +46,22 @@ from cwledger.model.bodies import (
 )
 from cwledger.time import clock, date_text, months, parse_moment
 
-if TYPE_CHECKING:
-    from cwledger.store.book import BookReader
+R = TypeVar("R", bound=Record)
+
+
+class RecordReader(Protocol):
+    """Where progress reads the book's records (the store's ``BookReader`` is one)."""
+
+    def get(self, cls: type[R], key: str) -> R | None:
+        """One record of that class, or None."""
+        ...
+
+    def records(self, cls: type[R]) -> list[R]:
+        """Every record of that class, by key."""
+        ...
 
 __all__ = [
+    "RecordReader",
     "Facts",
     "Tally",
     "Status",
@@ -101,7 +114,7 @@ class Facts:
         return None if chem is None else chem.removal_priority
 
 
-def load_facts(book: BookReader) -> Facts:
+def load_facts(book: RecordReader) -> Facts:
     """Read the records progress and milestones need."""
     table = book.get(ChemicalsRecord, "table")
     chemicals = {} if table is None else table.chemicals

@@ -5,7 +5,11 @@ Thin: every figure comes from ``cwledger.accountancy``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.accountancy.balances import differences, route_series, site_series_name
-from cwledger.book.records import ItemRecord
+from cwledger.accountancy.balances import differences, route_series, site_series, site_series_name
+from cwledger.accountancy.draws import check_draw, draw, draw_inputs
+from cwledger.accountancy.selection import commitment
+from cwledger.accountancy.series import load_series
+from cwledger.book.progress import load_facts, status
+from cwledger.book.records import CorrelationRecord, EstimateRecord, ItemRecord
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
-from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.time import parse_month
 
 __all__ = ["balances", "estimates", "inspect_app", "accountancy_app"]
@@ -111,7 +119,6 @@ def balances(
 def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
     """A site's balance series over the months between its first and last monthly counts."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
-    from cwledger.accountancy.balances import site_series
 
     with Ledger.open(ledger_dir).store.read() as r:
         months = answers.counted_months(r, site)
@@ -154,7 +161,7 @@ def inspect_plan(
 ) -> None:
     """How many items to verify at a site, one stratum per chemical: the exact
     hypergeometric size and the IAEA approximation, each with the detection it achieves."""
-    from cwledger.accountancy.sampling import Stratum, plan
+    from cwledger.accountancy.sampling import Stratum, plan  # scipy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
         held = r.book.items_at(site)
@@ -205,11 +212,8 @@ def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
     """The declaration tested against the independent estimates: fused value, chi-square
     and Birge ratio, the one-sided test of under-declaration, the upper bound of what is
     undeclared."""
-    import math
 
-    from cwledger.accountancy.estimates import reconcile
-    from cwledger.book.progress import load_facts, status
-    from cwledger.book.records import CorrelationRecord, EstimateRecord
+    from cwledger.accountancy.estimates import reconcile  # numpy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
         facts = load_facts(r.book)
@@ -279,8 +283,7 @@ def accountancy_analyse(
 ) -> None:
     """MUF, sigma-MUF, CUMUF, the covariance, SITMUF, Page and GEMUF of a balance series,
     with each measurement point's contribution to the variance."""
-    from cwledger.accountancy.series import load_series
-    from cwledger.accountancy.statistics import analyse
+    from cwledger.accountancy.statistics import analyse  # numpy, scipy: start-up time
 
     result = analyse(load_series(file), h=h or ()).to_json()
     if as_json:
@@ -312,8 +315,7 @@ def accountancy_simulate(
 ) -> None:
     """Treat the values as true, draw the systematic and random errors N times, and report
     the share of iterations whose Page statistic exceeds each h at some period."""
-    from cwledger.accountancy.series import load_series
-    from cwledger.accountancy.simulate import simulate
+    from cwledger.accountancy.simulate import simulate  # numpy: start-up time
 
     result = simulate(load_series(file), iterations, seed, h or (3.0, 4.0, 5.0)).to_json()
     if as_json:
@@ -374,11 +376,6 @@ def inspect_commit(
 ) -> None:
     """Commit to a fresh secret for a random selection (kept 0600 in the keystore until
     reveal) and name a future checkpoint of this log as the randomness."""
-    import os
-    import secrets
-
-    from cwledger.accountancy.selection import commitment
-    from cwledger.ledger.ledger import utc_now
 
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
@@ -416,8 +413,6 @@ def inspect_reveal(
     as_json: JsonFlag = False,
 ) -> None:
     """Reveal the secret and log the draw it gives (once the named checkpoint exists)."""
-    from cwledger.accountancy.draws import draw, draw_inputs
-    from cwledger.ledger.ledger import utc_now
 
     ledger = Ledger.open(ledger_dir)
     secret = bytes.fromhex(_secret_file(ledger, plan).read_text().strip())
@@ -442,7 +437,6 @@ def inspect_check_selection(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Recompute a revealed selection from the log alone; exit 1 if it does not match."""
-    from cwledger.accountancy.draws import check_draw
 
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
@@ -499,8 +493,7 @@ def accountancy_thresholds(
     """Fix and sign the two Page thresholds (abrupt, protracted) of the route tests, or of a
     site's balance, before the data arrive, for `periods` monthly periods and `alpha`."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
-    from cwledger.accountancy.statistics import page_pair
-    from cwledger.ledger.ledger import utc_now
+    from cwledger.accountancy.statistics import page_pair  # numpy, scipy: start-up time
 
     tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(periods, alpha)]
     series = answers.ROUTES if site is None else site_series_name(site)
@@ -532,7 +525,6 @@ def accountancy_method(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Register a measurement method's uncertainties as signed reference data."""
-    from cwledger.ledger.ledger import utc_now
 
     body = {
         "method": method,
@@ -541,7 +533,6 @@ def accountancy_method(
         "calibration": calibration,
         "source": source,
     }
-    import hashlib
 
     ledger = Ledger.open(ledger_dir)
     when = utc_now()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex", "micros"]
+__all__ = ["Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex"]
 
 
 class Strict(BaseModel):
@@ -42,15 +42,6 @@ def _rfc3339_utc(value: str) -> str:
 
 Timestamp = Annotated[str, AfterValidator(_rfc3339_utc)]
 
-
-def micros(timestamp: str) -> int:
-    """A validated RFC 3339 UTC timestamp as integer microseconds since the Unix epoch."""
-    parsed = datetime.fromisoformat(timestamp[:-1] + "+00:00")
-    return (parsed - _EPOCH) // _MICROSECOND
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 # The SHA-256 of a file (a photograph, an instrument log), in lower-case hex.
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

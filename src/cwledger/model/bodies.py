@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, micros
+from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp
 from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
 from cwledger.model.declarations import DateString
 from cwledger.model.estimates import Estimate
@@ -24,6 +24,7 @@ from cwledger.model.findings import FindingStatus
 from cwledger.model.items import Item, ItemKind, SealCondition, SealTarget, SealType
 from cwledger.model.quantities import Mass
 from cwledger.model.sites import Site
+from cwledger.time import from_rfc3339
 
 __all__ = [
     "MAX_LINES",
@@ -307,7 +308,7 @@ class DestructionBatch(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> DestructionBatch:
-        if micros(self.end) < micros(self.start):
+        if from_rfc3339(self.end) < from_rfc3339(self.start):
             raise ValueError(f"end {self.end} is before start {self.start}")
         _lines(self.items)
         _unique("product", [p.item for p in self.products])

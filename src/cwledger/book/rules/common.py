@@ -4,7 +4,6 @@ observation is about, and overdue transfers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from cwledger.book.book import Book, Context, Movement, Position
 from cwledger.book.records import (
@@ -22,6 +21,7 @@ from cwledger.model import (
     Mass,
     masses_agree,
 )
+from cwledger.time import rfc3339
 
 # Two measurements disagree when they differ by more than this many combined standard
 # uncertainties (3: a false alarm about 3 times in 1,000 comparisons for normal errors).
@@ -32,12 +32,6 @@ FINDINGS = "finding"
 
 
 DECLARATION = "declaration"
-
-
-def at_text(at: int) -> str:
-    """A moment in microseconds as RFC 3339 (for messages)."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def kg_text(g: int) -> str:
@@ -114,7 +108,7 @@ def claimed_item(book: Book, ctx: Context, loc: str, item_id: str) -> ItemRecord
     if ctx.at < rec.last_at:
         ctx.refuse(
             loc,
-            f"item {item_id} was last changed by entry {rec.last_entry} at {at_text(rec.last_at)};"
+            f"item {item_id} was last changed by entry {rec.last_entry} at {rfc3339(rec.last_at)};"
             f" this event is dated earlier ({ctx.event.time})",
         )
         return None
@@ -195,7 +189,7 @@ def raise_overdue(book: Book, ctx: Context) -> None:
             ctx,
             "transfer-overdue",
             f"transfer {rec.transfer} from {rec.origin} to {rec.destination} was due by"
-            f" {at_text(rec.due)}; not received: {', '.join(missing)}",
+            f" {rfc3339(rec.due)}; not received: {', '.join(missing)}",
             [rec.transfer, *missing],
             [rec.shipped_event],
         )

@@ -17,7 +17,6 @@ from cwledger.book.records import (
 )
 from cwledger.book.rules.common import (
     AGREEMENT_K,
-    at_text,
     book_mass,
     disagree,
     observed_item,
@@ -30,11 +29,12 @@ from cwledger.model.bodies import (
     SampleResult,
     SampleTaken,
 )
+from cwledger.time import month_text
 
 
 def _count(book: Book, ctx: Context, body: InventoryTaken) -> None:
     """Keep the last complete inventory of the site's month, for its material balance."""
-    month = at_text(ctx.at)[:7]
+    month = month_text(ctx.at)
     old = book.get(CountRecord, f"{body.site}|{month}")
     if old is not None and old.at > ctx.at:
         return

@@ -21,7 +21,6 @@ from cwledger.model import (
     SealAction,
     SealCondition,
 )
-from cwledger.model._base import micros
 from cwledger.model.bodies import (
     ItemTagged,
     SealApplied,
@@ -29,6 +28,7 @@ from cwledger.model.bodies import (
     SealRemoved,
 )
 from cwledger.model.errors import IllegalTransition
+from cwledger.time import from_rfc3339
 
 
 def item_tagged(book: Book, ctx: Context, body: ItemTagged) -> None:
@@ -47,7 +47,7 @@ def seal_applied(book: Book, ctx: Context, body: SealApplied) -> None:
         )
         return
     seal = Seal(id=body.seal, type=body.type, closes=body.closes).after(SealAction.APPLY)
-    due = micros(body.next_check_due) if body.next_check_due else None
+    due = from_rfc3339(body.next_check_due) if body.next_check_due else None
     book.put(SealRecord(seal=seal, applied_entry=ctx.entry, next_check_due=due, photos=body.photos))
     target = body.closes
     if target.kind == "site":
@@ -95,7 +95,7 @@ def seal_checked(book: Book, ctx: Context, body: SealChecked) -> None:
     if rec is None:
         return
     check = SealCheck(entry=ctx.entry, condition=body.condition, photos=body.photos)
-    due = micros(body.next_check_due) if body.next_check_due else None
+    due = from_rfc3339(body.next_check_due) if body.next_check_due else None
     book.put(
         rec.model_copy(
             update={"last_check": check, "checks": rec.checks + 1, "next_check_due": due}

@@ -26,11 +26,11 @@ from cwledger.book.rules.common import (
 from cwledger.model import (
     SealCondition,
 )
-from cwledger.model._base import micros
 from cwledger.model.bodies import (
     TransferReceived,
     TransferShipped,
 )
+from cwledger.time import from_rfc3339
 
 
 def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
@@ -96,7 +96,7 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
             shipped_entry=ctx.entry,
             shipped_event=ctx.event.id,
             shipped_at=ctx.at,
-            due=micros(body.due),
+            due=from_rfc3339(body.due),
             lines=lines,
             abroad=bool(
                 origin and destination and origin.in_country and not destination.in_country
