@@ -11,6 +11,7 @@ import pytest
 from cwledger.book.records import FindingRecord, ItemRecord, ItemState
 from cwledger.errors import EventRejected
 from cwledger.ledger.ledger import Ledger
+from cwledger.time import from_rfc3339
 from tests.book.builders import Book, item, mass, site
 from tests.conftest import row_counts
 
@@ -238,6 +239,38 @@ def test_a_claim_dated_before_the_items_last_claim(book: Book) -> None:
         "item I-1 was last changed by entry 3 at 2014-05-01T00:00:00Z; this event is dated"
         " earlier (2014-04-01T00:00:00Z)",
         time="2014-04-01T00:00:00Z",
+    )
+
+
+def test_an_observation_dated_earlier_does_not_reopen_the_past(book: Book) -> None:
+    """Found by the book's state machine: a seal recorded late, dated before the item's last
+    claim, let a shipment be dated before a destruction booked ahead of it."""
+    destroy = {
+        "batch": "B-1",
+        "method": "hydrolysis",
+        "venue": "S-1",
+        "start": "2014-03-01T00:00:00Z",
+        "end": "2014-03-01T00:00:00Z",
+        "items": [{"item": "I-1", "kg": 1.0}],
+    }
+    book.append("destruction.batch", destroy, time="2014-03-01T00:00:00Z")
+    seal = {"seal": "SEAL-I-1", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
+    book.append("seal.applied", seal, time="2014-02-01T00:00:00Z")
+    assert _item(book, "I-1").state is ItemState.SEALED
+    assert _item(book, "I-1").last_at == from_rfc3339("2014-03-01T00:00:00Z")
+    assert_refused(
+        book,
+        "transfer.shipped",
+        {
+            "transfer": "TR-1",
+            "origin": "S-1",
+            "destination": "PORT",
+            "due": "2015-01-01T00:00:00Z",
+            "items": [{"item": "I-1"}],
+        },
+        "item I-1 was last changed by entry 2 at 2014-03-01T00:00:00Z; this event is dated"
+        " earlier (2014-02-01T00:00:00Z)",
+        time="2014-02-01T00:00:00Z",
     )
 
 

@@ -81,7 +81,12 @@ def update_item(
     ``flow`` is what the change is in a material balance: receipts, shipments, destroyed,
     or other (declarations, amendments, tags and seals).
     """
-    new = new.model_copy(update={"last_at": ctx.at, "last_entry": ctx.entry})
+    if ctx.at >= new.last_at:
+        new = new.model_copy(update={"last_at": ctx.at, "last_entry": ctx.entry})
+    # else an observation dated before the item's last change (a seal applied, recorded
+    # late): it must not lower the moment a later claim has to follow, or a shipment dated
+    # before a destruction could be booked after it and the holdings at that moment would
+    # no longer be the replay of the events dated up to it.
     before, after = _holding(old), _holding(new)
     item = new.item.id
     if before is not None and after is not None and before[:2] == after[:2]:
