@@ -128,3 +128,12 @@ def test_a_registered_rule_changes_the_book() -> None:
     assert apply_event(book, _ctx("finding.raised", body)) == []
     kinds = {kind for kind, _ in book.changes.records}
     assert "finding" in kinds
+
+
+def test_only_claims_that_move_material_have_a_balance_flow() -> None:
+    flows = {n: t.flow for n, t in EVENT_TYPES.items() if t.flow != "other"}
+    assert flows == {
+        "transfer.shipped": "shipments",
+        "transfer.received": "receipts",
+        "destruction.batch": "destroyed",
+    }

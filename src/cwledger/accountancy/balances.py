@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book.records import BatchRecord, CountRecord, TransferRecord
+from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import MalformedInput
 from cwledger.model import Mass
 from cwledger.model.bodies import MethodRegistered
@@ -57,13 +58,6 @@ MOVES = ("beginning_kg", "receipts_kg", "shipments_kg", "destroyed_kg", "other_k
 def site_series_name(site: str) -> str:
     """The series name a site's thresholds are fixed under."""
     return f"material balance of {site}, monthly"
-
-
-_FLOW = {
-    "transfer.received": "receipts",
-    "transfer.shipped": "shipments",
-    "destruction.batch": "destroyed",
-}
 
 
 @dataclass
@@ -182,7 +176,7 @@ def balances_from_changes(
                     b.beginning_g += grams
                     b.beginning_items += items
                 elif at < p.end:
-                    flow = _FLOW.get(etype, "other")
+                    flow = EVENT_TYPES[etype].flow
                     if flow == "shipments" or (flow == "destroyed" and grams < 0):
                         setattr(b, f"{flow}_g", getattr(b, f"{flow}_g") - grams)
                     elif flow == "receipts":

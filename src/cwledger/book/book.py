@@ -162,6 +162,9 @@ class Context:
     at: int
     role: Role
     problems: list[Problem] = field(default_factory=list)
+    # What the holdings changes this event makes are in a material balance (receipts,
+    # shipments, destroyed, other): its type's, set by the registry when it applies it.
+    flow: str = "other"
 
     def refuse(self, location: str, message: str) -> None:
         """Refuse the event (a claim that contradicts the book, or a bad reference)."""

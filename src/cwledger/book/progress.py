@@ -60,6 +60,7 @@ class RecordReader(Protocol):
         """Every record of that class, by key."""
         ...
 
+
 __all__ = [
     "RecordReader",
     "Facts",

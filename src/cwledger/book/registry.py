@@ -3,7 +3,8 @@
 An event type is its name, the pydantic type of its body, the roles that may author it,
 the rule that applies it to the book, its label on pages and in reports, the one-line
 summary of what it says about an item (for a chain of custody), its EPCIS 2.0 mapping (or
-none), and its confidentiality class. Every other module reads this table: admission (the
+none), its confidentiality class, and what the holdings changes it makes are in a
+material balance (its flow). Every other module reads this table: admission (the
 body type), the authority (the authors), the book (the rule), the answers and the pages
 (label, summary), the EPCIS export and import (the mapping). An event whose type is not
 here is refused at admission; every type here has a rule (a test holds the table
@@ -51,6 +52,9 @@ __all__ = [
 
 B = TypeVar("B", bound=BaseModel)
 
+Flow = Literal["receipts", "shipments", "destroyed", "other"]
+"""What the holdings changes an event makes are in a material balance."""
+
 Confidentiality = Literal["public", "restricted", "protected", "highly-protected"]
 """After the OPCW's classes (Confidentiality Annex): ``public`` is readable by anyone."""
 
@@ -81,12 +85,15 @@ class EventType(Generic[B]):
     epcis: EpcisMapping | None = None
     confidentiality: Confidentiality = "public"
     governance: bool = False
+    flow: Flow = "other"
 
     def apply(self, book: Book, ctx: Context) -> list[Problem]:
         """Apply one event of this type to the book; returns the refusals (nothing changed)."""
         body = ctx.body
         if not isinstance(body, self.body):
             raise TypeError(f"{self.name}: body is {type(body).__name__}, not {self.body.__name__}")
+
+        ctx.flow = self.flow
 
         def run(book: Book, ctx: Context) -> None:
             if not self.governance:
@@ -109,8 +116,9 @@ def _domain(
     label: str,
     summary: Callable[[dict[str, Any], str], str] | None = None,
     epcis: EpcisMapping | None = None,
+    flow: Flow = "other",
 ) -> EventType[B]:
-    return EventType(name, body, rule, frozenset(authors), label, summary, epcis)
+    return EventType(name, body, rule, frozenset(authors), label, summary, epcis, flow=flow)
 
 
 def _gov(name: str, body: type[B], label: str) -> EventType[B]:
@@ -159,6 +167,7 @@ _ALL: list[EventType[Any]] = [
         "shipped",
         summaries.shipped,
         EpcisMapping(_EX.shipped, _IM.shipped),
+        "shipments",
     ),
     _domain(
         "transfer.received",
@@ -168,6 +177,7 @@ _ALL: list[EventType[Any]] = [
         "received",
         summaries.received,
         EpcisMapping(_EX.received, _IM.received),
+        "receipts",
     ),
     _domain(
         "destruction.batch",
@@ -177,6 +187,7 @@ _ALL: list[EventType[Any]] = [
         "destruction",
         summaries.destruction,
         EpcisMapping(_EX.destroyed, _IM.destroyed),
+        "destroyed",
     ),
     # How do we track it down: the inspectorate observes, tags, seals, samples.
     _domain(

@@ -73,14 +73,9 @@ def _holding(rec: ItemRecord | None) -> tuple[str, str, int] | None:
     return None
 
 
-def update_item(
-    book: Book, ctx: Context, old: ItemRecord | None, new: ItemRecord, flow: str = "other"
-) -> None:
-    """Store the item's new record with the holdings movements and position it implies.
-
-    ``flow`` is what the change is in a material balance: receipts, shipments, destroyed,
-    or other (declarations, amendments, tags and seals).
-    """
+def update_item(book: Book, ctx: Context, old: ItemRecord | None, new: ItemRecord) -> None:
+    """Store the item's new record with the holdings movements and position it implies
+    (in the material balance as the event's type says: ``ctx.flow``)."""
     if ctx.at >= new.last_at:
         new = new.model_copy(update={"last_at": ctx.at, "last_entry": ctx.entry})
     # else an observation dated before the item's last change (a seal applied, recorded
@@ -88,7 +83,7 @@ def update_item(
     # before a destruction could be booked after it and the holdings at that moment would
     # no longer be the replay of the events dated up to it.
     before, after = _holding(old), _holding(new)
-    item = new.item.id
+    item, flow = new.item.id, ctx.flow
     if before is not None and after is not None and before[:2] == after[:2]:
         if before[2] != after[2]:  # same site and chemical: only the grams changed
             g = after[2] - before[2]

@@ -55,9 +55,7 @@ def destruction_batch(book: Book, ctx: Context, body: DestructionBatch) -> None:
             continue
         left = rec.held_g - g
         state = ItemState.DESTROYED if left == 0 else rec.state
-        update_item(
-            book, ctx, rec, rec.model_copy(update={"held_g": left, "state": state}), "destroyed"
-        )
+        update_item(book, ctx, rec, rec.model_copy(update={"held_g": left, "state": state}))
         lines.append(BatchLine(item=line.item, chemical=rec.chemical, grams=g, complete=left == 0))
     for n, product in enumerate(body.products):
         if book.get(ItemRecord, product.item) is not None:
@@ -71,7 +69,7 @@ def destruction_batch(book: Book, ctx: Context, body: DestructionBatch) -> None:
             site=body.venue,
         )
         made = item_record_for(item, ItemState.PRODUCED, ctx, grams(product.mass.kg))
-        update_item(book, ctx, None, made, "destroyed")
+        update_item(book, ctx, None, made)
     book.put(
         BatchRecord(
             batch=body.batch,

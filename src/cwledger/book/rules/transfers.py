@@ -82,7 +82,7 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
         moved = rec.model_copy(
             update={"state": ItemState.IN_TRANSIT, "site": None, "transfer": body.transfer}
         )
-        update_item(book, ctx, rec, moved, "shipments")
+        update_item(book, ctx, rec, moved)
         lines.append(
             TransferLineRecord(
                 item=line.item, chemical=rec.chemical, shipped_g=rec.held_g, shipped=line.measured
@@ -142,7 +142,7 @@ def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
                 "held_g": held,
             }
         )
-        update_item(book, ctx, rec, arrived, "receipts")
+        update_item(book, ctx, rec, arrived)
         lines[got.item] = line.model_copy(
             update={
                 "received": got.measured,
