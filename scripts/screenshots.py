@@ -34,6 +34,7 @@ PAGES = [
     ("balances", "/balances?site=PORT-LOADING"),
     ("findings", "/findings"),
     ("log", "/log?entry=1000"),
+    ("error", "/?at=2014-13-01"),
 ]
 
 
