@@ -88,7 +88,7 @@ def test_the_log_page_at_both_widths(site: Site, browser: Any, width: int) -> No
         assert rows.nth(0).locator("td").nth(0).inner_text() == f"#{size - 1}"
         assert w.page.locator("#signatures tbody tr[data-key]").count() >= 1
         w.page.wait_for_function(  # the script has run: nothing is pinned in this context
-            "document.getElementById('pin-status').textContent.includes('No key pinned')"
+            "() => document.getElementById('pin-status').textContent.includes('No key pinned')"
             " && document.querySelector('#signatures [data-pinned]').textContent"
             ".includes('no key pinned')"
         )
@@ -113,7 +113,7 @@ def test_the_log_page_at_both_widths(site: Site, browser: Any, width: int) -> No
 def test_without_a_pinned_key_the_panel_asks_for_one(site: Site, view: Watched) -> None:
     view.page.goto(f"{site.base}/log?entry=5")
     view.page.wait_for_function(
-        "document.getElementById('verify-status').textContent.includes('pin')"
+        "() => document.getElementById('verify-status').textContent.includes('pin')"
     )
     panel = view.page.locator("#verify-result")
     assert "green" not in (panel.get_attribute("class") or "")

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import book, events, health, log
-from cwledger.errors import TooLarge
+from cwledger.errors import NotFound, TooLarge
 from cwledger.http.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
 from cwledger.http.problems import (
     PROBLEM_TYPES,
@@ -25,6 +25,7 @@ from cwledger.http.problems import (
     install,
     problem_response,
 )
+from cwledger.http.security import SecurityHeaders
 from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
 from cwledger.web.mount import error_page_for, mount
@@ -105,6 +106,10 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             " nothing the tiles do not. Errors are RFC 9457 problem documents."
         ),
         openapi_url="/openapi.json",
+        # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN. The
+        # document is served here and committed as docs/openapi.json (see docs/architecture.md).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.ledger = ledger
@@ -125,10 +130,15 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> dict[str, Any]:
-        status, title = PROBLEM_TYPES.get(code, (404, "unknown problem type"))
+        """A problem type of the error tree: its status and title. Raises NotFound (404)
+        for any other name."""
+        if code not in PROBLEM_TYPES:
+            raise NotFound("no such problem type (see the ProblemDetail schema in /openapi.json)")
+        status, title = PROBLEM_TYPES[code]
         return {"type": f"/problems/{code}", "title": title, "status": status}
 
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every response, the 413 included
     describe = app.openapi
     app.openapi = lambda: document_security(  # type: ignore[method-assign]
         document_problems(describe()), API_PREFIX, f"{API_PREFIX}/log/"

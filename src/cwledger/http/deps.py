@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -17,7 +18,7 @@ from sqlalchemy import Connection
 
 from cwledger.errors import Forbidden, InvalidQuery, MalformedInput, RateLimited, Unauthorized
 from cwledger.http.settings import Settings
-from cwledger.ledger.access import Caller, authenticate
+from cwledger.ledger.access import Caller, authenticate, end_session, open_session
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, Store
@@ -42,6 +43,9 @@ __all__ = [
     "AuthorityCache",
     "CallerCache",
     "token_caller",
+    "session_caller",
+    "open_web_session",
+    "end_web_session",
     "Snapshot",
     "query_moment",
 ]
@@ -135,37 +139,65 @@ async def get_settings(request: Request) -> Settings:
 
 
 class CallerCache:
-    """Tokens recently authenticated, for `ttl` seconds: a request then costs no database
-    read for its token (a revoked or expired token is refused within `ttl`)."""
+    """Tokens and web sessions recently authenticated, for `ttl` seconds: a request then
+    costs no database read for its credential (a revoked or expired one is refused within
+    `ttl`; one ended here, at logout, at once)."""
 
     def __init__(self, ledger: Ledger, authority: AuthorityCache, ttl: float = 1.0) -> None:
         self.ledger, self.authority, self.ttl = ledger, authority, ttl
-        self._seen: dict[str, tuple[float, Caller]] = {}
+        self._seen: dict[tuple[bool, str], tuple[float, Caller]] = {}
 
-    def cached(self, token: str) -> Caller | None:
-        """The caller of a token authenticated less than `ttl` ago, or None."""
-        hit = self._seen.get(token)
+    def cached(self, token: str, *, session: bool = False) -> Caller | None:
+        """The caller of a token (a session's credential) authenticated less than `ttl`
+        ago, or None."""
+        hit = self._seen.get((session, token))
         if hit is None or time.monotonic() - hit[0] > self.ttl:
             return None
         return hit[1]
 
-    def authenticate(self, token: str) -> Caller:
+    def authenticate(self, token: str, *, session: bool = False) -> Caller:
         """Authenticate against the access list and the log (a database read)."""
-        who = authenticate(self.ledger.store, self.authority.get(), token)
+        who = authenticate(self.ledger.store, self.authority.get(), token, session=session)
         if len(self._seen) > 10_000:
             self._seen.clear()
-        self._seen[token] = (time.monotonic(), who)
+        self._seen[(session, token)] = (time.monotonic(), who)
         return who
 
+    def forget(self, token: str, *, session: bool = False) -> None:
+        """Forget a credential (a session just ended)."""
+        self._seen.pop((session, token), None)
 
-async def token_caller(request: Request, token: str) -> Caller:
-    """The caller a token stands for: remembered, or read from the access list in a worker
-    thread. Raises Unauthorized."""
+
+async def token_caller(request: Request, token: str, *, session: bool = False) -> Caller:
+    """The caller a token (with `session`: a web session's credential) stands for:
+    remembered, or read from the access list in a worker thread. Raises Unauthorized."""
     callers: CallerCache = request.app.state.callers
-    who = callers.cached(token)
+    who = callers.cached(token, session=session)
     if who is None:
-        who = await run_in_threadpool(callers.authenticate, token)
+        who = await run_in_threadpool(callers.authenticate, token, session=session)
     return who
+
+
+async def session_caller(request: Request, credential: str) -> Caller:
+    """The caller a web session's credential (the dashboard's cookie) stands for. Raises
+    Unauthorized (an API token is not a session)."""
+    return await token_caller(request, credential, session=True)
+
+
+async def open_web_session(request: Request, token: str) -> tuple[Caller, str]:
+    """Check an API token and open a web session for its party (`Settings.session_hours`);
+    returns the party and the session's credential. Raises Unauthorized."""
+    who = await token_caller(request, token)
+    settings: Settings = request.app.state.settings
+    valid_for = timedelta(hours=settings.session_hours)
+    store = request.app.state.ledger.store
+    return who, await run_in_threadpool(open_session, store, who, valid_for)
+
+
+async def end_web_session(request: Request, credential: str) -> None:
+    """End a web session on the server (nothing if it is not open)."""
+    await run_in_threadpool(end_session, request.app.state.ledger.store, credential)
+    request.app.state.callers.forget(credential, session=True)
 
 
 async def _authenticated(request: Request) -> Caller:

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     public_pages: bool = False
     """Serve the dashboard's pages without a session (a public demonstration ledger); the
     API still needs a token for everything but the published log."""
+    session_hours: float = 8.0
+    """How long a dashboard session lasts after login at most (it ends sooner at logout, or
+    when the token it was opened with is revoked or expires)."""
+    public_origin: str | None = None
+    """The origin browsers reach the pages at, when a proxy serves them (e.g.
+    ``https://ledger.example.org``): the forms must come from it; ``https://`` also says the
+    server is behind HTTPS (session cookies are then `Secure`). Unset: the request's own
+    scheme and ``Host``."""
     token_cache_seconds: float = 1.0
     """How long an authenticated token is remembered: a revoked or expired token, or a party
     the log no longer lists, is refused at most this long after the change."""

@@ -38,8 +38,9 @@ def error_page_for(request: Request, kind: type[CwledgerError], detail: str) -> 
     return error_page(request, kind, detail)
 
 
-async def _login(_request: Request, _exc: Exception) -> Response:
-    return RedirectResponse("/login", status_code=303)
+async def _login(_request: Request, exc: Exception) -> Response:
+    ended = isinstance(exc, LoginRequired) and exc.ended
+    return RedirectResponse("/login?error=ended" if ended else "/login", status_code=303)
 
 
 def mount(app: FastAPI) -> None:

@@ -1,5 +1,6 @@
-"""What every page shares: the templates, who is looking (a session cookie holding a party's
-token, or nobody when the server's pages are public), `page` and the error page.
+"""What every page shares: the templates, who is looking (a session cookie holding a web
+session's credential, opened at login, or nobody when the server's pages are public), `page`
+and the error page.
 
 The page modules import this one; `cwledger.web.mount` imports them all and adds them to
 the app. The pages read the book through the read snapshot the API also uses
@@ -8,6 +9,8 @@ the app. The pages read the book through the read snapshot the API also uses
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from cwledger import __version__
 from cwledger.errors import CwledgerError, Unauthorized
-from cwledger.http.deps import Snapshot, snapshot, token_caller
+from cwledger.http.deps import Snapshot, session_caller, snapshot
 from cwledger.ledger.access import Caller
 
 __all__ = [
@@ -30,6 +33,9 @@ __all__ = [
     "Book",
     "LoginRequired",
     "SESSION_COOKIE",
+    "cookie_name",
+    "secure_cookies",
+    "form_token",
 ]
 
 HERE = Path(__file__).parent
@@ -47,21 +53,45 @@ templates.env.globals.update(nav=NAV, version=__version__)
 
 
 class LoginRequired(Exception):
-    """A page asked for without a session (and the pages are not public)."""
+    """A page asked for without a session (and the pages are not public); `ended` when the
+    request had a session cookie that no longer names an open session."""
+
+    def __init__(self, ended: bool = False) -> None:
+        super().__init__("log in" if not ended else "the session has ended")
+        self.ended = ended
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether the pages are reached over HTTPS (the request's scheme, or the server's
+    `public_origin`): cookies are then `Secure` and host-only (``__Host-``)."""
+    public = request.app.state.settings.public_origin or ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """A cookie's name: with the ``__Host-`` prefix over HTTPS (the browser then keeps it
+    only as this host set it: Secure, path /, no domain)."""
+    return f"__Host-{name}" if secure_cookies(request) else name
+
+
+def form_token(credential: str, form: str) -> str:
+    """The anti-forgery token of `form` for the holder of `credential` (a session's, or the
+    login form's nonce): the page shows it, a page elsewhere cannot compute it."""
+    return hmac.new(credential.encode(), f"cwledger {form}".encode(), hashlib.sha256).hexdigest()
 
 
 async def viewer(request: Request) -> Caller | None:
-    """Who is looking: the party of the session's token; None when the pages are public and
-    there is no session. Raises LoginRequired otherwise."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
+    """Who is looking: the party of the session's cookie; None when the pages are public and
+    there is no open session. Raises LoginRequired otherwise."""
+    credential = request.cookies.get(cookie_name(request, SESSION_COOKIE))
+    if credential:
         try:
-            return await token_caller(request, token)
+            return await session_caller(request, credential)
         except Unauthorized:
             pass
     if request.app.state.settings.public_pages:
         return None
-    raise LoginRequired
+    raise LoginRequired(ended=bool(credential))
 
 
 Viewer = Annotated[Caller | None, Depends(viewer)]
@@ -76,9 +106,12 @@ Book = Annotated[Snapshot, Depends(_book)]
 
 
 def page(request: Request, template: str, who: Caller | None, **context: Any) -> HTMLResponse:
-    """Render a page with what every page shows (the navigation, who is looking)."""
+    """Render a page with what every page shows (the navigation, who is looking and the
+    logout form's token)."""
+    credential = request.cookies.get(cookie_name(request, SESSION_COOKIE), "")
+    logout = form_token(credential, "logout") if who is not None else ""
     return templates.TemplateResponse(
-        request, template, {"who": who, "public": who is None, **context}
+        request, template, {"who": who, "public": who is None, "logout_token": logout, **context}
     )
 
 
