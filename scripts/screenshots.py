@@ -35,6 +35,7 @@ PAGES = [
     ("findings", "/findings"),
     ("log", "/log?entry=1000"),
     ("error", "/?at=2014-13-01"),
+    ("login", "/login?error=token"),
 ]
 
 

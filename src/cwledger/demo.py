@@ -167,8 +167,8 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     settings = Settings(ledger=path, public_pages=True, host=host, port=port)
     app = create_app(settings)
     console.print(
-        f"\n[bold]dashboard[/]: http://{settings.host}:{settings.port}/  (the API at /docs,"
-        " the log at /log/; Ctrl-C to stop)"
+        f"\n[bold]dashboard[/]: http://{settings.host}:{settings.port}/  (the API at /api/v1,"
+        " described at /openapi.json, the log at /log/; Ctrl-C to stop)"
     )
     sys.stdout.flush()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

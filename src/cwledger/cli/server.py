@@ -61,7 +61,7 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
 ) -> None:
-    """Serve the HTTP API (/api/v1, /log/ tiles, /docs) over the ledger."""
+    """Serve the HTTP API (/api/v1, /log/ tiles, /openapi.json) and the pages over the ledger."""
     import uvicorn  # start-up time: only this command needs the server
 
     # The settings, built once here (options over CWLEDGER_* variables), are the server's
@@ -75,7 +75,8 @@ def serve(
     Ledger.open(settings.ledger, database_url=settings.database_url).close()  # fail clearly
     settings.hand_to_workers()
     err.print(
-        f"serving {settings.ledger} on http://{settings.host}:{settings.port}/ (API docs at /docs)"
+        f"serving {settings.ledger} on http://{settings.host}:{settings.port}/"
+        " (OpenAPI document at /openapi.json)"
     )
     uvicorn.run(
         "cwledger.api.app:server_app",

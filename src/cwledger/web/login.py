@@ -79,6 +79,7 @@ def _login_page(request: Request, error: str | None, status: int = 200) -> HTMLR
         None,
         error=MESSAGES.get(error or ""),
         login_token=form_token(nonce, "login"),
+        session_hours=f"{request.app.state.settings.session_hours:g}",
         active="login",
     )
     response.status_code = status

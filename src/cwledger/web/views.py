@@ -111,7 +111,14 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
     credential = request.cookies.get(cookie_name(request, SESSION_COOKIE), "")
     logout = form_token(credential, "logout") if who is not None else ""
     return templates.TemplateResponse(
-        request, template, {"who": who, "public": who is None, "logout_token": logout, **context}
+        request,
+        template,
+        {
+            "who": who,
+            "public": who is None and request.app.state.settings.public_pages,
+            "logout_token": logout,
+            **context,
+        },
     )
 
 
