@@ -106,6 +106,9 @@ def test_login_and_logout_posted_from_elsewhere_change_nothing(api: Api) -> None
         assert resp.status_code == 403
     resp = client.post("/logout", data={"csrf": "x"}, headers={"Origin": ORIGIN})
     assert resp.status_code == 403
+    # A link (GET) changes nothing either: only POST logs in or out.
+    assert client.get("/logout").status_code == 405
+    assert client.get("/login", params={"token": api.tokens["obs"]}).status_code == 200
     assert _who(client) == "insp (inspectorate)"
 
 
