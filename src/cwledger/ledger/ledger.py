@@ -198,6 +198,7 @@ class Ledger:
         time: str | None = None,
         key_seed: bytes | None = None,
         database_url: str | None = None,
+        quorum: int | None = None,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
@@ -206,6 +207,9 @@ class Ledger:
         ledgers only (anyone who knows the seed can sign as any party).
         `database_url` puts the log in that database (its schema is created there) instead
         of `path/ledger.db`; `path/database.url` records it, and `path/keys` holds the keys.
+        `quorum` is how many founding parties must approve a key installed for a party
+        that lost its own (default, left out of the genesis: a majority of the founding
+        parties other than the one concerned).
         Raises ConflictError if `path` already holds a ledger, or the database already
         holds entries.
         """
@@ -238,17 +242,16 @@ class Ledger:
         ]
         parties += [(name, role, keystore.create(name, role, seed=seed)) for name, role in founding]
         log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin, seed=seed)
+        body: dict[str, Any] = {
+            "origin": origin,
+            "log_key": log_signer.vkey(),
+            "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
+            "registrars": ["operator"],
+        }
+        if quorum is not None:  # absent, the default: every older genesis stays as it was
+            body["quorum"] = quorum
         genesis = Event(
-            type=GENESIS,
-            id="genesis",
-            time=time or utc_now(),
-            author="operator",
-            body={
-                "origin": origin,
-                "log_key": log_signer.vkey(),
-                "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
-                "registrars": ["operator"],
-            },
+            type=GENESIS, id="genesis", time=time or utc_now(), author="operator", body=body
         )
         ledger = cls(path, store or Store.for_directory(path), keystore)
         ledger.append([sign_event(genesis, parties[0][2]).to_bytes()])
