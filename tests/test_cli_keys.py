@@ -238,6 +238,9 @@ def test_the_operator_cannot_rotate_a_declarants_key_but_a_quorum_can_install_on
     request = tmp_path / "request.json"
     request.write_text(run("keys", "request", "--party", "dec"))
     assert list(_keys("dec").values()) == ["revoked", "pending (request)"]
+    run("keys", "request", "--party", "dec", "--cancel")  # changed its mind: asks again
+    assert list(_keys("dec").values()) == ["revoked"]
+    request.write_text(run("keys", "request", "--party", "dec"))
     approvals = tmp_path / "approvals.jsonl"
     approvals.write_text(run("keys", "approve", str(request), "--as", "insp"))
     short = fails("keys", "install", str(request), "--approval", str(approvals), "--as", "operator")
@@ -252,7 +255,8 @@ def test_the_operator_cannot_rotate_a_declarants_key_but_a_quorum_can_install_on
 
 def test_a_second_declarant_needs_the_quorum(ledger_dir: Path, tmp_path: Path) -> None:
     message = fails("keys", "new", "--party", "dec2", "--role", "declarant")
-    assert "role declarant is already held by dec" in message
+    assert "role declarant is already held by dec" in message and "keys request" in message
+    assert not (ledger_dir / "keys" / "dec2.json").exists()
     request = tmp_path / "request.json"
     request.write_text(run("keys", "request", "--party", "dec2", "--role", "declarant"))
     approvals = tmp_path / "approvals.jsonl"

@@ -105,6 +105,14 @@ def keys_new(
             f"{party} already has a key; use `cwledger keys rotate --party {party}`"
         )
     registrar = _registrar(ledger) if register else None
+    holders = [p.name for p in ledger.authority().parties.values() if p.role == checked_role]
+    if register and holders:
+        raise ConflictError(
+            f"role {checked_role} is already held by {', '.join(sorted(holders))}: another one is "
+            f"registered only with the approvals of a quorum of the founding parties "
+            f"(`cwledger keys request --party {party} --role {role}`, then `keys approve` "
+            "and `keys install`)"
+        )
     signer = ledger.keystore.create(party, checked_role)
     err.print(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
     if registrar is not None:
@@ -136,12 +144,21 @@ def keys_request(
         str | None,
         typer.Option(help="For a party not yet registered: its role (party.registered)."),
     ] = None,
+    cancel: Annotated[
+        bool, typer.Option(help="Forget this party's pending key (a request not installed).")
+    ] = False,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """A request for the founding quorum, as one JSON line: a new key (kept pending here)
     for a registered party whose key is lost or revoked (key.rotated); or, with --role, the
     registration of a new party in a role some party already holds (party.registered)."""
     ledger = Ledger.open(ledger_dir)
+    if cancel:
+        if ledger.keystore.pending(party) is None:
+            raise KeyNotFound(f"{party} has no pending key in {ledger.keystore.path}")
+        ledger.keystore.drop_pending(party)
+        err.print(f"{party}: pending key dropped")
+        return
     if role is None:
         new = ledger.request_key(party)
         request = {"type": KEY_ROTATED, "body": {"party": party, "key": new.vkey()}}

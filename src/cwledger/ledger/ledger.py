@@ -395,8 +395,9 @@ class Ledger:
 
     def settle_keys(self) -> dict[str, str]:
         """Finish what an interrupted key change left in the keystore: a pending key the log
-        names is promoted (it becomes the party's current key); a pending rotation the log
-        does not name is dropped (the party keeps its key); a request waits for the quorum.
+        names is promoted (it becomes the party's current key; dropped if the log has
+        already retired it); a pending rotation the log does not name is dropped (the party
+        keeps its key); a request waits for the quorum.
         Skipped while another process holds the keystore's lock. Returns party -> what was
         done."""
         parties = self.keystore.pending_parties()
@@ -411,10 +412,11 @@ class Ledger:
                 pending = self.keystore.pending(party)
                 if pending is None:
                     continue
-                if (party, pending.signer.key_id.hex()) in authority.keys:
+                rec = authority.keys.get((party, pending.signer.key_id.hex()))
+                if rec is not None and rec.retired_by is None:
                     self._promote(party)
                     done[party] = "promoted"
-                elif pending.kind == "rotation":
+                elif rec is not None or pending.kind == "rotation":  # superseded, or lost
                     self.keystore.drop_pending(party)
                     done[party] = "dropped"
         return done
