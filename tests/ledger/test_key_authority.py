@@ -5,12 +5,16 @@ The audit replays the same rules: an entry that slipped past them fails `cwledge
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cwledger.errors import EventRejected
+from cwledger.ledger.admission import authorise, decode_entry
 from cwledger.ledger.audit import AuditFailure, audit
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
@@ -18,7 +22,7 @@ from cwledger.model.events import Event
 from cwledger.store import StoredEntry
 from cwledger.tlog import leaf_hash
 from cwledger.tlog.note import Signer
-from tests.conftest import ORIGIN, event, row_counts
+from tests.conftest import FOUNDING, ORIGIN, event, row_counts
 
 T = "2014-02-01T00:00:00Z"
 
@@ -203,3 +207,36 @@ def test_the_audit_refuses_a_rotation_that_bypassed_the_rules(ledger: Ledger) ->
     with pytest.raises(AuditFailure, match="operator may not install a key for dec") as info:
         audit(ledger.store)
     assert info.value.index == size
+
+
+@pytest.fixture(scope="module")
+def founded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """A ledger of four founding parties, only read (the checks are pure)."""
+    led = Ledger.init(tmp_path_factory.mktemp("founded") / "l", ORIGIN, founding=FOUNDING)
+    yield led
+    led.close()
+
+
+FOUNDERS = ["operator", *(name for name, _ in FOUNDING)]
+
+
+@given(
+    author=st.sampled_from(FOUNDERS),
+    party=st.sampled_from(FOUNDERS),
+    approvers=st.lists(st.sampled_from(FOUNDERS), unique=True),
+)
+def test_a_rotation_is_admitted_exactly_when_its_party_or_a_quorum_signs_it(
+    founded: Ledger, author: str, party: str, approvers: list[str]
+) -> None:
+    """Whoever sends it: by the party itself (no approvals), or with the approvals of a
+    majority (2) of the three founding parties other than the party; nothing else."""
+    new = Signer.generate(party)
+    approvals = _approvals(founded, party, new, approvers) if approvers else None
+    [data] = founded.sign([_rotation(party, new, approvals)], author)
+    authority = founded.authority()
+    with founded.store.read() as r:
+        size = r.size()
+    _, problems = authorise(decode_entry(data), authority, size)
+    own = author == party and not approvers
+    quorum = party not in approvers and len(approvers) >= 2
+    assert (not problems) == (own or quorum), problems
