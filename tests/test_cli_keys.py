@@ -267,3 +267,22 @@ def test_a_second_declarant_needs_the_quorum(ledger_dir: Path, tmp_path: Path) -
     run("append", "-", "--as", "dec2", input=_estimate(3))
     run("keys", "new", "--party", "wit", "--role", "witness")  # a role nobody holds: the registrar
     assert run("verify").startswith("OK")
+
+
+def test_init_sets_the_quorum_in_the_genesis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "q"
+    parties = ["--party", "a:declarant", "--party", "b:inspectorate", "--party", "c:observer"]
+    run("init", str(path), "--origin", ORIGIN, *parties, "--quorum", "3")
+    monkeypatch.setenv("CWLEDGER_LEDGER", str(path))
+    request = tmp_path / "request.json"
+    request.write_text(run("keys", "request", "--party", "a"))
+    approvals = tmp_path / "approvals.jsonl"
+    approvals.write_text("".join(run("keys", "approve", str(request), "--as", p) for p in "bc"))
+    message = fails("keys", "install", str(request), "--approval", str(approvals), "--as", "b")
+    assert "needs the approvals of 3 of the founding parties operator, b, c; it has 2" in message
+    with approvals.open("a") as f:
+        f.write(run("keys", "approve", str(request), "--as", "operator"))
+    run("keys", "install", str(request), "--approval", str(approvals), "--as", "b")
+    assert _keys("a") and sorted(_keys("a").values()) == ["rotated", "valid"]

@@ -53,13 +53,21 @@ def init(
             " DIRECTORY/ledger.db; the directory then names it in database.url.",
         ),
     ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="How many founding parties install a key for a party that lost its own"
+            " (default: a majority of the founding parties other than that party).",
+        ),
+    ] = None,
 ) -> None:
     """Create a ledger: operator and checkpoint keys, founding parties, genesis entry."""
     founding: list[tuple[str, Role]] = []
     for spec in party or []:
         name, _, role = spec.partition(":")
         founding.append((name, parse_role(role)))
-    ledger = Ledger.init(directory, origin, founding=founding, database_url=db)
+    ledger = Ledger.init(directory, origin, founding=founding, database_url=db, quorum=quorum)
     cp = ledger.latest_checkpoint()
     err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
     sys.stdout.write(cp.note)
