@@ -92,26 +92,33 @@ def _rotations(path: Path) -> int:
 # -- item 1: a rotation interrupted ------------------------------------------------------
 
 # Runs `keys rotate` in a child process that kills itself (SIGKILL) just before the log
-# append, or just after it committed.
+# append, just after it committed, or while promoting the key (written into the party's
+# file, the pending file not yet removed).
 KILLED = """
 import os, signal, sys
 from cwledger.cli import app
-from cwledger.errors import CwledgerError
+from cwledger.ledger.keystore import Keystore
 from cwledger.ledger.ledger import Ledger
+
+def kill(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
 
 original = Ledger.append
 def append(self, *args, **kwargs):
     if sys.argv[2] == "before":
-        os.kill(os.getpid(), signal.SIGKILL)
+        kill()
     receipts = original(self, *args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
+    if sys.argv[2] == "after":
+        kill()
     return receipts
 Ledger.append = append
+if sys.argv[2] == "promoting":
+    Keystore.drop_pending = kill
 app(["keys", "rotate", "--party", "insp", "--ledger", sys.argv[1]])
 """
 
 
-@pytest.mark.parametrize("moment", ["before", "after"])
+@pytest.mark.parametrize("moment", ["before", "after", "promoting"])
 def test_a_rotation_killed_around_the_log_append_never_locks_the_party_out(
     ledger_dir: Path, moment: str
 ) -> None:
@@ -121,10 +128,10 @@ def test_a_rotation_killed_around_the_log_append_never_locks_the_party_out(
         [sys.executable, "-c", KILLED, str(ledger_dir), moment], env=env, check=False
     )
     assert child.returncode == -signal.SIGKILL
-    assert _rotations(ledger_dir) == (1 if moment == "after" else 0)
+    assert _rotations(ledger_dir) == (0 if moment == "before" else 1)
     run("append", "-", "--as", "insp", input=_event(1))  # the party still writes
     statuses = _keys("insp")
-    if moment == "after":  # the log took the new key: promoted
+    if moment != "before":  # the log took the new key: promoted
         [new] = [k for k in statuses if k != old]
         assert statuses == {old: "rotated", new: "valid"}
     else:  # it did not: dropped, the old key signs on
