@@ -265,11 +265,14 @@ def test_rotated_key_hands_over_at_the_rotation_entry(ledger: Ledger) -> None:
 
 def test_party_registered_in_a_batch_can_write_later_in_the_same_batch(ledger: Ledger) -> None:
     jmt = Signer.generate("jmt")
+    body = {"name": "jmt", "role": "inspectorate", "key": jmt.vkey()}
+    # insp already holds the role: a quorum of the founding parties approves (3 of 4).
+    approvals = [ledger.approve("party.registered", body, p) for p in ("insp", "dec", "obs")]
     register = {
         "type": "party.registered",
         "id": "reg-jmt",
         "time": "2014-01-01T00:00:00Z",
-        "body": {"name": "jmt", "role": "inspectorate", "key": jmt.vkey()},
+        "body": {**body, "approvals": approvals},
     }
     [reg] = ledger.sign([register], "operator")
     first = sign_event(Event.model_validate({"author": "jmt", **event(9)}), jmt).to_bytes()

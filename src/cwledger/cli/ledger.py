@@ -29,7 +29,6 @@ from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import check_book
 from cwledger.model.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
-from cwledger.tlog.note import Signer
 
 keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
@@ -54,13 +53,21 @@ def init(
             " DIRECTORY/ledger.db; the directory then names it in database.url.",
         ),
     ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="How many founding parties install a key for a party that lost its own"
+            " (default: a majority of the founding parties other than that party).",
+        ),
+    ] = None,
 ) -> None:
     """Create a ledger: operator and checkpoint keys, founding parties, genesis entry."""
     founding: list[tuple[str, Role]] = []
     for spec in party or []:
         name, _, role = spec.partition(":")
         founding.append((name, parse_role(role)))
-    ledger = Ledger.init(directory, origin, founding=founding, database_url=db)
+    ledger = Ledger.init(directory, origin, founding=founding, database_url=db, quorum=quorum)
     cp = ledger.latest_checkpoint()
     err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
     sys.stdout.write(cp.note)
@@ -106,6 +113,14 @@ def keys_new(
             f"{party} already has a key; use `cwledger keys rotate --party {party}`"
         )
     registrar = _registrar(ledger) if register else None
+    holders = [p.name for p in ledger.authority().parties.values() if p.role == checked_role]
+    if register and holders:
+        raise ConflictError(
+            f"role {checked_role} is already held by {', '.join(sorted(holders))}: another one is "
+            f"registered only with the approvals of a quorum of the founding parties "
+            f"(`cwledger keys request --party {party} --role {role}`, then `keys approve` "
+            "and `keys install`)"
+        )
     signer = ledger.keystore.create(party, checked_role)
     err.print(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
     if registrar is not None:
@@ -119,17 +134,100 @@ def keys_rotate(
     party: Annotated[str, typer.Option(help="Party whose key is replaced.")],
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
-    """Replace a party's key: a new key, and key.rotated signed by the current one."""
+    """Replace a party's key: a new key, and key.rotated signed by the current one.
+
+    The new key is saved (pending, synced) before the entry goes to the log; if the command
+    is interrupted, the next command promotes it (the log took it) or drops it (it did not).
+    """
     ledger = Ledger.open(ledger_dir)
-    role = ledger.keystore.keys(party)[-1].role
-    old = ledger.keystore.signer(party)
-    new = Signer.generate(party)
-    body = {"party": party, "key": new.vkey()}
-    # Signed with the current key; the new one becomes current only once the log took it.
-    _append_one(ledger, {"type": KEY_ROTATED, "body": body}, party)
-    ledger.keystore.add(party, role, new)
+    old, new = ledger.rotate_key(party)
     err.print(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}")
     sys.stdout.write(new.vkey() + "\n")
+
+
+@keys_app.command("request")
+def keys_request(
+    party: Annotated[str, typer.Option(help="Party that needs a key installed by a quorum.")],
+    role: Annotated[
+        str | None,
+        typer.Option(help="For a party not yet registered: its role (party.registered)."),
+    ] = None,
+    cancel: Annotated[
+        bool, typer.Option(help="Forget this party's pending key (a request not installed).")
+    ] = False,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """A request for the founding quorum, as one JSON line: a new key (kept pending here)
+    for a registered party whose key is lost or revoked (key.rotated); or, with --role, the
+    registration of a new party in a role some party already holds (party.registered)."""
+    ledger = Ledger.open(ledger_dir)
+    if cancel:
+        if ledger.keystore.pending(party) is None:
+            raise KeyNotFound(f"{party} has no pending key in {ledger.keystore.path}")
+        ledger.keystore.drop_pending(party)
+        err.print(f"{party}: pending key dropped")
+        return
+    if role is None:
+        new = ledger.request_key(party)
+        request = {"type": KEY_ROTATED, "body": {"party": party, "key": new.vkey()}}
+    else:
+        checked = parse_role(role)
+        if ledger.keystore.has(party):
+            signer = ledger.keystore.signer(party)
+        else:
+            signer = ledger.keystore.create(party, checked)
+        request = {
+            "type": PARTY_REGISTERED,
+            "body": {"name": party, "role": checked, "key": signer.vkey()},
+        }
+    err.print(
+        f"request for {party}: have it approved (`cwledger keys approve`) by a quorum of "
+        "the founding parties, then `cwledger keys install`"
+    )
+    sys.stdout.write(json.dumps(request) + "\n")
+
+
+def _request(file: Path) -> tuple[str, dict[str, Any]]:
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    doc = parse_json_object(text, str(file))
+    type_, body = doc.get("type"), doc.get("body")
+    if type_ not in (KEY_ROTATED, PARTY_REGISTERED) or not isinstance(body, dict):
+        raise EventRejected(
+            [Problem(str(file), f"want {{type: {KEY_ROTATED} or {PARTY_REGISTERED}, body}}")]
+        )
+    return type_, body
+
+
+@keys_app.command("approve")
+def keys_approve(
+    request: Annotated[Path, typer.Argument(help="The request (`keys request`); - for stdin.")],
+    as_party: Annotated[str, typer.Option("--as", help="The founding party that approves.")],
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Approve a request with a founding party's current key: one JSON line (an approval)."""
+    ledger = Ledger.open(ledger_dir)
+    type_, body = _request(request)
+    sys.stdout.write(json.dumps(ledger.approve(type_, body, as_party)) + "\n")
+
+
+@keys_app.command("install")
+def keys_install(
+    request: Annotated[Path, typer.Argument(help="The request (`keys request`); - for stdin.")],
+    approval: Annotated[
+        list[Path], typer.Option(help="A file of approvals (`keys approve`), repeatable.")
+    ],
+    as_party: Annotated[str, typer.Option("--as", help="Who sends (and signs) the entry.")],
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Append an approved request: the key (or party) is in force once a quorum approved."""
+    ledger = Ledger.open(ledger_dir)
+    type_, body = _request(request)
+    approvals = []
+    for file in approval:
+        for n, line in _read_lines(file):
+            approvals.append(parse_json_object(line, f"{file} line {n}"))
+    receipt = ledger.submit_approved(type_, body, approvals, as_party)
+    err.print(f"{type_} appended at entry {receipt.index} with {len(approvals)} approvals")
 
 
 @keys_app.command("revoke")
@@ -142,7 +240,8 @@ def keys_revoke(
     ] = None,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
-    """Revoke a key from now on: key.revoked, signed by the party or a registrar."""
+    """Revoke a key from now on: key.revoked, signed by the party or a registrar (who may
+    revoke a key but never install one: a new key comes from the party or a quorum)."""
     ledger = Ledger.open(ledger_dir)
     body = {"party": party, "key_id": key_id, "reason": reason}
     _append_one(ledger, {"type": KEY_REVOKED, "body": body}, as_party or party)
@@ -169,6 +268,19 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
                     "vkey": k.signer.vkey(),
                     "created": k.created,
                     "status": status,
+                }
+            )
+    for party in ledger.keystore.pending_parties():
+        pending = ledger.keystore.pending(party)
+        if pending is not None:
+            rows.append(
+                {
+                    "party": party,
+                    "role": pending.role,
+                    "key_id": pending.signer.key_id.hex(),
+                    "vkey": pending.signer.vkey(),
+                    "created": pending.created,
+                    "status": f"pending ({pending.kind})",
                 }
             )
     if as_json:

@@ -1,23 +1,47 @@
 """Who is who in the log, replayed from its governance entries.
 
 The genesis names the founding parties, their roles and keys, the log's origin and
-checkpoint key, and the registrars; ``party.registered``, ``key.rotated`` and
-``key.revoked`` change that. Validity is by log position: a key is valid from the
-entry that adds it up to and including the entry that rotates or revokes it. The same
-replay serves the append path and the full audit, so they cannot disagree.
+checkpoint key, the registrars and (optionally) the quorum; ``party.registered``,
+``key.rotated`` and ``key.revoked`` change that. Validity is by log position: a key is
+valid from the entry that adds it up to and including the entry that rotates or revokes
+it. The same replay serves the append path and the full audit, so they cannot disagree.
+
+Who may change who writes (no party may install a key for another):
+
+- ``key.rotated``: signed by the party itself with its current key; or, when that key is
+  lost or revoked, carrying the approvals of a quorum of the founding parties other than
+  the party (whoever sends it). A registrar alone cannot.
+- ``key.revoked``: the party itself or a registrar (the party then writes nothing until it
+  gets a new key from the quorum).
+- ``party.registered``: a registrar; for a role that some party already holds, with the
+  approvals of a quorum of the founding parties as well.
+
+An approval is an Ed25519 signature, by the founding party's key valid at the entry, over
+``approval_statement``: the DSSE pre-authentication encoding, with its own payload type,
+of the RFC 8785 JSON of the log's origin, the event type and the body without its
+approvals. Everything is in the entry: an outside verifier checks it from the log alone.
+The quorum is the genesis's `quorum`, else a majority of the founding parties other than
+the one concerned.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from cwledger.book.registry import EventType
-from cwledger.errors import Problem
+from cwledger.errors import InvalidSignature, MalformedInput, Problem
+from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.envelope import pae
+from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.events import (
     GENESIS,
+    KEY_ROTATED,
+    PARTY_REGISTERED,
+    Approval,
     GenesisBody,
     KeyRevokedBody,
     KeyRotatedBody,
@@ -27,7 +51,34 @@ from cwledger.model.events import (
 )
 from cwledger.tlog.note import Verifier
 
-__all__ = ["Authority", "EventHead", "KeyRecord", "PartyRecord"]
+__all__ = [
+    "APPROVAL_TYPE",
+    "Authority",
+    "EventHead",
+    "KeyRecord",
+    "PartyRecord",
+    "approval_statement",
+    "approved_body",
+]
+
+APPROVAL_TYPE = "application/vnd.cwledger.approval+json"
+"""The DSSE payload type of an approval: never the one of an event, so a signature over
+one can never stand for the other."""
+
+
+def approved_body(event_type: str, body: BaseModel) -> dict[str, Any]:
+    """What an approval of a governance act covers: its body without the approvals."""
+    if event_type == KEY_ROTATED and isinstance(body, KeyRotatedBody):
+        return {"party": body.party, "key": body.key}
+    if event_type == PARTY_REGISTERED and isinstance(body, PartyRegisteredBody):
+        return {"name": body.name, "role": body.role, "key": body.key}
+    raise MalformedInput(f"{event_type} is not approved by a quorum")
+
+
+def approval_statement(origin: str, event_type: str, body: dict[str, Any]) -> bytes:
+    """The bytes a founding party signs to approve a governance act in the log `origin`."""
+    doc = {"origin": origin, "type": event_type, "body": body}
+    return pae(APPROVAL_TYPE, canonical_json(doc))
 
 
 class EventHead(Protocol):
@@ -78,6 +129,8 @@ class Authority:
     origin: str | None = None
     log_vkey: str | None = None
     registrars: frozenset[str] = frozenset()
+    founders: tuple[str, ...] = ()
+    quorum: int | None = None
     parties: dict[str, PartyRecord] = field(default_factory=dict)
     keys: dict[tuple[str, str], KeyRecord] = field(default_factory=dict)
 
@@ -132,9 +185,61 @@ class Authority:
             return [
                 Problem("type", f"role {party.role} may not write {event.type} ({allowed} may)")
             ]
-        return self._check_governance(event, body)
+        return self._check_governance(event, body, index)
 
-    def _check_governance(self, event: EventHead, body: BaseModel | None) -> list[Problem]:
+    def quorum_for(self, concerned: str | None) -> tuple[int, list[str]]:
+        """How many approvals a governance act about `concerned` needs, and from whom:
+        the founding parties other than `concerned`."""
+        eligible = [f for f in self.founders if f != concerned]
+        k = self.quorum if self.quorum is not None else len(eligible) // 2 + 1
+        return k, eligible
+
+    def _check_approvals(
+        self, event: EventHead, body: BaseModel, concerned: str | None, index: int, why: str
+    ) -> list[Problem]:
+        """Whether the body's approvals make a quorum of founding parties (but `concerned`),
+        each signed with that party's key valid at `index` over the act's statement."""
+        approvals: list[Approval] = getattr(body, "approvals", [])
+        k, eligible = self.quorum_for(concerned)
+        assert self.origin is not None
+        statement = approval_statement(self.origin, event.type, approved_body(event.type, body))
+        problems: list[Problem] = []
+        counted: set[str] = set()
+        for i, a in enumerate(approvals):
+            where = f"body.approvals[{i}]"
+            if a.party not in eligible:
+                problems.append(
+                    Problem(where, f"{a.party} is not a founding party that may approve this")
+                )
+                continue
+            if a.party in counted:
+                problems.append(Problem(where, f"{a.party} approves twice"))
+                continue
+            rec = self.keys.get((a.party, a.keyid))
+            if rec is None or not rec.valid_at(index):
+                problems.append(Problem(where, f"{a.party} has no valid key {a.keyid}"))
+                continue
+            try:
+                verify_ed25519(rec.public_key, statement, base64.b64decode(a.sig))
+            except InvalidSignature:
+                problems.append(
+                    Problem(where, f"the approval of {a.party} does not verify with its key")
+                )
+                continue
+            counted.add(a.party)
+        if not problems and len(counted) < k:
+            problems.append(
+                Problem(
+                    "body.approvals",
+                    f"{why}: {event.type} needs the approvals of {k} of the founding parties "
+                    f"{', '.join(eligible) or '(none)'}; it has {len(counted)}",
+                )
+            )
+        return problems
+
+    def _check_governance(
+        self, event: EventHead, body: BaseModel | None, index: int
+    ) -> list[Problem]:
         problems: list[Problem] = []
         author = event.author
         if isinstance(body, PartyRegisteredBody):
@@ -143,11 +248,11 @@ class Authority:
             if body.name in self.parties:
                 problems.append(Problem("body.name", f"party {body.name!r} is already registered"))
             problems += _check_key_name(body, "body.key")
+            holders = sorted(p.name for p in self.parties.values() if p.role == body.role)
+            if holders or body.approvals:
+                why = f"role {body.role} is already held by {', '.join(holders)}"
+                problems += self._check_approvals(event, body, None, index, why)
         elif isinstance(body, KeyRotatedBody | KeyRevokedBody):
-            if author != body.party and author not in self.registrars:
-                problems.append(
-                    Problem("author", f"{author} may not change the keys of {body.party}")
-                )
             if body.party not in self.parties:
                 problems.append(Problem("body.party", f"unknown party {body.party!r}"))
             elif isinstance(body, KeyRotatedBody):
@@ -159,6 +264,16 @@ class Authority:
                     problems.append(
                         Problem("body.key", f"key {kid} was already used by {body.party}")
                     )
+                if body.approvals or author != body.party:
+                    why = (
+                        f"{author} may not install a key for {body.party} (a key is rotated "
+                        "by its party with its current key, or installed by a quorum)"
+                    )
+                    problems += self._check_approvals(event, body, body.party, index, why)
+            elif author != body.party and author not in self.registrars:
+                problems.append(
+                    Problem("author", f"{author} may not revoke the keys of {body.party}")
+                )
             else:
                 rec = self.keys.get((body.party, body.key_id))
                 if rec is None or rec.retired_by is not None:
@@ -172,6 +287,8 @@ class Authority:
         if isinstance(body, GenesisBody):
             self.origin, self.log_vkey = body.origin, body.log_key
             self.registrars = frozenset(body.registrars)
+            self.founders = tuple(p.name for p in body.parties)
+            self.quorum = body.quorum
             for p in body.parties:
                 self._add_party(p, index)
         elif isinstance(body, PartyRegisteredBody):
@@ -217,6 +334,14 @@ def _check_genesis(event: EventHead, body: GenesisBody) -> list[Problem]:
     unknown = sorted(set(body.registrars) - set(names))
     if unknown:
         problems.append(Problem("body.registrars", f"not founding parties: {', '.join(unknown)}"))
+    if body.quorum is not None and body.quorum > len(names) - 1:
+        problems.append(
+            Problem(
+                "body.quorum",
+                f"a quorum of {body.quorum} cannot be met by the {len(names) - 1} founding "
+                "parties other than one of them",
+            )
+        )
     log_name = Verifier.from_vkey(body.log_key).name
     if log_name != body.origin:
         problems.append(

@@ -10,6 +10,8 @@ in the log returns its first receipt and adds nothing.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +27,7 @@ from cwledger.errors import (
     EventRejected,
     LedgerNotFound,
     Problem,
+    Unavailable,
 )
 from cwledger.ledger.admission import (
     DecodedEntry,
@@ -33,11 +36,11 @@ from cwledger.ledger.admission import (
     decode_entry,
     replay_authority,
 )
-from cwledger.ledger.authority import Authority
+from cwledger.ledger.authority import Authority, approval_statement
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
-from cwledger.model.events import GENESIS, Event, Role
+from cwledger.model.events import GENESIS, KEY_ROTATED, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION
 from cwledger.time import clock, from_rfc3339, rfc3339
@@ -173,11 +176,17 @@ class Ledger:
         $CWLEDGER_KEYSTORE) either way. A database reached by URL must hold a ledger: its
         schema and at least the genesis entry.
         """
-        if database_url is None:
-            if (path / "ledger.db").is_file():
-                return cls(path, Store.for_directory(path), cls._keystore(path))
-            database_url = _read_database_url(path)
-        return cls(path, _existing_store(database_url, path), cls._keystore(path))
+        if database_url is None and (path / "ledger.db").is_file():
+            ledger = cls(path, Store.for_directory(path), cls._keystore(path))
+        else:
+            url = database_url if database_url is not None else _read_database_url(path)
+            ledger = cls(path, _existing_store(url, path), cls._keystore(path))
+        try:
+            ledger.settle_keys()
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
 
     @classmethod
     def init(
@@ -189,6 +198,7 @@ class Ledger:
         time: str | None = None,
         key_seed: bytes | None = None,
         database_url: str | None = None,
+        quorum: int | None = None,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
@@ -197,6 +207,9 @@ class Ledger:
         ledgers only (anyone who knows the seed can sign as any party).
         `database_url` puts the log in that database (its schema is created there) instead
         of `path/ledger.db`; `path/database.url` records it, and `path/keys` holds the keys.
+        `quorum` is how many founding parties must approve a key installed for a party
+        that lost its own (default, left out of the genesis: a majority of the founding
+        parties other than the one concerned).
         Raises ConflictError if `path` already holds a ledger, or the database already
         holds entries.
         """
@@ -229,17 +242,16 @@ class Ledger:
         ]
         parties += [(name, role, keystore.create(name, role, seed=seed)) for name, role in founding]
         log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin, seed=seed)
+        body: dict[str, Any] = {
+            "origin": origin,
+            "log_key": log_signer.vkey(),
+            "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
+            "registrars": ["operator"],
+        }
+        if quorum is not None:  # absent, the default: every older genesis stays as it was
+            body["quorum"] = quorum
         genesis = Event(
-            type=GENESIS,
-            id="genesis",
-            time=time or utc_now(),
-            author="operator",
-            body={
-                "origin": origin,
-                "log_key": log_signer.vkey(),
-                "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
-                "registrars": ["operator"],
-            },
+            type=GENESIS, id="genesis", time=time or utc_now(), author="operator", body=body
         )
         ledger = cls(path, store or Store.for_directory(path), keystore)
         ledger.append([sign_event(genesis, parties[0][2]).to_bytes()])
@@ -378,6 +390,104 @@ class Ledger:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()
         note = sign(text, [self.keystore.signer(CHECKPOINT_SIGNER)])
         return StoredCheckpoint(size, root, note.decode(), utc_now())
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def settle_keys(self) -> dict[str, str]:
+        """Finish what an interrupted key change left in the keystore: a pending key the log
+        names is promoted (it becomes the party's current key; dropped if the log has
+        already retired it); a pending rotation the log does not name is dropped (the party
+        keeps its key); a request waits for the quorum.
+        Skipped while another process holds the keystore's lock. Returns party -> what was
+        done."""
+        parties = self.keystore.pending_parties()
+        done: dict[str, str] = {}
+        if not parties:
+            return done
+        with self.keystore.locked(wait=False) as mine:
+            if not mine:
+                return done  # a key change is under way in another process
+            authority = self.authority()
+            for party in parties:
+                pending = self.keystore.pending(party)
+                if pending is None:
+                    continue
+                rec = authority.keys.get((party, pending.signer.key_id.hex()))
+                if rec is not None and rec.retired_by is None:
+                    self._promote(party)
+                    done[party] = "promoted"
+                elif rec is not None or pending.kind == "rotation":  # superseded, or lost
+                    self.keystore.drop_pending(party)
+                    done[party] = "dropped"
+        return done
+
+    def _promote(self, party: str) -> None:
+        try:
+            self.keystore.promote(party)
+        except OSError as e:
+            raise Unavailable(
+                f"the log holds the new key of {party} but the keystore could not store it "
+                f"({e.strerror or e}); it is kept in {self.keystore.path / (party + '.pending')} "
+                "and becomes current at the next command once the disk has room"
+            ) from e
+
+    def rotate_key(self, party: str) -> tuple[Signer, Signer]:
+        """Rotate `party`'s key: a new key, kept pending (synced) before `key.rotated`,
+        signed with the current key, is appended; promoted once the log took it. A crash
+        or a full disk in between is settled at the next open. Returns (old, new)."""
+        with self.keystore.locked():
+            current = self.keystore.keys(party)[-1]
+            new = Signer.generate(party)
+            self.keystore.save_pending(party, current.role, new, "rotation")
+            raw = {
+                "type": KEY_ROTATED,
+                "id": f"key.rotated:{party}:{new.key_id.hex()}",
+                "time": utc_now(),
+                "body": {"party": party, "key": new.vkey()},
+            }
+            try:
+                self.append(self.sign([raw], party))
+            except EventRejected:
+                self.keystore.drop_pending(party)  # refused: nothing is in the log
+                raise
+            self._promote(party)
+        return current.signer, new
+
+    def request_key(self, party: str) -> Signer:
+        """A new key for a party whose key is lost or revoked, kept pending until a quorum
+        of the founding parties installs it (``key.rotated`` with their approvals)."""
+        known = self.authority().parties.get(party)
+        if known is None:
+            raise LedgerNotFound(f"{party!r} is not a party of this ledger")
+        with self.keystore.locked():
+            new = Signer.generate(party)
+            self.keystore.save_pending(party, known.role, new, "request")
+        return new
+
+    def approve(self, event_type: str, body: dict[str, Any], party: str) -> dict[str, str]:
+        """`party`'s approval of a governance act (its body without approvals), signed
+        with its current key: an element of the act's `approvals`."""
+        origin = self.authority().origin
+        assert origin is not None  # every ledger has its genesis
+        signer = self.keystore.signer(party)
+        sig = signer.sign(approval_statement(origin, event_type, body))
+        return {"party": party, "keyid": signer.key_id.hex(), "sig": base64.b64encode(sig).decode()}
+
+    def submit_approved(
+        self, event_type: str, body: dict[str, Any], approvals: Sequence[dict[str, str]], by: str
+    ) -> Receipt:
+        """Append a governance act with its approvals, sent (and signed) by `by`; a pending
+        key it installs in this keystore is promoted."""
+        digest = hashlib.sha256(repr(sorted(body.items())).encode()).hexdigest()[:32]
+        raw = {
+            "type": event_type,
+            "id": f"{event_type}:{digest}",
+            "time": utc_now(),
+            "body": {**body, "approvals": list(approvals)},
+        }
+        receipt = self.append(self.sign([raw], by))[0]
+        self.settle_keys()
+        return receipt
 
     # -- proofs --------------------------------------------------------------------------
 

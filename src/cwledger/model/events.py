@@ -25,6 +25,7 @@ __all__ = [
     "PartyRegisteredBody",
     "KeyRotatedBody",
     "KeyRevokedBody",
+    "Approval",
     "GENESIS",
     "PARTY_REGISTERED",
     "KEY_ROTATED",
@@ -42,6 +43,8 @@ KEY_REVOKED = "key.revoked"
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
 EventId = ObjectId
 KeyIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
+# An Ed25519 signature (64 bytes) in standard base64.
+Signature64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]
 
 
 def _vkey(value: str) -> str:
@@ -74,23 +77,44 @@ class PartyEntry(Strict):
 
 
 class GenesisBody(Strict):
-    """The first entry: the log's origin and key, the founding parties, and who registers."""
+    """The first entry: the log's origin and key, the founding parties, who registers, and
+    how many founding parties make a quorum (`quorum`; absent: a majority of the founding
+    parties other than the one concerned)."""
 
     origin: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")]
     log_key: VerifierKey
     parties: list[PartyEntry] = Field(min_length=1)
     registrars: list[PartyName] = Field(min_length=1)
+    quorum: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+
+class Approval(Strict):
+    """A founding party's signature (with its key valid at the entry) over the statement
+    of a governance act: see ``cwledger.ledger.authority.approval_statement``."""
+
+    party: PartyName
+    keyid: KeyIdHex
+    sig: Signature64
+
+
+Approvals = Annotated[list[Approval], Field(max_length=100)]
 
 
 class PartyRegisteredBody(PartyEntry):
-    """A registrar adds a party after genesis."""
+    """A registrar adds a party after genesis; a role some party already holds also needs
+    the approvals of a quorum of the founding parties."""
+
+    approvals: Approvals = []
 
 
 class KeyRotatedBody(Strict):
-    """A party's new key replaces its current ones from this entry on."""
+    """A party's new key replaces its current ones from this entry on: signed by the party
+    with its current key, or carrying the approvals of a quorum of the founding parties
+    other than the party (its key lost or revoked)."""
 
     party: PartyName
     key: VerifierKey
+    approvals: Approvals = []
 
 
 class KeyRevokedBody(Strict):
