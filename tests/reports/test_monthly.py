@@ -319,7 +319,7 @@ def test_the_end_of_month_checkpoint_verifies_and_includes_the_month(
         assert v.size in sizes and all(s <= v.last_index for s in sizes if s < v.size)
         later = [e for e in entries if e.index < v.size and from_rfc3339(e.event_time) > end]
         # The scenario is logged a day at a time (its log times are its event times), so
-        # no batch straddles the month's end here; tests/test_timing.py has one that does.
+        # no batch straddles the month's end here; tests/ledger/test_timing.py has one that does.
         assert v.entries_dated_later == len(later)
     finally:
         led.close()
