@@ -164,6 +164,12 @@ def test_a_backdated_document_is_listed_late_and_the_milestone_says_so(
     assert "met (recorded late: doc-1)" in md
     html = render.render(report, "html").decode()
     assert 'id="late-entry-table"' in html and "recorded late: doc-1" in html
+    # The API and the dashboard say so too.
+    api = make_api(led, ["insp"], public_pages=True)
+    [m] = api.client.get("/api/v1/milestones", headers=api.auth("insp")).json()
+    assert m["status"] == "met" and m["late_entry"] is True and m["late_events"] == ["doc-1"]
+    page = api.client.get("/findings")
+    assert page.status_code == 200 and 'data-late="doc-1"' in page.text
 
 
 def test_an_entry_logged_within_the_threshold_is_not_late(led: Ledger, clock: Clock) -> None:
