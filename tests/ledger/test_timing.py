@@ -429,3 +429,18 @@ def test_the_end_of_month_checkpoint_counts_entries_dated_later_in_its_batch(
     with led.store.read() as r:
         v = monthly.build(r, "2014-03", now=clock.now).verification
     assert (v.size, v.last_index, v.entries_dated_later) == (4, 2, 1)
+
+
+def test_the_audit_finds_a_stored_moment_changed_behind_the_log(led: Ledger, clock: Clock) -> None:
+    """Time filters compare the stored moments: a changed one would hide an entry from them,
+    so `cwledger verify` checks each against the entry's time."""
+    from cwledger.ledger.audit import AuditFailure, audit
+    from tests.conftest import execute_sql
+
+    clock.set("2014-02-01T00:00:00Z")
+    led.append(led.sign([event(1), event(2)], "insp"))
+    audit(led.store, workers=1)
+    assert execute_sql(led, "UPDATE log_entry SET event_at = event_at + 1 WHERE idx = 2") == 1
+    with pytest.raises(AuditFailure, match="stored moment") as info:
+        audit(led.store, workers=1)
+    assert info.value.index == 2

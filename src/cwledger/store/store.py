@@ -186,6 +186,24 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
+    def stored_moments(self, chunk: int = 20_000) -> Iterator[tuple[int, str, int]]:
+        """(index, event time as written, its stored moment) of every entry, in log order,
+        a chunk at a time (the audit checks that the two agree)."""
+        c = log_entry.c
+        after = -1
+        while True:
+            q = (
+                select(c.idx, c.event_time, c.event_at)
+                .where(c.idx > after)
+                .order_by(c.idx)
+                .limit(chunk)
+            )
+            rows = [(int(r[0]), str(r[1]), int(r[2])) for r in self.conn.execute(q)]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
         return {e.leaf_hash: e for e in self._entries_where(log_entry.c.leaf_hash, leaf_hashes)}
