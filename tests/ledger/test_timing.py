@@ -12,6 +12,7 @@ moments, the migration that fills them for an existing ledger.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from rich.console import Console
 from typer.testing import CliRunner
 
 import cwledger.store.store as store_module
@@ -32,6 +34,7 @@ from cwledger.ledger.ledger import LATE_AFTER, MAX_SKEW, Ledger
 from cwledger.reports import monthly, render
 from cwledger.store import Store
 from cwledger.store.search import EntryFilter, find_entries
+from cwledger.tables import milestones_table
 from cwledger.time import DAY, from_rfc3339
 from tests.api.conftest import make_api
 from tests.book.builders import Book, declaration, item
@@ -148,11 +151,14 @@ def test_a_backdated_document_is_listed_late_and_the_milestone_says_so(
     assert doc["index"] == receipt.index and doc["event_id"] == "doc-1"
     assert doc["time"] == "2013-12-15T10:00:00Z" and doc["logged_at"] == "2016-01-01T10:00:00Z"
     assert doc["days_late"] > 700
-    res = runner.invoke(cli_app, ["milestones", "--ledger", str(led.path)], env={"COLUMNS": "200"})
-    assert res.exit_code == 0 and "met (recorded late)" in res.stdout, res.output
-    res = runner.invoke(
-        cli_app, ["late-entries", "--ledger", str(led.path)], env={"COLUMNS": "200"}
-    )
+    res = runner.invoke(cli_app, ["milestones", "--json", "--ledger", str(led.path)])
+    assert res.exit_code == 0, res.output
+    [m] = json.loads(res.stdout)
+    assert m["status"] == "met" and m["late_entry"] is True
+    wide = Console(width=200, file=io.StringIO())
+    wide.print(milestones_table([m], "milestones"))
+    assert "met (recorded late)" in wide.file.getvalue()  # type: ignore[attr-defined]
+    res = runner.invoke(cli_app, ["late-entries", "--ledger", str(led.path)])
     assert res.exit_code == 0 and "doc-1" in res.stdout and "1 late entry" in res.output
     # The monthly report of the month it claims lists it, and its milestone says so.
     with led.store.read() as r:
