@@ -3,7 +3,8 @@ months (MalformedInput naming the text and the forms), and the formats."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from cwledger.errors import MalformedInput
 from cwledger.time import (
     DAY,
     Period,
+    check_rfc3339,
     date_text,
     day_of,
     from_rfc3339,
@@ -160,3 +162,58 @@ def test_a_bad_month_on_the_command_line_is_one_line_and_exit_1(tmp_path: Path) 
     ]
     bad = _cli("balances", "--period", "2014-3", "--ledger", str(ledger_dir))
     assert bad.returncode == 1 and "'2014-3' is not a month" in bad.stderr
+
+
+# -- the one form of a time (issue 13: week dates, basic forms, long fractions) ----------------
+
+_STRICT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
+
+
+@given(moments, st.integers(min_value=0, max_value=6))
+def test_every_moment_written_in_the_form_reads_back(at: int, digits: int) -> None:
+    whole = rfc3339(at)
+    fraction = f"{at % 1_000_000:06d}"[:digits]
+    text = whole[:-1] + (f".{fraction}" if digits else "") + "Z"
+    expect = at - at % 1_000_000 + (int(fraction.ljust(6, "0")) if digits else 0)
+    assert from_rfc3339(text) == expect
+    assert check_rfc3339(text) == expect
+
+
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"\A[0-9W+:.TZtz -]{8,40}\Z"),
+        st.from_regex(r"\A" + _STRICT + r"\Z"),
+    )
+)
+def test_a_time_is_taken_only_in_the_one_form(text: str) -> None:
+    """Whatever the text, it is a time only if it is in the one form and names a real
+    moment; then it is at most 27 characters and reads as the standard library reads it."""
+    try:
+        at = check_rfc3339(text)
+    except ValueError as e:
+        assert "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" in str(e) or "RFC 3339" in str(e)
+        with pytest.raises(MalformedInput):
+            from_rfc3339(text)
+        return
+    assert re.fullmatch(_STRICT, text) and len(text) <= 27
+    parsed = datetime.fromisoformat(text[:-1] + "+00:00")
+    assert at == (parsed - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2016-W01-1T10:00:00Z",
+        "20160101T100000Z",
+        "2016-01-01T10Z",
+        "2016-01-01T10:00:00." + "1" * 5000 + "Z",
+        "2016-01-01T10:00:00.1234567Z",
+        "2016-01-01T10:00:00+00:00",
+    ],
+)
+def test_the_forms_of_the_attack_are_refused_naming_the_form(text: str) -> None:
+    with pytest.raises(MalformedInput) as e:
+        parse_moment(text)
+    assert "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" in str(e.value) or "ending in Z" in str(e.value)
+    assert len(str(e.value)) < 400  # a 5,000-digit text is not echoed whole

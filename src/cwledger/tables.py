@@ -49,7 +49,8 @@ def milestones_table(docs: list[dict[str, Any]], title: str, *, detail: bool = T
         cells = [
             d["id"],
             d["due"] or "open",
-            f"[{COLOUR[d['status']]}]{d['status']}[/]",
+            f"[{COLOUR[d['status']]}]{d['status']}[/]"
+            + (" (recorded late)" if d.get("late_entry") else ""),
             d["met_on"] or "",
             late,
         ]

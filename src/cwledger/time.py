@@ -9,9 +9,16 @@ answer compute on moments.
 one's ``start``) and no moment is in two of them. Its last moment is ``end - 1``. A
 calendar month, a balance period and a day are all a :class:`Period`.
 
+**One form of time.** A time is written in one strict form only, RFC 3339 in UTC:
+``YYYY-MM-DDTHH:MM:SS[.f]Z`` with an upper-case ``T`` and ``Z`` and at most six digits of
+fraction (microseconds, the resolution of a moment): :data:`RFC3339_FORM`,
+:func:`check_rfc3339`. Week dates, the basic form (``20160101T100000Z``), times without
+seconds, offsets other than ``Z`` and longer fractions are refused, so that every time
+stored has exactly one moment and compares as a number.
+
 **Text in** (parameters, options, query strings): :func:`parse_moment` (an RFC 3339 UTC
-time, or a date meaning the end of that day), :func:`parse_date` (a day, as a period) and
-:func:`parse_month` (a calendar month, as a period). Each raises
+time in that form, or a date meaning the end of that day), :func:`parse_date` (a day, as
+a period) and :func:`parse_month` (a calendar month, as a period). Each raises
 :class:`~cwledger.errors.MalformedInput` naming the bad text and the accepted forms.
 
 **Text out**: :func:`rfc3339` (whole seconds, as events and balance series write them),
@@ -21,6 +28,7 @@ time, or a date meaning the end of that day), :func:`parse_date` (a day, as a pe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -35,6 +43,8 @@ __all__ = [
     "parse_date",
     "parse_month",
     "from_rfc3339",
+    "check_rfc3339",
+    "RFC3339_FORM",
     "rfc3339",
     "date_text",
     "month_text",
@@ -64,6 +74,10 @@ _MONTH_NAMES = (
 )
 _MONTH_FORMS = "give a calendar month as YYYY-MM, e.g. 2014-03"
 _MOMENT_FORMS = "give a date (YYYY-MM-DD) or a UTC time ending in Z (e.g. 2014-01-07T10:00:00Z)"
+RFC3339_FORM = "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
+"""The one form a time is written in: RFC 3339, UTC, at most microseconds."""
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z", re.ASCII)
+_SHOWN = 60  # characters of a refused time echoed back
 
 
 @dataclass(frozen=True, order=True)
@@ -153,15 +167,40 @@ def months(first: int, last: int) -> list[Period]:
 # -- text in -----------------------------------------------------------------------------------
 
 
-def from_rfc3339(text: str) -> int:
-    """An RFC 3339 UTC time (ending in ``Z``) as a moment. Raises MalformedInput."""
-    if not text.endswith("Z") or "T" not in text:
-        raise MalformedInput(f"{text!r} is not an RFC 3339 time: {_MOMENT_FORMS}")
+def _shown(text: str) -> str:
+    """A refused text as it is echoed: at most `_SHOWN` characters."""
+    return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
+
+
+def check_rfc3339(text: str) -> int:
+    """The moment of a time in the one accepted form, ``YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z``
+    (RFC 3339, UTC, at most microseconds). Raises ValueError saying why (pydantic's
+    validators turn it into a validation error); `from_rfc3339` raises MalformedInput."""
+    m = _RFC3339.fullmatch(text)
+    if m is None:
+        raise ValueError(
+            f"{_shown(text)} is not a time in the accepted form {RFC3339_FORM}"
+            " (RFC 3339 in UTC, ending in Z, at most 6 digits of fraction,"
+            " e.g. 2014-01-07T10:00:00Z)"
+        )
+    year, month, day, hour, minute, second, fraction = m.groups()
     try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00")
+        parsed = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC
+        )
     except ValueError as e:
-        raise MalformedInput(f"{text!r} is not an RFC 3339 time: {e}") from None
-    return (parsed - _EPOCH) // _MICROSECOND
+        raise ValueError(f"{text!r} is not an RFC 3339 time: {e}") from None
+    micro = int((fraction or "").ljust(6, "0"))
+    return (parsed - _EPOCH) // _MICROSECOND + micro
+
+
+def from_rfc3339(text: str) -> int:
+    """An RFC 3339 UTC time in the one accepted form (`check_rfc3339`) as a moment.
+    Raises MalformedInput naming the text and the form."""
+    try:
+        return check_rfc3339(text)
+    except ValueError as e:
+        raise MalformedInput(str(e)) from None
 
 
 def parse_date(text: str) -> Period:
@@ -186,7 +225,7 @@ def parse_moment(text: str, *, start_of_day: bool = False) -> int:
         d = parse_date(text)
         return d.start if start_of_day else d.last
     if not text.endswith("Z"):
-        raise MalformedInput(f"{text!r}: {_MOMENT_FORMS}")
+        raise MalformedInput(f"{_shown(text)}: {_MOMENT_FORMS}")
     return from_rfc3339(text)
 
 

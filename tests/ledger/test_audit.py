@@ -47,7 +47,8 @@ def _swap_rows(db: sqlite3.Connection) -> None:
     }
     db.execute("DELETE FROM log_entry WHERE idx IN (40, 41)")
     for new_idx, old in ((40, rows[41]), (41, rows[40])):
-        db.execute("INSERT INTO log_entry VALUES (?, ?, ?, ?, ?, ?, ?)", (new_idx, *old[1:]))
+        marks = ", ".join("?" * len(old))
+        db.execute(f"INSERT INTO log_entry VALUES ({marks})", (new_idx, *old[1:]))
 
 
 def _change_tile_hash(db: sqlite3.Connection) -> None:

@@ -87,7 +87,9 @@ def test_the_store_refuses_a_reused_index(backend_url: str) -> None:
     with store.write() as w:
         w.insert_entries([_entry(0)])
     with pytest.raises(ConflictError, match="already stored"), store.write() as w:
-        w.insert_entries([StoredEntry(0, b"\x09" * 32, "other", "t.x", "a", "t", b"{}")])
+        w.insert_entries(
+            [StoredEntry(0, b"\x09" * 32, "other", "t.x", "a", "2014-01-01T00:00:00Z", b"{}")]
+        )
     with store.read() as r:
         assert r.size() == 1
     store.close()

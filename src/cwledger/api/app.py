@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     settings = settings or Settings()
     if ledger is None:
         ledger = Ledger.open(settings.ledger, database_url=settings.database_url)
+    ledger.max_skew, ledger.late_after = settings.max_skew, settings.late_after
     app = FastAPI(
         title="cwledger",
         version=__version__,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cwledger.book import answers
 from cwledger.book.records import DeclarationRecord, SiteRecord
@@ -139,6 +139,14 @@ class MilestoneDoc(BaseModel):
     evidence: list[str]
     days_late: int | None
     outstanding: dict[str, float] | None
+    late_entry: bool = Field(
+        description="Met on the strength of an entry the log took more than the server's"
+        " `late_entry_days` after the time it gives itself (back-dated, or filed long"
+        " after the fact): met (recorded late)."
+    )
+    late_events: list[str] = Field(
+        description="The event ids of those entries (empty unless `late_entry`)."
+    )
 
 
 class DeclarationVersion(BaseModel):

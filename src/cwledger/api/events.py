@@ -17,7 +17,6 @@ from cwledger.ledger.admission import Receipt
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger
 from cwledger.store.search import EntryFilter, find_entries
-from cwledger.time import from_rfc3339
 
 __all__ = ["router"]
 
@@ -157,14 +156,11 @@ async def list_events(
     """Entries in log order, filtered; cursor pagination."""
     lo = None if since is None else query_moment(since, "since", start_of_day=True)
     hi = None if until is None else query_moment(until, "until")
-    f = EntryFilter(type or (), author or (), item, site, since, until)
+    f = EntryFilter(type or (), author or (), item, site, lo, hi)
     after = -1 if cursor is None else int(cursor)
     rows = find_entries(r.conn, f, after=after, limit=min(limit, settings.page_limit))
     events = []
     for idx, eid, etype, by, t, lh, env in rows:
-        at = from_rfc3339(t)
-        if (lo is not None and at < lo) or (hi is not None and at > hi):
-            continue
         body = json.loads(Envelope.from_bytes(env).payload)
         events.append(
             EventDoc(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from cwledger.book import progress
 from cwledger.book.records import (
     ChemicalsRecord,
     DeclarationRecord,
@@ -20,6 +21,7 @@ from cwledger.book.records import (
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import NotFound
 from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.ledger import LATE_AFTER
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ __all__ = [
     "position_document",
     "finding_document",
     "site_document",
+    "judged_milestones",
 ]
 
 Grouping = Literal["site", "chemical", "category", "priority", "item"]
@@ -259,3 +262,19 @@ def site_document(rec: SiteRecord, held: list[HoldingLine], entries: list[int]) 
         "holdings": [line.to_json() for line in held],
         "entries": entries,
     }
+
+
+def judged_milestones(
+    reader: LogReader,
+    at: int | None = None,
+    now: int | None = None,
+    late_after: int = LATE_AFTER,
+) -> list[progress.MilestoneStatus]:
+    """Every milestone judged at `at` (None: now), each met on the strength of an entry the
+    log took more than `late_after` µs after its event time saying so (`late_entry`)."""
+    return progress.milestones(
+        progress.load_facts(reader.book),
+        at,
+        now,
+        late=lambda ids: reader.late_among(ids, late_after),
+    )

@@ -9,11 +9,17 @@ it. Percentages are of the declared chemicals (Categories 1 and 2) by mass, and 
 counts what was destroyed in the country too, as the reports of 2014 counted it
 ("removed or destroyed in country"). Category 3 (unfilled munitions, equipment) is
 counted in items.
+
+A milestone rests on entries (the document, the last part of a declaration, every removal
+or destruction it counts...). The book knows only the times the events give themselves;
+when the log took each entry is the log's to say: `milestones` asks a `LateEntries`
+(the caller's, reading the log) which of them were recorded late, and a milestone met by
+any such entry says so (`late_entry`, "met (recorded late)").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -61,8 +67,12 @@ class RecordReader(Protocol):
         ...
 
 
+LateEntries = Callable[[Collection[str]], Collection[str]]
+"""Given event ids, those of them whose entries the log recorded late."""
+
 __all__ = [
     "RecordReader",
+    "LateEntries",
     "Facts",
     "Tally",
     "Status",
@@ -273,6 +283,14 @@ class MilestoneStatus:
     evidence: list[str]
     days_late: int | None
     outstanding: dict[str, float] | None
+    late_events: list[str] = field(default_factory=list)
+    """The entries the judgment rests on that the log recorded late (event time well
+    before the log time): a milestone met by them is "met (recorded late)"."""
+
+    @property
+    def late_entry(self) -> bool:
+        """Whether the milestone is met on the strength of an entry recorded late."""
+        return self.met_on is not None and bool(self.late_events)
 
     def to_json(self) -> dict[str, Any]:
         """The shape scripts rely on (``cwledger milestones --json``)."""
@@ -287,6 +305,8 @@ class MilestoneStatus:
             "evidence": self.evidence,
             "days_late": self.days_late,
             "outstanding": self.outstanding,
+            "late_entry": self.late_entry,
+            "late_events": self.late_events,
         }
 
 
@@ -295,6 +315,12 @@ class _Outcome:
     met_on: int | None
     evidence: list[str]
     outstanding: dict[str, float] | None = None
+    rests_on: frozenset[str] = frozenset()  # every event that made it met (default: evidence)
+
+    @property
+    def events(self) -> frozenset[str]:
+        """The events the outcome rests on."""
+        return self.rests_on or frozenset(self.evidence)
 
 
 def _selected(f: Facts, select: Selector, t: int) -> list[Item]:
@@ -353,7 +379,8 @@ def _material(f: Facts, select: Selector, t: int, removal: bool) -> _Outcome:
     if not items or left:
         return _Outcome(None, [], outstanding)
     last = max((done[i.id] for i in items), key=lambda d: d[0])
-    return _Outcome(last[0], [last[1]], outstanding)
+    every = frozenset(done[i.id][1] for i in items)
+    return _Outcome(last[0], [last[1]], outstanding, every)
 
 
 def _initial_inspections(f: Facts, t: int, due: int | None) -> _Outcome:
@@ -375,7 +402,7 @@ def _initial_inspections(f: Facts, t: int, due: int | None) -> _Outcome:
     if not sites or left:
         return _Outcome(None, [], {"sites": len(left)})
     last = max((first[s.site.id] for s in sites), key=lambda d: d[0])
-    return _Outcome(last[0], [last[1]])
+    return _Outcome(last[0], [last[1]], None, frozenset(first[s.site.id][1] for s in sites))
 
 
 def _findings_closed(f: Facts, rule: str, t: int) -> _Outcome:
@@ -384,7 +411,8 @@ def _findings_closed(f: Facts, rule: str, t: int) -> _Outcome:
     if not found or still:
         return _Outcome(None, [], {"findings": len(still)})
     last = max(found, key=lambda x: x.closed_at or 0)
-    return _Outcome(last.closed_at, [last.finding.opened_by])
+    every = frozenset(x.finding.opened_by for x in found)
+    return _Outcome(last.closed_at, [last.finding.opened_by], None, every)
 
 
 def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset()) -> _Outcome:
@@ -424,10 +452,12 @@ def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset
     if any(o.met_on is None for o in parts) or not parts:
         return _Outcome(None, [])
     last = max(parts, key=lambda o: o.met_on or 0)
-    return _Outcome(last.met_on, last.evidence)
+    return _Outcome(last.met_on, last.evidence, None, frozenset().union(*(o.events for o in parts)))
 
 
-def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
+def _judge(
+    m: MilestoneSet, o: _Outcome, t: int, now: int, late: Collection[str]
+) -> MilestoneStatus:
     due = None if m.due is None else parse_moment(m.due)
     days_late = None
     if o.met_on is not None and (due is None or o.met_on <= due):
@@ -445,14 +475,26 @@ def _judge(m: MilestoneSet, o: _Outcome, t: int, now: int) -> MilestoneStatus:
     else:
         state = "due"
     outstanding = None if o.met_on is not None else o.outstanding
-    return MilestoneStatus(m, state, o.met_on, o.evidence, days_late, outstanding)
+    late_events = sorted(o.events & set(late)) if o.met_on is not None else []
+    return MilestoneStatus(m, state, o.met_on, o.evidence, days_late, outstanding, late_events)
 
 
-def milestones(f: Facts, at: int | None = None, now: int | None = None) -> list[MilestoneStatus]:
-    """Every milestone set in the ledger, judged at moment `at` (None: now), by id."""
+def milestones(
+    f: Facts,
+    at: int | None = None,
+    now: int | None = None,
+    late: LateEntries | None = None,
+) -> list[MilestoneStatus]:
+    """Every milestone set in the ledger, judged at moment `at` (None: now), by id.
+
+    `late` says which of the entries the milestones rest on the log recorded late (None:
+    none is known to be); a milestone met by one of them carries it in `late_events`."""
     now = now if now is not None else clock()
     t = _ALL_TIME if at is None else at
-    out = []
-    for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone):
-        out.append(_judge(rec.milestone, _outcome(f, rec.milestone, t), t, now))
-    return out
+    judged = [
+        (rec.milestone, _outcome(f, rec.milestone, t))
+        for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone)
+    ]
+    met = frozenset().union(*(o.events for _, o in judged if o.met_on is not None))
+    late_ids = frozenset(late(met)) if late is not None and met else frozenset()
+    return [_judge(m, o, t, now, late_ids) for m, o in judged]

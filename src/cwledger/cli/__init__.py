@@ -17,7 +17,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
-from cwledger.cli import accountancy, book, epcis, ledger, report, scenario, server
+from cwledger.cli import accountancy, book, epcis, late, ledger, report, scenario, server
 from cwledger.cli.common import err, out
 from cwledger.errors import CwledgerError, DatabaseUnavailable
 
@@ -63,6 +63,7 @@ for name, command in (
     ("init", ledger.init),
     ("append", ledger.append),
     ("log", ledger.log),
+    ("late-entries", late.late_entries),
     ("checkpoint", ledger.checkpoint),
     ("verify", ledger.verify),
     ("balances", accountancy.balances),

@@ -291,11 +291,13 @@ def milestones_command(
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """Each compliance milestone: met (when, by which events), missed (days late, what is
-    still outstanding), due or at risk."""
+    """Each compliance milestone: met (when, by which events; "recorded late" when an entry
+    it rests on was logged well after its event time), missed (days late, what is still
+    outstanding), due or at risk."""
     when = moment_option(at)
-    with Ledger.open(ledger_dir).store.read() as r:
-        judged = book_progress.milestones(book_progress.load_facts(r.book), when)
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
+        judged = answers.judged_milestones(r, when, late_after=ledger.late_after)
     docs = [m.to_json() for m in judged]
     if as_json:
         print_json(docs)

@@ -46,7 +46,7 @@ def report_command(
     ledger = Ledger.open(ledger_dir)
     try:
         with ledger.store.read() as r:
-            report = monthly.build(r, period.month)
+            report = monthly.build(r, period.month, late_after=ledger.late_after)
     finally:
         ledger.close()
     data = render.render(report, kind)

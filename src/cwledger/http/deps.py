@@ -20,7 +20,7 @@ from cwledger.errors import Forbidden, InvalidQuery, MalformedInput, RateLimited
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import Caller, authenticate, end_session, open_session
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.store import LogReader, Store
 from cwledger.time import parse_moment
 
@@ -236,9 +236,17 @@ class Snapshot(LogReader):
     """A read transaction opened on first use and ended by `close`, whose answers to the
     book's questions are remembered per log size (`answer`)."""
 
-    def __init__(self, store: Store, answers: AnswerCache, *, consistent: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        answers: AnswerCache,
+        *,
+        consistent: bool = True,
+        late_after: int = LATE_AFTER,
+    ) -> None:
         # No super().__init__: the connection is taken when the endpoint first needs it.
         self._store, self._answers, self._consistent = store, answers, consistent
+        self.late_after = late_after  # the ledger's: when an entry counts as recorded late
         self._transaction: AbstractContextManager[LogReader] | None = None
         self._conn: Connection | None = None
 
@@ -267,7 +275,12 @@ class Snapshot(LogReader):
 async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
     state = request.app.state
     async with state.read_slots:
-        s = Snapshot(state.ledger.store, state.answers, consistent=consistent)
+        s = Snapshot(
+            state.ledger.store,
+            state.answers,
+            consistent=consistent,
+            late_after=state.ledger.late_after,
+        )
         try:
             yield s
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cwledger.book import progress
+from cwledger.book.answers import judged_milestones
 from cwledger.http.deps import Snapshot
 
 __all__ = ["status_document", "milestone_documents"]
@@ -20,9 +21,10 @@ def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
 
 def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
     """`cwledger milestones --json` at a moment, remembered per log size; without a moment
-    judged against the clock now, and so computed each time."""
+    judged against the clock now, and so computed each time. A milestone met by an entry
+    recorded late (by the ledger's `late_after`) says so."""
 
     def judge() -> list[dict[str, Any]]:
-        return [m.to_json() for m in progress.milestones(progress.load_facts(r.book), when)]
+        return [m.to_json() for m in judged_milestones(r, when, late_after=r.late_after)]
 
     return judge() if when is None else r.answer(("milestones", when), judge)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "SERVER_SETTINGS"]
@@ -56,6 +57,23 @@ class Settings(BaseSettings):
     token_cache_seconds: float = 1.0
     """How long an authenticated token is remembered: a revoked or expired token, or a party
     the log no longer lists, is refused at most this long after the change."""
+    max_clock_skew_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    """How far an event's time may be after the log's own clock (the server's): a party's
+    clock may run this much ahead; an event dated later is refused (422)."""
+    late_entry_days: float = Field(default=7.0, gt=0, le=3650)
+    """How far an event's time may be before the moment the log took it before the entry
+    counts as recorded late: listed by `cwledger late-entries`, flagged in the monthly
+    report, and a milestone it meets says "met (recorded late)"."""
+
+    @property
+    def max_skew(self) -> int:
+        """`max_clock_skew_seconds` in microseconds (the ledger's `max_skew`)."""
+        return round(self.max_clock_skew_seconds * 1_000_000)
+
+    @property
+    def late_after(self) -> int:
+        """`late_entry_days` in microseconds (the ledger's `late_after`)."""
+        return round(self.late_entry_days * 86_400 * 1_000_000)
 
     def hand_to_workers(self) -> None:
         """Make these the settings of the server processes started from now on (each reads

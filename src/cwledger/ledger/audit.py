@@ -32,6 +32,7 @@ from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import HASH_SIZE, leaf_hash
@@ -305,6 +306,12 @@ def audit(
                     _check_checkpoint(cp, compact.root(), authority)
             if progress is not None:
                 progress(expected, size)
+        for index, text, at in r.stored_moments():
+            # What time filters compare: the moment stored beside each entry's time.
+            if at != from_rfc3339(text):
+                raise AuditFailure(
+                    index, f"stored moment {at} disagrees with the entry's time {text}"
+                )
         for cp_size in sorted(checkpoints):
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(

@@ -6,6 +6,12 @@ signature and that its key is valid for its author at its index -> authorise the
 sign a checkpoint for the new size -> write the book's changes -> commit.
 Any problem in a batch refuses the whole batch and writes nothing; an envelope already
 in the log returns its first receipt and adds nothing.
+
+Time: the log reads its own clock (`Ledger.clock`) once per batch, inside the write
+transaction, refuses an event whose time is more than `Ledger.max_skew` after it (the
+future cannot be written), and records it with every entry as the entry's log time
+(`logged_at`; not part of the signed event). An entry whose event time is more than
+`LATE_AFTER` before its log time was recorded late (`cwledger late-entries`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +56,15 @@ from cwledger.tlog.hashing import leaf_hash
 from cwledger.tlog.note import Signer, sign
 from cwledger.tlog.tiled import NodeMemo, TiledTree
 
-__all__ = ["Ledger", "utc_now", "DATABASE_URL_FILE"]
+__all__ = ["Ledger", "utc_now", "DATABASE_URL_FILE", "MAX_SKEW", "LATE_AFTER"]
+
+MAX_SKEW = 5 * 60 * 1_000_000
+"""How far (µs) an event's time may be after the log's clock by default: five minutes of
+clock difference between a party and the log. Anything later is refused."""
+
+LATE_AFTER = 7 * 86_400 * 1_000_000
+"""How far (µs) an event's time may be before the moment the log took it by default
+before the entry counts as recorded late: seven days."""
 
 # In a ledger directory whose log is in a database server: that database's URL, one line.
 DATABASE_URL_FILE = "database.url"
@@ -63,6 +77,19 @@ def utc_now() -> str:
 
 def _at(i: int, p: Problem) -> Problem:
     return Problem(f"event[{i}]" + (f".{p.location}" if p.location else ""), p.message)
+
+
+def _in_future(event: Event, now: int, max_skew: int) -> list[Problem]:
+    """The event's time is more than `max_skew` after the log's clock `now`: refused."""
+    if from_rfc3339(event.time) <= now + max_skew:
+        return []
+    return [
+        Problem(
+            "payload.time",
+            f"{event.time} is in the future: the log's clock reads {rfc3339(now)} and takes"
+            f" events at most {max_skew // 1_000_000} s ahead of it",
+        )
+    ]
 
 
 def _order(p: Problem) -> int:
@@ -152,12 +179,29 @@ def _existing_store(url: str, path: Path) -> Store:
 
 class Ledger:
     """A ledger: its store (the directory's `ledger.db`, or the database its `database.url`
-    names) and `keys/` (this machine's keystore)."""
+    names) and `keys/` (this machine's keystore).
 
-    def __init__(self, path: Path, store: Store, keystore: Keystore) -> None:
+    `clock` is the log's own clock (a moment now; `cwledger.time.clock` unless a test or a
+    replay of history injects another), `max_skew` how far after it an event's time may
+    be (µs, `MAX_SKEW` by default) and `late_after` how far before its log time an event's
+    time may be before the entry counts as recorded late (µs, `LATE_AFTER` by default)."""
+
+    def __init__(
+        self,
+        path: Path,
+        store: Store,
+        keystore: Keystore,
+        *,
+        clock: Callable[[], int] = clock,
+        max_skew: int = MAX_SKEW,
+        late_after: int = LATE_AFTER,
+    ) -> None:
         self.path = path
         self.store = store
         self.keystore = keystore
+        self.clock = clock
+        self.max_skew = max_skew
+        self.late_after = late_after
         self._nodes = NodeMemo()  # perfect nodes never change: shared by every proof
 
     # -- opening -------------------------------------------------------------------------
@@ -199,6 +243,7 @@ class Ledger:
         key_seed: bytes | None = None,
         database_url: str | None = None,
         quorum: int | None = None,
+        log_clock: Callable[[], int] = clock,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
@@ -209,7 +254,8 @@ class Ledger:
         of `path/ledger.db`; `path/database.url` records it, and `path/keys` holds the keys.
         `quorum` is how many founding parties must approve a key installed for a party
         that lost its own (default, left out of the genesis: a majority of the founding
-        parties other than the one concerned).
+        parties other than the one concerned). `log_clock` is the new ledger's clock
+        (`Ledger.clock`).
         Raises ConflictError if `path` already holds a ledger, or the database already
         holds entries.
         """
@@ -251,9 +297,13 @@ class Ledger:
         if quorum is not None:  # absent, the default: every older genesis stays as it was
             body["quorum"] = quorum
         genesis = Event(
-            type=GENESIS, id="genesis", time=time or utc_now(), author="operator", body=body
+            type=GENESIS,
+            id="genesis",
+            time=time or rfc3339(log_clock()),
+            author="operator",
+            body=body,
         )
-        ledger = cls(path, store or Store.for_directory(path), keystore)
+        ledger = cls(path, store or Store.for_directory(path), keystore, clock=log_clock)
         ledger.append([sign_event(genesis, parties[0][2]).to_bytes()])
         return ledger
 
@@ -313,6 +363,7 @@ class Ledger:
         receipts: list[Receipt | None] = [None] * len(envelopes)
         with self.store.write() as w:
             size = w.size()
+            now = self.clock()  # the log time of this batch, read under the write lock
             authority = self.authority_of(w)
             hashes = {i: leaf_hash(d.leaf) for i, d in decoded}
             known = w.entries_by_leaf_hash(hashes.values())
@@ -341,6 +392,7 @@ class Ledger:
                     continue
                 index = size + len(new)
                 key, found = authorise(d, authority, index)
+                found += _in_future(d.event, now, self.max_skew)
                 if eid in batch_ids or eid in used_ids:
                     at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
                     found.append(Problem("payload.id", f"event id {eid!r} is already used ({at})"))
@@ -360,7 +412,7 @@ class Ledger:
                         continue
                 authority.apply(d.body, index)
                 ev = d.event
-                new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf))
+                new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf, now))
                 batch[lh] = receipts[i] = Receipt(index, lh, eid)
                 batch_ids.add(eid)
             for i in bad_signatures(jobs):
@@ -389,7 +441,7 @@ class Ledger:
     def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()
         note = sign(text, [self.keystore.signer(CHECKPOINT_SIGNER)])
-        return StoredCheckpoint(size, root, note.decode(), utc_now())
+        return StoredCheckpoint(size, root, note.decode(), rfc3339(self.clock()))
 
     # -- keys ----------------------------------------------------------------------------
 

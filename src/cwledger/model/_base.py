@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from cwledger.time import check_rfc3339
 
 __all__ = ["Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex"]
 
@@ -29,17 +30,12 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"
 
 
 def _rfc3339_utc(value: str) -> str:
-    if not value.endswith("Z"):
-        raise ValueError("must be RFC 3339 in UTC, ending in 'Z' (e.g. 2014-01-07T10:00:00Z)")
-    try:
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00")
-    except ValueError as e:
-        raise ValueError(f"not an RFC 3339 timestamp: {e}") from e
-    if "T" not in value or parsed.tzinfo is None:
-        raise ValueError("must be a full date and time, e.g. 2014-01-07T10:00:00Z")
+    check_rfc3339(value)  # ValueError naming the one accepted form
     return value
 
 
+# A time: RFC 3339 in UTC in one strict form, YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z (at most 27
+# characters), so that each has one moment and stored times compare as numbers.
 Timestamp = Annotated[str, AfterValidator(_rfc3339_utc)]
 
 

@@ -21,6 +21,13 @@ batch); it holds every entry dated in or before the month. An entry dated in the
 but appended after the report was made (back-dated) would move the choice to a later
 checkpoint, and the report would say so by its size.
 
+**Entries recorded late.** Every entry carries the time its author gives the event and
+the time the log took it (its own clock, not signed by the author). An entry whose event
+time is more than the ledger's `late_after` (7 days by default) before its log time was
+recorded late: back-dated, or filed long after the fact. The report lists those whose
+event time or log time falls in the month (`cwledger late-entries`), and a milestone met
+on the strength of one says "met (recorded late)".
+
 The builder checks what it states: the checkpoint's note carries a valid signature by
 the log key the genesis entry names, its size and root are the stored ones, and the last
 entry dated in the month is proved included in its tree.
@@ -37,8 +44,9 @@ from cwledger.book import answers, progress
 from cwledger.book.records import FindingRecord
 from cwledger.errors import InvalidQuery, MalformedInput, VerificationError
 from cwledger.ledger.admission import decode_entry
-from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.time import (
+    DAY,
     Period,
     date_text,
     day_of,
@@ -53,7 +61,7 @@ from cwledger.tlog.note import Verifier
 from cwledger.tlog.tiled import TiledTree
 
 if TYPE_CHECKING:
-    from cwledger.store import LogReader, StoredCheckpoint
+    from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 
 __all__ = [
     "TransferRow",
@@ -62,6 +70,7 @@ __all__ = [
     "FindingRow",
     "FindingChange",
     "DocumentRow",
+    "LateEntryRow",
     "Command",
     "Verification",
     "MonthlyReport",
@@ -157,6 +166,33 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
+class LateEntryRow:
+    """An entry recorded late whose event time or log time is in the month."""
+
+    entry: int
+    event_id: str
+    type: str
+    author: str
+    event_time: str  # as the author dated it
+    logged: str  # when the log took it (the log's clock)
+    days_late: int  # whole days between the two
+
+    @classmethod
+    def of(cls, e: StoredEntry) -> LateEntryRow:
+        """The row of a stored entry whose log time is known."""
+        assert e.logged_at is not None
+        return cls(
+            entry=e.index,
+            event_id=e.event_id,
+            type=e.event_type,
+            author=e.author,
+            event_time=time_text(e.event_at),
+            logged=time_text(e.logged_at),
+            days_late=(e.logged_at - e.event_at) // DAY,
+        )
+
+
+@dataclass(frozen=True)
 class Command:
     """A way to check the statement: what it proves, and the exact command or request."""
 
@@ -213,6 +249,8 @@ class MonthlyReport:
     findings_open: list[FindingRow]  # every finding still open at the end of the month
     documents: list[DocumentRow]
     verification: Verification
+    late_entries: list[LateEntryRow] = field(default_factory=list)
+    late_after_days: float = LATE_AFTER / DAY
 
     @property
     def label(self) -> str:
@@ -492,13 +530,16 @@ def _documents(f: progress.Facts, p: Period) -> list[DocumentRow]:
 # -- the report ----------------------------------------------------------------------------------
 
 
-def build(reader: LogReader, month: str, *, now: int | None = None) -> MonthlyReport:
+def build(
+    reader: LogReader, month: str, *, now: int | None = None, late_after: int = LATE_AFTER
+) -> MonthlyReport:
     """The monthly report for `month` (YYYY-MM) from the snapshot `reader` reads.
 
     `now` is the moment milestones are judged against when the month is not over yet
-    (default: the clock). Raises InvalidQuery for a malformed month, NotInBook for a month
-    outside the ledger's time span (its earliest to its latest event time), and
-    VerificationError if the end-of-month checkpoint does not verify.
+    (default: the clock); `late_after` (µs) when an entry counts as recorded late.
+    Raises InvalidQuery for a malformed month, NotInBook for a month outside the ledger's
+    time span (its earliest to its latest event time), and VerificationError if the
+    end-of-month checkpoint does not verify.
     """
     try:
         p = parse_month(month)
@@ -528,7 +569,12 @@ def build(reader: LogReader, month: str, *, now: int | None = None) -> MonthlyRe
         status=progress.status(facts, p.last).to_json(),
         previous=progress.status(facts, p.start - 1).to_json(),
         burndown=[(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
-        milestones=[m.to_json() for m in progress.milestones(facts, p.last, now=now)],
+        milestones=[
+            m.to_json()
+            for m in progress.milestones(
+                facts, p.last, now=now, late=lambda ids: reader.late_among(ids, late_after)
+            )
+        ],
         removals=_removals(facts, p),
         batches=_batches(reader, facts, p),
         inspections=_inspections(facts, p),
@@ -537,4 +583,8 @@ def build(reader: LogReader, month: str, *, now: int | None = None) -> MonthlyRe
         findings_open=still_open,
         documents=_documents(facts, p),
         verification=verification,
+        late_entries=[
+            LateEntryRow.of(e) for e in reader.late_entries(late_after, (p.start, p.end))
+        ],
+        late_after_days=late_after / DAY,
     )

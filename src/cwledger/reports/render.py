@@ -92,6 +92,11 @@ def _cell(value: Any) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _days(value: float) -> str:
+    """A number of days: whole when it is."""
+    return f"{value:g}"
+
+
 def _status_label(status: str) -> str:
     return status.replace("_", " ")
 
@@ -106,7 +111,12 @@ def _env(autoescape: bool) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        t=_t, pct=_pct, outstanding=_outstanding, cell=_cell, status_label=_status_label
+        t=_t,
+        pct=_pct,
+        outstanding=_outstanding,
+        cell=_cell,
+        status_label=_status_label,
+        days=_days,
     )
     env.globals.update(version=__version__)
     return env

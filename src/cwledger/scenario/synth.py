@@ -28,6 +28,10 @@ of the same seed only in the diverted receipts.
 The generator keeps its own account of what it wrote (grams held per site and chemical,
 grams destroyed, each item's final state and site) in the :class:`SynthReport`, to be
 compared with the book.
+
+The ledger's clock follows the story: each batch is logged at the time of its latest
+event (so nothing is in the future; an entry counts as recorded late only when a batch
+spans more than the ledger's `late_after`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from cwledger.intake import declaration_parts
 from cwledger.ledger.ledger import Ledger
 from cwledger.model import Declaration
 from cwledger.model.bodies import MAX_LINES
+from cwledger.time import from_rfc3339
 
 __all__ = ["ORIGIN", "Diversion", "ItemEnd", "SynthReport", "synth"]
 
@@ -687,7 +692,14 @@ def synth(
 
     started = time.perf_counter()
     key_seed = f"cwledger synthetic, demo only: {seed}".encode()
-    ledger = Ledger.init(path, ORIGIN, founding=FOUNDING, time=_iso(T0 - DAY), key_seed=key_seed)
+    ledger = Ledger.init(
+        path,
+        ORIGIN,
+        founding=FOUNDING,
+        time=_iso(T0 - DAY),
+        key_seed=key_seed,
+        log_clock=lambda: (T0 - DAY) * 1_000_000,
+    )
     try:
         written = 1
         chunk: list[tuple[str, dict[str, Any]]] = []
@@ -733,6 +745,8 @@ def _append(ledger: Ledger, chunk: list[tuple[str, dict[str, Any]]], first: int)
         signed = ledger.sign([chunk[k][1] for k in where], author)
         for k, env in zip(where, signed, strict=True):
             envelopes[k] = env
+    told = max(from_rfc3339(raw["time"]) for _, raw in chunk)
+    ledger.clock = lambda: told  # the story's clock: the batch's latest event
     try:
         ledger.append(envelopes)
     except EventRejected as e:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -66,6 +66,14 @@ log_entry = Table(
     Column("author", _string(64), nullable=False, index=True),
     Column("event_time", _string(40), nullable=False),
     Column("envelope", LargeBinary, nullable=False),
+    # The event's time as a moment (microseconds since the epoch, UTC): what time filters
+    # compare, on every backend alike.
+    Column("event_at", BigInteger, nullable=False),
+    # When the log took the entry, by the log's own clock (microseconds, UTC), written in
+    # the append transaction; NULL for entries appended before revision 0005 (unknown).
+    # Not part of the signed event: the operator's clock, vouched for by the checkpoints.
+    Column("logged_at", BigInteger),
+    Index("log_entry_event_at", "event_at"),
 )
 
 # C2SP tlog-tiles: tile (level L, index N) holds the hashes of the tree nodes at height 8L,

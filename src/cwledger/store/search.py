@@ -16,16 +16,16 @@ __all__ = ["EntryFilter", "find_entries"]
 class EntryFilter:
     """Which entries: every condition given must hold (None or empty: any).
 
-    `since` and `until` are RFC 3339 UTC times compared to the second here; the caller
-    checks fractions of a second exactly on what comes back.
+    `since` and `until` are moments (microseconds since the epoch, UTC), both included,
+    compared with each entry's stored moment (`event_at`): a number on every backend.
     """
 
     types: Sequence[str] = ()
     authors: Sequence[str] = ()
     item: str | None = None
     site: str | None = None
-    since: str | None = None
-    until: str | None = None
+    since: int | None = None
+    until: int | None = None
 
 
 def find_entries(
@@ -44,10 +44,9 @@ def find_entries(
         q = q.where(c.idx.in_(select(custody_link.c.idx).where(custody_link.c.item == f.item)))
     if f.site is not None:
         q = q.where(c.idx.in_(select(site_link.c.idx).where(site_link.c.site == f.site)))
-    # Times as written: the first 19 characters order them to the second.
     if f.since is not None:
-        q = q.where(c.event_time >= f.since[:19])
+        q = q.where(c.event_at >= f.since)
     if f.until is not None:
-        q = q.where(c.event_time <= f.until[:19] + "\x7f")
+        q = q.where(c.event_at <= f.until)
     rows = conn.execute(q.order_by(c.idx).limit(limit))
     return [(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), bytes(r[6])) for r in rows]

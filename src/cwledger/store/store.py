@@ -42,13 +42,15 @@ from cwledger.store.schema import (
     metadata,
     tree_tile,
 )
+from cwledger.time import from_rfc3339
 
 __all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint"]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
-    """One row of the log as stored."""
+    """One row of the log as stored. `logged_at` is when the log took the entry, by its own
+    clock (a moment; None: unknown, for entries appended before the log recorded it)."""
 
     index: int
     leaf_hash: bytes
@@ -57,6 +59,17 @@ class StoredEntry:
     author: str
     event_time: str
     envelope: bytes
+    logged_at: int | None = None
+
+    @property
+    def event_at(self) -> int:
+        """The event's time as a moment."""
+        return from_rfc3339(self.event_time)
+
+    def recorded_late(self, late_after: int) -> bool:
+        """Whether the log took the entry more than `late_after` microseconds after the time
+        the event gives itself (False when the log time is unknown)."""
+        return self.logged_at is not None and self.logged_at - self.event_at > late_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +90,14 @@ _ENTRY_COLUMNS = (
     log_entry.c.author,
     log_entry.c.event_time,
     log_entry.c.envelope,
+    log_entry.c.logged_at,
 )
+_INSERT_COLUMNS = (*_ENTRY_COLUMNS, log_entry.c.event_at)
 
 
 _INSERT_ENTRY = (
-    "INSERT INTO log_entry (idx, leaf_hash, event_id, event_type, author, event_time, envelope) "
-    "VALUES ({})"
+    "INSERT INTO log_entry (idx, leaf_hash, event_id, event_type, author, event_time, envelope,"
+    " logged_at, event_at) VALUES ({})"
 )
 
 
@@ -90,20 +105,31 @@ _INSERT_ENTRY = (
 # costs more than SQLite running it).
 _SIZE = "SELECT max(idx) FROM log_entry"
 _RANGE = (
-    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope FROM log_entry"
-    " WHERE idx >= ? AND idx < ? ORDER BY idx"
+    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
+    " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
 _LATEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1"
 )
 
 
-def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes]:
-    return (e.index, e.leaf_hash, e.event_id, e.event_type, e.author, e.event_time, e.envelope)
+def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes, int | None, int]:
+    return (
+        e.index,
+        e.leaf_hash,
+        e.event_id,
+        e.event_type,
+        e.author,
+        e.event_time,
+        e.envelope,
+        e.logged_at,
+        e.event_at,
+    )
 
 
 def _entry(row: Any) -> StoredEntry:
-    return StoredEntry(row[0], bytes(row[1]), row[2], row[3], row[4], row[5], bytes(row[6]))
+    logged = None if row[7] is None else int(row[7])
+    return StoredEntry(row[0], bytes(row[1]), row[2], row[3], row[4], row[5], bytes(row[6]), logged)
 
 
 class LogReader:
@@ -160,6 +186,24 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
+    def stored_moments(self, chunk: int = 20_000) -> Iterator[tuple[int, str, int]]:
+        """(index, event time as written, its stored moment) of every entry, in log order,
+        a chunk at a time (the audit checks that the two agree)."""
+        c = log_entry.c
+        after = -1
+        while True:
+            q = (
+                select(c.idx, c.event_time, c.event_at)
+                .where(c.idx > after)
+                .order_by(c.idx)
+                .limit(chunk)
+            )
+            rows = [(int(r[0]), str(r[1]), int(r[2])) for r in self.conn.execute(q)]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
         return {e.leaf_hash: e for e in self._entries_where(log_entry.c.leaf_hash, leaf_hashes)}
@@ -175,6 +219,46 @@ class LogReader:
             q = select(*_ENTRY_COLUMNS).where(column.in_(wanted[i : i + 500]))
             out += [_entry(r) for r in self.conn.execute(q)]
         return out
+
+    def late_entries(
+        self, late_after: int, within: tuple[int, int] | None = None
+    ) -> list[StoredEntry]:
+        """Entries the log took more than `late_after` microseconds after their event time,
+        in log order; with `within` (start, end), only those whose event time or log time
+        is in [start, end). Entries whose log time is unknown are never listed."""
+        c = log_entry.c
+        q = select(*_ENTRY_COLUMNS).where(
+            c.logged_at.is_not(None), c.logged_at - c.event_at > late_after
+        )
+        if within is not None:
+            start, end = within
+            q = q.where(
+                or_(
+                    and_(c.event_at >= start, c.event_at < end),
+                    and_(c.logged_at >= start, c.logged_at < end),
+                )
+            )
+        return [_entry(r) for r in self.conn.execute(q.order_by(c.idx))]
+
+    def late_among(self, event_ids: Iterable[str], late_after: int) -> set[str]:
+        """Those of these event ids whose entries the log took more than `late_after`
+        microseconds after their event time (only these two columns are read)."""
+        c = log_entry.c
+        wanted = sorted(set(event_ids))
+        out: set[str] = set()
+        for i in range(0, len(wanted), 500):  # stay far below any backend's parameter limit
+            q = select(c.event_id).where(
+                c.event_id.in_(wanted[i : i + 500]),
+                c.logged_at.is_not(None),
+                c.logged_at - c.event_at > late_after,
+            )
+            out.update(str(r[0]) for r in self.conn.execute(q))
+        return out
+
+    def unknown_log_times(self) -> int:
+        """How many entries were appended before the log recorded its own time."""
+        q = select(func.count()).select_from(log_entry).where(log_entry.c.logged_at.is_(None))
+        return int(self.conn.execute(q).scalar_one())
 
     def entries_of_types(self, types: Iterable[str]) -> list[StoredEntry]:
         """Entries of the given event types, in log order."""
@@ -274,10 +358,10 @@ class LogWriter(LogReader):
         rows = [_entry_row(e) for e in entries]
         mark = driver.mark(self.conn)
         if mark is None:  # another driver: let SQLAlchemy bind the parameters
-            names = [c.name for c in _ENTRY_COLUMNS]
+            names = [c.name for c in _INSERT_COLUMNS]
             self.conn.execute(insert(log_entry), [dict(zip(names, r, strict=True)) for r in rows])
             return
-        sql = _INSERT_ENTRY.format(", ".join([mark] * len(_ENTRY_COLUMNS)))
+        sql = _INSERT_ENTRY.format(", ".join([mark] * len(_INSERT_COLUMNS)))
         cursor = self._driver_cursor()
         try:
             cursor.executemany(sql, rows)

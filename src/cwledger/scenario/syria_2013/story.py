@@ -4,6 +4,10 @@ written to through the real append path.
 Deterministic: keys derive from ``KEY_SEED`` (demo only: anyone can sign with them), and
 every time, id and measurement comes from the facts or from ``random.Random(2013)``; the
 same build gives the same entries and roots.
+
+The story is written as it happened: the ledger's clock is set to the day being told, one
+batch per day (at most 400 events), so that each entry's log time is the time of the last
+event of its day: none is in the future, none is recorded late.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from cwledger.scenario.syria_2013.world import (
     mass,
     sites,
 )
+from cwledger.time import clock, from_rfc3339
 
 
 def build() -> list[StoryEvent]:
@@ -200,8 +205,15 @@ def _findings(b: Builder) -> None:
 
 
 def _chunks(events: list[StoryEvent], size: int = 400) -> Iterator[list[StoryEvent]]:
-    for k in range(0, len(events), size):
-        yield events[k : k + size]
+    """The events in time order, a day at a time (at most `size` at once)."""
+    chunk: list[StoryEvent] = []
+    for e in events:
+        if chunk and (len(chunk) == size or e.time[:10] != chunk[0].time[:10]):
+            yield chunk
+            chunk = []
+        chunk.append(e)
+    if chunk:
+        yield chunk
 
 
 def load(
@@ -214,20 +226,25 @@ def load(
     directory's own SQLite database or in the one `database_url` names; `progress` is told
     the number of events of each chunk appended."""
     events = sorted(build(), key=lambda e: e.time)
+    genesis = "2013-09-14T00:00:00Z"
+    told = [from_rfc3339(genesis)]  # the story's clock: the day being told
     ledger = Ledger.init(
         path,
         ORIGIN,
         founding=PARTIES,
-        time="2013-09-14T00:00:00Z",
+        time=genesis,
         key_seed=KEY_SEED,
         database_url=database_url,
+        log_clock=lambda: told[0],
     )
     for chunk in _chunks(events):
         envelopes: list[bytes | str] = []
         for e in chunk:
             raw = {"type": e.type, "id": e.id, "time": e.time, "body": e.body}
             envelopes += ledger.sign([raw], e.author)
+        told[0] = max(from_rfc3339(e.time) for e in chunk)
         ledger.append(envelopes)
         if progress is not None:
             progress(len(chunk))
+    ledger.clock = clock  # from now on, the real clock
     return ledger
