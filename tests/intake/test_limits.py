@@ -221,7 +221,7 @@ def test_a_value_beyond_the_last_column_is_refused(tmp_path: Path, base: Path) -
     path.write_text("item_id\nI-1" + "," * 64 + "x\n")
     assert too_large(path) == f"declaration sheet too large: row 2, column BM: {message}"
     # Empty cells further right (a formatted column, trailing commas) are no value.
-    empty = '<row r="2"><c r="XFD2" s="1"/></row>'
+    empty = '<row r="2"><c r="BM2" t="inlineStr"><is><t> </t></is></c><c r="XFD2" s="1"/></row>'
     path = _with_sheet(tmp_path, base, "styled.xlsx", sheet_xml([["item_id"]], tail=empty))
     assert refused(path)[-1] == Problem("file", "no data rows: the sheet has a header but no items")
 
@@ -304,6 +304,11 @@ def test_the_xml_is_bounded(tmp_path: Path, base: Path, tail: str, message: str)
             b'<worksheet><sheetData><row r="1"><c r="AAAAA1"><v>1</v></c></row></sheetData>'
             b"</worksheet>",
             "not a readable XLSX workbook (row 1: a cell at 'AAAAA1')",
+        ),
+        (
+            b'<worksheet><sheetData><row r="1"><c r="12"><v>1</v></c></row></sheetData>'
+            b"</worksheet>",
+            "not a readable XLSX workbook (row 1: a cell at '12')",
         ),
         (
             b'<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData>'

@@ -343,9 +343,12 @@ class _Sheet(_Target):
         self.collecting = False
         self.phonetic = 0
         self.columns: dict[str, int] = {}
+        self.in_data = False  # cells are read inside sheetData only
 
     def opened(self, name: str, attrib: dict[str, str]) -> None:
-        if name == "c":
+        if not self.in_data:
+            self.in_data = name == "sheetData"
+        elif name == "c":
             ref = attrib.get("r")
             self.column = self.column_of(ref) if ref else self.column + 1
             if self.column > EXCEL_COLUMNS:
@@ -388,7 +391,9 @@ class _Sheet(_Target):
                 if letter not in _LETTERS or column > EXCEL_COLUMNS:
                     raise refused(f"{_UNREADABLE} (row {self.row}: a cell at {ref[:20]!r})")
                 column = column * 26 + _LETTERS[letter]
-            if 0 < column <= EXCEL_COLUMNS:
+            if column == 0:
+                raise refused(f"{_UNREADABLE} (row {self.row}: a cell at {ref[:20]!r})")
+            if column <= EXCEL_COLUMNS:
                 self.columns[letters] = column
         return column
 
@@ -401,6 +406,8 @@ class _Sheet(_Target):
             (self.value if self.inline is None else self.inline).append(text)
 
     def closed(self, name: str) -> None:
+        if not self.in_data:
+            return
         if name == "v" or name == "t":
             self.collecting = False
         elif name == "c":
@@ -413,12 +420,16 @@ class _Sheet(_Target):
                 self.ready.append((self.row, tuple(values)))
         elif name == "rPh":
             self.phonetic -= 1
+        elif name == "sheetData":
+            self.in_data = False
 
     def end_cell(self) -> None:
         value = self.cell_value()
         if value is None:
             return
         if self.column > MAX_COLUMNS:
+            if isinstance(value, str) and not value.strip():
+                return  # no value: as a blank cell
             raise too_large(
                 f"row {self.row:,}, column {column_letter(self.column - 1)}",
                 f"a value beyond column {column_letter(MAX_COLUMNS - 1)};"
