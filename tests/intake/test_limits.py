@@ -39,7 +39,7 @@ from .sheets import (
 CAP = 1 << 30  # the address space of the process that reads an attack
 
 DECLARE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from cwledger.errors import CwledgerError
 from cwledger.intake import declaration_parts, read_declaration
@@ -51,7 +51,9 @@ try:
 except CwledgerError as e:
     out = {"error": type(e).__name__, "status": e.status, "message": str(e)}
 out["seconds"] = time.perf_counter() - start
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec.
+status = Path("/proc/self/status").read_text()
+out["peak_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(out))
 """
 
