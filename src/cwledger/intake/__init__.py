@@ -4,7 +4,9 @@
 :class:`~cwledger.model.Declaration`, refusing it with every problem at once
 (:class:`SheetRejected`); ``declaration_parts`` splits a declaration into the bodies of
 its numbered ``declaration.submitted`` or ``declaration.amended`` parts, each well under
-the 64 KiB entry limit, and ``assemble`` puts the parts back together.
+the 64 KiB entry limit, and ``assemble`` puts the parts back together. What a sheet may
+hold (rows, columns, a cell, the file, what an XLSX unzips to) is in ``limits``; a sheet
+past a limit is refused with :class:`SheetTooLarge`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from cwledger.intake.declaration_sheet import (
     REQUIRED_COLUMNS,
     SheetRejected,
     read_declaration,
+)
+from cwledger.intake.limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    SheetTooLarge,
 )
 from cwledger.intake.parts import (
     BODY_BUDGET,
@@ -26,9 +35,14 @@ from cwledger.intake.parts import (
 __all__ = [
     "BODY_BUDGET",
     "COLUMNS",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
     "REQUIRED_COLUMNS",
     "DeclarationPart",
     "SheetRejected",
+    "SheetTooLarge",
     "assemble",
     "declaration_event_type",
     "declaration_parts",

@@ -42,27 +42,31 @@ first row and its items in row order. Every site is declared by ``party`` and ac
 (changes of access are events of their own).
 
 Nothing is half read: every problem in the sheet (and in the arguments) is reported at
-once by :class:`SheetRejected`, each located as ``row 7, column kg``; a file that cannot
-be read at all is located as ``file``.
+once by :class:`SheetRejected`, each located as ``row 7, column kg`` (the first
+:data:`~cwledger.intake.limits.MAX_PROBLEMS`, then reading stops); a file that cannot be
+read at all is located as ``file``. The sheet is read one row at a time
+(:mod:`cwledger.intake.sheet_file`); a sheet past one of the limits of
+:mod:`cwledger.intake.limits` (rows, columns, a cell, the file, what an XLSX unzips to) is
+refused by :class:`~cwledger.intake.limits.SheetTooLarge`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
-import openpyxl
 from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from cwledger.errors import EventRejected, Problem
+from cwledger.errors import Problem
+from cwledger.intake.limits import MAX_PROBLEMS, SheetRejected
+from cwledger.intake.sheet_file import sheet_rows
 from cwledger.model import Chemical, Declaration, Item, ItemKind, Schedule, Site, SiteKind
 from cwledger.model.events import PartyName
 
@@ -108,28 +112,10 @@ _PRIORITIES = {"1": "1", "2": "2", "in-country": "in-country"}
 _SCHEDULE = re.compile(r"([123])\.?([AB])\.?([0-9]{1,4})", re.IGNORECASE)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NON_FINITE = {"nan", "inf", "infinity"}
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Excel (.xls) and other OLE files
-_ZIP = b"PK\x03\x04"
 _PARTY: TypeAdapter[str] = TypeAdapter(PartyName)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-
-
-class SheetRejected(EventRejected):
-    """A declaration sheet was refused: every problem at once, each with row and column."""
-
-    code = "sheet-rejected"
-    status = 422
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems)
-        self.args = (self.diagnostics(),)
-
-    def diagnostics(self) -> str:
-        lines = [f"declaration sheet refused ({len(self.problems)} problem(s)):"]
-        lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
 
 
 def read_declaration(
@@ -149,29 +135,41 @@ def read_declaration(
     if amends is None and version > 1:
         amends = version - 1
     problems = _argument_problems(version, amends, legal_basis, due, party)
-    try:
-        rows = _read_rows(path)
-    except SheetRejected as e:
-        raise SheetRejected([*problems, *e.problems]) from e
     gathering = _Gathering()
-    problems += _sheet_problems(rows, gathering, party)
+    try:
+        with closing(sheet_rows(path)) as rows:
+            problems += _sheet_problems(rows, gathering, party)
+    except SheetRejected as e:  # the file cannot be read: that alone, with the arguments
+        raise SheetRejected([*problems, *e.problems]) from e
     if problems:
         raise SheetRejected(problems)
     return gathering.declaration(version, amends, legal_basis, due)
 
 
-def _sheet_problems(rows: _Rows, gathering: _Gathering, party: str) -> list[Problem]:
-    """Every problem of the header and of the rows; what the rows say goes to ``gathering``."""
-    if not rows:
+def _sheet_problems(
+    rows: Iterator[tuple[int, Sequence[object]]], gathering: _Gathering, party: str
+) -> list[Problem]:
+    """Every problem of the header and of the rows (at most MAX_PROBLEMS, then reading
+    stops); what the rows say goes to ``gathering``. The rows are read one at a time."""
+    first = next(rows, None)
+    if first is None:
         return [Problem("file", "empty: no header row, no items")]
-    layout = _Layout.of(*rows[0])
+    layout = _Layout.of(*first)
     problems = list(layout.problems)
-    for number, values in rows[1:]:
+    data_rows = 0
+    for number, values in rows:
+        data_rows += 1
         problems += layout.stray(number, values)
         row = _Row(number, layout.cells(values))
         gathering.add(row, _parse(row, party))
         problems += row.sorted_problems()
-    if len(rows) == 1:
+        if len(problems) > MAX_PROBLEMS:
+            stopped = (
+                f"more than {MAX_PROBLEMS:,} problems: reading stopped at row {number};"
+                f" the first {MAX_PROBLEMS:,} are listed"
+            )
+            return [*problems[:MAX_PROBLEMS], Problem("file", stopped)]
+    if data_rows == 0:
         problems.append(Problem("file", "no data rows: the sheet has a header but no items"))
     return problems
 
@@ -198,76 +196,6 @@ def _argument_problems(
     return problems
 
 
-# --- the file ------------------------------------------------------------------------------
-
-_Rows = list[tuple[int, Sequence[object]]]
-
-
-def _refused(reason: str) -> SheetRejected:
-    return SheetRejected([Problem("file", reason)])
-
-
-def _read_rows(path: Path) -> _Rows:
-    """The rows that are not blank, with their numbers as the spreadsheet shows them."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise _refused(f"cannot read {path.name}: {e.strerror or e}") from e
-    if data.startswith(_ZIP):
-        rows = _xlsx_rows(data)
-    elif data.startswith(_OLE):
-        raise _refused("an old binary Excel (.xls) or other OLE file: save it as XLSX or CSV")
-    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raise _refused(f"{path.name} is not an XLSX workbook (it is no ZIP archive)")
-    else:
-        rows = _csv_rows(data)
-    return [(n, values) for n, values in rows if not _blank(values)]
-
-
-def _csv_rows(data: bytes) -> _Rows:
-    if b"\x00" in data:
-        raise _refused("binary content (NUL bytes): neither a CSV nor an XLSX file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _refused(
-            f"not UTF-8 text (byte {e.start}): save the sheet as CSV UTF-8 or as XLSX"
-        ) from e
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: _Rows = []
-    try:
-        for values in reader:
-            rows.append((len(rows) + 1, values))
-    except csv.Error as e:
-        raise _refused(f"not valid CSV (line {reader.line_num}): {e}") from e
-    return rows
-
-
-def _xlsx_rows(data: bytes) -> _Rows:
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl fails in many ways on a damaged workbook
-        raise _refused(f"not a readable XLSX workbook ({type(e).__name__}: {e})") from e
-    try:
-        sheet = _items_sheet(book.worksheets)
-        sheet.reset_dimensions()  # trust the cells, not the size the file claims
-        return [(n, tuple(v)) for n, v in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    except SheetRejected:
-        raise
-    except Exception as e:  # a read-only workbook is parsed lazily, row by row
-        raise _refused(f"not a readable XLSX workbook ({type(e).__name__}: {e})") from e
-    finally:
-        book.close()
-
-
-def _items_sheet(sheets: Sequence[Any]) -> Any:
-    """The worksheet named ``items`` (in any case), else the first one."""
-    if not sheets:
-        raise _refused("the workbook has no worksheet")
-    named = [s for s in sheets if str(s.title).strip().lower() == "items"]
-    return named[0] if named else sheets[0]
-
-
 # --- cells ---------------------------------------------------------------------------------
 
 
@@ -286,10 +214,6 @@ def _as_text(raw: object) -> str | None:
     else:
         text = str(raw)
     return text.strip() or None
-
-
-def _blank(values: Sequence[object]) -> bool:
-    return all(_as_text(v) is None for v in values)
 
 
 def _to_number(raw: object) -> float | str:
