@@ -20,7 +20,7 @@ from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import milestones_table, status_table
-from cwledger.time import parse_moment
+from cwledger.time import parse_moment, queryable
 
 __all__ = [
     "moment_option",
@@ -53,7 +53,7 @@ def moment_option(at: str | None) -> int | None:
     if at is None:
         return None
     try:
-        return parse_moment(at)
+        return queryable(parse_moment(at), at)
     except MalformedInput as e:
         raise typer.BadParameter(str(e), param_hint="--at") from None
 

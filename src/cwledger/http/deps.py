@@ -21,7 +21,7 @@ from cwledger.ledger.access import Caller, authenticate
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, Store
-from cwledger.time import parse_moment
+from cwledger.time import parse_moment, queryable
 
 T = TypeVar("T")
 
@@ -276,6 +276,6 @@ def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:
     """A query parameter's moment (µs): a date means the end of that day (its start when
     `start_of_day`), or an RFC 3339 UTC time. Raises InvalidQuery (422)."""
     try:
-        return parse_moment(value, start_of_day=start_of_day)
+        return queryable(parse_moment(value, start_of_day=start_of_day), value)
     except MalformedInput as e:
         raise InvalidQuery(f"query.{name}", str(e)) from None

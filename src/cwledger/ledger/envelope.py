@@ -39,6 +39,15 @@ def _b64decode(value: object, where: str) -> bytes:
         raise MalformedInput(f"{where} is not standard base64: {e}") from e
 
 
+def _text(value: str, where: str) -> str:
+    """`value`, which must be Unicode text (no lone surrogate, which no UTF-8 holds)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise MalformedInput(f"{where} holds a lone surrogate, which is not Unicode text") from None
+    return value
+
+
 class _Signature(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     keyid: str
@@ -98,7 +107,12 @@ class Envelope:
             raise MalformedInput(
                 f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}"
             )
-        return cls(doc.payloadType, _b64decode(doc.payload, "envelope payload"), sig.keyid, raw_sig)
+        return cls(
+            _text(doc.payloadType, "envelope payloadType"),
+            _b64decode(doc.payload, "envelope payload"),
+            _text(sig.keyid, "envelope signature keyid"),
+            raw_sig,
+        )
 
     @classmethod
     def _parse_slowly(cls, data: bytes | str) -> Envelope:
@@ -128,7 +142,12 @@ class Envelope:
             raise MalformedInput(
                 f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}"
             )
-        return cls(payload_type, payload, keyid, raw_sig)
+        return cls(
+            _text(payload_type, "envelope payloadType"),
+            payload,
+            _text(keyid, "envelope signature keyid"),
+            raw_sig,
+        )
 
 
 def sign_event(event: Event, signer: Signer) -> Envelope:

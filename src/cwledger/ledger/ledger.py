@@ -324,7 +324,16 @@ class Ledger:
                     receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
                     continue
                 if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
-                    # The same event signed again (e.g. a retry with a new time): first receipt.
+                    # The same event signed again (e.g. a retry with a new time): its first
+                    # receipt, but only once its own signature verifies with a key valid for
+                    # its author now (checked below with the others); else a refusal.
+                    key_now = authority.key_for(d.event, d.body, d.envelope.keyid, size + len(new))
+                    if isinstance(key_now, Problem):
+                        problems.append(_at(i, key_now))
+                        continue
+                    env = d.envelope
+                    jobs.append((i, key_now.public_key, env.signed_bytes(), env.sig))
+                    keyids[i] = key_now.key_id
                     receipts[i] = Receipt(same.index, same.leaf_hash, eid, duplicate=True)
                     continue
                 index = size + len(new)
