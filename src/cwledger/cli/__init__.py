@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
 from cwledger.cli import accountancy, book, epcis, ledger, report, scenario, server
-from cwledger.cli.common import err, out
+from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable
 
 __all__ = ["app", "main", "Options"]
@@ -114,5 +114,9 @@ def main() -> NoReturn:
 
 
 def _fail(e: CwledgerError) -> NoReturn:
-    err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]error[/] ({e.code}): {shown(e.diagnostics(), lines=True)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     sys.exit(1)

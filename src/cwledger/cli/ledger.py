@@ -21,6 +21,7 @@ from cwledger.cli.common import (
     parse_role,
     print_json,
     progress,
+    shown,
 )
 from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
 from cwledger.ledger.audit import audit
@@ -62,7 +63,7 @@ def init(
         founding.append((name, parse_role(role)))
     ledger = Ledger.init(directory, origin, founding=founding, database_url=db)
     cp = ledger.latest_checkpoint()
-    err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
+    err.print(f"created ledger [bold]{shown(origin)}[/] in {shown(directory)} (genesis at entry 0)")
     sys.stdout.write(cp.note)
 
 
@@ -86,7 +87,7 @@ def _with_defaults(raw: dict[str, Any], party: str) -> dict[str, Any]:
 def _append_one(ledger: Ledger, raw: dict[str, Any], party: str) -> None:
     raw = _with_defaults(raw, party)
     receipt = ledger.append(ledger.sign([raw], party))[0]
-    err.print(f"{raw['type']} appended at entry {receipt.index}")
+    err.print(f"{shown(raw['type'])} appended at entry {receipt.index}")
 
 
 @keys_app.command("new")
@@ -107,7 +108,9 @@ def keys_new(
         )
     registrar = _registrar(ledger) if register else None
     signer = ledger.keystore.create(party, checked_role)
-    err.print(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
+    err.print(
+        shown(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
+    )
     if registrar is not None:
         body = {"name": party, "role": checked_role, "key": signer.vkey()}
         _append_one(ledger, {"type": PARTY_REGISTERED, "body": body}, registrar)
@@ -128,7 +131,7 @@ def keys_rotate(
     # Signed with the current key; the new one becomes current only once the log took it.
     _append_one(ledger, {"type": KEY_ROTATED, "body": body}, party)
     ledger.keystore.add(party, role, new)
-    err.print(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}")
+    err.print(shown(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}"))
     sys.stdout.write(new.vkey() + "\n")
 
 
@@ -176,7 +179,7 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
         return
     table = Table("party", "role", "key id", "status", "verifier key")
     for r in rows:
-        table.add_row(r["party"], r["role"], r["key_id"], r["status"], r["vkey"])
+        table.add_row(*(shown(r[k]) for k in ("party", "role", "key_id", "status", "vkey")))
     out.print(table)
 
 
@@ -278,7 +281,9 @@ def log(
     table = Table("index", "time", "type", "author", "id", "leaf hash", title=f"log size {size}")
     for e in entries:
         table.add_row(
-            str(e.index), e.event_time, e.event_type, e.author, e.event_id, e.leaf_hash.hex()[:16]
+            str(e.index),
+            *(shown(v) for v in (e.event_time, e.event_type, e.author, e.event_id)),
+            e.leaf_hash.hex()[:16],
         )
     out.print(table)
 
