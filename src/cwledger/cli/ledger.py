@@ -23,7 +23,14 @@ from cwledger.cli.common import (
     progress,
     shown,
 )
-from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
+from cwledger.errors import (
+    ConflictError,
+    CwledgerError,
+    EventRejected,
+    KeyNotFound,
+    MalformedInput,
+    Problem,
+)
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
@@ -184,9 +191,17 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
 
 
 def _read_lines(file: Path) -> Iterator[tuple[int, str]]:
-    handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    """The file's non-blank lines, numbered. Raises MalformedInput on a line that is not
+    UTF-8 text."""
+    handle = sys.stdin.buffer if str(file) == "-" else file.open("rb")
     with handle:
-        for n, line in enumerate(handle, 1):
+        for n, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise MalformedInput(
+                    f"{shown(file)}, line {n}: not UTF-8 text ({e.reason})"
+                ) from None
             if line.strip():
                 yield n, line
 

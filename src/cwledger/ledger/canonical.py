@@ -16,7 +16,7 @@ from typing import Any
 
 import rfc8785
 
-from cwledger.errors import MalformedInput
+from cwledger.errors import MalformedInput, echo
 
 __all__ = ["canonical_json", "is_canonical", "parse_json_object"]
 
@@ -107,5 +107,16 @@ def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
 
 
 def parse_json_object(data: bytes | str, what: str) -> dict[str, Any]:
-    """Parse untrusted JSON that must be an object. Raises MalformedInput, naming `what`."""
-    return _loads(data, what)
+    """Parse untrusted JSON that must be an object, with no member name given twice in any
+    object (JSON parsers differ on which one they keep). Raises MalformedInput, naming
+    `what`."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            names = [name for name, _ in pairs]
+            twice = next(name for i, name in enumerate(names) if name in names[:i])
+            raise MalformedInput(f"{what} gives the member {echo(twice)} twice")
+        return obj
+
+    return _loads(data, what, object_pairs_hook=unique)

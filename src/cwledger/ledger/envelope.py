@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cwledger.errors import MalformedInput
+from cwledger.errors import MalformedInput, echo
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
@@ -121,7 +121,7 @@ class Envelope:
         if keys != {"payloadType", "payload", "signatures"}:
             raise MalformedInput(
                 "envelope must have exactly the fields payload, payloadType, signatures; "
-                f"got {', '.join(sorted(keys)) or 'none'}"
+                f"got {', '.join(echo(k) for k in sorted(keys)[:8]) or 'none'}"
             )
         payload_type = obj["payloadType"]
         if not isinstance(payload_type, str):

@@ -25,6 +25,7 @@ from cwledger.errors import (
     EventRejected,
     LedgerNotFound,
     Problem,
+    echo,
 )
 from cwledger.ledger.admission import (
     DecodedEntry,
@@ -85,7 +86,12 @@ def _not_theirs(
         author, etype = d.event.author, d.etype
         if author != submitter:
             out.append(
-                _at(i, Problem("payload.author", f"authored by {author!r}, sent by {submitter!r}"))
+                _at(
+                    i,
+                    Problem(
+                        "payload.author", f"authored by {echo(author)}, sent by {echo(submitter)}"
+                    ),
+                )
             )
         elif not etype.governance and role not in etype.authors:
             roles = ", ".join(sorted(etype.authors))
@@ -340,7 +346,9 @@ class Ledger:
                 key, found = authorise(d, authority, index)
                 if eid in batch_ids or eid in used_ids:
                     at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
-                    found.append(Problem("payload.id", f"event id {eid!r} is already used ({at})"))
+                    found.append(
+                        Problem("payload.id", f"event id {echo(eid)} is already used ({at})")
+                    )
                 if key is not None:  # checked below, all at once, on every core
                     env = d.envelope
                     jobs.append((i, key.public_key, env.signed_bytes(), env.sig))
