@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cwledger.cli import app
+from cwledger.cli import app, common
 from cwledger.ledger.ledger import Ledger
 from cwledger.tables import shown
 from tests.book.builders import Book, item, site
@@ -58,7 +58,7 @@ def ledger_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     book.append("document.filed", doc)
     led.close()
     monkeypatch.setenv("CWLEDGER_LEDGER", str(tmp_path / "ledger"))
-    monkeypatch.setenv("COLUMNS", "2000")
+    monkeypatch.setattr(common.out, "width", 2000)  # one line per row, whatever the terminal
     return tmp_path / "ledger"
 
 

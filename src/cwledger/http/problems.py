@@ -207,7 +207,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
     else to a problem response."""
 
     def rendered(request: Request, kind: ErrorClass, detail: str) -> Response | None:
-        return None if page is None else page(request, kind, detail)
+        return None if page is None else page(request, kind, errors.clip(detail))
 
     @app.exception_handler(errors.CwledgerError)
     async def _domain(request: Request, e: errors.CwledgerError) -> Response:
