@@ -121,7 +121,7 @@ def test_a_period_ends_after_it_starts() -> None:
         ("March 2014", "YYYY-MM"),
         ("２０１４-03", "YYYY-MM"),
         ("", "YYYY-MM"),
-        ("1969-12", "1970 or later"),
+        ("1969-12", "1970 to 9998"),
     ],
 )
 def test_a_bad_month_is_malformed_input_naming_it_and_the_form(text: str, form: str) -> None:

@@ -26,7 +26,7 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.scenario import syria_2013
-from cwledger.tables import milestones_table, status_table
+from cwledger.tables import milestones_table, shown, status_table
 from cwledger.time import parse_moment
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
@@ -93,7 +93,7 @@ def _tamper(path: Path, table: Table) -> None:
             audit(tampered.store)
             table.add_row("a copy with one byte changed", "[red]NOT DETECTED[/]")
         except VerificationError as e:
-            table.add_row("a copy with one byte changed", f"[green]caught[/]: {e}")
+            table.add_row("a copy with one byte changed", f"[green]caught[/]: {shown(e)}")
         finally:
             tampered.close()
 
@@ -130,13 +130,13 @@ def main(path: Path = Path("demo-ledger")) -> None:
         f" still open; caught by the rules on their own:"
     )
     for f in caught:
-        console.print(f"  {f.finding.number}. ({f.finding.status.value}) {f.finding.title}")
+        console.print(f"  {f.finding.number}. ({f.finding.status.value}) {shown(f.finding.title)}")
     checks = Table("an observer's offline check", "result")
     _offline_check(ledger, checks)
     _tamper(path, checks)
     console.print(checks)
     ledger.close()
-    console.print(f"\nledger kept in [bold]{path}[/]; look further with:")
+    console.print(f"\nledger kept in [bold]{shown(path)}[/]; look further with:")
     for cmd in (
         "status --at 2014-03-31",
         "milestones --at 2014-01-01",
@@ -147,7 +147,7 @@ def main(path: Path = Path("demo-ledger")) -> None:
         "verify",
         "export epcis --item DF-001",
     ):
-        console.print(f"  [cyan]cwledger {cmd} --ledger {path}[/]")
+        console.print(f"  [cyan]cwledger {cmd} --ledger {shown(path)}[/]")
 
 
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -41,6 +41,9 @@ __all__ = [
     "MethodNotAllowed",
     "Unavailable",
     "DatabaseUnavailable",
+    "DiskFull",
+    "echo",
+    "clip",
 ]
 
 
@@ -106,8 +109,8 @@ class Problem:
     __slots__ = ("location", "message")
 
     def __init__(self, location: str, message: str) -> None:
-        self.location = location
-        self.message = message
+        self.location = clip(location, ECHO_LIMIT * 2)
+        self.message = clip(message)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
@@ -261,6 +264,16 @@ class DatabaseUnavailable(Unavailable):
     code = "database-unavailable"
 
 
+class DiskFull(CwledgerError):
+    """The disk (or the database server's) is full: nothing was written; free space, then
+    retry."""
+
+    code = "disk-full"
+    status = 507
+    problem = "disk-full"
+    title = "Insufficient storage"
+
+
 class PdfUnavailable(CwledgerError):
     """PDF output asked for, but WeasyPrint or its system libraries cannot be loaded."""
 
@@ -268,3 +281,26 @@ class PdfUnavailable(CwledgerError):
     status = 501
     problem = "pdf-unavailable"
     title = "PDF output is not available here"
+
+
+ECHO_LIMIT = 80
+"""The most characters of an input that an error message repeats (`echo`)."""
+MESSAGE_LIMIT = 1000
+"""The most characters of one message, or one problem of a refusal (`clip`)."""
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how long it was: what every problem
+    message and every error's detail is cut to, whatever input it repeats."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters in all)"
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """An input as an error message repeats it: its repr, cut to `limit` characters with
+    its length said (a 100,000-character id is not sent back whole)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"

@@ -1,13 +1,35 @@
 """Rich tables of the progress answers, shared by the CLI and the demo (presentation only:
-every figure comes from ``cwledger.book.progress``)."""
+every figure comes from ``cwledger.book.progress``), and `shown`, the one way the CLI and
+the demo print ledger text (``cwledger.cli.common`` hands it to every command)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["status_table", "milestones_table"]
+__all__ = ["status_table", "milestones_table", "shown"]
+
+# C0 controls but newline, DEL, C1 controls, and the bidirectional overrides and isolates
+# (which reorder what is printed after them).
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NEWLINES = re.compile("\n")
+
+
+def shown(value: object, *, lines: bool = False) -> str:
+    """Text from the ledger (or from any input) as the terminal must print it: as text.
+
+    Control characters are dropped (escape sequences, bells, carriage returns; a newline
+    becomes a space unless `lines`, for a cell that may span lines) and Rich markup is
+    escaped, so that ``[/bold]`` or ``[link=...]`` print as themselves. Every table cell
+    and line that carries ledger data goes through this."""
+    text = _UNPRINTABLE.sub("", str(value))
+    if not lines:
+        text = _NEWLINES.sub(" ", text)
+    return escape(text)
+
 
 COLOUR = {"met": "green", "missed": "red", "at_risk": "yellow", "due": "cyan"}
 
@@ -21,7 +43,7 @@ def status_table(doc: dict[str, Any], title: str, *, detail: bool = True) -> Tab
 
     def row(name: str, t: dict[str, Any]) -> None:
         cells = [
-            name,
+            shown(name),
             f"{t['declared_t']:,.1f}",
             f"{t['removed_t']:,.1f}",
             f"{t['removed_pct']:.1f}",
@@ -47,15 +69,15 @@ def milestones_table(docs: list[dict[str, Any]], title: str, *, detail: bool = T
     for d in docs:
         late = "" if d["days_late"] is None else f"{d['days_late']} d"
         cells = [
-            d["id"],
-            d["due"] or "open",
+            shown(d["id"]),
+            shown(d["due"] or "open"),
             f"[{COLOUR[d['status']]}]{d['status']}[/]"
             + (" (recorded late)" if d.get("late_entry") else ""),
-            d["met_on"] or "",
+            shown(d["met_on"] or ""),
             late,
         ]
         if detail:
             left = d["outstanding"] or {}
-            cells.append(", ".join(f"{v:g} {k}" for k, v in left.items() if v))
-        table.add_row(*cells, d["description"])
+            cells.append(shown(", ".join(f"{v:g} {k}" for k, v in left.items() if v)))
+        table.add_row(*cells, shown(d["description"], lines=True))
     return table

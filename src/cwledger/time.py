@@ -52,6 +52,7 @@ __all__ = [
     "month_label",
     "day_of",
     "clock",
+    "queryable",
 ]
 
 DAY = 86_400_000_000  # microseconds in a day
@@ -239,8 +240,8 @@ def parse_month(text: str) -> Period:
         raise MalformedInput(f"{text!r} is not a month: {_MONTH_FORMS}")
     if not 1 <= int(number) <= 12:
         raise MalformedInput(f"{text!r}: the month must be 01 to 12, got {number}")
-    if int(year) < 1970:
-        raise MalformedInput(f"{text!r}: the year must be 1970 or later")
+    if not 1970 <= int(year) <= _LAST_YEAR:
+        raise MalformedInput(f"{text!r}: the year must be 1970 to {_LAST_YEAR}")
     return _month_period(int(year), int(number))
 
 
@@ -286,3 +287,18 @@ def day_of(at: int) -> date:
 def clock() -> int:
     """The clock's moment now."""
     return (datetime.now(UTC) - _EPOCH) // _MICROSECOND
+
+
+# -- moments asked about -----------------------------------------------------------------------
+
+_LAST_YEAR = 9998
+"""The last year a moment asked about may fall in: the answers step a day or a month past
+it, and the calendar ends with 9999."""
+
+
+def queryable(at: int, text: str) -> int:
+    """`at`, a moment asked about (`?at=`, `--at`, parsed from `text`), if it lies from
+    1970-01-01 through the end of 9998. Raises MalformedInput."""
+    if not 0 <= at < _start_of(date(_LAST_YEAR + 1, 1, 1)):
+        raise MalformedInput(f"{text[:40]!r}: ask about a moment from 1970 to {_LAST_YEAR}")
+    return at

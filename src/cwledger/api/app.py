@@ -17,7 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cwledger import __version__
 from cwledger.api import book, events, health, log
 from cwledger.errors import NotFound, TooLarge
-from cwledger.http.deps import AnswerCache, AuthorityCache, CallerCache, RateLimiter
+from cwledger.http.deps import (
+    AUTH_FAILURE_BURST,
+    AUTH_FAILURE_RATE,
+    AnswerCache,
+    AuthorityCache,
+    CallerCache,
+    RateLimiter,
+)
 from cwledger.http.problems import (
     PROBLEM_TYPES,
     document_problems,
@@ -80,10 +87,13 @@ class _BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Connection: close, so that the server reads no more of the body (it may be
+        # streaming hundreds of megabytes) and drops the connection after the answer.
         response = problem_response(
             TooLarge,
             f"the request body is over {self.limit} bytes",
             instance=scope.get("path"),
+            headers={"Connection": "close"},
         )
         await response(scope, receive, send)
 
@@ -120,6 +130,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.state.answers = AnswerCache()
     app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.auth_failures = RateLimiter(AUTH_FAILURE_RATE, AUTH_FAILURE_BURST)
     install(app, page=error_page_for)
     # Routes are matched in order, at a few microseconds each: the most read first.
     app.include_router(health.router)

@@ -92,7 +92,7 @@ def _raw(envelopes: list[DsseEnvelope]) -> list[bytes]:
     return [json.dumps(e.model_dump()).encode() for e in envelopes]
 
 
-_WRITE_ERRORS = problem_responses(401, 403, 409, 413, 422, 429)
+_WRITE_ERRORS = problem_responses(401, 403, 409, 413, 422, 429, 507)
 
 
 @router.post(

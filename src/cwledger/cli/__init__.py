@@ -18,8 +18,9 @@ from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
 from cwledger.cli import accountancy, book, epcis, late, ledger, report, scenario, server
-from cwledger.cli.common import err, out
-from cwledger.errors import CwledgerError, DatabaseUnavailable
+from cwledger.cli.common import err, out, shown
+from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
+from cwledger.store import disk_full
 
 __all__ = ["app", "main", "Options"]
 
@@ -107,13 +108,29 @@ def main() -> NoReturn:
         if options.verbose:
             raise
         _fail(e)
-    except OperationalError as e:  # the database is not there, or refuses the connection
+    except OperationalError as e:  # the database is not there, refuses, or its disk is full
         if options.verbose:
             raise
+        if disk_full(e):
+            _fail(DiskFull("disk full: nothing was written (free space, then retry)"))
         _fail(DatabaseUnavailable(str(e.orig or e).strip().splitlines()[0]))
+    except Exception as e:  # a full disk, seen by the driver itself (the append path's hot
+        # statements) or by a file write
+        if options.verbose or not disk_full(e):
+            raise
+        what = f" writing {e.filename}" if isinstance(e, OSError) and e.filename else ""
+        _fail(DiskFull(f"disk full{what}: nothing was written (free space, then retry)"))
     sys.exit(0)
 
 
+def _clipped(text: str) -> str:
+    return "\n".join(clip(line) for line in text.splitlines())
+
+
 def _fail(e: CwledgerError) -> NoReturn:
-    err.print(f"[bold red]error[/] ({e.code}): {e.diagnostics()}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]error[/] ({e.code}): {shown(_clipped(e.diagnostics()), lines=True)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     sys.exit(1)

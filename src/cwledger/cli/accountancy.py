@@ -23,7 +23,7 @@ from cwledger.accountancy.selection import commitment
 from cwledger.accountancy.series import load_series
 from cwledger.book.progress import load_facts, status
 from cwledger.book.records import CorrelationRecord, EstimateRecord, ItemRecord
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.time import parse_month
 
@@ -97,8 +97,8 @@ def balances(
     )
     for d in docs:
         table.add_row(
-            d["site"],
-            d["start"][:7],
+            shown(d["site"]),
+            shown(d["start"][:7]),
             *(
                 _kg(d[k])
                 for k in (
@@ -194,11 +194,11 @@ def inspect_plan(
         "achieved",
         "n IAEA",
         "achieved",
-        title=f"sampling plan at {site}: detect {detect:.0%}",
+        title=shown(f"sampling plan at {site}: detect {detect:.0%}"),
     )
     for s in doc["strata"]:
         table.add_row(
-            s["name"],
+            shown(s["name"]),
             str(s["N"]),
             str(s["n_exact"]),
             f"{s['detect_exact']:.3f}",
@@ -255,7 +255,7 @@ def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
         f" upper bound of what is undeclared ({t['level']:.0%}): {t['upper']:,.1f} t"
     )
     for left in doc["left_out"]:
-        out.print(f"  left out: {left['party']} ({left['reason']})")
+        out.print(shown(f"  left out: {left['party']} ({left['reason']})"))
 
 
 accountancy_app = typer.Typer(
@@ -289,7 +289,7 @@ def accountancy_analyse(
     if as_json:
         print_json(result)
         return
-    table = Table("period", "MUF", "sigma-MUF", "CUMUF", "SITMUF", "Page", title=str(file))
+    table = Table("period", "MUF", "sigma-MUF", "CUMUF", "SITMUF", "Page", title=shown(file))
     for i, muf in enumerate(result["muf"]):
         table.add_row(
             str(i + 1),
@@ -341,7 +341,7 @@ def accountancy_routes(
         tested = answers.route_tests(reader, alpha)
     if tested is None:
         raise typer.BadParameter("no transfer was weighed at both ends")
-    err.print(f"thresholds {tested.thresholds}")
+    err.print(shown(f"thresholds {tested.thresholds}"))
     if raise_findings is not None and tested.alarms:
         events = answers.alarm_findings(tested.alarms, tested.periods)
         ledger.append(ledger.sign(events, raise_findings))
@@ -353,9 +353,11 @@ def accountancy_routes(
         out.print(f"no alarm on any route (false-alarm probability {alpha:g})")
     for r in reports:
         out.print(
-            f"ALARM {r['origin']} -> {r['destination']}: {r['test']} test (k {r['k']:g},"
-            f" h {r['h']:.2f}), first in {r['first_alarm']}; cumulated SRD"
-            f" {r['cumuf_kg']:,.1f} kg"
+            shown(
+                f"ALARM {r['origin']} -> {r['destination']}: {r['test']} test (k {r['k']:g},"
+                f" h {r['h']:.2f}), first in {r['first_alarm']}; cumulated SRD"
+                f" {r['cumuf_kg']:,.1f} kg"
+            )
         )
 
 
@@ -428,7 +430,7 @@ def inspect_reveal(
     if as_json:
         print_json(selected)
         return
-    out.print(f"selection {plan}: {', '.join(selected)}")
+    out.print(shown(f"selection {plan}: {', '.join(selected)}"))
 
 
 @inspect_app.command("check-selection")
@@ -442,9 +444,11 @@ def inspect_check_selection(
     with ledger.store.read() as r:
         inputs = check_draw(r, ledger.tree(r), plan)
     out.print(
-        f"selection {plan} verified: {inputs.n} of {len(inputs.population)} items, seed from"
-        f" the declaration root at size {inputs.declaration_size} and the root at size"
-        f" {inputs.randomness_size}"
+        shown(
+            f"selection {plan} verified: {inputs.n} of {len(inputs.population)} items, seed"
+            f" from the declaration root at size {inputs.declaration_size} and the root at"
+            f" size {inputs.randomness_size}"
+        )
     )
 
 
@@ -466,7 +470,7 @@ def accountancy_site(
     periods = answers.month_range(first, last)
     with ledger.store.read() as reader:
         tested = answers.site_test(reader, site, periods, alpha)
-    err.print(f"thresholds {tested.thresholds}")
+    err.print(shown(f"thresholds {tested.thresholds}"))
     alarms = tested.alarms
     report = tested.to_json()
     if raise_findings is not None and alarms:
@@ -475,9 +479,9 @@ def accountancy_site(
         print_json(report)
         return
     for name, month in report["first_alarms"].items():
-        out.print(f"ALARM {site}: {name} test, first in {month}")
+        out.print(shown(f"ALARM {site}: {name} test, first in {month}"))
     if not alarms:
-        out.print(f"no alarm at {site} (false-alarm probability {alpha:g})")
+        out.print(shown(f"no alarm at {site} (false-alarm probability {alpha:g})"))
 
 
 @accountancy_app.command("thresholds")
@@ -539,4 +543,4 @@ def accountancy_method(
     digest = hashlib.sha256(f"{method}|{when}".encode()).hexdigest()[:20]
     event = {"type": "method.registered", "time": when, "body": body, "id": f"method-{digest}"}
     [receipt] = ledger.append(ledger.sign([event], party))
-    err.print(f"method {method!r} registered at entry {receipt.index}")
+    err.print(shown(f"method {method!r} registered at entry {receipt.index}"))

@@ -15,12 +15,12 @@ from cwledger.book import answers
 from cwledger.book import progress as book_progress
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progress
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progress, shown
 from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import milestones_table, status_table
-from cwledger.time import parse_moment
+from cwledger.time import parse_moment, queryable
 
 __all__ = [
     "moment_option",
@@ -53,7 +53,7 @@ def moment_option(at: str | None) -> int | None:
     if at is None:
         return None
     try:
-        return parse_moment(at)
+        return queryable(parse_moment(at), at)
     except MalformedInput as e:
         raise typer.BadParameter(str(e), param_hint="--at") from None
 
@@ -147,13 +147,13 @@ def diff_command(
     table = Table("change", "id", "fields", title=f"declaration v{v1} -> v{v2}")
     for what in ("sites", "items"):
         for i in getattr(d, f"{what}_added"):
-            table.add_row(f"{what[:-1]} added", i, "")
+            table.add_row(f"{what[:-1]} added", shown(i), "")
         for i in getattr(d, f"{what}_removed"):
-            table.add_row(f"{what[:-1]} removed", i, "")
+            table.add_row(f"{what[:-1]} removed", shown(i), "")
         for c in getattr(d, f"{what}_changed"):
-            table.add_row(f"{what[:-1]} changed", c.id, ", ".join(c.fields))
+            table.add_row(f"{what[:-1]} changed", shown(c.id), shown(", ".join(c.fields)))
     if d.header_changed:
-        table.add_row("header changed", "", ", ".join(d.header_changed))
+        table.add_row("header changed", "", shown(", ".join(d.header_changed)))
     out.print(table if table.row_count else f"versions {v1} and {v2} list the same sites and items")
 
 
@@ -183,10 +183,10 @@ def holdings(
     if as_json:
         print_json([line.to_json() for line in lines])
         return
-    title = f"holdings at {at or 'now'}" + (f", site {site}" if site else "")
+    title = shown(f"holdings at {at or 'now'}" + (f", site {site}" if site else ""))
     table = Table(by, "kg", "items", title=title)
     for line in lines:
-        table.add_row(line.key, _kg(line.grams), str(line.items))
+        table.add_row(shown(line.key), _kg(line.grams), str(line.items))
     total_g, total_n = sum(x.grams for x in lines), sum(x.items for x in lines)
     table.add_row("[bold]total[/]", f"[bold]{_kg(total_g)}[/]", f"[bold]{total_n}[/]")
     out.print(table)
@@ -209,7 +209,7 @@ def where(
         print_json(answers.position_document(item, at, p))
         return
     place = f"at {p.site}" if p.site else "in transit"
-    out.print(f"{item}: {p.state.value} {place}, {_kg(p.held_g)} kg (since entry {p.entry})")
+    out.print(shown(f"{item}: {p.state.value} {place}, {_kg(p.held_g)} kg (since entry {p.entry})"))
 
 
 def item(
@@ -224,10 +224,10 @@ def item(
     if as_json:
         print_json(answers.item_document(rec, chain))
         return
-    title = f"{item_id}: {rec.chemical or rec.item.munition_type} — {rec.where()}"
+    title = shown(f"{item_id}: {rec.chemical or rec.item.munition_type} — {rec.where()}")
     table = Table("entry", "time", "type", "author", "what", title=title)
     for c in chain:
-        table.add_row(str(c.index), c.time, c.type, c.author, c.summary)
+        table.add_row(str(c.index), shown(c.time), shown(c.type), shown(c.author), shown(c.summary))
     out.print(table)
 
 
@@ -247,7 +247,9 @@ def findings_command(
     table = Table("no.", "status", "rule", "entry", "title", title=f"{len(found)} finding(s)")
     for f in found:
         n = f.finding
-        table.add_row(str(n.number), n.status.value, f.rule, str(f.opened_entry), n.title)
+        table.add_row(
+            str(n.number), n.status.value, shown(f.rule), str(f.opened_entry), shown(n.title)
+        )
     out.print(table)
 
 
@@ -282,7 +284,7 @@ def status_command(
         print_json(doc)
         return
     title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
-    out.print(status_table(doc, title))
+    out.print(status_table(doc, shown(title)))
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
 
 
@@ -302,4 +304,4 @@ def milestones_command(
     if as_json:
         print_json(docs)
         return
-    out.print(milestones_table(docs, f"milestones at {at or 'now'}"))
+    out.print(milestones_table(docs, shown(f"milestones at {at or 'now'}")))

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cwledger.model.events import ROLES, Role
+from cwledger.tables import shown
 
 __all__ = [
     "out",
@@ -21,6 +22,7 @@ __all__ = [
     "parse_role",
     "progress",
     "print_json",
+    "shown",
 ]
 
 out = Console(soft_wrap=True)

@@ -16,6 +16,7 @@ import typer
 from cwledger.cli.common import LedgerDir, err
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.canonical import parse_json_object
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.model.events import Event
 
@@ -29,12 +30,9 @@ epcis_app = typer.Typer(help="EPCIS 2.0 tools that need no ledger.", no_args_is_
 def _read_document(file: Path) -> dict[str, Any]:
     try:
         text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        doc = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return parse_json_object(text, "the document")
+    except (OSError, UnicodeDecodeError, MalformedInput) as e:
         raise MalformedInput(f"{file}: not a readable JSON document ({e})") from e
-    if not isinstance(doc, dict):
-        raise MalformedInput(f"{file}: an EPCIS document is a JSON object")
-    return doc
 
 
 @export_app.command("epcis")

@@ -21,8 +21,16 @@ from cwledger.cli.common import (
     parse_role,
     print_json,
     progress,
+    shown,
 )
-from cwledger.errors import ConflictError, CwledgerError, EventRejected, KeyNotFound, Problem
+from cwledger.errors import (
+    ConflictError,
+    CwledgerError,
+    EventRejected,
+    KeyNotFound,
+    MalformedInput,
+    Problem,
+)
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
@@ -69,7 +77,7 @@ def init(
         founding.append((name, parse_role(role)))
     ledger = Ledger.init(directory, origin, founding=founding, database_url=db, quorum=quorum)
     cp = ledger.latest_checkpoint()
-    err.print(f"created ledger [bold]{origin}[/] in {directory} (genesis at entry 0)")
+    err.print(f"created ledger [bold]{shown(origin)}[/] in {shown(directory)} (genesis at entry 0)")
     sys.stdout.write(cp.note)
 
 
@@ -93,7 +101,7 @@ def _with_defaults(raw: dict[str, Any], party: str) -> dict[str, Any]:
 def _append_one(ledger: Ledger, raw: dict[str, Any], party: str) -> None:
     raw = _with_defaults(raw, party)
     receipt = ledger.append(ledger.sign([raw], party))[0]
-    err.print(f"{raw['type']} appended at entry {receipt.index}")
+    err.print(f"{shown(raw['type'])} appended at entry {receipt.index}")
 
 
 @keys_app.command("new")
@@ -122,7 +130,9 @@ def keys_new(
             "and `keys install`)"
         )
     signer = ledger.keystore.create(party, checked_role)
-    err.print(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
+    err.print(
+        shown(f"key {signer.key_id.hex()} for {party} ({checked_role}) in {ledger.keystore.path}")
+    )
     if registrar is not None:
         body = {"name": party, "role": checked_role, "key": signer.vkey()}
         _append_one(ledger, {"type": PARTY_REGISTERED, "body": body}, registrar)
@@ -141,7 +151,7 @@ def keys_rotate(
     """
     ledger = Ledger.open(ledger_dir)
     old, new = ledger.rotate_key(party)
-    err.print(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}")
+    err.print(shown(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}"))
     sys.stdout.write(new.vkey() + "\n")
 
 
@@ -288,14 +298,22 @@ def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> N
         return
     table = Table("party", "role", "key id", "status", "verifier key")
     for r in rows:
-        table.add_row(r["party"], r["role"], r["key_id"], r["status"], r["vkey"])
+        table.add_row(*(shown(r[k]) for k in ("party", "role", "key_id", "status", "vkey")))
     out.print(table)
 
 
 def _read_lines(file: Path) -> Iterator[tuple[int, str]]:
-    handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    """The file's non-blank lines, numbered. Raises MalformedInput on a line that is not
+    UTF-8 text."""
+    handle = sys.stdin.buffer if str(file) == "-" else file.open("rb")
     with handle:
-        for n, line in enumerate(handle, 1):
+        for n, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise MalformedInput(
+                    f"{shown(file)}, line {n}: not UTF-8 text ({e.reason})"
+                ) from None
             if line.strip():
                 yield n, line
 
@@ -390,7 +408,9 @@ def log(
     table = Table("index", "time", "type", "author", "id", "leaf hash", title=f"log size {size}")
     for e in entries:
         table.add_row(
-            str(e.index), e.event_time, e.event_type, e.author, e.event_id, e.leaf_hash.hex()[:16]
+            str(e.index),
+            *(shown(v) for v in (e.event_time, e.event_type, e.author, e.event_id)),
+            e.leaf_hash.hex()[:16],
         )
     out.print(table)
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli.common import LedgerDir, err
+from cwledger.cli.common import LedgerDir, err, shown
 from cwledger.ledger.ledger import Ledger
 from cwledger.time import parse_month
 
@@ -54,11 +54,14 @@ def report_command(
     try:
         path.write_bytes(data)
     except OSError as e:
-        err.print(f"[bold red]error[/] (cannot-write): {path}: {e.strerror or e}", highlight=False)
+        err.print(
+            f"[bold red]error[/] (cannot-write): {shown(path)}: {shown(e.strerror or e)}",
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     v = report.verification
     err.print(
-        f"monthly report for {report.label} ({kind}, {len(data):,} bytes): checkpoint of"
+        f"monthly report for {shown(report.label)} ({kind}, {len(data):,} bytes): checkpoint of"
         f" {v.size} entries, root {v.root_hex[:16]}...",
         highlight=False,
     )

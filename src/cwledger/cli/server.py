@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token, list_tokens, revoke_token
 from cwledger.ledger.ledger import Ledger
@@ -75,8 +75,10 @@ def serve(
     Ledger.open(settings.ledger, database_url=settings.database_url).close()  # fail clearly
     settings.hand_to_workers()
     err.print(
-        f"serving {settings.ledger} on http://{settings.host}:{settings.port}/"
-        " (OpenAPI document at /openapi.json)"
+        shown(
+            f"serving {settings.ledger} on http://{settings.host}:{settings.port}/"
+            " (OpenAPI document at /openapi.json)"
+        )
     )
     uvicorn.run(
         "cwledger.api.app:server_app",
@@ -113,9 +115,11 @@ def tokens_issue(
         )
         return
     err.print(
-        f"token {row.token_id} for {party}"
-        + (f", expires {row.expires_at}" if row.expires_at else ", no expiry")
-        + " (shown once; send it as `Authorization: Bearer <token>`)"
+        shown(
+            f"token {row.token_id} for {party}"
+            + (f", expires {row.expires_at}" if row.expires_at else ", no expiry")
+            + " (shown once; send it as `Authorization: Bearer <token>`)"
+        )
     )
     out.print(token, highlight=False)
 
@@ -145,9 +149,8 @@ def tokens_list(
         "token", "party", "issued", "expires", "revoked", "label", title=f"{len(rows)} token(s)"
     )
     for t in rows:
-        table.add_row(
-            t.token_id, t.party, t.issued_at, t.expires_at or "", t.revoked_at or "", t.label
-        )
+        cells = (t.token_id, t.party, t.issued_at, t.expires_at or "", t.revoked_at or "", t.label)
+        table.add_row(*map(shown, cells))
     out.print(table)
 
 
@@ -159,4 +162,4 @@ def tokens_revoke(
 ) -> None:
     """Revoke a token at once: the server refuses it from the next request on."""
     revoke_token(Ledger.open(ledger_dir, database_url=db).store, token_id)
-    err.print(f"token {token_id} revoked")
+    err.print(shown(f"token {token_id} revoked"))

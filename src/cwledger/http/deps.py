@@ -22,7 +22,7 @@ from cwledger.ledger.access import Caller, authenticate, end_session, open_sessi
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.store import LogReader, Store
-from cwledger.time import parse_moment
+from cwledger.time import parse_moment, queryable
 
 T = TypeVar("T")
 
@@ -48,6 +48,8 @@ __all__ = [
     "end_web_session",
     "Snapshot",
     "query_moment",
+    "AUTH_FAILURE_RATE",
+    "AUTH_FAILURE_BURST",
 ]
 
 
@@ -74,6 +76,27 @@ class RateLimiter:
                     retry_after=wait,
                 )
             self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > 100_000:  # bounded, whatever keys a client invents
+                self._buckets.clear()
+
+    def check(self, key: str, now: float | None = None) -> None:
+        """Raise RateLimited if `key` has no request left now (taking none)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            wait = (1.0 - tokens) / self.rate
+            raise RateLimited(
+                f"too many failed authentications from this address; retry in {wait:.2f} s",
+                retry_after=wait,
+            )
+
+
+AUTH_FAILURE_RATE = 1.0
+AUTH_FAILURE_BURST = 20
+"""Failed authentications taken from one client address: a burst of 20, then one a second;
+beyond that the address is answered 429 without its token being looked up."""
 
 
 class AuthorityCache:
@@ -210,7 +233,14 @@ async def _authenticated(request: Request) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
-    who = await token_caller(request, token)
+    failures: RateLimiter = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    failures.check(address)
+    try:
+        who = await token_caller(request, token)
+    except Unauthorized:
+        failures.take(address)  # each address may fail AUTH_FAILURE_BURST times, then 1/s
+        raise
     request.app.state.rate_limiter.take(who.token_id)
     return who
 
@@ -321,6 +351,6 @@ def query_moment(value: str, name: str, *, start_of_day: bool = False) -> int:
     """A query parameter's moment (µs): a date means the end of that day (its start when
     `start_of_day`), or an RFC 3339 UTC time. Raises InvalidQuery (422)."""
     try:
-        return parse_moment(value, start_of_day=start_of_day)
+        return queryable(parse_moment(value, start_of_day=start_of_day), value)
     except MalformedInput as e:
         raise InvalidQuery(f"query.{name}", str(e)) from None

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cwledger import errors
 from cwledger.accountancy.statistics import SingularCovariance
 from cwledger.model.errors import IllegalTransition
+from cwledger.store import disk_full
 
 __all__ = [
     "ProblemDetail",
@@ -115,7 +116,7 @@ def problem_response(
         type=f"/problems/{kind.problem}",
         title=kind.title,
         status=status or kind.status,
-        detail=detail,
+        detail=errors.clip(detail),
         instance=instance,
         problems=problems,
         retry_after=retry_after,
@@ -197,12 +198,16 @@ ErrorPage = Callable[[Request, ErrorClass, str], Response | None]
 or None for the others."""
 
 
+_DISK_FULL = "disk full: nothing was written; retry once there is space"
+_UNREACHABLE = "the database is not reachable; retry later"
+
+
 def install(app: FastAPI, page: ErrorPage | None = None) -> None:
     """Map every error, once, from its class: to `page`'s rendering where it gives one,
     else to a problem response."""
 
     def rendered(request: Request, kind: ErrorClass, detail: str) -> Response | None:
-        return None if page is None else page(request, kind, detail)
+        return None if page is None else page(request, kind, errors.clip(detail))
 
     @app.exception_handler(errors.CwledgerError)
     async def _domain(request: Request, e: errors.CwledgerError) -> Response:
@@ -232,16 +237,23 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
             headers=dict(e.headers or {}),  # e.g. Allow on a 405
         )
 
-    @app.exception_handler(OperationalError)
-    async def _database(request: Request, _exc: OperationalError) -> Response:
-        log.exception("database unavailable on %s %s", request.method, request.url.path)
-        detail = "the database is not reachable; retry later"
-        return rendered(request, errors.DatabaseUnavailable, detail) or problem_response(
-            errors.DatabaseUnavailable, detail, instance=request.url.path
+    def storage(request: Request, kind: ErrorClass, detail: str) -> Response:
+        log.exception("%s on %s %s", detail, request.method, request.url.path)
+        return rendered(request, kind, detail) or problem_response(
+            kind, detail, instance=request.url.path
         )
 
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError) -> Response:
+        if disk_full(exc):
+            return storage(request, errors.DiskFull, _DISK_FULL)
+        return storage(request, errors.DatabaseUnavailable, _UNREACHABLE)
+
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # The append path's hot statements go to the driver itself: its errors come here.
+        if disk_full(exc):
+            return storage(request, errors.DiskFull, _DISK_FULL)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(errors.CwledgerError, "the server failed; see its log")
 
@@ -306,4 +318,5 @@ _DESCRIBE = {
     422: "Refused, with every problem listed",
     429: "Rate limited",
     503: "Not ready",
+    507: "Disk full; nothing was written",
 }

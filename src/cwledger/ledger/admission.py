@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cwledger.book.registry import EVENT_TYPES, EventType
-from cwledger.errors import EventRejected, MalformedInput, Problem
+from cwledger.errors import EventRejected, MalformedInput, Problem, echo
 from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.canonical import is_canonical, parse_json_object
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
@@ -93,7 +93,7 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
     problems: list[Problem] = []
     if envelope.payload_type != PAYLOAD_TYPE:
         problems.append(
-            Problem("payloadType", f"want {PAYLOAD_TYPE!r}, got {envelope.payload_type!r}")
+            Problem("payloadType", f"want {PAYLOAD_TYPE!r}, got {echo(envelope.payload_type)}")
         )
     try:
         if check_canonical:
@@ -111,7 +111,7 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
     etype = EVENT_TYPES.get(event.type)
     body: BaseModel | None = None
     if etype is None:
-        problems.append(Problem("payload.type", f"unknown event type {event.type!r}"))
+        problems.append(Problem("payload.type", f"unknown event type {echo(event.type)}"))
     else:
         try:
             body = etype.body.model_validate(event.body)

@@ -16,11 +16,13 @@ from typing import Any
 
 import rfc8785
 
-from cwledger.errors import MalformedInput
+from cwledger.errors import MalformedInput, echo
 
 __all__ = ["canonical_json", "is_canonical", "parse_json_object"]
 
 _MAX_SAFE = 2**53 - 1
+_TOO_DEEP = "is nested too deeply"
+_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
 
 
 def _plain(value: Any) -> bool:
@@ -44,7 +46,11 @@ def canonical_json(value: Any) -> bytes:
             text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             return text.encode()
         return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError) as e:
+    except UnicodeEncodeError as e:
+        raise MalformedInput(f"cannot canonicalise JSON (RFC 8785): {_SURROGATE}") from e
+    except RecursionError as e:
+        raise MalformedInput(f"cannot canonicalise JSON (RFC 8785): {_TOO_DEEP}") from e
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
         raise MalformedInput(f"cannot canonicalise JSON (RFC 8785): {e}") from e
 
 
@@ -69,22 +75,31 @@ def is_canonical(data: bytes, what: str) -> tuple[dict[str, Any], bool]:
             return value
         plain = False
         # JCS numbers are IEEE 754 doubles: a large integer is canonical only as a double.
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise MalformedInput(f"{what} holds a number beyond any double") from None
 
     value = _loads(data, what, parse_float=on_float, parse_int=on_int)
-    if plain:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return value, text.encode() == data
     try:
+        if plain:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return value, text.encode() == data
         return value, rfc8785.dumps(value) == data
-    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+    except UnicodeEncodeError as e:  # an escaped lone surrogate: no UTF-8 text holds it
+        raise MalformedInput(f"{what} {_SURROGATE}") from e
+    except RecursionError as e:
+        raise MalformedInput(f"{what} {_TOO_DEEP}") from e
+    except (rfc8785.CanonicalizationError, ValueError):
         return value, False
 
 
 def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
     try:
         value = json.loads(data, **hooks)
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as e:
+    except RecursionError as e:
+        raise MalformedInput(f"{what} {_TOO_DEEP}") from e
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OverflowError) as e:
         raise MalformedInput(f"{what} is not valid JSON: {e}") from e
     if not isinstance(value, dict):
         raise MalformedInput(f"{what} must be a JSON object, got {type(value).__name__}")
@@ -92,5 +107,16 @@ def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
 
 
 def parse_json_object(data: bytes | str, what: str) -> dict[str, Any]:
-    """Parse untrusted JSON that must be an object. Raises MalformedInput, naming `what`."""
-    return _loads(data, what)
+    """Parse untrusted JSON that must be an object, with no member name given twice in any
+    object (JSON parsers differ on which one they keep). Raises MalformedInput, naming
+    `what`."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            names = [name for name, _ in pairs]
+            twice = next(name for i, name in enumerate(names) if name in names[:i])
+            raise MalformedInput(f"{what} gives the member {echo(twice)} twice")
+        return obj
+
+    return _loads(data, what, object_pairs_hook=unique)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cwledger.errors import MalformedInput
+from cwledger.errors import MalformedInput, echo
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
@@ -37,6 +37,15 @@ def _b64decode(value: object, where: str) -> bytes:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as e:
         raise MalformedInput(f"{where} is not standard base64: {e}") from e
+
+
+def _text(value: str, where: str) -> str:
+    """`value`, which must be Unicode text (no lone surrogate, which no UTF-8 holds)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise MalformedInput(f"{where} holds a lone surrogate, which is not Unicode text") from None
+    return value
 
 
 class _Signature(BaseModel):
@@ -98,7 +107,12 @@ class Envelope:
             raise MalformedInput(
                 f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}"
             )
-        return cls(doc.payloadType, _b64decode(doc.payload, "envelope payload"), sig.keyid, raw_sig)
+        return cls(
+            _text(doc.payloadType, "envelope payloadType"),
+            _b64decode(doc.payload, "envelope payload"),
+            _text(sig.keyid, "envelope signature keyid"),
+            raw_sig,
+        )
 
     @classmethod
     def _parse_slowly(cls, data: bytes | str) -> Envelope:
@@ -107,7 +121,7 @@ class Envelope:
         if keys != {"payloadType", "payload", "signatures"}:
             raise MalformedInput(
                 "envelope must have exactly the fields payload, payloadType, signatures; "
-                f"got {', '.join(sorted(keys)) or 'none'}"
+                f"got {', '.join(echo(k) for k in sorted(keys)[:8]) or 'none'}"
             )
         payload_type = obj["payloadType"]
         if not isinstance(payload_type, str):
@@ -128,7 +142,12 @@ class Envelope:
             raise MalformedInput(
                 f"envelope signature must be 64 bytes (Ed25519), got {len(raw_sig)}"
             )
-        return cls(payload_type, payload, keyid, raw_sig)
+        return cls(
+            _text(payload_type, "envelope payloadType"),
+            payload,
+            _text(keyid, "envelope signature keyid"),
+            raw_sig,
+        )
 
 
 def sign_event(event: Event, signer: Signer) -> Envelope:

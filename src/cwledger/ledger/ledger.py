@@ -34,6 +34,7 @@ from cwledger.errors import (
     LedgerNotFound,
     Problem,
     Unavailable,
+    echo,
 )
 from cwledger.ledger.admission import (
     DecodedEntry,
@@ -115,7 +116,12 @@ def _not_theirs(
         author, etype = d.event.author, d.etype
         if author != submitter:
             out.append(
-                _at(i, Problem("payload.author", f"authored by {author!r}, sent by {submitter!r}"))
+                _at(
+                    i,
+                    Problem(
+                        "payload.author", f"authored by {echo(author)}, sent by {echo(submitter)}"
+                    ),
+                )
             )
         elif not etype.governance and role not in etype.authors:
             roles = ", ".join(sorted(etype.authors))
@@ -387,7 +393,16 @@ class Ledger:
                     receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
                     continue
                 if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
-                    # The same event signed again (e.g. a retry with a new time): first receipt.
+                    # The same event signed again (e.g. a retry with a new time): its first
+                    # receipt, but only once its own signature verifies with a key valid for
+                    # its author now (checked below with the others); else a refusal.
+                    key_now = authority.key_for(d.event, d.body, d.envelope.keyid, size + len(new))
+                    if isinstance(key_now, Problem):
+                        problems.append(_at(i, key_now))
+                        continue
+                    env = d.envelope
+                    jobs.append((i, key_now.public_key, env.signed_bytes(), env.sig))
+                    keyids[i] = key_now.key_id
                     receipts[i] = Receipt(same.index, same.leaf_hash, eid, duplicate=True)
                     continue
                 index = size + len(new)
@@ -395,7 +410,9 @@ class Ledger:
                 found += _in_future(d.event, now, self.max_skew)
                 if eid in batch_ids or eid in used_ids:
                     at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
-                    found.append(Problem("payload.id", f"event id {eid!r} is already used ({at})"))
+                    found.append(
+                        Problem("payload.id", f"event id {echo(eid)} is already used ({at})")
+                    )
                 if key is not None:  # checked below, all at once, on every core
                     env = d.envelope
                     jobs.append((i, key.public_key, env.signed_bytes(), env.sig))

@@ -11,11 +11,13 @@ and Markdown work without them.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from cwledger import __version__
 from cwledger.charts import Chart, Marker, Series, bar_chart, line_chart
@@ -34,6 +36,7 @@ __all__ = [
     "pdf",
     "render",
     "load_weasyprint",
+    "md_text",
 ]
 
 Format = Literal["html", "pdf", "md"]
@@ -86,10 +89,43 @@ def _outstanding(left: dict[str, float] | None) -> str:
     return ", ".join(f"{v:g} {k}" for k, v in (left or {}).items() if v)
 
 
-def _cell(value: Any) -> str:
-    """A Markdown table cell: one line, pipes escaped."""
-    text = "" if value is None else str(value)
-    return " ".join(text.split()).replace("|", "\\|")
+_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# What begins emphasis, a link or image (with `[` escaped, `(` and `!` begin nothing), a code
+# span, a heading, strikethrough, or ends a table cell.
+_MARKDOWN_SPECIAL = set("\\`*_[]#|~")
+
+
+def md_text(value: Any) -> Markup:
+    """Text from the ledger as Markdown that shows it literally: HTML's special characters
+    as entities (no raw tag survives, whatever renders the file) and Markdown's control
+    characters backslash-escaped (no link, image, emphasis or code span begins), on one
+    line. Every value the Markdown template prints goes through this (its `finalize`)."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(("" if value is None else str(value)).split())
+    out = [_HTML_SPECIAL.get(ch) or ("\\" + ch if ch in _MARKDOWN_SPECIAL else ch) for ch in text]
+    return Markup("".join(out))
+
+
+def _code(value: Any) -> Markup:
+    """Text as a Markdown code span (inert in CommonMark): fenced by more backticks than
+    any run inside it; `<` and `>` as entities all the same, for renderers that are not."""
+    text = " ".join(str(value).split()).replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|")  # in a table (GFM reads the cells before the spans)
+    run = max((len(r) for r in re.findall("`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _block(value: Any) -> Markup:
+    """Text for a fenced code block (the note, the proof): `<` and `>` as entities."""
+    return Markup(str(value).replace("<", "&lt;").replace(">", "&gt;").replace("```", "`\u200b``"))
+
+
+def _cell(value: Any) -> Markup:
+    """A Markdown table cell: one line, as text (`md_text`; pipes escaped with the rest)."""
+    return md_text(value)
 
 
 def _days(value: float) -> str:
@@ -109,6 +145,8 @@ def _env(autoescape: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Markdown has no autoescape of its own: every value printed is made literal text.
+        finalize=None if autoescape else md_text,
     )
     env.filters.update(
         t=_t,
@@ -117,6 +155,8 @@ def _env(autoescape: bool) -> Environment:
         cell=_cell,
         status_label=_status_label,
         days=_days,
+        code=_code,
+        block=_block,
     )
     env.globals.update(version=__version__)
     return env

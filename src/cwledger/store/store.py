@@ -11,6 +11,8 @@ when the block ends, or writes nothing if it raises. Ledger code never sees SQL.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +46,7 @@ from cwledger.store.schema import (
 )
 from cwledger.time import from_rfc3339
 
-__all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint"]
+__all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint", "disk_full"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,8 +476,16 @@ class Store:
 
     @classmethod
     def for_directory(cls, path: Path, *, migrate: bool = True) -> Store:
-        """The embedded SQLite store of a ledger directory."""
-        return cls.open(f"sqlite:///{path / 'ledger.db'}", migrate=migrate)
+        """The embedded SQLite store of a ledger directory. A new `ledger.db` is created
+        0600, as the keystore's files are (it holds the tokens' hashes); SQLite gives its
+        -wal and -shm files the database's permissions."""
+        db = path / "ledger.db"
+        if not db.exists():
+            try:
+                os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+        return cls.open(f"sqlite:///{db}", migrate=migrate)
 
     def revision(self) -> str | None:
         """The schema revision recorded in the database (None when it has no schema)."""
@@ -539,3 +549,21 @@ class Store:
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
+
+
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_PG_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a database error (or an OSError) says the disk is full: SQLite's SQLITE_FULL,
+    PostgreSQL's disk_full, or ENOSPC."""
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+        return True
+    if getattr(cause, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return True
+    if getattr(cause, "sqlstate", None) == _PG_DISK_FULL:
+        return True
+    text = str(cause).lower()
+    return "database or disk is full" in text or "no space left on device" in text
