@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.store import StoredEntry
 from cwledger.time import DAY, rfc3339
@@ -70,14 +70,15 @@ def late_entries(
     for d in docs:
         table.add_row(
             str(d["index"]),
-            d["time"],
+            shown(d["time"]),
             d["logged_at"],
             f"{d['days_late']:g}",
-            d["type"],
-            d["author"],
-            d["event_id"],
+            shown(d["type"]),
+            shown(d["author"]),
+            shown(d["event_id"]),
         )
-    out.print(table)
+    if docs:
+        out.print(table)
     err.print(f"{len(docs)} late entr{'y' if len(docs) == 1 else 'ies'}", highlight=False)
     if unknown:
         err.print(
