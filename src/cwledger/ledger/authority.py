@@ -68,11 +68,10 @@ one can never stand for the other."""
 
 def approved_body(event_type: str, body: BaseModel) -> dict[str, Any]:
     """What an approval of a governance act covers: its body without the approvals."""
-    if event_type == KEY_ROTATED and isinstance(body, KeyRotatedBody):
-        return {"party": body.party, "key": body.key}
-    if event_type == PARTY_REGISTERED and isinstance(body, PartyRegisteredBody):
-        return {"name": body.name, "role": body.role, "key": body.key}
-    raise MalformedInput(f"{event_type} is not approved by a quorum")
+    approved = {KEY_ROTATED: KeyRotatedBody, PARTY_REGISTERED: PartyRegisteredBody}
+    if not isinstance(body, approved.get(event_type, ())):
+        raise MalformedInput(f"{event_type} is not approved by a quorum")
+    return body.model_dump(mode="json", exclude={"approvals"})
 
 
 def approval_statement(origin: str, event_type: str, body: dict[str, Any]) -> bytes:

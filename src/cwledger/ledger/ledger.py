@@ -44,6 +44,7 @@ from cwledger.ledger.admission import (
     replay_authority,
 )
 from cwledger.ledger.authority import Authority, approval_statement
+from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
@@ -80,9 +81,9 @@ def _at(i: int, p: Problem) -> Problem:
     return Problem(f"event[{i}]" + (f".{p.location}" if p.location else ""), p.message)
 
 
-def _in_future(event: Event, now: int, max_skew: int) -> list[Problem]:
-    """The event's time is more than `max_skew` after the log's clock `now`: refused."""
-    if from_rfc3339(event.time) <= now + max_skew:
+def _in_future(event: Event, at: int, now: int, max_skew: int) -> list[Problem]:
+    """The event's time (`at`) is more than `max_skew` after the log's clock `now`: refused."""
+    if at <= now + max_skew:
         return []
     return [
         Problem(
@@ -407,7 +408,8 @@ class Ledger:
                     continue
                 index = size + len(new)
                 key, found = authorise(d, authority, index)
-                found += _in_future(d.event, now, self.max_skew)
+                moment = from_rfc3339(d.event.time)
+                found += _in_future(d.event, moment, now, self.max_skew)
                 if eid in batch_ids or eid in used_ids:
                     at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
                     found.append(
@@ -423,7 +425,7 @@ class Ledger:
                 if not d.etype.governance:
                     assert d.body is not None  # every domain event type has a body type
                     role = authority.parties[d.event.author].role
-                    ctx = Context(d.event, d.body, index, from_rfc3339(d.event.time), role)
+                    ctx = Context(d.event, d.body, index, moment, role)
                     if refused := d.etype.apply(book, ctx):
                         problems += [_at(i, p) for p in refused]
                         continue
@@ -511,7 +513,7 @@ class Ledger:
             raw = {
                 "type": KEY_ROTATED,
                 "id": f"key.rotated:{party}:{new.key_id.hex()}",
-                "time": utc_now(),
+                "time": rfc3339(self.clock()),
                 "body": {"party": party, "key": new.vkey()},
             }
             try:
@@ -547,11 +549,11 @@ class Ledger:
     ) -> Receipt:
         """Append a governance act with its approvals, sent (and signed) by `by`; a pending
         key it installs in this keystore is promoted."""
-        digest = hashlib.sha256(repr(sorted(body.items())).encode()).hexdigest()[:32]
+        digest = hashlib.sha256(canonical_json(body)).hexdigest()[:32]
         raw = {
             "type": event_type,
             "id": f"{event_type}:{digest}",
-            "time": utc_now(),
+            "time": rfc3339(self.clock()),
             "body": {**body, "approvals": list(approvals)},
         }
         receipt = self.append(self.sign([raw], by))[0]
