@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cwledger.errors import Unauthorized
+from cwledger.http.deps import AUTH_FAILURE_BURST
 from cwledger.http.security import CONTENT_SECURITY_POLICY
 from cwledger.ledger.access import (
     authenticate,
@@ -157,6 +158,46 @@ def test_a_session_ends_with_its_token_and_at_its_expiry(api: Api) -> None:
     sid = credential.split("_", 2)[1]
     assert not end_session(store, f"cws_{sid}_forged")
     assert not end_session(store, api.tokens["obs"])
+
+
+def test_ended_sessions_are_not_kept(api: Api) -> None:
+    # Each login removes the sessions that have ended (revoked at logout, or expired), so
+    # the access list does not grow with every visit; tokens themselves are never removed.
+    store, authority = api.ledger.store, api.ledger.authority()
+    who = authenticate(store, authority, api.tokens["insp"])
+    past = datetime.now(UTC) - timedelta(days=2)
+    expired = open_session(store, who, timedelta(hours=1), now=past)
+    ended = open_session(store, who, timedelta(hours=1))
+    assert end_session(store, ended)
+    tokens_before = {t.token_id for t in list_tokens(store) if not t.token_id.startswith("s-")}
+    live = open_session(store, who, timedelta(hours=1))
+    sessions = [t.token_id for t in list_tokens(store) if t.token_id.startswith("s-")]
+    assert sessions == [live.split("_", 2)[1]]
+    assert expired.split("_", 2)[1] not in sessions
+    assert {t.token_id for t in list_tokens(store) if not t.token_id.startswith("s-")} == (
+        tokens_before
+    )
+    assert authenticate(store, authority, live, session=True).party == "insp"
+
+
+def test_login_guesses_are_rate_limited_per_address(api: Api) -> None:
+    # The login form checks tokens as the API does: after a burst of refused tokens from
+    # one address, the next attempt (even with a good token) is answered 429 with
+    # Retry-After, until the bucket refills.
+    client = _fresh(api)
+    for _ in range(AUTH_FAILURE_BURST):
+        assert _log_in(client, "cwt_0000_guess") == 401
+    csrf = _login_form(client)
+    resp = client.post(
+        "/login",
+        data={"token": api.tokens["insp"], "csrf": csrf},
+        headers={"Origin": ORIGIN},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 429 and MESSAGES["slow"] in resp.text
+    assert int(resp.headers["retry-after"]) >= 1
+    # The API's bearer tokens share the same budget for the address.
+    assert client.get("/api/v1/status", headers={"Authorization": "Bearer x"}).status_code == 429
 
 
 def test_the_cookie_is_secure_and_host_only_over_https(api: Api) -> None:

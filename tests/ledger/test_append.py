@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from cwledger.errors import EventRejected
+from cwledger.errors import EventForbidden, EventRejected
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
-from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.ledger import CHUNK, Ledger
 from cwledger.model.events import Event
 from cwledger.tlog import leaf_hash, root_hash, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
@@ -118,6 +118,36 @@ def test_batch_is_all_or_nothing_and_lists_every_problem(ledger: Ledger) -> None
     locations = [p.location for p in info.value.problems]
     assert locations == ["event[1].envelope", "event[2].type"]
     assert row_counts(ledger) == before
+
+
+def test_a_batch_longer_than_a_chunk_is_still_all_or_nothing(ledger: Ledger) -> None:
+    # The append path decodes and judges CHUNK envelopes at a time (bounded memory); a
+    # problem, a reused id or a forbidden event in a later chunk still refuses the batch.
+    n = 2 * CHUNK + 5
+    envelopes = ledger.sign([event(i) for i in range(n)], "insp")
+    reused = ledger.sign([event(3, **estimate(42))], "insp")  # id of the first chunk's
+    before = row_counts(ledger)
+    with pytest.raises(EventRejected) as info:
+        ledger.append([*envelopes, b"{not json", *reused])
+    assert [p.location for p in info.value.problems] == [
+        f"event[{n}].envelope",
+        f"event[{n + 1}].payload.id",
+    ]
+    assert "already used (this batch)" in info.value.problems[1].message
+    theirs = ledger.sign([event(n + 1)], "obs")
+    with pytest.raises(EventForbidden) as forbidden:
+        ledger.append([*envelopes, *theirs, *theirs], submitter="insp")
+    assert [p.location for p in forbidden.value.problems] == [
+        f"event[{n}].payload.author",
+        f"event[{n + 1}].payload.author",
+    ]
+    assert row_counts(ledger) == before
+    receipts = ledger.append([*envelopes, envelopes[0]])
+    assert [r.index for r in receipts[:n]] == list(
+        range(before["log_entry"], before["log_entry"] + n)
+    )
+    assert receipts[n].duplicate and receipts[n].index == receipts[0].index
+    assert row_counts(ledger)["checkpoint"] == before["checkpoint"] + 1
 
 
 def _resign(envelope: bytes, signer: Signer, **changes: object) -> bytes:

@@ -119,3 +119,21 @@ def test_seal_condition_and_target_values() -> None:
         Seal.model_validate(
             {"id": "SL-2", "type": "tape", "closes": {"kind": "vessel", "id": "V-1"}}
         )
+
+
+def test_items_share_their_fields_set_and_copies_keep_their_own_fields() -> None:
+    # The book holds items by the hundred thousand: instances with the same fields set
+    # share one set of names (half an item's memory otherwise), and a copy with an update
+    # neither changes the shared set nor loses what it set.
+    a, b = item("C-1"), item("C-2")
+    assert a.model_fields_set is b.model_fields_set
+    bare = Item.model_validate({"id": "C-3", "kind": "munition", "munition_type": "rocket",
+                                "declared": a.declared.model_dump(), "site": "S-01"})  # fmt: skip
+    assert bare.model_fields_set == {"id", "kind", "munition_type", "declared", "site"}
+    assert bare.model_fields_set is not a.model_fields_set
+    before = set(bare.model_fields_set)
+    copied = bare.model_copy(update={"tag": "T-9"})
+    assert copied.model_fields_set == before | {"tag"} and bare.model_fields_set == before
+    assert copied.model_dump(exclude_unset=True)["tag"] == "T-9"
+    assert "tag" not in bare.model_dump(exclude_unset=True)
+    assert Item.model_validate(bare.model_dump()) == bare

@@ -25,6 +25,7 @@ from cwledger.model import (
     SealCondition,
     Site,
 )
+from cwledger.model._base import Lean
 from cwledger.model.bodies import MethodRegistered, MilestoneSet, ThresholdsFixed
 
 __all__ = [
@@ -96,7 +97,7 @@ HELD = frozenset(
 SHIPPABLE = frozenset({ItemState.SEALED, ItemState.RECEIVED, ItemState.PRODUCED})
 
 
-class Record(BaseModel):
+class Record(Lean):
     """Base of the book's records: a kind, a key, and the status and place the store indexes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -79,18 +79,22 @@ def _submit(
     from cwledger.intake.parts import declaration_event_type
 
     decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)
-    bodies = declaration_parts(decl)
+    counted = f"{len(decl.items)} items, {len(decl.sites)} sites, {len(decl.chemicals)} chemicals"
     kind = declaration_event_type(decl)
     when = time or utc_now()
     events = [
         {"type": kind, "id": f"declaration-v{version}-part{b['part']}", "time": when, "body": b}
-        for b in bodies
+        for b in declaration_parts(decl)
     ]
-    receipts = ledger.append(ledger.sign(events, party))
+    envelopes = ledger.sign(events, party)
+    # Only the signed bytes go on: the sheet's models and the parts' dicts would otherwise
+    # stay in memory beside the book's own copy while the log appends (a 100,000-row sheet).
+    del decl, events
+    receipts = ledger.append(envelopes)
     first, last = receipts[0].index, receipts[-1].index
     err.print(
-        f"declaration version {version}: {len(decl.items)} items, {len(decl.sites)} sites,"
-        f" {len(decl.chemicals)} chemicals in {len(bodies)} part(s), entries {first}..{last}"
+        f"declaration version {version}: {counted} in {len(receipts)} part(s),"
+        f" entries {first}..{last}"
     )
 
 

@@ -209,8 +209,9 @@ async def session_caller(request: Request, credential: str) -> Caller:
 
 async def open_web_session(request: Request, token: str) -> tuple[Caller, str]:
     """Check an API token and open a web session for its party (`Settings.session_hours`);
-    returns the party and the session's credential. Raises Unauthorized."""
-    who = await token_caller(request, token)
+    returns the party and the session's credential. Raises Unauthorized, or RateLimited
+    after too many failures from the address (as the API's bearer tokens)."""
+    who = await guarded_token_caller(request, token)
     settings: Settings = request.app.state.settings
     valid_for = timedelta(hours=settings.session_hours)
     store = request.app.state.ledger.store
@@ -233,16 +234,23 @@ async def _authenticated(request: Request) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send `Authorization: Bearer <token>` (`cwledger tokens issue`)")
+    who = await guarded_token_caller(request, token)
+    request.app.state.rate_limiter.take(who.token_id)
+    return who
+
+
+async def guarded_token_caller(request: Request, token: str) -> Caller:
+    """The caller of an API token, guessed at no faster than AUTH_FAILURE_RATE per address:
+    each address may fail AUTH_FAILURE_BURST times, then once a second (the API's bearer
+    token and the login form alike). Raises Unauthorized or RateLimited."""
     failures: RateLimiter = request.app.state.auth_failures
     address = request.client.host if request.client else "unknown"
     failures.check(address)
     try:
-        who = await token_caller(request, token)
+        return await token_caller(request, token)
     except Unauthorized:
-        failures.take(address)  # each address may fail AUTH_FAILURE_BURST times, then 1/s
+        failures.take(address)
         raise
-    request.app.state.rate_limiter.take(who.token_id)
-    return who
 
 
 async def caller(request: Request) -> Caller:

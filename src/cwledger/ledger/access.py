@@ -173,6 +173,7 @@ def open_session(
         label=f"web session (token {opened_with.token_id})",
     )
     with store.write() as w:
+        w.access.drop_ended(_SESSION_ID, row.issued_at)  # ended sessions are not kept
         w.access.add(row)
     return f"{SESSION_PREFIX}_{session_id}_{secret}"
 

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,10 @@ def _same_event(stored: bytes, d: DecodedEntry) -> bool:
 
 
 def _not_theirs(
-    decoded: Sequence[tuple[int, DecodedEntry]], submitter: str, authority: Authority
+    decoded: Sequence[tuple[int, DecodedEntry]], submitter: str, role: Role | None
 ) -> list[Problem]:
     """Why each event is not `submitter`'s to write: another author, or a type its role
-    does not author (governance events are the authority's to judge)."""
-    party = authority.parties.get(submitter)
-    role = None if party is None else party.role
+    (as the batch began) does not author (governance events are the authority's to judge)."""
     out = []
     for i, d in decoded:
         author, etype = d.event.author, d.etype
@@ -130,6 +129,53 @@ def _not_theirs(
                 _at(i, Problem("payload.type", f"{etype.name} is written by {roles}, not {role}"))
             )
     return out
+
+
+CHUNK = 32
+"""Envelopes decoded and judged at a time by `Ledger.append`."""
+
+
+@dataclass
+class _Batch:
+    """One `Ledger.append` in progress: what it has admitted so far, and its problems."""
+
+    size: int  # the log's size when the batch began
+    now: int  # the log time of the whole batch (µs), read under the write lock
+    authority: Authority
+    book: Book
+    count: int  # envelopes in the batch
+    new: list[StoredEntry] = field(default_factory=list)
+    by_leaf: dict[bytes, Receipt] = field(default_factory=dict)
+    ids: set[str] = field(default_factory=set)
+    jobs: list[SignatureJob] = field(default_factory=list)  # by position in the batch
+    keyids: dict[int, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    receipts: list[Receipt | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.receipts = [None] * self.count
+
+    @property
+    def next_index(self) -> int:
+        """The log index the next admitted entry takes."""
+        return self.size + len(self.new)
+
+    def decode(
+        self, envelopes: Sequence[bytes | str], start: int, stop: int
+    ) -> list[tuple[int, DecodedEntry]]:
+        """Decode envelopes[start:stop]; their problems join the batch's."""
+        out = []
+        for i in range(start, min(stop, len(envelopes))):
+            try:
+                out.append((i, decode_entry(envelopes[i])))
+            except EventRejected as e:
+                self.problems += [_at(i, p) for p in e.problems]
+        return out
+
+    def check_signature(self, i: int, d: DecodedEntry, public_key: bytes, key_id: str) -> None:
+        """Queue envelope i's signature for the check at the end of the batch."""
+        self.jobs.append((i, public_key, d.envelope.signed_bytes(), d.envelope.sig))
+        self.keyids[i] = key_id
 
 
 def _shown(url: str) -> str:
@@ -359,92 +405,89 @@ class Ledger:
         event must then be authored by it, and be of a type its role authors.
         Raises EventRejected (nothing written) listing every problem of every envelope;
         EventForbidden when some event is not the submitter's to write.
+
+        Memory is bounded by the chunk, not the batch: envelopes are decoded `CHUNK` at a
+        time and only what the log stores (and the book's changes) outlives its chunk.
         """
-        decoded: list[tuple[int, DecodedEntry]] = []
-        problems: list[Problem] = []
-        for i, data in enumerate(envelopes):
-            try:
-                decoded.append((i, decode_entry(data)))
-            except EventRejected as e:
-                problems += [_at(i, p) for p in e.problems]
-        receipts: list[Receipt | None] = [None] * len(envelopes)
         with self.store.write() as w:
             size = w.size()
-            now = self.clock()  # the log time of this batch, read under the write lock
             authority = self.authority_of(w)
-            hashes = {i: leaf_hash(d.leaf) for i, d in decoded}
-            known = w.entries_by_leaf_hash(hashes.values())
-            used_ids = w.entries_by_event_id(d.event.id for _, d in decoded)
-            new: list[StoredEntry] = []
-            batch: dict[bytes, Receipt] = {}
-            batch_ids: set[str] = set()
-            book = Book(w.book)
-            jobs: list[SignatureJob] = []  # keyed by position in the batch, not log index
-            keyids: dict[int, str] = {}
-            if submitter is not None:
-                forbidden = _not_theirs(decoded, submitter, authority)
-                if forbidden:
-                    raise EventForbidden(forbidden)
-            for i, d in decoded:
-                lh, eid = hashes[i], d.event.id
-                if (old := known.get(lh)) is not None:
-                    receipts[i] = Receipt(old.index, lh, eid, duplicate=True)
-                    continue
-                if (first := batch.get(lh)) is not None:
-                    receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
-                    continue
-                if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
-                    # The same event signed again (e.g. a retry with a new time): its first
-                    # receipt, but only once its own signature verifies with a key valid for
-                    # its author now (checked below with the others); else a refusal.
-                    key_now = authority.key_for(d.event, d.body, d.envelope.keyid, size + len(new))
-                    if isinstance(key_now, Problem):
-                        problems.append(_at(i, key_now))
-                        continue
-                    env = d.envelope
-                    jobs.append((i, key_now.public_key, env.signed_bytes(), env.sig))
-                    keyids[i] = key_now.key_id
-                    receipts[i] = Receipt(same.index, same.leaf_hash, eid, duplicate=True)
-                    continue
-                index = size + len(new)
-                key, found = authorise(d, authority, index)
-                moment = from_rfc3339(d.event.time)
-                found += _in_future(d.event, moment, now, self.max_skew)
-                if eid in batch_ids or eid in used_ids:
-                    at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
-                    found.append(
-                        Problem("payload.id", f"event id {echo(eid)} is already used ({at})")
+            party = None if submitter is None else authority.parties.get(submitter)
+            batch = _Batch(size, self.clock(), authority, Book(w.book), len(envelopes))
+            forbidden: list[Problem] = []
+            for start in range(0, len(envelopes), CHUNK):
+                decoded = batch.decode(envelopes, start, start + CHUNK)
+                if submitter is not None:
+                    role = None if party is None else party.role
+                    forbidden += _not_theirs(decoded, submitter, role)
+                if not forbidden:
+                    self._admit(w, batch, decoded)
+            if forbidden:
+                raise EventForbidden(forbidden)
+            for i in bad_signatures(batch.jobs):
+                batch.problems.append(
+                    _at(
+                        i,
+                        Problem("signatures[0].sig", f"does not verify with key {batch.keyids[i]}"),
                     )
-                if key is not None:  # checked below, all at once, on every core
-                    env = d.envelope
-                    jobs.append((i, key.public_key, env.signed_bytes(), env.sig))
-                    keyids[i] = key.key_id
-                if found:
-                    problems += [_at(i, p) for p in found]
-                    continue
-                if not d.etype.governance:
-                    assert d.body is not None  # every domain event type has a body type
-                    role = authority.parties[d.event.author].role
-                    ctx = Context(d.event, d.body, index, moment, role)
-                    if refused := d.etype.apply(book, ctx):
-                        problems += [_at(i, p) for p in refused]
-                        continue
-                authority.apply(d.body, index)
-                ev = d.event
-                new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf, now))
-                batch[lh] = receipts[i] = Receipt(index, lh, eid)
-                batch_ids.add(eid)
-            for i in bad_signatures(jobs):
-                problems.append(
-                    _at(i, Problem("signatures[0].sig", f"does not verify with key {keyids[i]}"))
                 )
-            if problems:
-                raise EventRejected(sorted(problems, key=_order))
-            if new:
+            if batch.problems:
+                raise EventRejected(sorted(batch.problems, key=_order))
+            if batch.new:
                 assert authority.origin is not None  # the genesis is always the first entry
-                self.write_entries(w, size, new, authority.origin)
-                w.book.write(book.changes)
-        return [r for r in receipts if r is not None]
+                self.write_entries(w, size, batch.new, authority.origin)
+                w.book.write(batch.book.changes)
+        return [r for r in batch.receipts if r is not None]
+
+    def _admit(self, w: LogWriter, b: _Batch, decoded: list[tuple[int, DecodedEntry]]) -> None:
+        """Judge one chunk of decoded envelopes against the log and the book so far."""
+        hashes = {i: leaf_hash(d.leaf) for i, d in decoded}
+        known = w.entries_by_leaf_hash(hashes.values())
+        used_ids = w.entries_by_event_id(d.event.id for _, d in decoded)
+        authority = b.authority
+        for i, d in decoded:
+            lh, eid = hashes[i], d.event.id
+            if (old := known.get(lh)) is not None:
+                b.receipts[i] = Receipt(old.index, lh, eid, duplicate=True)
+                continue
+            if (first := b.by_leaf.get(lh)) is not None:
+                b.receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
+                continue
+            if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
+                # The same event signed again (e.g. a retry with a new time): its first
+                # receipt, but only once its own signature verifies with a key valid for
+                # its author now (checked with the others); else a refusal.
+                key_now = authority.key_for(d.event, d.body, d.envelope.keyid, b.next_index)
+                if isinstance(key_now, Problem):
+                    b.problems.append(_at(i, key_now))
+                    continue
+                b.check_signature(i, d, key_now.public_key, key_now.key_id)
+                b.receipts[i] = Receipt(same.index, same.leaf_hash, eid, duplicate=True)
+                continue
+            index = b.next_index
+            key, found = authorise(d, authority, index)
+            moment = from_rfc3339(d.event.time)
+            found += _in_future(d.event, moment, b.now, self.max_skew)
+            if eid in b.ids or eid in used_ids:
+                at = f"entry {used_ids[eid].index}" if eid in used_ids else "this batch"
+                found.append(Problem("payload.id", f"event id {echo(eid)} is already used ({at})"))
+            if key is not None:  # checked at the end, all at once, on every core
+                b.check_signature(i, d, key.public_key, key.key_id)
+            if found:
+                b.problems += [_at(i, p) for p in found]
+                continue
+            if not d.etype.governance:
+                assert d.body is not None  # every domain event type has a body type
+                role = authority.parties[d.event.author].role
+                ctx = Context(d.event, d.body, index, moment, role)
+                if refused := d.etype.apply(b.book, ctx):
+                    b.problems += [_at(i, p) for p in refused]
+                    continue
+            authority.apply(d.body, index)
+            ev = d.event
+            b.new.append(StoredEntry(index, lh, eid, ev.type, ev.author, ev.time, d.leaf, b.now))
+            b.by_leaf[lh] = b.receipts[i] = Receipt(index, lh, eid)
+            b.ids.add(eid)
 
     def write_entries(
         self, w: LogWriter, size: int, entries: Sequence[StoredEntry], origin: str

@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from cwledger.time import check_rfc3339
 
-__all__ = ["Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex"]
+__all__ = ["Lean", "Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex"]
 
 
-class Strict(BaseModel):
+class Lean(BaseModel):
+    """A frozen model whose instances share one set of field names per combination.
+
+    Pydantic gives every instance its own ``__pydantic_fields_set__``; for the small models
+    the book holds by the hundred thousand (items, item records) that set is up to half of
+    each instance's memory. Frozen instances never add to it, and ``model_copy`` copies it
+    before it does, so one shared set per combination of fields is safe.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    def model_post_init(self, context: Any, /) -> None:  # noqa: ARG002 (pydantic's signature)
+        _share_fields_set(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        _share_fields_set(copied)
+        return copied
+
+
+def _share_fields_set(model: BaseModel) -> None:
+    fields = model.__pydantic_fields_set__
+    shared = _FIELD_SETS.setdefault(frozenset(fields), fields)
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+
+
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+class Strict(Lean):
     """Base of every domain type: unknown fields refused, immutable, no type coercion.
 
     Enum fields opt back into lax mode (``Field(strict=False)``) so that their string values

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from cwledger.store.schema import party_token
 
@@ -73,6 +73,18 @@ class AccessList:
                 label=token.label,
             )
         )
+
+    def drop_ended(self, id_prefix: str, at: str) -> int:
+        """Delete the rows whose id starts with `id_prefix` (web sessions) that have ended by
+        `at`: revoked, or expired. Returns how many."""
+        c = party_token.c
+        result = self.conn.execute(
+            delete(party_token).where(
+                c.token_id.startswith(id_prefix, autoescape=True),
+                or_(c.revoked_at.is_not(None), c.expires_at <= at),
+            )
+        )
+        return int(result.rowcount)
 
     def revoke(self, token_id: str, at: str) -> bool:
         """Mark a token revoked at `at`; False when there is no such token not yet revoked."""

@@ -32,6 +32,8 @@ __all__ = ["BookReader", "BookWriter", "Holding"]
 
 R = TypeVar("R", bound=Record)
 _FOREVER = 2**62
+RECORDS_AT_ONCE = 2_000
+"""Book records serialised and upserted per statement run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,14 +249,20 @@ class BookWriter(BookReader):
             self._execute_many("INSERT INTO site_link (site, idx) VALUES (?, ?)", named)
 
     def _put_records(self, records: Collection[Record]) -> None:
-        # One upsert for the batch (the same statement on SQLite and PostgreSQL).
-        self._execute_many(
+        # One upsert statement (the same on SQLite and PostgreSQL), run on slices of
+        # RECORDS_AT_ONCE so that the JSON documents of a large batch (a declaration of
+        # 100,000 items) are not all in memory at once.
+        sql = (
             "INSERT INTO book_record (kind, key, status, place, due_at, doc)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET"
             " status = excluded.status, place = excluded.place, due_at = excluded.due_at,"
-            " doc = excluded.doc",
-            [(r.kind, r.key, r.status, r.place, r.due_at, r.model_dump_json()) for r in records],
+            " doc = excluded.doc"
         )
+        todo = list(records)
+        for start in range(0, len(todo), RECORDS_AT_ONCE):
+            part = todo[start : start + RECORDS_AT_ONCE]
+            rows = [(r.kind, r.key, r.status, r.place, r.due_at, r.model_dump_json()) for r in part]
+            self._execute_many(sql, rows)
 
     def _put_flows(self, movements: Sequence[Movement]) -> None:
         sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])

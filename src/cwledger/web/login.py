@@ -12,13 +12,14 @@ server chose: `?error=` takes a code of `MESSAGES`, never text.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cwledger.errors import Forbidden, Unauthorized
+from cwledger.errors import Forbidden, RateLimited, Unauthorized
 from cwledger.http.deps import end_web_session, open_web_session
 from cwledger.http.security import same_origin
 from cwledger.web.views import (
@@ -40,6 +41,7 @@ LOGIN_COOKIE = "cwledger_login"
 MESSAGES = {
     "token": "That token was not accepted: it is unknown, revoked or expired, or its party"
     " is no longer in the log.",
+    "slow": "Too many tokens were refused from your address: wait a few seconds and try again.",
     "form": "The form had expired or did not come from this site; log in again.",
     "ended": "Your session has ended (logged out, expired, or its token revoked); log in again.",
 }
@@ -117,6 +119,10 @@ async def login(
         _who, credential = await open_web_session(request, token.strip())
     except Unauthorized:
         return _login_page(request, "token", status=Unauthorized.status)
+    except RateLimited as e:
+        slow = _login_page(request, "slow", status=RateLimited.status)
+        slow.headers["Retry-After"] = str(math.ceil(e.retry_after))
+        return slow
     previous = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if previous:
         await end_web_session(request, previous)
