@@ -189,6 +189,11 @@ def main() -> None:
             ratio = (large["seconds"] / SIZES[1]) / (small["seconds"] / SIZES[0])
             results[f"{kind}_per_row_ratio"] = round(ratio, 2)
             print(f"{kind:>12}: time per row at 100,000 / at 10,000 = {ratio:.2f}", flush=True)
+            if args.declare:
+                small, large = (results[f"{kind}_{n}_declare"] for n in SIZES)
+                ratio = (large["seconds"] / SIZES[1]) / (small["seconds"] / SIZES[0])
+                results[f"{kind}_declare_per_row_ratio"] = round(ratio, 2)
+                print(f"{kind:>12}: declare, time per row 100,000 / 10,000 = {ratio:.2f}")
     results["load_end"] = os.getloadavg()[0]
     print(json.dumps(results))
 
