@@ -1,26 +1,66 @@
 """Charts as inline SVG, drawn on the server from the same figures as the tables behind
 them (pure functions: figures in, markup out). Each chart comes with its data as rows, so
-that every page and report shows a table behind each chart (a text alternative)."""
+that every page and report shows a table behind each chart (a text alternative).
+
+What a reader needs from a chart: round ticks (0, 250, 500 t, not 645.1), a label on each
+axis every few months, one colour per meaning (removed is the same blue in every chart and
+every row; `COLOURS`), the milestone deadlines drawn *and labelled* (their ids, staggered
+so they do not overlap), and text large enough to read when a phone scales the chart down
+(the pages keep a chart at least `MIN_WIDTH_PX` wide and let it scroll)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-__all__ = ["Series", "Marker", "line_chart", "bar_chart"]
+__all__ = [
+    "Series",
+    "Marker",
+    "Chart",
+    "COLOURS",
+    "MIN_WIDTH_PX",
+    "nice_ticks",
+    "month_ticks",
+    "line_chart",
+    "bar_chart",
+]
 
-WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
-COLOURS = ["#1f5fa8", "#c8553d", "#2e8b57", "#7a4fa0", "#b8860b"]
+WIDTH, HEIGHT = 720, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 34, 58
+FONT = 14  # px in the viewBox: about 11 px on a phone, where the chart is MIN_WIDTH_PX wide
+MIN_WIDTH_PX = 560
+
+# One colour per meaning, the same in every chart (and a fallback cycle for the rest).
+COLOURS: dict[str, str] = {
+    "remaining": "#5b6470",
+    "not yet destroyed": "#5b6470",
+    "removed": "#1f5fa8",
+    "removed abroad": "#1f5fa8",
+    "removed or destroyed in country": "#1f5fa8",
+    "destroyed": "#2e8b57",
+    "all chemicals": "#1b1f24",
+    "priority 1": "#c8553d",
+    "priority 2": "#7a4fa0",
+    "isopropanol": "#b8860b",
+    "priority in-country": "#b8860b",
+}
+_CYCLE = ["#1f5fa8", "#c8553d", "#2e8b57", "#7a4fa0", "#b8860b", "#5b6470"]
+
+
+def colour_of(name: str, i: int = 0) -> str:
+    """The colour a meaning is drawn in (by its name), else the i-th of a fixed cycle."""
+    return COLOURS.get(name, _CYCLE[i % len(_CYCLE)])
 
 
 @dataclass(frozen=True)
 class Series:
-    """A named line: (day, value) points in time order."""
+    """A named line: (day, value) points in time order; `colour` overrides the meaning's."""
 
     name: str
     points: list[tuple[date, float]]
+    colour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +85,48 @@ def _fmt(v: float) -> str:
     return f"{v:,.1f}"
 
 
+def _tick_text(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def nice_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Round ticks covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten, at most
+    `most` of them, the first at or below `lo` and the last at or above `hi`."""
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(1, most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(lo / step + 1e-9) * step
+    last = math.ceil(hi / step - 1e-9) * step
+    n = round((last - first) / step)
+    return [round(first + k * step, 10) for k in range(n + 1)]
+
+
+def month_ticks(first: date, last: date, most: int = 7) -> list[date]:
+    """First days of months between `first` and `last`, every 1, 2, 3, 6 or 12 months so
+    that at most `most` are labelled (quarters and years fall on round months)."""
+    span = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 60) if span / s <= most), 120)
+    out = []
+    y, m = first.year, first.month
+    if first.day > 1:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    while date(y, m, 1) <= last:
+        if (y * 12 + m - 1) % step == 0:
+            out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _svg_open(title: str, height: int) -> str:
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}"'
+        ' class="chart" xmlns="http://www.w3.org/2000/svg"'
+        f' font-size="{FONT}">'
+    )
+
+
 def line_chart(
     title: str, series: list[Series], markers: list[Marker] | None = None, unit: str = "t"
 ) -> Chart:
@@ -53,7 +135,9 @@ def line_chart(
     days = sorted({d for s in series for d, _ in s.points} | {m.day for m in markers})
     if not days:
         return Chart(f'<p class="empty">{escape(title)}: no data yet.</p>', ["day"])
-    top = max([v for s in series for _, v in s.points] + [1.0])
+    values = [v for s in series for _, v in s.points if not math.isnan(v)]
+    ticks = nice_ticks(min([0.0, *values]), max([1.0, *values]))
+    lo, hi = ticks[0], ticks[-1]
     d0, d1 = days[0].toordinal(), max(days[-1].toordinal(), days[0].toordinal() + 1)
     w, h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -61,51 +145,72 @@ def line_chart(
         return LEFT + w * (d.toordinal() - d0) / (d1 - d0)
 
     def y(v: float) -> float:
-        return TOP + h * (1 - v / top)
+        return TOP + h * (1 - (v - lo) / (hi - lo))
 
-    parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}"'
-        ' class="chart" xmlns="http://www.w3.org/2000/svg">',
-        f'<line x1="{LEFT}" y1="{TOP + h}" x2="{LEFT + w}" y2="{TOP + h}" class="axis"/>',
-        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + h}" class="axis"/>',
-    ]
-    for frac in (0, 0.5, 1):
-        v = top * frac
+    parts = [_svg_open(title, HEIGHT)]
+    for v in ticks:
         parts.append(
-            f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">'
-            f"{_fmt(v)} {unit}</text>"
+            f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{LEFT + w}" y2="{y(v):.1f}" class="grid"'
+            ' stroke="#e3e7eb"/>'
+            f'<text x="{LEFT - 6}" y="{y(v) + 5:.1f}" text-anchor="end" class="tick">'
+            f"{_tick_text(v)}</text>"
         )
-    for d, anchor in ((days[0], "start"), (days[len(days) // 2], "middle"), (days[-1], "end")):
+    parts.append(
+        f'<text x="{LEFT - 6}" y="{TOP - 22}" text-anchor="end" class="tick unit">{unit}</text>'
+        f'<line x1="{LEFT}" y1="{TOP + h}" x2="{LEFT + w}" y2="{TOP + h}" class="axis"'
+        ' stroke="#8a939e"/>'
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + h}" class="axis" stroke="#8a939e"/>'
+    )
+    for d in month_ticks(days[0], days[-1]):
         parts.append(
-            f'<text x="{x(d):.1f}" y="{TOP + h + 16}" text-anchor="{anchor}" class="tick">'
-            f"{d.isoformat()}</text>"
+            f'<line x1="{x(d):.1f}" y1="{TOP + h}" x2="{x(d):.1f}" y2="{TOP + h + 5}"'
+            ' class="axis" stroke="#8a939e"/>'
+            f'<text x="{x(d):.1f}" y="{TOP + h + 20}" text-anchor="middle" class="tick">'
+            f"{d.isoformat()[:7]}</text>"
         )
-    for m in markers:
+    # Deadlines: a dashed line each, its label above the plot, staggered on two rows when
+    # two are closer than a label's width.
+    placed: list[tuple[float, int]] = []
+    for m in sorted(markers, key=lambda m: m.day):
         cls = "marker" + ("" if m.met is None else " met" if m.met else " missed")
+        stroke = "#9aa3ad" if m.met is None else "#2e7d32" if m.met else "#c62828"
+        xm = x(m.day)
+        used = {row for px, row in placed if abs(px - xm) < 9 * len(m.label) + 4}
+        row = next((r for r in (0, 1, 2) if r not in used), None)
         parts.append(
-            f'<line x1="{x(m.day):.1f}" y1="{TOP}" x2="{x(m.day):.1f}" y2="{TOP + h}"'
-            f' class="{cls}"><title>{escape(m.label)} ({m.day.isoformat()})</title></line>'
+            f'<line x1="{xm:.1f}" y1="{TOP}" x2="{xm:.1f}" y2="{TOP + h}" class="{cls}"'
+            f' stroke="{stroke}" stroke-dasharray="4 3"><title>{escape(m.label)}'
+            f" ({m.day.isoformat()})</title></line>"
         )
+        if row is not None:
+            placed.append((xm, row))
+            parts.append(
+                f'<text x="{xm:.1f}" y="{TOP - 4 - 13 * row}" text-anchor="middle"'
+                f' class="marker-label" font-size="{FONT - 3}" fill="{stroke}">'
+                f"{escape(m.label)}</text>"
+            )
+    legend_x = LEFT
     for i, s in enumerate(series):
-        colour = COLOURS[i % len(COLOURS)]
-        pts = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in s.points)
+        colour = s.colour or colour_of(s.name, i)
+        pts = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in s.points if not math.isnan(v))
         parts.append(
-            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2">'
+            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2.5">'
             f"<title>{escape(s.name)}</title></polyline>"
+            f'<rect x="{legend_x}" y="{HEIGHT - 17}" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{legend_x + 18}" y="{HEIGHT - 10}" class="legend">{escape(s.name)}</text>'
         )
-        parts.append(
-            f'<text x="{LEFT + 8 + 150 * i}" y="{HEIGHT - 4}" fill="{colour}" class="legend">'
-            f"&#9632; {escape(s.name)}</text>"
-        )
+        legend_x += 30 + int(8.2 * len(s.name))
     parts.append("</svg>")
     by_day: dict[date, dict[str, float]] = {}
     for s in series:
         for d, v in s.points:
             by_day.setdefault(d, {})[s.name] = v
-    labels = {m.day: m.label for m in markers}
+    labels: dict[date, list[str]] = {}
+    for m in markers:
+        labels.setdefault(m.day, []).append(m.label)
     rows = [
         [d.isoformat(), *(_fmt(by_day.get(d, {}).get(s.name, float("nan"))) for s in series)]
-        + [labels.get(d, "")]
+        + [", ".join(labels.get(d, []))]
         for d in days
         if d in by_day
     ]
@@ -114,28 +219,36 @@ def line_chart(
     )
 
 
-def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "t") -> Chart:
-    """Horizontal bars, one per label; its table has one row per bar."""
+def bar_chart(
+    title: str, bars: list[tuple[str, float]], unit: str = "t", colour: str | None = None
+) -> Chart:
+    """Horizontal bars, one per label, all in one colour (the chart's meaning: `colour`,
+    default the blue of "removed"); its table has one row per bar. With unit "%" the
+    scale runs to 100."""
     if not bars:
         return Chart(f'<p class="empty">{escape(title)}: no data yet.</p>', ["group", unit])
-    top = max([v for _, v in bars] + [1.0])
-    row_h, label_w = 26, 170
+    top = 100.0 if unit == "%" else nice_ticks(0.0, max([v for _, v in bars] + [1.0]))[-1]
+    row_h, label_w = 30, 190
     height = TOP + row_h * len(bars) + 8
-    w = WIDTH - label_w - 90
-    parts = [
-        f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}"'
-        ' class="chart" xmlns="http://www.w3.org/2000/svg">'
-    ]
+    w = WIDTH - label_w - 100
+    fill = colour or COLOURS["removed"]
+    parts = [_svg_open(title, height)]
+    for v in nice_ticks(0.0, top, 5):
+        xv = label_w + w * v / top
+        parts.append(
+            f'<line x1="{xv:.1f}" y1="{TOP - 4}" x2="{xv:.1f}" y2="{height - 8}" stroke="#e3e7eb"/>'
+            f'<text x="{xv:.1f}" y="{TOP - 10}" text-anchor="middle" class="tick">'
+            f"{_tick_text(v)}{'' if unit == '%' else ' '}{unit if v == top else ''}</text>"
+        )
     for i, (label, v) in enumerate(bars):
         yy = TOP + i * row_h
         bw = w * v / top
-        colour = COLOURS[i % len(COLOURS)]
         parts.append(
-            f'<text x="{label_w - 6}" y="{yy + 16}" text-anchor="end" class="tick">'
+            f'<text x="{label_w - 8}" y="{yy + 20}" text-anchor="end" class="tick">'
             f"{escape(label)}</text>"
-            f'<rect x="{label_w}" y="{yy + 4}" width="{bw:.1f}" height="{row_h - 8}"'
-            f' fill="{colour}"><title>{escape(label)}: {_fmt(v)} {unit}</title></rect>'
-            f'<text x="{label_w + bw + 6:.1f}" y="{yy + 16}" class="tick">{_fmt(v)} {unit}</text>'
+            f'<rect x="{label_w}" y="{yy + 5}" width="{bw:.1f}" height="{row_h - 10}"'
+            f' fill="{fill}"><title>{escape(label)}: {_fmt(v)} {unit}</title></rect>'
+            f'<text x="{label_w + bw + 6:.1f}" y="{yy + 20}" class="tick">{_fmt(v)} {unit}</text>'
         )
     parts.append("</svg>")
     return Chart("".join(parts), ["group", unit], [[label, _fmt(v)] for label, v in bars])

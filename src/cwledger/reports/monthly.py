@@ -45,6 +45,22 @@ from cwledger.book.records import FindingRecord
 from cwledger.errors import InvalidQuery, MalformedInput, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
+from cwledger.reports.sections import (
+    MANDATE,
+    ConsignmentRow,
+    DelayRow,
+    FacilityRow,
+    IssueRegister,
+    SubmissionRow,
+    consignments,
+    delays,
+    document_symbol,
+    issue_register,
+    plans,
+    production_facilities,
+    report_number,
+    submissions,
+)
 from cwledger.time import (
     DAY,
     Period,
@@ -52,6 +68,7 @@ from cwledger.time import (
     day_of,
     from_rfc3339,
     month_label,
+    parse_date,
     parse_month,
     time_text,
 )
@@ -75,7 +92,9 @@ __all__ = [
     "Verification",
     "MonthlyReport",
     "build",
+    "build_period",
     "end_of_month_checkpoint",
+    "end_of_period_checkpoint",
 ]
 
 # -- the rows of the report -------------------------------------------------------------------
@@ -179,16 +198,16 @@ class LateEntryRow:
 
     @classmethod
     def of(cls, e: StoredEntry) -> LateEntryRow:
-        """The row of a stored entry whose log time is known."""
-        assert e.logged_at is not None
+        """The row of a stored entry (its log time "unknown" if the log did not keep it)."""
+        logged = e.event_at if e.logged_at is None else e.logged_at
         return cls(
             entry=e.index,
             event_id=e.event_id,
             type=e.event_type,
             author=e.author,
             event_time=time_text(e.event_at),
-            logged=time_text(e.logged_at),
-            days_late=(e.logged_at - e.event_at) // DAY,
+            logged="unknown" if e.logged_at is None else time_text(logged),
+            days_late=(logged - e.event_at) // DAY,
         )
 
 
@@ -223,6 +242,12 @@ class Verification:
     entries_dated_later: int  # entries of this tree dated after the end of the month
     latest_size: int  # the latest checkpoint when the report was made
     commands: list[Command] = field(default_factory=list)
+    # True: the latest checkpoint the log signed by the period's end (its log time); False:
+    # none was signed by then (a log not kept on the story's clock), so the first one whose
+    # tree holds every entry dated up to the end.
+    as_of_end: bool = True
+    # Entries dated in the period that the log took after this checkpoint: back-dated or late.
+    after_checkpoint: list[LateEntryRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -251,11 +276,24 @@ class MonthlyReport:
     verification: Verification
     late_entries: list[LateEntryRow] = field(default_factory=list)
     late_after_days: float = LATE_AFTER / DAY
+    monthly: bool = True  # a calendar month (`--month`), else any span of days (`--from/--to`)
+    number: int = 1
+    symbol: str = ""
+    mandate: str = MANDATE
+    submissions: list[SubmissionRow] = field(default_factory=list)
+    declarant_entries: dict[str, int] = field(default_factory=dict)  # by type, in the period
+    delays: list[DelayRow] = field(default_factory=list)
+    plans: list[DocumentRow] = field(default_factory=list)
+    consignments: list[ConsignmentRow] = field(default_factory=list)
+    facilities: list[FacilityRow] = field(default_factory=list)
+    issues: IssueRegister | None = None
 
     @property
     def label(self) -> str:
-        """The month by name, "March 2014"."""
-        return month_label(self.period.start)
+        """The month by name, "March 2014", or the span, "2014-03-22 to 2014-04-24"."""
+        if self.monthly:
+            return month_label(self.period.start)
+        return f"{self.period.first_day} to {self.period.last_day}"
 
     @property
     def milestone_counts(self) -> dict[str, int]:
@@ -337,13 +375,25 @@ def _commands(v: Verification, origin: str) -> list[Command]:
     ]
 
 
+def end_of_period_checkpoint(reader: LogReader, last: int) -> StoredCheckpoint | None:
+    """The tree as it stood at moment `last`: the latest stored checkpoint the log signed at
+    or before it (by the log's clock), or None if it signed none by then."""
+    found = None
+    for cp in reader.checkpoints():
+        if from_rfc3339(cp.signed_at) <= last and (found is None or cp.size > found.size):
+            found = cp
+    return found
+
+
 def _verification(reader: LogReader, span: _Span, period: Period) -> Verification:
     authority = Ledger.authority_of(reader)
     if authority.origin is None or authority.log_vkey is None:
         raise VerificationError("the log has no genesis entry naming its origin and log key")
     origin, vkey = authority.origin, authority.log_vkey
-    assert span.last_index is not None  # the month is within the span
-    cp = end_of_month_checkpoint(reader, span.last_index)
+    assert span.last_index is not None  # the period is within the span
+    times = list(reader.event_times())
+    at_end = end_of_period_checkpoint(reader, period.last)
+    cp = at_end or end_of_month_checkpoint(reader, span.last_index)
     signed, opened = Checkpoint.from_note(
         cp.note.encode("utf-8"), [Verifier.from_vkey(vkey)], origin=origin
     )
@@ -351,14 +401,16 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
         raise VerificationError(
             f"the stored checkpoint of size {cp.size} does not match its signed note"
         )
-    [entry] = reader.entries(span.last_index, span.last_index + 1)
+    # The last entry of this tree dated at or before the period's end: proved included.
+    last_index = max(
+        (i for i, text in times if i < cp.size and from_rfc3339(text) <= period.last), default=0
+    )
+    [entry] = reader.entries(last_index, last_index + 1)
     proof = TiledTree(reader.size(), reader.tiles).inclusion_proof(entry.index, cp.size)
     verify_inclusion(entry.leaf_hash, entry.index, cp.size, proof, signed.root_hash)
-    later = sum(
-        1
-        for index, text in reader.event_times()
-        if index < cp.size and from_rfc3339(text) >= period.end
-    )
+    later = sum(1 for i, text in times if i < cp.size and from_rfc3339(text) >= period.end)
+    after = [i for i, text in times if i >= cp.size and from_rfc3339(text) in period]
+    after_rows = [LateEntryRow.of(e) for i in after for e in reader.entries(i, i + 1)]
     latest = reader.latest_checkpoint()
     block = cp.note[len(opened.text) + 1 :]
     lines = [line for line in block.split("\n") if line]
@@ -382,6 +434,8 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
         inclusion_proof=[h.hex() for h in proof],
         entries_dated_later=later,
         latest_size=cp.size if latest is None else latest.size,
+        as_of_end=at_end is not None,
+        after_checkpoint=after_rows,
     )
     return replace(v, commands=_commands(v, origin))
 
@@ -545,21 +599,62 @@ def build(
         p = parse_month(month)
     except MalformedInput as e:
         raise InvalidQuery("month", str(e)) from None
+    return build_period(reader, p, monthly=True, now=now, late_after=late_after)
+
+
+def parse_span(first: str, last: str) -> Period:
+    """The period from day `first` to day `last` (YYYY-MM-DD, both included, UTC).
+    Raises InvalidQuery."""
+    try:
+        start, end = parse_date(first).start, parse_date(last).end
+    except MalformedInput as e:
+        raise InvalidQuery("from/to", str(e)) from None
+    if end <= start:
+        raise InvalidQuery("to", f"the period ends ({last}) before it starts ({first})")
+    return Period(start, end)
+
+
+def build_period(
+    reader: LogReader,
+    p: Period,
+    *,
+    monthly: bool = False,
+    now: int | None = None,
+    late_after: int = LATE_AFTER,
+) -> MonthlyReport:
+    """The report for the period `p` (any span of whole days, such as 22 March to 24 April
+    2014; a calendar month with `monthly`) from the snapshot `reader` reads. Raises
+    NotInBook for a period outside the ledger's time span, VerificationError if the
+    checkpoint does not verify."""
     span = _span(reader, p.last)
     if p.end <= span.first or p.start > span.last:
+        what = p.month if monthly else f"{p.first_day} to {p.last_day}"
         raise answers.NotInBook(
-            f"{p.month} is outside the ledger's time span: its events are dated from"
+            f"{what} is outside the ledger's time span: its events are dated from"
             f" {date_text(span.first)} to {date_text(span.last)}"
         )
     facts = progress.load_facts(reader.book)
     decl = facts.declaration_at(p.last)
     moments = [t for t in progress.month_ends(facts, until=p.last) if t < p.end]
+    if moments and moments[-1] != p.last:
+        moments.append(p.last)
     series = progress.status_series(facts, moments)
     opened, changed, still_open = _findings(reader, p)
     verification = _verification(reader, span, p)
+    judged = [
+        m.to_json()
+        for m in progress.milestones(
+            facts, p.last, now=now, late=lambda ids: reader.late_among(ids, late_after)
+        )
+    ]
+    authority = Ledger.authority_of(reader)
+    declarants = {n for n, party in authority.parties.items() if party.role == "declarant"}
+    number = report_number(span.first, p)
+    submitted, declarant_entries = submissions(reader, declarants, p)
+    label = month_label(p.start) if monthly else f"{p.first_day} to {p.last_day}"
     return MonthlyReport(
         period=p,
-        title=f"Progress in the elimination of the declared stockpile: {month_label(p.start)}",
+        title=f"Progress in the elimination of the declared stockpile: {label}",
         origin=verification.origin,
         log_size=reader.size(),
         first_time=time_text(span.first),
@@ -569,12 +664,7 @@ def build(
         status=progress.status(facts, p.last).to_json(),
         previous=progress.status(facts, p.start - 1).to_json(),
         burndown=[(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
-        milestones=[
-            m.to_json()
-            for m in progress.milestones(
-                facts, p.last, now=now, late=lambda ids: reader.late_among(ids, late_after)
-            )
-        ],
+        milestones=judged,
         removals=_removals(facts, p),
         batches=_batches(reader, facts, p),
         inspections=_inspections(facts, p),
@@ -587,4 +677,14 @@ def build(
             LateEntryRow.of(e) for e in reader.late_entries(late_after, (p.start, p.end))
         ],
         late_after_days=late_after / DAY,
+        monthly=monthly,
+        number=number,
+        symbol=document_symbol(number, p),
+        submissions=submitted,
+        declarant_entries=declarant_entries,
+        delays=delays(facts, judged, p),
+        plans=[DocumentRow(*row) for row in plans(facts, p)],
+        consignments=consignments(facts, p),
+        facilities=production_facilities(facts),
+        issues=issue_register(facts, reader, p),
     )

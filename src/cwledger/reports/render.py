@@ -20,8 +20,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from cwledger import __version__
-from cwledger.charts import Chart, Marker, Series, bar_chart, line_chart
+from cwledger.charts import COLOURS, Chart, Marker, Series, bar_chart, line_chart
 from cwledger.errors import PdfUnavailable
+from cwledger.reports.data import csv_text, json_text
 from cwledger.reports.monthly import MonthlyReport
 
 __all__ = [
@@ -39,9 +40,15 @@ __all__ = [
     "md_text",
 ]
 
-Format = Literal["html", "pdf", "md"]
-FORMATS: tuple[Format, ...] = ("html", "pdf", "md")
-EXTENSIONS: dict[Format, str] = {"html": "html", "pdf": "pdf", "md": "md"}
+Format = Literal["html", "pdf", "md", "json", "csv"]
+FORMATS: tuple[Format, ...] = ("html", "pdf", "md", "json", "csv")
+EXTENSIONS: dict[Format, str] = {
+    "html": "html",
+    "pdf": "pdf",
+    "md": "md",
+    "json": "json",
+    "csv": "csv",
+}
 
 # WeasyPrint's documented runtime libraries on Debian and Ubuntu (its "First steps":
 # Debian >= 11 lists libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0, Ubuntu adds
@@ -52,16 +59,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # Inline SVG in a PDF takes its style from a <style> inside the <svg> only (WeasyPrint),
 # so each chart carries its own; browsers use it too.
-CHART_STYLE = (
-    "<style>"
-    ".axis{stroke:#8a939e}"
-    ".tick{font-size:11px;fill:#4a525a}"
-    ".legend{font-size:12px}"
-    ".marker{stroke:#9aa3ad;stroke-dasharray:4 3}"
-    ".marker.met{stroke:#2e7d32}"
-    ".marker.missed{stroke:#c62828}"
-    "</style>"
-)
+CHART_STYLE = "<style>.axis{stroke:#8a939e}.tick{fill:#4a525a}.legend{fill:#1b1f24}</style>"
 
 
 def as_format(text: str) -> Format:
@@ -86,7 +84,9 @@ def _pct(value: float) -> str:
 
 def _outstanding(left: dict[str, float] | None) -> str:
     """What a milestone still lacks, as `cwledger milestones` prints it."""
-    return ", ".join(f"{v:g} {k}" for k, v in (left or {}).items() if v)
+    return ", ".join(
+        f"{v:g} {k[:-1] if v == 1 and k.endswith('s') else k}" for k, v in (left or {}).items() if v
+    )
 
 
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -137,6 +137,11 @@ def _status_label(status: str) -> str:
     return status.replace("_", " ")
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 finding", "2 findings", "1 batch", "3 batches": the count and the noun agreeing."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def _env(autoescape: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -157,6 +162,7 @@ def _env(autoescape: bool) -> Environment:
         days=_days,
         code=_code,
         block=_block,
+        plural=plural,
     )
     env.globals.update(version=__version__)
     return env
@@ -177,32 +183,52 @@ def _styled(chart: Chart) -> Chart:
     return Chart(svg, chart.columns, chart.rows)
 
 
+def _meets(status: str) -> bool | None:
+    """A deadline's colour: met on time (True), not met on time (False), not yet judged."""
+    return True if status == "met" else None if status in ("due", "at_risk") else False
+
+
+def _matters(m: dict[str, Any]) -> bool:
+    """The deadlines the burn-down labels: those of removal and destruction."""
+    head = m["description"].lower().split()[:2]
+    return any(w.startswith(("remov", "destr", "dispos")) for w in head)
+
+
 def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
-    """The report's charts with their captions: the burn-down up to the month's end (with
-    the milestones' deadlines in that time), and the shares removed and destroyed by group
-    at the month's end. Each chart's table holds the figures it draws."""
+    """The report's charts with their captions: the burn-down up to the period's end (with
+    the removal and destruction deadlines in that time), the cumulative share removed by
+    priority at each consignment, and the shares removed and destroyed by group at the
+    period's end. Each chart's table holds the figures it draws."""
     points = report.burndown
     first = points[0][0] if points else None
     last = date.fromisoformat(report.period.last_day)
     markers = [
-        Marker(
-            date.fromisoformat(m["due"]),
-            m["id"],
-            True if m["status"] == "met" else False if m["status"] == "missed" else None,
-        )
+        Marker(date.fromisoformat(m["due"]), m["id"], _meets(m["status"]))
         for m in report.milestones
         if m["due"] is not None
+        and _matters(m)
         and first is not None
         and first <= date.fromisoformat(m["due"]) <= last
     ]
     burn = line_chart(
-        f"Declared chemicals at each month's end up to {report.label}",
+        f"Declared chemicals at each month's end up to {report.period.last_day}",
         [
-            Series("remaining", [(d, s["remaining_t"]) for d, s in points]),
+            Series("not yet destroyed", [(d, s["remaining_t"]) for d, s in points]),
             Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
             Series("destroyed", [(d, s["destroyed_t"]) for d, s in points]),
         ],
         markers,
+    )
+    cons = report.consignments
+    names = sorted({k for c in cons for k in c.by_priority_pct})
+    by_priority = line_chart(
+        f"Removed or destroyed in country by priority, % of declared, to {report.period.last_day}",
+        [Series("all chemicals", [(date.fromisoformat(c.day), c.cumulative_pct) for c in cons])]
+        + [
+            Series(k, [(date.fromisoformat(c.day), c.by_priority_pct.get(k, 0.0)) for c in cons])
+            for k in names
+        ],
+        unit="%",
     )
     s = report.status
     groups = [("all chemicals", s)] + [
@@ -211,21 +237,30 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         if g["declared_t"]
     ]
     removed = bar_chart(
-        f"Removed or destroyed in the country, % of declared, end of {report.label}",
+        f"Removed or destroyed in the country, % of declared, {report.period.last_day}",
         [(name, g["removed_pct"]) for name, g in groups],
         unit="%",
+        colour=COLOURS["removed"],
     )
     destroyed = bar_chart(
-        f"Destroyed, % of declared, end of {report.label}",
+        f"Destroyed, % of declared, {report.period.last_day}",
         [(name, g["destroyed_pct"]) for name, g in groups],
         unit="%",
+        colour=COLOURS["destroyed"],
     )
     return [
         (
-            "Burn-down: tonnes remaining (declared less destroyed), removed from the territory"
-            " and destroyed at each month's end; dashed lines are milestone deadlines"
-            " (green met, red missed, grey not yet judged).",
+            "Burn-down: tonnes not yet destroyed (declared less destroyed), removed from the"
+            " territory and destroyed, at each month's end; dashed lines are the removal and"
+            " destruction deadlines, labelled by milestone (green met on time, red not met on"
+            " time, grey not yet judged).",
             _styled(burn),
+        ),
+        (
+            "Removal by priority: the cumulative share of the declared chemicals removed from"
+            " the territory or destroyed in it, overall and by removal priority, at the end of"
+            " each consignment's day (section 4).",
+            _styled(by_priority),
         ),
         (
             "Share of the declared chemicals removed from the territory or destroyed in it"
@@ -304,5 +339,9 @@ def render(report: MonthlyReport, fmt: Format) -> bytes:
     """The report in `fmt`, as the bytes of the file to write."""
     if fmt == "pdf":
         return pdf(report)
+    if fmt == "json":
+        return json_text(report).encode("utf-8")
+    if fmt == "csv":
+        return csv_text(report).encode("utf-8")
     text = html(report) if fmt == "html" else markdown(report)
     return text.encode("utf-8")
