@@ -213,7 +213,7 @@ def test_the_cli_writes_html_markdown_and_pdf(
     assert md.startswith("# Progress in the elimination of the declared stockpile: March 2014")
     assert "| id | milestone | instrument | due | status |" in md
     assert "| group | declared t | removed abroad t |" in md
-    assert "| day | remaining (t) | removed abroad (t) | destroyed (t) | milestone |" in md
+    assert "| day | not yet destroyed (t) | removed abroad (t) | destroyed (t) | milestone |" in md
     assert "<svg" not in md  # the charts become their tables
 
     _need_weasyprint()
@@ -238,7 +238,7 @@ def test_the_html_is_self_contained(report: MonthlyReport, page: Page) -> None:
     assert "url(" not in html
     # No http anywhere but the SVG namespace name (an identifier, never fetched).
     assert "http" not in html.replace(SVG_NS, "")
-    assert html.count("<svg") == 3 and html.count("<style>") == 4  # the page's and each chart's
+    assert html.count("<svg") == 4 and html.count("<style>") == 5  # the page's and each chart's
 
 
 # -- the figures are the core functions' --------------------------------------------------------
@@ -286,7 +286,10 @@ def test_the_milestone_table_equals_cwledger_milestones(
         assert shown["status"] == m["status"].replace("_", " ")
         assert shown["met_on"] == (m["met_on"] or "")
         assert shown["days_late"] == ("" if m["days_late"] is None else str(m["days_late"]))
-        left = ", ".join(f"{v:g} {k}" for k, v in (m["outstanding"] or {}).items() if v)
+        # "1 item", not "1 items"
+        left = ", ".join(
+            f"{v:g} {k[:-1] if v == 1 else k}" for k, v in (m["outstanding"] or {}).items() if v
+        )
         assert shown["outstanding"] == left
         assert f"| {m['id']} | {m['description']} |" in markdown
     states = {m["id"]: m["status"] for m in cli}
