@@ -176,7 +176,7 @@ def line_chart(
         stroke = "#9aa3ad" if m.met is None else "#2e7d32" if m.met else "#c62828"
         xm = x(m.day)
         used = {row for px, row in placed if abs(px - xm) < 9 * len(m.label) + 4}
-        row = next((r for r in (0, 1, 2) if r not in used), None)
+        row = next((r for r in (0, 1) if r not in used), None)
         parts.append(
             f'<line x1="{xm:.1f}" y1="{TOP}" x2="{xm:.1f}" y2="{TOP + h}" class="{cls}"'
             f' stroke="{stroke}" stroke-dasharray="4 3"><title>{escape(m.label)}'
