@@ -22,6 +22,8 @@ __all__ = [
     "COLOURS",
     "MIN_WIDTH_PX",
     "nice_ticks",
+    "deadline_shown",
+    "deadline_met",
     "month_ticks",
     "line_chart",
     "bar_chart",
@@ -79,6 +81,18 @@ class Chart:
     svg: str
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
+
+
+def deadline_shown(description: str) -> bool:
+    """Whether a burn-down labels a milestone's deadline: those of removal, destruction and
+    disposal (their first two words say so), not every decision and report."""
+    return any(w.startswith(("remov", "destr", "dispos")) for w in description.lower().split()[:2])
+
+
+def deadline_met(status: str) -> bool | None:
+    """A deadline's colour: met on time (True, green), not met on time (False, red: overdue,
+    missed or met late), not yet judged (None, grey: due or at risk)."""
+    return True if status == "met" else None if status in ("due", "at_risk", "at risk") else False
 
 
 def _fmt(v: float) -> str:

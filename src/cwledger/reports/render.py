@@ -20,7 +20,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from cwledger import __version__
-from cwledger.charts import COLOURS, Chart, Marker, Series, bar_chart, line_chart
+from cwledger.charts import (
+    COLOURS,
+    Chart,
+    Marker,
+    Series,
+    bar_chart,
+    deadline_met,
+    deadline_shown,
+    line_chart,
+)
 from cwledger.errors import PdfUnavailable
 from cwledger.reports.data import csv_text, json_text
 from cwledger.reports.monthly import MonthlyReport
@@ -183,17 +192,6 @@ def _styled(chart: Chart) -> Chart:
     return Chart(svg, chart.columns, chart.rows)
 
 
-def _meets(status: str) -> bool | None:
-    """A deadline's colour: met on time (True), not met on time (False), not yet judged."""
-    return True if status == "met" else None if status in ("due", "at_risk") else False
-
-
-def _matters(m: dict[str, Any]) -> bool:
-    """The deadlines the burn-down labels: those of removal and destruction."""
-    head = m["description"].lower().split()[:2]
-    return any(w.startswith(("remov", "destr", "dispos")) for w in head)
-
-
 def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     """The report's charts with their captions: the burn-down up to the period's end (with
     the removal and destruction deadlines in that time), the cumulative share removed by
@@ -203,10 +201,10 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     first = points[0][0] if points else None
     last = date.fromisoformat(report.period.last_day)
     markers = [
-        Marker(date.fromisoformat(m["due"]), m["id"], _meets(m["status"]))
+        Marker(date.fromisoformat(m["due"]), m["id"], deadline_met(m["status"]))
         for m in report.milestones
         if m["due"] is not None
-        and _matters(m)
+        and deadline_shown(m["description"])
         and first is not None
         and first <= date.fromisoformat(m["due"]) <= last
     ]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from cwledger.book import answers, progress
-from cwledger.charts import Marker, Series, line_chart
+from cwledger.charts import Marker, Series, deadline_met, deadline_shown, line_chart
 from cwledger.http.deps import query_moment
 from cwledger.http.documents import milestone_documents, status_document
 from cwledger.time import day_of
@@ -32,9 +32,9 @@ def _burndown(r: Book) -> dict[str, Any]:
     return {
         "points": [(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
         "markers": [
-            (m.milestone.due, m.milestone.milestone, m.status == "met")
+            (m.milestone.due, m.milestone.milestone, deadline_met(m.status))
             for m in judged
-            if m.milestone.due is not None
+            if m.milestone.due is not None and deadline_shown(m.milestone.description)
         ],
     }
 
