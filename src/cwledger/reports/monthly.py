@@ -345,13 +345,14 @@ def _commands(v: Verification, origin: str) -> list[Command]:
             "cwledger verify --ledger DIR",
         ),
         Command(
-            f"Prove that entry {last}, the last dated in the month, is in the tree of"
-            f" {size} entries; the proof's root_hash must equal the root above",
+            f"Prove that entry {last}, the last of this tree dated up to the end of the"
+            f" period, is in the tree of {size} entries; the proof's root_hash must equal"
+            " the root above",
             f"cwledger prove inclusion {last} --size {size} --ledger DIR",
         ),
         Command(
             f"Prove that the tree of {size} entries is a prefix of the latest checkpoint's"
-            " tree: nothing dated up to the end of the month has been changed since",
+            " tree: nothing in it has been changed since",
             f"cwledger prove consistency {size} --ledger DIR",
         ),
         Command(

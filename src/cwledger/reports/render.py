@@ -257,7 +257,7 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         (
             "Removal by priority: the cumulative share of the declared chemicals removed from"
             " the territory or destroyed in it, overall and by removal priority, at the end of"
-            " each consignment's day (section 4).",
+            " each consignment's day (section 6).",
             _styled(by_priority),
         ),
         (
