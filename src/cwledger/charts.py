@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 WIDTH, HEIGHT = 720, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 34, 58
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 46, 58
+MARKER_ROWS = 3
 FONT = 14  # px in the viewBox: about 11 px on a phone, where the chart is MIN_WIDTH_PX wide
 MIN_WIDTH_PX = 560
 
@@ -182,26 +183,32 @@ def line_chart(
             f'<text x="{x(d):.1f}" y="{TOP + h + 20}" text-anchor="middle" class="tick">'
             f"{d.isoformat()[:7]}</text>"
         )
-    # Deadlines: a dashed line each, its label above the plot, staggered on two rows when
-    # two are closer than a label's width.
-    placed: list[tuple[float, int]] = []
-    for m in sorted(markers, key=lambda m: m.day):
-        cls = "marker" + ("" if m.met is None else " met" if m.met else " missed")
-        stroke = "#9aa3ad" if m.met is None else "#2e7d32" if m.met else "#c62828"
-        xm = x(m.day)
-        used = {row for px, row in placed if abs(px - xm) < 9 * len(m.label) + 4}
-        row = next((r for r in (0, 1) if r not in used), None)
+    # Deadlines: a dashed line a day (the milestones due that day labelled together), the
+    # label above the plot, on up to three rows so that close ones do not overlap.
+    by_deadline: dict[date, list[Marker]] = {}
+    for m in markers:
+        by_deadline.setdefault(m.day, []).append(m)
+    placed: list[tuple[float, float, int]] = []  # x, half width, row
+    for day, group in sorted(by_deadline.items()):
+        label = "/".join(m.label for m in group)
+        flags = {m.met for m in group}
+        met = False if False in flags else None if None in flags else True
+        cls = "marker" + ("" if met is None else " met" if met else " missed")
+        stroke = "#8a939e" if met is None else "#2e7d32" if met else "#c62828"
+        xm, half = x(day), 3.5 * len(label) + 3
+        used = {row for px, ph, row in placed if abs(px - xm) < half + ph}
+        row = next((r for r in range(MARKER_ROWS) if r not in used), None)
         parts.append(
             f'<line x1="{xm:.1f}" y1="{TOP}" x2="{xm:.1f}" y2="{TOP + h}" class="{cls}"'
-            f' stroke="{stroke}" stroke-dasharray="4 3"><title>{escape(m.label)}'
-            f" ({m.day.isoformat()})</title></line>"
+            f' stroke="{stroke}" stroke-dasharray="4 3"><title>{escape(label)}'
+            f" ({day.isoformat()})</title></line>"
         )
         if row is not None:
-            placed.append((xm, row))
+            placed.append((xm, half, row))
             parts.append(
-                f'<text x="{xm:.1f}" y="{TOP - 4 - 13 * row}" text-anchor="middle"'
-                f' class="marker-label" font-size="{FONT - 3}" fill="{stroke}">'
-                f"{escape(m.label)}</text>"
+                f'<text x="{xm:.1f}" y="{TOP - 5 - 12 * row}" text-anchor="middle"'
+                f' class="marker-label" font-size="11" fill="{stroke}">'
+                f"{escape(label)}</text>"
             )
     legend_x = LEFT
     for i, s in enumerate(series):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -58,3 +59,26 @@ def test_the_overview_is_usable_at_a_phone_width(site: Site, browser: Any) -> No
     assert w.page.evaluate("document.activeElement.textContent") == "Skip to the content"
     w.assert_clean()
     w.page.context.close()
+
+
+def test_the_date_is_asked_and_shown_as_iso(site: Site, view: Watched) -> None:
+    """The date picker is ISO (YYYY-MM-DD), not the browser's locale format (04/24/2014)."""
+    view.page.goto(f"{site.base}/?at=2014-04-24")
+    box = view.page.locator("#at")
+    assert box.get_attribute("type") == "text"
+    assert box.get_attribute("placeholder") == "YYYY-MM-DD"
+    assert box.input_value() == "2014-04-24"
+    view.assert_clean()
+
+
+def test_the_burn_down_labels_what_matters_with_round_ticks(site: Site, view: Watched) -> None:
+    """Removal and destruction deadlines are labelled by milestone (not every decision and
+    report), the tonnage axis has round ticks, and each meaning keeps one colour."""
+    view.page.goto(f"{site.base}/")
+    svg = view.page.locator("figure.chart svg").first.inner_html()
+    labels = set(re.findall(r'class="marker-label"[^>]*>(M\d+)<', svg))
+    assert {"M14", "M17", "M20", "M21"} <= labels
+    assert not labels & {"M01", "M02", "M03", "M04", "M10"}  # decisions and reports
+    ticks = [float(t.replace(",", "")) for t in re.findall(r'class="tick">([\d,.]+)<', svg)]
+    assert ticks and all(t % 50 == 0 for t in ticks)
+    view.assert_clean()
