@@ -176,12 +176,17 @@ def line_chart(
         ' stroke="#8a939e"/>'
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + h}" class="axis" stroke="#8a939e"/>'
     )
-    for d in month_ticks(days[0], days[-1]):
+    labelled = month_ticks(days[0], days[-1])
+    if len(labelled) < 3:  # a short span: its first and last days too, as dates
+        labelled = sorted({days[0], *labelled, days[-1]})
+    for d in labelled:
+        text = d.isoformat()[:7] if d.day == 1 and d not in (days[0], days[-1]) else d.isoformat()
+        anchor = "start" if x(d) - LEFT < 40 else "end" if LEFT + w - x(d) < 40 else "middle"
         parts.append(
             f'<line x1="{x(d):.1f}" y1="{TOP + h}" x2="{x(d):.1f}" y2="{TOP + h + 5}"'
             ' class="axis" stroke="#8a939e"/>'
-            f'<text x="{x(d):.1f}" y="{TOP + h + 20}" text-anchor="middle" class="tick">'
-            f"{d.isoformat()[:7]}</text>"
+            f'<text x="{x(d):.1f}" y="{TOP + h + 20}" text-anchor="{anchor}" class="tick">'
+            f"{text}</text>"
         )
     # Deadlines: a dashed line a day (the milestones due that day labelled together), the
     # label above the plot, on up to three rows so that close ones do not overlap.
