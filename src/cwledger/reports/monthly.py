@@ -1,4 +1,4 @@
-"""The monthly progress report: what the ledger says about one calendar month (UTC).
+"""The progress report: what the ledger says about one calendar month or any period (UTC).
 
 `build(reader, "2014-03")` reads one snapshot of the log (one read transaction) into a
 `MonthlyReport`, a pure data object that `cwledger.reports.render` turns into HTML,
@@ -9,17 +9,16 @@ inspections, transfers abroad, destruction batches, documents) for what happened
 the month, and the log itself for the verification statement. The only arithmetic here is
 adding up the lines of one transfer or one batch.
 
-**The checkpoint at the end of the month.** Checkpoints are signed when a batch is
-appended, not at the time its events are dated, so neither a checkpoint's `signed_at` nor
-"the number of entries dated up to the end of the month" names the right tree (events
-are not appended in the order of their times: an entry dated in April may precede one
-dated in March). The report takes *the first stored checkpoint whose tree includes every
-entry dated up to the end of the month*: with `last` the largest log index of an entry
-whose event time is at or before the end of the month, the smallest stored checkpoint
-size greater than `last`. Its tree may also hold entries dated later (the rest of that
-batch); it holds every entry dated in or before the month. An entry dated in the month
-but appended after the report was made (back-dated) would move the choice to a later
-checkpoint, and the report would say so by its size.
+**The tree as it stood at the end of the period.** Every checkpoint is signed when a batch
+is appended, and stored with the log's time of signing (the log's clock, which the demo
+scenario runs on the story's time, a batch per day). The report cites *the latest stored
+checkpoint signed at or before the period's end*: its size is the size of the log at that
+moment. Entries dated inside the period but logged after that checkpoint (back-dated, or
+filed late) are not in the tree it cites: the statement lists them, so backdating is
+visible. A log that signed no checkpoint by the period's end (one loaded after the fact
+on the wall clock) falls back to the first stored checkpoint whose tree includes every
+entry dated up to the end (with `last` the largest log index of an entry dated at or
+before the end, the smallest stored size greater than `last`), and says so.
 
 **Entries recorded late.** Every entry carries the time its author gives the event and
 the time the log took it (its own clock, not signed by the author). An entry whose event
@@ -30,7 +29,11 @@ on the strength of one says "met (recorded late)".
 
 The builder checks what it states: the checkpoint's note carries a valid signature by
 the log key the genesis entry names, its size and root are the stored ones, and the last
-entry dated in the month is proved included in its tree.
+entry of its tree dated up to the period's end is proved included in it.
+
+`build` makes the monthly report (a calendar month); `build_period` the report for any
+span of days, as the council's reports covered (22 March to 24 April 2014), with its
+number, symbol and mandate and the sections of `cwledger.reports.sections`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The monthly report as HTML, Markdown or PDF (presentation only: every figure is the
+"""The report as HTML, Markdown, PDF, JSON or CSV (presentation only: every figure is the
 `MonthlyReport`'s).
 
 HTML is one self-contained document (`templates/monthly.html`): inline CSS with print
