@@ -165,3 +165,22 @@ def test_scenario_load_refuses_an_existing_ledger_and_unknown_names(
     unknown = _cli("scenario", "load", "atlantis", str(tmp_path / "x"))
     text = " ".join(unknown.stderr.replace("│", " ").split())
     assert unknown.returncode == 2 and "known scenarios are syria-2013" in text
+
+
+def test_no_party_acts_outside_its_mandate_or_verifies_its_own_record() -> None:
+    """Issue 14, item 7 (section 1: the Joint Mission's mandate ended 30 Sep 2014): no event
+    by the joint mission after that; no batch verified by the party that recorded it."""
+    events = syria_2013.build()
+    jm_last = max(e.time for e in events if e.author == "joint-mission")
+    assert jm_last < "2014-10-01"
+    assert not [e for e in events if e.author == "joint-mission" and e.type == "destruction.batch"]
+    recorder = {e.body["batch"]: e.author for e in events if e.type == "destruction.batch"}
+    verifier = {e.body["batch"]: e.author for e in events if e.type == "destruction.verified"}
+    assert recorder.keys() == verifier.keys()
+    assert not [b for b in recorder if recorder[b] == verifier[b]]
+    assert set(verifier.values()) == {"technical-secretariat"}
+    # The batch of 4 Jan 2016 and the effluent batches are the venues' own.
+    last = max((e for e in events if e.type == "destruction.batch"), key=lambda e: e.time)
+    assert (last.time[:10], last.author) == ("2016-01-04", "venue-port-arthur")
+    effluent = {recorder[b] for b in recorder if b.startswith("EFF-B-")}
+    assert effluent == {"venue-riihimaki", "venue-munster"}

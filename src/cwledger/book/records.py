@@ -323,6 +323,7 @@ class BatchRecord(Record):
     lines: list[BatchLine]
     products: list[str] = []
     verified_entry: int | None = None
+    recorded_by: str = ""  # the party that recorded it (never the one that verifies it)
 
     @property
     def key(self) -> str:

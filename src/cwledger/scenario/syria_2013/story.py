@@ -44,6 +44,7 @@ from cwledger.scenario.syria_2013.world import (
     DECLARANT,
     KEY_SEED,
     LATE_SITES,
+    MANDATES,
     ORIGIN,
     PARTIES,
     TS,
@@ -236,6 +237,7 @@ def load(
         key_seed=KEY_SEED,
         database_url=database_url,
         log_clock=lambda: told[0],
+        mandates=MANDATES,
     )
     for chunk in _chunks(events):
         envelopes: list[bytes | str] = []

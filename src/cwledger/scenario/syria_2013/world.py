@@ -8,6 +8,7 @@ class. Masses are declared with the relative uncertainties of the method that gi
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from typing import Any
 
 from cwledger.intake.parts import declaration_parts
@@ -17,6 +18,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
     CHEMICALS,
     FACILITIES,
     ISOPROPANOL_T,
+    JOINT_MISSION,
     SITES,
     STOCK,
     STRUCTURES,
@@ -33,6 +35,15 @@ KEY_SEED = b"cwledger scenario syria-2013: demonstration only, never for real us
 DECLARANT = "declaring-state"
 TS = "technical-secretariat"
 JM = "joint-mission"
+# The five destruction venues abroad (section 6 item 1): each records its own batches and
+# the shipments it sends; the secretariat verifies them.
+VENUE_PARTY: dict[str, str] = {
+    "V-CAPE-RAY": "venue-cape-ray",
+    "V-ELLESMERE": "venue-ellesmere-port",
+    "V-EKOKEM": "venue-riihimaki",
+    "V-PORT-ARTHUR": "venue-port-arthur",
+    "V-GEKA": "venue-munster",
+}
 PARTIES: list[tuple[str, Role]] = [
     (DECLARANT, "declarant"),
     (TS, "inspectorate"),
@@ -41,7 +52,14 @@ PARTIES: list[tuple[str, Role]] = [
     ("observer-ru", "observer"),
     ("witness-1", "witness"),
     ("witness-2", "witness"),
+    *((party, "destruction_facility") for party in VENUE_PARTY.values()),
 ]
+# The joint mission's mandate, by event time: from its first day to the end of its last
+# (the mandate's end is the first moment outside it).
+_MANDATE_ENDS = date.fromisoformat(JOINT_MISSION.last) + timedelta(days=1)
+MANDATES: dict[str, tuple[str | None, str | None]] = {
+    JM: (f"{JOINT_MISSION.first}T00:00:00Z", f"{_MANDATE_ENDS.isoformat()}T00:00:00Z"),
+}
 
 
 def _declared(c: Chemical) -> dict[str, Any]:

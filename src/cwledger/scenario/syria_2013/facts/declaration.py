@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cwledger.scenario.syria_2013.facts import Fact
+from cwledger.scenario.syria_2013.facts import Fact, Span
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,11 @@ class Stock:
     venue: str
     source: str
 
+
+# The parties' mandates: the joint mission writes only while it exists.
+JOINT_MISSION = Span(
+    "2013-10-16", "2014-09-30", "1: OPCW-UN Joint Mission: established 16 Oct 2013, mandate ended"
+)
 
 DOCUMENTS = (
     Document(
