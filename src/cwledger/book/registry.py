@@ -27,6 +27,7 @@ from cwledger.book.book import Book, Context
 from cwledger.book.rules import (
     declarations,
     destruction,
+    facilities,
     findings,
     inspections,
     reference,
@@ -192,6 +193,21 @@ _ALL: list[EventType[Any]] = [
         summaries.destruction,
         EpcisMapping(_EX.destroyed, _IM.destroyed),
         "destroyed",
+    ),
+    # Production facilities: destroyed (as either side records it), verified by the other.
+    _domain(
+        "facility.destroyed",
+        b.FacilityDestroyed,
+        facilities.facility_destroyed,
+        EITHER,
+        "facility destroyed",
+    ),
+    _domain(
+        "facility.verified",
+        b.FacilityVerified,
+        facilities.facility_verified,
+        INSPECTORATE,
+        "facility destruction verified",
     ),
     # How do we track it down: the inspectorate observes, tags, seals, samples.
     _domain(

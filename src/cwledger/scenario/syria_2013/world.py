@@ -168,6 +168,11 @@ def sites(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, list[str]
                 "party": DECLARANT,
             }
         )
+    # The structures to destroy physically (section 2.6), at the first production facilities.
+    structures = [what for what, count in STRUCTURES.value for _ in range(count)]
+    production = [x for x in out if x["kind"] == "production"]
+    for fac, what in zip(production, structures, strict=False):
+        fac["structure"] = what
     return out, facilities
 
 
@@ -229,17 +234,6 @@ def items(all_sites: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[s
                 "equipment_type": kind,
                 "site": fac,
                 "declared": mass(0, 0, 0, "counted"),
-            }
-        )
-    structures = [what for what, count in STRUCTURES.value for _ in range(count)]
-    for n, what in enumerate(structures):
-        out.append(
-            {
-                "id": f"ST-{n + 1:02d}",
-                "kind": "equipment",
-                "equipment_type": "structure",
-                "site": production[n % len(production)],
-                "declared": mass(0, 0, 0, f"counted ({what})"),
             }
         )
     munitions = ["unfilled aerial bomb", "unfilled rocket warhead", "unfilled projectile"]
