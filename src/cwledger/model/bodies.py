@@ -52,7 +52,6 @@ __all__ = [
     "FacilityExtent",
     "FacilityDestroyed",
     "FacilityVerified",
-    "FacilitiesDestroyedPredicate",
     "EstimateRecorded",
     "EstimatesCorrelated",
     "FindingRaised",
