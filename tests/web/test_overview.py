@@ -58,3 +58,14 @@ def test_the_overview_is_usable_at_a_phone_width(site: Site, browser: Any) -> No
     assert w.page.evaluate("document.activeElement.textContent") == "Skip to the content"
     w.assert_clean()
     w.page.context.close()
+
+
+def test_the_overview_counts_the_production_facilities(site: Site, view: Watched) -> None:
+    """Issue 14, item 3: the facilities' count, as the API's status gives it (section 2.6:
+    in March 2015, 3 of the 12 structures destroyed, 3 inaccessible)."""
+    view.page.goto(f"{site.base}/?at=2015-03-31")
+    facilities = _api_status(site, "2015-03-31")["facilities"]
+    assert _figures(view)["facilities"] == facilities["summary"] == "17 of 27 verified destroyed"
+    text = view.page.text_content("#facilities") or ""
+    assert "3 of 12 structures destroyed" in text and "3 of them with a structure" in text
+    view.assert_clean()
