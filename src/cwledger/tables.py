@@ -64,15 +64,18 @@ def status_table(doc: dict[str, Any], title: str, *, detail: bool = True) -> Tab
 def facilities_table(doc: dict[str, Any], title: str) -> Table:
     """The facilities block of ``status --json`` as a table: one count per row."""
     table = Table("", "facilities", title=title, title_justify="left")
-    kinds = ", ".join(f"{n} {shown(k.replace('_', ' '))}" for k, n in doc["by_kind"].items())
-    types = ", ".join(f"{n} {shown(k)}" for k, n in doc["structures_by_type"].items())
+    kinds = ", ".join(f"{shown(k.replace('_', ' '))}: {n}" for k, n in doc["by_kind"].items())
+    types = ", ".join(f"{shown(k)}: {n}" for k, n in doc["structures_by_type"].items())
     rows = [
         ("declared", f"{doc['declared']}" + (f" ({kinds})" if kinds else "")),
         ("functionally destroyed", f"{doc['functionally_destroyed']}"),
         ("structures to destroy", f"{doc['structures']}" + (f" ({types})" if types else "")),
         ("structures destroyed", f"{doc['physically_destroyed']}"),
-        ("verified destroyed", shown(doc["summary"])),
-        ("inaccessible", f"{doc['inaccessible']} ({doc['structures_inaccessible']} structures)"),
+        ("verified destroyed", f"{doc['verified_destroyed']} of {doc['declared']}"),
+        (
+            "inaccessible",
+            f"{doc['inaccessible']} ({doc['structures_inaccessible']} with a structure standing)",
+        ),
     ]
     for name, value in rows:
         table.add_row(name, value)

@@ -185,6 +185,13 @@ def test_no_party_acts_outside_its_mandate_or_verifies_its_own_record() -> None:
     assert (last.time[:10], last.author) == ("2016-01-04", "venue-port-arthur")
     effluent = {recorder[b] for b in recorder if b.startswith("EFF-B-")}
     assert effluent == {"venue-riihimaki", "venue-munster"}
+    # Nor a facility's destruction verified by its recorder.
+    steps = [e for e in events if e.type.startswith("facility.")]
+    by = {(e.type, e.body["facility"], e.body["extent"]): e.author for e in steps}
+    destroyed = {k[1:]: a for k, a in by.items() if k[0] == "facility.destroyed"}
+    verified = {k[1:]: a for k, a in by.items() if k[0] == "facility.verified"}
+    assert destroyed.keys() == verified.keys() and len(destroyed) == 26 + 9
+    assert not [k for k in destroyed if destroyed[k] == verified[k]]
 
 
 # Section 2.6 of the facts file, typed here: the production facilities (CWPFs).
