@@ -26,7 +26,7 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.scenario import syria_2013
-from cwledger.tables import milestones_table, shown, status_table
+from cwledger.tables import facilities_table, milestones_table, shown, status_table
 from cwledger.time import parse_moment
 from cwledger.tlog import verify_consistency, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
@@ -121,6 +121,10 @@ def main(path: Path = Path("demo-ledger")) -> None:
         found = answers.findings(r.book)
     console.print(_status(facts, "2014-04-24"))
     console.print(_status(facts, None))
+    for day in ("2015-03-31", None):
+        when = None if day is None else parse_moment(day)
+        block = answers.status_document(facts, when)["facilities"]
+        console.print(facilities_table(block, f"production facilities: {day or 'now'}"))
     console.print(_milestones(facts))
     caught = [f for f in found if f.rule != "raised"]
     dat = [f for f in found if f.rule == "raised"]

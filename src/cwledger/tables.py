@@ -10,7 +10,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["status_table", "milestones_table", "shown"]
+__all__ = ["status_table", "facilities_table", "milestones_table", "shown"]
 
 # C0 controls but newline, DEL, C1 controls, and the bidirectional overrides and isolates
 # (which reorder what is printed after them).
@@ -58,6 +58,27 @@ def status_table(doc: dict[str, Any], title: str, *, detail: bool = True) -> Tab
     groups = [*doc["by_category"].items()] if detail else []
     for name, t in [*groups, *doc["by_priority"].items()]:
         row(f"  {name}", t)
+    return table
+
+
+def facilities_table(doc: dict[str, Any], title: str) -> Table:
+    """The facilities block of ``status --json`` as a table: one count per row."""
+    table = Table("", "facilities", title=title, title_justify="left")
+    kinds = ", ".join(f"{shown(k.replace('_', ' '))}: {n}" for k, n in doc["by_kind"].items())
+    types = ", ".join(f"{shown(k)}: {n}" for k, n in doc["structures_by_type"].items())
+    rows = [
+        ("declared", f"{doc['declared']}" + (f" ({kinds})" if kinds else "")),
+        ("functionally destroyed", f"{doc['functionally_destroyed']}"),
+        ("structures to destroy", f"{doc['structures']}" + (f" ({types})" if types else "")),
+        ("structures destroyed", f"{doc['physically_destroyed']}"),
+        ("verified destroyed", f"{doc['verified_destroyed']} of {doc['declared']}"),
+        (
+            "inaccessible",
+            f"{doc['inaccessible']} ({doc['structures_inaccessible']} with a structure standing)",
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
     return table
 
 

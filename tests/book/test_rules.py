@@ -728,3 +728,23 @@ def test_a_shippers_weighing_outside_the_book_raises_a_finding(book: Book) -> No
         "item I-1 shipped from S-1: measured 950.000 kg, the book holds 1,000.000 kg",
         {("transfer", "T"), ("item", "I-1")},
     )
+
+
+def test_a_party_does_not_verify_its_own_destruction_record(book: Book) -> None:
+    """Issue 14, item 7: the recorder of a batch cannot be its verifier; another party can."""
+    batch = {
+        "batch": "B-1",
+        "method": "incineration",
+        "venue": "S-2",
+        "start": "2014-03-01T00:00:00Z",
+        "end": "2014-03-02T00:00:00Z",
+        "items": [{"item": "I-3"}],
+    }
+    book.append("destruction.batch", batch, author="insp")
+    assert_refused(
+        book,
+        "destruction.verified",
+        {"batch": "B-1"},
+        "insp recorded destruction batch B-1 (entry 2); a party does not verify its own record",
+        author="insp",
+    )

@@ -82,3 +82,14 @@ def test_the_burn_down_labels_what_matters_with_round_ticks(site: Site, view: Wa
     ticks = [float(t.replace(",", "")) for t in re.findall(r'class="tick">([\d,.]+)<', svg)]
     assert ticks and all(t % 50 == 0 for t in ticks)
     view.assert_clean()
+
+
+def test_the_overview_counts_the_production_facilities(site: Site, view: Watched) -> None:
+    """Issue 14, item 3: the facilities' count, as the API's status gives it (section 2.6:
+    in March 2015, 3 of the 12 structures destroyed, 3 inaccessible)."""
+    view.page.goto(f"{site.base}/?at=2015-03-31")
+    facilities = _api_status(site, "2015-03-31")["facilities"]
+    assert _figures(view)["facilities"] == facilities["summary"] == "17 of 27 verified destroyed"
+    text = view.page.text_content("#facilities") or ""
+    assert "3 of 12 structures destroyed" in text and "3 of them with a structure" in text
+    view.assert_clean()

@@ -118,13 +118,30 @@ class TallyDoc(BaseModel):
     destroyed_items: int
 
 
+class FacilitiesDoc(BaseModel):
+    """The chemical weapons production facilities at a moment."""
+
+    declared: int
+    by_kind: dict[str, int]
+    functionally_destroyed: int
+    structures: int
+    structures_by_type: dict[str, int]
+    physically_destroyed: int
+    verified_destroyed: int
+    inaccessible: int
+    structures_inaccessible: int
+    summary: str
+
+
 class StatusDoc(TallyDoc):
-    """Progress at a moment, in total and by category and priority."""
+    """Progress at a moment, in total and by category and priority; the production
+    facilities."""
 
     at: str | None
     declaration_version: int | None
     by_category: dict[str, TallyDoc]
     by_priority: dict[str, TallyDoc]
+    facilities: FacilitiesDoc
 
 
 class MilestoneDoc(BaseModel):

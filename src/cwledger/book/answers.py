@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cwledger.book import progress
+from cwledger.book.facilities import facility_counts
 from cwledger.book.records import (
     ChemicalsRecord,
     DeclarationRecord,
+    FacilityRecord,
     FindingRecord,
     ItemRecord,
     SiteRecord,
@@ -49,6 +51,7 @@ __all__ = [
     "finding_document",
     "site_document",
     "judged_milestones",
+    "status_document",
 ]
 
 Grouping = Literal["site", "chemical", "category", "priority", "item"]
@@ -139,6 +142,12 @@ def item_record(q: BookReader, item: str) -> ItemRecord:
     """The book's record of an item. Raises NotInBook."""
     rec = q.get(ItemRecord, item)
     if rec is None:
+        facility = q.get(FacilityRecord, item)
+        if facility is not None:
+            raise NotInBook(
+                f"{item} is a production facility, not an item ({facility.status}); its"
+                " destruction is counted under facilities in `cwledger status`"
+            )
         raise NotInBook(f"item {item} is not in the book")
     return rec
 
@@ -278,3 +287,12 @@ def judged_milestones(
         now,
         late=lambda ids: reader.late_among(ids, late_after),
     )
+
+
+def status_document(f: progress.Facts, at: int | None) -> dict[str, Any]:
+    """``cwledger status --json``: the chemicals and munitions (``progress.status``), and the
+    production facilities (declared, destroyed, verified, inaccessible) at the same moment."""
+    return {
+        **progress.status(f, at).to_json(),
+        "facilities": facility_counts(f.facilities, at).to_json(),
+    }

@@ -121,10 +121,10 @@ class SiteLink:
 
 
 def sites_named(body: BaseModel) -> list[str]:
-    """The sites an event body names: its `site`, `origin` and `destination`, and the ids of
+    """The sites an event body names: its `site`, `origin`, `destination`, `facility`, the ids of
     the sites it declares, in that order, each once."""
     found: list[str] = []
-    for name in ("site", "origin", "destination", "sites"):
+    for name in ("site", "origin", "destination", "sites", "facility"):
         value = getattr(body, name, None)
         for v in value if isinstance(value, list) else [value]:
             site = v if isinstance(v, str) else getattr(v, "id", None)

@@ -23,11 +23,13 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from cwledger.book.facilities import facilities_destroyed
 from cwledger.book.records import (
     BatchRecord,
     ChemicalsRecord,
     DeclarationRecord,
     DocumentRecord,
+    FacilityRecord,
     FindingRecord,
     InspectionRecord,
     ItemRecord,
@@ -43,6 +45,7 @@ from cwledger.model.bodies import (
     DeclarationPredicate,
     DestroyedPredicate,
     DocumentPredicate,
+    FacilitiesDestroyedPredicate,
     FindingsClosedPredicate,
     InitialInspectionsPredicate,
     InspectionsBegunPredicate,
@@ -105,6 +108,7 @@ class Facts:
     documents: list[DocumentRecord]
     findings: list[FindingRecord]
     milestones: list[MilestoneRecord]
+    facilities: list[FacilityRecord] = field(default_factory=list)
 
     def declaration_at(self, at: int) -> DeclarationRecord | None:
         """The latest declaration version complete at `at`."""
@@ -147,6 +151,7 @@ def load_facts(book: RecordReader) -> Facts:
         documents=book.records(DocumentRecord),
         findings=book.records(FindingRecord),
         milestones=book.records(MilestoneRecord),
+        facilities=book.records(FacilityRecord),
     )
 
 
@@ -442,6 +447,9 @@ def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset
         return _material(f, p.select, t, removal=False)
     if isinstance(p, FindingsClosedPredicate):
         return _findings_closed(f, p.rule, t)
+    if isinstance(p, FacilitiesDestroyedPredicate):
+        met_on, evidence, left = facilities_destroyed(f.facilities, t)
+        return _Outcome(met_on, evidence, None if met_on is not None else {"facilities": left})
     assert isinstance(p, AllOfPredicate)
     by_id = {r.milestone.milestone: r.milestone for r in f.milestones}
     parts = [

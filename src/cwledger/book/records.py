@@ -40,6 +40,10 @@ __all__ = [
     "InspectionRecord",
     "SampleRecord",
     "BatchRecord",
+    "FacilityRecord",
+    "FacilityStep",
+    "AccessPeriod",
+    "FACILITY_KINDS",
     "InventoryRecord",
     "DeclarationRecord",
     "ChemicalsRecord",
@@ -323,10 +327,95 @@ class BatchRecord(Record):
     lines: list[BatchLine]
     products: list[str] = []
     verified_entry: int | None = None
+    recorded_by: str = ""  # the party that recorded it (never the one that verifies it)
 
     @property
     def key(self) -> str:
         return self.batch
+
+
+# A chemical weapons production facility (CWC Article II(8)): a site declared for producing
+# or for filling chemical weapons (the Oct 2013 count of 18 counted producing only).
+FACILITY_KINDS = frozenset({"production", "mobile_filling_unit"})
+
+
+class FacilityStep(BaseModel):
+    """One step of a facility's destruction: recorded when, by whom; verified when, by whom."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: int
+    entry: int
+    event: str
+    by: str
+    method: str
+    verified_at: int | None = None
+    verified_entry: int | None = None
+    verified_event: str | None = None
+    verified_by: str | None = None
+
+
+class AccessPeriod(BaseModel):
+    """A span of time [since, until) in which a facility was declared inaccessible."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    since: int
+    until: int | None = None
+
+
+class FacilityRecord(Record):
+    """A chemical weapons production facility: declared (as of when), what of it must be
+    destroyed physically (its structure, if any), its functional and physical destruction
+    and their verification, and when it was inaccessible. Not an item: it holds nothing."""
+
+    kind: ClassVar[str] = "facility"
+    facility: str
+    facility_kind: str
+    declared_at: int
+    declared_entry: int
+    structure: str | None = None
+    functional: FacilityStep | None = None
+    physical: FacilityStep | None = None
+    inaccessible: list[AccessPeriod] = []
+
+    @property
+    def key(self) -> str:
+        return self.facility
+
+    @property
+    def place(self) -> str | None:
+        return self.facility
+
+    @property
+    def status(self) -> str | None:
+        return self.status_at(2**62)
+
+    def inaccessible_at(self, at: int) -> bool:
+        """Whether the facility was declared inaccessible at `at`."""
+        return any(p.since <= at and (p.until is None or at < p.until) for p in self.inaccessible)
+
+    def destroyed_at(self, extent: str, at: int, *, verified: bool = False) -> bool:
+        """Whether its destruction of that extent was recorded (or verified) by `at`."""
+        step = self.functional if extent == "functional" else self.physical
+        if step is None:
+            return False
+        when = step.verified_at if verified else step.at
+        return when is not None and when <= at
+
+    def verified_destroyed_at(self, at: int) -> bool:
+        """Whether every destruction it needs (physical too, if it has a structure) was
+        verified by `at`."""
+        physical = self.structure is None or self.destroyed_at("physical", at, verified=True)
+        return physical and self.destroyed_at("functional", at, verified=True)
+
+    def status_at(self, at: int) -> str:
+        """declared, functionally destroyed, physically destroyed, verified destroyed."""
+        if self.verified_destroyed_at(at):
+            return "verified destroyed"
+        if self.destroyed_at("physical", at):
+            return "physically destroyed"
+        if self.destroyed_at("functional", at):
+            return "functionally destroyed"
+        return "declared"
 
 
 class InventoryRecord(Record):
@@ -565,6 +654,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
         InspectionRecord,
         SampleRecord,
         BatchRecord,
+        FacilityRecord,
         InventoryRecord,
         DeclarationRecord,
         ChemicalsRecord,

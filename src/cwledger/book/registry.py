@@ -27,6 +27,7 @@ from cwledger.book.book import Book, Context
 from cwledger.book.rules import (
     declarations,
     destruction,
+    facilities,
     findings,
     inspections,
     reference,
@@ -130,6 +131,10 @@ def _gov(name: str, body: type[B], label: str) -> EventType[B]:
 DECLARANT: tuple[Role, ...] = ("declarant",)
 INSPECTORATE: tuple[Role, ...] = ("inspectorate",)
 EITHER: tuple[Role, ...] = ("declarant", "inspectorate")
+# Who moves and destroys: the declarant, the inspectorate, or the destruction facility that
+# took the chemicals over (abroad, the venue records its own batches and the shipments it
+# sends or receives; the inspectorate verifies them).
+CUSTODIANS: tuple[Role, ...] = ("declarant", "inspectorate", "destruction_facility")
 ANY_BUT_OPERATOR: tuple[Role, ...] = ("declarant", "inspectorate", "observer")
 _EX, _IM = exporters, importers
 
@@ -163,7 +168,7 @@ _ALL: list[EventType[Any]] = [
         "transfer.shipped",
         b.TransferShipped,
         transfers.transfer_shipped,
-        EITHER,
+        CUSTODIANS,
         "shipped",
         summaries.shipped,
         EpcisMapping(_EX.shipped, _IM.shipped),
@@ -173,7 +178,7 @@ _ALL: list[EventType[Any]] = [
         "transfer.received",
         b.TransferReceived,
         transfers.transfer_received,
-        EITHER,
+        CUSTODIANS,
         "received",
         summaries.received,
         EpcisMapping(_EX.received, _IM.received),
@@ -183,11 +188,26 @@ _ALL: list[EventType[Any]] = [
         "destruction.batch",
         b.DestructionBatch,
         destruction.destruction_batch,
-        EITHER,
+        CUSTODIANS,
         "destruction",
         summaries.destruction,
         EpcisMapping(_EX.destroyed, _IM.destroyed),
         "destroyed",
+    ),
+    # Production facilities: destroyed (as either side records it), verified by the other.
+    _domain(
+        "facility.destroyed",
+        b.FacilityDestroyed,
+        facilities.facility_destroyed,
+        EITHER,
+        "facility destroyed",
+    ),
+    _domain(
+        "facility.verified",
+        b.FacilityVerified,
+        facilities.facility_verified,
+        INSPECTORATE,
+        "facility destruction verified",
     ),
     # How do we track it down: the inspectorate observes, tags, seals, samples.
     _domain(

@@ -19,7 +19,7 @@ from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progr
 from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
-from cwledger.tables import milestones_table, status_table
+from cwledger.tables import facilities_table, milestones_table, status_table
 from cwledger.time import parse_moment, queryable
 
 __all__ = [
@@ -282,14 +282,15 @@ def status_command(
     """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
     when = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
-        s = book_progress.status(book_progress.load_facts(r.book), when)
-    doc = s.to_json()
+        doc = answers.status_document(book_progress.load_facts(r.book), when)
     if as_json:
         print_json(doc)
         return
     title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
     out.print(status_table(doc, shown(title)))
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
+    if doc["facilities"]["declared"]:
+        out.print(facilities_table(doc["facilities"], "production facilities"))
 
 
 def milestones_command(

@@ -7,6 +7,7 @@ from typing import Any
 
 from cwledger.book import progress
 from cwledger.book.answers import judged_milestones
+from cwledger.book.answers import status_document as status_of
 from cwledger.http.deps import Snapshot
 
 __all__ = ["status_document", "milestone_documents"]
@@ -14,9 +15,7 @@ __all__ = ["status_document", "milestone_documents"]
 
 def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
     """`cwledger status --json` at a moment (None: all of the log), remembered per log size."""
-    return r.answer(
-        ("status", when), lambda: progress.status(progress.load_facts(r.book), when).to_json()
-    )
+    return r.answer(("status", when), lambda: status_of(progress.load_facts(r.book), when))
 
 
 def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:

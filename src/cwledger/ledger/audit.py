@@ -107,16 +107,18 @@ class _TileChecker:
 
 # One entry as a worker reports it: (index, failure or None, type, author, keyid, typed
 # governance body or None, signature verified with the named key or None, leaf hash).
-_Checked = tuple[int, str | None, str, str, str, BaseModel | None, bool | None, bytes]
+# The event's time follows (the mandate of its author is judged by it).
+_Checked = tuple[int, str | None, str, str, str, BaseModel | None, bool | None, bytes, str]
 
 _KEYS: dict[tuple[str, str], bytes] = {}
 
 
 class _Head(NamedTuple):
-    """The type and author of an entry: all the sequential checks read of it."""
+    """The type, author and time of an entry: all the sequential checks read of it."""
 
     type: str
     author: str
+    time: str
 
 
 _WORKER_STORE: list[Store] = []  # a worker's own connection to the store
@@ -145,7 +147,9 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             d = decode_entry(e.envelope, check_canonical=False)
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
-            out.append((e.index, why, e.event_type, e.author, "", None, None, e.leaf_hash))
+            out.append(
+                (e.index, why, e.event_type, e.author, "", None, None, e.leaf_hash, e.event_time)
+            )
             continue
         ev = d.event
         failure: str | None = None
@@ -165,7 +169,9 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             except InvalidSignature:
                 sig_ok = False
         body = d.body if d.etype.governance else None
-        out.append((e.index, failure, ev.type, ev.author, keyid, body, sig_ok, e.leaf_hash))
+        out.append(
+            (e.index, failure, ev.type, ev.author, keyid, body, sig_ok, e.leaf_hash, ev.time)
+        )
     return out
 
 
@@ -196,10 +202,10 @@ def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
 
 def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], bytes]) -> None:
     """The sequential part: key validity, role, governance rules; then apply."""
-    index, failure, type_, author, keyid, body, sig_ok, _ = checked
+    index, failure, type_, author, keyid, body, sig_ok, _, time = checked
     if failure is not None:
         raise AuditFailure(index, failure)
-    event = _Head(type_, author)
+    event = _Head(type_, author, time)
     key = authority.key_for(event, body, keyid, index)
     problems = authority.check(event, EVENT_TYPES[type_], body, index)
     if isinstance(key, Problem):

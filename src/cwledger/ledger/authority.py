@@ -49,6 +49,7 @@ from cwledger.model.events import (
     PartyRegisteredBody,
     Role,
 )
+from cwledger.time import from_rfc3339
 from cwledger.tlog.note import Verifier
 
 __all__ = [
@@ -71,7 +72,11 @@ def approved_body(event_type: str, body: BaseModel) -> dict[str, Any]:
     approved = {KEY_ROTATED: KeyRotatedBody, PARTY_REGISTERED: PartyRegisteredBody}
     if not isinstance(body, approved.get(event_type, ())):
         raise MalformedInput(f"{event_type} is not approved by a quorum")
-    return body.model_dump(mode="json", exclude={"approvals"})
+    out = body.model_dump(mode="json", exclude={"approvals"})
+    for end in ("mandate_from", "mandate_until"):  # absent, as in every older approval
+        if out.get(end, "") is None:
+            del out[end]
+    return out
 
 
 def approval_statement(origin: str, event_type: str, body: dict[str, Any]) -> bytes:
@@ -81,13 +86,16 @@ def approval_statement(origin: str, event_type: str, body: dict[str, Any]) -> by
 
 
 class EventHead(Protocol):
-    """What authorisation reads of an event: its type and its author."""
+    """What authorisation reads of an event: its type, its author and its time."""
 
     @property
     def type(self) -> str: ...
 
     @property
     def author(self) -> str: ...
+
+    @property
+    def time(self) -> str: ...
 
 
 @dataclass
@@ -114,11 +122,29 @@ class KeyRecord:
 
 @dataclass
 class PartyRecord:
-    """A party of the ledger and its role."""
+    """A party of the ledger, its role and its mandate: the half-open span of event times
+    [mandate_from, mandate_until) in which it may write domain events (None: open)."""
 
     name: str
     role: Role
     registered_at: int
+    mandate_from: str | None = None
+    mandate_until: str | None = None
+
+    def outside_mandate(self, time: str) -> str | None:
+        """Why an event dated `time` is outside this party's mandate, or None if inside."""
+        at = from_rfc3339(time)
+        if self.mandate_from is not None and at < from_rfc3339(self.mandate_from):
+            return (
+                f"{self.name} may write from {self.mandate_from} (its mandate); "
+                f"this event is dated {time}"
+            )
+        if self.mandate_until is not None and at >= from_rfc3339(self.mandate_until):
+            return (
+                f"the mandate of {self.name} ended at {self.mandate_until}; "
+                f"this event is dated {time}"
+            )
+        return None
 
 
 @dataclass
@@ -178,12 +204,13 @@ class Authority:
         if party is None:
             return [Problem("author", f"unknown party {event.author!r}")]
         if not etype.governance:
-            if party.role in etype.authors:
-                return []
-            allowed = ", ".join(sorted(etype.authors))
-            return [
-                Problem("type", f"role {party.role} may not write {event.type} ({allowed} may)")
-            ]
+            if party.role not in etype.authors:
+                allowed = ", ".join(sorted(etype.authors))
+                return [
+                    Problem("type", f"role {party.role} may not write {event.type} ({allowed} may)")
+                ]
+            outside = party.outside_mandate(event.time)
+            return [] if outside is None else [Problem("time", outside)]
         return self._check_governance(event, body, index)
 
     def quorum_for(self, concerned: str | None) -> tuple[int, list[str]]:
@@ -303,7 +330,7 @@ class Authority:
             rec.retired_by, rec.retired_how = index, "revoked"
 
     def _add_party(self, p: PartyEntry, index: int) -> None:
-        self.parties[p.name] = PartyRecord(p.name, p.role, index)
+        self.parties[p.name] = PartyRecord(p.name, p.role, index, p.mandate_from, p.mandate_until)
         rec = _key_record(p.name, p.key, index)
         self.keys[(p.name, rec.key_id)] = rec
 

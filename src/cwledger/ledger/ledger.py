@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,21 @@ class _Batch:
         self.keyids[i] = key_id
 
 
+def _party(
+    name: str, role: Role, vkey: str, mandate: tuple[str | None, str | None] | None
+) -> dict[str, Any]:
+    """A founding party in the genesis: its mandate's ends only where it has them (so a
+    genesis without mandates stays as it always was)."""
+    out: dict[str, Any] = {"name": name, "role": role, "key": vkey}
+    if mandate is not None:
+        start, until = mandate
+        if start is not None:
+            out["mandate_from"] = start
+        if until is not None:
+            out["mandate_until"] = until
+    return out
+
+
 def _shown(url: str) -> str:
     """A database URL as it may be printed: without its password."""
     return make_url(url).render_as_string(hide_password=True)
@@ -297,6 +312,7 @@ class Ledger:
         database_url: str | None = None,
         quorum: int | None = None,
         log_clock: Callable[[], int] = clock,
+        mandates: Mapping[str, tuple[str | None, str | None]] | None = None,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
 
@@ -308,7 +324,8 @@ class Ledger:
         `quorum` is how many founding parties must approve a key installed for a party
         that lost its own (default, left out of the genesis: a majority of the founding
         parties other than the one concerned). `log_clock` is the new ledger's clock
-        (`Ledger.clock`).
+        (`Ledger.clock`). `mandates` gives a founding party its mandate, (from, until) as
+        RFC 3339 times, either None for open: the span of event times in which it writes.
         Raises ConflictError if `path` already holds a ledger, or the database already
         holds entries.
         """
@@ -344,7 +361,7 @@ class Ledger:
         body: dict[str, Any] = {
             "origin": origin,
             "log_key": log_signer.vkey(),
-            "parties": [{"name": n, "role": r, "key": s.vkey()} for n, r, s in parties],
+            "parties": [_party(n, r, s.vkey(), (mandates or {}).get(n)) for n, r, s in parties],
             "registrars": ["operator"],
         }
         if quorum is not None:  # absent, the default: every older genesis stays as it was

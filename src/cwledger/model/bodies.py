@@ -49,6 +49,9 @@ __all__ = [
     "DestructionProduct",
     "DestructionBatch",
     "DestructionVerified",
+    "FacilityExtent",
+    "FacilityDestroyed",
+    "FacilityVerified",
     "EstimateRecorded",
     "EstimatesCorrelated",
     "FindingRaised",
@@ -323,6 +326,29 @@ class DestructionVerified(Strict):
     remarks: Text | None = None
 
 
+FacilityExtent = Literal["functional", "physical"]
+"""How far a production facility is destroyed: its critical equipment made inoperable
+(functional), or its structure destroyed (physical)."""
+
+
+class FacilityDestroyed(Strict):
+    """A chemical weapons production facility (a declared site of kind production or mobile
+    filling unit) destroyed, functionally or physically."""
+
+    facility: ObjectId
+    extent: FacilityExtent
+    method: Text
+
+
+class FacilityVerified(Strict):
+    """The inspectorate confirms (or does not) a facility's destruction as recorded."""
+
+    facility: ObjectId
+    extent: FacilityExtent
+    confirmed: bool = True
+    remarks: Text | None = None
+
+
 class EstimateRecorded(Strict):
     """An independent estimate of the stockpile by any party."""
 
@@ -437,6 +463,13 @@ class FindingsClosedPredicate(Strict):
     rule: ObjectId = "raised"
 
 
+class FacilitiesDestroyedPredicate(Strict):
+    """Met when every production facility declared is verified destroyed (functionally,
+    and physically where it has a structure to destroy)."""
+
+    kind: Literal["facilities_destroyed"]
+
+
 Predicate = Annotated[
     DocumentPredicate
     | DeclarationPredicate
@@ -445,7 +478,8 @@ Predicate = Annotated[
     | RemovedPredicate
     | DestroyedPredicate
     | AllOfPredicate
-    | FindingsClosedPredicate,
+    | FindingsClosedPredicate
+    | FacilitiesDestroyedPredicate,
     Field(discriminator="kind"),
 ]
 

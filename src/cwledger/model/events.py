@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from cwledger.errors import VerificationError
 from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
+from cwledger.time import from_rfc3339
 from cwledger.tlog.note import Verifier
 
 __all__ = [
@@ -32,8 +33,17 @@ __all__ = [
     "KEY_REVOKED",
 ]
 
-Role = Literal["declarant", "inspectorate", "observer", "operator", "witness"]
-ROLES: tuple[Role, ...] = ("declarant", "inspectorate", "observer", "operator", "witness")
+Role = Literal[
+    "declarant", "inspectorate", "observer", "operator", "witness", "destruction_facility"
+]
+ROLES: tuple[Role, ...] = (
+    "declarant",
+    "inspectorate",
+    "observer",
+    "operator",
+    "witness",
+    "destruction_facility",
+)
 
 GENESIS = "ledger.genesis"
 PARTY_REGISTERED = "party.registered"
@@ -69,11 +79,27 @@ class Event(Strict):
 
 
 class PartyEntry(Strict):
-    """A party with its role and its (first) C2SP verifier key, named after the party."""
+    """A party with its role and its (first) C2SP verifier key, named after the party.
+
+    Its mandate, if it has one, is the half-open span of event times [`mandate_from`,
+    `mandate_until`) in which it may write domain events (either end open if absent): an
+    event dated outside it is refused at admission."""
 
     name: PartyName
     role: Role
     key: VerifierKey
+    mandate_from: Timestamp | None = None
+    mandate_until: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _mandate_in_order(self) -> PartyEntry:
+        if (
+            self.mandate_from is not None
+            and self.mandate_until is not None
+            and from_rfc3339(self.mandate_until) <= from_rfc3339(self.mandate_from)
+        ):
+            raise ValueError("a mandate must end after it begins")
+        return self
 
 
 class GenesisBody(Strict):

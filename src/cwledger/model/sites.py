@@ -50,6 +50,9 @@ class Site(Strict):
     parent: ObjectId | None = None
     party: PartyName
     access: Annotated[AccessStatus, Field(strict=False)] = AccessStatus.ACCESSIBLE
+    structure: Text | None = None
+    """What of a production facility must be physically destroyed beyond its equipment
+    (a hangar, an underground structure), if anything."""
 
     @model_validator(mode="after")
     def _not_own_parent(self) -> Site:

@@ -265,7 +265,7 @@ class MonthlyReport:
     last_time: str
     declaration_version: int | None  # in force at the end of the month
     declaration_basis: str | None
-    status: dict[str, Any]  # progress.status(at=end).to_json()
+    status: dict[str, Any]  # answers.status_document(at=end): with the facilities
     previous: dict[str, Any]  # ... at the end of the month before
     burndown: list[tuple[date, dict[str, Any]]]  # each month's end up to this one
     milestones: list[dict[str, Any]]  # progress.milestones(at=end) as --json prints them
@@ -665,8 +665,8 @@ def build_period(
         last_time=time_text(span.last),
         declaration_version=None if decl is None else decl.declaration.version,
         declaration_basis=None if decl is None else decl.declaration.legal_basis,
-        status=progress.status(facts, p.last).to_json(),
-        previous=progress.status(facts, p.start - 1).to_json(),
+        status=answers.status_document(facts, p.last),
+        previous=answers.status_document(facts, p.start - 1),
         burndown=[(day_of(t), s.to_json()) for t, s in zip(moments, series, strict=True)],
         milestones=judged,
         removals=_removals(facts, p),

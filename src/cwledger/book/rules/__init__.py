@@ -17,7 +17,8 @@ claim, so that the holdings at any moment are the replay of the events dated up 
 
 One module per concern: ``declarations`` (sites and declarations), ``seals`` (tags and
 seals), ``transfers``, ``inspections`` (inventories, inspections, samples),
-``destruction``, ``findings`` (findings and estimates) and ``reference`` (documents,
+``destruction``, ``facilities`` (production facilities), ``findings`` (findings and
+estimates) and ``reference`` (documents,
 milestones, selections, methods, thresholds); ``common`` holds the steps they share. Each
 rule takes the book, the event's context and its typed body; ``cwledger.book.registry``
 names the rule of each event type.

@@ -22,6 +22,7 @@ from cwledger.book.rules.common import (
     kg_text,
     update_item,
 )
+from cwledger.book.rules.facilities import site_changed
 from cwledger.model import (
     Declaration,
     Item,
@@ -44,6 +45,7 @@ def site_declared(book: Book, ctx: Context, body: SiteDeclared) -> None:
     if site.parent is not None and book.get(SiteRecord, site.parent) is None:
         ctx.refuse("site.parent", f"parent site {site.parent} is not declared")
     book.put(SiteRecord(site=site, entry=ctx.entry, role=ctx.role))
+    site_changed(book, ctx, site)
 
 
 def _latest_version(book: Book) -> int:
@@ -123,6 +125,7 @@ def _complete(book: Book, ctx: Context, draft: DraftRecord) -> None:
         old_site = book.get(SiteRecord, site.id)
         if old_site is None or old_site.site != site:
             book.put(SiteRecord(site=site, entry=ctx.entry, role=ctx.role))
+            site_changed(book, ctx, site)
     if new.version == 1:
         for item in new.items:
             if book.get(ItemRecord, item.id) is not None:

@@ -80,6 +80,7 @@ def destruction_batch(book: Book, ctx: Context, body: DestructionBatch) -> None:
             in_country=venue is not None and venue.in_country,
             lines=lines,
             products=[p.item for p in body.products],
+            recorded_by=ctx.event.author,
         )
     )
 
@@ -93,6 +94,13 @@ def destruction_verified(book: Book, ctx: Context, body: DestructionVerified) ->
             "unrecorded-destruction",
             f"destruction batch {body.batch} verified but never recorded",
             [body.batch],
+        )
+        return
+    if rec.recorded_by == ctx.event.author:
+        ctx.refuse(
+            "batch",
+            f"{ctx.event.author} recorded destruction batch {body.batch} (entry {rec.entry});"
+            " a party does not verify its own record",
         )
         return
     book.put(rec.model_copy(update={"verified_entry": ctx.entry}))

@@ -22,7 +22,7 @@ from cwledger.scenario.syria_2013.facts.abroad import (
     Campaign,
 )
 from cwledger.scenario.syria_2013.removal import P1_SHIP, P2_SHIP, ship_of
-from cwledger.scenario.syria_2013.world import JM, TS, VENUE_OF, mass, place
+from cwledger.scenario.syria_2013.world import JM, TS, VENUE_OF, VENUE_PARTY, mass, place
 
 # The effluent sealed aboard on 20 Aug 2014, and the day it reaches each venue (chosen).
 EFFLUENT_ARRIVES = {"V-EKOKEM": "2014-09-20", "V-GEKA": "2014-10-10"}
@@ -96,14 +96,13 @@ def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> Non
             )
         arrive = EFFLUENT_ARRIVES[campaign.venue]
         leg = f"EFF-{campaign.venue[2:]}"
-        move(b, leg, CAPE_RAY.venue, campaign.venue, lots, days(arrive, -7), arrive, JM)
+        shipper = VENUE_PARTY[CAPE_RAY.venue]  # the joint mission's mandate has ended
+        move(b, leg, CAPE_RAY.venue, campaign.venue, lots, days(arrive, -7), arrive, shipper)
         span = between(campaign.first, campaign.last)
         for k, lot in enumerate(lots):
             last = k == len(lots) - 1
             when = campaign.last if last else days(campaign.first, span * k // len(lots))
-            batch(
-                b, f"EFF-B-{lot}", campaign.venue, when, campaign.method, [{"item": lot}], author=TS
-            )
+            batch(b, f"EFF-B-{lot}", campaign.venue, when, campaign.method, [{"item": lot}])
 
 
 def _land(b: Builder, chem: dict[str, dict[str, Any]], campaign: Campaign) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cwledger.scenario.syria_2013.world import JM, TS
+from cwledger.scenario.syria_2013.world import TS, VENUE_PARTY
 
 
 @dataclass
@@ -87,9 +87,13 @@ def batch(
     method: str,
     lines: list[dict[str, Any]],
     products: list[dict[str, Any]] | None = None,
-    author: str = JM,
+    author: str | None = None,
 ) -> None:
-    """A destruction batch on `day`, verified by the secretariat the same evening."""
+    """A destruction batch on `day`, recorded by `author` (by default the venue's own party,
+    abroad) and verified by the secretariat the same evening: never by its recorder."""
+    author = author or VENUE_PARTY[venue]
+    if author == TS:
+        raise ValueError(f"batch {name}: the secretariat verifies batches, it does not record them")
     body: dict[str, Any] = {
         "batch": name,
         "method": method,

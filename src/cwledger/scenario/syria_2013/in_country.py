@@ -68,11 +68,10 @@ def inspections(
 
 
 def equipment_and_munitions(b: Builder, items: list[dict[str, Any]]) -> None:
-    """Equipment functionally destroyed by 31 Oct 2013 (M09); unfilled munitions over 60 %
-    by 15 Nov and all by 20 Dec 2013 (M15)."""
-    equipment = [
-        i for i in items if i["kind"] == "equipment" and i["equipment_type"] != "structure"
-    ]
+    """Equipment functionally destroyed by 31 Oct 2013 (M09), and with it the facility it
+    served (section 2.6: critical equipment at all 23 sites), verified by the secretariat;
+    unfilled munitions over 60 % by 15 Nov and all by 20 Dec 2013 (M15)."""
+    equipment = [i for i in items if i["kind"] == "equipment"]
     for n, item in enumerate(equipment):
         last = n == len(equipment) - 1
         day = EQUIPMENT_DESTROYED.last if last else days(EQUIPMENT_DESTROYED.first, n)
@@ -85,6 +84,10 @@ def equipment_and_munitions(b: Builder, items: list[dict[str, Any]]) -> None:
             [{"item": item["id"]}],
             author=DECLARANT,
         )
+        facility = {"facility": item["site"], "extent": "functional"}
+        method = "critical equipment destroyed"
+        b.add(DECLARANT, "facility.destroyed", at(day, 18), {**facility, "method": method})
+        b.add(TS, "facility.verified", at(day, 20), facility)
     munitions = [i for i in items if i["kind"] == "munition"]
     by_site: dict[str, list[str]] = {}
     for m in munitions:

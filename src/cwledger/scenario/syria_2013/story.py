@@ -20,7 +20,7 @@ from typing import Any
 
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario.syria_2013.abroad import onward
-from cwledger.scenario.syria_2013.builder import Builder, StoryEvent, at, batch, days
+from cwledger.scenario.syria_2013.builder import Builder, StoryEvent, at, days
 from cwledger.scenario.syria_2013.facts.declaration import (
     DECLARATIONS,
     DOCUMENTS,
@@ -30,6 +30,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
     NEW_ISSUES,
     OUTSTANDING_ISSUES,
     STRUCTURES_INACCESSIBLE,
+    TUNNELS_DESTROYED_BY_MARCH,
 )
 from cwledger.scenario.syria_2013.facts.milestones import MILESTONES
 from cwledger.scenario.syria_2013.in_country import (
@@ -44,6 +45,7 @@ from cwledger.scenario.syria_2013.world import (
     DECLARANT,
     KEY_SEED,
     LATE_SITES,
+    MANDATES,
     ORIGIN,
     PARTIES,
     TS,
@@ -92,7 +94,7 @@ def build() -> list[StoryEvent]:
     # July 2014: three more facilities, one in an area the declarant does not control.
     for body in declaration(4, [*v3_sites, *LATE_SITES], declared, v4.basis, v4.due):
         b.add(DECLARANT, "declaration.amended", at(v4.day), body)
-    _structures(b, declared)
+    _structures(b, v3_sites)
     _findings(b)
     return b.events
 
@@ -141,22 +143,29 @@ def _milestones(b: Builder) -> None:
         b.add(TS, "milestone.set", at(m.set_on, 8), body)
 
 
-def _structures(b: Builder, declared: list[dict[str, Any]]) -> None:
-    """The structures left for a separate plan, destroyed from 31 Jan 2015, one a month;
-    the inaccessible ones are left (see ``NOTES``)."""
-    structures = [i for i in declared if i.get("equipment_type") == "structure"]
-    reached = structures[: len(structures) - STRUCTURES_INACCESSIBLE.value]
-    for k, item in enumerate(reached):
-        day = FIRST_STRUCTURE_DESTROYED.value if k == 0 else days("2015-03-01", 30 * k)
-        batch(
-            b,
-            f"STR-{k + 1:02d}",
-            item["site"],
-            day,
-            "demolition",
-            [{"item": item["id"]}],
-            author=DECLARANT,
-        )
+def _structures(b: Builder, sites: list[dict[str, Any]]) -> None:
+    """The structures of the production facilities (section 2.6): three tunnels destroyed
+    by March 2015, the first on 31 Jan 2015; one underground structure and two hangars
+    declared inaccessible (on 1 Mar 2015, chosen) and left standing (see ``NOTES``); the
+    others destroyed one a month from April 2015. Each verified by the secretariat."""
+    built = [s for s in sites if s.get("structure")]
+    unreachable: list[dict[str, Any]] = []
+    for what, count in STRUCTURES_INACCESSIBLE.value:
+        unreachable += [s for s in built if s["structure"] == what][-count:]
+    reached = [s for s in built if s not in unreachable]
+    tunnels = [s for s in reached if s["structure"] == "underground structure"]
+    first = tunnels[: TUNNELS_DESTROYED_BY_MARCH.value]
+    schedule = [(s, days(FIRST_STRUCTURE_DESTROYED.value, 28 * k)) for k, s in enumerate(first)]
+    rest = [s for s in reached if s not in first]
+    schedule += [(s, days("2015-04-30", 30 * k)) for k, s in enumerate(rest)]
+    for site in unreachable:
+        body = {"site": dict(site, access="inaccessible")}
+        b.add(DECLARANT, "site.declared", at("2015-03-01", 9), body)
+    for site, day in schedule:
+        facility = {"facility": site["id"], "extent": "physical"}
+        method = f"{site['structure']} demolished"
+        b.add(DECLARANT, "facility.destroyed", at(day, 18), {**facility, "method": method})
+        b.add(TS, "facility.verified", at(day, 20), facility)
 
 
 def _findings(b: Builder) -> None:
@@ -236,6 +245,7 @@ def load(
         key_seed=KEY_SEED,
         database_url=database_url,
         log_clock=lambda: told[0],
+        mandates=MANDATES,
     )
     for chunk in _chunks(events):
         envelopes: list[bytes | str] = []

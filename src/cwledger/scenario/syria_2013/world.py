@@ -8,6 +8,7 @@ class. Masses are declared with the relative uncertainties of the method that gi
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from typing import Any
 
 from cwledger.intake.parts import declaration_parts
@@ -17,6 +18,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
     CHEMICALS,
     FACILITIES,
     ISOPROPANOL_T,
+    JOINT_MISSION,
     SITES,
     STOCK,
     STRUCTURES,
@@ -33,6 +35,15 @@ KEY_SEED = b"cwledger scenario syria-2013: demonstration only, never for real us
 DECLARANT = "declaring-state"
 TS = "technical-secretariat"
 JM = "joint-mission"
+# The five destruction venues abroad (section 6 item 1): each records its own batches and
+# the shipments it sends; the secretariat verifies them.
+VENUE_PARTY: dict[str, str] = {
+    "V-CAPE-RAY": "venue-cape-ray",
+    "V-ELLESMERE": "venue-ellesmere-port",
+    "V-EKOKEM": "venue-riihimaki",
+    "V-PORT-ARTHUR": "venue-port-arthur",
+    "V-GEKA": "venue-munster",
+}
 PARTIES: list[tuple[str, Role]] = [
     (DECLARANT, "declarant"),
     (TS, "inspectorate"),
@@ -41,7 +52,14 @@ PARTIES: list[tuple[str, Role]] = [
     ("observer-ru", "observer"),
     ("witness-1", "witness"),
     ("witness-2", "witness"),
+    *((party, "destruction_facility") for party in VENUE_PARTY.values()),
 ]
+# The joint mission's mandate, by event time: from its first day to the end of its last
+# (the mandate's end is the first moment outside it).
+_MANDATE_ENDS = date.fromisoformat(JOINT_MISSION.last) + timedelta(days=1)
+MANDATES: dict[str, tuple[str | None, str | None]] = {
+    JM: (f"{JOINT_MISSION.first}T00:00:00Z", f"{_MANDATE_ENDS.isoformat()}T00:00:00Z"),
+}
 
 
 def _declared(c: Chemical) -> dict[str, Any]:
@@ -150,6 +168,11 @@ def sites(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, list[str]
                 "party": DECLARANT,
             }
         )
+    # The structures to destroy physically (section 2.6), at the first production facilities.
+    structures = [what for what, count in STRUCTURES.value for _ in range(count)]
+    production = [x for x in out if x["kind"] == "production"]
+    for fac, what in zip(production, structures, strict=False):
+        fac["structure"] = what
     return out, facilities
 
 
@@ -211,17 +234,6 @@ def items(all_sites: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[s
                 "equipment_type": kind,
                 "site": fac,
                 "declared": mass(0, 0, 0, "counted"),
-            }
-        )
-    structures = [what for what, count in STRUCTURES.value for _ in range(count)]
-    for n, what in enumerate(structures):
-        out.append(
-            {
-                "id": f"ST-{n + 1:02d}",
-                "kind": "equipment",
-                "equipment_type": "structure",
-                "site": production[n % len(production)],
-                "declared": mass(0, 0, 0, f"counted ({what})"),
             }
         )
     munitions = ["unfilled aerial bomb", "unfilled rocket warhead", "unfilled projectile"]

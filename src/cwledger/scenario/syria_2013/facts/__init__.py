@@ -44,5 +44,13 @@ NOTES = [
     "13th consignment dated Monday 14 Apr 2014 (the facts say early/mid April, unverified).",
     "The 3 structures inaccessible in 2015 [INN-12] are left undestroyed: the date they were"
     " destroyed is not in the facts file.",
+    "The 27 CWPFs [LT-27] are taken as the 18 production facilities and the 8 mobile filling"
+    " units (filling is production under CWC Article II(8); the Oct 2013 count of 18 left the"
+    " units out) and the former facility declared in July 2014 (the DAT's 1 additional CWPF);"
+    " the facts do not say which 27 they are. The 12 structures are at 12 of the production"
+    " facilities.",
+    "Functional destruction of each facility is dated with its equipment's (Oct 2013); the"
+    " structures reached are destroyed monthly after the first three (days chosen); the"
+    " former facility of July 2014, inaccessible, is left undestroyed.",
     "Generic codes CAT1-P2-A and CAT2-P2-07 stand for classes the facts do not name.",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cwledger.scenario.syria_2013.facts import Fact
+from cwledger.scenario.syria_2013.facts import Fact, Span
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,11 @@ class Stock:
     venue: str
     source: str
 
+
+# The parties' mandates: the joint mission writes only while it exists.
+JOINT_MISSION = Span(
+    "2013-10-16", "2014-09-30", "1: OPCW-UN Joint Mission: established 16 Oct 2013, mandate ended"
+)
 
 DOCUMENTS = (
     Document(
@@ -202,8 +207,15 @@ STRUCTURES = Fact(
     (("hangar", 7), ("underground structure", 5)),
     "2.6: 12 structures (7 aircraft hangars, 5 underground structures)",
 )
-STRUCTURES_INACCESSIBLE = Fact(3, "2.6: 1 underground structure and 2 hangars inaccessible")
+STRUCTURES_INACCESSIBLE = Fact(
+    (("underground structure", 1), ("hangar", 2)),
+    "2.6: 1 underground structure and 2 hangars inaccessible",
+)
 FIRST_STRUCTURE_DESTROYED = Fact("2015-01-31", "2.6: first destroyed 31 Jan 2015")
+TUNNELS_DESTROYED_BY_MARCH = Fact(3, "2.6: by Mar 2015 3 tunnels destroyed")
+# The later count of production facilities (CWPFs); the first one, of October 2013, is
+# the 18 production facilities of FACILITIES (without the mobile filling units).
+CWPFS_DECLARED = Fact(27, "2.6: later count: 27 CWPFs declared")
 
 CHEMICALS = (
     Chemical("DF", 1, "1", "2.2: binary precursor for sarin", schedule=(1, "B", 9)),

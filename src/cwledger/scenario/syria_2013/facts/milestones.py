@@ -180,10 +180,7 @@ MILESTONES = (
         "Sequenced destruction of production facilities",
         EC34,
         "2014-03-15",
-        {
-            "kind": "destroyed",
-            "select": {"item_kind": ["equipment"], "equipment_type": ["structure"]},
-        },
+        {"kind": "facilities_destroyed"},
     ),
     Milestone(
         "M17",
