@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cwledger.book.records import FacilityRecord
 from cwledger.charts import month_ticks, nice_ticks
 from cwledger.cli import app
 from cwledger.ledger.ledger import Ledger
-from cwledger.model.sites import SiteKind
 from cwledger.reports import MonthlyReport, build, render
 from cwledger.reports.data import SECTIONS, tables
 from cwledger.reports.monthly import build_period, parse_span
@@ -31,7 +31,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
     OUTSTANDING_ISSUES,
 )
 from cwledger.scenario.syria_2013.world import TS
-from cwledger.time import from_rfc3339, parse_month
+from cwledger.time import from_rfc3339, parse_moment, parse_month
 
 runner = CliRunner()
 
@@ -177,17 +177,26 @@ def test_the_declarants_submissions_and_the_delays(ledger_dir: Path, spring: Mon
 
 
 def test_production_facilities_from_the_record(ledger_dir: Path, spring: MonthlyReport) -> None:
+    # The table is the book's facility records as they stood at the period's end: every
+    # facility declared by then, each functionally destroyed by then (section 2.6: by
+    # 31 Oct 2013), so verified destroyed unless one of the 12 structures stands on it
+    # (none destroyed before 31 Jan 2015).
     led = Ledger.open(ledger_dir)
     try:
         with led.store.read() as r:
-            from cwledger.book.records import SiteRecord
-
-            production = {
-                s.site.id for s in r.book.records(SiteRecord) if s.site.kind is SiteKind.PRODUCTION
-            }
+            records = r.book.records(FacilityRecord)
     finally:
         led.close()
-    assert {f.facility for f in spring.facilities} == production
+    end = parse_moment("2014-04-24T23:59:59Z")
+    assert {f.facility for f in spring.facilities} == {
+        rec.facility for rec in records if rec.declared_at <= end
+    }
+    standing = [f for f in spring.facilities if f.structure]
+    assert len(standing) == 12 and {f.state for f in standing} == {"functionally destroyed"}
+    assert {f.state for f in spring.facilities if not f.structure} == {"verified destroyed"}
+    assert spring.facility_summary is not None and spring.facility_summary.endswith(
+        f"of {len(spring.facilities)} verified destroyed"
+    )
     none = replace(spring, facilities=[])
     assert "No production facilities in the record" in render.html(none)
     assert "No production facilities in the record" in render.markdown(none)

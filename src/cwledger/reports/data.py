@@ -193,8 +193,8 @@ def tables(r: MonthlyReport) -> list[tuple[str, list[str], list[list[Any]]]]:
         ),
         (
             "facilities",
-            ["facility", "name", "site", "access", "state"],
-            [[f.facility, f.name, f.site, f.access, f.state] for f in r.facilities],
+            ["facility", "name", "kind", "structure", "access", "state"],
+            [[f.facility, f.name, f.kind, f.structure, f.access, f.state] for f in r.facilities],
         ),
         (
             "issues",

@@ -44,6 +44,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book import answers, progress
+from cwledger.book.facilities import facility_counts
 from cwledger.book.records import FindingRecord
 from cwledger.errors import InvalidQuery, MalformedInput, VerificationError
 from cwledger.ledger.admission import decode_entry
@@ -289,6 +290,7 @@ class MonthlyReport:
     plans: list[DocumentRow] = field(default_factory=list)
     consignments: list[ConsignmentRow] = field(default_factory=list)
     facilities: list[FacilityRow] = field(default_factory=list)
+    facility_summary: str | None = None  # "24 of 27 verified destroyed" at the period's end
     issues: IssueRegister | None = None
 
     @property
@@ -689,6 +691,9 @@ def build_period(
         delays=delays(facts, judged, p),
         plans=[DocumentRow(*row) for row in plans(facts, p)],
         consignments=consignments(facts, p),
-        facilities=production_facilities(facts),
+        facilities=production_facilities(facts, p.end - 1),
+        facility_summary=facility_counts(facts.facilities, p.end - 1).summary
+        if facts.facilities
+        else None,
         issues=issue_register(facts, reader, p),
     )

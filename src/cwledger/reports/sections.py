@@ -230,34 +230,35 @@ def consignments(f: progress.Facts, p: Period) -> list[ConsignmentRow]:
 
 
 # -- production facilities -----------------------------------------------------------------------
-# What the book holds today: the declared sites of kind "production" and their access.
-# When facility records (destruction, verification) exist, this is the one function to
-# switch to them.
+# The book's facility records (``book.facilities``) as they stood at the period's end.
 
 
 @dataclass(frozen=True)
 class FacilityRow:
-    """A declared production facility and what the record says of it."""
+    """A declared production facility and what the record says of it at the period's end."""
 
     facility: str
     name: str
-    site: str | None
+    kind: str
+    structure: str | None
     access: str
     state: str
 
 
-def production_facilities(f: progress.Facts) -> list[FacilityRow]:
-    """The production facilities the book holds (declared sites of kind production)."""
+def production_facilities(f: progress.Facts, at: int) -> list[FacilityRow]:
+    """The production facilities declared by `at`, with their state and access then."""
+    names = {s.site.id: s.site.name for s in f.sites}
     return [
         FacilityRow(
-            facility=s.site.id,
-            name=s.site.name,
-            site=s.site.parent,
-            access=s.site.access.value,
-            state="declared",
+            facility=r.facility,
+            name=names.get(r.facility, ""),
+            kind=r.facility_kind.replace("_", " "),
+            structure=r.structure,
+            access="inaccessible" if r.inaccessible_at(at) else "accessible",
+            state=r.status_at(at),
         )
-        for s in sorted(f.sites, key=lambda s: s.site.id)
-        if s.site.kind is SiteKind.PRODUCTION
+        for r in sorted(f.facilities, key=lambda r: r.facility)
+        if r.declared_at <= at
     ]
 
 
