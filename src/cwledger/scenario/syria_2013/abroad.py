@@ -3,23 +3,27 @@ land, the effluent of the hydrolysis as products of their own, the last cylinder
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cwledger.scenario.syria_2013.builder import Builder, at, batch, between, days, move
 from cwledger.scenario.syria_2013.facts.abroad import (
     CAPE_RAY,
-    CAPE_RAY_DF_DONE,
+    CAPE_RAY_DF_RUNS,
     DF_EFFLUENT_KG,
     EFFLUENT,
     EKOKEM,
+    EKOKEM_STEPS,
     ELLESMERE,
     HD_EFFLUENT_KG,
     LAST_CYLINDERS,
     PORT_ARTHUR,
+    PORT_ARTHUR_STEPS,
     TO_CAPE_RAY,
     TO_LAND,
     VENUES,
     Campaign,
+    Step,
 )
 from cwledger.scenario.syria_2013.removal import P1_SHIP, P2_SHIP, ship_of
 from cwledger.scenario.syria_2013.world import JM, TS, VENUE_OF, mass, place
@@ -48,8 +52,30 @@ def onward(b: Builder, items: list[dict[str, Any]]) -> None:
                 move(b, name, vessel, arrival.venue, group, sail, arrival.arrive, JM)
     _cape_ray(b, chem, p1)
     _land(b, chem, ELLESMERE)
-    _land(b, chem, EKOKEM)
+    _stepped(b, chem, EKOKEM, EKOKEM_STEPS)
     _hf(b, chem)
+
+
+def _tonnes(item: dict[str, Any]) -> float:
+    return float(item["declared"]["kg"]) / 1000
+
+
+def _by_steps(
+    ids: list[str], size: Callable[[str], float], steps: tuple[Step, ...]
+) -> list[tuple[str, list[str]]]:
+    """The items destroyed on each step's day, in order, until each step's cumulative
+    quantity is reached (to the nearest item; the last step takes what is left)."""
+    out: list[tuple[str, list[str]]] = []
+    done, k = 0.0, 0
+    for step in steps:
+        part: list[str] = []
+        while k < len(ids) and done + size(ids[k]) / 2 <= step.done:
+            part.append(ids[k])
+            done += size(ids[k])
+            k += 1
+        out.append((step.day, part))
+    out[-1][1].extend(ids[k:])
+    return [(day, part) for day, part in out if part]
 
 
 def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> None:
@@ -57,13 +83,9 @@ def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> Non
     of effluent, disposed of in Finland and Germany by 11-12 Jun 2015 (M22)."""
     df = [i for i in p1 if chem[i]["chemical"] == "DF"]
     hd = [i for i in p1 if chem[i]["chemical"] == "HD"]
-    runs = [days(CAPE_RAY.first, 2 * k) for k in range(19)] + [CAPE_RAY_DF_DONE.value]
-    per = -(-len(df) // len(runs))
     effluent: list[tuple[str, str]] = []
-    for k, day in enumerate(runs):
-        ids = df[k * per : (k + 1) * per]
-        if not ids:
-            continue
+    runs = _by_steps(df, lambda i: _tonnes(chem[i]), CAPE_RAY_DF_RUNS)
+    for k, (day, ids) in enumerate(runs):
         lot = f"EFF-DF-{k + 1:02d}"
         effluent.append((lot, "V-EKOKEM"))
         product = {
@@ -119,14 +141,24 @@ def _land(b: Builder, chem: dict[str, dict[str, Any]], campaign: Campaign) -> No
         batch(b, name, campaign.venue, day, campaign.method, [{"item": i} for i in part])
 
 
+def _stepped(
+    b: Builder, chem: dict[str, dict[str, Any]], campaign: Campaign, steps: tuple[Step, ...]
+) -> None:
+    """The chemicals of one venue destroyed by the cumulative tonnes of `steps`."""
+    ids = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == campaign.venue)
+    for k, (day, part) in enumerate(_by_steps(ids, lambda i: _tonnes(chem[i]), steps)):
+        name = f"{campaign.venue[2:5]}-{k + 1:02d}"
+        batch(b, name, campaign.venue, day, campaign.method, [{"item": i} for i in part])
+
+
 def _hf(b: Builder, chem: dict[str, dict[str, Any]]) -> None:
-    """HF cylinders at Port Arthur from August 2014, by 41 every 45 days; the last 75, some
-    badly corroded, destroyed on 4 Jan 2016 (section 2.4)."""
+    """HF cylinders at Port Arthur from September 2014, by the counts of
+    ``PORT_ARTHUR_STEPS``; the last 75, some badly corroded, destroyed on 4 Jan 2016
+    (sections 2.4 and 2.5)."""
     ids = sorted(i for i, x in chem.items() if x["chemical"] == "HF")
-    early, last = ids[: -LAST_CYLINDERS.value], ids[-LAST_CYLINDERS.value :]
     venue, method = PORT_ARTHUR.venue, PORT_ARTHUR.method
-    for k in range(0, len(early), 41):
-        day = days(PORT_ARTHUR.first, 45 * (k // 41))
-        lines = [{"item": i} for i in early[k : k + 41]]
-        batch(b, f"ART-{k // 41 + 1:02d}", venue, day, method, lines)
-    batch(b, "ART-LAST", venue, PORT_ARTHUR.last, method, [{"item": i} for i in last])
+    runs = _by_steps(ids, lambda _: 1.0, PORT_ARTHUR_STEPS)
+    assert len(runs[-1][1]) == LAST_CYLINDERS.value, "the last batch is the last 75 cylinders"
+    for k, (day, part) in enumerate(runs):
+        name = "ART-LAST" if k == len(runs) - 1 else f"ART-{k + 1:02d}"
+        batch(b, name, venue, day, method, [{"item": i} for i in part])

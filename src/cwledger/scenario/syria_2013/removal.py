@@ -27,38 +27,42 @@ def removal(
     rng: random.Random,
 ) -> None:
     """The port and the ships declared, then the consignments, each loaded until the
-    cumulative tonnes of ``facts.CONSIGNMENTS`` are reached (the last takes what is left)."""
+    cumulative tonnes of each priority of ``facts.CONSIGNMENTS`` are reached (to the
+    nearest container; the last takes what is left)."""
     b.add(DECLARANT, "site.declared", at("2013-12-20"), {"site": place(PORT, DECLARANT)})
     for vessel in VESSELS:
         b.add(JM, "site.declared", at("2013-12-20"), {"site": place(vessel, JM)})
-    queue = _interleave(order, by_id)
-    shipped_t = 0.0
+    queues = _queues(order, by_id)
+    shipped = {"1": 0.0, "2": 0.0}
     for c in CONSIGNMENTS:
         loaded: list[str] = []
-        while queue and (
-            c.number == len(CONSIGNMENTS)
-            or shipped_t + by_id[queue[0]]["declared"]["kg"] / 1000 <= c.cumulative_t + 2.0
-        ):
-            iid = queue.pop(0)
-            loaded.append(iid)
-            shipped_t += by_id[iid]["declared"]["kg"] / 1000
+        for priority, target in (("1", c.p1_t), ("2", c.p2_t)):
+            queue = queues[priority]
+            while queue and (
+                c.number == len(CONSIGNMENTS)
+                or shipped[priority] + _tonnes(by_id[queue[0]]) / 2 <= target
+            ):
+                iid = queue.pop(0)
+                loaded.append(iid)
+                shipped[priority] += _tonnes(by_id[iid])
         _consignment(b, c.number, c.day, loaded, by_id, rng)
 
 
-def _interleave(order: list[str], by_id: dict[str, dict[str, Any]]) -> list[str]:
-    """The order of loading: Priority 2 and 1 alternating, all HD by mid-March, the items at
-    the one site that could not be reached last."""
-    p1 = [
-        i for i in order if PRIORITY[by_id[i]["chemical"]] == "1" and by_id[i]["site"] != STUCK_AT
-    ]
-    p2 = [i for i in order if PRIORITY[by_id[i]["chemical"]] == "2"]
-    stuck = [i for i in order if by_id[i]["site"] == STUCK_AT]
-    out: list[str] = []
-    while p1 or p2:
-        out += p1[:2]
-        out += p2[:3]
-        p1, p2 = p1[2:], p2[3:]
-    return out + stuck
+def _tonnes(item: dict[str, Any]) -> float:
+    return float(item["declared"]["kg"]) / 1000
+
+
+def _queues(order: list[str], by_id: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The order of loading of each priority: all HD first (all of it out by mid-March),
+    then the rest as declared, the items at the one site that could not be reached last."""
+    queues: dict[str, list[str]] = {"1": [], "2": []}
+    for stuck in (False, True):
+        for first in (True, False):
+            for i in order:
+                item = by_id[i]
+                if (item["chemical"] == "HD") == first and (item["site"] == STUCK_AT) == stuck:
+                    queues[PRIORITY[item["chemical"]]].append(i)
+    return queues
 
 
 def _consignment(
