@@ -107,11 +107,47 @@ def test_the_scenario_verifies(scenario: Ledger) -> None:
 def test_the_planted_discrepancies_are_caught_by_the_rules(scenario: Ledger) -> None:
     with scenario.store.read() as r:
         found = {f.rule: f for f in answers.findings(r.book) if f.rule != "raised"}
-    assert set(found) == {"seal-broken", "shipper-receiver-difference"}
+    # The munitions of the two abandoned sites put at inspected ones by the formal
+    # declaration alone; no hand-over without a seal check, no receipt without a weighing.
+    assert set(found) == {"seal-broken", "shipper-receiver-difference", "site-changed-by-amendment"}
+    moved = found["site-changed-by-amendment"]
+    assert len(moved.subjects) == 31 and all(s.startswith("M-") for s in moved.subjects)
+    assert moved.finding.status.value == "resolved"
     assert syria_2013.BROKEN_SEAL_ITEM in found["seal-broken"].subjects
     assert found["seal-broken"].finding.status.value == "resolved"
     assert syria_2013.SHORT_ITEM in found["shipper-receiver-difference"].subjects
     assert found["shipper-receiver-difference"].author == syria_2013.DECLARANT
+
+
+def test_custody_holds_the_checks_and_weighings_of_the_record(scenario: Ledger) -> None:
+    """Section 3: the loading verified at the port (every seal checked there on the day
+    its item is loaded), a re-inventory on arrival at each venue (every receipt weighed)."""
+    from cwledger.book.records import SealRecord, TransferRecord
+
+    with scenario.store.read() as r:
+        transfers = r.book.records(TransferRecord)
+        seals = {s.seal.id: s for s in r.book.records(SealRecord)}
+    loads = [t for t in transfers if t.transfer.startswith("LOAD-")]
+    loaded = {line.item for t in loads for line in t.lines}
+    assert len(loaded) == 24 + 5 + 8 + 18 + 20 + 280 + 73  # every container and cylinder
+    for t in transfers:
+        assert all(line.received is not None for line in t.lines), t.transfer
+    assert {t.destination for t in transfers} >= {
+        "V-CAPE-RAY",
+        "V-ELLESMERE",
+        "V-EKOKEM",
+        "V-PORT-ARTHUR",
+        "V-GEKA",
+    }
+    # Every item loaded has a seal last checked after 2013 (at a hand-over), none only
+    # at the December 2013 check.
+    december = parse_moment("2013-12-31")
+    later = {
+        s.seal.closes.id
+        for s in seals.values()
+        if s.last_check is not None and (s.last_check.at or 0) > december
+    }
+    assert loaded <= later
 
 
 @pytest.mark.parametrize(("day", "reported"), sorted(REMOVED_PCT.items()))

@@ -25,7 +25,8 @@ from cwledger.scenario.syria_2013.facts.abroad import (
     Campaign,
     Step,
 )
-from cwledger.scenario.syria_2013.removal import P1_SHIP, P2_SHIP, ship_of
+from cwledger.scenario.syria_2013.in_country import BROKEN_SEAL_ITEM
+from cwledger.scenario.syria_2013.removal import P1_SHIP, P2_SHIP, SHORT_ITEM, SHORT_KG, ship_of
 from cwledger.scenario.syria_2013.world import JM, TS, VENUE_OF, mass, place
 
 # The effluent sealed aboard on 20 Aug 2014, and the day it reaches each venue (chosen).
@@ -37,9 +38,24 @@ def onward(b: Builder, items: list[dict[str, Any]]) -> None:
     for venue in VENUES:
         b.add(TS, "site.declared", at("2014-06-01"), {"site": place(venue, TS)})
     chem = {i["id"]: i for i in items if i.get("chemical") in VENUE_OF}
+    # Every hand-over under a seal checked there, every receipt weighed (a re-inventory on
+    # arrival, section 3): the mass the port of loading weighed.
+    seals = {i: f"SEAL-{i}" + ("-2" if i == BROKEN_SEAL_ITEM else "") for i in chem}
+    weighed = {i: _reweighed(x) for i, x in chem.items()}
     p1 = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == CAPE_RAY.venue)
     for leg in TO_CAPE_RAY:
-        move(b, leg.leg, leg.origin, leg.destination, p1, leg.sail, leg.arrive, JM)
+        move(
+            b,
+            leg.leg,
+            leg.origin,
+            leg.destination,
+            p1,
+            leg.sail,
+            leg.arrive,
+            JM,
+            seals=seals,
+            weighed=weighed,
+        )
     for arrival in TO_LAND:  # from both ships, each sailing 10 days before it arrives
         ids = sorted(i for i, x in chem.items() if VENUE_OF[x["chemical"]] == arrival.venue)
         by_vessel: dict[str, list[str]] = {P1_SHIP: [], P2_SHIP: []}
@@ -49,11 +65,33 @@ def onward(b: Builder, items: list[dict[str, Any]]) -> None:
             if group:
                 name = f"{arrival.leg}-{vessel[-2:]}"
                 sail = days(arrival.arrive, -10)
-                move(b, name, vessel, arrival.venue, group, sail, arrival.arrive, JM)
+                move(
+                    b,
+                    name,
+                    vessel,
+                    arrival.venue,
+                    group,
+                    sail,
+                    arrival.arrive,
+                    JM,
+                    seals=seals,
+                    weighed=weighed,
+                )
     _cape_ray(b, chem, p1)
     _land(b, chem, ELLESMERE)
     _stepped(b, chem, EKOKEM, EKOKEM_STEPS)
     _hf(b, chem)
+
+
+def _reweighed(item: dict[str, Any]) -> dict[str, Any]:
+    d = item["declared"]
+    kg = d["kg"] - (SHORT_KG if item["id"] == SHORT_ITEM else 0.0)
+    return {
+        "kg": round(kg, 3),
+        "u_random_kg": d["u_random_kg"],
+        "u_systematic_kg": d["u_systematic_kg"],
+        "method": "weighing on receipt",
+    }
 
 
 def _tonnes(item: dict[str, Any]) -> float:
@@ -84,21 +122,20 @@ def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> Non
     df = [i for i in p1 if chem[i]["chemical"] == "DF"]
     hd = [i for i in p1 if chem[i]["chemical"] == "HD"]
     effluent: list[tuple[str, str]] = []
+    lot_mass: dict[str, dict[str, Any]] = {}
     runs = _by_steps(df, lambda i: _tonnes(chem[i]), CAPE_RAY_DF_RUNS)
     for k, (day, ids) in enumerate(runs):
         lot = f"EFF-DF-{k + 1:02d}"
         effluent.append((lot, "V-EKOKEM"))
-        product = {
-            "item": lot,
-            "label": "DF hydrolysis effluent",
-            "mass": mass(DF_EFFLUENT_KG.value * len(ids) / len(df), 0.01, 0.005, "tank gauge"),
-        }
+        lot_mass[lot] = mass(DF_EFFLUENT_KG.value * len(ids) / len(df), 0.01, 0.005, "tank gauge")
+        product = {"item": lot, "label": "DF hydrolysis effluent", "mass": lot_mass[lot]}
         lines = [{"item": i} for i in ids]
         batch(b, f"CR-DF-{k + 1:02d}", CAPE_RAY.venue, day, CAPE_RAY.method, lines, [product])
+    lot_mass["EFF-HD-01"] = mass(HD_EFFLUENT_KG.value, 0.01, 0.005, "tank gauge")
     product = {
         "item": "EFF-HD-01",
         "label": "HD hydrolysis effluent",
-        "mass": mass(HD_EFFLUENT_KG.value, 0.01, 0.005, "tank gauge"),
+        "mass": lot_mass["EFF-HD-01"],
     }
     lines = [{"item": i} for i in hd]
     batch(b, "CR-HD-01", CAPE_RAY.venue, CAPE_RAY.last, CAPE_RAY.method, lines, [product])
@@ -118,7 +155,21 @@ def _cape_ray(b: Builder, chem: dict[str, dict[str, Any]], p1: list[str]) -> Non
             )
         arrive = EFFLUENT_ARRIVES[campaign.venue]
         leg = f"EFF-{campaign.venue[2:]}"
-        move(b, leg, CAPE_RAY.venue, campaign.venue, lots, days(arrive, -7), arrive, JM)
+        seals = {lot: f"SEAL-{lot}" for lot in lots}
+        weighed = {lot: dict(lot_mass[lot], method="tank gauge on receipt") for lot in lots}
+        sail = days(arrive, -7)
+        move(
+            b,
+            leg,
+            CAPE_RAY.venue,
+            campaign.venue,
+            lots,
+            sail,
+            arrive,
+            JM,
+            seals=seals,
+            weighed=weighed,
+        )
         span = between(campaign.first, campaign.last)
         for k, lot in enumerate(lots):
             last = k == len(lots) - 1

@@ -8,9 +8,11 @@ from typing import Any
 
 from cwledger.scenario.syria_2013.builder import Builder, at, days
 from cwledger.scenario.syria_2013.facts.in_country import CONSIGNMENTS, PORT, VESSELS
-from cwledger.scenario.syria_2013.world import DECLARANT, JM, PRIORITY, STUCK_AT, place
+from cwledger.scenario.syria_2013.in_country import BROKEN_SEAL_ITEM
+from cwledger.scenario.syria_2013.world import DECLARANT, JM, PRIORITY, STUCK_AT, TS, place
 
 SHORT_ITEM = "CAT2-P-010"  # planted: weighed short at the port, beyond the uncertainty
+SHORT_KG = 250.0
 # The Danish ship takes Priority 1, the Norwegian one the rest.
 P1_SHIP, P2_SHIP = (v.id for v in VESSELS)
 
@@ -74,7 +76,8 @@ def _consignment(
     rng: random.Random,
 ) -> None:
     """By road from each storage site two days before, weighed when shipped and when
-    received at the port; then aboard the ships on `day`, by 150."""
+    received at the port; then aboard the ships on `day`, by 150, the loading verified
+    (every seal checked at the port) and every item weighed aboard (section 3)."""
     if not loaded:
         return
     road = days(day, -2)
@@ -101,7 +104,10 @@ def _consignment(
             },
         )
         got = [
-            {"item": i, "measured": _weighed(by_id[i], rng, -0.25 if i == SHORT_ITEM else 0.0)}
+            {
+                "item": i,
+                "measured": _weighed(by_id[i], rng, -SHORT_KG / 1000 if i == SHORT_ITEM else 0.0),
+            }
             for i in ids
         ]
         b.add(
@@ -115,6 +121,14 @@ def _consignment(
         for j in range(0, len(aboard), 150):
             ids = aboard[j : j + 150]
             tr = f"LOAD-{n:02d}-{vessel[-2:]}-{j // 150 + 1}"
+            for i in ids:
+                seal = f"SEAL-{i}" + ("-2" if i == BROKEN_SEAL_ITEM else "")
+                b.add(
+                    TS,
+                    "seal.checked",
+                    at(day, 8),
+                    {"seal": seal, "condition": "intact", "method": "visual"},
+                )
             b.add(
                 DECLARANT,
                 "transfer.shipped",
@@ -132,8 +146,17 @@ def _consignment(
                 JM,
                 "transfer.received",
                 at(day, 18),
-                {"transfer": tr, "site": vessel, "items": [{"item": i} for i in ids]},
+                {"transfer": tr, "site": vessel, "items": [_aboard(by_id[i]) for i in ids]},
             )
+
+
+def _aboard(item: dict[str, Any]) -> dict[str, Any]:
+    """An item received aboard, weighed: the mass the port weighed (its declared mass, less
+    what the planted short item lacks)."""
+    d = item["declared"]
+    kg = d["kg"] - (SHORT_KG if item["id"] == SHORT_ITEM else 0.0)
+    mass = {"kg": round(kg, 3), "u_random_kg": d["u_random_kg"], "u_systematic_kg": 0.0}
+    return {"item": item["id"], "measured": mass | {"method": "weighing aboard"}}
 
 
 def _weighed(item: dict[str, Any], rng: random.Random, short_t: float) -> dict[str, Any]:
