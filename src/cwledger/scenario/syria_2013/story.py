@@ -20,6 +20,7 @@ from typing import Any
 
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario.syria_2013.abroad import onward
+from cwledger.scenario.syria_2013.accountancy import accountancy
 from cwledger.scenario.syria_2013.builder import Builder, StoryEvent, at, batch, days
 from cwledger.scenario.syria_2013.facts.declaration import (
     DECLARATIONS,
@@ -94,6 +95,7 @@ def build() -> list[StoryEvent]:
         b.add(DECLARANT, "declaration.amended", at(v4.day), body)
     _structures(b, declared)
     _findings(b)
+    accountancy(b, declared)  # last: it takes its inventories from the story told
     return b.events
 
 

@@ -116,10 +116,12 @@ CONSIGNMENTS = (
     Consignment(18, "2014-04-24", 878.2, 214.8, "2.3: 24 Apr 2014"),
     Consignment(19, "2014-06-23", 918.0, 260.0, "2.3: 23 Jun 2014"),
 )
-# The last ~100 t, packed at a single site from May 2014: the last DF containers and the
-# last HF cylinders (5 x 7.96 t and 211 x 0.214 t: 85 t, 6.5%; chosen so that P1 and P2
-# stand at 95.7% and 82.6% from 24 Apr).
-STUCK_CONTAINERS = Fact({"DF": 5, "HF": 211}, "2.3: ~100 t (~7.2-8%) packed at a single site")
+# The last ~100 t, packed at a single site from May 2014: the last DF containers, the
+# HCl containers and a few HF cylinders (5 x 7.96 t, 8 x 5.5 t and 6 x 0.214 t: 85 t,
+# 6.5%; chosen so that P1 and P2 stand at 95.7% and 82.6% from 24 Apr).
+STUCK_CONTAINERS = Fact(
+    {"DF": 5, "HCl": 8, "HF": 6}, "2.3: ~100 t (~7.2-8%) packed at a single site"
+)
 
 PORT = Place("PORT-LOADING", "Port of loading", "port", 35.52, 35.78, "2.3: Latakia")
 # The Danish ship carries Priority 1, the Norwegian one Priority 2.
@@ -127,3 +129,39 @@ VESSELS = (
     Place("VESSEL-DK", "Danish cargo ship", "vessel", 35.6, 35.6, "2.3: Danish vessel"),
     Place("VESSEL-NO", "Norwegian cargo ship", "vessel", 35.6, 35.6, "2.3: Danish and Norwegian"),
 )
+
+# -- accountancy (section 3) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Method:
+    """A measurement method as the scenario's weighings name it, with its relative random
+    and systematic standard deviations (chosen: the uncertainties the scenario gives the
+    measurements of that method; the facts file gives none)."""
+
+    method: str
+    rsd_random: float
+    rsd_systematic: float
+    source: str
+
+
+_VERIFY = "3: inspectors verify quantity and identity of chemicals"
+_ARRIVAL = "3: re-inventory on arrival at destruction facility"
+METHODS = (
+    Method("weighing", 0.004, 0.002, _VERIFY),
+    Method("tank level gauge", 0.01, 0.005, _VERIFY),
+    Method("weighbridge", 0.004, 0.002, "3: loading verified at Latakia"),
+    Method("weighing aboard", 0.004, 0.002, "3: loading verified at Latakia"),
+    Method("weighing on receipt", 0.004, 0.002, _ARRIVAL),
+    Method("tank gauge", 0.01, 0.005, "3: effluent as a tracked product"),
+    Method("tank gauge on receipt", 0.01, 0.005, _ARRIVAL),
+    Method("inventory weighing", 0.004, 0.002, _VERIFY),
+)
+# Registered, and the alarm thresholds fixed, before the first data (the first weighing
+# of the removal, January 2014), for this false-alarm probability (chosen).
+REFERENCE_FIXED = Fact("2013-12-01", "3: agreed seals, markers or other inventory controls")
+FALSE_ALARM = Fact(0.05, "3: inspectors verify quantity and identity of chemicals")
+# Weighed physical inventories at each month's end while a place holds material: from
+# the end of December 2013, once the unfilled munitions (counted, not weighed) were
+# destroyed (chosen).
+FIRST_INVENTORY = Fact("2013-12-31", "3: inspectors verify quantity and identity of chemicals")
