@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cwledger.accountancy.balances import differences, route_series, site_balances
 from cwledger.errors import EventRejected
 from cwledger.time import Period, months, parse_moment
-from tests.book.builders import Book, mass
+from tests.book.builders import Book, declaration, item, mass
 from tests.book.test_rules import _ship
 
 JAN, FEB, MAR = (
@@ -266,3 +267,60 @@ def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
     # equal sigmas: the same value, a larger sigma: sqrt((1 + rho) / 2) * 0.2
     assert fused["fusion"]["value"] == pytest.approx(2.6)
     assert fused["fusion"]["sigma"] == pytest.approx((0.75**0.5) * 0.2)
+
+
+def test_inspect_plan_at_a_moment_and_at_a_site_with_no_mass(ledger: Any) -> None:
+    """Issue 14, item 10: `--at` plans for what a site held then; a site emptied since gets
+    a clear answer; items counted, not weighed (munitions), get a plan by items."""
+    from tests.test_cli import _cli, run
+
+    b = Book(ledger)
+    munitions = [
+        {
+            "id": f"M-{n}",
+            "kind": "munition",
+            "munition_type": "unfilled projectile",
+            "declared": mass(0.0, u=0.0, method="counted"),
+            "site": "S-2",
+        }
+        for n in range(1, 21)
+    ]
+    b.append(
+        "declaration.submitted",
+        declaration([item("I-1"), item("I-2", kg=500), *munitions]),
+        time="2014-01-02T00:00:00Z",
+    )
+    for i in ("I-1", "I-2"):
+        b.append(
+            "seal.applied",
+            {"seal": f"SL-{i}", "type": "metal_cap", "closes": {"kind": "item", "id": i}},
+            time="2014-01-03T00:00:00Z",
+        )
+    shipment = {
+        "transfer": "T-1",
+        "origin": "S-1",
+        "destination": "PORT",
+        "due": "2015-01-01T00:00:00Z",
+        "items": [{"item": "I-1"}, {"item": "I-2"}],
+    }
+    b.append("transfer.shipped", shipment, time="2014-02-01T00:00:00Z")
+    where = str(ledger.path)
+
+    def plan(site: str, *more: str) -> dict[str, Any]:
+        args = ("inspect", "plan", "--site", site, *more, "--json", "--ledger", where)
+        return dict(json.loads(run(*args)))
+
+    assert plan("S-1")["strata"] == []  # emptied: nothing to verify, not an error
+    assert "nothing to verify: the book holds no item at S-1 now" in " ".join(
+        run("inspect", "plan", "--site", "S-1", "--ledger", where).split()
+    )
+    then = plan("S-1", "--at", "2014-01-15")
+    assert then["at"] == "2014-01-15"
+    assert [(s["name"], s["N"]) for s in then["strata"]] == [("DF", 2)]
+    counted = plan("S-2", "--detect", "0.9", "--missing-items", "1")
+    assert [(s["name"], s["N"], s["mean_mass"]) for s in counted["strata"]] == [
+        ("munition", 20, 0.0)
+    ]
+    assert counted["strata"][0]["n_exact"] == 18  # 1 of 20 falsified, detected with 0.9
+    unknown = _cli("inspect", "plan", "--site", "S-99", "--ledger", where)
+    assert unknown.returncode == 2 and "no site S-99 in the book" in unknown.stderr

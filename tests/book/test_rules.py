@@ -35,12 +35,15 @@ def _ship(
     dest: str = "PORT",
     measured: float | None = 1000.0,
     due: str = "2015-01-01T00:00:00Z",
+    checked: bool = True,
     **kw: Any,
 ) -> None:
     b.append(
         "seal.applied",
         {"seal": f"SEAL-{item_id}", "type": "metal_cap", "closes": {"kind": "item", "id": item_id}},
     )
+    if checked:  # checked at the hand-over, as the rule of the hand-over wants
+        b.append("seal.checked", {"seal": f"SEAL-{item_id}", "condition": "intact"})
     line: dict[str, Any] = {"item": item_id}
     if measured is not None:
         line["measured"] = mass(measured)
@@ -153,7 +156,7 @@ def test_shipping_the_same_transfer_twice(book: Book) -> None:
         book,
         "transfer.shipped",
         _shipment(["I-2"], transfer="TR-1"),
-        "transfer TR-1 was already shipped (entry 3)",
+        "transfer TR-1 was already shipped (entry 4)",
     )
 
 
@@ -188,7 +191,7 @@ def test_receiving_twice(book: Book) -> None:
         book,
         "transfer.received",
         {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1"}]},
-        "item I-1 of transfer TR-1 was already received (entry 4)",
+        "item I-1 of transfer TR-1 was already received (entry 5)",
     )
 
 
@@ -236,7 +239,7 @@ def test_a_claim_dated_before_the_items_last_claim(book: Book) -> None:
         book,
         "transfer.received",
         {"transfer": "TR-1", "site": "PORT", "items": [{"item": "I-1"}]},
-        "item I-1 was last changed by entry 3 at 2014-05-01T00:00:00Z; this event is dated"
+        "item I-1 was last changed by entry 4 at 2014-05-01T00:00:00Z; this event is dated"
         " earlier (2014-04-01T00:00:00Z)",
         time="2014-04-01T00:00:00Z",
     )
@@ -518,7 +521,7 @@ def test_a_shipper_receiver_difference_beyond_the_uncertainty(book: Book) -> Non
         r" \+6.000 kg",
         {("transfer", "TR-1"), ("item", "I-1")},
     )
-    assert f.finding.evidence == ["e00003"]  # the shipment
+    assert f.finding.evidence == ["e00004"]  # the shipment
     assert _item(book, "I-1").held_g == 994_000  # the receiver's measurement is booked
 
 
@@ -543,7 +546,7 @@ def test_a_shipment_not_received_within_the_agreed_time(book: Book) -> None:
         {("inspection", "IN-1"), ("transfer", "TR-1")},
         time="2014-02-02T00:00:00Z",
     )
-    assert f.finding.opened_by == "e00004" and f.finding.evidence == ["e00003"]
+    assert f.finding.opened_by == "e00005" and f.finding.evidence == ["e00004"]
     # Raised once: a later event does not raise it again.
     before = _records(book.ledger)
     book.append(
@@ -714,6 +717,7 @@ def test_a_shippers_weighing_outside_the_book_raises_a_finding(book: Book) -> No
     book.append(
         "seal.applied", {"seal": "SL", "type": "metal_cap", "closes": {"kind": "item", "id": "I-1"}}
     )
+    book.append("seal.checked", {"seal": "SL", "condition": "intact"})
     assert_finding(
         book,
         "transfer.shipped",

@@ -82,21 +82,36 @@ def test_the_tables_hold_what_the_facts_file_has() -> None:
     assert (len(in_country.VESSELS), len(abroad.VENUES)) == (2, 6)
     assert sum(n for _, n in declaration.FACILITIES.value) == 41
     assert sum(n for _, n in declaration.STRUCTURES.value) == 12
-    for table in (in_country.CONSIGNMENTS, in_country.REMOVAL_REPORTED):
+    for table in (
+        in_country.CONSIGNMENTS,
+        in_country.REMOVAL_REPORTED,
+        in_country.BY_PRIORITY_REPORTED,
+        abroad.CAPE_RAY_DF_RUNS,
+        abroad.EKOKEM_STEPS,
+        abroad.PORT_ARTHUR_STEPS,
+        abroad.DESTROYED_REPORTED,
+    ):
         days = [row.day for row in table]
         assert days == sorted(days)
-    shipped = [c.cumulative_t for c in in_country.CONSIGNMENTS]
-    assert shipped == sorted(shipped)
+    for by in ("p1_t", "p2_t"):
+        shipped = [getattr(c, by) for c in in_country.CONSIGNMENTS]
+        assert shipped == sorted(shipped)
+    for steps in (abroad.CAPE_RAY_DF_RUNS, abroad.EKOKEM_STEPS, abroad.PORT_ARTHUR_STEPS):
+        done = [s.done for s in steps]
+        assert done == sorted(done)
 
 
 def test_the_stock_adds_up_to_the_totals_kept() -> None:
-    """Category 1 about 1,000 t with the isopropanol, Category 2 about 290 t (see NOTES);
-    600 t at sea (581 t DF, 19.8 t HD) and 190 t at Ellesmere Port (section 2.4)."""
+    """Category 1 about 1,040 t with the isopropanol, Category 2 about 260 t (section 2.2,
+    [OPCW-CAT1]; see NOTES); 600 t at sea (581 t DF, 19.8 t HD) and 190 t at Ellesmere Port
+    (section 2.4); Priority 1 the Category 1 chemicals for removal."""
     category = {c.label: c.category for c in declaration.CHEMICALS}
     tonnes = {s.label: s.containers * s.tonnes_each for s in declaration.STOCK}
     cat1 = sum(t for label, t in tonnes.items() if category[label] == 1)
-    assert cat1 + declaration.ISOPROPANOL_T.value == pytest.approx(1000.0)
-    assert sum(t for label, t in tonnes.items() if category[label] == 2) == pytest.approx(290.0)
+    assert cat1 + declaration.ISOPROPANOL_T.value == pytest.approx(1040.0)
+    assert sum(t for label, t in tonnes.items() if category[label] == 2) == pytest.approx(260.0)
+    priority = {c.label: c.priority for c in declaration.CHEMICALS}
+    assert all(priority[s.label] == str(category[s.label]) for s in declaration.STOCK)
     assert (tonnes["DF"], tonnes["HD"]) == (pytest.approx(581.0), pytest.approx(19.8))
     by_venue: dict[str, float] = {}
     for s in declaration.STOCK:
@@ -104,6 +119,7 @@ def test_the_stock_adds_up_to_the_totals_kept() -> None:
     assert by_venue["V-ELLESMERE"] == pytest.approx(190.0)
     assert set(by_venue) <= {v.id for v in abroad.VENUES}
     assert in_country.CONSIGNMENTS[-1].cumulative_t == pytest.approx(sum(tonnes.values()))
+    assert in_country.CONSIGNMENTS[-1].p1_t == pytest.approx(cat1)
 
 
 def test_the_parties_of_the_facts_are_founding_parties() -> None:

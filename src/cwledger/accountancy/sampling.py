@@ -260,12 +260,19 @@ class Stratum:
             if (self.missing is None) == (self.goal is None):
                 raise ValueError("give exactly one of missing (M) and goal (quantity)")
             N = _count("N (items)", self.items, 1)
-            if not (math.isfinite(self.mean_mass) and self.mean_mass > 0):
-                raise ValueError(f"mean_mass must be positive, not {self.mean_mass!r}")
             if self.missing is not None:
+                # Items counted, not weighed (munitions, equipment) have no mass: a plan
+                # by items needs none.
+                if not (math.isfinite(self.mean_mass) and self.mean_mass >= 0):
+                    raise ValueError(f"mean_mass must be 0 or more, not {self.mean_mass!r}")
                 M = _count("M (missing)", self.missing, 1)
             else:
                 assert self.goal is not None
+                if not (math.isfinite(self.mean_mass) and self.mean_mass > 0):
+                    raise ValueError(
+                        f"mean_mass must be positive to size a goal quantity,"
+                        f" not {self.mean_mass!r}"
+                    )
                 M = goal_items(self.goal, self.mean_mass, self.f)
             if M > N:
                 raise ValueError(f"M ({M} falsified items) cannot exceed N ({N} items)")

@@ -163,6 +163,7 @@ class ItemRecord(Record):
     chemical: str
     last_at: int
     last_entry: int
+    arrived_at: int | None = None  # its last receipt at a site (None: never moved)
 
     @property
     def key(self) -> str:
@@ -192,6 +193,7 @@ class SealCheck(BaseModel):
     entry: int
     condition: SealCondition
     photos: list[str] = []
+    at: int | None = None  # the time of the check event
 
 
 class SealRecord(Record):

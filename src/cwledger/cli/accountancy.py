@@ -22,7 +22,8 @@ from cwledger.accountancy.draws import check_draw, draw, draw_inputs
 from cwledger.accountancy.selection import commitment
 from cwledger.accountancy.series import load_series
 from cwledger.book.progress import load_facts, status
-from cwledger.book.records import CorrelationRecord, EstimateRecord, ItemRecord
+from cwledger.book.records import CorrelationRecord, EstimateRecord, ItemRecord, SiteRecord
+from cwledger.cli.book import AtOption, moment_option
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.time import parse_month
@@ -156,23 +157,36 @@ def inspect_plan(
     missing_items: Annotated[
         int, typer.Option(help="Items that would have to be falsified (per stratum).")
     ] = 1,
+    at: AtOption = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """How many items to verify at a site, one stratum per chemical: the exact
-    hypergeometric size and the IAEA approximation, each with the detection it achieves."""
+    """How many items to verify at a site, one stratum per chemical (or per kind of item
+    counted, not weighed): the exact hypergeometric size and the IAEA approximation, each
+    with the detection it achieves; at a moment with --at."""
     from cwledger.accountancy.sampling import Stratum, plan  # scipy: start-up time
 
+    moment = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
-        held = r.book.items_at(site)
+        if r.book.get(SiteRecord, site) is None:
+            raise typer.BadParameter(f"no site {site} in the book", param_hint="--site")
+        held = r.book.items_at(site, moment)
         records = {p.item: r.book.get(ItemRecord, p.item) for p in held}
     strata: dict[str, list[int]] = {}
     for p in held:
         rec = records[p.item]
         label = (rec.chemical or rec.item.kind.value) if rec is not None else "unknown"
         strata.setdefault(label, []).append(p.held_g)
+    when = "now" if at is None else f"at {at}"
     if not strata:
-        raise typer.BadParameter(f"the book holds nothing at {site}", param_hint="--site")
+        if as_json:
+            print_json({"site": site, "at": at, "detect": detect, "strata": []})
+        else:
+            out.print(
+                shown(f"nothing to verify: the book holds no item at {site} {when}")
+                + (" (--at for another moment)" if at is None else "")
+            )
+        return
     try:
         result = plan(
             [
@@ -183,7 +197,7 @@ def inspect_plan(
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
-    doc = result.to_json()
+    doc = {"site": site, "at": at, **result.to_json()}
     if as_json:
         print_json(doc)
         return
@@ -194,7 +208,7 @@ def inspect_plan(
         "achieved",
         "n IAEA",
         "achieved",
-        title=shown(f"sampling plan at {site}: detect {detect:.0%}"),
+        title=shown(f"sampling plan at {site} {when}: detect {detect:.0%}"),
     )
     for s in doc["strata"]:
         table.add_row(

@@ -459,9 +459,23 @@ def _divert(
     return short, received
 
 
-def _padding(world: _World, count: int) -> list[tuple[int, int, int]]:
+def _handovers(world: _World) -> dict[int, list[int]]:
+    """Each item's hand-overs up to the horizon: the moments it is shipped (the road leg,
+    then the leg to the venue). Its seal is checked at each, just before it leaves."""
+    out: dict[int, list[int]] = {}
+    for c in world.consignments:
+        for i in c.items:
+            out[i] = [t for t in (c.ship1, c.ship2) if t <= HORIZON]
+    return out
+
+
+def _padding(
+    world: _World, count: int, handovers: dict[int, list[int]] | None = None
+) -> list[tuple[int, int, int]]:
     """``count`` events on seals at random moments while the seals are on and the items at
-    a site: checks, and after every CHECKS_PER_SEAL checks of a seal, its replacement."""
+    a site: checks, and after every CHECKS_PER_SEAL checks of a seal, its replacement;
+    then, beyond ``count``, a check of the seal on at each of ``handovers``."""
+    handovers = handovers or {}
     rng = world.padding_rng
     n = len(world.item_ids)
     budget = [0] * n
@@ -477,9 +491,12 @@ def _padding(world: _World, count: int) -> list[tuple[int, int, int]]:
             left -= 3 if swap else 1
             checks = 0 if swap else checks + 1
         seal = world.last_seal[i]
+        pending = sorted(handovers.get(i, []))
         for t, swap in zip(
             _moments(world.check_windows(i), len(replace), rng), replace, strict=True
         ):
+            while pending and pending[0] < t:  # checked at the hand-over (sorts before it)
+                out.append((pending.pop(0), CHECK, seal))
             if not swap:
                 out.append((t, CHECK, seal))
                 continue
@@ -487,6 +504,7 @@ def _padding(world: _World, count: int) -> list[tuple[int, int, int]]:
             hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
             out += [(t, OFF, seal), (t, ON, new), (hq, HQ, seal)]
             seal = new
+        out += [(t, CHECK, seal) for t in pending]
     return out
 
 
@@ -679,13 +697,14 @@ def synth(
     short, received = _divert(world, diversion, seed)
     plan = _plan(world)
     parts = declaration_parts(world.declaration())
-    fixed = 1 + len(parts) + len(plan)
+    handovers = _handovers(world)
+    fixed = 1 + len(parts) + len(plan) + sum(len(ts) for ts in handovers.values())
     if events < fixed:
         raise ValueError(
             f"{events:,} events are too few for {items:,} items at {sites} sites:"
             f" their lives alone take {fixed:,} (seed {seed})"
         )
-    plan += _padding(world, events - fixed)
+    plan += _padding(world, events - fixed, handovers)
     plan.sort()
     writer = _Writer(world, received)
     held, destroyed, ends = _account(world, received)

@@ -20,6 +20,7 @@ from cwledger.book.rules.common import (
     claimed_item,
     item_record_for,
     kg_text,
+    raise_finding,
     update_item,
 )
 from cwledger.book.rules.facilities import site_changed
@@ -176,16 +177,29 @@ def _amend(book: Book, ctx: Context, old: Declaration, new: Declaration) -> None
             )
             continue
         update_item(book, ctx, rec, rec.model_copy(update={"state": ItemState.WITHDRAWN}))
+    moved: list[str] = []
     for change in changes.items_changed:
         rec = claimed_item(book, ctx, "items", change.id)
-        if rec is not None:
-            _amend_item(book, ctx, rec, after[change.id], change.fields)
+        if rec is not None and _amend_item(book, ctx, rec, after[change.id], change.fields):
+            moved.append(change.id)
+    if moved:
+        # Only a transfer moves an item; a declaration that puts it elsewhere is accepted
+        # (the declarant says where it is) but nobody saw it move: a finding.
+        raise_finding(
+            book,
+            ctx,
+            "site-changed-by-amendment",
+            f"declaration version {new.version} puts {len(moved)} item(s) at another site"
+            " with no transfer that moved them",
+            moved,
+        )
 
 
-def _amend_item(book: Book, ctx: Context, rec: ItemRecord, item: Item, fields: list[str]) -> None:
+def _amend_item(book: Book, ctx: Context, rec: ItemRecord, item: Item, fields: list[str]) -> bool:
+    """Amend one item as the new version declares it; whether its site changed."""
     if rec.state in (ItemState.DESTROYED, ItemState.WITHDRAWN, ItemState.IN_TRANSIT):
         ctx.refuse("items", f"item {item.id} is {rec.where()}: it can no longer be amended")
-        return
+        return False
     update: dict[str, Any] = {"item": item, "chemical": item.chemical or ""}
     if "site" in fields:
         if rec.state is not ItemState.DECLARED:
@@ -193,12 +207,13 @@ def _amend_item(book: Book, ctx: Context, rec: ItemRecord, item: Item, fields: l
                 "items",
                 f"item {item.id} is {rec.where()}: only a transfer can move it to {item.site}",
             )
-            return
+            return False
         update["site"] = item.site
     if any(f.startswith("declared.kg") for f in fields):
         held = rec.held_g + grams(item.declared.kg) - grams(rec.item.declared.kg)
         if held < 0:
             ctx.refuse("items", f"item {item.id}: the book holds only {kg_text(rec.held_g)}")
-            return
+            return False
         update["held_g"] = held
     update_item(book, ctx, rec, rec.model_copy(update=update))
+    return "site" in fields and item.site != rec.site

@@ -94,7 +94,7 @@ def seal_checked(book: Book, ctx: Context, body: SealChecked) -> None:
     rec = _seal_step(book, ctx, body.seal, action)
     if rec is None:
         return
-    check = SealCheck(entry=ctx.entry, condition=body.condition, photos=body.photos)
+    check = SealCheck(entry=ctx.entry, condition=body.condition, photos=body.photos, at=ctx.at)
     due = from_rfc3339(body.next_check_due) if body.next_check_due else None
     book.put(
         rec.model_copy(

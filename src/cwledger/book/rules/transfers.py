@@ -45,6 +45,23 @@ def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
     return None
 
 
+def checked_at_handover(book: Book, rec: ItemRecord, at: int) -> bool:
+    """Whether one of the item's seals was last checked intact between its last movement
+    (its last receipt at a site; for an item that never moved, ever) and moment `at`.
+
+    The rule of the hand-over: an item leaves a site under a seal someone checked there,
+    after it arrived and before it left. Only a seal's last check is kept, so a check
+    dated after `at` hides an earlier one: the item is then taken as not checked."""
+    for seal_id in rec.seals:
+        seal = book.get(SealRecord, seal_id)
+        last = None if seal is None else seal.last_check
+        if last is None or last.at is None or last.condition is not SealCondition.INTACT:
+            continue
+        if (rec.arrived_at is None or last.at >= rec.arrived_at) and last.at <= at:
+            return True
+    return False
+
+
 def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
     if (old := book.get(TransferRecord, body.transfer)) is not None:
         ctx.refuse(
@@ -54,6 +71,7 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
     origin = claimed_site(book, ctx, "origin", body.origin)
     destination = claimed_site(book, ctx, "destination", body.destination)
     lines: list[TransferLineRecord] = []
+    unchecked: list[str] = []
     for n, line in enumerate(body.items):
         loc = f"items[{n}].item"
         rec = claimed_item(book, ctx, loc, line.item)
@@ -79,6 +97,8 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
                 f" {line.measured.kg:,.3f} kg, the book holds {rec.held_g / 1000:,.3f} kg",
                 [line.item, body.origin],
             )
+        if not checked_at_handover(book, rec, ctx.at):
+            unchecked.append(line.item)
         moved = rec.model_copy(
             update={"state": ItemState.IN_TRANSIT, "site": None, "transfer": body.transfer}
         )
@@ -87,6 +107,15 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
             TransferLineRecord(
                 item=line.item, chemical=rec.chemical, shipped_g=rec.held_g, shipped=line.measured
             )
+        )
+    if unchecked:
+        raise_finding(
+            book,
+            ctx,
+            "handover-unchecked",
+            f"transfer {body.transfer} left {body.origin} with {len(unchecked)} item(s) whose"
+            " seals were not checked there between their arrival and the shipment",
+            [body.transfer, body.origin, *unchecked],
         )
     book.put(
         TransferRecord(
@@ -117,6 +146,7 @@ def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
         )
         return
     lines = {line.item: line for line in transfer.lines}
+    unweighed: list[str] = []
     for n, got in enumerate(body.items):
         loc = f"items[{n}].item"
         line = lines.get(got.item)
@@ -134,12 +164,15 @@ def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
         if rec is None:
             continue
         held = grams(got.measured.kg) if got.measured is not None else rec.held_g
+        if got.measured is None and rec.held_g > 0:
+            unweighed.append(got.item)
         arrived = rec.model_copy(
             update={
                 "state": ItemState.RECEIVED,
                 "site": body.site,
                 "transfer": None,
                 "held_g": held,
+                "arrived_at": ctx.at,
             }
         )
         update_item(book, ctx, rec, arrived)
@@ -166,4 +199,14 @@ def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
                 [body.transfer, got.item],
                 [transfer.shipped_event],
             )
+    if unweighed:
+        raise_finding(
+            book,
+            ctx,
+            "receipt-unweighed",
+            f"transfer {body.transfer} received at {body.site}: {len(unweighed)} item(s)"
+            " holding a mass received without a weighing",
+            [body.transfer, body.site, *unweighed],
+            [transfer.shipped_event],
+        )
     book.put(transfer.model_copy(update={"lines": list(lines.values())}))

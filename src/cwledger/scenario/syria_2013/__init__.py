@@ -13,7 +13,15 @@ what is made of them:
 
 What it plants on purpose, for the rules to catch on their own: a seal found broken at
 one storage facility (a finding, then a reseal), and one container weighed short at the
-port of loading, beyond the combined uncertainty (a shipper/receiver difference).
+port of loading, beyond the combined uncertainty (a shipper/receiver difference). The
+record itself gives the rules one more: the munitions of the two sites found unsafe are
+put at inspected ones by the formal declaration alone (a finding, closed once they were
+destroyed under verification there).
+
+What the record describes of custody and accountancy, it holds (section 3): every seal
+checked at each hand-over (the loading at the port, each onward leg), every receipt
+weighed, weighed physical inventories at month ends, measurement methods and alarm
+thresholds signed before the data (``accountancy``).
 """
 
 from cwledger.scenario.syria_2013.facts import NOTES

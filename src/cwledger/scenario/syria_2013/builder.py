@@ -53,12 +53,32 @@ def between(first: str, last: str) -> int:
 
 
 def move(
-    b: Builder, tr: str, origin: str, dest: str, ids: list[str], day: str, arrive: str, author: str
+    b: Builder,
+    tr: str,
+    origin: str,
+    dest: str,
+    ids: list[str],
+    day: str,
+    arrive: str,
+    author: str,
+    *,
+    seals: dict[str, str] | None = None,
+    weighed: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Items shipped on `day` from `origin` and received at `dest` on `arrive`, by 150."""
+    """Items shipped on `day` from `origin` and received at `dest` on `arrive`, by 150;
+    the seals of `seals` (item: seal) checked by the secretariat at the hand-over, the
+    items of `weighed` (item: mass) weighed on receipt."""
     for k in range(0, len(ids), 150):
         part = ids[k : k + 150]
         t = f"{tr}-{k // 150 + 1}"
+        for i in part if seals is not None else []:
+            assert seals is not None
+            b.add(
+                TS,
+                "seal.checked",
+                at(day, 6),
+                {"seal": seals[i], "condition": "intact", "method": "visual"},
+            )
         b.add(
             author,
             "transfer.shipped",
@@ -71,11 +91,9 @@ def move(
                 "items": [{"item": i} for i in part],
             },
         )
+        got = [{"item": i} | ({"measured": weighed[i]} if weighed else {}) for i in part]
         b.add(
-            author,
-            "transfer.received",
-            at(arrive, 19),
-            {"transfer": t, "site": dest, "items": [{"item": i} for i in part]},
+            author, "transfer.received", at(arrive, 19), {"transfer": t, "site": dest, "items": got}
         )
 
 

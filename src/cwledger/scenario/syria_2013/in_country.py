@@ -149,6 +149,12 @@ def seal_checks(b: Builder, items: list[dict[str, Any]]) -> None:
             "reason": "found broken; replaced after the contents were re-verified",
         },
     )
+    b.add(
+        TS,
+        "seal.checked",
+        at("2013-12-17", 12),
+        {"seal": f"SEAL-{BROKEN_SEAL_ITEM}-2", "condition": "intact", "method": "visual"},
+    )
 
 
 def isopropanol(b: Builder, items: list[dict[str, Any]]) -> None:

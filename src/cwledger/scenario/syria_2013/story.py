@@ -20,6 +20,7 @@ from typing import Any
 
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario.syria_2013.abroad import onward
+from cwledger.scenario.syria_2013.accountancy import accountancy
 from cwledger.scenario.syria_2013.builder import Builder, StoryEvent, at, days
 from cwledger.scenario.syria_2013.facts.declaration import (
     DECLARATIONS,
@@ -96,6 +97,7 @@ def build() -> list[StoryEvent]:
         b.add(DECLARANT, "declaration.amended", at(v4.day), body)
     _structures(b, v3_sites)
     _findings(b)
+    accountancy(b, declared)  # last: it takes its inventories from the story told
     return b.events
 
 
@@ -171,11 +173,24 @@ def _structures(b: Builder, sites: list[dict[str, Any]]) -> None:
 def _findings(b: Builder) -> None:
     """The Declaration Assessment Team's outstanding issues (section 2.7): 24 by 2022, 26 by
     Sep 2024, 7 of them closed; and the book's own first finding closed after follow-up."""
+    # The book's own findings, in the order they are raised: the munitions of the sites
+    # found unsafe put at inspected ones by the formal declaration alone (closed once they
+    # were destroyed under verification there), the broken seal, the short weighing.
+    b.add(
+        TS,
+        "finding.resolved",
+        at("2013-12-21"),
+        {
+            "finding": 1,
+            "status": "resolved",
+            "remarks": "the items were verified at the inspected sites and destroyed there",
+        },
+    )
     b.add(
         TS,
         "finding.resolved",
         at("2014-01-20"),
-        {"finding": 1, "status": "resolved", "remarks": "contents re-verified and resealed"},
+        {"finding": 2, "status": "resolved", "remarks": "contents re-verified and resealed"},
     )
     themes = [
         "declared facility history",
@@ -198,15 +213,15 @@ def _findings(b: Builder) -> None:
                 "subjects": [f"S-{(n % 23) + 1:02d}"],
             },
         )
-    # Findings 1 and 2 are the book's own (the broken seal, the short weighing), so the
-    # team's issues are numbered from 3; some are closed over the years.
+    # Findings 1 to 3 are the book's own, so the team's issues are numbered from 4; some
+    # are closed over the years.
     for n in range(ISSUES_CLOSED.value):
         b.add(
             TS,
             "finding.resolved",
             at(f"{2016 + n}-06-30", 12),
             {
-                "finding": 3 + n * 3,
+                "finding": 4 + n * 3,
                 "status": "resolved",
                 "remarks": "resolved in consultations with the declarant",
             },

@@ -194,7 +194,7 @@ def items(all_sites: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[s
         cylinder = stock.label == "HF"
         for n in range(stock.containers):
             iid = f"{stock.label.replace(' ', '')[:6].upper()}-{n + 1:03d}"
-            stuck = stock.label == "DF" and n >= stock.containers - STUCK_CONTAINERS.value
+            stuck = n >= stock.containers - STUCK_CONTAINERS.value.get(stock.label, 0)
             site = STUCK_AT if stuck else stores[k % len(stores)]
             k += 1
             rel = (0.01, 0.005) if cylinder else (0.004, 0.002)

@@ -221,20 +221,22 @@ CHEMICALS = (
     Chemical("DF", 1, "1", "2.2: binary precursor for sarin", schedule=(1, "B", 9)),
     Chemical("HD", 1, "1", "2.2: sulfur mustard", schedule=(1, "A", 4)),
     Chemical("B precursors", 1, "1", '2.2: "B precursors"'),
-    Chemical("CAT1-P2-A", 1, "2", "6: generic chemical codes"),
+    Chemical("CAT1-P1-A", 1, "1", "6: generic chemical codes (e.g. CAT1-P1-A, CAT2-P2-07)"),
     Chemical("isopropanol", 1, "in-country", "4: OPCW counted isopropanol"),
     Chemical("HCl", 2, "2", "2.2: hydrochloric acid"),
     Chemical("HF", 2, "2", "2.2: hydrogen fluoride"),
     Chemical("CAT2-P2-07", 2, "2", "6: generic chemical codes"),
 )
 
-# The chemicals for removal, in the order they are declared: Category 1 about 1,000 t with
-# the isopropanol, Category 2 about 290 t (section 2.1).
+# The chemicals for removal, in the order they are declared: Category 1 about 1,040 t with
+# the isopropanol, Category 2 about 260 t (section 2.2, [OPCW-CAT1]; see NOTES). Priority 1
+# is the Category 1 chemicals for removal (918 t), Priority 2 the Category 2 ones (260 t):
+# the split the reported shares by priority of section 2.3 imply (see NOTES).
 STOCK = (
-    Stock("CAT2-P2-07", 26, 186.0 / 26, "V-EKOKEM", "2.4: Category 2 / industrial chemicals"),
+    Stock("CAT2-P2-07", 24, 156.0 / 24, "V-EKOKEM", "2.4: Category 2 / industrial chemicals"),
     Stock("HD", 5, 3.96, "V-CAPE-RAY", "2.4: 19.8 t HD"),
     Stock("HCl", 8, 5.5, "V-ELLESMERE", "2.4: ~44 t hydrochloric acid"),
-    Stock("CAT1-P2-A", 18, 131.2 / 18, "V-EKOKEM", "2.1: Category 1 | ~1,000 t"),  # the rest
+    Stock("CAT1-P1-A", 18, 171.2 / 18, "V-EKOKEM", "2.2: Category 1 total ~1,040 t"),  # the rest
     Stock("B precursors", 20, 7.3, "V-ELLESMERE", "2.4: 190 t"),  # 190 t less the HCl
     Stock("HF", 280, 60.0 / 280, "V-PORT-ARTHUR", "2.5: 29 t HF left"),  # 60 t: chosen
     Stock("DF", 73, 581.0 / 73, "V-CAPE-RAY", "2.4: 581 t DF"),
