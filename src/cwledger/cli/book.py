@@ -19,7 +19,7 @@ from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progr
 from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
-from cwledger.tables import milestones_table, status_table
+from cwledger.tables import milestones_table, status_table, whereabouts_table
 from cwledger.time import parse_moment, queryable
 
 __all__ = [
@@ -279,7 +279,9 @@ def status_command(
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
+    """Declared, removed and destroyed, and where what is not yet destroyed is (in country,
+    in transit, at a destruction venue) with the unaccounted difference of the weighings,
+    by category and priority, at a moment."""
     when = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
         s = book_progress.status(book_progress.load_facts(r.book), when)
@@ -289,6 +291,7 @@ def status_command(
         return
     title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
     out.print(status_table(doc, shown(title)))
+    out.print(whereabouts_table(doc, "where what is not yet destroyed is"))
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
 
 
@@ -298,8 +301,8 @@ def milestones_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Each compliance milestone: met (when, by which events; "recorded late" when an entry
-    it rests on was logged well after its event time), missed (days late, what is still
-    outstanding), due or at risk."""
+    it rests on was logged well after its event time), met late (days), overdue (days as of
+    the moment asked; what still remains), at risk (due within 30 days) or due."""
     when = moment_option(at)
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:

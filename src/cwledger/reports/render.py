@@ -188,7 +188,11 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         Marker(
             date.fromisoformat(m["due"]),
             m["id"],
-            True if m["status"] == "met" else False if m["status"] == "missed" else None,
+            True
+            if m["status"] == "met"
+            else False
+            if m["status"] in ("met_late", "overdue")
+            else None,
         )
         for m in report.milestones
         if m["due"] is not None
@@ -198,7 +202,7 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     burn = line_chart(
         f"Declared chemicals at each month's end up to {report.label}",
         [
-            Series("remaining", [(d, s["remaining_t"]) for d, s in points]),
+            Series("not yet destroyed", [(d, s["not_destroyed_t"]) for d, s in points]),
             Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
             Series("destroyed", [(d, s["destroyed_t"]) for d, s in points]),
         ],
@@ -222,9 +226,9 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     )
     return [
         (
-            "Burn-down: tonnes remaining (declared less destroyed), removed from the territory"
-            " and destroyed at each month's end; dashed lines are milestone deadlines"
-            " (green met, red missed, grey not yet judged).",
+            "Burn-down: tonnes not yet destroyed (held, wherever it is), removed from the"
+            " territory and destroyed at each month's end; dashed lines are milestone deadlines"
+            " (green met, red met late or overdue, grey not yet judged).",
             _styled(burn),
         ),
         (

@@ -1,0 +1,160 @@
+"""What the replay's answers mean (issue 14, items 4, 5 and 6): a milestone's outstanding
+mass is what remains of it at the moment asked; met, met late, overdue, at risk and due
+are told apart, and days late count to the moment asked; what is not yet destroyed is
+named by where it is, and a weighing difference is never "remaining".
+
+The tonnages move with the scenario's removal and destruction data: these tests hold the
+relations (outstanding == what the book holds), and the public figures of
+``shared/SCENARIO-2013.md`` only where they are fixed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from cwledger.book import answers, progress
+from cwledger.book.records import SiteRecord
+from cwledger.ledger.ledger import Ledger
+from cwledger.scenario import syria_2013
+from cwledger.time import day_of, parse_moment
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    led = syria_2013.load(tmp_path_factory.mktemp("syria") / "ledger")
+    yield led
+    led.close()
+
+
+def _held_t(led: Ledger, at: int, keep: object, *, in_country: bool = False) -> float:
+    """Tonnes the book holds at `at` of the chemicals `keep(chemical)` accepts (optionally
+    only at sites in the declaring state's territory), from the store's holdings."""
+    with led.store.read() as r:
+        table = answers.chemicals_table(r.book)
+        sites = {s.site.id: s.in_country for s in r.book.records(SiteRecord)}
+        grams = sum(
+            h.grams
+            for h in r.book.holdings(at)
+            if h.chemical in table
+            and keep(table[h.chemical])  # type: ignore[operator]
+            and (not in_country or sites.get(h.site, False))
+        )
+    return round(grams / 1e6, 3)
+
+
+def _judged(led: Ledger, day: str | None, now: int | None = None) -> dict[str, dict]:  # type: ignore[type-arg]
+    with led.store.read() as r:
+        facts = progress.load_facts(r.book)
+    at = None if day is None else parse_moment(day)
+    return {m.milestone.milestone: m.to_json() for m in progress.milestones(facts, at, now)}
+
+
+# -- item 4: outstanding is what remains --------------------------------------------------------
+
+
+def test_outstanding_is_what_remains_at_the_moment_asked(scenario: Ledger) -> None:
+    """On 31 Mar 2014 the isopropanol destruction (M18) and the destruction of all declared
+    chemicals (M21) are open: their outstanding tonnes are what the book holds of those
+    chemicals then, not their declared mass (15.25 t and 1,183.37 t before the fix)."""
+    day = "2014-03-31"
+    at = parse_moment(day)
+    judged = _judged(scenario, day)
+    in_country = _held_t(scenario, at, lambda c: c.removal_priority == "in-country")
+    categories = _held_t(scenario, at, lambda c: c.cwc_category in (1, 2))
+    priority_1 = _held_t(scenario, at, lambda c: c.removal_priority == "1")
+    assert judged["M18"]["outstanding"]["tonnes"] == pytest.approx(in_country, abs=0.001)
+    assert judged["M21"]["outstanding"]["tonnes"] == pytest.approx(categories, abs=0.001)
+    assert judged["M20"]["outstanding"]["tonnes"] == pytest.approx(priority_1, abs=0.001)
+    # Removal of all but isopropanol (M17): what is still in the country.
+    p12 = _held_t(scenario, at, lambda c: c.removal_priority in ("1", "2"), in_country=True)
+    assert judged["M17"]["outstanding"]["tonnes"] == pytest.approx(p12, abs=0.001)
+    # Section 2.3: isopropanol ">93% destroyed in situ" by 4 March, so under 7 % of it
+    # (declared ~122 t, section 6) can remain at the end of the month.
+    with scenario.store.read() as r:
+        s = progress.status(progress.load_facts(r.book), at).to_json()
+    isopropanol = s["by_priority"]["priority in-country"]
+    assert judged["M18"]["outstanding"]["tonnes"] <= 0.07 * isopropanol["declared_t"]
+    assert judged["M18"]["outstanding"]["tonnes"] < isopropanol["declared_t"] / 2
+
+
+# -- item 5: met, met late, overdue, at risk, due -----------------------------------------------
+
+
+def test_a_milestone_met_after_its_due_date_is_met_late_with_its_days(scenario: Ledger) -> None:
+    """M21 (all other chemicals destroyed, due 30 Jun 2014) was completed, announced
+    4 Jan 2016 (section 1): met late by 553 days, not "missed"."""
+    m21 = _judged(scenario, None)["M21"]
+    assert (m21["status"], m21["met_on"]) == ("met_late", "2016-01-04")
+    assert m21["days_late"] == (date(2016, 1, 4) - date(2014, 6, 30)).days == 553
+    assert m21["outstanding"] is None
+
+
+def test_a_deadline_is_overdue_at_the_end_of_its_own_due_date(scenario: Ledger) -> None:
+    """M20 (Priority 1 destroyed outside, due 31 Mar 2014): at risk the day before, overdue
+    at the end of 31 March (not "at risk" on its own due date), 30 days late on 30 April."""
+    assert _judged(scenario, "2014-03-30")["M20"]["status"] == "at_risk"
+    on_the_day = _judged(scenario, "2014-03-31")["M20"]
+    assert (on_the_day["status"], on_the_day["days_late"]) == ("overdue", 0)
+    later = _judged(scenario, "2014-04-30")["M20"]
+    assert (later["status"], later["days_late"]) == ("overdue", 30)
+    assert _judged(scenario, "2014-01-15")["M20"]["status"] == "due"
+
+
+def test_days_overdue_count_to_the_moment_asked_not_to_today(scenario: Ledger) -> None:
+    """M16 (production facilities, due 15 Mar 2014) is still open: asked at 30 Jun 2014 it
+    is 107 days overdue whatever today's date; asked without a moment it counts to the end
+    of the record, not to the clock (before the fix: 4,648 days, to the day it was run)."""
+    asked = _judged(scenario, "2014-06-30")["M16"]
+    assert (asked["status"], asked["days_late"]) == ("overdue", 107)
+    far_future = parse_moment("2040-01-01")
+    with scenario.store.read() as r:
+        end = progress.record_end(progress.load_facts(r.book))
+    for now in (None, far_future):
+        m16 = _judged(scenario, None, now)["M16"]
+        assert m16["status"] == "overdue"
+        assert m16["days_late"] == (day_of(end) - date(2014, 3, 15)).days
+
+
+# -- item 6: what "remaining" meant, named ----------------------------------------------------
+
+
+def test_not_yet_destroyed_is_named_by_where_it_is(scenario: Ledger) -> None:
+    """On 23 Jun 2014 the last consignment left (section 2.3: 100 % removed): nothing is in
+    the country, and what is not yet destroyed is in transit or at a venue: the book's
+    holdings of the declared chemicals then. The parts add up to the declaration."""
+    at = parse_moment("2014-06-23")
+    with scenario.store.read() as r:
+        s = progress.status(progress.load_facts(r.book), at).to_json()
+    assert s["removed_pct"] == pytest.approx(100.0, abs=0.1)
+    assert s["in_country_t"] < 0.5
+    assert s["not_destroyed_t"] == pytest.approx(
+        s["in_country_t"] + s["in_transit_t"] + s["at_venue_t"], abs=0.002
+    )
+    assert s["not_destroyed_t"] == pytest.approx(
+        _held_t(scenario, at, lambda c: c.cwc_category in (1, 2)), abs=0.002
+    )
+    assert s["declared_t"] == pytest.approx(
+        s["destroyed_t"] + s["not_destroyed_t"] + s["unaccounted_t"], abs=0.002
+    )
+    assert "remaining_t" not in s
+
+
+def test_after_completion_the_weighing_difference_is_unaccounted_not_remaining(
+    scenario: Ledger,
+) -> None:
+    """After 4 Jan 2016 (100 % destroyed, section 2.5) nothing is held: not yet destroyed
+    is 0, and declared less destroyed is the unaccounted difference of the weighings."""
+    from tests.test_cli import run
+
+    with scenario.store.read() as r:
+        s = progress.status(progress.load_facts(r.book)).to_json()
+    assert s["destroyed_pct"] == 100.0
+    assert s["not_destroyed_t"] == 0.0
+    assert s["unaccounted_t"] == pytest.approx(s["declared_t"] - s["destroyed_t"], abs=0.002)
+    table = run("status", "--ledger", str(scenario.path))
+    assert "remaining" not in table and "unaccounted" in table
+    doc = json.loads(run("status", "--json", "--at", "2014-06-23", "--ledger", str(scenario.path)))
+    assert doc["in_country_t"] < 0.5 and doc["not_destroyed_t"] > 1000
