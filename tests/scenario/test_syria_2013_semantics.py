@@ -10,13 +10,15 @@ relations (outstanding == what the book holds), and the public figures of
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from cwledger.book import answers, progress
-from cwledger.book.records import SiteRecord
+from cwledger.book.records import SiteRecord, TransferRecord
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario import syria_2013
 from cwledger.time import day_of, parse_moment
@@ -158,3 +160,44 @@ def test_after_completion_the_weighing_difference_is_unaccounted_not_remaining(
     assert "remaining" not in table and "unaccounted" in table
     doc = json.loads(run("status", "--json", "--at", "2014-06-23", "--ledger", str(scenario.path)))
     assert doc["in_country_t"] < 0.5 and doc["not_destroyed_t"] > 1000
+
+
+# -- item 12: one item's EPCIS export holds only that item ------------------------------------
+
+
+def test_an_items_epcis_export_holds_only_that_item(scenario: Ledger, tmp_path: Path) -> None:
+    """`export epcis --item DF-001` gave 289 events covering 219 items: every declared item
+    of the parts that named it, every line of its transfers. Now each event shows only
+    DF-001 (a transfer of many items, only its line), and its declaration is there."""
+    from tests.test_cli import run
+
+    target = tmp_path / "df-001.json"
+    run("export", "epcis", "--item", "DF-001", "--out", str(target), "--ledger", str(scenario.path))
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    events = doc["epcisBody"]["eventList"]
+    named = set(re.findall(r"/(?:item|lot)/([A-Za-z0-9-]+)", json.dumps(doc)))
+    assert named == {"DF-001"}
+    assert all(e["cwl:onlyItem"] == "DF-001" for e in events)
+    types = {e["cwl:eventType"] for e in events}
+    assert {"declaration.submitted", "transfer.shipped", "destruction.batch"} <= types
+    with scenario.store.read() as r:
+        transfers = [
+            t for t in r.book.records(TransferRecord) if any(ln.item == "DF-001" for ln in t.lines)
+        ]
+    crowded = [t.transfer for t in transfers if len(t.lines) > 1]
+    assert crowded  # it travelled with other items ...
+    shipped = [e for e in events if e["cwl:eventType"] == "transfer.shipped"]
+    assert len(shipped) == len(transfers)
+    for e in shipped:  # ... and its export shows its own line only
+        assert e["epcList"] == ["https://id.example.org/cwl/item/DF-001"]
+        weighed = [r["cwl:item"] for x in e.get("sensorElementList", []) for r in x["sensorReport"]]
+        assert weighed in ([], ["https://id.example.org/cwl/item/DF-001"])
+    # Declaration parts show the item alone.
+    vocab = doc["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    for v in vocab:
+        for element in v["vocabularyElementList"]:
+            items = [a for a in element["attributes"] if a["id"].endswith("items")]
+            assert all(
+                a["attribute"]["cwl:item"] in ([], ["https://id.example.org/cwl/item/DF-001"])
+                for a in items
+            )
