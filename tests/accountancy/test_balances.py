@@ -122,7 +122,7 @@ def test_the_inspect_plan_and_estimates_commands(book: Book) -> None:
             }
         },
     )
-    doc = json.loads(run("estimates", "--json", "--ledger", where))
+    [doc] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert doc["test"]["declared"] == pytest.approx(2.3)  # 1,000 + 500 + 800 kg
     assert doc["fusion"]["value"] == pytest.approx(2.5) and len(doc["used"]) == 1
     assert "under-declaration test" in run("estimates", "--ledger", where)
@@ -248,7 +248,7 @@ def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
             author="obs",
         )
     where = str(book.ledger.path)
-    plain = json.loads(run("estimates", "--json", "--ledger", where))
+    [plain] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert plain["fusion"]["method"] == "inverse-variance"
     with pytest.raises(EventRejected, match="no estimate recorded as nope"):
         book.append(
@@ -261,7 +261,7 @@ def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
         {"estimates": ["e00002", "e00003"], "rho": 0.5, "basis": "the same open sources"},
         author="obs",
     )
-    fused = json.loads(run("estimates", "--json", "--ledger", where))
+    [fused] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert fused["fusion"]["method"] == "BLUE"
     # equal sigmas: the same value, a larger sigma: sqrt((1 + rho) / 2) * 0.2
     assert fused["fusion"]["value"] == pytest.approx(2.6)

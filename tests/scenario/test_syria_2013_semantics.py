@@ -201,3 +201,39 @@ def test_an_items_epcis_export_holds_only_that_item(scenario: Ledger, tmp_path: 
                 a["attribute"]["cwl:item"] in ([], ["https://id.example.org/cwl/item/DF-001"])
                 for a in items
             )
+
+
+# -- item 11: the estimates, scope by scope -----------------------------------------------------
+
+
+def test_estimates_compare_like_with_like_sites_and_masses(scenario: Ledger) -> None:
+    """Section 5: the US estimate of ~1,000 t of "agents and precursors" and of ~45 sites
+    against the declaration of 23 sites. Before: the site estimate was left out and the
+    mass one was compared with a total holding isopropanol and the acids, so the
+    estimates said less than declared (against the later finding of "significant amounts
+    of previously undeclared agent", section 2.7). Now each is tested against the declared
+    total of its own scope, with its uncertainty basis and source shown."""
+    from tests.test_cli import run
+
+    where = str(scenario.path)
+    doc = json.loads(run("estimates", "--json", "--at", "2013-10-31", "--ledger", where))
+    by_scope = {c["scope_label"]: c for c in doc["comparisons"]}
+    assert set(by_scope) == {"category 1 less isopropanol", "sites"}
+    sites = by_scope["sites"]
+    assert sites["declared"] == 23  # section 2.1
+    [us_sites] = sites["used"]
+    assert (us_sites["value"], us_sites["party"]) == (45.0, "observer-us")
+    assert us_sites["source"].startswith("5: US ~45 sites") and us_sites["u_basis"] == "assumed"
+    assert sites["test"]["difference"] == 22 and sites["test"]["p_value"] < 0.01
+    assert [x["party"] for x in sites["left_out"]] == ["observer-ru"]  # "considerably lower"
+    mass = by_scope["category 1 less isopropanol"]
+    assert "isopropanol" not in mass["declared_counts"] and "HCl" not in mass["declared_counts"]
+    [us_mass] = mass["used"]
+    assert us_mass["value"] == 1000.0 and us_mass["u_basis"] == "assumed"
+    assert us_mass["source"].startswith("5: ~1,000 metric tons of CW agents and precursors")
+    # Like with like, the estimate is above the declaration, not below it ...
+    assert mass["test"]["difference"] > 0 and mass["test"]["z"] > 0
+    # ... and a bound from one figure with an assumed uncertainty is said to be indicative.
+    assert mass["assumed_u_only"]
+    text = run("estimates", "--at", "2013-10-31", "--ledger", where)
+    assert "23.0 sites" in text and "45.0 sites" in text and "indicative only" in text

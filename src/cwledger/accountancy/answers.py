@@ -26,10 +26,18 @@ from cwledger.accountancy.balances import (
     site_series,
     site_series_name,
 )
+from cwledger.accountancy.estimates import ScopeKey, reconcile, scopes
 from cwledger.accountancy.series import series_from_document
 from cwledger.accountancy.statistics import Analysis, PageTest, analyse, page_pair
-from cwledger.book.progress import load_facts
-from cwledger.book.records import CountRecord, ItemRecord, MethodRecord, ThresholdsRecord
+from cwledger.book.progress import Facts, load_facts
+from cwledger.book.records import (
+    CorrelationRecord,
+    CountRecord,
+    EstimateRecord,
+    ItemRecord,
+    MethodRecord,
+    ThresholdsRecord,
+)
 from cwledger.errors import MalformedInput
 from cwledger.model.bodies import MethodRegistered
 from cwledger.time import Period, months, parse_month, rfc3339
@@ -54,6 +62,7 @@ __all__ = [
     "route_tests",
     "alarm_findings",
     "reconciliation",
+    "estimate_comparisons",
 ]
 
 ALPHA = 0.05  # the default false-alarm probability of the two Page tests together
@@ -345,3 +354,75 @@ def reconciliation(reader: LogReader) -> list[Term]:
     ]
     rest = terms[0].kg - sum(t.kg for t in terms[1:])
     return [*terms, Term("the rest: shipper weighings against the book, corrections", rest, 0.0)]
+
+
+# -- the declaration against the independent estimates ---------------------------------------
+
+
+def _declared_of(facts: Facts, key: ScopeKey, at: int) -> tuple[float, float, str] | None:
+    """The declared total of exactly an estimate's scope (tonnes, or a count of sites) in
+    the declaration as it stood at `at`, its standard uncertainty, and what it counts; None
+    without a declaration."""
+    decl = facts.declaration_at(at)
+    if decl is None:
+        return None
+    scope, category, excludes = key
+    if scope == "sites":
+        sites = [s for s in decl.declaration.sites if s.parent is None]
+        return float(len(sites)), 0.0, f"{len(sites)} declared sites"
+    categories = (1, 2) if scope == "total" else (category,)
+    items = [
+        i
+        for i in decl.declaration.items
+        if facts.category(i) in categories and (i.chemical or "") not in excludes
+    ]
+    u_random = math.sqrt(sum(i.declared.u_random_kg**2 for i in items))
+    u_systematic = sum(i.declared.u_systematic_kg for i in items)
+    chemicals = sorted({i.chemical or "" for i in items} - {""})
+    return (
+        sum(i.declared.kg for i in items) / 1000,
+        math.hypot(u_random, u_systematic) / 1000,
+        f"{len(items)} declared items of {', '.join(chemicals) or 'no chemical'}",
+    )
+
+
+def estimate_comparisons(reader: LogReader, at: int | None = None) -> list[dict[str, Any]]:
+    """The declaration against the recorded estimates, scope by scope: each estimate is
+    compared with the declared total of exactly its scope (its category, less the declared
+    chemicals it leaves out; or the count of declared sites), never with a total of
+    another scope, in the declaration as it stood at `at` (None: the latest version).
+    Each comparison lists its estimates with their uncertainty (stated or
+    assumed) and source, the fusion and the one-sided test of under-declaration."""
+    book = reader.book
+    facts = load_facts(book)
+    recorded = book.records(EstimateRecord)
+    position = {e.event: i for i, e in enumerate(recorded)}
+    correlations = {
+        (position[c.estimates[0]], position[c.estimates[1]]): c.rho
+        for c in book.records(CorrelationRecord)
+        if c.estimates[0] in position and c.estimates[1] in position
+    }
+    estimates = [e.estimate for e in recorded]
+    out = []
+    for key in scopes(estimates):
+        declared = _declared_of(facts, key, 2**62 if at is None else at)
+        if declared is None:
+            continue
+        value, u, counts = declared
+        scope, category, excludes = key
+        result = reconcile(
+            value,
+            u,
+            estimates,
+            correlations or None,
+            unit="sites" if scope == "sites" else "t",
+            scope=scope,
+            category=category,
+            excludes=excludes,
+        )
+        doc = result.to_json()
+        doc["left_out"] = [x for x in doc["left_out"] if x["same_scope"]]
+        decl = facts.declaration_at(2**62 if at is None else at)
+        version = None if decl is None else decl.declaration.version
+        out.append(doc | {"declared_counts": counts, "declaration_version": version})
+    return out
