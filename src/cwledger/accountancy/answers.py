@@ -34,7 +34,6 @@ from cwledger.book.records import (
     CorrelationRecord,
     CountRecord,
     EstimateRecord,
-    ItemRecord,
     MethodRecord,
     ThresholdsRecord,
 )
@@ -296,8 +295,8 @@ class Term:
         return {"term": self.name, "kg": self.kg, "u_kg": self.u_kg}
 
 
-def reconciliation(reader: LogReader) -> list[Term]:
-    """declared (the latest version) = destroyed + in transit + remaining + sum MUF + sum SRD
+def reconciliation(reader: LogReader, at: int | None = None) -> list[Term]:
+    """declared (the latest version) = destroyed + in transit + held at sites + sum MUF + sum SRD
     + the rest, each term with its standard uncertainty.
 
     Masses and uncertainties are the book's: declared items carry their declared
@@ -305,10 +304,15 @@ def reconciliation(reader: LogReader) -> list[Term]:
     other terms scale those of the items they hold. "The rest" is what the book changed
     otherwise (declaration corrections of items already moved, destruction products): it
     closes the equation and should be small.
+
+    With `at`, the equation as it stood at that moment: the declaration then, what was
+    destroyed, in transit and held by then (the items' positions), the differences of the
+    receipts and the MUF of the months up to it.
     """
     book = reader.book
     facts = load_facts(book)
-    decl = facts.declaration_at(2**62)
+    t = 2**62 if at is None else at
+    decl = facts.declaration_at(t)
     items = (
         [] if decl is None else [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
     )
@@ -326,21 +330,21 @@ def reconciliation(reader: LogReader) -> list[Term]:
     destroyed: dict[str, int] = defaultdict(int)
     for batch in facts.batches:
         for line in batch.lines:
-            if line.item in declared:
+            if line.item in declared and batch.at <= t:
                 destroyed[line.item] += line.grams
     transit: dict[str, int] = {}
     remaining: dict[str, int] = {}
-    for rec in book.records(ItemRecord):
-        if rec.item.id not in declared or rec.held_g == 0:
-            continue
-        (transit if rec.site is None else remaining)[rec.item.id] = rec.held_g
-    diffs = [d for d in differences(reader) if d.item in declared]
+    for item in items:  # in transit: on the move, aboard a vessel, at a port abroad
+        where, held = facts.whereabouts(item, t)
+        if held:
+            (transit if where == "in_transit" else remaining)[item.id] = held
+    diffs = [d for d in differences(reader) if d.item in declared and d.received_at <= t]
     srd = Term(
         "sum of shipper/receiver differences",
         sum(d.srd_kg for d in diffs),
         math.sqrt(sum(d.u_kg**2 for d in diffs)),
     )
-    moments = [c[1] for c in book.changes_by_event()]
+    moments = [c[1] for c in book.changes_by_event() if c[1] <= t]
     periods = months(min(moments), max(moments)) if moments else []
     muf = [b for b in site_balances(reader, periods) if b.muf_g is not None]
     sum_muf = Term("sum of MUF (physical inventories)", sum(b.muf_g or 0 for b in muf) / 1000, 0.0)
@@ -348,7 +352,7 @@ def reconciliation(reader: LogReader) -> list[Term]:
         term("declared", {i: round(x.declared.kg * 1000) for i, x in declared.items()}),
         term("destroyed", dict(destroyed)),
         term("in transit", transit),
-        term("remaining at sites", remaining),
+        term("held at sites, not yet destroyed", remaining),
         sum_muf,
         srd,
     ]

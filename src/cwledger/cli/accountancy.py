@@ -42,16 +42,23 @@ def balances(
     reconcile: Annotated[
         bool, typer.Option("--reconcile", help="The whole-stockpile reconciliation instead.")
     ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="With --reconcile: as it stood at this date or moment."),
+    ] = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Material balances per site and calendar month: BI, receipts, shipments, destroyed,
     other, EI (book and physical) and MUF; with --export-series, a route as a balance series;
-    with --reconcile, declared = destroyed + in transit + remaining + sum MUF + sum SRD."""
+    with --reconcile, declared = destroyed + in transit + held at sites + sum MUF + sum SRD
+    (with --at, as it stood at that moment)."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
+    if at is not None and not reconcile:
+        raise typer.BadParameter("--at goes with --reconcile", param_hint="--at")
     if reconcile:
-        _reconcile(ledger_dir, as_json)
+        _reconcile(ledger_dir, as_json, moment_option(at))
         return
     month = None if period is None else parse_month(period).month
     with Ledger.open(ledger_dir).store.read() as r:
@@ -127,11 +134,11 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
         return site_series(r, site, periods, registered=answers.registered_methods(r))
 
 
-def _reconcile(ledger_dir: Path, as_json: bool) -> None:
+def _reconcile(ledger_dir: Path, as_json: bool, at: int | None = None) -> None:
     from cwledger.accountancy.answers import reconciliation  # numpy, scipy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
-        terms = reconciliation(r)
+        terms = reconciliation(r, at)
     if as_json:
         print_json([t.to_json() for t in terms])
         return

@@ -5,11 +5,12 @@ from ``cwledger.book.answers``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cwledger.book import answers
 from cwledger.book import progress as book_progress
@@ -136,6 +137,15 @@ def amend(
     )
 
 
+def _val(value: object) -> str:
+    """A field's value in a diff: numbers and text as they are, anything else as JSON."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, (str, int, float)):
+        return shown(f"{value:,}" if isinstance(value, float) else value)
+    return shown(json.dumps(value, sort_keys=True))
+
+
 def diff_command(
     v1: Annotated[int, typer.Argument(help="Older version.")],
     v2: Annotated[int, typer.Argument(help="Newer version.")],
@@ -148,16 +158,18 @@ def diff_command(
     if as_json:
         print_json(d.model_dump(mode="json"))
         return
-    table = Table("change", "id", "fields", title=f"declaration v{v1} -> v{v2}")
+    table = Table("change", "id", "field", "old", "new", title=f"declaration v{v1} -> v{v2}")
     for what in ("sites", "items"):
         for i in getattr(d, f"{what}_added"):
-            table.add_row(f"{what[:-1]} added", shown(i), "")
+            table.add_row(f"{what[:-1]} added", shown(i), "", "", "")
         for i in getattr(d, f"{what}_removed"):
-            table.add_row(f"{what[:-1]} removed", shown(i), "")
+            table.add_row(f"{what[:-1]} removed", shown(i), "", "", "")
         for c in getattr(d, f"{what}_changed"):
-            table.add_row(f"{what[:-1]} changed", shown(c.id), shown(", ".join(c.fields)))
+            for f in c.fields:
+                old, new = c.old.get(f), c.new.get(f)
+                table.add_row(f"{what[:-1]} changed", shown(c.id), shown(f), _val(old), _val(new))
     if d.header_changed:
-        table.add_row("header changed", "", shown(", ".join(d.header_changed)))
+        table.add_row("header changed", "", shown(", ".join(d.header_changed)), "", "")
     out.print(table if table.row_count else f"versions {v1} and {v2} list the same sites and items")
 
 
@@ -239,20 +251,39 @@ def findings_command(
     status: Annotated[
         str | None, typer.Option(help="Only open, resolved or closed_unresolvable.")
     ] = None,
+    at: AtOption = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """The findings: numbered discrepancies, raised by hand or by the book's rules."""
+    """The findings: numbered discrepancies, raised by hand or by the book's rules, with
+    the day each was opened (and closed) and the sites it concerns; with --at, as they
+    stood at that moment."""
+    when = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
-        found = answers.findings(r.book, status)
+        found = answers.findings(r.book, status, when)
+        docs = [answers.finding_document(f, answers.finding_sites(r.book, f)) for f in found]
     if as_json:
-        print_json([answers.finding_document(f) for f in found])
+        print_json(docs)
         return
-    table = Table("no.", "status", "rule", "entry", "title", title=f"{len(found)} finding(s)")
-    for f in found:
-        n = f.finding
+    table = Table(
+        "no.",
+        "status",
+        Column("opened", no_wrap=True, min_width=10),
+        Column("closed", no_wrap=True, min_width=10),
+        "sites",
+        "rule",
+        "title",
+        title=f"{len(found)} finding{'' if len(found) == 1 else 's'}" + (f" at {at}" if at else ""),
+    )
+    for d in docs:
         table.add_row(
-            str(n.number), n.status.value, shown(f.rule), str(f.opened_entry), shown(n.title)
+            str(d["number"]),
+            shown(d["status"].replace("_", " ")),
+            d["opened"],
+            d["closed"] or "",
+            shown(", ".join(d["sites"])),
+            shown(d["rule"]),
+            shown(d["title"], lines=True),
         )
     out.print(table)
 
