@@ -237,3 +237,75 @@ def test_estimates_compare_like_with_like_sites_and_masses(scenario: Ledger) -> 
     assert mass["assumed_u_only"]
     text = run("estimates", "--at", "2013-10-31", "--ledger", where)
     assert "23.0 sites" in text and "45.0 sites" in text and "indicative only" in text
+
+
+# -- what the readers need: --at on findings and the reconciliation; diff values ---------------
+
+
+def test_findings_as_they_stood_with_their_days_and_sites(scenario: Ledger) -> None:
+    """The broken seal (found 15 Dec 2013, resolved 20 Jan 2014) was open on 1 Jan 2014;
+    the shipper/receiver difference of February was not there yet. Each finding says the
+    day it was opened (and closed) and the sites it concerns."""
+    from tests.test_cli import run
+
+    where = str(scenario.path)
+    now = json.loads(run("findings", "--json", "--ledger", where))
+    seal = next(f for f in now if f["rule"] == "seal-broken")
+    assert seal["status"] == "resolved" and seal["opened"] <= seal["closed"]
+    assert seal["sites"] and all(f["opened"] and "sites" in f for f in now)
+    then = json.loads(run("findings", "--json", "--at", seal["opened"], "--ledger", where))
+    assert [f["number"] for f in then] == [
+        f["number"] for f in now if f["opened"] <= seal["opened"]
+    ]
+    [seal_then] = [f for f in then if f["number"] == seal["number"]]
+    assert (seal_then["status"], seal_then["closed"]) == ("open", None)
+    assert all(f["rule"] != "shipper-receiver-difference" for f in then)
+    text = run("findings", "--at", seal["closed"], "--ledger", where)
+    assert seal["opened"] in text and seal["closed"] in text and seal["sites"][0] in text
+
+
+def test_diff_shows_the_old_and_the_new_value(scenario: Ledger) -> None:
+    from tests.test_cli import run
+
+    where = str(scenario.path)
+    d = json.loads(run("diff", "1", "2", "--json", "--ledger", where))
+    with scenario.store.read() as r:
+        v1 = {i.id: i for i in answers.declaration(r.book, 1).items}
+        v2 = {i.id: i for i in answers.declaration(r.book, 2).items}
+    change = d["items_changed"][0]
+    assert "declared.kg" in change["fields"]
+    assert change["old"]["declared.kg"] == v1[change["id"]].declared.kg
+    assert change["new"]["declared.kg"] == v2[change["id"]].declared.kg
+    assert change["old"]["declared.kg"] != change["new"]["declared.kg"]
+    text = run("diff", "1", "2", "--ledger", where)
+    assert (
+        f"{v1[change['id']].declared.kg:,}" in text and f"{v2[change['id']].declared.kg:,}" in text
+    )
+
+
+def test_the_reconciliation_as_it_stood_at_a_moment(scenario: Ledger) -> None:
+    """On 23 Jun 2014 (all removed, only the isopropanol destroyed): the terms are those of
+    the status then, and they still close the equation."""
+    from tests.test_cli import run
+
+    where = str(scenario.path)
+    day = "2014-06-23"
+    terms = {
+        t["term"]: t["kg"]
+        for t in json.loads(
+            run("balances", "--reconcile", "--at", day, "--json", "--ledger", where)
+        )
+    }
+    with scenario.store.read() as r:
+        s = progress.status(progress.load_facts(r.book), parse_moment(day)).to_json()
+    assert terms["destroyed"] == pytest.approx(s["destroyed_t"] * 1000, abs=1.0)
+    assert terms["in transit"] == pytest.approx(s["in_transit_t"] * 1000, abs=1.0)
+    held = terms["held at sites, not yet destroyed"]
+    assert held == pytest.approx((s["in_country_t"] + s["at_venue_t"]) * 1000, abs=1.0)
+    rest = [v for k, v in terms.items() if k != "declared"]
+    assert terms["declared"] == pytest.approx(sum(rest), abs=0.01)
+    latest = {
+        t["term"]: t["kg"]
+        for t in json.loads(run("balances", "--reconcile", "--json", "--ledger", where))
+    }
+    assert latest["destroyed"] > terms["destroyed"]

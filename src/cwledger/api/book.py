@@ -99,6 +99,12 @@ class FindingDoc(BaseModel):
     rule: str
     subjects: list[str]
     opened_entry: int
+    opened: str = Field(description="The day it was opened (UTC).")
+    closed: str | None = Field(description="The day it was closed, if it is not open.")
+    sites: list[str] = Field(
+        description="The sites it concerns: its subject sites, where its subject items were"
+        " when it was opened, both ends of its subject transfers."
+    )
     author: str
     model_config = {"extra": "allow"}
 
@@ -241,9 +247,15 @@ async def holdings(
 async def findings(
     r: Reader,
     status: Annotated[Literal["open", "resolved", "closed_unresolvable"] | None, Query()] = None,
+    at: At = None,
 ) -> list[dict[str, Any]]:
-    """The findings, by number."""
-    return [answers.finding_document(f) for f in answers.findings(r.book, status)]
+    """The findings, by number, with the days they were opened and closed and the sites
+    they concern (with `at`, as they stood at that moment)."""
+    when = _at(at)
+    return [
+        answers.finding_document(f, answers.finding_sites(r.book, f))
+        for f in answers.findings(r.book, status, when)
+    ]
 
 
 @router.get("/declarations", response_model=list[DeclarationVersion], responses=_READ)
