@@ -269,21 +269,18 @@ def findings_command(
         "no.",
         "status",
         Column("opened", no_wrap=True, min_width=10),
-        Column("closed", no_wrap=True, min_width=10),
         "sites",
-        "rule",
-        "title",
+        "finding",
         title=f"{len(found)} finding{'' if len(found) == 1 else 's'}" + (f" at {at}" if at else ""),
     )
     for d in docs:
+        status_cell = d["status"].replace("_", " ") + (f" {d['closed']}" if d["closed"] else "")
         table.add_row(
             str(d["number"]),
-            shown(d["status"].replace("_", " ")),
+            shown(status_cell),
             d["opened"],
-            d["closed"] or "",
             shown(", ".join(d["sites"])),
-            shown(d["rule"]),
-            shown(d["title"], lines=True),
+            shown(f"{d['title']} [{d['rule']}]", lines=True),
         )
     out.print(table)
 
