@@ -592,13 +592,14 @@ def milestones(
     """Every milestone set in the ledger, judged at moment `at` (None: now), by id.
 
     An open milestone past its due date is overdue by the days from the due date to the
-    moment asked (`at`; without it, `now` or the clock, but never past the end of the
-    record: the last moment any record names).
+    moment asked: `at`; without it, the caller's `now`; without either, the end of the
+    record (the last moment any record names), or the clock if that is earlier: a replay
+    of 2013-2016 is not judged against today's date.
 
     `late` says which of the entries the milestones rest on the log recorded late (None:
     none is known to be); a milestone met by one of them carries it in `late_events`."""
     t = _ALL_TIME if at is None else at
-    as_of = at if at is not None else min(now if now is not None else clock(), record_end(f))
+    as_of = at if at is not None else now if now is not None else min(clock(), record_end(f))
     judged = [
         (rec.milestone, _outcome(f, rec.milestone, t))
         for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone)
