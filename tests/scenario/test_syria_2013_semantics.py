@@ -143,6 +143,16 @@ def test_not_yet_destroyed_is_named_by_where_it_is(scenario: Ledger) -> None:
         s["destroyed_t"] + s["not_destroyed_t"] + s["unaccounted_t"], abs=0.002
     )
     assert "remaining_t" not in s
+    # Before the first venue received anything (Cape Ray from July 2014, section 2.4), what
+    # had left the country was at sea; in August the venues held what was not destroyed yet.
+    with scenario.store.read() as r:
+        facts = progress.load_facts(r.book)
+    march = progress.status(facts, parse_moment("2014-03-31")).to_json()
+    assert march["at_venue_t"] == 0.0 and march["in_country_t"] > 0
+    # (held aboard vs shipped: equal but for a weighing difference on receipt)
+    assert march["in_transit_t"] == pytest.approx(march["removed_t"], abs=1.0)
+    august = progress.status(facts, parse_moment("2014-08-01")).to_json()
+    assert august["in_country_t"] == 0.0 and august["at_venue_t"] > 0
 
 
 def test_after_completion_the_weighing_difference_is_unaccounted_not_remaining(
