@@ -10,7 +10,15 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["status_table", "facilities_table", "milestones_table", "shown"]
+__all__ = [
+    "status_table",
+    "facilities_table",
+    "whereabouts_table",
+    "milestones_table",
+    "milestone_state",
+    "STATE_LABEL",
+    "shown",
+]
 
 # C0 controls but newline, DEL, C1 controls, and the bidirectional overrides and isolates
 # (which reorder what is printed after them).
@@ -31,14 +39,38 @@ def shown(value: object, *, lines: bool = False) -> str:
     return escape(text)
 
 
-COLOUR = {"met": "green", "missed": "red", "at_risk": "yellow", "due": "cyan"}
+COLOUR = {
+    "met": "green",
+    "met_late": "yellow",
+    "overdue": "red",
+    "at_risk": "yellow",
+    "due": "cyan",
+}
+STATE_LABEL = {
+    "met": "met",
+    "met_late": "met late",
+    "overdue": "overdue",
+    "at_risk": "at risk",
+    "due": "due",
+}
+"""How each milestone state (``progress.MILESTONE_STATES``) is written for people."""
+
+
+def milestone_state(d: dict[str, Any]) -> str:
+    """A judged milestone's state for people: ``met late (174 d)``, ``overdue (12 d)``."""
+    label = STATE_LABEL.get(d["status"], d["status"])
+    return label if d["days_late"] is None else f"{label} ({d['days_late']} d)"
 
 
 def status_table(doc: dict[str, Any], title: str, *, detail: bool = True) -> Table:
-    """``status --json`` as a table: the total, then by category (with `detail`) and priority."""
+    """``status --json`` as a table: the total, then by category (with `detail`) and priority.
+
+    "not yet destroyed" is what the book holds, wherever it is (`whereabouts_table` says
+    where); the weighings' difference from the declaration is never "remaining"."""
     columns = ["", "declared t", "removed t", "removed %", "destroyed t", "destroyed %"]
+    columns += ["not yet destroyed t"]
     if detail:
-        columns += ["remaining t", "items destroyed"]
+        columns += ["items destroyed"]
     table = Table(*columns, title=title, title_justify="left")
 
     def row(name: str, t: dict[str, Any]) -> None:
@@ -49,15 +81,14 @@ def status_table(doc: dict[str, Any], title: str, *, detail: bool = True) -> Tab
             f"{t['removed_pct']:.1f}",
             f"{t['destroyed_t']:,.1f}",
             f"{t['destroyed_pct']:.1f}",
+            f"{t['not_destroyed_t']:,.1f}",
         ]
         if detail:
-            cells += [f"{t['remaining_t']:,.1f}", f"{t['destroyed_items']}/{t['declared_items']}"]
+            cells += [f"{t['destroyed_items']}/{t['declared_items']}"]
         table.add_row(*cells)
 
-    row("chemicals, categories 1-2", doc)
-    groups = [*doc["by_category"].items()] if detail else []
-    for name, t in [*groups, *doc["by_priority"].items()]:
-        row(f"  {name}", t)
+    for name, t in _groups(doc, detail):
+        row(name, t)
     return table
 
 
@@ -82,20 +113,51 @@ def facilities_table(doc: dict[str, Any], title: str) -> Table:
     return table
 
 
+def whereabouts_table(doc: dict[str, Any], title: str) -> Table:
+    """Where what is not yet destroyed is (in the country, in transit, at a destruction
+    venue), and the unaccounted difference: declared less destroyed less what is held."""
+    table = Table(
+        "",
+        "in country t",
+        "in transit t",
+        "at venue t",
+        "not yet destroyed t",
+        "unaccounted t",
+        title=title,
+        title_justify="left",
+    )
+    for name, t in _groups(doc, True):
+        table.add_row(
+            shown(name),
+            f"{t['in_country_t']:,.1f}",
+            f"{t['in_transit_t']:,.1f}",
+            f"{t['at_venue_t']:,.1f}",
+            f"{t['not_destroyed_t']:,.1f}",
+            f"{t['unaccounted_t']:,.3f}",
+        )
+    return table
+
+
+def _groups(doc: dict[str, Any], detail: bool) -> list[tuple[str, dict[str, Any]]]:
+    groups = [*doc["by_category"].items()] if detail else []
+    return [
+        ("chemicals, categories 1-2", doc),
+        *((f"  {name}", t) for name, t in [*groups, *doc["by_priority"].items()]),
+    ]
+
+
 def milestones_table(docs: list[dict[str, Any]], title: str, *, detail: bool = True) -> Table:
     """``milestones --json`` as a table (with `detail`: what is still outstanding)."""
-    columns = ["id", "due", "status", "met on", "late"]
+    columns = ["id", "due", "status", "met on"]
     columns += ["outstanding"] if detail else []
     table = Table(*columns, "milestone", title=title, title_justify="left")
     for d in docs:
-        late = "" if d["days_late"] is None else f"{d['days_late']} d"
         cells = [
             shown(d["id"]),
             shown(d["due"] or "open"),
-            f"[{COLOUR[d['status']]}]{d['status']}[/]"
+            f"[{COLOUR.get(d['status'], 'white')}]{shown(milestone_state(d))}[/]"
             + (" (recorded late)" if d.get("late_entry") else ""),
             shown(d["met_on"] or ""),
-            late,
         ]
         if detail:
             left = d["outstanding"] or {}

@@ -123,7 +123,7 @@ def test_the_inspect_plan_and_estimates_commands(book: Book) -> None:
             }
         },
     )
-    doc = json.loads(run("estimates", "--json", "--ledger", where))
+    [doc] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert doc["test"]["declared"] == pytest.approx(2.3)  # 1,000 + 500 + 800 kg
     assert doc["fusion"]["value"] == pytest.approx(2.5) and len(doc["used"]) == 1
     assert "under-declaration test" in run("estimates", "--ledger", where)
@@ -154,7 +154,7 @@ def test_the_whole_stockpile_reconciles(book: Book) -> None:
     }
     assert terms["declared"]["kg"] == pytest.approx(2300.0)
     assert terms["destroyed"]["kg"] == pytest.approx(300.0)
-    assert terms["remaining at sites"]["kg"] == pytest.approx(998.5 + 500 + 500)
+    assert terms["held at sites, not yet destroyed"]["kg"] == pytest.approx(998.5 + 500 + 500)
     assert terms["sum of shipper/receiver differences"]["kg"] == pytest.approx(1.5)
     assert terms["in transit"]["kg"] == 0.0
     rest = [t for name, t in terms.items() if name.startswith("the rest")]
@@ -249,7 +249,7 @@ def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
             author="obs",
         )
     where = str(book.ledger.path)
-    plain = json.loads(run("estimates", "--json", "--ledger", where))
+    [plain] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert plain["fusion"]["method"] == "inverse-variance"
     with pytest.raises(EventRejected, match="no estimate recorded as nope"):
         book.append(
@@ -262,7 +262,7 @@ def test_correlated_estimates_are_fused_by_blue(book: Book) -> None:
         {"estimates": ["e00002", "e00003"], "rho": 0.5, "basis": "the same open sources"},
         author="obs",
     )
-    fused = json.loads(run("estimates", "--json", "--ledger", where))
+    [fused] = json.loads(run("estimates", "--json", "--ledger", where))["comparisons"]
     assert fused["fusion"]["method"] == "BLUE"
     # equal sigmas: the same value, a larger sigma: sqrt((1 + rho) / 2) * 0.2
     assert fused["fusion"]["value"] == pytest.approx(2.6)

@@ -202,8 +202,8 @@ def test_reconcile_lists_what_it_leaves_out_and_why() -> None:
     reasons = {e.party: (e.index, e.reason) for e in r.left_out}
     assert reasons == {
         "b": (1, "unquantified: considerably lower"),
-        "c": (2, "scope 'category' (category 1), the declaration's is scope 'total'"),
-        "d": (3, "scope 'sites', the declaration's is scope 'total'"),
+        "c": (2, "scope category 1, the comparison's is total"),
+        "d": (3, "scope sites, the comparison's is total"),
         "e": (4, "u = 0: an estimate without an uncertainty cannot be weighted"),
     }
     category = reconcile(650_000.0, 0.0, estimates, unit="kg", scope="category", category=1)
@@ -261,3 +261,28 @@ def test_declaration_inputs_are_checked() -> None:
         reconcile(1.0, float("nan"), [estimate()])
     with pytest.raises(ValueError, match="cannot both be 0"):
         declaration_test(1.0, 0.0, 1.0, 0.0)
+
+
+def test_an_estimate_is_compared_only_with_the_declared_total_of_its_scope() -> None:
+    """An estimate of Category 1 less isopropanol is left out of a comparison of the whole
+    of Category 1 (and of the total), and used against the declared total of its scope;
+    its uncertainty basis and source travel with it."""
+    narrow = estimate(
+        party="us",
+        scope="category",
+        category=1,
+        excludes=["isopropanol"],
+        u_basis="assumed",
+        source="5: ~1,000 metric tons",
+    )
+    whole = reconcile(1000.0, 3.0, [narrow], scope="category", category=1)
+    assert whole.used == () and whole.test is None
+    assert "less isopropanol" in whole.left_out[0].reason
+    matched = reconcile(
+        878.0, 2.0, [narrow], scope="category", category=1, excludes=["isopropanol"]
+    )
+    [used] = matched.used
+    assert (used.u_basis, used.source) == ("assumed", "5: ~1,000 metric tons")
+    doc = matched.to_json()
+    assert doc["scope_label"] == "category 1 less isopropanol" and doc["assumed_u_only"]
+    assert matched.test is not None and matched.test.difference == pytest.approx(122.0)

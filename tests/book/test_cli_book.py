@@ -159,8 +159,14 @@ def test_amend_and_diff(declared: Path, tmp_path: Path) -> None:
     run("amend", str(sheet), "--as", "declarant", "--time", "2013-11-10T00:00:00Z")
     d = json.loads(run("diff", "1", "2", "--json"))
     assert d["items_added"] == ["C-4"] and d["items_removed"] == ["C-3"]
-    assert d["items_changed"] == [{"id": "C-2", "fields": ["declared.kg"]}]
-    assert "item changed" in run("diff", "1", "2")
+    [change] = d["items_changed"]
+    assert (change["id"], change["fields"]) == ("C-2", ["declared.kg"])
+    assert change["old"]["declared.kg"] != change["new"]["declared.kg"]
+    text = run("diff", "1", "2")
+    assert "item changed" in text
+    assert (
+        f"{change['old']['declared.kg']:,}" in text and f"{change['new']['declared.kg']:,}" in text
+    )
     bad = _cli("diff", "1", "3")
     assert bad.returncode == 1 and "declaration version 3 is not complete" in bad.stderr
 

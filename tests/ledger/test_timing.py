@@ -130,7 +130,7 @@ def test_a_backdated_document_is_listed_late_and_the_milestone_says_so(
     clock.set("2016-01-01T10:00:00Z")  # years later ...
     with led.store.read() as r:
         [before] = judged_milestones(r, now=clock.now)
-    assert before.status == "missed" and not before.late_entry
+    assert before.status == "overdue" and not before.late_entry
     # ... the declarant files the plan, dated before the deadline.
     backdated = {"type": "document.filed", "id": "doc-1", "time": "2013-12-15T10:00:00Z"}
     [receipt] = led.append(led.sign([{**backdated, "body": DOCUMENT}], "dec"))

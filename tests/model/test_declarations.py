@@ -75,10 +75,15 @@ def test_diff_names_added_removed_and_changed_with_field_names() -> None:
     d = diff(old, new)
     assert (d.sites_added, d.sites_removed, d.sites_changed) == (["S-3"], ["S-1"], [])
     assert (d.items_added, d.items_removed) == (["I-0"], ["I-1"])
-    assert d.items_changed == [
-        Change(id="I-2", fields=["tag"]),
-        Change(id="I-3", fields=["declared.kg", "declared.u_systematic_kg", "site"]),
+    assert [(c.id, c.fields) for c in d.items_changed] == [
+        ("I-2", ["tag"]),
+        ("I-3", ["declared.kg", "declared.u_systematic_kg", "site"]),
     ]
+    # each changed field with its old and its new value
+    i2, i3 = d.items_changed
+    assert (i2.old, i2.new) == ({"tag": None}, {"tag": "T-2"})
+    assert (i3.old["site"], i3.new["site"]) == ("S-2", "S-3")
+    assert i3.new["declared.kg"] == 990.0 and i3.old["declared.kg"] != 990.0
     assert d.header_changed == ["due"]
     assert not d.empty
 
@@ -103,5 +108,8 @@ def test_changing_one_item_field_names_exactly_that_item_and_field(
     changed = target.model_copy(update={field: value})
     new = d.model_copy(update={"items": [*d.items[:index], changed, *d.items[index + 1 :]]})
     result = diff(d, new)
-    assert result.items_changed == [Change(id=target.id, fields=[field])]
+    old = target.model_dump(mode="json")[field]
+    assert result.items_changed == [
+        Change(id=target.id, fields=[field], old={field: old}, new={field: value})
+    ]
     assert result.model_copy(update={"items_changed": []}).empty

@@ -255,12 +255,15 @@ def test_totals_equal_cwledger_status(
         assert doc == cli
         shown = _status_cells(page, table)
         for group, label, t in _groups(cli):
-            assert shown[group] == _formatted(t), group
             f = _formatted(t)
+            # The table shows not yet destroyed; where it is (in country, in transit, at a
+            # venue) and the unaccounted difference are in the text and in --json.
+            hidden = {"in_country_t", "in_transit_t", "at_venue_t", "unaccounted_t"}
+            assert shown[group] == {k: v for k, v in f.items() if k not in hidden}, group
             line = (
                 f"| {label} | {f['declared_t']} | {f['removed_t']} | {f['destroyed_in_country_t']}"
                 f" | {f['removed_pct']} | {f['destroyed_t']} | {f['destroyed_pct']}"
-                f" | {f['remaining_t']} | {f['declared_items']} | {f['removed_items']}"
+                f" | {f['not_destroyed_t']} | {f['declared_items']} | {f['removed_items']}"
                 f" | {f['destroyed_items']} |"
             )
             assert line in markdown, line
@@ -293,7 +296,7 @@ def test_the_milestone_table_equals_cwledger_milestones(
         assert shown["outstanding"] == left
         assert f"| {m['id']} | {m['description']} |" in markdown
     states = {m["id"]: m["status"] for m in cli}
-    assert states["M14"] == "missed" and states["M01"] == "met"  # priority 1 removal: late
+    assert states["M14"] == "overdue" and states["M01"] == "met"  # priority 1 removal: late
 
 
 # -- the verification statement -------------------------------------------------------------------

@@ -34,7 +34,8 @@ def test_the_overviews_totals_are_the_apis_status(site: Site, view: Watched) -> 
     figures = _figures(view)
     assert figures["declared_t"] == f"{status['declared_t']:,.1f} t"
     assert figures["destroyed_t"] == f"{status['destroyed_t']:,.1f} t"
-    assert figures["remaining_t"] == f"{status['remaining_t']:,.1f} t"
+    assert figures["not_destroyed_t"] == f"{status['not_destroyed_t']:,.1f} t"
+    assert figures["unaccounted_t"] == f"{status['unaccounted_t']:,.1f} t"
     assert figures["removed_pct"] == f"{status['removed_pct']} %"
     view.assert_clean()
 

@@ -26,10 +26,17 @@ from cwledger.accountancy.balances import (
     site_series,
     site_series_name,
 )
+from cwledger.accountancy.estimates import ScopeKey, reconcile, scopes
 from cwledger.accountancy.series import series_from_document
 from cwledger.accountancy.statistics import Analysis, PageTest, analyse, page_pair
-from cwledger.book.progress import load_facts
-from cwledger.book.records import CountRecord, ItemRecord, MethodRecord, ThresholdsRecord
+from cwledger.book.progress import Facts, load_facts
+from cwledger.book.records import (
+    CorrelationRecord,
+    CountRecord,
+    EstimateRecord,
+    MethodRecord,
+    ThresholdsRecord,
+)
 from cwledger.errors import MalformedInput
 from cwledger.model.bodies import MethodRegistered
 from cwledger.time import Period, months, parse_month, rfc3339
@@ -54,6 +61,7 @@ __all__ = [
     "route_tests",
     "alarm_findings",
     "reconciliation",
+    "estimate_comparisons",
 ]
 
 ALPHA = 0.05  # the default false-alarm probability of the two Page tests together
@@ -287,8 +295,8 @@ class Term:
         return {"term": self.name, "kg": self.kg, "u_kg": self.u_kg}
 
 
-def reconciliation(reader: LogReader) -> list[Term]:
-    """declared (the latest version) = destroyed + in transit + remaining + sum MUF + sum SRD
+def reconciliation(reader: LogReader, at: int | None = None) -> list[Term]:
+    """declared (the latest version) = destroyed + in transit + held at sites + sum MUF + sum SRD
     + the rest, each term with its standard uncertainty.
 
     Masses and uncertainties are the book's: declared items carry their declared
@@ -296,10 +304,15 @@ def reconciliation(reader: LogReader) -> list[Term]:
     other terms scale those of the items they hold. "The rest" is what the book changed
     otherwise (declaration corrections of items already moved, destruction products): it
     closes the equation and should be small.
+
+    With `at`, the equation as it stood at that moment: the declaration then, what was
+    destroyed, in transit and held by then (the items' positions), the differences of the
+    receipts and the MUF of the months up to it.
     """
     book = reader.book
     facts = load_facts(book)
-    decl = facts.declaration_at(2**62)
+    t = 2**62 if at is None else at
+    decl = facts.declaration_at(t)
     items = (
         [] if decl is None else [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
     )
@@ -317,21 +330,21 @@ def reconciliation(reader: LogReader) -> list[Term]:
     destroyed: dict[str, int] = defaultdict(int)
     for batch in facts.batches:
         for line in batch.lines:
-            if line.item in declared:
+            if line.item in declared and batch.at <= t:
                 destroyed[line.item] += line.grams
     transit: dict[str, int] = {}
     remaining: dict[str, int] = {}
-    for rec in book.records(ItemRecord):
-        if rec.item.id not in declared or rec.held_g == 0:
-            continue
-        (transit if rec.site is None else remaining)[rec.item.id] = rec.held_g
-    diffs = [d for d in differences(reader) if d.item in declared]
+    for item in items:  # in transit: on the move, aboard a vessel, at a port abroad
+        where, held = facts.whereabouts(item, t)
+        if held:
+            (transit if where == "in_transit" else remaining)[item.id] = held
+    diffs = [d for d in differences(reader) if d.item in declared and d.received_at <= t]
     srd = Term(
         "sum of shipper/receiver differences",
         sum(d.srd_kg for d in diffs),
         math.sqrt(sum(d.u_kg**2 for d in diffs)),
     )
-    moments = [c[1] for c in book.changes_by_event()]
+    moments = [c[1] for c in book.changes_by_event() if c[1] <= t]
     periods = months(min(moments), max(moments)) if moments else []
     muf = [b for b in site_balances(reader, periods) if b.muf_g is not None]
     sum_muf = Term("sum of MUF (physical inventories)", sum(b.muf_g or 0 for b in muf) / 1000, 0.0)
@@ -339,9 +352,81 @@ def reconciliation(reader: LogReader) -> list[Term]:
         term("declared", {i: round(x.declared.kg * 1000) for i, x in declared.items()}),
         term("destroyed", dict(destroyed)),
         term("in transit", transit),
-        term("remaining at sites", remaining),
+        term("held at sites, not yet destroyed", remaining),
         sum_muf,
         srd,
     ]
     rest = terms[0].kg - sum(t.kg for t in terms[1:])
     return [*terms, Term("the rest: shipper weighings against the book, corrections", rest, 0.0)]
+
+
+# -- the declaration against the independent estimates ---------------------------------------
+
+
+def _declared_of(facts: Facts, key: ScopeKey, at: int) -> tuple[float, float, str] | None:
+    """The declared total of exactly an estimate's scope (tonnes, or a count of sites) in
+    the declaration as it stood at `at`, its standard uncertainty, and what it counts; None
+    without a declaration."""
+    decl = facts.declaration_at(at)
+    if decl is None:
+        return None
+    scope, category, excludes = key
+    if scope == "sites":
+        sites = [s for s in decl.declaration.sites if s.parent is None]
+        return float(len(sites)), 0.0, f"{len(sites)} declared sites"
+    categories = (1, 2) if scope == "total" else (category,)
+    items = [
+        i
+        for i in decl.declaration.items
+        if facts.category(i) in categories and (i.chemical or "") not in excludes
+    ]
+    u_random = math.sqrt(sum(i.declared.u_random_kg**2 for i in items))
+    u_systematic = sum(i.declared.u_systematic_kg for i in items)
+    chemicals = sorted({i.chemical or "" for i in items} - {""})
+    return (
+        sum(i.declared.kg for i in items) / 1000,
+        math.hypot(u_random, u_systematic) / 1000,
+        f"{len(items)} declared items of {', '.join(chemicals) or 'no chemical'}",
+    )
+
+
+def estimate_comparisons(reader: LogReader, at: int | None = None) -> list[dict[str, Any]]:
+    """The declaration against the recorded estimates, scope by scope: each estimate is
+    compared with the declared total of exactly its scope (its category, less the declared
+    chemicals it leaves out; or the count of declared sites), never with a total of
+    another scope, in the declaration as it stood at `at` (None: the latest version).
+    Each comparison lists its estimates with their uncertainty (stated or
+    assumed) and source, the fusion and the one-sided test of under-declaration."""
+    book = reader.book
+    facts = load_facts(book)
+    recorded = book.records(EstimateRecord)
+    position = {e.event: i for i, e in enumerate(recorded)}
+    correlations = {
+        (position[c.estimates[0]], position[c.estimates[1]]): c.rho
+        for c in book.records(CorrelationRecord)
+        if c.estimates[0] in position and c.estimates[1] in position
+    }
+    estimates = [e.estimate for e in recorded]
+    out = []
+    for key in scopes(estimates):
+        declared = _declared_of(facts, key, 2**62 if at is None else at)
+        if declared is None:
+            continue
+        value, u, counts = declared
+        scope, category, excludes = key
+        result = reconcile(
+            value,
+            u,
+            estimates,
+            correlations or None,
+            unit="sites" if scope == "sites" else "t",
+            scope=scope,
+            category=category,
+            excludes=excludes,
+        )
+        doc = result.to_json()
+        doc["left_out"] = [x for x in doc["left_out"] if x["same_scope"]]
+        decl = facts.declaration_at(2**62 if at is None else at)
+        version = None if decl is None else decl.declaration.version
+        out.append(doc | {"declared_counts": counts, "declaration_version": version})
+    return out

@@ -49,6 +49,9 @@ __all__ = [
     "p_undeclared_exceeds",
     "declaration_test",
     "reconcile",
+    "ScopeKey",
+    "scopes",
+    "scope_label",
 ]
 
 # A full matrix aligned with the estimates, or {(i, j): rho} by index into the estimates.
@@ -319,7 +322,8 @@ def declaration_test(
 
 @dataclass(frozen=True)
 class UsedEstimate:
-    """An estimate in the fusion, in the declaration's unit, with its weight."""
+    """An estimate in the fusion, in the declaration's unit, with its weight, where its
+    uncertainty comes from (stated by the source, or assumed) and its source."""
 
     index: int
     party: str
@@ -327,6 +331,8 @@ class UsedEstimate:
     value: float
     u: float
     weight: float
+    u_basis: str = "stated"
+    source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -336,6 +342,8 @@ class UsedEstimate:
             "method": self.method,
             "value": self.value,
             "u": self.u,
+            "u_basis": self.u_basis,
+            "source": self.source,
             "weight": self.weight,
         }
 
@@ -348,6 +356,8 @@ class LeftOut:
     party: str
     method: str
     reason: str
+    source: str | None = None
+    same_scope: bool = False  # of the comparison's scope (unquantified, u = 0), not another
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -356,6 +366,8 @@ class LeftOut:
             "party": self.party,
             "method": self.method,
             "reason": self.reason,
+            "source": self.source,
+            "same_scope": self.same_scope,
         }
 
 
@@ -368,6 +380,7 @@ class Reconciliation:
     unit: EstimateUnit
     scope: EstimateScope
     category: int | None
+    excludes: tuple[str, ...]
     used: tuple[UsedEstimate, ...]
     left_out: tuple[LeftOut, ...]
     fusion: Fusion | None
@@ -386,6 +399,9 @@ class Reconciliation:
             "unit": self.unit,
             "scope": self.scope,
             "category": self.category,
+            "excludes": list(self.excludes),
+            "scope_label": scope_label((self.scope, self.category, self.excludes)),
+            "assumed_u_only": bool(self.used) and all(e.u_basis == "assumed" for e in self.used),
             "used": [e.to_json() for e in self.used],
             "left_out": [e.to_json() for e in self.left_out],
             "fusion": None if self.fusion is None else self.fusion.to_json(),
@@ -394,11 +410,29 @@ class Reconciliation:
         }
 
 
-def _why_not(e: Estimate, unit: EstimateUnit, scope: EstimateScope, category: int | None) -> str:
-    if e.scope != scope or e.category != category:
-        theirs = f"scope {e.scope!r}" + (f" (category {e.category})" if e.category else "")
-        ours = f"scope {scope!r}" + (f" (category {category})" if category else "")
-        return f"{theirs}, the declaration's is {ours}"
+ScopeKey = tuple[EstimateScope, int | None, tuple[str, ...]]
+"""What an estimate covers: its scope, its category, the declared chemicals it leaves out."""
+
+
+def _key(e: Estimate) -> ScopeKey:
+    return (e.scope, e.category, tuple(sorted(e.excludes)))
+
+
+def scopes(estimates: Sequence[Estimate]) -> list[ScopeKey]:
+    """The distinct scopes of the estimates, in the order they first appear."""
+    return list(dict.fromkeys(_key(e) for e in estimates))
+
+
+def scope_label(key: ScopeKey) -> str:
+    """A scope for people: ``category 1 less isopropanol``, ``total``, ``sites``."""
+    scope, category, excludes = key
+    text = f"category {category}" if scope == "category" else scope
+    return text + (f" less {', '.join(excludes)}" if excludes else "")
+
+
+def _why_not(e: Estimate, unit: EstimateUnit, key: ScopeKey) -> str:
+    if _key(e) != key:
+        return f"scope {scope_label(_key(e))}, the comparison's is {scope_label(key)}"
     if e.value is None or e.u is None:
         return f"unquantified: {e.remark}"
     if e.u == 0:
@@ -436,6 +470,7 @@ def reconcile(
     unit: EstimateUnit = "t",
     scope: EstimateScope = "total",
     category: int | None = None,
+    excludes: Sequence[str] = (),
     level: float = 0.95,
     goal: float | None = None,
 ) -> Reconciliation:
@@ -443,8 +478,10 @@ def reconcile(
 
     ``declared`` and ``declared_u`` are in ``unit``; estimates in ``t`` or ``kg`` are
     converted. Estimates of another scope (or category), unquantified ones and ones with
-    ``u = 0`` are listed in ``left_out`` with the reason. ``correlations`` (a matrix aligned
-    with ``estimates``, or ``{(i, j): rho}`` by index) selects BLUE over inverse-variance;
+    ``u = 0`` are listed in ``left_out`` with the reason. ``excludes`` are the declared
+    chemicals left out of ``declared``: only estimates that leave out the same are compared.
+    ``correlations`` (a matrix aligned with ``estimates``, or ``{(i, j): rho}`` by index)
+    selects BLUE over inverse-variance;
     entries of left-out estimates are ignored. The test uses the PDG-scaled sigma_hat.
     ``goal`` (in ``unit``) adds P(U > goal | data).
     """
@@ -458,10 +495,11 @@ def reconcile(
     matrix = None if correlations is None else _pairwise(correlations, n)
     used: list[tuple[int, Estimate]] = []
     left_out: list[LeftOut] = []
+    key: ScopeKey = (scope, category, tuple(sorted(excludes)))
     for i, e in enumerate(estimates):
-        reason = _why_not(e, unit, scope, category)
+        reason = _why_not(e, unit, key)
         if reason:
-            left_out.append(LeftOut(i, e.party, e.method, reason))
+            left_out.append(LeftOut(i, e.party, e.method, reason, e.source, _key(e) == key))
         else:
             used.append((i, e))
     values = [_convert(e.value or 0.0, e.unit, unit) for _, e in used]
@@ -482,8 +520,9 @@ def reconcile(
         unit=unit,
         scope=scope,
         category=category,
+        excludes=key[2],
         used=tuple(
-            UsedEstimate(i, e.party, e.method, x, u, w)
+            UsedEstimate(i, e.party, e.method, x, u, w, e.u_basis, e.source)
             for (i, e), x, u, w in zip(
                 used, values, sigmas, fusion.weights if fusion else (), strict=True
             )

@@ -99,18 +99,35 @@ class FindingDoc(BaseModel):
     rule: str
     subjects: list[str]
     opened_entry: int
+    opened: str = Field(description="The day it was opened (UTC).")
+    closed: str | None = Field(description="The day it was closed, if it is not open.")
+    sites: list[str] = Field(
+        description="The sites it concerns: its subject sites, where its subject items were"
+        " when it was opened, both ends of its subject transfers."
+    )
     author: str
     model_config = {"extra": "allow"}
 
 
 class TallyDoc(BaseModel):
-    """Declared, removed, destroyed and remaining of one group."""
+    """Declared, removed and destroyed of one group, and where what is not yet destroyed is."""
 
     declared_t: float
     removed_t: float
     destroyed_t: float
     destroyed_in_country_t: float
-    remaining_t: float
+    in_country_t: float = Field(description="Held at sites in the declaring state's territory.")
+    in_transit_t: float = Field(
+        description="Held on the move: in transit, aboard a vessel, at a port abroad."
+    )
+    at_venue_t: float = Field(description="Held at a destruction venue, not yet destroyed.")
+    not_destroyed_t: float = Field(
+        description="Not yet destroyed, wherever it is: in country + in transit + at venues."
+    )
+    unaccounted_t: float = Field(
+        description="Declared less destroyed less not yet destroyed: the difference of the"
+        " weighings from the declaration (never what remains)."
+    )
     removed_pct: float
     destroyed_pct: float
     declared_items: int
@@ -145,17 +162,27 @@ class StatusDoc(TallyDoc):
 
 
 class MilestoneDoc(BaseModel):
-    """A milestone judged at a moment: met, missed, due or at_risk."""
+    """A milestone judged at a moment: met, met_late, overdue, at_risk or due."""
 
     id: str
     description: str
     instrument: str
     due: str | None
-    status: Literal["met", "missed", "due", "at_risk"]
+    status: Literal["met", "met_late", "overdue", "at_risk", "due"] = Field(
+        description="met: by its due date; met_late: after it (days_late); overdue: still"
+        " open after its due date (days_late as of the moment asked); at_risk: open, due"
+        " within 30 days; due: open, due later or open-ended."
+    )
     met_on: str | None
     evidence: list[str]
-    days_late: int | None
-    outstanding: dict[str, float] | None
+    days_late: int | None = Field(
+        description="Days from the due date to the day it was met (met_late), or to the"
+        " moment asked (overdue: `at`, or without it the end of the record)."
+    )
+    outstanding: dict[str, float] | None = Field(
+        description="What remains of an open milestone at the moment asked: tonnes still"
+        " held (not yet removed, or not yet destroyed), items, sites or findings."
+    )
     late_entry: bool = Field(
         description="Met on the strength of an entry the log took more than the server's"
         " `late_entry_days` after the time it gives itself (back-dated, or filed long"
@@ -237,9 +264,15 @@ async def holdings(
 async def findings(
     r: Reader,
     status: Annotated[Literal["open", "resolved", "closed_unresolvable"] | None, Query()] = None,
+    at: At = None,
 ) -> list[dict[str, Any]]:
-    """The findings, by number."""
-    return [answers.finding_document(f) for f in answers.findings(r.book, status)]
+    """The findings, by number, with the days they were opened and closed and the sites
+    they concern (with `at`, as they stood at that moment)."""
+    when = _at(at)
+    return [
+        answers.finding_document(f, answers.finding_sites(r.book, f))
+        for f in answers.findings(r.book, status, when)
+    ]
 
 
 @router.get("/declarations", response_model=list[DeclarationVersion], responses=_READ)
@@ -275,12 +308,14 @@ def declaration_diff(
 
 @router.get("/status", response_model=StatusDoc, responses=_READ)
 def status(r: Reader, at: At = None) -> dict[str, Any]:
-    """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
+    """Declared, removed and destroyed, and where what is not yet destroyed is (in country,
+    in transit, at a destruction venue) with the unaccounted difference, by category and
+    priority, at a moment."""
     return status_document(r, _at(at))
 
 
 @router.get("/milestones", response_model=list[MilestoneDoc], responses=_READ)
 def milestones(r: Reader, at: At = None) -> list[dict[str, Any]]:
-    """Each milestone judged at a moment: met, missed, due or at risk (without `at`, now:
-    judged against today's date)."""
+    """Each milestone judged at a moment: met, met late, overdue, at risk or due (without
+    `at`, now, but overdue days never count past the end of the record)."""
     return milestone_documents(r, _at(at))

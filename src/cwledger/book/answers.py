@@ -19,12 +19,15 @@ from cwledger.book.records import (
     FindingRecord,
     ItemRecord,
     SiteRecord,
+    TransferRecord,
 )
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import NotFound
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.ledger import LATE_AFTER
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
+from cwledger.model.findings import FindingStatus
+from cwledger.time import date_text
 
 if TYPE_CHECKING:
     from cwledger.book.book import Position
@@ -41,6 +44,7 @@ __all__ = [
     "declaration",
     "declaration_diff",
     "findings",
+    "finding_sites",
     "item_record",
     "site_record",
     "CustodyEntry",
@@ -175,9 +179,39 @@ def declaration_diff(q: BookReader, v1: int, v2: int) -> DeclarationDiff:
     return diff(declaration(q, v1), declaration(q, v2))
 
 
-def findings(q: BookReader, status: str | None = None) -> list[FindingRecord]:
-    """The findings, by number (optionally only those of one status)."""
-    return q.records(FindingRecord, status=status)
+def findings(
+    q: BookReader, status: str | None = None, at: int | None = None
+) -> list[FindingRecord]:
+    """The findings, by number (optionally only those of one status); with `at`, the
+    findings opened by then, each with its status as it stood then (open until the moment
+    it was closed)."""
+    if at is None:
+        return q.records(FindingRecord, status=status)
+    out = []
+    for f in q.records(FindingRecord):
+        if f.opened_at > at:
+            continue
+        if f.closed_at is None or f.closed_at > at:
+            f = f.model_copy(
+                update={"finding": f.finding.model_copy(update={"status": FindingStatus.OPEN})}
+            )
+        if status is None or f.status == status:
+            out.append(f)
+    return out
+
+
+def finding_sites(q: BookReader, f: FindingRecord) -> list[str]:
+    """The sites a finding concerns: its subjects that are sites, where its subject items
+    were when it was opened, the two ends of its subject transfers."""
+    sites: list[str] = []
+    for subject in f.subjects:
+        if q.get(SiteRecord, subject) is not None:
+            sites.append(subject)
+        elif (transfer := q.get(TransferRecord, subject)) is not None:
+            sites += [transfer.origin, transfer.destination]
+        elif (p := q.position(subject, f.opened_at)) is not None and p.site is not None:
+            sites.append(p.site)
+    return list(dict.fromkeys(sites))
 
 
 @dataclass(frozen=True)
@@ -251,15 +285,21 @@ def position_document(item: str, at: str | None, p: Position) -> dict[str, Any]:
     }
 
 
-def finding_document(f: FindingRecord) -> dict[str, Any]:
-    """A finding with the rule that raised it, what it concerns, and where it was opened."""
-    return {
+def finding_document(f: FindingRecord, sites: list[str] | None = None) -> dict[str, Any]:
+    """A finding with the rule that raised it, what it concerns (and, when given, the sites
+    it concerns), when and where it was opened, and when it was closed."""
+    doc = {
         **f.finding.model_dump(mode="json"),
         "rule": f.rule,
         "subjects": f.subjects,
         "opened_entry": f.opened_entry,
+        "opened": date_text(f.opened_at),
+        "closed": None
+        if f.closed_at is None or f.finding.status == FindingStatus.OPEN
+        else date_text(f.closed_at),
         "author": f.author,
     }
+    return doc if sites is None else doc | {"sites": sites}
 
 
 def site_document(rec: SiteRecord, held: list[HoldingLine], entries: list[int]) -> dict[str, Any]:

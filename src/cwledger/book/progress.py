@@ -1,5 +1,5 @@
-"""Progress of the elimination: declared, removed, destroyed and remaining, at any moment,
-and the compliance milestones judged against it.
+"""Progress of the elimination: declared, removed and destroyed at any moment, where what
+is not yet destroyed is, and the compliance milestones judged against it.
 
 Everything is computed from the book's records (``Facts``), as of a moment: a declaration
 version counts from the moment its last part arrived; an item is *removed* when a
@@ -10,6 +10,13 @@ counts what was destroyed in the country too, as the reports of 2014 counted it
 ("removed or destroyed in country"). Category 3 (unfilled munitions, equipment) is
 counted in items.
 
+What is not yet destroyed is what the book holds of the declared items at that moment (their
+positions: the mass each holds after its last weighing and destruction), named by where it
+is: in the country (a site the declarant declared), in transit (on the move, aboard a
+vessel, at a port abroad), at a destruction venue (a site where batches are destroyed).
+Declared less destroyed less what is held is the unaccounted difference (weighings that
+disagree with the declaration): it is never "remaining".
+
 A milestone rests on entries (the document, the last part of a declaration, every removal
 or destruction it counts...). The book knows only the times the events give themselves;
 when the log took each entry is the log's to say: `milestones` asks a `LateEntries`
@@ -19,10 +26,13 @@ any such entry says so (`late_entry`, "met (recorded late)").
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from cwledger.book.book import Position
 from cwledger.book.facilities import facilities_destroyed
 from cwledger.book.records import (
     BatchRecord,
@@ -33,13 +43,14 @@ from cwledger.book.records import (
     FindingRecord,
     InspectionRecord,
     ItemRecord,
+    ItemState,
     MilestoneRecord,
     Record,
     SiteRecord,
     TransferRecord,
     grams,
 )
-from cwledger.model import AccessStatus, Chemical, Item, ItemKind
+from cwledger.model import AccessStatus, Chemical, Item, ItemKind, SiteKind
 from cwledger.model.bodies import (
     AllOfPredicate,
     DeclarationPredicate,
@@ -53,7 +64,7 @@ from cwledger.model.bodies import (
     RemovedPredicate,
     Selector,
 )
-from cwledger.time import clock, date_text, months, parse_moment
+from cwledger.time import clock, date_text, day_of, months, parse_moment
 
 R = TypeVar("R", bound=Record)
 
@@ -67,6 +78,10 @@ class RecordReader(Protocol):
 
     def records(self, cls: type[R]) -> list[R]:
         """Every record of that class, by key."""
+        ...
+
+    def every_position(self) -> list[Position]:
+        """Every position of every item, by item, then in time order."""
         ...
 
 
@@ -83,13 +98,19 @@ __all__ = [
     "load_facts",
     "status",
     "month_ends",
+    "record_end",
     "status_series",
     "milestones",
     "AT_RISK_DAYS",
+    "MILESTONE_STATES",
 ]
 
 # A milestone not met within this many days of its due date is at risk.
 AT_RISK_DAYS = 30
+MILESTONE_STATES = ("met", "met_late", "overdue", "at_risk", "due")
+"""met (by its due date), met late (days after it), overdue (open after its due date, days
+as of the moment asked), at risk (open, due within AT_RISK_DAYS), due (open, due later or
+open-ended)."""
 _DAY = 86_400_000_000
 _ALL_TIME = 2**62
 
@@ -109,6 +130,35 @@ class Facts:
     findings: list[FindingRecord]
     milestones: list[MilestoneRecord]
     facilities: list[FacilityRecord] = field(default_factory=list)
+    positions: dict[str, list[Position]] = field(default_factory=dict)
+    """Each item's positions in time order (what it held where after each entry)."""
+    places: dict[str, str] = field(default_factory=dict)
+    """Each site by where it is: ``in_country`` (the declarant declared it), ``at_venue``
+    (a destruction venue: declared as one, or batches were destroyed there), or
+    ``in_transit`` (a vessel or a port abroad)."""
+
+    def position_at(self, item: str, at: int) -> Position | None:
+        """Where the item was and what it held at moment `at` (None before it was in the book)."""
+        ps = self.positions.get(item, [])
+        i = bisect_right(ps, at, key=lambda p: p.at)
+        return ps[i - 1] if i else None
+
+    def held_at(self, item: Item, at: int) -> int:
+        """Grams the item held at moment `at`, wherever it was (0 once destroyed)."""
+        return self.whereabouts(item, at)[1]
+
+    def whereabouts(self, item: Item, at: int) -> tuple[str, int]:
+        """Where a declared item was at moment `at` (``in_country``, ``in_transit`` or
+        ``at_venue``) and the grams it held (its declared mass before it had a position)."""
+        p = self.position_at(item.id, at)
+        if p is None:
+            return "in_country", grams(item.declared.kg)
+        if p.state in (ItemState.DESTROYED, ItemState.WITHDRAWN):
+            return "in_country" if p.site is None else self.places.get(p.site, "in_transit"), 0
+        held = p.held_g
+        if p.site is None or p.state is ItemState.IN_TRANSIT:
+            return "in_transit", held
+        return self.places.get(p.site, "in_transit"), held
 
     def declaration_at(self, at: int) -> DeclarationRecord | None:
         """The latest declaration version complete at `at`."""
@@ -140,19 +190,41 @@ def load_facts(book: RecordReader) -> Facts:
         for rec in book.records(ItemRecord)
         if rec.item.id not in declared and rec.chemical not in chemicals
     ]
+    sites = book.records(SiteRecord)
+    batches = book.records(BatchRecord)
+    venues = {b.venue for b in batches}
+    places = {
+        s.site.id: "in_country"
+        if s.in_country
+        else "at_venue"
+        if s.site.id in venues or s.site.kind == SiteKind.DESTRUCTION
+        else "in_transit"
+        for s in sites
+    }
     return Facts(
         chemicals=chemicals,
         versions=versions,
         removals=[t for t in book.records(TransferRecord) if t.abroad],
-        batches=book.records(BatchRecord),
+        batches=batches,
         products=products,
-        sites=book.records(SiteRecord),
+        sites=sites,
         inspections=book.records(InspectionRecord),
         documents=book.records(DocumentRecord),
         findings=book.records(FindingRecord),
         milestones=book.records(MilestoneRecord),
         facilities=book.records(FacilityRecord),
+        positions=_by_item(book.every_position()),
+        places=places,
     )
+
+
+def _by_item(positions: list[Position]) -> dict[str, list[Position]]:
+    out: dict[str, list[Position]] = defaultdict(list)
+    for p in positions:
+        out[p.item].append(p)
+    for ps in out.values():
+        ps.sort(key=lambda p: (p.at, p.entry))
+    return dict(out)
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -160,7 +232,8 @@ def load_facts(book: RecordReader) -> Facts:
 
 @dataclass
 class Tally:
-    """Declared, removed, destroyed and remaining of one group: grams and items."""
+    """Declared, removed and destroyed of one group, and where what is not yet destroyed
+    is: grams and items."""
 
     declared_g: int = 0
     removed_g: int = 0
@@ -169,11 +242,29 @@ class Tally:
     declared_items: int = 0
     removed_items: int = 0
     destroyed_items: int = 0
+    in_country_g: int = 0
+    in_transit_g: int = 0
+    at_venue_g: int = 0
 
     @property
-    def remaining_g(self) -> int:
-        """What is not destroyed yet, wherever it is."""
-        return self.declared_g - self.destroyed_g
+    def not_destroyed_g(self) -> int:
+        """What the book holds of the group, wherever it is: not yet destroyed."""
+        return self.in_country_g + self.in_transit_g + self.at_venue_g
+
+    def hold(self, where: str, g: int) -> None:
+        """Count `g` grams held `where` (``in_country``, ``in_transit``, ``at_venue``)."""
+        if where == "in_country":
+            self.in_country_g += g
+        elif where == "at_venue":
+            self.at_venue_g += g
+        else:
+            self.in_transit_g += g
+
+    @property
+    def unaccounted_g(self) -> int:
+        """Declared less destroyed less what is held: the weighings' difference from the
+        declaration (positive: less was found than declared)."""
+        return self.declared_g - self.destroyed_g - self.not_destroyed_g
 
     def pct(self, g: int) -> float:
         """`g` as a percentage of the declared mass (0 when nothing is declared)."""
@@ -187,7 +278,11 @@ class Tally:
             "removed_t": round(self.removed_g / t, 3),
             "destroyed_t": round(self.destroyed_g / t, 3),
             "destroyed_in_country_t": round(self.destroyed_in_country_g / t, 3),
-            "remaining_t": round(self.remaining_g / t, 3),
+            "in_country_t": round(self.in_country_g / t, 3),
+            "in_transit_t": round(self.in_transit_g / t, 3),
+            "at_venue_t": round(self.at_venue_g / t, 3),
+            "not_destroyed_t": round(self.not_destroyed_g / t, 3),
+            "unaccounted_t": round(self.unaccounted_g / t, 3),
             "removed_pct": self.pct(self.removed_g + self.destroyed_in_country_g),
             "destroyed_pct": self.pct(self.destroyed_g),
             "declared_items": self.declared_items,
@@ -218,7 +313,8 @@ class Status:
 
 
 def status(f: Facts, at: int | None = None) -> Status:
-    """Declared, removed, destroyed and remaining at moment `at` (None: everything)."""
+    """Declared, removed, destroyed, and where what is not yet destroyed is, at moment `at`
+    (None: everything)."""
     t = _ALL_TIME if at is None else at
     decl = f.declaration_at(t)
     result = Status(at, None if decl is None else decl.declaration.version, Tally())
@@ -235,9 +331,11 @@ def status(f: Facts, at: int | None = None) -> Status:
         if category != 3:
             tallies.append(result.total)
         groups[item.id] = tallies
+        where, held = f.whereabouts(item, t)
         for tally in tallies:
             tally.declared_g += grams(item.declared.kg)
             tally.declared_items += 1
+            tally.hold(where, held)
     for transfer in f.removals:
         if transfer.shipped_at > t:
             continue
@@ -283,7 +381,7 @@ class MilestoneStatus:
     """A milestone judged at a moment."""
 
     milestone: MilestoneSet
-    status: str  # met, missed, due, at_risk
+    status: str  # one of MILESTONE_STATES
     met_on: int | None
     evidence: list[str]
     days_late: int | None
@@ -377,8 +475,9 @@ def _material(f: Facts, select: Selector, t: int, removal: bool) -> _Outcome:
     items = _selected(f, select, t)
     done = _done_times(f, removal)
     left = [i for i in items if i.id not in done or done[i.id][0] > t]
+    # What remains of them (not yet removed, or not yet destroyed): what they hold at `t`.
     outstanding = {
-        "tonnes": round(sum(grams(i.declared.kg) for i in left) / 1e6, 3),
+        "tonnes": round(sum(f.held_at(i, t) for i in left) / 1e6, 3),
         "items": len(left),
     }
     if not items or left:
@@ -463,9 +562,14 @@ def _outcome(f: Facts, m: MilestoneSet, t: int, seen: frozenset[str] = frozenset
     return _Outcome(last.met_on, last.evidence, None, frozenset().union(*(o.events for o in parts)))
 
 
-def _judge(
-    m: MilestoneSet, o: _Outcome, t: int, now: int, late: Collection[str]
-) -> MilestoneStatus:
+def _days_after(moment: int, due: int) -> int:
+    """Whole calendar days from the due date to the day of `moment`."""
+    return (day_of(moment) - day_of(due)).days
+
+
+def _judge(m: MilestoneSet, o: _Outcome, as_of: int, late: Collection[str]) -> MilestoneStatus:
+    # `due` is the last moment of the due date: met by then is met; open at the end of the
+    # due date (the moment asked is that day's end by default) is overdue.
     due = None if m.due is None else parse_moment(m.due)
     days_late = None
     if o.met_on is not None and (due is None or o.met_on <= due):
@@ -473,12 +577,12 @@ def _judge(
     elif due is None:
         state = "due"
     elif o.met_on is not None:
-        state = "missed"
-        days_late = -(-(o.met_on - due) // _DAY)
-    elif min(t, now) > due:
-        state = "missed"
-        days_late = -(-(min(t, now) - due) // _DAY)
-    elif due - min(t, now) <= AT_RISK_DAYS * _DAY:
+        state = "met_late"
+        days_late = _days_after(o.met_on, due)
+    elif as_of >= due:
+        state = "overdue"
+        days_late = _days_after(as_of, due)
+    elif due - as_of <= AT_RISK_DAYS * _DAY:
         state = "at_risk"
     else:
         state = "due"
@@ -495,14 +599,34 @@ def milestones(
 ) -> list[MilestoneStatus]:
     """Every milestone set in the ledger, judged at moment `at` (None: now), by id.
 
+    An open milestone past its due date is overdue by the days from the due date to the
+    moment asked: `at`; without it, the caller's `now`; without either, the end of the
+    record (the last moment any record names), or the clock if that is earlier: a replay
+    of 2013-2016 is not judged against today's date.
+
     `late` says which of the entries the milestones rest on the log recorded late (None:
     none is known to be); a milestone met by one of them carries it in `late_events`."""
-    now = now if now is not None else clock()
     t = _ALL_TIME if at is None else at
+    as_of = at if at is not None else now if now is not None else min(clock(), record_end(f))
     judged = [
         (rec.milestone, _outcome(f, rec.milestone, t))
         for rec in sorted(f.milestones, key=lambda r: r.milestone.milestone)
     ]
     met = frozenset().union(*(o.events for _, o in judged if o.met_on is not None))
     late_ids = frozenset(late(met)) if late is not None and met else frozenset()
-    return [_judge(m, o, t, now, late_ids) for m, o in judged]
+    return [_judge(m, o, as_of, late_ids) for m, o in judged]
+
+
+def record_end(f: Facts) -> int:
+    """The last moment any of the records progress reads names (0 for an empty book)."""
+    moments = [
+        *(v.completed_at for v in f.versions),
+        *(t.shipped_at for t in f.removals),
+        *(line.received_at or 0 for t in f.removals for line in t.lines),
+        *(b.at for b in f.batches),
+        *(i.closed_at or i.opened_at for i in f.inspections),
+        *(d.at for d in f.documents),
+        *(x.closed_at or x.opened_at for x in f.findings),
+        *(p[-1].at for p in f.positions.values() if p),
+    ]
+    return max(moments, default=0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import secrets
 import sys
@@ -21,8 +20,7 @@ from cwledger.accountancy.balances import differences, route_series, site_series
 from cwledger.accountancy.draws import check_draw, draw, draw_inputs
 from cwledger.accountancy.selection import commitment
 from cwledger.accountancy.series import load_series
-from cwledger.book.progress import load_facts, status
-from cwledger.book.records import CorrelationRecord, EstimateRecord, ItemRecord, SiteRecord
+from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.cli.book import AtOption, moment_option
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.ledger.ledger import Ledger, utc_now
@@ -44,16 +42,23 @@ def balances(
     reconcile: Annotated[
         bool, typer.Option("--reconcile", help="The whole-stockpile reconciliation instead.")
     ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="With --reconcile: as it stood at this date or moment."),
+    ] = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """Material balances per site and calendar month: BI, receipts, shipments, destroyed,
     other, EI (book and physical) and MUF; with --export-series, a route as a balance series;
-    with --reconcile, declared = destroyed + in transit + remaining + sum MUF + sum SRD."""
+    with --reconcile, declared = destroyed + in transit + held at sites + sum MUF + sum SRD
+    (with --at, as it stood at that moment)."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
+    if at is not None and not reconcile:
+        raise typer.BadParameter("--at goes with --reconcile", param_hint="--at")
     if reconcile:
-        _reconcile(ledger_dir, as_json)
+        _reconcile(ledger_dir, as_json, moment_option(at))
         return
     month = None if period is None else parse_month(period).month
     with Ledger.open(ledger_dir).store.read() as r:
@@ -129,11 +134,11 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
         return site_series(r, site, periods, registered=answers.registered_methods(r))
 
 
-def _reconcile(ledger_dir: Path, as_json: bool) -> None:
+def _reconcile(ledger_dir: Path, as_json: bool, at: int | None = None) -> None:
     from cwledger.accountancy.answers import reconciliation  # numpy, scipy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
-        terms = reconciliation(r)
+        terms = reconciliation(r, at)
     if as_json:
         print_json([t.to_json() for t in terms])
         return
@@ -222,54 +227,67 @@ def inspect_plan(
     out.print(table)
 
 
-def estimates(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
-    """The declaration tested against the independent estimates: fused value, chi-square
-    and Birge ratio, the one-sided test of under-declaration, the upper bound of what is
-    undeclared."""
+def estimates(
+    at: AtOption = None, ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False
+) -> None:
+    """The declaration tested against the independent estimates, scope by scope (an
+    estimate is compared with the declared total of its own scope: a category less the
+    chemicals it leaves out, or the count of sites): each estimate with its uncertainty
+    (stated or assumed) and source, the fused value, the one-sided test of
+    under-declaration and the upper bound of what is undeclared. With --at, against the
+    declaration as it stood then."""
 
-    from cwledger.accountancy.estimates import reconcile  # numpy: start-up time
+    from cwledger.accountancy.answers import estimate_comparisons  # numpy: start-up time
 
     with Ledger.open(ledger_dir).store.read() as r:
-        facts = load_facts(r.book)
-        recorded = r.book.records(EstimateRecord)
-        pairs = r.book.records(CorrelationRecord)
-    position = {e.event: i for i, e in enumerate(recorded)}
-    correlations = {
-        (position[c.estimates[0]], position[c.estimates[1]]): c.rho
-        for c in pairs
-        if c.estimates[0] in position and c.estimates[1] in position
-    }
-    decl = facts.declaration_at(2**62)
-    if decl is None:
-        raise typer.BadParameter("no complete declaration to test")
-    items = [i for i in decl.declaration.items if facts.category(i) in (1, 2)]
-    u_random = math.sqrt(sum(i.declared.u_random_kg**2 for i in items))
-    u_systematic = sum(i.declared.u_systematic_kg for i in items)
-    declared_t = status(facts).total.declared_g / 1e6
-    result = reconcile(
-        declared_t,
-        math.hypot(u_random, u_systematic) / 1000,
-        [e.estimate for e in recorded],
-        correlations or None,
-        unit="t",
-        scope="total",
-    )
-    doc = result.to_json()
+        comparisons = estimate_comparisons(r, moment_option(at))
+    if not comparisons:
+        raise typer.BadParameter("no complete declaration and recorded estimate to compare")
     if as_json:
-        print_json(doc)
+        print_json({"comparisons": comparisons})
         return
-    t, f = doc["test"], doc["fusion"]
+    for doc in comparisons:
+        _print_comparison(doc)
+
+
+def _print_comparison(doc: dict[str, Any]) -> None:
+    unit = " sites" if doc["unit"] == "sites" else " t"
     out.print(
-        f"declared {t['declared']:,.1f} t (u {t['declared_u']:,.1f}); estimates fused to"
-        f" {f['value']:,.1f} t (u {f['sigma']:,.1f}) from {len(doc['used'])} estimate(s),"
-        f" {len(doc['left_out'])} left out"
+        shown(
+            f"{doc['scope_label']}: declared {doc['declared']:,.1f}{unit}"
+            f" (u {doc['declared_u']:,.1f}; {doc['declared_counts']},"
+            f" declaration version {doc['declaration_version']})"
+        )
     )
-    out.print(
-        f"under-declaration test: z = {t['z']:+.2f}, one-sided p = {t['p_value']:.3f};"
-        f" upper bound of what is undeclared ({t['level']:.0%}): {t['upper']:,.1f} t"
-    )
+    for e in doc["used"]:
+        out.print(
+            shown(
+                f"  {e['party']}: {e['value']:,.1f}{unit} (u {e['u']:,.1f}, {e['u_basis']});"
+                f" {e['method']}; source {e['source'] or 'not given'}"
+            )
+        )
     for left in doc["left_out"]:
         out.print(shown(f"  left out: {left['party']} ({left['reason']})"))
+    t, f = doc["test"], doc["fusion"]
+    if t is None or f is None:
+        out.print("  no quantified estimate of this scope: nothing to test")
+        return
+    direction = "more" if t["difference"] > 0 else "less"
+    out.print(
+        shown(
+            f"  estimates fused to {f['value']:,.1f}{unit} (u {f['sigma_scaled']:,.1f}):"
+            f" {abs(t['difference']):,.1f}{unit} {direction} than declared;"
+            f" z = {t['z']:+.2f}, one-sided p = {t['p_value']:.3g};"
+            f" upper bound of what is undeclared ({t['level']:.0%}): {t['upper']:,.1f}{unit}"
+        )
+    )
+    if doc["assumed_u_only"]:
+        out.print(
+            f"  under-declaration test rests on {len(doc['used'])} estimate(s) whose"
+            " uncertainty was assumed, not stated by the source: indicative only"
+        )
+    else:
+        out.print("  under-declaration test on the stated uncertainties")
 
 
 accountancy_app = typer.Typer(

@@ -5,11 +5,12 @@ from ``cwledger.book.answers``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cwledger.book import answers
 from cwledger.book import progress as book_progress
@@ -19,7 +20,7 @@ from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progr
 from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
-from cwledger.tables import facilities_table, milestones_table, status_table
+from cwledger.tables import facilities_table, milestones_table, status_table, whereabouts_table
 from cwledger.time import parse_moment, queryable
 
 __all__ = [
@@ -136,6 +137,15 @@ def amend(
     )
 
 
+def _val(value: object) -> str:
+    """A field's value in a diff: numbers and text as they are, anything else as JSON."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, (str, int, float)):
+        return shown(f"{value:,}" if isinstance(value, float) else value)
+    return shown(json.dumps(value, sort_keys=True))
+
+
 def diff_command(
     v1: Annotated[int, typer.Argument(help="Older version.")],
     v2: Annotated[int, typer.Argument(help="Newer version.")],
@@ -148,16 +158,18 @@ def diff_command(
     if as_json:
         print_json(d.model_dump(mode="json"))
         return
-    table = Table("change", "id", "fields", title=f"declaration v{v1} -> v{v2}")
+    table = Table("change", "id", "field", "old", "new", title=f"declaration v{v1} -> v{v2}")
     for what in ("sites", "items"):
         for i in getattr(d, f"{what}_added"):
-            table.add_row(f"{what[:-1]} added", shown(i), "")
+            table.add_row(f"{what[:-1]} added", shown(i), "", "", "")
         for i in getattr(d, f"{what}_removed"):
-            table.add_row(f"{what[:-1]} removed", shown(i), "")
+            table.add_row(f"{what[:-1]} removed", shown(i), "", "", "")
         for c in getattr(d, f"{what}_changed"):
-            table.add_row(f"{what[:-1]} changed", shown(c.id), shown(", ".join(c.fields)))
+            for f in c.fields:
+                old, new = c.old.get(f), c.new.get(f)
+                table.add_row(f"{what[:-1]} changed", shown(c.id), shown(f), _val(old), _val(new))
     if d.header_changed:
-        table.add_row("header changed", "", shown(", ".join(d.header_changed)))
+        table.add_row("header changed", "", shown(", ".join(d.header_changed)), "", "")
     out.print(table if table.row_count else f"versions {v1} and {v2} list the same sites and items")
 
 
@@ -239,20 +251,36 @@ def findings_command(
     status: Annotated[
         str | None, typer.Option(help="Only open, resolved or closed_unresolvable.")
     ] = None,
+    at: AtOption = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """The findings: numbered discrepancies, raised by hand or by the book's rules."""
+    """The findings: numbered discrepancies, raised by hand or by the book's rules, with
+    the day each was opened (and closed) and the sites it concerns; with --at, as they
+    stood at that moment."""
+    when = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
-        found = answers.findings(r.book, status)
+        found = answers.findings(r.book, status, when)
+        docs = [answers.finding_document(f, answers.finding_sites(r.book, f)) for f in found]
     if as_json:
-        print_json([answers.finding_document(f) for f in found])
+        print_json(docs)
         return
-    table = Table("no.", "status", "rule", "entry", "title", title=f"{len(found)} finding(s)")
-    for f in found:
-        n = f.finding
+    table = Table(
+        "no.",
+        "status",
+        Column("opened", no_wrap=True, min_width=10),
+        "sites",
+        "finding",
+        title=f"{len(found)} finding{'' if len(found) == 1 else 's'}" + (f" at {at}" if at else ""),
+    )
+    for d in docs:
+        status_cell = d["status"].replace("_", " ") + (f" {d['closed']}" if d["closed"] else "")
         table.add_row(
-            str(n.number), n.status.value, shown(f.rule), str(f.opened_entry), shown(n.title)
+            str(d["number"]),
+            shown(status_cell),
+            d["opened"],
+            shown(", ".join(d["sites"])),
+            shown(f"{d['title']} [{d['rule']}]", lines=True),
         )
     out.print(table)
 
@@ -279,7 +307,9 @@ def status_command(
     ledger_dir: LedgerDir = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
-    """Declared, removed, destroyed and remaining, by category and priority, at a moment."""
+    """Declared, removed and destroyed, and where what is not yet destroyed is (in country,
+    in transit, at a destruction venue) with the unaccounted difference of the weighings,
+    by category and priority, at a moment."""
     when = moment_option(at)
     with Ledger.open(ledger_dir).store.read() as r:
         doc = answers.status_document(book_progress.load_facts(r.book), when)
@@ -288,6 +318,7 @@ def status_command(
         return
     title = f"status at {doc['at'] or 'now'} (declaration version {doc['declaration_version']})"
     out.print(status_table(doc, shown(title)))
+    out.print(whereabouts_table(doc, "where what is not yet destroyed is"))
     out.print("removed % counts what was destroyed in the country, as the 2014 reports did")
     if doc["facilities"]["declared"]:
         out.print(facilities_table(doc["facilities"], "production facilities"))
@@ -299,8 +330,8 @@ def milestones_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Each compliance milestone: met (when, by which events; "recorded late" when an entry
-    it rests on was logged well after its event time), missed (days late, what is still
-    outstanding), due or at risk."""
+    it rests on was logged well after its event time), met late (days), overdue (days as of
+    the moment asked; what still remains), at risk (due within 30 days) or due."""
     when = moment_option(at)
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:

@@ -35,6 +35,12 @@ def _read_document(file: Path) -> dict[str, Any]:
         raise MalformedInput(f"{file}: not a readable JSON document ({e})") from e
 
 
+def _lists(event: Event, item: str | None) -> bool:
+    """Whether a declaration part lists the item."""
+    items = event.body.get("items", [])
+    return any(isinstance(i, dict) and i.get("id") == item for i in items)
+
+
 @export_app.command("epcis")
 def export_epcis(
     item: Annotated[str | None, typer.Option(help="Only this item's chain of custody.")] = None,
@@ -57,10 +63,18 @@ def export_epcis(
         pairs: list[tuple[int, Event]] = []
         for chunk in r.iter_entries():
             for e in chunk:
-                if e.event_type not in EXPORTED or (wanted is not None and e.index not in wanted):
+                if e.event_type not in EXPORTED:
                     continue
-                pairs.append((e.index, decode_entry(e.envelope, check_canonical=False).event))
-    doc = to_epcis(pairs, base=base, created=utc_now())
+                declaration = e.event_type.startswith("declaration.")
+                if wanted is not None and e.index not in wanted and not declaration:
+                    continue
+                event = decode_entry(e.envelope, check_canonical=False).event
+                # The book links a declared item to the part that completed its version;
+                # the part that lists it belongs to its chain of custody too.
+                if wanted is not None and e.index not in wanted and not _lists(event, item):
+                    continue
+                pairs.append((e.index, event))
+    doc = to_epcis(pairs, base=base, created=utc_now(), item=item)
     problems = validate_document(doc)
     if problems:  # our own export must pass GS1's schema: a bug, said plainly
         raise EventRejected([Problem("export", p) for p in problems])

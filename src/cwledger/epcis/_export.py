@@ -103,19 +103,22 @@ class _Part:
     items: dict[str, tuple[dict[str, Any], dict[str, Any]]]  # id -> (item, EPCIS event)
 
 
-def _declare_errors(parts: list[_Part]) -> None:
+def _declare_errors(parts: list[_Part], *, whole: bool = True) -> None:
     """Mark each declared item a later version changed or dropped (MAPPING.md section 4).
 
     The original commissioning event gets an ``errorDeclaration`` (``incorrect_data`` with
     the corrective event, or ``did_not_occur``); the event hash leaves it out, so the
-    eventID stays valid. Only a later version whose every part is exported counts.
+    eventID stays valid. Only a later version whose every part is exported counts; in one
+    item's export (not `whole`), a later version that lists the item counts for it.
     """
     versions: dict[tuple[str, int], list[_Part]] = {}
     for part in parts:
         versions.setdefault((part.event.author, part.event.body["version"]), []).append(part)
     for (author, version), old in versions.items():
         new = versions.get((author, version + 1), [])
-        if not new or len({p.event.body["part"] for p in new}) != new[0].event.body["parts"]:
+        if not new:
+            continue
+        if whole and len({p.event.body["part"] for p in new}) != new[0].event.body["parts"]:
             continue
         later = {i: (p.event, e) for p in new for i, (_, e) in p.items.items()}
         items = {i: item for p in new for i, (item, _) in p.items.items()}
@@ -123,6 +126,8 @@ def _declare_errors(parts: list[_Part]) -> None:
         for part in old:
             for ident, (item, epcis) in part.items.items():
                 if ident not in later:
+                    if not whole:  # the part that dropped it is not in the item's chain
+                        continue
                     epcis["errorDeclaration"] = {"declarationTime": when, "reason": "did_not_occur"}
                 elif items[ident] != item:
                     event, corrective = later[ident]
@@ -136,18 +141,52 @@ def _declare_errors(parts: list[_Part]) -> None:
 # --- the document ---------------------------------------------------------------------------
 
 
+def _only(event: Event, item: str) -> Event:
+    """The event as one item's chain of custody tells it: of its lines (declared items,
+    transfer, inventory and destruction lines) only the item's; of a declaration's sites
+    and chemicals only the item's; a batch's products (of every line together) left out."""
+    body = event.body
+    if event.type.startswith("declaration."):
+        items = [i for i in body.get("items", []) if i.get("id") == item]
+        sites = {i.get("site") for i in items}
+        chems = {i.get("chemical") for i in items}
+        body = body | {"items": items} if "items" in body else body
+        if "sites" in body:
+            body = body | {"sites": [s for s in body["sites"] if s.get("id") in sites]}
+        if "chemicals" in body:
+            body = body | {"chemicals": [c for c in body["chemicals"] if c.get("label") in chems]}
+    elif isinstance(body.get("items"), list):
+        lines = [ln for ln in body["items"] if isinstance(ln, dict) and ln.get("item") == item]
+        body = body | {"items": lines}
+        if "products" in body:
+            body = {k: v for k, v in body.items() if k != "products"}
+    if body is event.body:
+        return event
+    return event.model_copy(update={"body": body})
+
+
 def to_epcis(
-    events: Sequence[tuple[int, Event]], *, base: str = DEFAULT_BASE, created: str
+    events: Sequence[tuple[int, Event]],
+    *,
+    base: str = DEFAULT_BASE,
+    created: str,
+    item: str | None = None,
 ) -> dict[str, Any]:
     """An EPCISDocument for the chain of custody in ``events`` (``(log index, event)`` pairs).
 
     Declarations, tags, seals, transfers, inventories, inspections, samples and destruction
     are exported (MAPPING.md section 4), other event types are left out. ``created`` is the
-    document's creationDate. Raises ValueError for an event whose body is not valid.
+    document's creationDate. With ``item``, the document is that item's chain of custody:
+    each event holds only the item's lines (a transfer of 150 items shows the item's line;
+    a declaration part, the item and its site and chemical), and says so in
+    ``cwl:onlyItem``; its eventID is the hash of what is shown. Raises ValueError for an
+    event whose body is not valid.
     """
     names = Names(base)
     chain = Chain(names)
     chosen = [(i, e) for i, e in events if e.type in _EXPORTERS]
+    if item is not None:
+        chosen = [(i, _only(e, item)) for i, e in chosen]
     for index, event in chosen:
         try:
             EVENT_TYPES[event.type].body.model_validate(event.body)
@@ -156,8 +195,10 @@ def to_epcis(
         chain.learn(event)
     out: list[dict[str, Any]] = []
     parts: list[_Part] = []
+    only = {} if item is None else {"cwl:onlyItem": item}
     for index, event in chosen:
-        stamped = [_stamp_one(e, index, event, names) for e in _EXPORTERS[event.type](event, chain)]
+        exported = [e | only for e in _EXPORTERS[event.type](event, chain)]
+        stamped = [_stamp_one(e, index, event, names) for e in exported]
         if event.type.startswith("declaration."):
             chain.declarations.append(_declaration_element(index, event, chain))
             items = event.body.get("items", [])
@@ -165,7 +206,7 @@ def to_epcis(
                 _Part(event, {i["id"]: (i, e) for i, e in zip(items, stamped, strict=True)})
             )
         out += stamped
-    _declare_errors(parts)
+    _declare_errors(parts, whole=item is None)
     doc: dict[str, Any] = {"@context": names.context, "type": "EPCISDocument"}
     doc |= {"schemaVersion": "2.0", "creationDate": created}
     return doc | _master_data(chain) | {"epcisBody": {"eventList": out}}

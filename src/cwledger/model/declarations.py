@@ -72,10 +72,21 @@ class Declaration(Strict):
 
 
 class Change(Strict):
-    """One object present in both versions with the (dotted) names of the fields that differ."""
+    """One object present in both versions with the (dotted) names of the fields that
+    differ, and each such field's value in the older and in the newer version (JSON)."""
 
     id: ObjectId
     fields: list[str]
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+
+
+def _value(obj: BaseModel, dotted: str) -> Any:
+    """A (dotted) field of a model, as JSON."""
+    value: Any = obj.model_dump(mode="json")
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 class DeclarationDiff(Strict):
@@ -117,7 +128,12 @@ def _diff_lists(
     added = sorted(after.keys() - before.keys())
     removed = sorted(before.keys() - after.keys())
     changed = [
-        Change(id=i, fields=fields)
+        Change(
+            id=i,
+            fields=fields,
+            old={f: _value(before[i], f) for f in fields},
+            new={f: _value(after[i], f) for f in fields},
+        )
         for i in sorted(before.keys() & after.keys())
         if (fields := _changed_fields(before[i], after[i]))
     ]

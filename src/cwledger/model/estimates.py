@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from cwledger.model._base import PartyName, Strict, Text
-from cwledger.model.chemicals import CwcCategory
+from cwledger.model.chemicals import ChemicalLabel, CwcCategory
 
-__all__ = ["Estimate", "EstimateUnit", "EstimateScope"]
+__all__ = ["Estimate", "EstimateUnit", "EstimateScope", "UncertaintyBasis"]
 
 EstimateUnit = Literal["t", "kg", "sites"]
 EstimateScope = Literal["total", "category", "sites"]
+UncertaintyBasis = Literal["stated", "assumed"]
 
 
 class Estimate(Strict):
@@ -22,6 +23,12 @@ class Estimate(Strict):
     ``kg``); scope ``sites`` is a count of sites (unit ``sites``). An estimate a party gave
     without a figure ("considerably lower") has no value and no uncertainty, and says what
     it said in ``remark``.
+
+    A mass estimate covers its scope less the declared chemicals it ``excludes`` (an
+    estimate of "agents and precursors" does not count the isopropanol or the acids the
+    declaration lists in the same category): it is compared with the declared total of
+    exactly that scope. ``u_basis`` says whether the source stated the uncertainty or the
+    analyst assumed it; ``source`` names where the figure comes from.
     """
 
     party: PartyName
@@ -32,6 +39,9 @@ class Estimate(Strict):
     scope: EstimateScope
     category: CwcCategory | None = None
     remark: Text | None = None
+    excludes: list[ChemicalLabel] = []
+    u_basis: UncertaintyBasis = "stated"
+    source: Text | None = None
 
     @model_validator(mode="after")
     def _scope_rules(self) -> Estimate:
@@ -50,6 +60,8 @@ class Estimate(Strict):
             problems.append(
                 f"scope {self.scope!r} is a mass: unit must be 't' or 'kg', not 'sites'"
             )
+        if self.scope == "sites" and self.excludes:
+            problems.append("a count of sites excludes no chemicals")
         if problems:
             raise ValueError(f"estimate by {self.party}: " + "; ".join(problems))
         return self

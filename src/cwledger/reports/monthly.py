@@ -302,8 +302,8 @@ class MonthlyReport:
 
     @property
     def milestone_counts(self) -> dict[str, int]:
-        """How many milestones are met, missed, due and at risk."""
-        states = ("met", "missed", "at_risk", "due")
+        """How many milestones are in each state (met, met late, overdue, at risk, due)."""
+        states = progress.MILESTONE_STATES
         return {k: sum(1 for m in self.milestones if m["status"] == k) for k in states}
 
 

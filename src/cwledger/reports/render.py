@@ -211,7 +211,7 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     burn = line_chart(
         f"Declared chemicals at each month's end up to {report.period.last_day}",
         [
-            Series("not yet destroyed", [(d, s["remaining_t"]) for d, s in points]),
+            Series("not yet destroyed", [(d, s["not_destroyed_t"]) for d, s in points]),
             Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
             Series("destroyed", [(d, s["destroyed_t"]) for d, s in points]),
         ],
@@ -248,10 +248,10 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
     )
     return [
         (
-            "Burn-down: tonnes not yet destroyed (declared less destroyed), removed from the"
+            "Burn-down: tonnes not yet destroyed (held, wherever it is), removed from the"
             " territory and destroyed, at each month's end; dashed lines are the removal and"
-            " destruction deadlines, labelled by milestone (green met on time, red not met on"
-            " time, grey not yet judged).",
+            " destruction deadlines, labelled by milestone (green met on time, red met late or"
+            " overdue, grey not yet judged).",
             _styled(burn),
         ),
         (

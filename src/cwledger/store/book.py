@@ -144,6 +144,14 @@ class BookReader:
         )
         return [_position(r) for r in self.conn.execute(q)]
 
+    def every_position(self) -> list[Position]:
+        """Every position of every item, by item, then in time order (one read, for the
+        answers that follow every item through time: progress, the burn-down)."""
+        q = select(item_position).order_by(
+            item_position.c.item, item_position.c.at, item_position.c.idx
+        )
+        return [_position(r) for r in self.conn.execute(q)]
+
     def position(self, item: str, at: int | None = None) -> Position | None:
         """Where the item was at moment `at` (None: now), or None before it entered the book."""
         q = (

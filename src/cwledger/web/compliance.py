@@ -54,7 +54,7 @@ def findings_page(
     everything = answers.findings(r.book)
     rules = sorted({f.rule for f in everything})
     shown = [
-        answers.finding_document(f)
+        answers.finding_document(f, answers.finding_sites(r.book, f))
         for f in answers.findings(r.book, status)
         if rule is None or f.rule == rule
     ]

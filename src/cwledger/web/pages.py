@@ -41,8 +41,8 @@ def _burndown(r: Book) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLResponse:
-    """Declared, removed, destroyed and remaining; the burn-down with the milestones'
-    deadlines; the open findings; the milestones met, missed and at risk."""
+    """Declared, removed, destroyed, and where what is not yet destroyed is; the burn-down
+    with the milestones' deadlines; the open findings; the milestones by state."""
     when = None if at is None else query_moment(at, "at")
     status = status_document(r, when)
     judged = milestone_documents(r, when)
@@ -50,7 +50,7 @@ def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLRespo
     chart = line_chart(
         "Chemicals declared, removed and destroyed, month by month",
         [
-            Series("remaining", [(d, s["remaining_t"]) for d, s in burn["points"]]),
+            Series("not yet destroyed", [(d, s["not_destroyed_t"]) for d, s in burn["points"]]),
             Series(
                 "removed",
                 [(d, s["removed_t"] + s["destroyed_in_country_t"]) for d, s in burn["points"]],
@@ -60,9 +60,7 @@ def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLRespo
         [Marker(date.fromisoformat(due), label, met) for due, label, met in burn["markers"]],
     )
     open_findings = [answers.finding_document(f) for f in answers.findings(r.book, "open")]
-    counts = {
-        k: sum(1 for m in judged if m["status"] == k) for k in ("met", "missed", "due", "at_risk")
-    }
+    counts = {k: sum(1 for m in judged if m["status"] == k) for k in progress.MILESTONE_STATES}
     return page(
         request,
         "overview.html",

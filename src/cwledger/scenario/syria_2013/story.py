@@ -128,6 +128,13 @@ def _estimates(b: Builder) -> None:
         }
         if e.remark is not None:
             estimate["remark"] = e.remark
+        if e.category is not None:
+            estimate["category"] = e.category
+        if e.excludes:
+            estimate["excludes"] = list(e.excludes)
+        if e.value is not None:
+            estimate["u_basis"] = e.u_basis
+        estimate["source"] = e.source
         b.add(e.party, "estimate.recorded", at(e.day, 12), {"estimate": estimate})
 
 

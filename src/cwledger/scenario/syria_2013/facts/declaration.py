@@ -34,6 +34,9 @@ class Estimate:
     method: str
     source: str
     remark: str | None = None
+    category: int | None = None
+    excludes: tuple[str, ...] = ()  # declared chemicals outside the estimate's scope
+    u_basis: str = "assumed"  # no source of section 5 states an uncertainty
 
 
 @dataclass(frozen=True)
@@ -150,15 +153,19 @@ DOCUMENTS = (
 )
 
 ESTIMATES = (
+    # "CW agents and precursors": Category 1 ("largely precursors", 2.1) less the
+    # isopropanol the OPCW counted inside it (2.2); not the acids of Category 2. Chosen.
     Estimate(
         "observer-us",
         "2013-09-14",
         1000.0,
-        100.0,  # chosen
+        100.0,  # chosen: the source gives none
         "t",
-        "total",
+        "category",
         "national assessment, accepted at Geneva (about 1,000 t of agents and precursors)",
-        "5: ~1,000 metric tons",
+        "5: ~1,000 metric tons of CW agents and precursors [AP-FW][AP-GDI]",
+        category=1,
+        excludes=("isopropanol",),
     ),
     Estimate(
         "observer-us",
@@ -168,7 +175,7 @@ ESTIMATES = (
         "sites",
         "sites",
         "national assessment (about 45 sites associated with the programme)",
-        "5: US ~45 sites",
+        "5: US ~45 sites associated with CW",
     ),
     Estimate(
         "observer-ru",
@@ -178,7 +185,7 @@ ESTIMATES = (
         "sites",
         "sites",
         "national assessment",
-        "5: considerably lower",
+        '5: Russian estimate "considerably lower" (not quantified) [AP-GDI][AP-FW]',
         remark="considerably lower than 45 (not quantified)",
     ),
 )
