@@ -27,6 +27,7 @@ LAYERS: dict[str, float] = {
     "cwledger": 0,
     "cwledger.errors": 0,
     "cwledger.time": 0,
+    "cwledger.words": 0,
     "cwledger.tlog": 0,
     "cwledger.model": 0,
     # 1. the domain: the book's rules and registry, statistics, EPCIS formats (pure)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cwledger.words import plural
+
 __all__ = [
     "PdfUnavailable",
     "CwledgerError",
@@ -141,7 +143,7 @@ class EventRejected(CwledgerError):
         super().__init__("; ".join(str(p) for p in self.problems) or "event rejected")
 
     def diagnostics(self) -> str:
-        lines = [f"refused, nothing written ({len(self.problems)} problem(s)):"]
+        lines = [f"refused, nothing written ({plural(len(self.problems), 'problem')}):"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 

@@ -83,7 +83,7 @@ def test_an_item_moved_by_a_declaration_amendment_alone_raises_a_finding(book: B
     f = found["site-changed-by-amendment"]
     assert f.subjects == ["I-1"]
     assert f.finding.title == (
-        "declaration version 2 puts 1 item(s) at another site with no transfer that moved them"
+        "declaration version 2 puts 1 item at another site with no transfer that moved them"
     )
     # An amendment that leaves every site as it is raises nothing more.
     corrected = [item("I-1", "S-2", kg=1001), item("I-2", kg=500)]

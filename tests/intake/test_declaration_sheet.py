@@ -316,7 +316,7 @@ def test_sheet_rejected_is_an_event_rejected_listing_one_problem_a_line(tmp_path
     assert isinstance(e.value, EventRejected)
     assert (e.value.code, e.value.status) == ("sheet-rejected", 422)
     assert str(e.value).splitlines() == [
-        "declaration sheet refused (2 problem(s)):",
+        "declaration sheet refused (2 problems):",
         "  - row 2, column kg: not a number: 'x'",
         "  - row 3, column lat: not a number: 'y'",
     ]

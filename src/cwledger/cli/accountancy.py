@@ -25,6 +25,7 @@ from cwledger.cli.book import AtOption, moment_option
 from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.time import parse_month
+from cwledger.words import plural
 
 __all__ = ["balances", "estimates", "inspect_app", "accountancy_app"]
 
@@ -283,7 +284,7 @@ def _print_comparison(doc: dict[str, Any]) -> None:
     )
     if doc["assumed_u_only"]:
         out.print(
-            f"  under-declaration test rests on {len(doc['used'])} estimate(s) whose"
+            f"  under-declaration test rests on {plural(len(doc['used']), 'estimate')} whose"
             " uncertainty was assumed, not stated by the source: indicative only"
         )
     else:

@@ -22,6 +22,7 @@ from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import facilities_table, milestones_table, status_table, whereabouts_table
 from cwledger.time import parse_moment, queryable
+from cwledger.words import plural
 
 __all__ = [
     "moment_option",
@@ -94,7 +95,7 @@ def _submit(
     receipts = ledger.append(envelopes)
     first, last = receipts[0].index, receipts[-1].index
     err.print(
-        f"declaration version {version}: {counted} in {len(receipts)} part(s),"
+        f"declaration version {version}: {counted} in {plural(len(receipts), 'part')},"
         f" entries {first}..{last}"
     )
 

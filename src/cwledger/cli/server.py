@@ -14,6 +14,7 @@ from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token, list_tokens, revoke_token
 from cwledger.ledger.ledger import Ledger
+from cwledger.words import plural
 
 __all__ = ["serve", "tokens_app", "parse_duration"]
 
@@ -146,7 +147,7 @@ def tokens_list(
         )
         return
     table = Table(
-        "token", "party", "issued", "expires", "revoked", "label", title=f"{len(rows)} token(s)"
+        "token", "party", "issued", "expires", "revoked", "label", title=plural(len(rows), "token")
     )
     for t in rows:
         cells = (t.token_id, t.party, t.issued_at, t.expires_at or "", t.revoked_at or "", t.label)

@@ -27,6 +27,7 @@ from cwledger import errors
 from cwledger.accountancy.statistics import SingularCovariance
 from cwledger.model.errors import IllegalTransition
 from cwledger.store import disk_full
+from cwledger.words import plural
 
 __all__ = [
     "ProblemDetail",
@@ -173,7 +174,7 @@ def error_response(request: Request, e: errors.CwledgerError) -> JSONResponse:
 def validation_error(e: RequestValidationError) -> errors.InvalidQuery:
     """A request FastAPI could not validate, as the tree's InvalidQuery (every problem)."""
     found = [errors.Problem(".".join(str(p) for p in err["loc"]), err["msg"]) for err in e.errors()]
-    refused = errors.InvalidQuery("request", f"{len(found)} problem(s) in the request")
+    refused = errors.InvalidQuery("request", f"{plural(len(found), 'problem')} in the request")
     refused.problems = found
     return refused
 
@@ -218,7 +219,7 @@ def install(app: FastAPI, page: ErrorPage | None = None) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> Response:
         refused = validation_error(e)
-        detail = f"{len(refused.problems)} problem(s) in the request"
+        detail = f"{plural(len(refused.problems), 'problem')} in the request"
         html = rendered(request, errors.InvalidQuery, "; ".join(map(str, refused.problems)))
         return html or problem_response(
             errors.InvalidQuery,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cwledger.errors import EventRejected, Problem, TooLarge
+from cwledger.words import plural
 
 __all__ = [
     "EXCEL_COLUMNS",
@@ -92,7 +93,7 @@ class SheetRejected(EventRejected):
         self.args = (self.diagnostics(),)
 
     def diagnostics(self) -> str:
-        lines = [f"declaration sheet refused ({len(self.problems)} problem(s)):"]
+        lines = [f"declaration sheet refused ({plural(len(self.problems), 'problem')}):"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 

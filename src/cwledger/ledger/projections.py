@@ -23,6 +23,7 @@ from cwledger.store import LogReader, Store
 from cwledger.store.book import BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
 from cwledger.time import from_rfc3339
+from cwledger.words import plural
 
 __all__ = ["replay_book", "rebuild", "check_book", "BookMismatch"]
 
@@ -97,7 +98,7 @@ def check_book(store: Store, progress: Progress | None = None) -> None:
         )
         raise BookMismatch(
             f"the stored book differs from the replay of the log in {table}:"
-            f" {len(missing)} row(s) missing, {len(extra)} unexpected; first {detail}"
+            f" {plural(len(missing), 'row')} missing, {len(extra)} unexpected; first {detail}"
         )
 
 

@@ -33,6 +33,7 @@ from cwledger.charts import (
 from cwledger.errors import PdfUnavailable
 from cwledger.reports.data import csv_text, json_text
 from cwledger.reports.monthly import MonthlyReport
+from cwledger.words import plural
 
 __all__ = [
     "Format",
@@ -144,11 +145,6 @@ def _days(value: float) -> str:
 
 def _status_label(status: str) -> str:
     return status.replace("_", " ")
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """ "1 finding", "2 findings", "1 batch", "3 batches": the count and the noun agreeing."""
-    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _env(autoescape: bool) -> Environment:

@@ -34,6 +34,7 @@ from cwledger.model.bodies import (
     DeclarationSubmitted,
     SiteDeclared,
 )
+from cwledger.words import plural
 
 
 def site_declared(book: Book, ctx: Context, body: SiteDeclared) -> None:
@@ -189,7 +190,7 @@ def _amend(book: Book, ctx: Context, old: Declaration, new: Declaration) -> None
             book,
             ctx,
             "site-changed-by-amendment",
-            f"declaration version {new.version} puts {len(moved)} item(s) at another site"
+            f"declaration version {new.version} puts {plural(len(moved), 'item')} at another site"
             " with no transfer that moved them",
             moved,
         )

@@ -31,6 +31,7 @@ from cwledger.model.bodies import (
     TransferShipped,
 )
 from cwledger.time import from_rfc3339
+from cwledger.words import plural
 
 
 def _seal_breach(book: Book, rec: ItemRecord) -> str | None:
@@ -113,8 +114,9 @@ def transfer_shipped(book: Book, ctx: Context, body: TransferShipped) -> None:
             book,
             ctx,
             "handover-unchecked",
-            f"transfer {body.transfer} left {body.origin} with {len(unchecked)} item(s) whose"
-            " seals were not checked there between their arrival and the shipment",
+            f"transfer {body.transfer} left {body.origin} with"
+            f" {plural(len(unchecked), 'item')} whose seals were not checked there between"
+            " their arrival and the shipment",
             [body.transfer, body.origin, *unchecked],
         )
     book.put(
@@ -204,7 +206,7 @@ def transfer_received(book: Book, ctx: Context, body: TransferReceived) -> None:
             book,
             ctx,
             "receipt-unweighed",
-            f"transfer {body.transfer} received at {body.site}: {len(unweighed)} item(s)"
+            f"transfer {body.transfer} received at {body.site}: {plural(len(unweighed), 'item')}"
             " holding a mass received without a weighing",
             [body.transfer, body.site, *unweighed],
             [transfer.shipped_event],
