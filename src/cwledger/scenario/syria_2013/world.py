@@ -158,7 +158,7 @@ def sites(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, list[str]
         out.append(
             {
                 "id": fid,
-                "name": f"Site {parent[2:]} facility {fid[-1]} ({kind.replace("_", " ")})",
+                "name": f"Site {parent[2:]} facility {fid[-1]} ({kind.replace('_', ' ')})",
                 "kind": kind,
                 "parent": parent,
                 "coordinates": {
