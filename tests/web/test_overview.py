@@ -94,3 +94,15 @@ def test_the_overview_counts_the_production_facilities(site: Site, view: Watched
     text = view.page.text_content("#facilities") or ""
     assert "3 of 12 structures destroyed" in text and "3 of them with a structure" in text
     view.assert_clean()
+
+
+def test_category_3_is_counted_in_items_not_tonnes(site: Site, view: Watched) -> None:
+    """Unfilled munitions and equipment are counted, not weighed: their row gives items
+    (declared, removed, destroyed and the share destroyed), never "0.0 t, 0.0 %"."""
+    view.page.goto(f"{site.base}/")
+    row = view.page.locator("tr", has_text="category 3").first
+    cells = [c.strip() for c in row.locator("th, td").all_text_contents()]
+    assert cells[0] == "category 3 (items)"
+    declared, destroyed = int(cells[1].replace(",", "")), int(cells[4].replace(",", ""))
+    assert declared > 1000 and destroyed == declared and cells[5] == "100.0 %"
+    view.assert_clean()
