@@ -114,6 +114,12 @@ def test_a_monitor_that_saw_one_branch_raises_the_alarm_on_the_other(
         assert forked.returncode == 2, forked.stderr
         said = " ".join(forked.stderr.split())
         assert "ALARM (fork)" in said and f"two checkpoints for size {BASE + 10}" in said
+        # The evidence: two checkpoints of one size, both signed by the log key.
+        evidence = state / "evidence" / f"fork-{BASE + 10}.checkpoint"
+        assert f"kept in {evidence}" in said
+        with urllib.request.urlopen(url_b + "/checkpoint") as resp:
+            b_note = resp.read()
+        assert evidence.read_bytes() == b_note != seen
 
         # b grows: its tree is still not an extension of a's.
         _append(b, range(3000, 3005))
@@ -130,6 +136,7 @@ def test_a_monitor_that_saw_one_branch_raises_the_alarm_on_the_other(
         said = " ".join(rewound.stderr.split())
         assert "ALARM (rewind)" in said and f"from size {BASE + 10} to size {BASE}" in said
         assert (state / "checkpoint").read_bytes() == seen  # no alarm moves the state
+        assert (state / "evidence" / f"rewind-{BASE}.checkpoint").is_file()
 
         # The honest branch grows: consistent.
         _append(a, range(4000, 4300))
@@ -155,7 +162,8 @@ def test_a_monitor_needs_the_quorum_and_the_log_key(
         other_key = Signer.generate(ORIGIN).verifier().vkey()
         wrong = monitor(url, tmp_path / "s2", other_key)
         assert wrong.returncode == 2 and "ALARM (signature)" in wrong.stderr
-        assert not (tmp_path / "s1").exists() and not (tmp_path / "s2").exists()
+        assert not (tmp_path / "s1" / "checkpoint").exists()
+        assert not (tmp_path / "s2").exists()  # a checkpoint the key does not verify: no evidence
 
 
 def _publish(log: MemoryLog, root: Path) -> None:

@@ -26,7 +26,7 @@ from cwledger.cli.common import err, shown
 from cwledger.errors import MalformedInput, NotFound, Unavailable
 from cwledger.tlog.monitor import MonitorAlarm, Policy, Verified, check_log, open_checkpoint
 
-__all__ = ["ALARM_EXIT", "HttpSource", "load_state", "monitor", "save_state"]
+__all__ = ["ALARM_EXIT", "HttpSource", "load_state", "monitor", "save_evidence", "save_state"]
 
 ALARM_EXIT = 2
 STATE_FILE = "checkpoint"
@@ -87,21 +87,36 @@ def load_state(state: Path, log_key: str) -> Verified | None:
         ) from e
 
 
-def save_state(state: Path, verified: Verified) -> None:
-    """Keep `verified` as the last checkpoint, durably: temporary file, fsync, rename,
-    fsync of the directory."""
-    state.mkdir(parents=True, exist_ok=True)
-    tmp = state / (STATE_FILE + ".tmp")
+def _write_durably(file: Path, data: bytes) -> None:
+    """Write `file` whole or not at all: temporary file, fsync, rename, fsync of the
+    directory."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(file.name + ".tmp")
     with open(tmp, "wb") as f:
-        f.write(verified.note)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, state / STATE_FILE)
-    fd = os.open(state, os.O_RDONLY)
+    os.replace(tmp, file)
+    fd = os.open(file.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def save_state(state: Path, verified: Verified) -> None:
+    """Keep `verified` as the last checkpoint, durably."""
+    _write_durably(state / STATE_FILE, verified.note)
+
+
+def save_evidence(state: Path, alarm: MonitorAlarm) -> Path | None:
+    """Keep the log-signed checkpoint an alarm is about in `state/evidence/` (with the one
+    in `state/checkpoint`, the proof of a split view); its path, or None if there is none."""
+    if alarm.served is None:
+        return None
+    file = state / "evidence" / f"{alarm.kind}-{alarm.served.checkpoint.size}.checkpoint"
+    _write_durably(file, alarm.served.note)
+    return file
 
 
 def _once(source: HttpSource, state: Path, policy: Policy) -> None:
@@ -160,6 +175,15 @@ def monitor(
             _once(source, state, policy)
         except MonitorAlarm as e:
             err.print(f"[bold red]{shown(str(e))}[/]", highlight=False, soft_wrap=True)
+            if (kept := save_evidence(state, e)) is not None:
+                err.print(
+                    shown(
+                        f"the checkpoint at fault is kept in {kept}; the one verified before, "
+                        f"in {state / STATE_FILE}"
+                    ),
+                    highlight=False,
+                    soft_wrap=True,
+                )
             raise typer.Exit(ALARM_EXIT) from e
         except (Unavailable, NotFound) as e:
             if watch is None:

@@ -54,6 +54,7 @@ class MonitorAlarm(VerificationError):
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
+        self.served: Verified | None = None  # the log-signed checkpoint at fault, if any
         super().__init__(f"ALARM ({kind}): {message}")
 
 
@@ -228,14 +229,25 @@ def check_log(fetch: Fetch, policy: Policy, last: Verified | None) -> Verified:
     before, if any) and the policy, and the tiles and entries against it.
 
     Returns the new verified checkpoint (the one to keep). Raises MonitorAlarm naming what
-    is wrong; what `fetch` raises when it cannot read (other than a covered tile's 404).
+    is wrong (with the checkpoint at fault as `served` once the log's key verified it:
+    beside `last`, the evidence of a split view); what `fetch` raises when it cannot read
+    (other than a covered tile's 404).
     """
     new = open_checkpoint(
         fetch("checkpoint"),
         policy,
         origin=None if last is None else last.checkpoint.origin,
     )
-    cp = new.checkpoint
+    try:
+        _check_against(fetch, new.checkpoint, last)
+    except MonitorAlarm as e:
+        e.served = new
+        raise
+    return new
+
+
+def _check_against(fetch: Fetch, cp: Checkpoint, last: Verified | None) -> None:
+    """No rewind or fork from `last`; the tiles and new entries hash to `cp`'s root."""
     old_size, old_root = (
         (0, EMPTY_ROOT) if last is None else (last.checkpoint.size, last.checkpoint.root_hash)
     )
@@ -281,4 +293,3 @@ def check_log(fetch: Fetch, policy: Policy, last: Verified | None) -> Verified:
         except VerificationError as e:
             raise MonitorAlarm("tiles", f"no consistency proof from the tiles: {e}") from e
     _check_extension(fetch, tiles, tree, old_size, cp)
-    return new
