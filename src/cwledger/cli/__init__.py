@@ -17,7 +17,17 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
-from cwledger.cli import accountancy, book, epcis, late, ledger, report, scenario, server
+from cwledger.cli import (
+    accountancy,
+    book,
+    epcis,
+    late,
+    ledger,
+    monitor,
+    report,
+    scenario,
+    server,
+)
 from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
 from cwledger.store import disk_full
@@ -67,6 +77,7 @@ for name, command in (
     ("late-entries", late.late_entries),
     ("checkpoint", ledger.checkpoint),
     ("verify", ledger.verify),
+    ("monitor", monitor.monitor),
     ("balances", accountancy.balances),
     ("estimates", accountancy.estimates),
     ("declare", book.declare),

@@ -5,7 +5,10 @@ canonical form; its stored leaf hash, id, type, author and time agree with it; i
 was valid for its author at its index and its role may write its type (the same replay
 as the append path); its signature; the recomputed tree against every
 stored tile hash; and every stored checkpoint against the recomputed root and the log
-key the genesis names. Stops at the first bad entry and names it.
+key the genesis names. The chain of checkpoints is complete: each batch recorded one (every
+entry names the size of the checkpoint signed with it), so a deleted checkpoint is named,
+and a stored checkpoint that is not at a batch boundary too. Stops at the first bad entry
+and names it.
 
 The per-entry work (decoding, hashing, Ed25519) runs on one process per core, chunk by
 chunk; this process does the sequential part (authority replay, tree, checkpoints) in log
@@ -244,6 +247,45 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
         )
 
 
+def _check_batches(
+    batches: list[tuple[int | None, int, int, int]],
+    checkpoints: dict[int, StoredCheckpoint],
+) -> None:
+    """The batches the entries record, (checkpoint size, first, last, count) by size, follow
+    each other from entry 0 and each has its checkpoint stored; no other checkpoint is.
+
+    (Witness cosignatures and records are not stored yet: when they are, each must be
+    checked here too, against its stored checkpoint and the witness policy in force.)
+    """
+    boundary = 0
+    for cp_size, first, last, count in batches:
+        if cp_size is None:
+            raise AuditFailure(
+                first,
+                f"entries {first}..{last} record no checkpoint: none was stored for their batch",
+            )
+        if (first, last, count) != (boundary, cp_size - 1, cp_size - boundary):
+            raise AuditFailure(
+                first,
+                f"entries {first}..{last} ({count}) record the checkpoint for size {cp_size}, "
+                f"but the batch after the checkpoint for size {boundary} is entries "
+                f"{boundary}..{cp_size - 1}",
+            )
+        if cp_size not in checkpoints:
+            raise AuditFailure(
+                last,
+                f"the checkpoint for size {cp_size}, signed with entries {first}..{last}, "
+                "is missing",
+            )
+        boundary = cp_size
+    boundaries = {b[0] for b in batches}
+    if extra := sorted(set(checkpoints) - boundaries):
+        raise AuditFailure(
+            max(extra[0] - 1, 0),
+            f"the checkpoint for size {extra[0]} is at no batch boundary: no batch signed it",
+        )
+
+
 def _batches(
     store: Store, reader: LogReader, size: int, workers: int, chunk: int
 ) -> Iterator[list[_Checked]]:
@@ -324,6 +366,7 @@ def audit(
                     max(expected - 1, 0),
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
+        _check_batches(r.batches(), checkpoints)
         stored_tiles = {(lv, ix): len(row) // HASH_SIZE for lv, ix, row in r.all_tiles()}
         want_tiles: dict[tuple[int, int], int] = {}
         for level, (full, width) in enumerate(tile_layout(expected)):

@@ -510,8 +510,10 @@ class Ledger:
         self, w: LogWriter, size: int, entries: Sequence[StoredEntry], origin: str
     ) -> CompactRange:
         """The log half of the append path, for entries already admitted: insert them,
-        extend the tiles and store a signed checkpoint, in the caller's write transaction."""
-        w.insert_entries(entries)
+        extend the tiles and store a signed checkpoint, in the caller's write transaction.
+        Each entry records the size of that checkpoint: the batch's boundary, which the
+        audit holds the stored checkpoints to (one per batch, none missing)."""
+        w.insert_entries(entries, checkpoint_size=size + len(entries))
         compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
         w.put_tiles(tiles, present)
         w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -73,6 +73,10 @@ log_entry = Table(
     # the append transaction; NULL for entries appended before revision 0005 (unknown).
     # Not part of the signed event: the operator's clock, vouched for by the checkpoints.
     Column("logged_at", BigInteger),
+    # The size of the checkpoint signed in the entry's batch (the first that covers it):
+    # the batch boundaries, which the audit holds the stored checkpoints to. NULL only for
+    # an entry no stored checkpoint covered when revision 0006 filled the column.
+    Column("checkpoint_size", BigInteger),
     Index("log_entry_event_at", "event_at"),
 )
 

@@ -94,12 +94,12 @@ _ENTRY_COLUMNS = (
     log_entry.c.envelope,
     log_entry.c.logged_at,
 )
-_INSERT_COLUMNS = (*_ENTRY_COLUMNS, log_entry.c.event_at)
+_INSERT_COLUMNS = (*_ENTRY_COLUMNS, log_entry.c.event_at, log_entry.c.checkpoint_size)
 
 
 _INSERT_ENTRY = (
     "INSERT INTO log_entry (idx, leaf_hash, event_id, event_type, author, event_time, envelope,"
-    " logged_at, event_at) VALUES ({})"
+    " logged_at, event_at, checkpoint_size) VALUES ({})"
 )
 
 
@@ -115,7 +115,10 @@ _LATEST_CHECKPOINT = (
 )
 
 
-def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes, int | None, int]:
+_EntryRow = tuple[int, bytes, str, str, str, str, bytes, int | None, int, int | None]
+
+
+def _entry_row(e: StoredEntry, checkpoint_size: int | None) -> _EntryRow:
     return (
         e.index,
         e.leaf_hash,
@@ -126,6 +129,7 @@ def _entry_row(e: StoredEntry) -> tuple[int, bytes, str, str, str, str, bytes, i
         e.envelope,
         e.logged_at,
         e.event_at,
+        checkpoint_size,
     )
 
 
@@ -322,6 +326,17 @@ class LogReader:
         q = select(checkpoint).order_by(checkpoint.c.size)
         return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in self.conn.execute(q)]
 
+    def batches(self) -> list[tuple[int | None, int, int, int]]:
+        """The entries grouped by the checkpoint their batch signed: (checkpoint size or None,
+        first index, last index, count), by checkpoint size (None first)."""
+        c = log_entry.c
+        q = (
+            select(c.checkpoint_size, func.min(c.idx), func.max(c.idx), func.count())
+            .group_by(c.checkpoint_size)
+            .order_by(c.checkpoint_size.is_not(None), c.checkpoint_size)
+        )
+        return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in self.conn.execute(q)]
+
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint of the largest size, if any."""
         found = driver.rows(self.conn, _LATEST_CHECKPOINT)
@@ -350,14 +365,17 @@ class LogWriter(LogReader):
         """The book's tables, writable, in this transaction."""
         return BookWriter(self.conn)
 
-    def insert_entries(self, entries: Sequence[StoredEntry]) -> None:
-        """Append entries (their indices are the caller's to get right; the PK refuses reuse)."""
+    def insert_entries(
+        self, entries: Sequence[StoredEntry], checkpoint_size: int | None = None
+    ) -> None:
+        """Append entries (their indices are the caller's to get right; the PK refuses reuse),
+        recording `checkpoint_size`, the size of the checkpoint their batch signs."""
         if not entries:
             return
         # The hot path of append: plain tuples to the driver's executemany, inside this
         # same transaction (SQLAlchemy's per-row parameter processing costs more than
         # the insert itself here).
-        rows = [_entry_row(e) for e in entries]
+        rows = [_entry_row(e, checkpoint_size) for e in entries]
         mark = driver.mark(self.conn)
         if mark is None:  # another driver: let SQLAlchemy bind the parameters
             names = [c.name for c in _INSERT_COLUMNS]

@@ -1,0 +1,194 @@
+"""`cwledger monitor`: watch a tlog-tiles log from outside, and raise the alarm on a split view.
+
+The checks are :func:`cwledger.tlog.monitor.check_log`'s; this shell reads the source over
+HTTP (or ``file://``) with the standard library, and keeps the last checkpoint it verified
+in its state directory (``DIR/checkpoint``, the note as served: written to a temporary
+file, synced, renamed over the old one, and the directory synced) only once every check
+passed. Exit status: 0 when the log is consistent with what was seen, 2 on an alarm (a
+rewind, a fork, a checkpoint without the quorum, tiles that do not hash to the signed root,
+a bad signature), 1 on any other error (the source unreachable, a bad key, a bad state).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cwledger.cli.common import err, shown
+from cwledger.errors import MalformedInput, NotFound, Unavailable
+from cwledger.tlog.monitor import MonitorAlarm, Policy, Verified, check_log, open_checkpoint
+
+__all__ = ["ALARM_EXIT", "HttpSource", "load_state", "monitor", "save_evidence", "save_state"]
+
+ALARM_EXIT = 2
+STATE_FILE = "checkpoint"
+MAX_RESOURCE = 256 * (2 + 0xFFFF) + 1024
+"""The largest resource a tlog-tiles log serves: an entry bundle of 256 entries of the
+largest size a uint16 length allows (a tile is 8 KiB, a checkpoint less)."""
+
+
+class HttpSource:
+    """Reads a log's tlog-tiles resources under `base` (``http(s)://`` or ``file://``)."""
+
+    def __init__(self, base: str, timeout: float = 30.0) -> None:
+        if not base.startswith(("http://", "https://", "file://")):
+            raise MalformedInput(f"source URL: expected http://, https:// or file://, got {base!r}")
+        self.base = base.rstrip("/") + "/"
+        self.timeout = timeout
+
+    def __call__(self, path: str) -> bytes:
+        url = self.base + path
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
+                body: bytes = resp.read(MAX_RESOURCE + 1)
+                encoding = (resp.headers.get("Content-Encoding") or "").lower()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                raise NotFound(f"{url}: 404") from e
+            raise Unavailable(f"{url}: HTTP {e.code}") from e
+        except urllib.error.URLError as e:
+            if isinstance(e.reason, FileNotFoundError):
+                raise NotFound(f"{url}: no such file") from e
+            raise Unavailable(f"{url}: {e.reason}") from e
+        except OSError as e:
+            raise Unavailable(f"{url}: {e}") from e
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        if len(body) > MAX_RESOURCE:
+            raise Unavailable(f"{url}: larger than any tlog-tiles resource ({MAX_RESOURCE} bytes)")
+        return body
+
+
+def load_state(state: Path, log_key: str) -> Verified | None:
+    """The checkpoint the monitor verified last, re-checked with the log key; None at first.
+
+    Raises MalformedInput when the state holds a checkpoint that the key does not verify
+    (another log's state, or another key given).
+    """
+    try:
+        note = (state / STATE_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return open_checkpoint(note, Policy(log_key))
+    except MonitorAlarm as e:
+        raise MalformedInput(
+            f"the state in {state} holds a checkpoint this log key does not verify "
+            f"(another log's state, or another key?): {e}"
+        ) from e
+
+
+def _write_durably(file: Path, data: bytes) -> None:
+    """Write `file` whole or not at all: temporary file, fsync, rename, fsync of the
+    directory."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(file.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, file)
+    fd = os.open(file.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_state(state: Path, verified: Verified) -> None:
+    """Keep `verified` as the last checkpoint, durably."""
+    _write_durably(state / STATE_FILE, verified.note)
+
+
+def save_evidence(state: Path, alarm: MonitorAlarm) -> Path | None:
+    """Keep the log-signed checkpoint an alarm is about in `state/evidence/` (with the one
+    in `state/checkpoint`, the proof of a split view); its path, or None if there is none."""
+    if alarm.served is None:
+        return None
+    file = state / "evidence" / f"{alarm.kind}-{alarm.served.checkpoint.size}.checkpoint"
+    _write_durably(file, alarm.served.note)
+    return file
+
+
+def _once(source: HttpSource, state: Path, policy: Policy) -> None:
+    last = load_state(state, policy.log_key)
+    new = check_log(source, policy, last)
+    save_state(state, new)
+    cp = new.checkpoint
+    grew = "" if last is None else f", from size {last.checkpoint.size}"
+    cosigned = f"; cosigned by {', '.join(new.cosigned_by)}" if new.cosigned_by else ""
+    err.print(shown(f"consistent: {cp.origin} at size {cp.size}{grew}{cosigned}"), highlight=False)
+    sys.stdout.write(f"OK {cp.size} {cp.root_hash.hex()}\n")
+    sys.stdout.flush()
+
+
+def monitor(
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="The log's tlog-tiles prefix: a server's http://HOST:PORT/log, or the URL "
+            "of a published directory.",
+            show_default=False,
+        ),
+    ],
+    state: Annotated[
+        Path,
+        typer.Option(
+            "--state", help="Directory keeping the last checkpoint verified.", show_default=False
+        ),
+    ],
+    log_key: Annotated[
+        str, typer.Option("--log-key", help="The log's verifier key (vkey).", show_default=False)
+    ],
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's cosignature verifier key (repeatable)."),
+    ] = None,
+    quorum: Annotated[
+        int, typer.Option(help="How many of the witnesses must have cosigned.", min=0)
+    ] = 0,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            help="Check again every SECONDS until an alarm (errors reaching the source are "
+            "reported and retried).",
+            min=0.1,
+        ),
+    ] = None,
+) -> None:
+    """Check that the log is an extension of what this monitor saw before: its signature,
+    the witnesses' quorum, no rewind, no fork, every new entry and tile hashing to the
+    signed root. Exit 2 with an ALARM naming what happened."""
+    policy = Policy(log_key, tuple(witness or ()), quorum)
+    source = HttpSource(url)
+    while True:
+        try:
+            _once(source, state, policy)
+        except MonitorAlarm as e:
+            err.print(f"[bold red]{shown(str(e))}[/]", highlight=False, soft_wrap=True)
+            if (kept := save_evidence(state, e)) is not None:
+                err.print(
+                    shown(
+                        f"the checkpoint at fault is kept in {kept}; the one verified before, "
+                        f"in {state / STATE_FILE}"
+                    ),
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            raise typer.Exit(ALARM_EXIT) from e
+        except (Unavailable, NotFound) as e:
+            if watch is None:
+                raise
+            err.print(shown(f"error ({e.code}): {e}; retrying"), highlight=False)
+        if watch is None:
+            return
+        time.sleep(watch)
