@@ -17,7 +17,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
-from cwledger.cli import accountancy, book, epcis, late, ledger, report, scenario, server
+from cwledger.cli import accountancy, book, bundle, epcis, late, ledger, report, scenario, server
 from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
 from cwledger.store import disk_full
@@ -80,6 +80,8 @@ for name, command in (
     ("status", book.status_command),
     ("milestones", book.milestones_command),
     ("report", report.report_command),
+    ("bundle", bundle.bundle_command),
+    ("check-bundle", bundle.check_bundle_command),
     ("synth", scenario.synth),
     ("serve", server.serve),
 ):
