@@ -59,19 +59,17 @@ def _bundle(ledger: Ledger, r: LogReader, indices: list[int]) -> bytes:
     )
 
 
-def period_bundle(ledger: Ledger, period: Period) -> bytes:
-    """The bundle of the entries dated in `period` (the report's). Raises MalformedInput
-    when none is."""
-    with ledger.store.read() as r:
-        cp = r.latest_checkpoint()
-        size = 0 if cp is None else cp.size
-        indices = indices_in_period(r, period.start, period.end, size)
-        if not indices:
-            raise MalformedInput(
-                f"no checkpointed entry is dated {period.first_day} to {period.last_day}: "
-                "no bundle to write"
-            )
-        return _bundle(ledger, r, indices)
+def period_bundle(ledger: Ledger, r: LogReader, period: Period) -> bytes:
+    """The bundle of the entries dated in `period` (the report's), from the snapshot `r`
+    reads. Raises MalformedInput when none is."""
+    cp = r.latest_checkpoint()
+    indices = indices_in_period(r, period.start, period.end, 0 if cp is None else cp.size)
+    if not indices:
+        raise MalformedInput(
+            f"no checkpointed entry is dated {period.first_day} to {period.last_day}: "
+            "no bundle to write"
+        )
+    return _bundle(ledger, r, indices)
 
 
 def write_file(path: Path, data: bytes) -> None:

@@ -28,7 +28,7 @@ from cwledger.model.events import GENESIS
 from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
-from cwledger.tlog.cosignature import CosignatureVerifier
+from cwledger.tlog.cosignature import CosignatureVerifier, verifier_from_vkey
 from cwledger.tlog.hashing import HASH_SIZE, leaf_hash
 from cwledger.tlog.note import Verifier
 from cwledger.tlog.tiled import TiledTree
@@ -262,6 +262,13 @@ def _policy(
         ]
     except MalformedInput as e:
         raise BundleInvalid(f"key: {e}") from None
+    for vkey in [file_log, *file_witnesses]:  # one spelling of each key in a file
+        try:
+            canonical = verifier_from_vkey(vkey).vkey() == vkey
+        except (MalformedInput, TypeError, AttributeError):
+            canonical = False
+        if not canonical:
+            raise BundleInvalid(f"bundle: key {vkey!r}: expected a verifier key as C2SP writes it")
     if quorum is not None:
         k = quorum
     elif from_file:
