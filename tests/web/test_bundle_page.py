@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from cwledger.ledger.bundle import build_bundle
+from cwledger.cli import app
+from cwledger.ledger.bundle import build_bundle, check_bundle
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.cosignature import CosignatureSigner
@@ -149,3 +151,23 @@ def test_verify_js_refuses_single_byte_changes(site: Site, log_page: Watched) ->
         [list(data), step],
     )
     assert failed == []
+
+
+def test_bundle_of_an_item_holds_its_chain_of_custody(site: Site, tmp_path: Path) -> None:
+    """`cwledger bundle --item` (on the scenario this session's server serves)."""
+    led = Ledger.open(site.ledger_dir)
+    try:
+        with led.store.read() as r:
+            item = next(p.item for p in r.book.every_position() if len(r.book.custody(p.item)) > 1)
+            custody = r.book.custody(item)
+    finally:
+        led.close()
+    out = tmp_path / "item.json"
+    done = CliRunner().invoke(
+        app, ["bundle", "--item", item, "--out", str(out), "--ledger", str(site.ledger_dir)]
+    )
+    assert done.exit_code == 0, done.output
+    result = check_bundle(out.read_bytes(), log_vkey=site.log_key)
+    checked = [e.index for e in result.entries if not e.governance]
+    assert set(custody) <= {e.index for e in result.entries}
+    assert set(checked) <= set(custody)
