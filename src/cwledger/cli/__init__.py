@@ -20,6 +20,7 @@ from cwledger import __version__
 from cwledger.cli import (
     accountancy,
     book,
+    bundle,
     epcis,
     late,
     ledger,
@@ -91,6 +92,8 @@ for name, command in (
     ("status", book.status_command),
     ("milestones", book.milestones_command),
     ("report", report.report_command),
+    ("bundle", bundle.bundle_command),
+    ("check-bundle", bundle.check_bundle_command),
     ("synth", scenario.synth),
     ("serve", server.serve),
 ):

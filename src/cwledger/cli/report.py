@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cwledger.cli.bundle import period_bundle, write_file
 from cwledger.cli.common import LedgerDir, err, shown
 from cwledger.ledger.ledger import Ledger
 from cwledger.time import parse_month
@@ -37,6 +38,14 @@ def report_command(
         Path | None,
         typer.Option("--out", help="Where to write it (default: report-YYYY-MM.<ext> here)."),
     ] = None,
+    bundle: Annotated[
+        bool,
+        typer.Option(
+            "--bundle",
+            help="Also write the offline bundle of the period's entries beside it "
+            "(<report>.bundle.json; check it with check-bundle).",
+        ),
+    ] = False,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """The progress report for a month (--month) or any period (--from/--to), with its
@@ -68,10 +77,13 @@ def report_command(
                 report = monthly.build(r, period.month, late_after=ledger.late_after)
             else:
                 report = monthly.build_period(r, period, late_after=ledger.late_after)
+            bundled = period_bundle(ledger, r, period) if bundle else None
     finally:
         ledger.close()
     data = render.render(report, kind)
     path = out_file or Path(f"report-{name}.{render.EXTENSIONS[kind]}")
+    if bundled is not None:
+        write_file(path.with_name(f"{path.stem}.bundle.json"), bundled)
     try:
         path.write_bytes(data)
     except OSError as e:

@@ -2,6 +2,7 @@
 // lines of the latest checkpoint against them, and the "Verified in your browser" panel of
 // the chosen entry. Fetches only this origin's published bytes; verifies with verify.js.
 import {
+  checkBundle,
   COSIGNATURE_V1, CryptoUnavailable, bytesEqual, cosignatureTimestamp, ed25519Available, fromBase64, fromHex, leafHash, parseNote,
   parseVerifierKey, rootFromInclusionProof, toBase64, toHex, verifyNoteSignature,
 } from "./verify.js";
@@ -314,6 +315,7 @@ function unpinned() {
 }
 
 async function main() {
+  bundleInput();
   const pins = loadPins();
   showPins(pins);
   $("pin-form").addEventListener("submit", (event) => {
@@ -334,6 +336,64 @@ async function main() {
   });
   if (pins.log) await run(pins);
   else unpinned();
+}
+
+// -- offline bundles: checked in the browser with the keys in the pin form ----------------------
+
+async function checkBundleFile(file) {
+  const status = $("bundle-status");
+  const table = $("bundle-entries");
+  const list = $("bundle-warnings");
+  const tbody = table.querySelector("tbody");
+  tbody.replaceChildren();
+  list.replaceChildren();
+  table.hidden = true;
+  status.dataset.state = "running";
+  status.textContent = `Checking ${file.name}\u2026`;
+  const witnesses = $("pinned-witnesses").value.split("\n").map((x) => x.trim()).filter(Boolean);
+  const pins = { log: $("pinned-key").value.trim() || null, witnesses };
+  try {
+    const r = await checkBundle(new Uint8Array(await file.arrayBuffer()), pins);
+    for (const w of r.warnings) {
+      const li = document.createElement("li");
+      li.textContent = `Warning: ${w}`;
+      list.append(li);
+    }
+    for (const e of r.entries) {
+      const tr = document.createElement("tr");
+      for (const text of [String(e.index), e.governance ? `${e.type} (keys)` : e.type, e.author, e.time, e.id]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      tbody.append(tr);
+    }
+    table.hidden = false;
+    status.dataset.state = "pass";
+    status.textContent = `Verified: ${r.entries.length} entries are in the log ${r.origin} of size ${r.size} (root ${r.root.slice(0, 16)}\u2026), `
+      + `signed by the log key and cosigned by ${r.cosignedBy.length} of ${r.witnesses} witnesses (quorum ${r.quorum}); each signed by its author.`;
+  } catch (e) {
+    status.dataset.state = "fail";
+    status.textContent = `NOT verified: ${e && e.message ? e.message : e}`;
+  }
+}
+
+function bundleInput() {
+  const input = $("bundle-file");
+  const drop = $("bundle-drop");
+  if (!input || !drop) return;
+  input.addEventListener("change", () => {
+    if (!input.files.length) return;
+    const file = input.files[0];
+    input.value = ""; // the same file chosen again is checked again
+    checkBundleFile(file);
+  });
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); });
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) checkBundleFile(file);
+  });
 }
 
 function report(e) {

@@ -503,3 +503,234 @@ export async function openNote(msg, keys) {
   }
   return { text, sigs, unverified };
 }
+
+// -- offline bundles (docs/bundle.md) ----------------------------------------------------------
+
+export const BUNDLE_FORMAT = "cwledger-bundle/1";
+export const UNPINNED_LOG_KEY =
+  "log key not pinned: taken from the bundle, which proves only consistency with itself";
+const BUNDLE_FIELDS = ["checkpoint", "entries", "format", "log_vkey", "quorum", "witness_vkeys"];
+const ENTRY_FIELDS = ["envelope", "inclusion_proof", "index"];
+const EVENT_TYPE = "application/vnd.cwledger.event+json";
+const GOVERNANCE = new Set(["ledger.genesis", "party.registered", "key.rotated", "key.revoked"]);
+
+/** A bundle that does not check: the message names the first failure. */
+export class BundleError extends Error {
+  constructor(message) { super(message); this.name = "BundleError"; this.kind = "bundle"; }
+}
+
+/** RFC 8785 (JCS) text of a JSON value without floats: keys sorted by UTF-16 code units,
+ *  strings and integers as JSON.stringify writes them. */
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function dssePae(payloadType, payload) {
+  const t = utf8(payloadType);
+  return concat(utf8(`DSSEv1 ${t.length} `), t, utf8(` ${payload.length} `), payload);
+}
+
+function exactFields(obj, fields, where) {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    throw new BundleError(`${where}: expected an object`);
+  }
+  const have = Object.keys(obj).sort();
+  if (have.join("\n") !== fields.join("\n")) {
+    throw new BundleError(`${where}: expected the fields ${fields.join(", ")}, got ${have.join(", ")}`);
+  }
+}
+
+function b64(text, where) {
+  try {
+    return fromBase64(text, where);
+  } catch (e) {
+    throw new BundleError(e.message);
+  }
+}
+
+async function vkeyOf(text, where, type) {
+  let key;
+  try {
+    key = await parseVerifierKey(text);
+  } catch (e) {
+    throw new BundleError(`${where}: ${e.message}`);
+  }
+  if (key.type !== type) throw new BundleError(`${where}: expected key type 0x0${type}`);
+  return key;
+}
+
+/** The key table of docs/bundle.md, replayed from governance entries as they come. */
+class KeyTable {
+  constructor() { this.keys = []; }
+
+  async add(party, vkey, index) {
+    const key = await vkeyOf(vkey, `entry ${index}: key of ${party}`, ED25519);
+    this.keys.push({ party, key, added: index, retired: null });
+  }
+
+  retire(party, keyIdHex, index) {
+    for (const k of this.keys) {
+      if (k.party === party && k.retired === null && (keyIdHex === null || k.key.keyIdHex === keyIdHex)) {
+        k.retired = index;
+      }
+    }
+  }
+
+  find(party, keyIdHex, index) {
+    const k = this.keys.find((r) => r.party === party && r.key.keyIdHex === keyIdHex);
+    if (!k) throw new BundleError(`entry ${index}: ${party} has no key ${keyIdHex}`);
+    if (index < k.added || (k.retired !== null && index > k.retired)) {
+      throw new BundleError(`entry ${index}: key ${keyIdHex} of ${party} is not valid for it`);
+    }
+    return k.key;
+  }
+
+  async apply(event, index) {
+    const b = event.body || {};
+    if (event.type === "ledger.genesis") {
+      for (const p of b.parties || []) await this.add(p.name, p.key, index);
+    } else if (event.type === "party.registered") {
+      await this.add(b.name, b.key, index);
+    } else if (event.type === "key.rotated") {
+      this.retire(b.party, null, index);
+      await this.add(b.party, b.key, index);
+    } else if (event.type === "key.revoked") {
+      this.retire(b.party, b.key_id, index);
+    }
+  }
+}
+
+function policyOf(doc, pins, warnings) {
+  const pinnedWitnesses = pins.witnesses && pins.witnesses.length ? pins.witnesses : null;
+  if (!pins.log) warnings.push(UNPINNED_LOG_KEY);
+  return {
+    log: pins.log || doc.log_vkey,
+    witnesses: pinnedWitnesses || doc.witness_vkeys,
+    fromFile: pinnedWitnesses === null,
+    quorum: pins.quorum ?? (pinnedWitnesses ? pinnedWitnesses.length : doc.quorum),
+  };
+}
+
+/** Check an offline bundle (the file's bytes) with the visitor's pins {log, witnesses,
+ *  quorum} (each optional; pinned keys win over the file's), as docs/bundle.md says and
+ *  `cwledger check-bundle` does. Returns {origin, size, root, cosignedBy, quorum, warnings,
+ *  entries: [{index, type, author, time, id, governance}]}. Throws BundleError naming the
+ *  first failure; CryptoUnavailable when the browser cannot verify Ed25519. */
+export async function checkBundle(bytes, pins = {}) {
+  let doc;
+  try {
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new BundleError(`bundle: not JSON (${e.message})`);
+  }
+  exactFields(doc, BUNDLE_FIELDS, "bundle");
+  if (doc.format !== BUNDLE_FORMAT) throw new BundleError(`bundle.format: expected ${BUNDLE_FORMAT}`);
+  if (!bytesEqual(utf8(`${canonicalJson(doc)}\n`), bytes)) {
+    throw new BundleError("bundle: not written as the format writes it (RFC 8785 JSON and one newline)");
+  }
+  if (typeof doc.checkpoint !== "string" || typeof doc.log_vkey !== "string"
+      || !Array.isArray(doc.witness_vkeys) || !Number.isSafeInteger(doc.quorum)
+      || !Array.isArray(doc.entries)) {
+    throw new BundleError("bundle: a field of the wrong type");
+  }
+  const warnings = [];
+  const policy = policyOf(doc, pins, warnings);
+  for (const v of [doc.log_vkey, ...doc.witness_vkeys]) {
+    const k = await parseVerifierKey(String(v)).catch(() => null);
+    if (!k || k.vkey !== v) throw new BundleError(`bundle: key ${String(v).slice(0, 60)}: expected a verifier key as C2SP writes it`);
+  }
+  const log = await vkeyOf(policy.log, "log key", ED25519);
+  const witnesses = [];
+  for (const w of policy.witnesses) witnesses.push(await vkeyOf(String(w), "witness key", COSIGNATURE_V1));
+  const k = policy.quorum;
+  if (!(Number.isSafeInteger(k) && k >= 0 && k <= witnesses.length)) {
+    throw new BundleError(`quorum ${k} of ${witnesses.length} witness keys: cannot be met`);
+  }
+  if (witnesses.length && 2 * k <= witnesses.length) {
+    const why = `quorum ${k} of ${witnesses.length} witnesses is not a majority: two disjoint sets of honest witnesses could each cosign one side of a split view`;
+    if (policy.fromFile) throw new BundleError(`bundle: ${why}`);
+    warnings.push(why);
+  }
+  // The note: the log's signature, the cosignatures, the quorum.
+  let opened;
+  try {
+    opened = await openNote(utf8(doc.checkpoint), [log, ...witnesses]);
+  } catch (e) {
+    if (e instanceof CryptoUnavailable) throw e;
+    throw new BundleError(`checkpoint: ${e.message}`);
+  }
+  let cp;
+  try {
+    cp = parseCheckpoint(opened.text, log.name);
+  } catch (e) {
+    throw new BundleError(`checkpoint: ${e.message}`);
+  }
+  if (!opened.sigs.some((s) => s.name === log.name && s.keyIdHex === log.keyIdHex)) {
+    throw new BundleError(`checkpoint: no verified signature by the log key ${log.name}+${log.keyIdHex}`);
+  }
+  const isWitness = (s) => witnesses.some((w) => w.name === s.name && w.keyIdHex === s.keyIdHex);
+  const cosignedBy = opened.sigs.filter(isWitness).map((s) => `${s.name}+${s.keyIdHex}`);
+  for (const s of opened.unverified) {
+    const who = `${s.name}+${s.keyIdHex}`;
+    if (policy.fromFile) throw new BundleError(`checkpoint: a signature by ${who}, a key the bundle does not name`);
+    warnings.push(`ignored a signature by ${who}, a key not pinned`);
+  }
+  if (cosignedBy.length < k) {
+    const missing = witnesses.map((w) => `${w.name}+${w.keyIdHex}`).filter((x) => !cosignedBy.includes(x));
+    throw new BundleError(`checkpoint: ${cosignedBy.length} valid cosignatures, quorum ${k}; missing ${missing.join(", ")}`);
+  }
+  // The entries: inclusion, the event, its author's key, its signature.
+  if (doc.entries.length === 0) throw new BundleError("bundle.entries: expected at least one entry");
+  const table = new KeyTable();
+  const entries = [];
+  let last = -1;
+  for (const [n, item] of doc.entries.entries()) {
+    const where = `bundle.entries[${n}]`;
+    exactFields(item, ENTRY_FIELDS, where);
+    const index = item.index;
+    if (!Number.isSafeInteger(index) || index <= last) throw new BundleError(`${where}: index ${index} after ${last}; want ascending indices`);
+    last = index;
+    if (!Array.isArray(item.inclusion_proof)) throw new BundleError(`${where}.inclusion_proof: expected a list`);
+    const leaf = b64(item.envelope, `${where}.envelope`);
+    const proof = item.inclusion_proof.map((h, i) => b64(h, `${where}.inclusion_proof[${i}]`));
+    try {
+      await verifyInclusion(await leafHash(leaf), BigInt(index), cp.size, proof, cp.root);
+    } catch (e) {
+      throw new BundleError(`entry ${index}: not in the checkpoint's tree: ${e.message}`);
+    }
+    let envelope;
+    let event;
+    try {
+      envelope = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(leaf));
+      event = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(fromBase64(envelope.payload)));
+    } catch (e) {
+      throw new BundleError(`entry ${index}: not an event envelope (${e.message})`);
+    }
+    if (envelope.payloadType !== EVENT_TYPE || !Array.isArray(envelope.signatures) || envelope.signatures.length !== 1) {
+      throw new BundleError(`entry ${index}: not an event envelope`);
+    }
+    if (n === 0) {
+      if (index !== 0 || event.type !== "ledger.genesis") {
+        throw new BundleError("the bundle does not start with the genesis (entry 0), which establishes the authors' keys");
+      }
+      const named = await vkeyOf(String(event.body && event.body.log_key), "entry 0: log key", ED25519);
+      if (named.vkey !== log.vkey) throw new BundleError(`entry 0: the genesis names the log key ${named.vkey}, not ${log.vkey}`);
+      await table.apply(event, index);
+    }
+    const { keyid, sig } = envelope.signatures[0];
+    const key = table.find(event.author, keyid, index);
+    const payload = fromBase64(envelope.payload);
+    if (!(await ed25519Verify(key.publicKey, b64(sig, `entry ${index}: signature`), dssePae(EVENT_TYPE, payload)))) {
+      throw new BundleError(`entry ${index}: the signature does not verify with ${event.author}'s key ${keyid}`);
+    }
+    const governance = GOVERNANCE.has(event.type);
+    if (governance && n > 0) await table.apply(event, index);
+    entries.push({ index, type: event.type, author: event.author, time: event.time, id: event.id, governance });
+  }
+  return { origin: cp.origin, size: cp.size, root: toHex(cp.root), cosignedBy, quorum: k, witnesses: witnesses.length, warnings, entries };
+}
