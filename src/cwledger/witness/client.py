@@ -1,0 +1,91 @@
+"""A client of c2sp.org/tlog-witness: ask one witness to cosign a checkpoint (urllib only).
+
+:func:`add_checkpoint` raises, for each refusal the spec defines, the same exception the
+witness raised (:mod:`cwledger.witness.protocol`); an :class:`OldSizeMismatch` carries the
+size the witness last cosigned, from which the caller retries with a proof from that size.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+from cwledger.errors import CwledgerError, Unavailable
+from cwledger.tlog.note import Signature
+from cwledger.witness.protocol import (
+    SIZE_MEDIA_TYPE,
+    InconsistentProof,
+    MalformedRequest,
+    NotSignedByLog,
+    OldSizeMismatch,
+    RootConflict,
+    UnknownLog,
+    format_request,
+)
+
+__all__ = ["WitnessUnavailable", "add_checkpoint"]
+
+
+class WitnessUnavailable(Unavailable):
+    """The witness could not be reached, or answered something the protocol does not define."""
+
+    code = "witness-unavailable"
+
+
+_BY_STATUS: dict[int, type[CwledgerError]] = {
+    400: MalformedRequest,
+    403: NotSignedByLog,
+    404: UnknownLog,
+    422: InconsistentProof,
+}
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").strip()[:300]
+
+
+def add_checkpoint(
+    url: str, old_size: int, proof: Sequence[bytes], note: bytes, *, timeout: float = 10.0
+) -> list[str]:
+    """POST ``old_size``, the consistency ``proof`` and the signed checkpoint ``note`` to the
+    witness at ``url`` (its submission prefix; ``/add-checkpoint`` is appended).
+
+    Returns the cosignature lines of the 200 answer, without their newlines (each starts
+    with U+2014; check them with :func:`cwledger.tlog.cosignature.verify_cosignature`).
+    Raises: OldSizeMismatch (409 with a ``text/x.tlog.size`` body; ``latest_size`` is the
+    witness's size); RootConflict (other 409); MalformedRequest (400); NotSignedByLog
+    (403); UnknownLog (404); InconsistentProof (422); WitnessUnavailable for a network
+    failure, another status or a 200 body that is not signature lines.
+    """
+    endpoint = url.rstrip("/") + "/add-checkpoint"
+    request = urllib.request.Request(
+        endpoint, data=format_request(old_size, proof, note), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            body: bytes = resp.read()
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        said = f"witness {endpoint} answered {e.code}: {_text(raw)}"
+        if e.code == 409:
+            media = (e.headers.get("Content-Type") or "").split(";")[0].strip()
+            size = raw.decode("ascii", "replace")
+            if media == SIZE_MEDIA_TYPE and size.endswith("\n") and size[:-1].isdigit():
+                raise OldSizeMismatch(said, int(size[:-1])) from None
+            raise RootConflict(said) from None
+        raise _BY_STATUS.get(e.code, WitnessUnavailable)(said) from None
+    except (urllib.error.URLError, OSError) as e:
+        raise WitnessUnavailable(f"witness {endpoint}: {e}") from None
+    try:
+        text = body.decode("utf-8")
+        lines = text.split("\n")
+        if not text.endswith("\n") or len(lines) < 2:
+            raise ValueError("no newline-terminated line")
+        for line in lines[:-1]:
+            Signature.from_line(line)
+    except (ValueError, CwledgerError) as e:
+        raise WitnessUnavailable(
+            f"witness {endpoint}: expected cosignature lines, got {_text(body)!r} ({e})"
+        ) from None
+    return lines[:-1]
