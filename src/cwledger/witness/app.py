@@ -74,7 +74,8 @@ class GroupCommit:
 
 def _refusal(e: CwledgerError) -> Response:
     if isinstance(e, OldSizeMismatch):
-        return PlainTextResponse(f"{e.latest_size}\n", 409, media_type=SIZE_MEDIA_TYPE)
+        size = f"{e.latest_size}\n"
+        return Response(size, 409, headers={"Content-Type": SIZE_MEDIA_TYPE})  # no charset
     return PlainTextResponse(str(e) + "\n", e.status)
 
 
