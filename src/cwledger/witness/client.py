@@ -7,6 +7,7 @@ size the witness last cosigned, from which the caller retries with a proof from 
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -45,6 +46,16 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace").strip()[:300]
 
 
+def _post(request: urllib.request.Request, timeout: float) -> tuple[int, str, bytes]:
+    """Status, media type and body of the answer, whatever its status."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return int(resp.status), resp.headers.get_content_type(), resp.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, e.headers.get_content_type(), e.read()
+
+
 def add_checkpoint(
     url: str, old_size: int, proof: Sequence[bytes], note: bytes, *, timeout: float = 10.0
 ) -> list[str]:
@@ -63,20 +74,17 @@ def add_checkpoint(
         endpoint, data=format_request(old_size, proof, note), method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body: bytes = resp.read()
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        said = f"witness {endpoint} answered {e.code}: {_text(raw)}"
-        if e.code == 409:
-            media = (e.headers.get("Content-Type") or "").split(";")[0].strip()
-            size = raw.decode("ascii", "replace")
+        status, media, body = _post(request, timeout)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as e:  # cut off too
+        raise WitnessUnavailable(f"witness {endpoint}: {e!r}") from None
+    if status != 200:
+        said = f"witness {endpoint} answered {status}: {_text(body)}"
+        if status == 409:
+            size = body.decode("ascii", "replace")
             if media == SIZE_MEDIA_TYPE and size.endswith("\n") and size[:-1].isdigit():
-                raise OldSizeMismatch(said, int(size[:-1])) from None
-            raise RootConflict(said) from None
-        raise _BY_STATUS.get(e.code, WitnessUnavailable)(said) from None
-    except (urllib.error.URLError, OSError) as e:
-        raise WitnessUnavailable(f"witness {endpoint}: {e}") from None
+                raise OldSizeMismatch(said, int(size[:-1]))
+            raise RootConflict(said)
+        raise _BY_STATUS.get(status, WitnessUnavailable)(said)
     try:
         text = body.decode("utf-8")
         lines = text.split("\n")
