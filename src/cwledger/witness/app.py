@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from cwledger.errors import CwledgerError
 from cwledger.tlog.note import Verifier
@@ -31,7 +29,7 @@ from cwledger.witness.protocol import (
 )
 from cwledger.witness.store import Opened, WitnessStore
 
-__all__ = ["MAX_BODY", "GroupCommit", "create_witness_app"]
+__all__ = ["MAX_BODY", "GroupCommit", "WitnessApp", "create_witness_app"]
 
 MAX_BODY = 64 * 1024  # a checkpoint with 100 signatures and 63 proof lines is under 20 KiB
 
@@ -72,39 +70,80 @@ class GroupCommit:
             self._running = False
 
 
-def _refusal(e: CwledgerError) -> Response:
+Answer = tuple[int, bytes, bytes]  # status, media type, body
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_TEXT = b"text/plain; charset=utf-8"
+
+
+def _refusal(e: CwledgerError) -> Answer:
     if isinstance(e, OldSizeMismatch):
-        size = f"{e.latest_size}\n"
-        return Response(size, 409, headers={"Content-Type": SIZE_MEDIA_TYPE})  # no charset
-    return PlainTextResponse(str(e) + "\n", e.status)
+        return 409, SIZE_MEDIA_TYPE.encode(), f"{e.latest_size}\n".encode()
+    return e.status, _TEXT, (str(e) + "\n").encode()
 
 
-def create_witness_app(path: Path) -> Starlette:
-    """The ASGI app of the witness in directory ``path``. Raises: WitnessNotFound."""
-    store = WitnessStore(path)
-    commits = GroupCommit(store)
-    trusted: dict[str, list[Verifier]] = store.trusted()
+async def _body(receive: Receive) -> bytes | None:
+    """The request body; None if it exceeds MAX_BODY."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionResetError("the client went away")
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY:
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
 
-    async def add_checkpoint(request: Request) -> Response:
-        nonlocal trusted
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return PlainTextResponse(f"body over {MAX_BODY} bytes\n", 413)
+
+class WitnessApp:
+    """The ASGI app: ``POST /add-checkpoint`` (a bare ASGI callable: the witness's one
+    endpoint needs no framework, and each request costs less without one)."""
+
+    def __init__(self, path: Path) -> None:
+        """Open the witness in ``path``. Raises: WitnessNotFound."""
+        self.store = WitnessStore(path)
+        self.commits = GroupCommit(self.store)
+        self.trusted: dict[str, list[Verifier]] = self.store.trusted()
+
+    async def add_checkpoint(self, body: bytes) -> Answer:
+        """Answer one add-checkpoint body (c2sp.org/tlog-witness)."""
         try:
-            parsed = parse_request(bytes(body))
+            parsed = parse_request(body)
             try:
-                checkpoint, text = open_checkpoint(parsed, trusted)
+                checkpoint, text = open_checkpoint(parsed, self.trusted)
             except UnknownLog:  # `witness add-log` may have added it since
-                trusted = await anyio.to_thread.run_sync(store.trusted)
-                checkpoint, text = open_checkpoint(parsed, trusted)
-            await commits.submit(Opened(parsed, checkpoint, text))
+                self.trusted = await anyio.to_thread.run_sync(self.store.trusted)
+                checkpoint, text = open_checkpoint(parsed, self.trusted)
+            await self.commits.submit(Opened(parsed, checkpoint, text))
         except CwledgerError as e:
             return _refusal(e)
-        line = store.signer.cosign(text)
-        return PlainTextResponse(line + "\n", 200)
+        return 200, _TEXT, (self.store.signer.cosign(text) + "\n").encode()
 
-    app = Starlette(routes=[Route("/add-checkpoint", add_checkpoint, methods=["POST"])])
-    app.state.store = store
-    return app
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        headers: list[tuple[bytes, bytes]] = []
+        if scope["path"] != "/add-checkpoint":
+            status, media, answer = 404, _TEXT, b"not found: the witness serves /add-checkpoint\n"
+        elif scope["method"] != "POST":
+            status, media, answer = 405, _TEXT, b"method not allowed: POST only\n"
+            headers.append((b"allow", b"POST"))
+        elif (body := await _body(receive)) is None:
+            status, media, answer = 413, _TEXT, f"body over {MAX_BODY} bytes\n".encode()
+        else:
+            status, media, answer = await self.add_checkpoint(body)
+        headers += [(b"content-type", media), (b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def create_witness_app(path: Path) -> WitnessApp:
+    """The ASGI app of the witness in directory ``path``. Raises: WitnessNotFound."""
+    return WitnessApp(path)
