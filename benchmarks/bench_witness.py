@@ -45,8 +45,8 @@ from cwledger.witness.store import WitnessStore, init_witness
 perf = time.perf_counter
 
 
-def chain(origin: str, steps: int) -> list[bytes]:
-    """Request bodies growing log `origin` from 1 leaf to `steps`, one leaf a step."""
+def chain(origin: str, steps: int) -> tuple[str, list[bytes]]:
+    """The log's vkey and the request bodies growing it from 1 leaf to `steps`, one a step."""
     signer = Signer.generate(origin)
     leaves = [leaf_hash(f"{origin}/{i}".encode()) for i in range(steps)]
     bodies = []
@@ -54,7 +54,7 @@ def chain(origin: str, steps: int) -> list[bytes]:
         text = Checkpoint(origin, size, root_hash(leaves[:size])).to_text()
         proof = [] if size == 1 else consistency_proof(leaves[:size], size - 1)
         bodies.append(format_request(size - 1, proof, sign(text, [signer])))
-    return signer.verifier().vkey(), bodies  # type: ignore[return-value]
+    return signer.verifier().vkey(), bodies
 
 
 def free_port() -> int:
@@ -175,7 +175,7 @@ def main() -> None:
         chains = []
         for i in range(args.logs):
             vkey, bodies = chain(f"example.org/bench/{i}", steps + 1)
-            store.add_log(f"example.org/bench/{i}", vkey)  # type: ignore[arg-type]
+            store.add_log(f"example.org/bench/{i}", vkey)
             chains.append(bodies)
         store.close()
         process, port = serve(path, args.profile)
