@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, sign
+from cwledger.witness.app import WitnessApp
 from cwledger.witness.protocol import (
     MAX_PROOF_LINES,
     Cosigned,
@@ -23,7 +26,7 @@ from cwledger.witness.protocol import (
     open_checkpoint,
     parse_request,
 )
-from cwledger.witness.store import Opened, WitnessStore
+from cwledger.witness.store import DB_FILE, Opened, WitnessStore
 from tests.witness.conftest import ORIGIN, SyntheticLog, make_witness
 
 hashes = st.binary(min_size=32, max_size=32)
@@ -142,3 +145,19 @@ def test_a_checkpoint_for_another_origin_is_not_taken_for_its_log() -> None:
     request = parse_request(format_request(0, [], sign(text, [signer])))
     with pytest.raises(UnknownLog, match="does not witness"):
         open_checkpoint(request, {ORIGIN: [signer.verifier()]})
+
+
+def test_a_database_failure_cosigns_nothing_and_answers_503(tmp_path: Path) -> None:
+    path = tmp_path / "witness"
+    make_witness(path, {ORIGIN: FORK_A.signer.verifier().vkey()})
+    app = WitnessApp(path)
+    ok = asyncio.run(app.add_checkpoint(format_request(0, [], FORK_A.checkpoint(5))))
+    assert ok[0] == 200 and ok[2].startswith("\u2014 ".encode())
+    db = sqlite3.connect(path / DB_FILE)
+    db.execute("DROP TABLE cosigned")  # the state cannot be written any more
+    db.close()
+    status, _, body = asyncio.run(
+        app.add_checkpoint(format_request(5, FORK_A.proof(5, 6), FORK_A.checkpoint(6)))
+    )
+    assert status == 503 and b"could not record" in body and "\u2014".encode() not in body
+    app.store.close()

@@ -60,7 +60,7 @@ class GroupCommit:
                 items = [item for item, _ in batch]
                 try:
                     outcomes = await anyio.to_thread.run_sync(self.store.record, items)
-                except sqlite3.Error as e:  # nothing of the batch was recorded
+                except Exception as e:  # nothing of the batch was recorded: none may pass
                     for _, future in batch:
                         future.set_exception(e)
                     continue
@@ -83,13 +83,17 @@ def _refusal(e: CwledgerError) -> Answer:
     return e.status, _TEXT, (str(e) + "\n").encode()
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request's body was read."""
+
+
 async def _body(receive: Receive) -> bytes | None:
     """The request body; None if it exceeds MAX_BODY."""
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ConnectionResetError("the client went away")
+            raise _ClientGone
         body += message.get("body", b"")
         if len(body) > MAX_BODY:
             return None
@@ -119,6 +123,8 @@ class WitnessApp:
             await self.commits.submit(Opened(parsed, checkpoint, text))
         except CwledgerError as e:
             return _refusal(e)
+        except sqlite3.Error as e:  # nothing recorded, nothing cosigned: the client retries
+            return 503, _TEXT, f"the witness could not record the checkpoint: {e}\n".encode()
         return 200, _TEXT, (self.store.signer.cosign(text) + "\n").encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -130,12 +136,16 @@ class WitnessApp:
         if scope["type"] != "http":
             return
         headers: list[tuple[bytes, bytes]] = []
+        try:
+            body = await _body(receive) if scope["method"] == "POST" else b""
+        except _ClientGone:
+            return
         if scope["path"] != "/add-checkpoint":
             status, media, answer = 404, _TEXT, b"not found: the witness serves /add-checkpoint\n"
         elif scope["method"] != "POST":
             status, media, answer = 405, _TEXT, b"method not allowed: POST only\n"
             headers.append((b"allow", b"POST"))
-        elif (body := await _body(receive)) is None:
+        elif body is None:
             status, media, answer = 413, _TEXT, f"body over {MAX_BODY} bytes\n".encode()
         else:
             status, media, answer = await self.add_checkpoint(body)
