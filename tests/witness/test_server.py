@@ -11,7 +11,7 @@ import pytest
 from cwledger.tlog import note
 from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
 from cwledger.tlog.note import Signer
-from cwledger.witness.client import WitnessUnavailable, add_checkpoint
+from cwledger.witness.client import WitnessUnavailable, add_checkpoint, cosign_checkpoint
 from cwledger.witness.protocol import (
     InconsistentProof,
     MalformedRequest,
@@ -230,3 +230,23 @@ def test_the_client_says_when_the_witness_is_unreachable() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(WitnessUnavailable, match="add-checkpoint"):
         add_checkpoint(url, 0, [], b"x\n")
+
+
+def test_cosign_checkpoint_retries_from_the_size_the_witness_gives(
+    witness: Witness, log: SyntheticLog
+) -> None:
+    log.grow(9)
+    cosign(witness, log, 0, 4)
+    asked: list[int] = []
+
+    def proof_from(old: int) -> list[bytes]:
+        asked.append(old)
+        return log.proof(old, 9)
+
+    lines, old = cosign_checkpoint(witness.url, log.checkpoint(9), proof_from)
+    assert (len(lines), old, asked) == (1, 4, [0, 4])
+    lines, old = cosign_checkpoint(witness.url, log.checkpoint(9), proof_from, 9)
+    assert (len(lines), old) == (1, 9)  # knew it: one request
+    with pytest.raises(OldSizeMismatch) as e:  # the witness holds more than this note
+        cosign_checkpoint(witness.url, log.checkpoint(4), lambda old: log.proof(old, 4))
+    assert e.value.latest_size == 9

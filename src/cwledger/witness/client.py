@@ -10,9 +10,10 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cwledger.errors import CwledgerError, Unavailable
+from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signature
 from cwledger.witness.protocol import (
     SIZE_MEDIA_TYPE,
@@ -25,7 +26,7 @@ from cwledger.witness.protocol import (
     format_request,
 )
 
-__all__ = ["WitnessUnavailable", "add_checkpoint"]
+__all__ = ["WitnessUnavailable", "add_checkpoint", "cosign_checkpoint"]
 
 
 class WitnessUnavailable(Unavailable):
@@ -97,3 +98,30 @@ def add_checkpoint(
             f"witness {endpoint}: expected cosignature lines, got {_text(body)!r} ({e})"
         ) from None
     return lines[:-1]
+
+
+def cosign_checkpoint(
+    url: str,
+    note: bytes,
+    proof_from: Callable[[int], Sequence[bytes]],
+    old_size: int = 0,
+    *,
+    timeout: float = 10.0,
+) -> tuple[list[str], int]:
+    """Ask the witness at ``url`` to cosign ``note``, starting from ``old_size`` (what the
+    caller believes the witness last cosigned; 0 if it does not know).
+
+    ``proof_from(size)`` returns the consistency proof from ``size`` to the note's tree
+    (empty for 0 or the note's own size). On a 409 that names another size, it retries
+    once from that size. Returns the cosignature lines and the old size that succeeded.
+    Raises: as :func:`add_checkpoint` (OldSizeMismatch only if the witness moved again,
+    or holds a larger tree than the note's: then ``latest_size`` says which).
+    """
+    try:
+        return add_checkpoint(url, old_size, proof_from(old_size), note, timeout=timeout), old_size
+    except OldSizeMismatch as e:
+        text = note.decode("utf-8", "replace").partition("\n\n")[0] + "\n"
+        if e.latest_size == old_size or e.latest_size > Checkpoint.from_text(text).size:
+            raise
+        old_size = e.latest_size
+    return add_checkpoint(url, old_size, proof_from(old_size), note, timeout=timeout), old_size
