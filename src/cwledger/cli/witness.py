@@ -64,7 +64,7 @@ def witness_serve(
     """Serve POST /add-checkpoint (c2sp.org/tlog-witness)."""
     import uvicorn  # start-up time: only this command needs the server
 
-    from cwledger.witness.app import create_witness_app  # start-up time: Starlette
+    from cwledger.witness.app import create_witness_app  # start-up time: only serve needs the app
 
     app = create_witness_app(path)
     err.print(shown(f"witness {path} on http://{host}:{port}/add-checkpoint"))
