@@ -163,7 +163,7 @@ def limits(n: int, directory: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fifth of the requests")
-    parser.add_argument("--logs", type=int, default=32, help="concurrent logs (connections)")
+    parser.add_argument("--logs", type=int, default=64, help="concurrent logs (connections)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the witness into FILE")
     args = parser.parse_args()
     steps = 60 if args.quick else 300
