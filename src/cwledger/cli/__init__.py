@@ -2,7 +2,7 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`) define the commands and register nothing themselves. Errors are mapped once, in
+`epcis`, `witness`) define the commands and register nothing themselves. Errors are mapped once, in
 `main`: a `CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
 `--verbose`, which the root callback keeps in the context's object (`Options`).
 """
@@ -28,6 +28,7 @@ from cwledger.cli import (
     report,
     scenario,
     server,
+    witness,
 )
 from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
@@ -109,6 +110,7 @@ for name, group in (
     ("epcis", epcis.epcis_app),
     ("scenario", scenario.scenario_app),
     ("tokens", server.tokens_app),
+    ("witness", witness.witness_app),
 ):
     app.add_typer(group, name=name)
 
