@@ -2,9 +2,9 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`) define the commands and register nothing themselves. Errors are mapped once, in
-`main`: a `CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
-`--verbose`, which the root callback keeps in the context's object (`Options`).
+`epcis`, `publish`) define the commands and register nothing themselves. Errors are mapped
+once, in `main`: a `CwledgerError` prints one line (its code and diagnostics) and exits 1,
+unless `--verbose`, which the root callback keeps in the context's object (`Options`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from cwledger import __version__
-from cwledger.cli import accountancy, book, epcis, late, ledger, report, scenario, server
+from cwledger.cli import accountancy, book, epcis, late, ledger, publish, report, scenario, server
 from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
 from cwledger.store import disk_full
@@ -82,6 +82,8 @@ for name, command in (
     ("report", report.report_command),
     ("synth", scenario.synth),
     ("serve", server.serve),
+    ("publish", publish.publish),
+    ("mirror", publish.mirror),
 ):
     app.command(name)(command)
 

@@ -511,11 +511,20 @@ class Ledger:
     ) -> CompactRange:
         """The log half of the append path, for entries already admitted: insert them,
         extend the tiles and store a signed checkpoint, in the caller's write transaction."""
+        compact, _ = self.extend_log(w, size, entries)
+        w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
+        return compact
+
+    def extend_log(
+        self, w: LogWriter, size: int, entries: Sequence[StoredEntry]
+    ) -> tuple[CompactRange, dict[tuple[int, int], bytes]]:
+        """Insert entries already admitted after the `size` the log has, and extend the
+        tiles, in the caller's write transaction; no checkpoint (a mirror stores the one its
+        source signed). Returns the new right edge and the tiles written (as stored)."""
         w.insert_entries(entries)
         compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
         w.put_tiles(tiles, present)
-        w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
-        return compact
+        return compact, tiles
 
     def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()
