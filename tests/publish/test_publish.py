@@ -186,3 +186,21 @@ def test_the_cli_publishes_and_reports(ledger: Ledger, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert '"size": 301' in done.stdout and '"written": 5' in done.stdout
     assert os.path.isfile(out / "tile/entries/001.p/45")
+
+
+def test_files_a_crashed_publication_left_beyond_the_checkpoint_are_written_again(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    grow(ledger, 0, 600)
+    out = tmp_path / "pub"
+    publish(ledger, out)
+    # A publication that crashed before its checkpoint: a torn full tile and bundle.
+    for name in ("tile/0/002", "tile/entries/002"):
+        (out / name).write_bytes(b"torn")
+    grow(ledger, 600, 300)
+    report = publish(ledger, out)
+    assert report.written == 5
+    api = log_api(ledger)
+    for name in ("tile/0/002", "tile/entries/002"):
+        served = api.get(f"/log/{name}", headers={"Accept-Encoding": "identity"})
+        assert (out / name).read_bytes() == served.content and len(served.content) > 4

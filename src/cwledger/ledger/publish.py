@@ -27,17 +27,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from cwledger.errors import ConflictError, LedgerNotFound, VerificationError
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.tile_bytes import resource_bytes, resource_path, resources
+from cwledger.ledger.tile_bytes import resource_bytes, resource_path, resources, width_in
 from cwledger.tlog.checkpoint import Checkpoint
 
 __all__ = ["CHECKPOINT_FILE", "PublishReport", "publish", "write_durably"]
 
 CHECKPOINT_FILE = "checkpoint"
+
+SYNC_THREADS = 16
+"""Files flushed to disk at once (the file system commits concurrent fsyncs together)."""
 
 Progress = Callable[[int, int], None]
 """Called with (resources done, resources in all)."""
@@ -57,16 +61,31 @@ class PublishReport:
 def write_durably(file: Path, data: bytes) -> None:
     """Write `data` to `file` through a temporary name, fsync it and rename it into place
     (the caller syncs the directory)."""
+    _write(file, data, sync=True)
+
+
+def _write(file: Path, data: bytes, *, sync: bool) -> None:
+    """Write `data` to a temporary name beside `file` and rename it into place (a reader
+    sees the whole file or none); fsync before the rename when `sync`."""
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, file)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _sync_dir(path: Path) -> None:
@@ -122,27 +141,32 @@ def publish(ledger: Ledger, out_dir: Path, progress: Progress | None = None) -> 
                 )
         out_dir.mkdir(parents=True, exist_ok=True)
         refs = list(resources(cp.size))
-        written = kept = nbytes = 0
-        new_dirs: set[Path] = set()
+        published = 0 if before is None else before.size
+        written_files: list[Path] = []
+        kept = nbytes = 0
         for done, ref in enumerate(refs, start=1):
             file = out_dir / resource_path(ref)
-            if file.exists():
-                kept += 1  # a full one never changes; a partial one of that width neither
-            else:
+            if width_in(ref, published) == ref.width:
+                kept += 1  # the last checkpoint named it: written and synced then, unchanged
+            else:  # (also one a crashed publication left: it is written again)
                 if not file.parent.is_dir():
                     file.parent.mkdir(parents=True, exist_ok=True)
                 data = resource_bytes(r, ref)
-                write_durably(file, data)
-                new_dirs.add(file.parent)
-                written += 1
+                _write(file, data, sync=False)
+                written_files.append(file)
                 nbytes += len(data)
             if progress is not None and (done % 64 == 0 or done == len(refs)):
                 progress(done, len(refs))
+    # Durable before the checkpoint names them: the files (in parallel, so that the file
+    # system commits them together), then the directories that gained names.
+    with ThreadPoolExecutor(SYNC_THREADS) as pool:
+        list(pool.map(_fsync_file, written_files))
+    new_dirs = {f.parent for f in written_files}
     for d in sorted(_with_parents(new_dirs, out_dir), key=lambda p: -len(p.parts)):
-        _sync_dir(d)  # the new names are durable before the checkpoint names them
+        _sync_dir(d)
     write_durably(out_dir / CHECKPOINT_FILE, cp.note.encode("utf-8"))
     _sync_dir(out_dir)
-    return PublishReport(cp.size, cp.root_hash, written, kept, nbytes)
+    return PublishReport(cp.size, cp.root_hash, len(written_files), kept, nbytes)
 
 
 def _with_parents(dirs: set[Path], top: Path) -> set[Path]:

@@ -64,19 +64,17 @@ def hash_tile(r: LogReader, level: int, index: int, width: int) -> bytes:
 def entry_bundle(r: LogReader, index: int, width: int) -> bytes:
     """Entries index*256 ..< index*256+width, each a big-endian uint16 length and its bytes."""
     start = index * TILE_WIDTH
-    entries = r.entries(start, start + width)
-    if [e.index for e in entries] != list(range(start, start + width)):
+    entries = r.envelopes(start, start + width)
+    if [i for i, _ in entries] != list(range(start, start + width)):
         log.error("entries %d..%d are not all stored", start, start + width)
         raise RuntimeError(f"entries {start}..{start + width} are not all stored")
     out = bytearray()
-    for e in entries:
-        if len(e.envelope) > MAX_ENTRY_BYTES:
-            log.error(
-                "entry %d is %d bytes, over an entry bundle's limit", e.index, len(e.envelope)
-            )
-            raise RuntimeError(f"entry {e.index} is too large for an entry bundle")
-        out += len(e.envelope).to_bytes(2, "big")
-        out += e.envelope
+    for i, envelope in entries:
+        if len(envelope) > MAX_ENTRY_BYTES:
+            log.error("entry %d is %d bytes, over an entry bundle's limit", i, len(envelope))
+            raise RuntimeError(f"entry {i} is too large for an entry bundle")
+        out += len(envelope).to_bytes(2, "big")
+        out += envelope
     return bytes(out)
 
 

@@ -110,6 +110,7 @@ _RANGE = (
     "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
     " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
+_ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _LATEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1"
 )
@@ -158,6 +159,11 @@ class LogReader:
     def entries(self, start: int, end: int) -> list[StoredEntry]:
         """Entries with start <= index < end, in log order."""
         return [_entry(r) for r in driver.rows(self.conn, _RANGE, (start, end))]
+
+    def envelopes(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """(index, stored envelope) of the entries with start <= index < end, in log order:
+        only these two columns (an entry bundle needs no more)."""
+        return [(int(r[0]), bytes(r[1])) for r in driver.rows(self.conn, _ENVELOPES, (start, end))]
 
     def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
         """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
