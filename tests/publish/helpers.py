@@ -38,26 +38,40 @@ def _free_port() -> int:
 
 
 @contextmanager
-def http_server(directory: Path) -> Iterator[str]:
-    """`python -m http.server` serving `directory` on 127.0.0.1; its URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+def _process(argv: list[str], cwd: Path, ready: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `argv`; wait until `ready` (a URL) answers; kill it at the end."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
+        for _ in range(1200):
             try:
-                with urllib.request.urlopen(url + "/", timeout=1):
+                with urllib.request.urlopen(ready, timeout=1):
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError("http.server exited") from None
+                    raise RuntimeError(f"{argv[0]} exited") from None
                 time.sleep(0.05)
-        yield url
+        yield proc
     finally:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def http_server(directory: Path) -> Iterator[str]:
+    """`python -m http.server` serving `directory` on 127.0.0.1; its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    with _process(argv, directory, url + "/"):
+        yield url
+
+
+@contextmanager
+def cwledger_serve(ledger_dir: Path) -> Iterator[str]:
+    """`cwledger serve` over `ledger_dir` on 127.0.0.1; its URL (the log is under /log/)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    cli = str(Path(sys.executable).with_name("cwledger"))
+    argv = [cli, "serve", "--ledger", str(ledger_dir), "--host", "127.0.0.1", "--port", str(port)]
+    with _process(argv, ledger_dir, url + "/log/checkpoint"):
+        yield url

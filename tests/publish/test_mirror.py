@@ -22,7 +22,7 @@ from cwledger.ledger.tile_bytes import resource_path, resources
 from cwledger.scenario import syria_2013
 from cwledger.store import Store
 from tests.conftest import ORIGIN, row_counts
-from tests.publish.helpers import grow, http_server, log_api
+from tests.publish.helpers import cwledger_serve, grow, http_server, log_api
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,18 @@ def test_the_cli_mirrors_and_says_when_no_key_is_pinned(ledger: Ledger, tmp_path
     assert done.exit_code == 0, done.output
     assert "no log key pinned" in done.output
     assert f"OK 21 {ledger.latest_checkpoint().root_hash.hex()}" in done.output
+
+
+def test_a_mirror_of_a_cwledger_serve_reads_its_log_api(ledger: Ledger, tmp_path: Path) -> None:
+    grow(ledger, 0, 300)
+    with cwledger_serve(ledger.path) as url:
+        report = mirror(url, tmp_path / "mirror")
+        assert report.source == url + "/log" and report.size == 301
+        grow(ledger, 300, 20)  # the server reads the same database
+        again = mirror(url, tmp_path / "mirror")
+    assert (again.held_before, again.fetched) == (301, 20)
+    copy = Ledger.open(tmp_path / "mirror")
+    try:
+        _same_log_bytes(ledger, copy)
+    finally:
+        copy.close()
