@@ -184,3 +184,34 @@ def test_a_mirror_of_a_cwledger_serve_reads_its_log_api(ledger: Ledger, tmp_path
         _same_log_bytes(ledger, copy)
     finally:
         copy.close()
+
+
+def test_a_mirror_into_postgresql_resumes_and_refuses_a_fork(
+    ledger: Ledger, tmp_path: Path, pg_url: str
+) -> None:
+    grow(ledger, 0, 300)
+    fork_dir = tmp_path / "fork"
+    shutil.copytree(ledger.path, fork_dir)
+    out, dest = tmp_path / "pub", tmp_path / "mirror"
+    publish(ledger, out)
+    with http_server(out) as url:
+        first = mirror(url, dest, database_url=pg_url)
+        grow(ledger, 300, 300)
+        publish(ledger, out)
+        second = mirror(url, dest)  # the database its database.url names
+    assert (first.fetched, second.held_before, second.fetched) == (301, 301, 300)
+    assert not (dest / "ledger.db").exists()
+    fork = Ledger.open(fork_dir)
+    try:
+        grow(fork, 5000, 400)
+        publish(fork, tmp_path / "forked")
+    finally:
+        fork.close()
+    with http_server(tmp_path / "forked") as url, pytest.raises(InconsistentSource, match="701"):
+        mirror(url, dest)
+    copy = Ledger.open(dest)
+    try:
+        assert copy.latest_checkpoint().note == ledger.latest_checkpoint().note
+        _same_log_bytes(ledger, copy)
+    finally:
+        copy.close()
