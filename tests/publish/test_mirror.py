@@ -215,3 +215,31 @@ def test_a_mirror_into_postgresql_resumes_and_refuses_a_fork(
         _same_log_bytes(ledger, copy)
     finally:
         copy.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "at", "error"),
+    [
+        ("tile/0/000", 100, "tile 0/0 does not match the hashes"),
+        ("tile/1/000.p/2", 5, "tiles do not hash to the signed root"),
+        ("tile/entries/001", 300, "tile 0/1 does not match the hashes"),
+        ("checkpoint", -10, "signature|malformed|base64"),
+    ],
+)
+def test_a_source_with_a_changed_byte_is_refused_and_nothing_is_stored(
+    ledger: Ledger, tmp_path: Path, name: str, at: int, error: str
+) -> None:
+    grow(ledger, 0, 600)
+    out = tmp_path / "pub"
+    publish(ledger, out)
+    data = bytearray((out / name).read_bytes())
+    data[at] ^= 0x01
+    (out / name).write_bytes(bytes(data))
+    with http_server(out) as url, pytest.raises(VerificationError, match=error):
+        mirror(url, tmp_path / "mirror")
+    store = Store.for_directory(tmp_path / "mirror")
+    try:
+        with store.read() as r:
+            assert r.size() == 0 and r.latest_checkpoint() is None
+    finally:
+        store.close()
