@@ -5,16 +5,18 @@ store or CDN to serve (c2sp.org/tlog-tiles).
 snapshot), exactly the bytes the `/log/` read API serves (:mod:`cwledger.ledger.tile_bytes`):
 
 * ``tile/<L>/<N>`` and ``tile/entries/<N>`` for every full tile and entry bundle: written
-  once, never rewritten (one already there is skipped);
+  once, never rewritten (one that the directory's checkpoint already names is kept; one
+  beyond it, which a crashed publication may have left torn, is written again);
 * ``tile/<L>/<N>.p/<W>`` and ``tile/entries/<N>.p/<W>``, the partial ones of that tree:
   a new file for each new width; the narrower ones of earlier publications stay (the spec
   has a log serve the partial tiles of every checkpoint it published, and lets it delete
   them only once the full tile is there);
 * ``checkpoint``, the signed note, last.
 
-Every file is written to a temporary name, flushed to disk (fsync) and renamed into place,
-and the directories holding new names are synced too; the checkpoint is renamed only once
-every tile it needs is durable. So a reader (or a crash) never sees a torn file, nor a
+Every file is written to a temporary name and renamed into place (a reader sees it whole
+or not at all); then all of them are flushed to disk (fsync, in parallel threads), and the
+directories holding new names too; the checkpoint is written, flushed and renamed last,
+once every tile it needs is durable. So a reader (or a crash) never sees a torn file, nor a
 checkpoint whose tiles are missing.
 
 A directory already holding a publication is only extended: its checkpoint must be of the
@@ -146,9 +148,9 @@ def publish(ledger: Ledger, out_dir: Path, progress: Progress | None = None) -> 
         kept = nbytes = 0
         for done, ref in enumerate(refs, start=1):
             file = out_dir / resource_path(ref)
-            if width_in(ref, published) == ref.width:
+            if width_in(ref, published) == ref.width and file.is_file():
                 kept += 1  # the last checkpoint named it: written and synced then, unchanged
-            else:  # (also one a crashed publication left: it is written again)
+            else:  # (also one a crashed publication left, or one deleted: written again)
                 if not file.parent.is_dir():
                     file.parent.mkdir(parents=True, exist_ok=True)
                 data = resource_bytes(r, ref)
