@@ -45,12 +45,11 @@ from cwledger.errors import LedgerNotFound
 from cwledger.http.deps import LogReads, get_ledger, get_settings, published
 from cwledger.http.problems import problem_responses
 from cwledger.http.settings import Settings
-from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.tile_bytes import resource_bytes, width_in
 from cwledger.store import LogReader, StoredCheckpoint
-from cwledger.tlog.hashing import HASH_SIZE
 from cwledger.tlog.tiled import TiledTree
-from cwledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, TileRef, parse_tile_path
+from cwledger.tlog.tiles import parse_tile_path
 
 __all__ = [
     "api_router",
@@ -89,45 +88,6 @@ def _latest(r: LogReader) -> StoredCheckpoint:
     if cp is None:
         raise LedgerNotFound("the log has no signed checkpoint yet")
     return cp
-
-
-def _width_in(ref: TileRef, size: int) -> int:
-    """How many hashes (or entries) tile `ref` has in a tree of `size` leaves (0..256)."""
-    level = 0 if ref.level is None else ref.level
-    below = size >> (TILE_HEIGHT * level)  # hashes at the tile's tree level
-    return max(0, min(TILE_WIDTH, below - ref.index * TILE_WIDTH))
-
-
-def _hash_tile(r: LogReader, level: int, index: int, width: int) -> bytes:
-    """The first `width` hashes of stored tile (level, index): its C2SP bytes (a full tile
-    is stored with its interior nodes after the row; those are not served)."""
-    stored = r.tiles([(level, index)]).get((level, index), b"")
-    want = width * HASH_SIZE
-    if len(stored) < want:  # the checkpoint and the tiles are written in one transaction
-        log.error(
-            "tile %d/%d holds %d bytes, the checkpoint needs %d", level, index, len(stored), want
-        )
-        raise RuntimeError(f"tile {level}/{index} is shorter than the checkpoint implies")
-    return stored[:want]
-
-
-def _entry_bundle(r: LogReader, index: int, width: int) -> bytes:
-    """Entries index*256 ..< index*256+width, each a big-endian uint16 length and its bytes."""
-    start = index * TILE_WIDTH
-    entries = r.entries(start, start + width)
-    if [e.index for e in entries] != list(range(start, start + width)):
-        log.error("entries %d..%d are not all stored", start, start + width)
-        raise RuntimeError(f"entries {start}..{start + width} are not all stored")
-    out = bytearray()
-    for e in entries:
-        if len(e.envelope) > MAX_ENTRY_BYTES:
-            log.error(
-                "entry %d is %d bytes, over an entry bundle's limit", e.index, len(e.envelope)
-            )
-            raise RuntimeError(f"entry {e.index} is too large for an entry bundle")
-        out += len(e.envelope).to_bytes(2, "big")
-        out += e.envelope
-    return bytes(out)
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -201,7 +161,7 @@ async def tile(r: PublicReader, request: Request) -> Response:
     path: str = request.path_params["path"]
     ref = parse_tile_path("tile/" + path)
     cp = _latest(r)
-    have = _width_in(ref, cp.size)
+    have = width_in(ref, cp.size)
     if have < ref.width:
         what, unit = ("entry bundle", "entries") if ref.level is None else ("tile", "hashes")
         raise LedgerNotFound(
@@ -209,14 +169,12 @@ async def tile(r: PublicReader, request: Request) -> Response:
             f" has {have} {unit}, not {ref.width}"
         )
     headers = {"Cache-Control": PARTIAL_CACHE if ref.is_partial else IMMUTABLE_CACHE}
+    body = resource_bytes(r, ref)
     if ref.level is None:
-        body = _entry_bundle(r, ref.index, ref.width)
         headers["Vary"] = "Accept-Encoding"
         if _accepts_gzip(request):
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"
-    else:
-        body = _hash_tile(r, ref.level, ref.index, ref.width)
     return Response(body, media_type=OCTET_STREAM, headers=headers)
 
 

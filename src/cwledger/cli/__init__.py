@@ -2,9 +2,10 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`, `witness`) define the commands and register nothing themselves. Errors are mapped once, in
-`main`: a `CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
-`--verbose`, which the root callback keeps in the context's object (`Options`).
+`epcis`, `bundle`, `monitor`, `publish`, `witness`) define the commands and register nothing
+themselves. Errors are mapped once, in `main`: a `CwledgerError` prints one line (its code
+and diagnostics) and exits 1, unless `--verbose`, which the root callback keeps in the
+context's object (`Options`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cwledger.cli import (
     late,
     ledger,
     monitor,
+    publish,
     report,
     scenario,
     server,
@@ -97,6 +99,8 @@ for name, command in (
     ("check-bundle", bundle.check_bundle_command),
     ("synth", scenario.synth),
     ("serve", server.serve),
+    ("publish", publish.publish),
+    ("mirror", publish.mirror),
 ):
     app.command(name)(command)
 

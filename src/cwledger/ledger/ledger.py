@@ -513,11 +513,21 @@ class Ledger:
         extend the tiles and store a signed checkpoint, in the caller's write transaction.
         Each entry records the size of that checkpoint: the batch's boundary, which the
         audit holds the stored checkpoints to (one per batch, none missing)."""
-        w.insert_entries(entries, checkpoint_size=size + len(entries))
-        compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
-        w.put_tiles(tiles, present)
+        compact, _ = self.extend_log(w, size, entries, checkpoint_size=size + len(entries))
         w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
         return compact
+
+    def extend_log(
+        self, w: LogWriter, size: int, entries: Sequence[StoredEntry], *, checkpoint_size: int
+    ) -> tuple[CompactRange, dict[tuple[int, int], bytes]]:
+        """Insert entries already admitted after the `size` the log has, and extend the
+        tiles, in the caller's write transaction; no checkpoint (a mirror stores the one its
+        source signed). Each entry records `checkpoint_size`, the size of the checkpoint
+        stored with its batch. Returns the new right edge and the tiles written (as stored)."""
+        w.insert_entries(entries, checkpoint_size=checkpoint_size)
+        compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
+        w.put_tiles(tiles, present)
+        return compact, tiles
 
     def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()

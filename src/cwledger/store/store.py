@@ -30,6 +30,7 @@ from sqlalchemy import (
     make_url,
     or_,
     select,
+    update,
 )
 
 from cwledger.errors import ConflictError
@@ -110,6 +111,7 @@ _RANGE = (
     "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
     " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
+_ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _LATEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1"
 )
@@ -162,6 +164,11 @@ class LogReader:
     def entries(self, start: int, end: int) -> list[StoredEntry]:
         """Entries with start <= index < end, in log order."""
         return [_entry(r) for r in driver.rows(self.conn, _RANGE, (start, end))]
+
+    def envelopes(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """(index, stored envelope) of the entries with start <= index < end, in log order:
+        only these two columns (an entry bundle needs no more)."""
+        return [(int(r[0]), bytes(r[1])) for r in driver.rows(self.conn, _ENVELOPES, (start, end))]
 
     def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
         """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
@@ -364,6 +371,17 @@ class LogWriter(LogReader):
     def book(self) -> BookWriter:
         """The book's tables, writable, in this transaction."""
         return BookWriter(self.conn)
+
+    def adopt_unsigned_entries(self, checkpoint_size: int) -> int:
+        """Record `checkpoint_size` on the entries whose recorded checkpoint is not stored
+        (a mirror's run interrupted before its checkpoint); how many."""
+        stored = select(checkpoint.c.size)
+        result = self.conn.execute(
+            update(log_entry)
+            .where(log_entry.c.checkpoint_size.not_in(stored))
+            .values(checkpoint_size=checkpoint_size)
+        )
+        return int(result.rowcount)
 
     def insert_entries(
         self, entries: Sequence[StoredEntry], checkpoint_size: int | None = None

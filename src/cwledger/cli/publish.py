@@ -1,0 +1,122 @@
+"""Static publication and mirrors: `cwledger publish DIR` (the log as C2SP tlog-tiles
+files) and `cwledger mirror URL DIR` (a complete, audited copy of any tlog-tiles log)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TaskID
+
+from cwledger.cli.common import JsonFlag, LedgerDir, err, print_json, progress
+from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.mirror import mirror as mirror_log
+from cwledger.ledger.publish import publish as publish_log
+from cwledger.words import plural
+
+__all__ = ["publish", "mirror"]
+
+
+def publish(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the files into.")],
+    ledger_dir: LedgerDir = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the log as C2SP tlog-tiles files (checkpoint, tile/<L>/<N>[.p/<W>],
+    tile/entries/<N>[.p/<W>]) for any web server or object store to serve. Incremental:
+    full tiles already there are kept, new ones added, the checkpoint written last."""
+    ledger = Ledger.open(ledger_dir)
+    try:
+        with progress() as bar:
+            task = bar.add_task("publishing", total=None)
+            report = publish_log(
+                ledger, directory, lambda d, t: bar.update(task, completed=d, total=t)
+            )
+    finally:
+        ledger.close()
+    if as_json:
+        print_json(
+            {
+                "size": report.size,
+                "root_hash": report.root_hash.hex(),
+                "written": report.written,
+                "kept": report.kept,
+                "bytes_written": report.bytes_written,
+            }
+        )
+        return
+    err.print(
+        f"[green]published[/] {plural(report.size, 'entry', 'entries')} into {directory}:"
+        f" {plural(report.written, 'file')} written ({report.bytes_written} bytes),"
+        f" {report.kept} already there; checkpoint last"
+    )
+
+
+def mirror(
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="tlog-tiles prefix: a published directory's URL, or a `cwledger serve` URL."
+        ),
+    ],
+    directory: Annotated[Path, typer.Argument(help="Directory of the mirror ledger.")],
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL for the mirror (sqlite:///... or postgresql+psycopg://...);"
+            " default: DIR/ledger.db.",
+            show_default=False,
+        ),
+    ] = None,
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The log's verifier key (C2SP vkey) you trust; it must be the one the"
+            " genesis names. Without it, the genesis's key is trusted as fetched.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make (or bring up to date) a complete, independent copy of a log: fetch and check
+    every tile, entry and signature, store them, replay the book and audit it all. Refuses
+    a source that is not consistent with what the mirror holds (a rewind or a fork)."""
+    with progress() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = mirror_log(url, directory, database_url=db, log_key=log_key, progress=advance)
+    if not report.pinned:
+        err.print(
+            "[yellow]no log key pinned[/]: the checkpoint was verified with the key the"
+            f" source's genesis names ({report.log_vkey}); pin it with --log-key"
+        )
+    if as_json:
+        print_json(
+            {
+                "source": report.source,
+                "size": report.size,
+                "root_hash": report.root_hash.hex(),
+                "held_before": report.held_before,
+                "fetched": report.fetched,
+                "log_key": report.log_vkey,
+                "pinned": report.pinned,
+            }
+        )
+        return
+    err.print(
+        f"[green]mirrored[/] {report.source}: {plural(report.size, 'entry', 'entries')}"
+        f" ({report.fetched} new), checkpoint verified with"
+        f" {'the pinned' if report.pinned else 'the genesis'} log key; verified: "
+        f"{plural(report.audit.checkpoints, 'checkpoint')},"
+        f" {plural(report.audit.tiles, 'tile')}; the book agrees"
+    )
+    sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")
