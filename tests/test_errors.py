@@ -48,6 +48,7 @@ ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "UnverifiedNoteError": (Note("origin\n", [], []),),
     "AuditFailure": (7, "the leaf hash differs"),
     "SheetRejected": ([Problem("row 3", "no such chemical")],),
+    "MonitorAlarm": ("fork", "two roots for size 7"),
 }
 """Constructor arguments of the classes whose constructor is not (message)."""
 
