@@ -25,6 +25,7 @@ from cwledger.ledger.bundle import (
 from cwledger.ledger.ledger import Ledger
 from cwledger.store import LogReader, StoredCheckpoint
 from cwledger.time import Period, parse_date
+from cwledger.words import plural
 
 __all__ = ["bundle_command", "check_bundle_command", "period_bundle", "write_file"]
 
@@ -138,7 +139,10 @@ def bundle_command(
     finally:
         ledger.close()
     write_file(out_file, data)
-    err.print(f"bundle of {len(indices)} entries ({len(data):,} bytes)", highlight=False)
+    err.print(
+        f"bundle of {plural(len(indices), 'entry', 'entries')} ({len(data):,} bytes)",
+        highlight=False,
+    )
     sys.stdout.write(f"{out_file}\n")
 
 
