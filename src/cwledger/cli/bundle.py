@@ -12,7 +12,7 @@ import typer
 from rich.table import Column, Table
 
 from cwledger.book import answers
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
+from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown, write_file
 from cwledger.errors import LedgerNotFound, MalformedInput
 from cwledger.ledger.bundle import (
     UNPINNED_LOG_KEY,
@@ -27,7 +27,7 @@ from cwledger.store import LogReader, StoredCheckpoint
 from cwledger.time import Period, parse_date
 from cwledger.words import plural
 
-__all__ = ["bundle_command", "check_bundle_command", "period_bundle", "write_file"]
+__all__ = ["bundle_command", "check_bundle_command", "period_bundle"]
 
 
 def witness_policy(ledger: Ledger) -> tuple[list[str], int]:
@@ -71,18 +71,6 @@ def period_bundle(ledger: Ledger, r: LogReader, period: Period) -> bytes:
             "no bundle to write"
         )
     return _bundle(ledger, r, indices)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path`; a clear error (exit 1) if it cannot be written."""
-    try:
-        path.write_bytes(data)
-    except OSError as e:
-        err.print(
-            f"[bold red]error[/] (cannot-write): {shown(path)}: {shown(e.strerror or e)}",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
 
 
 def _entry_list(text: str) -> list[int]:

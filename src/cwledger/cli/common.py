@@ -23,6 +23,7 @@ __all__ = [
     "progress",
     "print_json",
     "shown",
+    "write_file",
 ]
 
 out = Console(soft_wrap=True)
@@ -64,3 +65,15 @@ def progress(auto_refresh: bool = True) -> Progress:
 def print_json(value: Any) -> None:
     """Print a JSON document on stdout."""
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path`; a clear error (exit 1) if it cannot be written."""
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        err.print(
+            f"[bold red]error[/] (cannot-write): {shown(path)}: {shown(e.strerror or e)}",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None

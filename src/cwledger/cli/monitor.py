@@ -11,12 +11,9 @@ a bad signature), 1 on any other error (the source unreachable, a bad key, a bad
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +21,7 @@ import typer
 
 from cwledger.cli.common import err, shown
 from cwledger.errors import MalformedInput, NotFound, Unavailable
+from cwledger.ledger.fetch import fetch
 from cwledger.tlog.monitor import MonitorAlarm, Policy, Verified, check_log, open_checkpoint
 
 __all__ = ["ALARM_EXIT", "HttpSource", "load_state", "monitor", "save_evidence", "save_state"]
@@ -46,25 +44,9 @@ class HttpSource:
 
     def __call__(self, path: str) -> bytes:
         url = self.base + path
-        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
-                body: bytes = resp.read(MAX_RESOURCE + 1)
-                encoding = (resp.headers.get("Content-Encoding") or "").lower()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                raise NotFound(f"{url}: 404") from e
-            raise Unavailable(f"{url}: HTTP {e.code}") from e
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, FileNotFoundError):
-                raise NotFound(f"{url}: no such file") from e
-            raise Unavailable(f"{url}: {e.reason}") from e
-        except OSError as e:
-            raise Unavailable(f"{url}: {e}") from e
-        if encoding == "gzip":
-            body = gzip.decompress(body)
-        if len(body) > MAX_RESOURCE:
-            raise Unavailable(f"{url}: larger than any tlog-tiles resource ({MAX_RESOURCE} bytes)")
+        body = fetch(url, MAX_RESOURCE, self.timeout)
+        if body is None:
+            raise NotFound(f"{url}: not served")
         return body
 
 

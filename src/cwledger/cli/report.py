@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli.bundle import period_bundle, write_file
-from cwledger.cli.common import LedgerDir, err, shown
+from cwledger.cli.bundle import period_bundle
+from cwledger.cli.common import LedgerDir, err, shown, write_file
 from cwledger.ledger.ledger import Ledger
 from cwledger.time import parse_month
 
@@ -84,14 +84,7 @@ def report_command(
     path = out_file or Path(f"report-{name}.{render.EXTENSIONS[kind]}")
     if bundled is not None:
         write_file(path.with_name(f"{path.stem}.bundle.json"), bundled)
-    try:
-        path.write_bytes(data)
-    except OSError as e:
-        err.print(
-            f"[bold red]error[/] (cannot-write): {shown(path)}: {shown(e.strerror or e)}",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
+    write_file(path, data)
     v = report.verification
     err.print(
         f"report {shown(report.symbol)} for {shown(report.label)} ({kind}, {len(data):,} bytes):"

@@ -32,10 +32,7 @@ moment the mirror took it.
 
 from __future__ import annotations
 
-import gzip
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +44,7 @@ from cwledger.errors import EventRejected, MalformedInput, Unavailable, Verifica
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.audit import AuditReport, audit
 from cwledger.ledger.envelope import Envelope
+from cwledger.ledger.fetch import fetch
 from cwledger.ledger.ledger import DATABASE_URL_FILE, Ledger, _write_database_url, utc_now
 from cwledger.ledger.projections import rebuild
 from cwledger.ledger.tile_bytes import resource_path, split_entry_bundle, width_in
@@ -101,25 +99,7 @@ class TileSource:
 
     def get(self, path: str) -> bytes | None:
         """The resource at `prefix/path`; None for a 404. Raises Unavailable otherwise."""
-        url = f"{self.prefix}/{path}"
-        req = urllib.request.Request(
-            url, headers={"Accept-Encoding": "gzip, identity", "User-Agent": "cwledger-mirror"}
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                body: bytes = resp.read(MAX_RESOURCE + 1)
-                encoding = (resp.headers.get("Content-Encoding") or "").lower()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return None
-            raise Unavailable(f"{url}: HTTP {e.code} {e.reason}") from e
-        except (urllib.error.URLError, OSError) as e:
-            raise Unavailable(f"{url}: {getattr(e, 'reason', e)}") from e
-        if encoding in ("gzip", "x-gzip"):
-            body = gzip.decompress(body)
-        if len(body) > MAX_RESOURCE:
-            raise VerificationError(f"{url}: larger than any tlog-tiles resource")
-        return body
+        return fetch(f"{self.prefix}/{path}", MAX_RESOURCE, self.timeout)
 
     def need(self, path: str) -> bytes:
         """The resource at `prefix/path`; Unavailable when the source does not serve it."""
