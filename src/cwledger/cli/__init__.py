@@ -2,10 +2,10 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`, `bundle`, `monitor`, `publish`, `witness`) define the commands and register nothing
-themselves. Errors are mapped once, in `main`: a `CwledgerError` prints one line (its code
-and diagnostics) and exits 1, unless `--verbose`, which the root callback keeps in the
-context's object (`Options`).
+`epcis`, `bundle`, `monitor`, `publish`, `witness`, `witnesses`) define the commands and
+register nothing themselves. Errors are mapped once, in `main`: a `CwledgerError` prints
+one line (its code and diagnostics) and exits 1, unless `--verbose`, which the root
+callback keeps in the context's object (`Options`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from cwledger.cli import (
     scenario,
     server,
     witness,
+    witnesses,
 )
 from cwledger.cli.common import err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
@@ -115,6 +116,7 @@ for name, group in (
     ("scenario", scenario.scenario_app),
     ("tokens", server.tokens_app),
     ("witness", witness.witness_app),
+    ("witnesses", witnesses.witnesses_app),
 ):
     app.add_typer(group, name=name)
 

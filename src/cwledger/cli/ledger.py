@@ -36,7 +36,14 @@ from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import check_book
-from cwledger.model.events import KEY_REVOKED, KEY_ROTATED, PARTY_REGISTERED, ROLES, Role
+from cwledger.model.events import (
+    KEY_REVOKED,
+    KEY_ROTATED,
+    PARTY_REGISTERED,
+    ROLES,
+    WITNESS_POLICY,
+    Role,
+)
 
 keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
@@ -201,9 +208,14 @@ def _request(file: Path) -> tuple[str, dict[str, Any]]:
     text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     doc = parse_json_object(text, str(file))
     type_, body = doc.get("type"), doc.get("body")
-    if type_ not in (KEY_ROTATED, PARTY_REGISTERED) or not isinstance(body, dict):
+    if type_ not in (KEY_ROTATED, PARTY_REGISTERED, WITNESS_POLICY) or not isinstance(body, dict):
         raise EventRejected(
-            [Problem(str(file), f"want {{type: {KEY_ROTATED} or {PARTY_REGISTERED}, body}}")]
+            [
+                Problem(
+                    str(file),
+                    f"want {{type: {KEY_ROTATED}, {PARTY_REGISTERED} or {WITNESS_POLICY}, body}}",
+                )
+            ]
         )
     return type_, body
 

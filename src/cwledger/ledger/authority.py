@@ -15,6 +15,8 @@ Who may change who writes (no party may install a key for another):
   gets a new key from the quorum).
 - ``party.registered``: a registrar; for a role that some party already holds, with the
   approvals of a quorum of the founding parties as well.
+- ``witness.policy``: a registrar, with the approvals of a quorum of the founding parties
+  (who checks the log's checkpoints, and how many must cosign, is every party's trust).
 
 An approval is an Ed25519 signature, by the founding party's key valid at the entry, over
 ``approval_statement``: the DSSE pre-authentication encoding, with its own payload type,
@@ -41,6 +43,7 @@ from cwledger.model.events import (
     GENESIS,
     KEY_ROTATED,
     PARTY_REGISTERED,
+    WITNESS_POLICY,
     Approval,
     GenesisBody,
     KeyRevokedBody,
@@ -48,6 +51,8 @@ from cwledger.model.events import (
     PartyEntry,
     PartyRegisteredBody,
     Role,
+    WitnessEntry,
+    WitnessPolicyBody,
 )
 from cwledger.time import from_rfc3339
 from cwledger.tlog.note import Verifier
@@ -58,6 +63,7 @@ __all__ = [
     "EventHead",
     "KeyRecord",
     "PartyRecord",
+    "WitnessPolicy",
     "approval_statement",
     "approved_body",
 ]
@@ -69,7 +75,11 @@ one can never stand for the other."""
 
 def approved_body(event_type: str, body: BaseModel) -> dict[str, Any]:
     """What an approval of a governance act covers: its body without the approvals."""
-    approved = {KEY_ROTATED: KeyRotatedBody, PARTY_REGISTERED: PartyRegisteredBody}
+    approved = {
+        KEY_ROTATED: KeyRotatedBody,
+        PARTY_REGISTERED: PartyRegisteredBody,
+        WITNESS_POLICY: WitnessPolicyBody,
+    }
     if not isinstance(body, approved.get(event_type, ())):
         raise MalformedInput(f"{event_type} is not approved by a quorum")
     out = body.model_dump(mode="json", exclude={"approvals"})
@@ -147,6 +157,21 @@ class PartyRecord:
         return None
 
 
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses in force and how many must cosign a checkpoint (none and 0: the log
+    is trusted alone), from the log entry `since` (None: from the genesis)."""
+
+    witnesses: tuple[WitnessEntry, ...] = ()
+    quorum: int = 0
+    since: int | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The witnesses' verifier keys, in the policy's order."""
+        return tuple(w.key for w in self.witnesses)
+
+
 @dataclass
 class Authority:
     """The parties, roles and keys in force, as replayed up to some log size."""
@@ -158,6 +183,7 @@ class Authority:
     quorum: int | None = None
     parties: dict[str, PartyRecord] = field(default_factory=dict)
     keys: dict[tuple[str, str], KeyRecord] = field(default_factory=dict)
+    witness_policy: WitnessPolicy = WitnessPolicy()
 
     @property
     def has_genesis(self) -> bool:
@@ -278,6 +304,11 @@ class Authority:
             if holders or body.approvals:
                 why = f"role {body.role} is already held by {', '.join(holders)}"
                 problems += self._check_approvals(event, body, None, index, why)
+        elif isinstance(body, WitnessPolicyBody):
+            if author not in self.registrars:
+                problems.append(Problem("author", f"{author} is not a registrar of this ledger"))
+            why = "the witness policy is every party's trust"
+            problems += self._check_approvals(event, body, None, index, why)
         elif isinstance(body, KeyRotatedBody | KeyRevokedBody):
             if body.party not in self.parties:
                 problems.append(Problem("body.party", f"unknown party {body.party!r}"))
@@ -328,6 +359,8 @@ class Authority:
         elif isinstance(body, KeyRevokedBody):
             rec = self.keys[(body.party, body.key_id)]
             rec.retired_by, rec.retired_how = index, "revoked"
+        elif isinstance(body, WitnessPolicyBody):
+            self.witness_policy = WitnessPolicy(tuple(body.witnesses), body.quorum, index)
 
     def _add_party(self, p: PartyEntry, index: int) -> None:
         self.parties[p.name] = PartyRecord(p.name, p.role, index, p.mandate_from, p.mandate_until)

@@ -17,6 +17,7 @@ future cannot be written), and records it with every entry as the entry's log ti
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -452,7 +453,8 @@ class Ledger:
                 raise EventRejected(sorted(batch.problems, key=_order))
             if batch.new:
                 assert authority.origin is not None  # the genesis is always the first entry
-                self.write_entries(w, size, batch.new, authority.origin)
+                quorum = authority.witness_policy.quorum  # in force for the new tree
+                self.write_entries(w, size, batch.new, authority.origin, quorum=quorum)
                 w.book.write(batch.book.changes)
         return [r for r in batch.receipts if r is not None]
 
@@ -507,14 +509,22 @@ class Ledger:
             b.ids.add(eid)
 
     def write_entries(
-        self, w: LogWriter, size: int, entries: Sequence[StoredEntry], origin: str
+        self,
+        w: LogWriter,
+        size: int,
+        entries: Sequence[StoredEntry],
+        origin: str,
+        *,
+        quorum: int = 0,
     ) -> CompactRange:
         """The log half of the append path, for entries already admitted: insert them,
         extend the tiles and store a signed checkpoint, in the caller's write transaction.
         Each entry records the size of that checkpoint: the batch's boundary, which the
-        audit holds the stored checkpoints to (one per batch, none missing)."""
+        audit holds the stored checkpoints to (one per batch, none missing). `quorum` is
+        how many witness cosignatures the policy in force asks of it before it is served."""
         compact, _ = self.extend_log(w, size, entries, checkpoint_size=size + len(entries))
-        w.insert_checkpoint(self._sign_checkpoint(origin, compact.size, compact.root()))
+        cp = self._sign_checkpoint(origin, compact.size, compact.root())
+        w.insert_checkpoint(dataclasses.replace(cp, quorum=quorum))
         return compact
 
     def extend_log(
@@ -635,11 +645,20 @@ class Ledger:
     # -- proofs --------------------------------------------------------------------------
 
     def latest_checkpoint(self) -> StoredCheckpoint:
-        """The newest signed checkpoint. Raises LedgerNotFound for a ledger without one."""
+        """The checkpoint the log publishes, with its cosignatures: the newest that holds
+        the quorum of witness cosignatures the policy asks for it. Raises LedgerNotFound for
+        a ledger without one."""
         with self.store.read() as r:
             cp = r.latest_checkpoint()
+            newest = r.newest_checkpoint()
         if cp is None:
-            raise LedgerNotFound(f"the ledger in {self.path} has no checkpoint")
+            raise LedgerNotFound(
+                f"the ledger in {self.path} has no checkpoint"
+                if newest is None
+                else f"no checkpoint of the ledger in {self.path} has its witnesses' quorum "
+                f"yet (the newest, for size {newest.size}, has {len(newest.cosignatures)} "
+                f"of {newest.quorum} cosignatures): `cwledger witnesses collect`"
+            )
         return cp
 
     def prove_inclusion(self, index: int, size: int | None = None) -> dict[str, Any]:

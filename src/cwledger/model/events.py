@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from cwledger.errors import VerificationError
 from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
 from cwledger.time import from_rfc3339
+from cwledger.tlog.cosignature import CosignatureVerifier
 from cwledger.tlog.note import Verifier
 
 __all__ = [
@@ -31,6 +32,9 @@ __all__ = [
     "PARTY_REGISTERED",
     "KEY_ROTATED",
     "KEY_REVOKED",
+    "WITNESS_POLICY",
+    "WitnessEntry",
+    "WitnessPolicyBody",
 ]
 
 Role = Literal[
@@ -49,6 +53,7 @@ GENESIS = "ledger.genesis"
 PARTY_REGISTERED = "party.registered"
 KEY_ROTATED = "key.rotated"
 KEY_REVOKED = "key.revoked"
+WITNESS_POLICY = "witness.policy"
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
 EventId = ObjectId
@@ -66,6 +71,20 @@ def _vkey(value: str) -> str:
 
 
 VerifierKey = Annotated[str, AfterValidator(_vkey)]
+
+
+def _cosignature_vkey(value: str) -> str:
+    try:
+        CosignatureVerifier.from_vkey(value)
+    except VerificationError as e:
+        raise ValueError(f"not a C2SP cosignature/v1 verifier key (type 0x04): {e}") from e
+    return value
+
+
+CosignatureKey = Annotated[str, AfterValidator(_cosignature_vkey)]
+WitnessUrl = Annotated[
+    str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+]
 
 
 class Event(Strict):
@@ -149,3 +168,39 @@ class KeyRevokedBody(Strict):
     party: PartyName
     key_id: KeyIdHex
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class WitnessEntry(Strict):
+    """A witness of the log: its submission URL (c2sp.org/tlog-witness; `/add-checkpoint`
+    is appended) and its cosignature key (c2sp.org/tlog-cosignature, type 0x04)."""
+
+    url: WitnessUrl
+    key: CosignatureKey
+
+
+class WitnessPolicyBody(Strict):
+    """The ledger's witness policy from this entry on, whole: its witnesses and how many of
+    them must cosign a checkpoint before the log publishes it (`quorum`, a majority of
+    them: two disjoint quorums could otherwise each cosign one side of a split view; 0
+    with no witness). Written by a registrar with the approvals of a quorum of the
+    founding parties (every party then checks checkpoints against the same policy)."""
+
+    witnesses: list[WitnessEntry] = Field(max_length=100)
+    quorum: Annotated[int, Field(ge=0, le=100)]
+    approvals: Approvals = []
+
+    @model_validator(mode="after")
+    def _a_majority(self) -> WitnessPolicyBody:
+        n = len(self.witnesses)
+        if n == 0 and self.quorum != 0:
+            raise ValueError("a policy without witnesses has quorum 0")
+        if n and not n < 2 * self.quorum <= 2 * n:
+            raise ValueError(
+                f"quorum {self.quorum} of {n} witnesses: want a majority of them "
+                f"({n // 2 + 1}..{n})"
+            )
+        keys = [w.key for w in self.witnesses]
+        names = [k.split("+", 1)[0] for k in keys]
+        if len(set(names)) != len(names):
+            raise ValueError("two witnesses with the same key name")
+        return self

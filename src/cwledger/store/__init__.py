@@ -5,8 +5,21 @@ from cwledger.store.store import (
     LogWriter,
     Store,
     StoredCheckpoint,
+    StoredCosignature,
     StoredEntry,
+    WitnessState,
+    cosignature_chain,
     disk_full,
 )
 
-__all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint", "disk_full"]
+__all__ = [
+    "Store",
+    "LogReader",
+    "LogWriter",
+    "StoredEntry",
+    "StoredCheckpoint",
+    "StoredCosignature",
+    "WitnessState",
+    "cosignature_chain",
+    "disk_full",
+]

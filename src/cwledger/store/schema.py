@@ -27,6 +27,8 @@ __all__ = [
     "log_entry",
     "tree_tile",
     "checkpoint",
+    "cosignature",
+    "witness_state",
     "ledger_meta",
     "book_record",
     "holding_change",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -97,6 +99,36 @@ checkpoint = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("signed_at", _string(40), nullable=False),
+    # How many witness cosignatures the policy in force for this tree asks for (0: none):
+    # the log publishes a checkpoint once it holds that many (see `cosignature`).
+    Column("quorum", Integer, nullable=False, server_default="0"),
+)
+
+# Witness cosignatures of stored checkpoints (c2sp.org/tlog-cosignature), one per witness
+# and checkpoint: the signature line as the witness sent it, its timestamp (POSIX seconds,
+# the witness's clock) and `chain`, SHA-256 over the witness's previous chain value, the
+# size and the line, so that the audit notices any cosignature deleted or changed.
+cosignature = Table(
+    "cosignature",
+    metadata,
+    Column("checkpoint_size", _Index, primary_key=True, autoincrement=False),
+    Column("witness", _string(512), primary_key=True),  # its verifier key
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", BigInteger, nullable=False),
+    Column("chain", LargeBinary(32), nullable=False),
+)
+
+# What the log knows of each witness it asks: the size it last cosigned (the old size of
+# the next request), the head of its cosignatures' chain, and the last failure, if any.
+witness_state = Table(
+    "witness_state",
+    metadata,
+    Column("witness", _string(512), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("chain", LargeBinary(32), nullable=False),
+    Column("cosignatures", BigInteger, nullable=False),
+    Column("attempted_at", BigInteger),  # µs, the log's clock
+    Column("failure", Text),
 )
 
 ledger_meta = Table(

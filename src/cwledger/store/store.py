@@ -12,6 +12,7 @@ when the block ends, or writes nothing if it raises. Ledger code never sees SQL.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,14 +41,35 @@ from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
+    cosignature,
     ledger_meta,
     log_entry,
     metadata,
     tree_tile,
+    witness_state,
 )
 from cwledger.time import from_rfc3339
 
-__all__ = ["Store", "LogReader", "LogWriter", "StoredEntry", "StoredCheckpoint", "disk_full"]
+__all__ = [
+    "Store",
+    "LogReader",
+    "LogWriter",
+    "StoredEntry",
+    "StoredCheckpoint",
+    "StoredCosignature",
+    "WitnessState",
+    "cosignature_chain",
+    "disk_full",
+]
+
+NO_CHAIN = bytes(32)
+"""The chain value before a witness's first cosignature."""
+
+
+def cosignature_chain(previous: bytes, size: int, line: str) -> bytes:
+    """The chain value after a witness's cosignature `line` of the checkpoint for `size`:
+    SHA-256 over the previous value, the size (8 bytes, big-endian) and the line (UTF-8)."""
+    return hashlib.sha256(previous + size.to_bytes(8, "big") + line.encode()).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +103,39 @@ class StoredCheckpoint:
 
     size: int
     root_hash: bytes
-    note: str
+    note: str  # as the log signed it
     signed_at: str
+    quorum: int = 0  # the cosignatures the witness policy in force asks for
+    cosignatures: tuple[str, ...] = ()  # the witnesses' lines collected (where read)
+
+    @property
+    def cosigned_note(self) -> str:
+        """The note with every cosignature collected: what the log serves."""
+        return self.note + "".join(line + "\n" for line in self.cosignatures)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCosignature:
+    """A witness's cosignature of a stored checkpoint, as collected."""
+
+    checkpoint_size: int
+    witness: str  # its verifier key
+    line: str
+    cosigned_at: int  # the cosignature's timestamp, POSIX seconds
+    chain: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessState:
+    """What the log knows of one witness: the size it last cosigned, the head of its
+    cosignatures' chain and how many there are, and its last attempt and failure."""
+
+    witness: str
+    size: int
+    chain: bytes
+    cosignatures: int
+    attempted_at: int | None
+    failure: str | None
 
 
 _ENTRY_COLUMNS = (
@@ -112,9 +165,16 @@ _RANGE = (
     " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+# The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
-    "SELECT size, root_hash, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1"
+    "SELECT size, root_hash, note, signed_at, quorum FROM checkpoint c WHERE quorum = 0"
+    " OR quorum <= (SELECT count(*) FROM cosignature s WHERE s.checkpoint_size = c.size)"
+    " ORDER BY size DESC LIMIT 1"
 )
+_NEWEST_CHECKPOINT = (
+    "SELECT size, root_hash, note, signed_at, quorum FROM checkpoint ORDER BY size DESC LIMIT 1"
+)
+_COSIGNATURE_LINES = "SELECT line FROM cosignature WHERE checkpoint_size = ? ORDER BY witness"
 
 
 _EntryRow = tuple[int, bytes, str, str, str, str, bytes, int | None, int, int | None]
@@ -329,9 +389,39 @@ class LogReader:
             yield r[0], r[1], bytes(r[2])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
-        """Every stored checkpoint, by size."""
-        q = select(checkpoint).order_by(checkpoint.c.size)
-        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in self.conn.execute(q)]
+        """Every stored checkpoint, by size (without its cosignatures: `cosignatures`)."""
+        c = checkpoint.c
+        q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum).order_by(c.size)
+        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)]
+
+    def cosignatures(self) -> list[StoredCosignature]:
+        """Every stored cosignature, by witness, then by checkpoint size."""
+        c = cosignature.c
+        q = select(c.checkpoint_size, c.witness, c.line, c.cosigned_at, c.chain).order_by(
+            c.witness, c.checkpoint_size
+        )
+        return [
+            StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), bytes(r[4]))
+            for r in self.conn.execute(q)
+        ]
+
+    def cosignature_times(self) -> list[tuple[int, int]]:
+        """(checkpoint size, earliest cosignature timestamp), by size: the moment (POSIX
+        seconds) by which some witness saw each cosigned tree."""
+        c = cosignature.c
+        q = (
+            select(c.checkpoint_size, func.min(c.cosigned_at))
+            .group_by(c.checkpoint_size)
+            .order_by(c.checkpoint_size)
+        )
+        return [(int(r[0]), int(r[1])) for r in self.conn.execute(q)]
+
+    def witness_states(self) -> dict[str, WitnessState]:
+        """What the log knows of each witness it asked, by verifier key."""
+        return {
+            r[0]: WitnessState(r[0], int(r[1]), bytes(r[2]), int(r[3]), r[4], r[5])
+            for r in self.conn.execute(select(witness_state))
+        }
 
     def batches(self) -> list[tuple[int | None, int, int, int]]:
         """The entries grouped by the checkpoint their batch signed: (checkpoint size or None,
@@ -345,12 +435,22 @@ class LogReader:
         return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in self.conn.execute(q)]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        """The checkpoint of the largest size, if any."""
-        found = driver.rows(self.conn, _LATEST_CHECKPOINT)
+        """The checkpoint the log publishes, with its cosignatures: the largest that holds
+        as many as its quorum asks (every one, with no witness policy); None if none does."""
+        return self._checkpoint(_LATEST_CHECKPOINT)
+
+    def newest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest size, with its cosignatures so far, if any."""
+        return self._checkpoint(_NEWEST_CHECKPOINT)
+
+    def _checkpoint(self, sql: str) -> StoredCheckpoint | None:
+        found = driver.rows(self.conn, sql)
         if not found:
             return None
         r = found[0]
-        return StoredCheckpoint(int(r[0]), bytes(r[1]), r[2], r[3])
+        size = int(r[0])
+        lines = tuple(x[0] for x in driver.rows(self.conn, _COSIGNATURE_LINES, (size,)))
+        return StoredCheckpoint(size, bytes(r[1]), r[2], r[3], int(r[4]), lines)
 
     def meta(self) -> dict[str, str]:
         """The ledger's name-value settings."""
@@ -430,12 +530,58 @@ class LogWriter(LogReader):
                 )
 
     def insert_checkpoint(self, cp: StoredCheckpoint) -> None:
-        """Store a signed checkpoint (one per size)."""
+        """Store a signed checkpoint (one per size) with its quorum."""
         self.conn.execute(
             insert(checkpoint).values(
-                size=cp.size, root_hash=cp.root_hash, note=cp.note, signed_at=cp.signed_at
+                size=cp.size,
+                root_hash=cp.root_hash,
+                note=cp.note,
+                signed_at=cp.signed_at,
+                quorum=cp.quorum,
             )
         )
+
+    def add_cosignature(self, size: int, witness: str, line: str, cosigned_at: int) -> bool:
+        """Store `witness`'s cosignature `line` of the stored checkpoint for `size` (checked
+        by the caller) and advance what the log knows of the witness. False (nothing
+        written) if that witness's cosignature of that checkpoint is already stored, or it
+        cosigned a larger one already."""
+        states = self.witness_states()
+        state = states.get(witness)
+        if state is not None and state.size >= size:
+            return False
+        chain = cosignature_chain(state.chain if state else NO_CHAIN, size, line)
+        self.conn.execute(
+            insert(cosignature).values(
+                checkpoint_size=size,
+                witness=witness,
+                line=line,
+                cosigned_at=cosigned_at,
+                chain=chain,
+            )
+        )
+        count = (state.cosignatures if state else 0) + 1
+        values = {"size": size, "chain": chain, "cosignatures": count, "failure": None}
+        if state is None:
+            self.conn.execute(insert(witness_state).values(witness=witness, **values))
+        else:
+            self.conn.execute(
+                update(witness_state).where(witness_state.c.witness == witness).values(**values)
+            )
+        return True
+
+    def witness_attempted(self, witness: str, at: int, failure: str | None) -> None:
+        """Record an attempt to reach `witness` (µs, the log's clock) and how it failed."""
+        values = {"attempted_at": at, "failure": failure}
+        done = self.conn.execute(
+            update(witness_state).where(witness_state.c.witness == witness).values(**values)
+        )
+        if not done.rowcount:
+            self.conn.execute(
+                insert(witness_state).values(
+                    witness=witness, size=0, chain=NO_CHAIN, cosignatures=0, **values
+                )
+            )
 
     def set_meta(self, values: Mapping[str, str]) -> None:
         """Insert name-value settings (written once, at init)."""

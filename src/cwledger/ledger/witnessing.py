@@ -1,0 +1,200 @@
+"""The log asks its witnesses: each checkpoint goes to every witness of the policy in force.
+
+After a batch, :func:`collect_cosignatures` sends the newest checkpoint to each witness
+(c2sp.org/tlog-witness ``add-checkpoint``), with the consistency proof from the size that
+witness last cosigned (kept in the store; on a 409 that names another size, once more
+from that one), checks the cosignature it answers with the witness's key from the policy
+(c2sp.org/tlog-cosignature) and stores it. Witnesses are asked at once, each in its own
+thread; one that is down or refuses is recorded with its failure and asked again next
+time. Nothing here blocks or undoes an append: the entries and the log's checkpoint are
+already durable; the checkpoint is served once it holds its quorum
+(`LogReader.latest_checkpoint`).
+
+:class:`Witnessing` runs the collection in a background thread for the server: `poke` after
+each append; it retries with backoff while some witness has not cosigned the newest
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from cwledger.errors import CwledgerError
+from cwledger.ledger.authority import WitnessPolicy
+from cwledger.ledger.ledger import Ledger
+from cwledger.store import StoredCheckpoint
+from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
+from cwledger.witness.client import WitnessUnavailable, add_checkpoint
+from cwledger.witness.protocol import OldSizeMismatch
+
+__all__ = ["AddCheckpoint", "Asked", "Witnessing", "collect_cosignatures", "witness_policy"]
+
+AddCheckpoint = Callable[[str, int, Sequence[bytes], bytes], list[str]]
+"""Sends (witness URL, old size, proof, note) to a witness; its cosignature lines. Raises
+as :func:`cwledger.witness.client.add_checkpoint`, which is the default."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What one witness did with the newest checkpoint: `cosigned` (now or before) is the
+    size it holds our cosignature for, `failure` why it did not cosign this time."""
+
+    witness: str  # its verifier key
+    url: str
+    size: int  # the checkpoint asked about
+    cosigned: bool
+    failure: str | None = None
+
+
+def witness_policy(ledger: Ledger) -> WitnessPolicy:
+    """The witness policy in force (the ledger's governance): witnesses and quorum."""
+    return ledger.authority().witness_policy
+
+
+def _default_post(timeout: float) -> AddCheckpoint:
+    def post(url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        return add_checkpoint(url, old, proof, note, timeout=timeout)
+
+    return post
+
+
+def collect_cosignatures(
+    ledger: Ledger, *, post: AddCheckpoint | None = None, timeout: float = 10.0
+) -> list[Asked]:
+    """Ask every witness of the policy in force that has not cosigned the newest checkpoint
+    to cosign it; store each cosignature that verifies. Returns what each witness did (in
+    the policy's order); never raises for a witness's failure (it is recorded)."""
+    with ledger.store.read() as r:
+        cp = r.newest_checkpoint()
+        size = r.size()
+        policy = ledger.authority_of(r).witness_policy
+        states = r.witness_states()
+    if cp is None or not policy.witnesses:
+        return []
+    if cp.size != size:  # a batch without its checkpoint: the audit names it; nothing to ask
+        return []
+    send = post or _default_post(timeout)
+
+    def ask(index: int) -> Asked:
+        w = policy.witnesses[index]
+        state = states.get(w.key)
+        if state is not None and state.size >= cp.size:
+            return Asked(w.key, w.url, cp.size, cosigned=state.size == cp.size)
+        return _ask(ledger, cp, w.key, w.url, 0 if state is None else state.size, send)
+
+    with ThreadPoolExecutor(max_workers=len(policy.witnesses)) as pool:
+        return list(pool.map(ask, range(len(policy.witnesses))))
+
+
+def _ask(
+    ledger: Ledger, cp: StoredCheckpoint, key: str, url: str, old: int, send: AddCheckpoint
+) -> Asked:
+    note = cp.note.encode()
+    text = note.decode().partition("\n\n")[0] + "\n"
+    failure: str | None = None
+    try:
+        try:
+            lines = send(url, old, _proof(ledger, old, cp.size), note)
+        except OldSizeMismatch as e:  # the witness holds another size than we recorded
+            if e.latest_size > cp.size:
+                raise OldSizeMismatch(
+                    f"the witness holds a cosigned tree of size {e.latest_size}, larger than "
+                    f"this log's newest checkpoint ({cp.size}): a fork or a rewind of the log",
+                    e.latest_size,
+                ) from None
+            old = e.latest_size  # equal to ours: it cosigns the same checkpoint again
+            lines = send(url, old, _proof(ledger, old, cp.size), note)
+        timestamp, line = _cosignature(key, text, lines)
+    except CwledgerError as e:
+        failure = str(e)
+    with ledger.store.write() as w:
+        if failure is None:
+            w.add_cosignature(cp.size, key, line, timestamp)
+        w.witness_attempted(key, ledger.clock(), failure)
+    return Asked(key, url, cp.size, cosigned=failure is None, failure=failure)
+
+
+def _proof(ledger: Ledger, old: int, size: int) -> list[bytes]:
+    if old in (0, size):
+        return []
+    with ledger.store.read() as r:
+        return ledger.tree(r, size).consistency_proof(old, size)
+
+
+def _cosignature(key: str, text: str, lines: Sequence[str]) -> tuple[int, str]:
+    """The timestamp and line of the witness's cosignature among `lines`."""
+    verifier = CosignatureVerifier.from_vkey(key)
+    for line in lines:
+        try:
+            timestamp = verify_cosignature(verifier, text, line)
+        except CwledgerError as e:
+            raise WitnessUnavailable(
+                f"the cosignature by {verifier.name} does not verify: {e}"
+            ) from e
+        if timestamp is not None:
+            return timestamp, line
+    raise WitnessUnavailable(
+        f"the answer holds no cosignature by {verifier.name}+{verifier.key_id.hex()}"
+    )
+
+
+class Witnessing:
+    """Collects cosignatures in a background thread: `poke()` after each append; retries
+    with backoff (`first_retry` doubling up to `max_retry` seconds) while a witness has not
+    cosigned the newest checkpoint. `stop()` ends the thread."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        post: AddCheckpoint | None = None,
+        timeout: float = 10.0,
+        first_retry: float = 1.0,
+        max_retry: float = 60.0,
+    ) -> None:
+        self.ledger = ledger
+        self.post = post
+        self.timeout = timeout
+        self.first_retry = first_retry
+        self.max_retry = max_retry
+        self.last: list[Asked] = []
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="witnessing", daemon=True)
+
+    def start(self) -> Witnessing:
+        """Start the thread (it asks once at start: a checkpoint left from before)."""
+        self._wake.set()
+        self._thread.start()
+        return self
+
+    def poke(self) -> None:
+        """A new checkpoint may be there: ask the witnesses now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End the thread (after the request in flight, if any)."""
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=self.timeout + 5)
+
+    def _run(self) -> None:
+        delay = self.first_retry
+        while not self._stopped.is_set():
+            self._wake.wait()
+            if self._stopped.is_set():
+                return
+            self._wake.clear()
+            try:
+                self.last = collect_cosignatures(self.ledger, post=self.post, timeout=self.timeout)
+            except Exception as e:  # noqa: BLE001 (the store is away: try again later)
+                self.last = [Asked("", "", 0, cosigned=False, failure=repr(e))]
+            if all(a.cosigned for a in self.last):
+                delay = self.first_retry
+                continue
+            if not self._wake.wait(delay):  # no new append meanwhile: retry after the delay
+                self._wake.set()
+            delay = min(delay * 2, self.max_retry)
