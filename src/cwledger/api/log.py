@@ -122,10 +122,12 @@ _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 )
 async def checkpoint_note(r: PublicReader) -> PlainTextResponse:
     """The latest checkpoint as a C2SP signed note (`text/plain; charset=utf-8`), signed by
-    the log's key (the genesis entry names it). Not cached: it changes with every batch."""
+    the log's key (the genesis entry names it) and cosigned by its witnesses: the newest
+    that holds the quorum of cosignatures the witness policy asks, with every cosignature
+    collected. Not cached: it changes with every batch."""
     cp = _latest(r)
     return PlainTextResponse(
-        cp.note,
+        cp.cosigned_note,
         media_type="text/plain; charset=utf-8",
         headers={"Cache-Control": CHECKPOINT_CACHE},
     )
@@ -257,7 +259,7 @@ async def latest_checkpoint(r: LogReads) -> CheckpointDoc:
     """The latest signed checkpoint: size, root and the signed note."""
     cp = _latest(r)
     return CheckpointDoc(
-        size=cp.size, root_hash=cp.root_hash.hex(), note=cp.note, signed_at=cp.signed_at
+        size=cp.size, root_hash=cp.root_hash.hex(), note=cp.cosigned_note, signed_at=cp.signed_at
     )
 
 

@@ -23,7 +23,7 @@ from cwledger.ledger.bundle import (
     indices_in_period,
 )
 from cwledger.ledger.ledger import Ledger
-from cwledger.store import LogReader, StoredCheckpoint
+from cwledger.store import LogReader
 from cwledger.time import Period, parse_date
 from cwledger.words import plural
 
@@ -31,17 +31,10 @@ __all__ = ["bundle_command", "check_bundle_command", "period_bundle"]
 
 
 def witness_policy(ledger: Ledger) -> tuple[list[str], int]:
-    """The ledger's witnesses (verifier keys) and quorum: none and 0 until the ledger has
-    witnesses. Hook for issue 15 section 2: read them from the ledger's governance here."""
-    _ = ledger
-    return [], 0
-
-
-def cosigned_note(ledger: Ledger, checkpoint: StoredCheckpoint) -> str:
-    """The checkpoint's note with every cosignature the ledger holds. Hook for issue 15
-    section 2: add the collected cosignature lines here (today: the log's signature)."""
-    _ = ledger
-    return checkpoint.note
+    """The ledger's witnesses (verifier keys) and quorum, as its governance names them:
+    none and 0 until the ledger has witnesses."""
+    policy = ledger.authority().witness_policy
+    return list(policy.keys), policy.quorum
 
 
 def _bundle(ledger: Ledger, r: LogReader, indices: list[int]) -> bytes:
@@ -54,7 +47,7 @@ def _bundle(ledger: Ledger, r: LogReader, indices: list[int]) -> bytes:
         ledger.tree(r, cp.size),
         cp,
         indices,
-        checkpoint_note=cosigned_note(ledger, cp),
+        checkpoint_note=cp.cosigned_note,
         witness_vkeys=witnesses,
         quorum=quorum,
     )

@@ -428,8 +428,9 @@ def log(
 
 
 def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
-    """The latest signed checkpoint, exactly as signed (C2SP tlog-checkpoint note)."""
-    sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().note)
+    """The checkpoint the log serves (C2SP tlog-checkpoint note): the newest with its
+    witnesses' quorum, with every cosignature collected, as /log/checkpoint serves it."""
+    sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().cosigned_note)
 
 
 @prove_app.command("inclusion")

@@ -166,7 +166,7 @@ def publish(ledger: Ledger, out_dir: Path, progress: Progress | None = None) -> 
     new_dirs = {f.parent for f in written_files}
     for d in sorted(_with_parents(new_dirs, out_dir), key=lambda p: -len(p.parts)):
         _sync_dir(d)
-    write_durably(out_dir / CHECKPOINT_FILE, cp.note.encode("utf-8"))
+    write_durably(out_dir / CHECKPOINT_FILE, cp.cosigned_note.encode("utf-8"))
     _sync_dir(out_dir)
     return PublishReport(cp.size, cp.root_hash, len(written_files), kept, nbytes)
 

@@ -38,6 +38,7 @@ number, symbol and mandate and the sections of `cwledger.reports.sections`.
 
 from __future__ import annotations
 
+import dataclasses
 from base64 import b64encode
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -400,8 +401,9 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
     times = list(reader.event_times())
     at_end = end_of_period_checkpoint(reader, period.last)
     cp = at_end or end_of_month_checkpoint(reader, span.last_index)
+    cp = dataclasses.replace(cp, cosignatures=reader.cosignature_lines(cp.size))
     signed, opened = Checkpoint.from_note(
-        cp.note.encode("utf-8"), [Verifier.from_vkey(vkey)], origin=origin
+        cp.cosigned_note.encode("utf-8"), [Verifier.from_vkey(vkey)], origin=origin
     )
     if signed.size != cp.size or signed.root_hash != cp.root_hash:
         raise VerificationError(
@@ -418,7 +420,7 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
     after = [i for i, text in times if i >= cp.size and from_rfc3339(text) in period]
     after_rows = [LateEntryRow.of(e) for i in after for e in reader.entries(i, i + 1)]
     latest = reader.latest_checkpoint()
-    block = cp.note[len(opened.text) + 1 :]
+    block = cp.cosigned_note[len(opened.text) + 1 :]
     lines = [line for line in block.split("\n") if line]
     own = {s.line for s in opened.sigs if s.name == origin}
     v = Verification(
@@ -426,7 +428,7 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
         size=cp.size,
         root_hex=cp.root_hash.hex(),
         root_b64=b64encode(cp.root_hash).decode("ascii"),
-        note=cp.note,
+        note=cp.cosigned_note,
         note_text=opened.text,
         signatures=[line for line in lines if line in own],
         cosignatures=[line for line in lines if line not in own],

@@ -449,8 +449,12 @@ class LogReader:
             return None
         r = found[0]
         size = int(r[0])
-        lines = tuple(x[0] for x in driver.rows(self.conn, _COSIGNATURE_LINES, (size,)))
+        lines = self.cosignature_lines(size)
         return StoredCheckpoint(size, bytes(r[1]), r[2], r[3], int(r[4]), lines)
+
+    def cosignature_lines(self, size: int) -> tuple[str, ...]:
+        """The witnesses' cosignature lines of the checkpoint for `size` (by witness key)."""
+        return tuple(x[0] for x in driver.rows(self.conn, _COSIGNATURE_LINES, (size,)))
 
     def meta(self) -> dict[str, str]:
         """The ledger's name-value settings."""

@@ -88,13 +88,13 @@ def _checkpoint_view(cp: StoredCheckpoint) -> dict[str, Any]:
         "root_hex": cp.root_hash.hex(),
         "root_b64": b64encode(cp.root_hash).decode("ascii"),
         "signed_at": cp.signed_at,
-        "note": cp.note,
+        "note": cp.cosigned_note,
         "origin": None,
         "signatures": [],
         "problem": None,
     }
     try:
-        note.open(cp.note.encode("utf-8"), [])
+        note.open(cp.cosigned_note.encode("utf-8"), [])
     except UnverifiedNoteError as e:  # no key given: every line is "unverified", as wanted
         opened = e.note
     except CwledgerError as e:
