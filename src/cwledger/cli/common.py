@@ -24,6 +24,9 @@ __all__ = [
     "print_json",
     "shown",
     "write_file",
+    "PinnedLogKey",
+    "PinnedWitnesses",
+    "PinnedQuorum",
 ]
 
 out = Console(soft_wrap=True)
@@ -39,6 +42,30 @@ LedgerDir = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+PinnedLogKey = Annotated[
+    str | None,
+    typer.Option(
+        "--log-key",
+        help="The log's verifier key, pinned (default: the one the ledger's genesis names).",
+    ),
+]
+PinnedWitnesses = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness's cosignature verifier key, pinned (repeatable; default: the "
+        "ledger's own witness policy).",
+    ),
+]
+PinnedQuorum = Annotated[
+    int | None,
+    typer.Option(
+        "--quorum",
+        min=0,
+        help="How many witnesses must have cosigned (default: the policy's; with --witness, "
+        "all of them).",
+    ),
+]
 
 
 def parse_role(value: str) -> Role:

@@ -16,6 +16,9 @@ from rich.table import Table
 from cwledger.cli.common import (
     JsonFlag,
     LedgerDir,
+    PinnedLogKey,
+    PinnedQuorum,
+    PinnedWitnesses,
     err,
     out,
     parse_role,
@@ -36,6 +39,7 @@ from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import check_book
+from cwledger.ledger.trust import trust_policy
 from cwledger.model.events import (
     KEY_REVOKED,
     KEY_ROTATED,
@@ -44,6 +48,9 @@ from cwledger.model.events import (
     WITNESS_POLICY,
     Role,
 )
+from cwledger.store import StoredCheckpoint
+from cwledger.tlog.monitor import open_checkpoint
+from cwledger.tlog.verify import verify_consistency, verify_inclusion
 
 keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
@@ -433,6 +440,37 @@ def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
     sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().cosigned_note)
 
 
+def _served_with_policy(
+    ledger: Ledger, log_key: str | None, witness: list[str] | None, quorum: int | None
+) -> tuple[StoredCheckpoint, str]:
+    """Check the checkpoint the log serves with the policy (pinned keys, else the ledger's
+    own, said on stderr); it, and what it says of it. Raises MonitorAlarm below the
+    quorum."""
+    policy, notes = trust_policy(ledger.authority(), log_key, witness, quorum)
+    for line in notes:
+        err.print(shown(f"note: {line}"), highlight=False)
+    with ledger.store.read() as r:
+        cp = r.latest_checkpoint() or r.newest_checkpoint()
+        newest = r.newest_checkpoint()
+    assert cp is not None and newest is not None  # every ledger has its genesis checkpoint
+    verified = open_checkpoint(cp.cosigned_note.encode(), policy)
+    if newest.size > cp.size:
+        err.print(
+            shown(
+                f"note: entries {cp.size}..{newest.size - 1} are not witnessed yet: the "
+                f"checkpoint for size {newest.size} has {len(newest.cosignatures)} of the "
+                f"{newest.quorum} cosignatures its policy asks (`cwledger witnesses collect`)"
+            ),
+            highlight=False,
+        )
+    if not policy.witnesses:
+        return cp, f"the checkpoint for size {cp.size} is signed by the log key (no witnesses)"
+    return cp, (
+        f"the checkpoint for size {cp.size} is cosigned by {len(verified.cosigned_by)} of "
+        f"{len(policy.witnesses)} witnesses (quorum {policy.quorum})"
+    )
+
+
 @prove_app.command("inclusion")
 def prove_inclusion(
     index: Annotated[int, typer.Argument(help="Log index of the entry.")],
@@ -440,9 +478,34 @@ def prove_inclusion(
         int | None, typer.Option(help="Tree size (default: latest checkpoint).")
     ] = None,
     ledger_dir: LedgerDir = Path("."),
+    log_key: PinnedLogKey = None,
+    witness: PinnedWitnesses = None,
+    quorum: PinnedQuorum = None,
 ) -> None:
-    """Inclusion proof (RFC 9162 PATH) of an entry in a tree size."""
-    print_json(Ledger.open(ledger_dir).prove_inclusion(index, size))
+    """Inclusion proof (RFC 9162 PATH) of an entry in a tree size. In the tree of the
+    checkpoint the log serves (the default), the proof is checked against that checkpoint,
+    itself checked with the keys pinned (the log's, the witnesses', the quorum), and the
+    cosigned checkpoint is printed with it."""
+    ledger = Ledger.open(ledger_dir)
+    proof = ledger.prove_inclusion(index, size)
+    cp = ledger.latest_checkpoint()
+    if proof["tree_size"] == cp.size:
+        cp, said = _served_with_policy(ledger, log_key, witness, quorum)
+        verify_inclusion(
+            bytes.fromhex(proof["leaf_hash"]),
+            index,
+            cp.size,
+            [bytes.fromhex(h) for h in proof["proof"]],
+            cp.root_hash,
+        )
+        proof["checkpoint"] = cp.cosigned_note
+        err.print(shown(f"checked against the checkpoint served: {said}"))
+    elif log_key or witness or quorum is not None:
+        raise MalformedInput(
+            f"size {proof['tree_size']} is not the checkpoint the log serves ({cp.size}): "
+            "only that one is checked with pinned keys"
+        )
+    print_json(proof)
 
 
 @prove_app.command("consistency")
@@ -450,14 +513,46 @@ def prove_consistency(
     size1: Annotated[int, typer.Argument(help="Older tree size.")],
     size2: Annotated[int | None, typer.Argument(help="Newer tree size (default: latest).")] = None,
     ledger_dir: LedgerDir = Path("."),
+    log_key: PinnedLogKey = None,
+    witness: PinnedWitnesses = None,
+    quorum: PinnedQuorum = None,
 ) -> None:
-    """Consistency proof (RFC 9162 PROOF) between two tree sizes."""
-    print_json(Ledger.open(ledger_dir).prove_consistency(size1, size2))
+    """Consistency proof (RFC 9162 PROOF) between two tree sizes. To the checkpoint the
+    log serves (the default), it is checked against that checkpoint, itself checked with
+    the keys pinned, and the cosigned checkpoint is printed with it."""
+    ledger = Ledger.open(ledger_dir)
+    proof = ledger.prove_consistency(size1, size2)
+    cp = ledger.latest_checkpoint()
+    if proof["size2"] == cp.size:
+        cp, said = _served_with_policy(ledger, log_key, witness, quorum)
+        if 0 < size1 < cp.size:
+            verify_consistency(
+                size1,
+                cp.size,
+                [bytes.fromhex(h) for h in proof["proof"]],
+                bytes.fromhex(proof["root1"]),
+                cp.root_hash,
+            )
+        proof["checkpoint"] = cp.cosigned_note
+        err.print(shown(f"checked against the checkpoint served: {said}"))
+    elif log_key or witness or quorum is not None:
+        raise MalformedInput(
+            f"size {proof['size2']} is not the checkpoint the log serves ({cp.size}): "
+            "only that one is checked with pinned keys"
+        )
+    print_json(proof)
 
 
-def verify(ledger_dir: LedgerDir = Path(".")) -> None:
-    """Full audit: every envelope, signature, key, role, tile and checkpoint, and the book
-    replayed into a scratch copy and compared with the stored one. Exit 1 if bad."""
+def verify(
+    ledger_dir: LedgerDir = Path("."),
+    log_key: PinnedLogKey = None,
+    witness: PinnedWitnesses = None,
+    quorum: PinnedQuorum = None,
+) -> None:
+    """Full audit: every envelope, signature, key, role, tile, checkpoint and witness
+    cosignature, and the book replayed into a scratch copy and compared with the stored one;
+    then the checkpoint the log serves against the keys you pinned (the log's, the
+    witnesses' and the quorum). Exit 1 if bad."""
     ledger = Ledger.open(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
@@ -476,8 +571,10 @@ def verify(ledger_dir: LedgerDir = Path(".")) -> None:
             bar.refresh()
 
         check_book(ledger.store, replayed)
+    _, served = _served_with_policy(ledger, log_key, witness, quorum)
     err.print(
         f"[green]verified[/]: {report.size} entries, {report.checkpoints} checkpoints, "
-        f"{report.tiles} tiles, {report.parties} parties, {report.keys} keys; the book agrees"
+        f"{report.cosignatures} cosignatures, {report.tiles} tiles, {report.parties} parties, "
+        f"{report.keys} keys; the book agrees; {served}"
     )
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")

@@ -7,8 +7,9 @@ as the append path); its signature; the recomputed tree against every
 stored tile hash; and every stored checkpoint against the recomputed root and the log
 key the genesis names. The chain of checkpoints is complete: each batch recorded one (every
 entry names the size of the checkpoint signed with it), so a deleted checkpoint is named,
-and a stored checkpoint that is not at a batch boundary too. Stops at the first bad entry
-and names it.
+and a stored checkpoint that is not at a batch boundary too; and so is the chain of witness
+cosignatures (`cwledger.ledger.cosignatures`): each valid, by a witness of the policy in
+force for its tree, none deleted or changed. Stops at the first bad entry and names it.
 
 The per-entry work (decoding, hashing, Ed25519) runs on one process per core, chunk by
 chunk; this process does the sequential part (authority replay, tree, checkpoints) in log
@@ -32,6 +33,7 @@ from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.cosignatures import CosignatureAudit
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
@@ -74,6 +76,7 @@ class AuditReport:
     tiles: int
     parties: int
     keys: int
+    cosignatures: int = 0
 
 
 class _TileChecker:
@@ -253,10 +256,7 @@ def _check_batches(
 ) -> None:
     """The batches the entries record, (checkpoint size, first, last, count) by size, follow
     each other from entry 0 and each has its checkpoint stored; no other checkpoint is.
-
-    (Witness cosignatures and records are not stored yet: when they are, each must be
-    checked here too, against its stored checkpoint and the witness policy in force.)
-    """
+    (Their cosignatures and the witness records: `CosignatureAudit`.)"""
     boundary = 0
     for cp_size, first, last, count in batches:
         if cp_size is None:
@@ -336,6 +336,7 @@ def audit(
         if size <= 2 * chunk:
             n_workers = 1
         checkpoints = {c.size: c for c in r.checkpoints()}
+        cosigned = CosignatureAudit(r.cosignatures(), r.witness_states(), checkpoints, AuditFailure)
         authority = Authority()
         compact = CompactRange()
         tiles = _TileChecker(r)
@@ -352,6 +353,7 @@ def audit(
                 expected += 1
                 if (cp := checkpoints.get(expected)) is not None:
                     _check_checkpoint(cp, compact.root(), authority)
+                    cosigned.check_checkpoint(cp, authority.witness_policy)
             if progress is not None:
                 progress(expected, size)
         for index, text, at in r.stored_moments():
@@ -367,6 +369,7 @@ def audit(
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
         _check_batches(r.batches(), checkpoints)
+        cosigned.finish()
         stored_tiles = {(lv, ix): len(row) // HASH_SIZE for lv, ix, row in r.all_tiles()}
         want_tiles: dict[tuple[int, int], int] = {}
         for level, (full, width) in enumerate(tile_layout(expected)):
@@ -387,4 +390,5 @@ def audit(
         tiles=len(stored_tiles),
         parties=len(authority.parties),
         keys=len(authority.keys),
+        cosignatures=cosigned.count,
     )

@@ -1,0 +1,122 @@
+"""The audit of the stored witness cosignatures (`cwledger verify`, issue 15 section 6).
+
+Every stored checkpoint records the quorum the witness policy in force for its tree asks
+(`checkpoint.quorum`), and every stored cosignature must be a valid cosignature of its
+checkpoint by a witness of that policy. Per witness, the cosignatures form a chain
+(`cosignature_chain`: each row's value covers the previous one, its size and its line) whose
+head, size and count the log's record of the witness (`witness_state`) holds: a deleted,
+changed or reordered cosignature, or a changed witness record, breaks the chain or its
+head, and the audit names it.
+
+The checks are split in two so the audit can run them in its one pass over the log:
+:meth:`CosignatureAudit.check_checkpoint` when the replay reaches a checkpoint (the policy
+in force there is the authority's), and :meth:`CosignatureAudit.finish` at the end (the
+chains and the witness records).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+
+from cwledger.errors import VerificationError
+from cwledger.ledger.authority import WitnessPolicy
+from cwledger.store import StoredCheckpoint, StoredCosignature, WitnessState, cosignature_chain
+from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
+
+__all__ = ["CosignatureAudit"]
+
+Fail = Callable[[int, str], Exception]
+"""Makes the audit's failure at an entry index (`AuditFailure`)."""
+
+
+def _name(vkey: str) -> str:
+    """A witness as the messages name it: its key's name and id."""
+    return "+".join(vkey.split("+")[:2])
+
+
+class CosignatureAudit:
+    """The stored cosignatures and witness records, checked against the checkpoints and the
+    witness policy in force for each."""
+
+    def __init__(
+        self,
+        cosignatures: Iterable[StoredCosignature],
+        states: Mapping[str, WitnessState],
+        checkpoint_sizes: Iterable[int],
+        fail: Fail,
+    ) -> None:
+        self._fail = fail
+        self.by_size: dict[int, list[StoredCosignature]] = defaultdict(list)
+        self.by_witness: dict[str, list[StoredCosignature]] = defaultdict(list)
+        for c in cosignatures:
+            self.by_size[c.checkpoint_size].append(c)
+            self.by_witness[c.witness].append(c)
+        self.states = dict(states)
+        self.count = sum(len(v) for v in self.by_size.values())
+        if orphans := sorted(set(self.by_size) - set(checkpoint_sizes)):
+            size = orphans[0]
+            raise fail(
+                max(size - 1, 0),
+                f"a cosignature by {_name(self.by_size[size][0].witness)} of the checkpoint for "
+                f"size {size}, which is not stored",
+            )
+
+    def check_checkpoint(self, cp: StoredCheckpoint, policy: WitnessPolicy) -> None:
+        """The checkpoint's quorum is the policy's, and each of its cosignatures is a valid
+        one by a witness of the policy."""
+        where = cp.size - 1
+        if cp.quorum != policy.quorum:
+            raise self._fail(
+                where,
+                f"the checkpoint for size {cp.size} records a witness quorum of {cp.quorum}; "
+                f"the witness policy in force for its tree asks {policy.quorum}",
+            )
+        text = cp.note[: cp.note.find("\n\n") + 1]
+        witnesses = set(policy.keys)
+        for c in self.by_size.get(cp.size, []):
+            if c.witness not in witnesses:
+                raise self._fail(
+                    where,
+                    f"a cosignature of the checkpoint for size {cp.size} by {_name(c.witness)}, "
+                    "not a witness of the policy in force for its tree",
+                )
+            try:
+                stamp = verify_cosignature(CosignatureVerifier.from_vkey(c.witness), text, c.line)
+            except VerificationError as e:
+                raise self._fail(
+                    where,
+                    f"the cosignature of the checkpoint for size {cp.size} by "
+                    f"{_name(c.witness)} does not verify: {e}",
+                ) from e
+            if stamp != c.cosigned_at:
+                raise self._fail(
+                    where,
+                    f"the cosignature of the checkpoint for size {cp.size} by "
+                    f"{_name(c.witness)} is stamped {stamp}, stored as {c.cosigned_at}",
+                )
+
+    def finish(self) -> None:
+        """Each witness's chain of cosignatures is whole and ends where its record says."""
+        for witness in sorted(set(self.by_witness) | set(self.states)):
+            rows = self.by_witness.get(witness, [])
+            chain, last = bytes(32), 0
+            for c in rows:
+                chain = cosignature_chain(chain, c.checkpoint_size, c.line)
+                if c.chain != chain:
+                    raise self._fail(
+                        c.checkpoint_size - 1,
+                        f"the chain of cosignatures by {_name(witness)} breaks at the checkpoint "
+                        f"for size {c.checkpoint_size}: a cosignature before it was deleted, "
+                        "changed or reordered",
+                    )
+                last = c.checkpoint_size
+            state = self.states.get(witness)
+            have = (state.size, state.chain, state.cosignatures) if state else (0, bytes(32), 0)
+            if have != (last, chain, len(rows)):
+                raise self._fail(
+                    max(last - 1, 0),
+                    f"the log's record of witness {_name(witness)} says {have[2]} cosignatures "
+                    f"up to size {have[0]}; the stored cosignatures are {len(rows)} up to size "
+                    f"{last}: a cosignature or the record was deleted or changed",
+                )
