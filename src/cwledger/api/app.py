@@ -9,6 +9,8 @@ JSON under ``/api/v1/log``, and the C2SP tlog-tiles read API under ``/log/``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -35,6 +37,7 @@ from cwledger.http.problems import (
 from cwledger.http.security import SecurityHeaders
 from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.witnessing import Witnessing
 from cwledger.web.mount import error_page_for, mount
 
 __all__ = ["create_app", "server_app"]
@@ -98,6 +101,21 @@ class _BodyLimit:
         await response(scope, receive, send)
 
 
+@asynccontextmanager
+async def _witnessing(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: a thread that collects the witnesses' cosignatures after each
+    batch (`Ledger.after_append`), retrying, never in the way of an append."""
+    ledger: Ledger = app.state.ledger
+    collector = Witnessing(ledger).start()
+    ledger.after_append = collector.poke
+    app.state.witnessing = collector
+    try:
+        yield
+    finally:
+        ledger.after_append = None
+        await asyncio.to_thread(collector.stop)
+
+
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """The app over `ledger` (default: the one `settings` names)."""
     settings = settings or Settings()
@@ -105,6 +123,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ledger = Ledger.open(settings.ledger, database_url=settings.database_url)
     ledger.max_skew, ledger.late_after = settings.max_skew, settings.late_after
     app = FastAPI(
+        lifespan=_witnessing,
         title="cwledger",
         version=__version__,
         summary="Tamper-evident, multi-party ledger of a chemical weapons stockpile elimination",

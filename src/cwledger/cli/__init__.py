@@ -33,7 +33,7 @@ from cwledger.cli import (
     witness,
     witnesses,
 )
-from cwledger.cli.common import err, out, shown
+from cwledger.cli.common import ask_witnesses, err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
 from cwledger.store import disk_full
 
@@ -64,6 +64,7 @@ def _root(
     ] = False,
 ) -> None:
     ctx.ensure_object(Options).verbose = verbose
+    ctx.call_on_close(ask_witnesses)
 
 
 app = typer.Typer(

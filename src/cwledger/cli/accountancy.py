@@ -22,7 +22,7 @@ from cwledger.accountancy.selection import commitment
 from cwledger.accountancy.series import load_series
 from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.cli.book import AtOption, moment_option
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
+from cwledger.cli.common import JsonFlag, LedgerDir, err, open_ledger, out, print_json, shown
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.time import parse_month
 from cwledger.words import plural
@@ -62,7 +62,7 @@ def balances(
         _reconcile(ledger_dir, as_json, moment_option(at))
         return
     month = None if period is None else parse_month(period).month
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         periods = answers.balance_periods(r, site)
         rows = answers.monthly_balances(r, site, periods)
         diffs = differences(r) if export_series is not None else []
@@ -127,7 +127,7 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
     """A site's balance series over the months between its first and last monthly counts."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         months = answers.counted_months(r, site)
         if len(months) < 2:
             raise typer.BadParameter(f"{site} needs complete inventories in two months at least")
@@ -138,7 +138,7 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
 def _reconcile(ledger_dir: Path, as_json: bool, at: int | None = None) -> None:
     from cwledger.accountancy.answers import reconciliation  # numpy, scipy: start-up time
 
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         terms = reconciliation(r, at)
     if as_json:
         print_json([t.to_json() for t in terms])
@@ -173,7 +173,7 @@ def inspect_plan(
     from cwledger.accountancy.sampling import Stratum, plan  # scipy: start-up time
 
     moment = moment_option(at)
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         if r.book.get(SiteRecord, site) is None:
             raise typer.BadParameter(f"no site {site} in the book", param_hint="--site")
         held = r.book.items_at(site, moment)
@@ -240,7 +240,7 @@ def estimates(
 
     from cwledger.accountancy.answers import estimate_comparisons  # numpy: start-up time
 
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         comparisons = estimate_comparisons(r, moment_option(at))
     if not comparisons:
         raise typer.BadParameter("no complete declaration and recorded estimate to compare")
@@ -369,7 +369,7 @@ def accountancy_routes(
     findings naming the route and the first alarming month."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as reader:
         tested = answers.route_tests(reader, alpha)
     if tested is None:
@@ -412,7 +412,7 @@ def inspect_commit(
     """Commit to a fresh secret for a random selection (kept 0600 in the keystore until
     reveal) and name a future checkpoint of this log as the randomness."""
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
     secret = secrets.token_bytes(32)
@@ -449,7 +449,7 @@ def inspect_reveal(
 ) -> None:
     """Reveal the secret and log the draw it gives (once the named checkpoint exists)."""
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     secret = bytes.fromhex(_secret_file(ledger, plan).read_text().strip())
     with ledger.store.read() as r:
         selected = draw(draw_inputs(r, ledger.tree(r), plan), secret)
@@ -473,7 +473,7 @@ def inspect_check_selection(
 ) -> None:
     """Recompute a revealed selection from the log alone; exit 1 if it does not match."""
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         inputs = check_draw(r, ledger.tree(r), plan)
     out.print(
@@ -499,7 +499,7 @@ def accountancy_site(
     sigma-MUF, SITMUF and the two Page tests; alarms can be raised as findings."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     periods = answers.month_range(first, last)
     with ledger.store.read() as reader:
         tested = answers.site_test(reader, site, periods, alpha)
@@ -535,7 +535,7 @@ def accountancy_thresholds(
     tests = [{"name": t.name, "k": t.k, "h": t.h} for t in page_pair(periods, alpha)]
     series = answers.ROUTES if site is None else site_series_name(site)
     body = {"series": series, "alpha": alpha, "periods": periods, "tests": tests}
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     event = {
         "type": "thresholds.fixed",
         "id": f"thresholds-{site or 'routes'}",
@@ -571,7 +571,7 @@ def accountancy_method(
         "source": source,
     }
 
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     when = utc_now()
     digest = hashlib.sha256(f"{method}|{when}".encode()).hexdigest()[:20]
     event = {"type": "method.registered", "time": when, "body": body, "id": f"method-{digest}"}

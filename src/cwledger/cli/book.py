@@ -16,7 +16,16 @@ from cwledger.book import answers
 from cwledger.book import progress as book_progress
 from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, progress, shown
+from cwledger.cli.common import (
+    JsonFlag,
+    LedgerDir,
+    err,
+    open_ledger,
+    out,
+    print_json,
+    progress,
+    shown,
+)
 from cwledger.errors import MalformedInput
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
@@ -109,7 +118,7 @@ def declare(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Submit the first version of a declaration from a sheet (all rows good, or nothing)."""
-    _submit(Ledger.open(ledger_dir), file, party, 1, legal_basis, due, time)
+    _submit(open_ledger(ledger_dir), file, party, 1, legal_basis, due, time)
 
 
 def amend(
@@ -121,7 +130,7 @@ def amend(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Submit an amended declaration: the whole next version, which amends the latest."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         versions = r.book.records(DeclarationRecord)
     if not versions:
@@ -154,7 +163,7 @@ def diff_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Every site and item added, removed or changed between two declaration versions."""
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         d = answers.declaration_diff(r.book, v1, v2)
     if as_json:
         print_json(d.model_dump(mode="json"))
@@ -193,7 +202,7 @@ def holdings(
     grouping: Grouping = by  # type: ignore[assignment]
     when = moment_option(at)
     try:
-        with Ledger.open(ledger_dir).store.read() as r:
+        with open_ledger(ledger_dir).store.read() as r:
             lines = answers.holdings(r.book, at=when, site=site, by=grouping)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -217,7 +226,7 @@ def where(
 ) -> None:
     """Where an item was at a moment: site, state and mass held."""
     when = moment_option(at)
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         answers.item_record(r.book, item)
         p = r.book.position(item, when)
     if p is None:
@@ -235,7 +244,7 @@ def item(
     as_json: JsonFlag = False,
 ) -> None:
     """An item's chain of custody: every entry about it, in log order."""
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         rec = answers.item_record(r.book, item_id)
         chain = answers.chain_of_custody(r, item_id)
     if as_json:
@@ -260,7 +269,7 @@ def findings_command(
     the day each was opened (and closed) and the sites it concerns; with --at, as they
     stood at that moment."""
     when = moment_option(at)
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         found = answers.findings(r.book, status, when)
         docs = [answers.finding_document(f, answers.finding_sites(r.book, f)) for f in found]
     if as_json:
@@ -288,7 +297,7 @@ def findings_command(
 
 def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
     """Drop the book's tables and replay the whole log into them."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
     with progress() as bar:
@@ -312,7 +321,7 @@ def status_command(
     in transit, at a destruction venue) with the unaccounted difference of the weighings,
     by category and priority, at a moment."""
     when = moment_option(at)
-    with Ledger.open(ledger_dir).store.read() as r:
+    with open_ledger(ledger_dir).store.read() as r:
         doc = answers.status_document(book_progress.load_facts(r.book), when)
     if as_json:
         print_json(doc)
@@ -334,7 +343,7 @@ def milestones_command(
     it rests on was logged well after its event time), met late (days), overdue (days as of
     the moment asked; what still remains), at risk (due within 30 days) or due."""
     when = moment_option(at)
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         judged = answers.judged_milestones(r, when, late_after=ledger.late_after)
     docs = [m.to_json() for m in judged]

@@ -1,4 +1,5 @@
-"""What every `cwledger` command shares: the consoles, the common options."""
+"""What every `cwledger` command shares: the consoles, the common options, and opening a
+ledger for a command that appends (its witnesses asked to cosign when it ends)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.witnessing import Asked, collect_cosignatures
 from cwledger.model.events import ROLES, Role
 from cwledger.tables import shown
+from cwledger.tlog.cosignature import CosignatureVerifier
 
 __all__ = [
     "out",
@@ -27,6 +31,9 @@ __all__ = [
     "PinnedLogKey",
     "PinnedWitnesses",
     "PinnedQuorum",
+    "collect_and_say",
+    "open_ledger",
+    "ask_witnesses",
 ]
 
 out = Console(soft_wrap=True)
@@ -104,3 +111,40 @@ def write_file(path: Path, data: bytes) -> None:
             highlight=False,
         )
         raise typer.Exit(1) from None
+
+
+def collect_and_say(ledger: Ledger) -> list[Asked]:
+    """Collect cosignatures of the newest checkpoint (if the ledger has witnesses) and say
+    what each witness did, on stderr."""
+    asked = collect_cosignatures(ledger)
+    for a in asked:
+        name = CosignatureVerifier.from_vkey(a.witness).name if a.witness else "?"
+        if a.cosigned:
+            err.print(shown(f"witness {name}: cosigned size {a.size}"))
+        else:
+            err.print(shown(f"[yellow]witness {name} did not cosign size {a.size}[/]: {a.failure}"))
+    return asked
+
+
+_APPENDED: list[Ledger] = []  # ledgers this command appended to
+
+
+def open_ledger(path: Path) -> Ledger:
+    """Open the ledger for a command that may append: when the command ends, having
+    appended, the witnesses are asked to cosign the newest checkpoint (as the server does
+    after each batch; `ask_witnesses`) and what each did is said on stderr."""
+    ledger = Ledger.open(path)
+
+    def appended() -> None:
+        if ledger not in _APPENDED:
+            _APPENDED.append(ledger)
+
+    ledger.after_append = appended
+    return ledger
+
+
+def ask_witnesses() -> None:
+    """At the end of a command (the root context's close): collect cosignatures for every
+    ledger it appended to."""
+    while _APPENDED:
+        collect_and_say(_APPENDED.pop())

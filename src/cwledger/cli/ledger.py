@@ -20,6 +20,7 @@ from cwledger.cli.common import (
     PinnedQuorum,
     PinnedWitnesses,
     err,
+    open_ledger,
     out,
     parse_role,
     print_json,
@@ -128,7 +129,7 @@ def keys_new(
     ] = True,
 ) -> None:
     """Create a party's Ed25519 key in the keystore and register the party."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     checked_role = parse_role(role)
     if ledger.keystore.has(party):
         raise ConflictError(
@@ -163,7 +164,7 @@ def keys_rotate(
     The new key is saved (pending, synced) before the entry goes to the log; if the command
     is interrupted, the next command promotes it (the log took it) or drops it (it did not).
     """
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     old, new = ledger.rotate_key(party)
     err.print(shown(f"{party}: key {old.key_id.hex()} rotated to {new.key_id.hex()}"))
     sys.stdout.write(new.vkey() + "\n")
@@ -184,7 +185,7 @@ def keys_request(
     """A request for the founding quorum, as one JSON line: a new key (kept pending here)
     for a registered party whose key is lost or revoked (key.rotated); or, with --role, the
     registration of a new party in a role some party already holds (party.registered)."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     if cancel:
         if ledger.keystore.pending(party) is None:
             raise KeyNotFound(f"{party} has no pending key in {ledger.keystore.path}")
@@ -234,7 +235,7 @@ def keys_approve(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Approve a request with a founding party's current key: one JSON line (an approval)."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     type_, body = _request(request)
     sys.stdout.write(json.dumps(ledger.approve(type_, body, as_party)) + "\n")
 
@@ -249,7 +250,7 @@ def keys_install(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Append an approved request: the key (or party) is in force once a quorum approved."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     type_, body = _request(request)
     approvals = []
     for file in approval:
@@ -271,7 +272,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key from now on: key.revoked, signed by the party or a registrar (who may
     revoke a key but never install one: a new key comes from the party or a quorum)."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     body = {"party": party, "key_id": key_id, "reason": reason}
     _append_one(ledger, {"type": KEY_REVOKED, "body": body}, as_party or party)
 
@@ -279,7 +280,7 @@ def keys_revoke(
 @keys_app.command("list")
 def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
     """Every key in the keystore with its party, role, C2SP verifier key and ledger status."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     authority = ledger.authority()
     rows = []
     for party in ledger.keystore.parties():
@@ -355,7 +356,7 @@ def append(
     A plain event is {"type", "body"} with optional "id" and "time"; without an id, one is
     derived from its content, so a retried line is not appended twice.
     """
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     lines = list(_read_lines(file))
     appended = duplicates = 0
     with progress() as bar:
@@ -405,7 +406,7 @@ def log(
     as_json: JsonFlag = False,
 ) -> None:
     """What is in the log: the last entries, newest last."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
         entries = r.entries(max(0, size - tail), size)
@@ -437,7 +438,7 @@ def log(
 def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
     """The checkpoint the log serves (C2SP tlog-checkpoint note): the newest with its
     witnesses' quorum, with every cosignature collected, as /log/checkpoint serves it."""
-    sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().cosigned_note)
+    sys.stdout.write(open_ledger(ledger_dir).latest_checkpoint().cosigned_note)
 
 
 def _served_with_policy(
@@ -486,7 +487,7 @@ def prove_inclusion(
     checkpoint the log serves (the default), the proof is checked against that checkpoint,
     itself checked with the keys pinned (the log's, the witnesses', the quorum), and the
     cosigned checkpoint is printed with it."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     proof = ledger.prove_inclusion(index, size)
     cp = ledger.latest_checkpoint()
     if proof["tree_size"] == cp.size:
@@ -520,7 +521,7 @@ def prove_consistency(
     """Consistency proof (RFC 9162 PROOF) between two tree sizes. To the checkpoint the
     log serves (the default), it is checked against that checkpoint, itself checked with
     the keys pinned, and the cosigned checkpoint is printed with it."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     proof = ledger.prove_consistency(size1, size2)
     cp = ledger.latest_checkpoint()
     if proof["size2"] == cp.size:
@@ -553,7 +554,7 @@ def verify(
     cosignature, and the book replayed into a scratch copy and compared with the stored one;
     then the checkpoint the log serves against the keys you pinned (the log's, the
     witnesses' and the quorum). Exit 1 if bad."""
-    ledger = Ledger.open(ledger_dir)
+    ledger = open_ledger(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
     with progress(auto_refresh=False) as bar:

@@ -18,16 +18,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown
+from cwledger.cli.common import JsonFlag, LedgerDir, collect_and_say, err, out, print_json, shown
 from cwledger.errors import EventRejected, Problem
 from cwledger.ledger.authority import WitnessPolicy
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.witnessing import Asked, collect_cosignatures
 from cwledger.model.events import WITNESS_POLICY
 from cwledger.time import rfc3339
 from cwledger.tlog.cosignature import CosignatureVerifier
 
-__all__ = ["witnesses_app", "collect_and_say"]
+__all__ = ["witnesses_app"]
 
 witnesses_app = typer.Typer(
     help="The ledger's witnesses: who cosigns its checkpoints, and how many must.",
@@ -166,19 +165,6 @@ def witnesses_collect(ledger_dir: LedgerDir = Path(".")) -> None:
         newest = r.newest_checkpoint()
     if asked and newest is not None and len(newest.cosignatures) < newest.quorum:
         raise typer.Exit(1)
-
-
-def collect_and_say(ledger: Ledger) -> list[Asked]:
-    """Collect cosignatures of the newest checkpoint (if the ledger has witnesses) and say
-    what each witness did, on stderr."""
-    asked = collect_cosignatures(ledger)
-    for a in asked:
-        name = CosignatureVerifier.from_vkey(a.witness).name if a.witness else "?"
-        if a.cosigned:
-            err.print(shown(f"witness {name}: cosigned size {a.size}"))
-        else:
-            err.print(shown(f"[yellow]witness {name} did not cosign size {a.size}[/]: {a.failure}"))
-    return asked
 
 
 @witnesses_app.command("list")

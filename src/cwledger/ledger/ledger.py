@@ -272,6 +272,8 @@ class Ledger:
         self.max_skew = max_skew
         self.late_after = late_after
         self._nodes = NodeMemo()  # perfect nodes never change: shared by every proof
+        # Called after each commit that added entries (the server's `Witnessing.poke`).
+        self.after_append: Callable[[], None] | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -456,6 +458,8 @@ class Ledger:
                 quorum = authority.witness_policy.quorum  # in force for the new tree
                 self.write_entries(w, size, batch.new, authority.origin, quorum=quorum)
                 w.book.write(batch.book.changes)
+        if batch.new and self.after_append is not None:
+            self.after_append()
         return [r for r in batch.receipts if r is not None]
 
     def _admit(self, w: LogWriter, b: _Batch, decoded: list[tuple[int, DecodedEntry]]) -> None:
