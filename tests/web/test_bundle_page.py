@@ -108,7 +108,7 @@ def test_pinned_witnesses_need_their_cosignatures(
     both, one = tmp_path / "both.json", tmp_path / "one.json"
     both.write_bytes(_bundle(site, [5], (W1, W2)))
     one.write_bytes(_bundle(site, [5], (W1,)))
-    assert "cosigned by 2 of 2 witnesses" in _check(log_page, both, site.log_key, pins)
+    assert "cosigned by 2 of 2 pinned witnesses" in _check(log_page, both, site.log_key, pins)
     status = _check(log_page, one, site.log_key, pins)
     assert "1 valid cosignatures, quorum 2; missing witness-2.example" in status, status
 

@@ -8,6 +8,12 @@ fields, which key a signature line claims to be by, the key the genesis names) i
 reading and comparing. The proof is the browser's: it fetches the published bytes
 (`/log/checkpoint`, `/api/v1/log/entries`, `/api/v1/log/proofs/inclusion`) and checks them
 against the log key the reader pinned, never against a key this page offers.
+
+Witnesses: the page shows each cosignature of the served checkpoint (witness, key id, UTC
+time) and, for comparison, the ledger's `witness.policy` in force for that checkpoint. The
+browser counts valid cosignatures by the witness keys the reader pinned against the quorum
+they pinned, and refuses fewer, naming the missing; with no witness key pinned it counts
+against the ledger's own policy and says that those keys were not pinned.
 """
 
 from __future__ import annotations
@@ -16,23 +22,25 @@ import json
 import re
 from base64 import b64encode
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import CwledgerError
-from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.admission import decode_entry, replay_authority
 from cwledger.ledger.envelope import Envelope
 from cwledger.model.events import GenesisBody
 from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 from cwledger.tlog import note
 from cwledger.tlog.checkpoint import Checkpoint
-from cwledger.tlog.cosignature import cosignature_timestamp
+from cwledger.tlog.cosignature import cosignature_timestamp, verifier_from_vkey
 from cwledger.tlog.note import Signature, UnverifiedNoteError
 from cwledger.web.views import Book, Viewer, page
 
-__all__ = ["router", "RECENT", "SignatureLine", "signature_lines", "event_json"]
+__all__ = ["router", "RECENT", "SignatureLine", "signature_lines", "event_json", "utc_time"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +61,16 @@ class SignatureLine:
     """"log" (the key is named after the origin), "witness" (a cosignature/v1: 8-byte
     timestamp and signature) or "other"."""
     detail: str
+    time: str | None = None
+    """A cosignature's timestamp as UTC text ("2024-05-01 12:00:00 UTC"); None otherwise."""
+
+
+def utc_time(timestamp: int) -> str | None:
+    """POSIX seconds as UTC text, "2024-05-01 12:00:00 UTC" (None beyond the year 9999)."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def signature_lines(sigs: list[Signature], origin: str) -> list[SignatureLine]:
@@ -65,11 +83,8 @@ def signature_lines(sigs: list[Signature], origin: str) -> list[SignatureLine]:
             except CwledgerError:
                 when = None
             if when is not None:
-                out.append(
-                    SignatureLine(
-                        s.name, s.key_id.hex(), "witness", f"cosignature/v1, timestamp {when}"
-                    )
-                )
+                detail = f"cosignature/v1, timestamp {when}"
+                out.append(SignatureLine(s.name, s.key_id.hex(), "witness", detail, utc_time(when)))
                 continue
         if s.name == origin and len(s.signature) == 64:
             detail = "Ed25519 note signature by the key named after the log's origin"
@@ -145,6 +160,24 @@ def _claimed_log_key(r: LogReader) -> str | None:
     return body.log_key if isinstance(body, GenesisBody) else None
 
 
+def _witness_policy(r: LogReader, size: int) -> dict[str, Any] | None:
+    """The witness policy in force for the tree of `size`, as the log's governance entries
+    below it say: shown for comparison, and counted against only when the reader pinned no
+    witness key (the page then says so). None when the ledger names no witnesses."""
+    governance = [e for e in r.entries_of_types(GOVERNANCE_TYPES) if e.index < size]
+    try:
+        policy = replay_authority((e.index, e.envelope) for e in governance).witness_policy
+    except CwledgerError:
+        return None
+    if not policy.witnesses:
+        return None
+    witnesses = []
+    for w in policy.witnesses:
+        v = verifier_from_vkey(w.key)
+        witnesses.append({"url": w.url, "key": w.key, "name": v.name, "key_id": v.key_id.hex()})
+    return {"since": policy.since, "quorum": policy.quorum, "witnesses": witnesses}
+
+
 def _find(r: LogReader, q: str) -> tuple[int | None, str | None]:
     """(the index `q` names, else None with the reason)."""
     if _INDEX.fullmatch(q) and int(q) <= _MAX_INDEX:
@@ -205,4 +238,5 @@ async def log_explorer(
         notice=notice,
         q=q or "",
         claimed_key=_claimed_log_key(r),
+        witness_policy=_witness_policy(r, size),
     )

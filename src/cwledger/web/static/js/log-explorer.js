@@ -1,8 +1,9 @@
-// The log explorer's checks, in the browser: the pinned keys (localStorage), the signature
-// lines of the latest checkpoint against them, and the "Verified in your browser" panel of
-// the chosen entry. Fetches only this origin's published bytes; verifies with verify.js.
+// The log explorer's checks, in the browser: the pinned keys (localStorage: the log's key,
+// witness keys and their quorum), the signature lines of the latest checkpoint against
+// them, the witnesses' quorum, and the "Verified in your browser" panel of the chosen
+// entry. Fetches only this origin's published bytes; verifies with verify.js.
 import {
-  checkBundle,
+  checkBundle, countCosignatures, quorumShortfall, utcTime, witnessPolicy,
   COSIGNATURE_V1, CryptoUnavailable, bytesEqual, cosignatureTimestamp, ed25519Available, fromBase64, fromHex, leafHash, parseNote,
   parseVerifierKey, rootFromInclusionProof, toBase64, toHex, verifyNoteSignature,
 } from "./verify.js";
@@ -11,6 +12,7 @@ const STORE = "cwledger.pinned-keys";
 const STEPS = {
   note: "the checkpoint note",
   signature: "the signature by the pinned log key",
+  witnesses: "the witnesses' cosignatures",
   leaf: "the leaf hash",
   root: "the root from the inclusion proof",
   event: "the event shown",
@@ -21,11 +23,24 @@ const $ = (id) => document.getElementById(id);
 function loadPins() {
   try {
     const pins = JSON.parse(localStorage.getItem(STORE) || "null");
-    if (pins && typeof pins.log === "string" && Array.isArray(pins.witnesses)) return pins;
+    if (pins && typeof pins.log === "string" && Array.isArray(pins.witnesses)) {
+      return { log: pins.log, witnesses: pins.witnesses, quorum: Number.isSafeInteger(pins.quorum) ? pins.quorum : null };
+    }
   } catch {
     // unreadable: as if nothing were pinned
   }
-  return { log: "", witnesses: [] };
+  return { log: "", witnesses: [], quorum: null };
+}
+
+/** The pins as the form holds them: {log, witnesses, quorum (null when blank)}; the
+ *  quorum as typed (NaN for what is not a whole number: the check then refuses it). */
+function formPins() {
+  const q = $("pinned-quorum").value.trim();
+  return {
+    log: $("pinned-key").value.trim(),
+    witnesses: $("pinned-witnesses").value.split("\n").map((x) => x.trim()).filter(Boolean),
+    quorum: q === "" ? null : /^[0-9]{1,3}$/.test(q) ? Number(q) : NaN,
+  };
 }
 
 function savePins(pins) {
@@ -46,12 +61,14 @@ async function fetchJson(url) {
 
 // -- the panel -------------------------------------------------------------------------------
 
-function setStep(step, state, why) {
+function setStep(step, state, why, list = []) {
   const li = document.querySelector(`#verify-steps [data-step="${step}"]`);
   if (!li) return;
+  li.querySelector("ul")?.remove();
+  if (list.length) li.append(listOf(list));
   li.dataset.state = state;
-  li.querySelector(".lx-mark").textContent = { pass: "\u2714", fail: "\u2718", pending: "\u00b7", running: "\u2026" }[state];
-  const label = { pass: "passed", fail: "failed", pending: "not checked", running: "checking" }[state];
+  li.querySelector(".lx-mark").textContent = { pass: "\u2714", fail: "\u2718", pending: "\u00b7", running: "\u2026", skip: "\u2013" }[state];
+  const label = { pass: "passed", fail: "failed", pending: "not checked", running: "checking", skip: "nothing to check" }[state];
   li.querySelector(".lx-why").textContent = why ? `(${label}) ${why}` : `(${label})`;
 }
 
@@ -71,47 +88,63 @@ function resetSteps() {
 // -- the checkpoint's signature lines ----------------------------------------------------------
 
 function kindOf(sig, origin) {
-  if (cosignatureTimestamp(sig.signature) !== null) {
-    return ["a witness", `cosignature/v1, timestamp ${cosignatureTimestamp(sig.signature)}`];
-  }
+  const ts = cosignatureTimestamp(sig.signature);
+  if (ts !== null) return ["a witness", `cosignature/v1, timestamp ${ts}`, utcTime(ts) || ""];
   if (sig.name === origin && sig.signature.length === 64) {
-    return ["the log (key named after the origin)", "Ed25519 note signature by the key named after the log's origin"];
+    return ["the log (key named after the origin)", "Ed25519 note signature by the key named after the log's origin", ""];
   }
-  return ["another key", `${sig.signature.length}-byte signature by another key`];
+  return ["another key", `${sig.signature.length}-byte signature by another key`, ""];
 }
 
-function addRow(tbody, sig, origin) {
+function el(tag, className, text, data) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text) e.textContent = text;
+  if (data) e.dataset[data] = "";
+  return e;
+}
+
+/** A row of the signature table (as the template writes them): the key (name, key id), by
+ *  whom (and when, for a cosignature), and the cell the pinned keys' verdict goes in. */
+function addRow(tbody, name, keyIdHex, by, detail, time) {
   const row = document.createElement("tr");
-  row.dataset.key = `${sig.name}+${sig.keyIdHex}`;
-  const [by, detail] = kindOf(sig, origin);
-  const cells = [sig.name, sig.keyIdHex, by, ""];
-  cells.forEach((text, i) => {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (i < 2) td.className = "mono";
-    if (i === 2) {
-      const note = document.createElement("div");
-      note.className = "lx-muted lx-small";
-      note.textContent = `${detail}; in the note now served, not in the one this page was made with`;
-      td.append(note);
-    }
-    if (i === 3) { td.className = "lx-pinned"; td.dataset.pinned = ""; }
-    row.append(td);
-  });
+  row.dataset.key = `${name}+${keyIdHex}`;
+  const key = el("td");
+  const id = el("div", "mono lx-muted lx-small", "key id ");
+  id.append(el("span", "", keyIdHex, "keyId"));
+  key.append(el("span", "mono", name, "name"), id);
+  const who = el("td", "", by);
+  if (time) {
+    who.append(", cosigned at ", el("span", "lx-nowrap", time, "time"));
+  }
+  who.append(el("div", "lx-muted lx-small", detail));
+  row.append(key, who, el("td", "lx-pinned", "", "pinned"));
   tbody.append(row);
+  return row;
 }
 
 async function markSignatureLines(note, keys) {
   const tbody = document.querySelector("#signatures tbody");
   if (!tbody) return;
+  for (const row of tbody.querySelectorAll("tr[data-absent]")) row.remove();
   if (note) {
     const shown = new Set(Array.from(tbody.querySelectorAll("tr[data-key]"), (r) => r.dataset.key));
     for (const sig of note.signatures) {
       if (!shown.has(`${sig.name}+${sig.keyIdHex}`)) {
-        addRow(tbody, sig, note.origin);
+        const [by, detail, time] = kindOf(sig, note.origin);
+        addRow(tbody, sig.name, sig.keyIdHex, by, `${detail}; in the note now served, not in the one this page was made with`, time);
         shown.add(`${sig.name}+${sig.keyIdHex}`);
       }
     }
+    // A pinned witness with no line in the note: a row of its own, so the table names it.
+    for (const k of keys) {
+      if (k.type === COSIGNATURE_V1 && !shown.has(`${k.name}+${k.keyIdHex}`)) {
+        const row = addRow(tbody, k.name, k.keyIdHex, "a witness you pinned", "no cosignature line by this key in the note", "");
+        row.dataset.absent = "";
+        shown.add(`${k.name}+${k.keyIdHex}`);
+      }
+    }
+    tbody.querySelector("td.empty")?.closest("tr")?.toggleAttribute("hidden", shown.size > 0);
   }
   for (const row of tbody.querySelectorAll("tr[data-key]")) {
     const cell = row.querySelector("[data-pinned]");
@@ -123,7 +156,11 @@ async function markSignatureLines(note, keys) {
     if (!key) {
       cell.textContent = keys.length ? "no pinned key of this name and id" : "not checked (no key pinned)";
     } else if (sigs.length === 0) {
-      cell.textContent = "not in the checkpoint now served (reload the page)";
+      const witness = key.type === COSIGNATURE_V1;
+      cell.textContent = witness
+        ? "\u2718 missing: no cosignature by this pinned witness in the checkpoint now served"
+        : "not in the checkpoint now served (reload the page)";
+      if (witness) cell.classList.add("lx-bad");
     } else {
       let ok = false;
       try {
@@ -138,6 +175,84 @@ async function markSignatureLines(note, keys) {
       cell.classList.add(ok ? "lx-ok" : "lx-bad");
     }
   }
+}
+
+// -- the witnesses ---------------------------------------------------------------------------
+
+const UNPINNED = "witness keys NOT pinned: counted against the ledger's own witness policy as this server "
+  + "serves it, which proves only that the server agrees with itself";
+
+/** The ledger's witness policy as this page shows it (for comparison), or null. */
+function ledgerPolicy() {
+  const box = $("ledger-policy");
+  if (!box) return null;
+  const vkeys = Array.from(box.querySelectorAll("[data-vkey]"), (li) => li.dataset.vkey);
+  return { vkeys, quorum: Number(box.dataset.quorum) };
+}
+
+/** The witnesses' step: a quorum of valid cosignatures on the note by the pinned witness
+ *  keys; with none pinned, by the ledger's own policy (said plainly). {state, why, short}. */
+async function checkWitnesses(pins, note) {
+  const pinned = pins.witnesses.length > 0;
+  const offered = pinned ? null : ledgerPolicy();
+  if (!pinned && !offered) {
+    if (pins.quorum) return { state: "fail", why: `a quorum of ${pins.quorum} is pinned, but no witness key`, short: "" };
+    const why = "no witness key pinned, and the ledger names no witnesses: the checkpoint rests on the log's signature alone";
+    return { state: "skip", why, short: "" };
+  }
+  let policy;
+  try {
+    if (Number.isNaN(pins.quorum)) throw new Error("the quorum is not a whole number");
+    policy = await witnessPolicy(pinned ? pins.witnesses : offered.vkeys, pins.quorum ?? (pinned ? null : offered.quorum));
+  } catch (e) {
+    return { state: "fail", why: `${pinned ? "the pinned witness policy" : "the ledger's witness policy"}: ${e.message}`, short: "" };
+  }
+  if (!note) return { state: "fail", why: "no note to check", short: "" };
+  let count;
+  try {
+    count = await countCosignatures(note.text, note.signatures, policy);
+  } catch (e) {
+    if (!(e instanceof CryptoUnavailable)) throw e;
+    return { state: "fail", why: e.message, short: "" };
+  }
+  const whose = pinned ? "pinned witnesses" : "witnesses of the ledger's policy";
+  const n = policy.witnesses.length;
+  const list = count.cosigned.map((c) => `${c.witness} at ${c.time || `timestamp ${c.timestamp}`}`);
+  const caveats = [];
+  if (!pinned) caveats.push(UNPINNED);
+  if (!policy.majority) {
+    caveats.push(`a quorum of ${policy.quorum} of ${n} is not a majority: two disjoint sets of honest witnesses could each cosign one side of a split view`);
+  }
+  if (count.invalid.length && count.met) {
+    caveats.push(`the cosignature by ${count.invalid.join(", ")} does not verify`);
+  }
+  const tail = caveats.length ? ` (${caveats.join("; ")})` : "";
+  if (count.met) {
+    const short = `cosigned by ${count.cosigned.length} of ${n} ${whose} (quorum ${policy.quorum})`;
+    return { state: "pass", why: `${short}${tail}${list.length ? ":" : ""}`, short, list, pinned };
+  }
+  const why = `${n} ${whose}: ${quorumShortfall(count)}${tail}${list.length ? ". Cosigned:" : ""}`;
+  return { state: "fail", why, short: `NOT cosigned by a quorum of the ${whose}`, list, pinned };
+}
+
+/** A list of who cosigned and when, each on its own line. */
+function listOf(items) {
+  const ul = el("ul", "lx-cosigners");
+  for (const text of items) ul.append(el("li", "", text));
+  return ul;
+}
+
+function showWitnesses(result) {
+  const p = $("witness-status");
+  p.hidden = false;
+  p.dataset.state = result.state;
+  p.classList.remove("lx-ok", "lx-bad");
+  // Green only for pinned witnesses: a count against the server's own list reassures nobody.
+  if (result.state === "fail") p.classList.add("lx-bad");
+  else if (result.state === "pass" && result.pinned) p.classList.add("lx-ok");
+  const mark = { pass: "\u2714 ", fail: "\u2718 NOT verified: ", skip: "" }[result.state];
+  p.replaceChildren(el("span", "", `Witnesses: ${mark}${result.why}${result.list?.length ? "" : "."}`));
+  if (result.list?.length) p.append(listOf(result.list));
 }
 
 // -- the checks ------------------------------------------------------------------------------
@@ -168,8 +283,8 @@ async function run(pins) {
     return;
   }
   for (const w of pins.witnesses) {
-    try { keys.push(await parseVerifierKey(w)); } catch (e) {
-      $("pin-status").textContent = `A pinned witness key is not valid (${e.message}); it is left out.`;
+    try { keys.push(await parseVerifierKey(w)); } catch {
+      // the witnesses' step names it
     }
   }
 
@@ -215,7 +330,15 @@ async function run(pins) {
   }
   if (stale()) return;
 
-  const good = failed.length === 0;
+  // (b2) the witnesses: a quorum of valid cosignatures by the pinned witness keys.
+  setStep("witnesses", "running", "");
+  const witnessed = await checkWitnesses(pins, note);
+  if (stale()) return;
+  if (witnessed.state === "fail") { failed.push("witnesses"); setStep("witnesses", "fail", witnessed.why, witnessed.list); }
+  else setStep("witnesses", witnessed.state, witnessed.why, witnessed.list);
+  showWitnesses(witnessed);
+
+  const good = !failed.includes("note") && !failed.includes("signature");
   $("pin-status").textContent = good
     ? `Pinned ${pinnedName}: the latest checkpoint (size ${note.size}) is signed by it.`
     : `Pinned ${pinnedName}: the latest checkpoint is NOT verified with it.`;
@@ -291,7 +414,8 @@ async function run(pins) {
   if (stale()) return;
 
   if (failed.length === 0) {
-    setPanel("green", `Verified: entry ${index} is in the log of size ${note.size} whose checkpoint your pinned key ${pinnedName} signed.`);
+    const cosigned = witnessed.state === "pass" ? `, ${witnessed.short}` : "";
+    setPanel("green", `Verified: entry ${index} is in the log of size ${note.size} whose checkpoint your pinned key ${pinnedName} signed${cosigned}.`);
   } else {
     const which = failed.map((s) => `${s} (${STEPS[s]})`).join(", ");
     setPanel("red", `NOT verified: failed at ${which}.`);
@@ -303,6 +427,7 @@ async function run(pins) {
 function showPins(pins) {
   $("pinned-key").value = pins.log;
   $("pinned-witnesses").value = pins.witnesses.join("\n");
+  $("pinned-quorum").value = pins.quorum === null ? "" : String(pins.quorum);
 }
 
 function unpinned() {
@@ -311,6 +436,7 @@ function unpinned() {
   setPanel(null, "No log key is pinned in this browser: pin the log's key below to check this entry."
     + (claimed ? ` For comparison only (it is never used to verify), the genesis entry as this server serves it names ${claimed.textContent}.` : ""));
   $("pin-status").textContent = "No key pinned in this browser.";
+  $("witness-status").hidden = true;
   markSignatureLines(null, []);
 }
 
@@ -320,17 +446,14 @@ async function main() {
   showPins(pins);
   $("pin-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const next = {
-      log: $("pinned-key").value.trim(),
-      witnesses: $("pinned-witnesses").value.split("\n").map((s) => s.trim()).filter(Boolean),
-    };
+    const next = formPins();
     if (!next.log) { localStorage.removeItem(STORE); unpinned(); return; }
-    savePins(next);
+    savePins({ ...next, quorum: Number.isNaN(next.quorum) ? null : next.quorum });
     run(next).catch(report);
   });
   $("forget-button").addEventListener("click", () => {
     localStorage.removeItem(STORE);
-    showPins({ log: "", witnesses: [] });
+    showPins({ log: "", witnesses: [], quorum: null });
     runs++;
     unpinned();
   });
@@ -350,9 +473,10 @@ async function checkBundleFile(file) {
   table.hidden = true;
   status.dataset.state = "running";
   status.textContent = `Checking ${file.name}\u2026`;
-  const witnesses = $("pinned-witnesses").value.split("\n").map((x) => x.trim()).filter(Boolean);
-  const pins = { log: $("pinned-key").value.trim() || null, witnesses };
+  const form = formPins();
+  const pins = { log: form.log || null, witnesses: form.witnesses, quorum: form.quorum };
   try {
+    if (Number.isNaN(pins.quorum)) throw new Error("the pinned quorum is not a whole number");
     const r = await checkBundle(new Uint8Array(await file.arrayBuffer()), pins);
     for (const w of r.warnings) {
       const li = document.createElement("li");
@@ -361,7 +485,7 @@ async function checkBundleFile(file) {
     }
     for (const e of r.entries) {
       const tr = document.createElement("tr");
-      for (const text of [String(e.index), e.governance ? `${e.type} (keys)` : e.type, e.author, e.time, e.id]) {
+      for (const text of [String(e.index), e.governance ? `${e.type} (governance)` : e.type, e.author, e.time, e.id]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
@@ -370,8 +494,12 @@ async function checkBundleFile(file) {
     }
     table.hidden = false;
     status.dataset.state = "pass";
-    status.textContent = `Verified: ${r.entries.length} entries are in the log ${r.origin} of size ${r.size} (root ${r.root.slice(0, 16)}\u2026), `
-      + `signed by the log key and cosigned by ${r.cosignedBy.length} of ${r.witnesses} witnesses (quorum ${r.quorum}); each signed by its author.`;
+    const whose = r.witnesses === 0 ? "witnesses" : r.witnessesPinned ? "pinned witnesses" : "witnesses the bundle names (not pinned)";
+    const who = r.cosignatures.map((c) => `${c.witness} at ${c.time || `timestamp ${c.timestamp}`}`);
+    status.replaceChildren(el("span", "", `Verified: ${r.entries.length} entries are in the log ${r.origin} of size ${r.size} (root ${r.root.slice(0, 16)}\u2026), `
+      + `signed by the ${form.log ? "pinned " : ""}log key and cosigned by ${r.cosignedBy.length} of ${r.witnesses} ${whose} (quorum ${r.quorum}); `
+      + `each entry signed by its author.${who.length ? " Cosigned:" : ""}`));
+    if (who.length) status.append(listOf(who));
   } catch (e) {
     status.dataset.state = "fail";
     status.textContent = `NOT verified: ${e && e.message ? e.message : e}`;

@@ -441,6 +441,81 @@ export function cosignatureTimestamp(signature) {
   return ts > MAX_TIMESTAMP ? null : ts;
 }
 
+/** A cosignature timestamp (POSIX seconds) as UTC text, "2024-05-01 12:00:00 UTC"; null
+ *  beyond the dates JavaScript holds (the year 275760). */
+export function utcTime(ts) {
+  const ms = Number(ts) * 1000;
+  if (!(ms >= 0 && ms <= 8.64e15)) return null;
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+/** A witness policy from verifier key strings (type 0x04, c2sp.org/tlog-cosignature) and a
+ *  quorum K (null or undefined: all of them). Returns {witnesses (parseVerifierKey, a key
+ *  given twice kept once), quorum, majority (whether K is more than half of them)}. Throws
+ *  MalformedError for a key that is not a witness key, VerificationError for a quorum that
+ *  cannot be met. */
+export async function witnessPolicy(vkeys, quorum = null) {
+  const witnesses = [];
+  for (const v of vkeys) {
+    let key;
+    try {
+      key = await parseVerifierKey(String(v));
+    } catch (e) {
+      throw new MalformedError(`witness key ${String(v).slice(0, 40)}: ${e.message}`);
+    }
+    if (key.type !== COSIGNATURE_V1) {
+      throw new MalformedError(`witness key ${key.name}+${key.keyIdHex}: expected key type 0x04 (a cosignature key), got 0x0${key.type}`);
+    }
+    if (!witnesses.some((w) => w.vkey === key.vkey)) witnesses.push(key);
+  }
+  const k = quorum === null || quorum === undefined ? witnesses.length : quorum;
+  if (!(Number.isSafeInteger(k) && k >= 0 && k <= witnesses.length)) {
+    throw new VerificationError(`quorum ${k} of ${witnesses.length} witness keys: cannot be met`);
+  }
+  return { witnesses, quorum: k, majority: witnesses.length === 0 || 2 * k > witnesses.length };
+}
+
+/** Count the valid cosignatures of a checkpoint note by the witnesses of `policy`
+ *  (witnessPolicy): `text` is the note's text, `signatures` its signature lines
+ *  (parseSignedNote). A line by another key counts for nothing. Returns {cosigned: [{witness
+ *  ("name+keyid"), name, keyIdHex, timestamp (BigInt), time (UTC text)}], invalid (witnesses
+ *  whose every line fails to verify), missing (witnesses with no line), quorum, met}. Throws
+ *  CryptoUnavailable when the browser cannot verify Ed25519. */
+export async function countCosignatures(text, signatures, policy) {
+  const message = typeof text === "string" ? utf8(text) : text;
+  const cosigned = [];
+  const invalid = [];
+  const missing = [];
+  for (const w of policy.witnesses) {
+    const who = `${w.name}+${w.keyIdHex}`;
+    const lines = signatures.filter((s) => s.name === w.name && s.keyIdHex === w.keyIdHex);
+    let good = null;
+    for (const s of lines) {
+      if (await verifyNoteSignature(message, s, w)) { good = s; break; }
+    }
+    if (good) {
+      const timestamp = cosignatureTimestamp(good.signature);
+      cosigned.push({ witness: who, name: w.name, keyIdHex: w.keyIdHex, timestamp, time: utcTime(timestamp) });
+    } else if (lines.length) {
+      invalid.push(who);
+    } else {
+      missing.push(who);
+    }
+  }
+  return { cosigned, invalid, missing, quorum: policy.quorum, met: cosigned.length >= policy.quorum };
+}
+
+/** What a count (countCosignatures) lacks: "1 valid cosignature, quorum 2; missing w2+…
+ *  (its cosignature does not verify), w3+…". */
+export function quorumShortfall(count) {
+  const n = count.cosigned.length;
+  const named = [
+    ...count.invalid.map((w) => `${w} (its cosignature does not verify)`),
+    ...count.missing,
+  ];
+  return `${n} valid cosignature${n === 1 ? "" : "s"}, quorum ${count.quorum}; missing ${named.join(", ") || "none"}`;
+}
+
 /** Whether signature line `sig` (parseSignatureLine) is a valid signature by `key`
  *  (parseVerifierKey) over the note `text` (string or bytes: everything before the blank
  *  line, its final newline included). False when the line names another key (name or key
@@ -509,10 +584,17 @@ export async function openNote(msg, keys) {
 export const BUNDLE_FORMAT = "cwledger-bundle/1";
 export const UNPINNED_LOG_KEY =
   "log key not pinned: taken from the bundle, which proves only consistency with itself";
+export const UNPINNED_WITNESSES =
+  "witness keys not pinned: taken from the bundle, which proves only consistency with itself";
 const BUNDLE_FIELDS = ["checkpoint", "entries", "format", "log_vkey", "quorum", "witness_vkeys"];
 const ENTRY_FIELDS = ["envelope", "inclusion_proof", "index"];
 const EVENT_TYPE = "application/vnd.cwledger.event+json";
-const GOVERNANCE = new Set(["ledger.genesis", "party.registered", "key.rotated", "key.revoked"]);
+// Governance acts (the book's GOVERNANCE_TYPES): the key table replays the first four; a
+// witness.policy names the ledger's witnesses and quorum, which a bundle carries itself
+// (witness_vkeys, quorum) and the visitor pins.
+const GOVERNANCE = new Set([
+  "ledger.genesis", "party.registered", "key.rotated", "key.revoked", "witness.policy",
+]);
 
 /** A bundle that does not check: the message names the first failure. */
 export class BundleError extends Error {
@@ -608,6 +690,9 @@ class KeyTable {
 function policyOf(doc, pins, warnings) {
   const pinnedWitnesses = pins.witnesses && pins.witnesses.length ? pins.witnesses : null;
   if (!pins.log) warnings.push(UNPINNED_LOG_KEY);
+  if (pinnedWitnesses === null && (doc.witness_vkeys.length || pins.quorum != null)) {
+    warnings.push(UNPINNED_WITNESSES);
+  }
   return {
     log: pins.log || doc.log_vkey,
     witnesses: pinnedWitnesses || doc.witness_vkeys,
@@ -618,7 +703,8 @@ function policyOf(doc, pins, warnings) {
 
 /** Check an offline bundle (the file's bytes) with the visitor's pins {log, witnesses,
  *  quorum} (each optional; pinned keys win over the file's), as docs/bundle.md says and
- *  `cwledger check-bundle` does. Returns {origin, size, root, cosignedBy, quorum, warnings,
+ *  `cwledger check-bundle` does. Returns {origin, size, root, cosignedBy, cosignatures
+ *  ([{witness, timestamp, time (UTC)}]), quorum, witnesses, witnessesPinned, warnings,
  *  entries: [{index, type, author, time, id, governance}]}. Throws BundleError naming the
  *  first failure; CryptoUnavailable when the browser cannot verify Ed25519. */
 export async function checkBundle(bytes, pins = {}) {
@@ -674,7 +760,11 @@ export async function checkBundle(bytes, pins = {}) {
     throw new BundleError(`checkpoint: no verified signature by the log key ${log.name}+${log.keyIdHex}`);
   }
   const isWitness = (s) => witnesses.some((w) => w.name === s.name && w.keyIdHex === s.keyIdHex);
-  const cosignedBy = opened.sigs.filter(isWitness).map((s) => `${s.name}+${s.keyIdHex}`);
+  const cosignatures = opened.sigs.filter(isWitness).map((s) => {
+    const timestamp = cosignatureTimestamp(s.signature);
+    return { witness: `${s.name}+${s.keyIdHex}`, timestamp, time: utcTime(timestamp) };
+  });
+  const cosignedBy = cosignatures.map((c) => c.witness);
   for (const s of opened.unverified) {
     const who = `${s.name}+${s.keyIdHex}`;
     if (policy.fromFile) throw new BundleError(`checkpoint: a signature by ${who}, a key the bundle does not name`);
@@ -732,5 +822,8 @@ export async function checkBundle(bytes, pins = {}) {
     if (governance && n > 0) await table.apply(event, index);
     entries.push({ index, type: event.type, author: event.author, time: event.time, id: event.id, governance });
   }
-  return { origin: cp.origin, size: cp.size, root: toHex(cp.root), cosignedBy, quorum: k, witnesses: witnesses.length, warnings, entries };
+  return {
+    origin: cp.origin, size: cp.size, root: toHex(cp.root), cosignedBy, cosignatures, quorum: k,
+    witnesses: witnesses.length, witnessesPinned: !policy.fromFile, warnings, entries,
+  };
 }
