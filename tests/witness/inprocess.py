@@ -1,0 +1,107 @@
+"""Witnesses in the test's own process, running the real witness protocol (the steps of
+`cwledger.witness.app`: parse the request, check the log's signature, decide and record it
+durably, then cosign), and a ledger that names them as its witness policy.
+
+`witnessed(ledger, root)` gives a ledger three witnesses and quorum 2 (a `witness.policy`
+approved by the founding parties) and has them cosign its newest checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.witnessing import Asked, collect_cosignatures
+from cwledger.model.events import WITNESS_POLICY
+from cwledger.tlog.cosignature import CosignatureSigner
+from cwledger.witness.protocol import format_request, open_checkpoint, parse_request
+from cwledger.witness.store import Opened, WitnessStore, init_witness
+
+
+@dataclass
+class LocalWitness:
+    """A witness directory and its open store; `url` is only its name in the policy."""
+
+    url: str
+    signer: CosignatureSigner
+    store: WitnessStore
+
+    @property
+    def vkey(self) -> str:
+        return self.signer.verifier().vkey()
+
+    @property
+    def name(self) -> str:
+        return self.signer.name
+
+    def add_checkpoint(self, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        """What `POST /add-checkpoint` answers with 200: the cosignature line. Raises the
+        witness's refusal (the exceptions the server turns into 4xx answers)."""
+        request = parse_request(format_request(old, proof, note))
+        checkpoint, text = open_checkpoint(request, self.store.trusted())
+        [refusal] = self.store.record([Opened(request, checkpoint, text)])
+        if refusal is not None:
+            raise refusal
+        return [self.store.signer.cosign(text)]
+
+
+@dataclass
+class LocalWitnesses:
+    """Witnesses of one ledger, reached through `post` (for `collect_cosignatures`)."""
+
+    witnesses: list[LocalWitness] = field(default_factory=list)
+
+    def post(self, url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        return self.by_url(url).add_checkpoint(old, proof, note)
+
+    def by_url(self, url: str) -> LocalWitness:
+        return next(w for w in self.witnesses if w.url == url)
+
+    @property
+    def vkeys(self) -> list[str]:
+        return [w.vkey for w in self.witnesses]
+
+    def collect(self, ledger: Ledger) -> list[Asked]:
+        """Have every witness of the ledger's policy cosign its newest checkpoint."""
+        return collect_cosignatures(ledger, post=self.post)
+
+    def close(self) -> None:
+        for w in self.witnesses:
+            w.store.close()
+
+
+def local_witnesses(root: Path, ledger: Ledger, n: int = 3) -> LocalWitnesses:
+    """`n` new witnesses (named witness-1.example...) in `root`, each witnessing `ledger`."""
+    authority = ledger.authority()
+    assert authority.origin is not None and authority.log_vkey is not None
+    out = LocalWitnesses()
+    for i in range(1, n + 1):
+        path = root / f"witness-{i}"
+        signer = init_witness(path, f"witness-{i}.example")
+        store = WitnessStore(path)
+        store.add_log(authority.origin, authority.log_vkey)
+        out.witnesses.append(LocalWitness(f"http://witness-{i}.example", signer, store))
+    return out
+
+
+def set_policy(ledger: Ledger, witnesses: Sequence[LocalWitness], quorum: int) -> int:
+    """Append a `witness.policy` naming `witnesses` and `quorum`, approved by a quorum of
+    the founding parties and sent by the operator; its log index."""
+    body = {
+        "witnesses": [{"url": w.url, "key": w.vkey} for w in witnesses],
+        "quorum": quorum,
+    }
+    k, eligible = ledger.authority().quorum_for(None)
+    approvals = [ledger.approve(WITNESS_POLICY, body, party) for party in eligible[:k]]
+    return ledger.submit_approved(WITNESS_POLICY, body, approvals, "operator").index
+
+
+def witnessed(ledger: Ledger, root: Path, n: int = 3, quorum: int = 2) -> LocalWitnesses:
+    """`ledger` with `n` local witnesses and `quorum` as its policy, its newest checkpoint
+    cosigned by all of them."""
+    witnesses = local_witnesses(root, ledger, n)
+    set_policy(ledger, witnesses.witnesses, quorum)
+    asked = witnesses.collect(ledger)
+    assert all(a.cosigned for a in asked), asked
+    return witnesses
