@@ -21,9 +21,7 @@ from cwledger.ledger.publish import publish
 from cwledger.store import Store
 from cwledger.tlog.cosignature import CosignatureSigner
 from tests.publish.helpers import grow, http_server, log_api
-from tests.witness.inprocess import LocalWitnesses, witnessed
-
-W1, W2, W3 = "witness-1.example", "witness-2.example", "witness-3.example"
+from tests.witness.inprocess import W1, W2, W3, LocalWitnesses, drop_cosignatures, witnessed
 
 
 @pytest.fixture
@@ -38,10 +36,7 @@ def witnesses(ledger: Ledger, tmp_path: Path) -> Iterator[LocalWitnesses]:
 
 def _drop_cosignatures(checkpoint: Path, *names: str) -> None:
     """Remove the cosignature lines of the witnesses `names` from a published checkpoint."""
-    lines = checkpoint.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if not any(line.startswith(f"— {n} ") for n in names)]
-    assert len(kept) == len(lines) - len(names)
-    checkpoint.write_text("".join(kept))
+    checkpoint.write_text(drop_cosignatures(checkpoint.read_text(), *names))
 
 
 def _stored_cosignatures(led: Ledger) -> list[tuple[int, str, str, int, bytes]]:

@@ -18,6 +18,9 @@ from cwledger.tlog.cosignature import CosignatureSigner
 from cwledger.witness.protocol import format_request, open_checkpoint, parse_request
 from cwledger.witness.store import Opened, WitnessStore, init_witness
 
+W1, W2, W3 = "witness-1.example", "witness-2.example", "witness-3.example"
+"""The names of the witnesses `local_witnesses` makes (the first three)."""
+
 
 @dataclass
 class LocalWitness:
@@ -105,3 +108,12 @@ def witnessed(ledger: Ledger, root: Path, n: int = 3, quorum: int = 2) -> LocalW
     asked = witnesses.collect(ledger)
     assert all(a.cosigned for a in asked), asked
     return witnesses
+
+
+def drop_cosignatures(note: str, *names: str) -> str:
+    """The cosigned checkpoint `note` without the cosignature lines of the witnesses `names`
+    (each must have one)."""
+    lines = note.splitlines(keepends=True)
+    kept = [line for line in lines if not any(line.startswith(f"— {n} ") for n in names)]
+    assert len(kept) == len(lines) - len(names)
+    return "".join(kept)

@@ -125,7 +125,8 @@ def open_checkpoint(note: bytes, policy: Policy, origin: str | None = None) -> V
     """Verify a checkpoint note with the policy: the log's signature (and the origin, when
     one is given), then the quorum of witness cosignatures.
 
-    Raises MonitorAlarm (``signature`` or ``quorum``); MalformedInput for a bad key.
+    Raises MonitorAlarm (``signature``; or ``quorum``, with the log-signed checkpoint as
+    ``served``); MalformedInput for a bad key.
     """
     log_verifier = Verifier.from_vkey(policy.log_key)
     witnesses = [CosignatureVerifier.from_vkey(v) for v in policy.witnesses]
@@ -140,14 +141,17 @@ def open_checkpoint(note: bytes, policy: Policy, origin: str | None = None) -> V
     valid = valid_cosignatures(opened.text, note, witnesses)
     names = {w.vkey(): w.name for w in witnesses}
     cosigned = [names[c.witness] for c in valid]
+    verified = Verified(bytes(note), checkpoint, tuple(cosigned))
     if len(cosigned) < policy.quorum:
         missing = sorted({w.name for w in witnesses} - set(cosigned))
-        raise MonitorAlarm(
+        alarm = MonitorAlarm(
             "quorum",
             f"the checkpoint for size {checkpoint.size} has {len(cosigned)} valid witness "
             f"cosignatures, the policy needs {policy.quorum}; missing: {', '.join(missing)}",
         )
-    return Verified(bytes(note), checkpoint, tuple(cosigned))
+        alarm.served = verified  # signed by the log: served without its witnesses
+        raise alarm
+    return verified
 
 
 class _Tiles:
