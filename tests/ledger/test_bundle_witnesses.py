@@ -26,7 +26,15 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.model.events import WitnessEntry, WitnessPolicyBody, is_majority
 from cwledger.tlog.cosignature import CosignatureSigner
 from tests.conftest import FOUNDING, ORIGIN, event
-from tests.witness.inprocess import W1, W2, W3, drop_cosignatures, witnessed
+from tests.witness.inprocess import (
+    W1,
+    W2,
+    W3,
+    drop_cosignatures,
+    local_witnesses,
+    set_policy,
+    witnessed,
+)
 
 runner = CliRunner()
 STRANGER = CosignatureSigner("witness-9.example", bytes([9]) * 32)
@@ -237,3 +245,31 @@ def test_the_bundle_and_the_ledger_hold_a_quorum_to_one_rule(witnessed_ledger: W
             except BundleInvalid as e:
                 majority = "not a majority" not in str(e)
             assert ledger_takes == majority == is_majority(k, n), (n, k)
+
+
+def test_a_bundle_names_the_policy_its_checkpoint_was_cosigned_under(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A new policy not yet cosigned for (its checkpoint lacks its quorum) does not apply to
+    the checkpoint served: the bundle names the witnesses that cosigned that one."""
+    ledger.append(ledger.sign([event(i) for i in range(6)], "insp"))
+    old = witnessed(ledger, tmp_path / "old")
+    new = local_witnesses(tmp_path / "new", ledger, 3)  # same names, other keys
+    try:
+        set_policy(ledger, new.witnesses, 3)
+        served = ledger.latest_checkpoint()
+        with ledger.store.read() as r:
+            newest = r.newest_checkpoint()
+        assert newest is not None and newest.size > served.size and newest.quorum == 3
+        out = tmp_path / "b.json"
+        done = runner.invoke(
+            app, ["bundle", "--entries", "3", "--out", str(out), "--ledger", str(ledger.path)]
+        )
+        assert done.exit_code == 0, done.output
+        doc = json.loads(out.read_bytes())
+        assert (doc["witness_vkeys"], doc["quorum"]) == (old.vkeys, 2)
+        assert doc["checkpoint"] == served.cosigned_note
+        assert len(check_bundle(out.read_bytes()).cosigned_by) == 3
+    finally:
+        old.close()
+        new.close()
