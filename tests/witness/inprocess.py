@@ -1,8 +1,9 @@
-"""Witnesses in this process, for the log's side of the protocol: each a real witness
-directory (key, SQLite state) that answers through the same protocol functions and store as
-`cwledger witness serve`, without HTTP. `Witnesses.post` has the signature of
-`cwledger.witness.client.add_checkpoint`, for `collect_cosignatures(ledger, post=...)`.
-"""
+"""Witnesses in the test's own process, running the real witness protocol (the steps of
+`cwledger.witness.app`: parse the request, check the log's signature, decide and record it
+durably, then cosign), and a ledger that names them as its witness policy.
+
+`witnessed(ledger, root)` gives a ledger three witnesses and quorum 2 (a `witness.policy`
+approved by the founding parties) and has them cosign its newest checkpoint."""
 
 from __future__ import annotations
 
@@ -10,84 +11,130 @@ import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from cwledger.errors import CwledgerError
 from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.witnessing import Asked, collect_cosignatures
 from cwledger.model.events import WITNESS_POLICY
 from cwledger.tlog.cosignature import CosignatureSigner
 from cwledger.witness.client import WitnessUnavailable
 from cwledger.witness.protocol import format_request, open_checkpoint, parse_request
 from cwledger.witness.store import KEY_FILE, Opened, WitnessStore, init_witness
 
-__all__ = ["Witnesses", "set_policy"]
+W1, W2, W3 = "witness-1.example", "witness-2.example", "witness-3.example"
+"""The names of the witnesses `local_witnesses` makes (the first three)."""
 
 
 @dataclass
-class Witnesses:
-    """`n` witnesses of `ledger`'s log, at URLs http://witness-<i>.test; `down` holds the
-    indices of those that do not answer; `clock` (POSIX seconds), when set, stamps their
-    cosignatures."""
+class LocalWitness:
+    """A witness directory and its open store; `url` is only its name in the policy."""
 
-    ledger: Ledger
-    root: Path
-    n: int = 3
-    clock: Callable[[], int] | None = None
+    url: str
+    signer: CosignatureSigner
+    store: WitnessStore
+
+    @property
+    def vkey(self) -> str:
+        return self.signer.verifier().vkey()
+
+    @property
+    def name(self) -> str:
+        return self.signer.name
+
+    def add_checkpoint(self, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        """What `POST /add-checkpoint` answers with 200: the cosignature line. Raises the
+        witness's refusal (the exceptions the server turns into 4xx answers)."""
+        request = parse_request(format_request(old, proof, note))
+        checkpoint, text = open_checkpoint(request, self.store.trusted())
+        [refusal] = self.store.record([Opened(request, checkpoint, text)])
+        if refusal is not None:
+            raise refusal
+        return [self.store.signer.cosign(text)]
+
+
+@dataclass
+class LocalWitnesses:
+    """Witnesses of one ledger, reached through `post` (for `collect_cosignatures`); those
+    whose index is in `down` do not answer, and `asked` records (index, old size) of every
+    request."""
+
+    witnesses: list[LocalWitness] = field(default_factory=list)
     down: set[int] = field(default_factory=set)
-    stores: list[WitnessStore] = field(default_factory=list)
-    asked: list[tuple[int, int]] = field(default_factory=list)  # (witness, old size)
-
-    def __post_init__(self) -> None:
-        authority = self.ledger.authority()
-        assert authority.origin is not None and authority.log_vkey is not None
-        for i in range(self.n):
-            path = self.root / f"witness-{i}"
-            init_witness(path, f"witness-{i}.test")
-            store = WitnessStore(path)
-            if self.clock is not None:
-                skey = (path / KEY_FILE).read_text().strip()  # PRIVATE+KEY+name+id+b64
-                seed = base64.b64decode(skey.rsplit("+", 1)[1])[1:]
-                store.signer = CosignatureSigner(store.signer.name, seed, clock=self.clock)
-            store.add_log(authority.origin, authority.log_vkey)
-            self.stores.append(store)
-
-    @property
-    def urls(self) -> list[str]:
-        return [f"http://witness-{i}.test" for i in range(self.n)]
-
-    @property
-    def vkeys(self) -> list[str]:
-        return [s.signer.verifier().vkey() for s in self.stores]
+    asked: list[tuple[int, int]] = field(default_factory=list)
 
     def post(self, url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
-        """Answer as the witness at `url` would: its cosignature line, or its refusal."""
         i = self.urls.index(url)
         self.asked.append((i, old))
         if i in self.down:
             raise WitnessUnavailable(f"witness {url}: connection refused")
-        store = self.stores[i]
-        parsed = parse_request(format_request(old, proof, note))
-        checkpoint, text = open_checkpoint(parsed, store.trusted())
-        [refusal] = store.record([Opened(parsed, checkpoint, text)])
-        if refusal is not None:
-            assert isinstance(refusal, CwledgerError)
-            raise refusal
-        return [store.signer.cosign(text)]
+        return self.witnesses[i].add_checkpoint(old, proof, note)
+
+    @property
+    def urls(self) -> list[str]:
+        return [w.url for w in self.witnesses]
+
+    def by_url(self, url: str) -> LocalWitness:
+        return next(w for w in self.witnesses if w.url == url)
+
+    @property
+    def vkeys(self) -> list[str]:
+        return [w.vkey for w in self.witnesses]
+
+    def collect(self, ledger: Ledger) -> list[Asked]:
+        """Have every witness of the ledger's policy cosign its newest checkpoint."""
+        return collect_cosignatures(ledger, post=self.post)
 
     def close(self) -> None:
-        for s in self.stores:
-            s.close()
+        for w in self.witnesses:
+            w.store.close()
 
 
-def set_policy(
-    ledger: Ledger, urls: Sequence[str], vkeys: Sequence[str], quorum: int
-) -> dict[str, Any]:
-    """Append a witness.policy with the approvals of the founding quorum (the fixture's
-    keystore holds every founding party's key); its receipt as JSON."""
+def local_witnesses(
+    root: Path, ledger: Ledger, n: int = 3, clock: Callable[[], int] | None = None
+) -> LocalWitnesses:
+    """`n` new witnesses (named witness-1.example...) in `root`, each witnessing `ledger`;
+    `clock` (POSIX seconds), when given, stamps their cosignatures."""
+    authority = ledger.authority()
+    assert authority.origin is not None and authority.log_vkey is not None
+    out = LocalWitnesses()
+    for i in range(1, n + 1):
+        path = root / f"witness-{i}"
+        signer = init_witness(path, f"witness-{i}.example")
+        store = WitnessStore(path)
+        if clock is not None:
+            skey = (path / KEY_FILE).read_text().strip()  # PRIVATE+KEY+name+id+b64(type||seed)
+            seed = base64.b64decode(skey.rsplit("+", 1)[1])[1:]
+            store.signer = signer = CosignatureSigner(signer.name, seed, clock=clock)
+        store.add_log(authority.origin, authority.log_vkey)
+        out.witnesses.append(LocalWitness(f"http://witness-{i}.example", signer, store))
+    return out
+
+
+def set_policy(ledger: Ledger, witnesses: Sequence[LocalWitness], quorum: int) -> int:
+    """Append a `witness.policy` naming `witnesses` and `quorum`, approved by a quorum of
+    the founding parties and sent by the operator; its log index."""
     body = {
-        "witnesses": [{"url": u, "key": k} for u, k in zip(urls, vkeys, strict=True)],
+        "witnesses": [{"url": w.url, "key": w.vkey} for w in witnesses],
         "quorum": quorum,
     }
     k, eligible = ledger.authority().quorum_for(None)
-    approvals = [ledger.approve(WITNESS_POLICY, body, p) for p in eligible[:k]]
-    return ledger.submit_approved(WITNESS_POLICY, body, approvals, "operator").to_json()
+    approvals = [ledger.approve(WITNESS_POLICY, body, party) for party in eligible[:k]]
+    return ledger.submit_approved(WITNESS_POLICY, body, approvals, "operator").index
+
+
+def witnessed(ledger: Ledger, root: Path, n: int = 3, quorum: int = 2) -> LocalWitnesses:
+    """`ledger` with `n` local witnesses and `quorum` as its policy, its newest checkpoint
+    cosigned by all of them."""
+    witnesses = local_witnesses(root, ledger, n)
+    set_policy(ledger, witnesses.witnesses, quorum)
+    asked = witnesses.collect(ledger)
+    assert all(a.cosigned for a in asked), asked
+    return witnesses
+
+
+def drop_cosignatures(note: str, *names: str) -> str:
+    """The cosigned checkpoint `note` without the cosignature lines of the witnesses `names`
+    (each must have one)."""
+    lines = note.splitlines(keepends=True)
+    kept = [line for line in lines if not any(line.startswith(f"— {n} ") for n in names)]
+    assert len(kept) == len(lines) - len(names)
+    return "".join(kept)

@@ -25,20 +25,20 @@ from cwledger.model.events import WITNESS_POLICY
 from cwledger.store.schema import checkpoint, cosignature, witness_state
 from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
 from tests.conftest import event
-from tests.witness.inprocess import Witnesses, set_policy
+from tests.witness.inprocess import LocalWitnesses, local_witnesses, set_policy
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def witnesses(ledger: Ledger, tmp_path: Path) -> Iterator[Witnesses]:
-    w = Witnesses(ledger, tmp_path / "witnesses")
+def witnesses(ledger: Ledger, tmp_path: Path) -> Iterator[LocalWitnesses]:
+    w = local_witnesses(tmp_path / "witnesses", ledger)
     yield w
     w.close()
 
 
-def _witnessed(ledger: Ledger, witnesses: Witnesses, quorum: int = 2) -> None:
-    set_policy(ledger, witnesses.urls, witnesses.vkeys, quorum)
+def _witnessed(ledger: Ledger, witnesses: LocalWitnesses, quorum: int = 2) -> None:
+    set_policy(ledger, witnesses.witnesses, quorum)
     collect_cosignatures(ledger, post=witnesses.post)
 
 
@@ -47,11 +47,11 @@ def _append(ledger: Ledger, start: int, n: int) -> None:
 
 
 def test_a_checkpoint_is_served_once_its_quorum_has_cosigned(
-    ledger: Ledger, witnesses: Witnesses
+    ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
     _append(ledger, 0, 3)
     before = ledger.latest_checkpoint()
-    set_policy(ledger, witnesses.urls, witnesses.vkeys, 2)
+    set_policy(ledger, witnesses.witnesses, 2)
     assert ledger.latest_checkpoint() == before  # the policy's own tree waits for its quorum
     witnesses.down = {0, 1}
     asked = collect_cosignatures(ledger, post=witnesses.post)
@@ -69,7 +69,7 @@ def test_a_checkpoint_is_served_once_its_quorum_has_cosigned(
 
 
 def test_a_witness_that_is_down_never_blocks_an_append_and_catches_up_from_its_size(
-    ledger: Ledger, witnesses: Witnesses
+    ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
     _witnessed(ledger, witnesses)
     first = ledger.latest_checkpoint().size
@@ -91,7 +91,7 @@ def test_a_witness_that_is_down_never_blocks_an_append_and_catches_up_from_its_s
 
 
 def test_a_witness_whose_size_the_log_lost_is_asked_again_from_the_size_it_names(
-    ledger: Ledger, witnesses: Witnesses
+    ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
     _witnessed(ledger, witnesses)
     _append(ledger, 0, 5)
@@ -111,9 +111,9 @@ def test_a_witness_whose_size_the_log_lost_is_asked_again_from_the_size_it_names
 
 
 def test_the_background_collector_cosigns_after_each_poke(
-    ledger: Ledger, witnesses: Witnesses
+    ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
-    set_policy(ledger, witnesses.urls, witnesses.vkeys, 3)
+    set_policy(ledger, witnesses.witnesses, 3)
     collector = Witnessing(ledger, post=witnesses.post, first_retry=0.01).start()
     try:
         for b in range(3):
@@ -132,7 +132,7 @@ def test_the_background_collector_cosigns_after_each_poke(
 
 
 def test_the_policy_needs_a_registrar_and_the_founders_quorum(
-    ledger: Ledger, witnesses: Witnesses
+    ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
     body = {
         "witnesses": [
@@ -171,7 +171,7 @@ def _tamper(ledger: Ledger, statement: object) -> str:
 
 
 @pytest.fixture
-def cosigned(ledger: Ledger, witnesses: Witnesses) -> Ledger:
+def cosigned(ledger: Ledger, witnesses: LocalWitnesses) -> Ledger:
     _witnessed(ledger, witnesses)
     for b in range(3):
         _append(ledger, 10 * b, 3)
@@ -191,7 +191,7 @@ def test_the_audit_names_a_deleted_cosignature(cosigned: Ledger) -> None:
             cosignature.c.witness == c.witness,
         ),
     )
-    assert "the chain of cosignatures by witness-0.test" in said and "deleted" in said
+    assert "the chain of cosignatures by witness-1.example" in said and "deleted" in said
 
 
 def test_the_audit_names_the_latest_cosignature_deleted(cosigned: Ledger) -> None:
@@ -213,13 +213,15 @@ def test_the_audit_names_a_changed_cosignature(cosigned: Ledger) -> None:
         )
         .values(line=changed),
     )
-    assert f"size {c.checkpoint_size} by witness-0.test" in said and "does not verify" in said
+    assert f"size {c.checkpoint_size} by witness-1.example" in said and "does not verify" in said
 
 
-def test_the_audit_names_a_deleted_witness_record(cosigned: Ledger, witnesses: Witnesses) -> None:
+def test_the_audit_names_a_deleted_witness_record(
+    cosigned: Ledger, witnesses: LocalWitnesses
+) -> None:
     gone = delete(witness_state).where(witness_state.c.witness == witnesses.vkeys[1])
     said = _tamper(cosigned, gone)
-    assert "witness witness-1.test" in said
+    assert "witness witness-2.example" in said
 
 
 def test_the_audit_names_a_changed_quorum(cosigned: Ledger) -> None:
@@ -249,7 +251,7 @@ def _cli(ledger: Ledger, *args: str) -> tuple[int, str, str]:
 
 
 def test_verify_checks_the_served_checkpoint_with_the_pinned_keys(
-    cosigned: Ledger, witnesses: Witnesses
+    cosigned: Ledger, witnesses: LocalWitnesses
 ) -> None:
     log_key = cosigned.authority().log_vkey
     assert log_key is not None
@@ -268,8 +270,8 @@ def test_verify_checks_the_served_checkpoint_with_the_pinned_keys(
     code, _, err = _cli(cosigned, "verify", *pins, "--quorum", "3")
     said = " ".join(err.split())
     assert code == 1 and "has 2 valid witness cosignatures" in said
-    assert "missing: witness-2.test" in said
-    not_a_log_key = witnesses.stores[0].signer.verifier().vkey()
+    assert "missing: witness-3.example" in said
+    not_a_log_key = witnesses.witnesses[0].vkey
     code, _, err = _cli(cosigned, "verify", "--log-key", not_a_log_key)
     assert code == 1
 
@@ -284,7 +286,7 @@ def test_a_pinned_log_key_that_is_not_the_ledgers_is_refused(cosigned: Ledger) -
 
 
 def test_prove_prints_the_cosigned_checkpoint_it_checked(
-    cosigned: Ledger, witnesses: Witnesses
+    cosigned: Ledger, witnesses: LocalWitnesses
 ) -> None:
     pins = [a for v in witnesses.vkeys for a in ("--witness", v)]
     code, out, err = _cli(cosigned, "prove", "inclusion", "4", *pins, "--quorum", "2")

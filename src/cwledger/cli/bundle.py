@@ -23,6 +23,7 @@ from cwledger.ledger.bundle import (
     indices_in_period,
 )
 from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.witnessing import policy_for
 from cwledger.store import LogReader
 from cwledger.time import Period, parse_date
 from cwledger.words import plural
@@ -30,10 +31,11 @@ from cwledger.words import plural
 __all__ = ["bundle_command", "check_bundle_command", "period_bundle"]
 
 
-def witness_policy(ledger: Ledger) -> tuple[list[str], int]:
-    """The ledger's witnesses (verifier keys) and quorum, as its governance names them:
-    none and 0 until the ledger has witnesses."""
-    policy = ledger.authority().witness_policy
+def witness_policy(r: LogReader, size: int) -> tuple[list[str], int]:
+    """The witnesses (verifier keys) and quorum in force for the checkpoint of `size`, as
+    the ledger's governance names them (none and 0 until the ledger has witnesses): the
+    policy its cosignatures were collected under, not one set after it."""
+    policy = policy_for(r, size)
     return list(policy.keys), policy.quorum
 
 
@@ -41,7 +43,7 @@ def _bundle(ledger: Ledger, r: LogReader, indices: list[int]) -> bytes:
     cp = r.latest_checkpoint()
     if cp is None:
         raise LedgerNotFound(f"the ledger in {ledger.path} has no checkpoint")
-    witnesses, quorum = witness_policy(ledger)
+    witnesses, quorum = witness_policy(r, cp.size)
     return build_bundle(
         r,
         ledger.tree(r, cp.size),

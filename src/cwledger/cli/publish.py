@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import TaskID
 
-from cwledger.cli.common import JsonFlag, LedgerDir, err, print_json, progress
+from cwledger.cli.common import JsonFlag, LedgerDir, err, print_json, progress, shown
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.mirror import mirror as mirror_log
 from cwledger.ledger.publish import publish as publish_log
@@ -80,11 +80,32 @@ def mirror(
             show_default=False,
         ),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness's cosignature verifier key you trust (repeatable). Without it, the"
+            " witness policy the log's own governance names is used.",
+            show_default=False,
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            "--quorum",
+            help="How many of the --witness keys must have cosigned (default: all).",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Make (or bring up to date) a complete, independent copy of a log: fetch and check
     every tile, entry and signature, store them, replay the book and audit it all. Refuses
-    a source that is not consistent with what the mirror holds (a rewind or a fork)."""
+    a source that is not consistent with what the mirror holds (a rewind or a fork), or
+    whose checkpoint lacks the witness policy's quorum of cosignatures (naming who is
+    missing). Keeps the checkpoint as the log signed it and its witnesses' cosignatures,
+    and serves the same cosigned checkpoint."""
     with progress() as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -93,11 +114,45 @@ def mirror(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = mirror_log(url, directory, database_url=db, log_key=log_key, progress=advance)
+        report = mirror_log(
+            url,
+            directory,
+            database_url=db,
+            log_key=log_key,
+            witnesses=witness,
+            quorum=quorum,
+            progress=advance,
+        )
     if not report.pinned:
         err.print(
             "[yellow]no log key pinned[/]: the checkpoint was verified with the key the"
             f" source's genesis names ({report.log_vkey}); pin it with --log-key"
+        )
+    policy = report.policy
+    if not report.witnesses_pinned:
+        named = (
+            f"{policy.quorum} of {plural(len(policy.witnesses), 'witness', 'witnesses')}"
+            if policy.witnesses
+            else "no witnesses: the checkpoint rests on the log key alone"
+        )
+        err.print(
+            shown(
+                "no witness keys pinned: the cosignatures were checked against the witness"
+                f" policy the mirrored log's own governance names ({named}); pin them with"
+                " --witness and --quorum"
+            ),
+            style="yellow",
+            highlight=False,
+        )
+    if not report.log_quorum_met:
+        err.print(
+            shown(
+                f"the checkpoint for size {report.size} holds the pinned quorum but not the"
+                " one its log's policy asks: the mirror keeps it and serves it once a later"
+                " run brings the cosignatures missing"
+            ),
+            style="yellow",
+            highlight=False,
         )
     if as_json:
         print_json(
@@ -109,13 +164,25 @@ def mirror(
                 "fetched": report.fetched,
                 "log_key": report.log_vkey,
                 "pinned": report.pinned,
+                "witnesses": list(policy.witnesses),
+                "quorum": policy.quorum,
+                "witnesses_pinned": report.witnesses_pinned,
+                "cosigned_by": list(report.cosigned_by),
+                "cosignatures_stored": report.cosignatures_stored,
+                "served": report.log_quorum_met,
             }
         )
         return
     err.print(
         f"[green]mirrored[/] {report.source}: {plural(report.size, 'entry', 'entries')}"
         f" ({report.fetched} new), checkpoint verified with"
-        f" {'the pinned' if report.pinned else 'the genesis'} log key; verified: "
+        f" {'the pinned' if report.pinned else 'the genesis'} log key"
+        + (
+            f", cosigned by {shown(', '.join(report.cosigned_by))} (quorum {policy.quorum})"
+            if policy.witnesses
+            else ""
+        )
+        + "; verified: "
         f"{plural(report.audit.checkpoints, 'checkpoint')},"
         f" {plural(report.audit.tiles, 'tile')}; the book agrees"
     )

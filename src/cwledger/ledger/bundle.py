@@ -24,7 +24,7 @@ from cwledger.ledger.admission import decode_entry, replay_authority
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.signatures import verify_ed25519
-from cwledger.model.events import GENESIS
+from cwledger.model.events import GENESIS, is_majority
 from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
@@ -277,7 +277,7 @@ def _policy(
         k = len(witnesses)  # pinned witnesses and no quorum: all of them
     if not 0 <= k <= len(witnesses):
         raise BundleInvalid(f"quorum {k} of {len(witnesses)} witness keys: cannot be met")
-    if witnesses and 2 * k <= len(witnesses):
+    if witnesses and not is_majority(k, len(witnesses)):  # the rule of the log's policy
         why = (
             f"quorum {k} of {len(witnesses)} witnesses is not a majority: two disjoint sets "
             "of honest witnesses could each cosign one side of a split view"

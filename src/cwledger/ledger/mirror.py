@@ -7,15 +7,26 @@ One run:
 1. fetch ``<prefix>/checkpoint`` (a prefix without one is tried again with ``/log``);
 2. take the log key from the genesis entry (the first entry of the first bundle, or the
    mirror's own genesis once it holds one); a key pinned by the caller must be that key
-   (a pinned key wins: anything else is refused); verify the checkpoint's signature;
+   (a pinned key wins: anything else is refused); verify the checkpoint's signature, and,
+   with witness keys pinned by the caller, that it holds their quorum of valid
+   cosignatures (`tlog.monitor.open_checkpoint`), before anything is fetched;
 3. check that the source's tiles hash to the signed root, and that the tree the source
    signed extends what the mirror holds (its root of the mirror's size is the mirror's own
    root): a smaller source (a rewind) or another root (a fork) is refused, naming the
    sizes, and nothing is written;
 4. fetch the entry bundles from the mirror's size on, and store the entries through the
    ledger's own log path (`Ledger.extend_log`: entries and tiles), a chunk of bundles per
-   transaction, each chunk's tiles compared with the source's; the last chunk also stores
-   the source's signed checkpoint note as is (a mirror cannot sign);
+   transaction, each chunk's tiles compared with the source's. Before the last chunk is
+   written, the witness policy the log's own governance puts in force for the signed tree
+   (`witness.policy`, replayed from the entries held and fetched) is taken; without
+   witness keys pinned, the checkpoint must hold that policy's quorum of valid
+   cosignatures (a refusal then leaves the entries of the chunks before the last stored,
+   checked against the log-signed tree, as an interrupted run does). The last chunk
+   stores the checkpoint as the log signed it (the note with the log's signature only; a
+   mirror cannot sign) with that policy's quorum, and each valid cosignature by a witness
+   of that policy (`LogWriter.add_cosignature`, which keeps each witness's chain): the
+   mirror serves the same cosigned checkpoint as its source. A source that has collected
+   more cosignatures of a checkpoint the mirror holds gives them to the mirror too;
 5. replay the book into its store (`projections.rebuild`) and run the whole audit of the
    log (`audit`: every envelope, signature, key, role, tile and checkpoint). (`cwledger
    verify` also compares the stored book with a replay: here the stored book *is* that
@@ -25,6 +36,12 @@ A run that stops (a crash, a network failure) resumes where it stopped: the entr
 stored so far were each checked against a signed tree, and the next run checks that the
 source's new checkpoint still extends them before it fetches anything else.
 
+Pinned witness keys win over the log's policy: the checkpoint is refused only for lacking
+their quorum. Cosignatures are stored only by witnesses of the log's own policy (the ones
+its audit checks them against); a checkpoint holding fewer than that policy's quorum is
+stored but not served (`LogReader.latest_checkpoint`) until a later run brings the rest,
+as in the log itself.
+
 The mirror cannot know when its source's log took each entry (`logged_at` is not in the
 log): its entries' log times are unknown, and each stored checkpoint's `signed_at` is the
 moment the mirror took it.
@@ -32,16 +49,18 @@ moment the mirror took it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import make_url
 
+from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import EventRejected, MalformedInput, Unavailable, VerificationError
-from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.admission import decode_entry, replay_authority
 from cwledger.ledger.audit import AuditReport, audit
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.fetch import fetch
@@ -49,10 +68,18 @@ from cwledger.ledger.ledger import DATABASE_URL_FILE, Ledger, _write_database_ur
 from cwledger.ledger.projections import rebuild
 from cwledger.ledger.tile_bytes import resource_path, split_entry_bundle, width_in
 from cwledger.model.events import GENESIS, GenesisBody
-from cwledger.store import Store, StoredCheckpoint, StoredEntry
+from cwledger.store import LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.cosignature import CosignatureVerifier
 from cwledger.tlog.hashing import HASH_SIZE, leaf_hash
+from cwledger.tlog.monitor import (
+    Cosignature,
+    MonitorAlarm,
+    Policy,
+    open_checkpoint,
+    valid_cosignatures,
+)
 from cwledger.tlog.note import Verifier
 from cwledger.tlog.tiled import TiledTree
 from cwledger.tlog.tiles import FULL_ROW, TILE_WIDTH, TileRef
@@ -87,6 +114,11 @@ class MirrorReport:
     fetched: int  # entries fetched and stored by this run
     log_vkey: str
     pinned: bool  # the log key was pinned by the caller (else: the genesis's, trusted)
+    witnesses_pinned: bool  # the witness policy was pinned (else: the log's governance's)
+    policy: Policy  # the witness policy the checkpoint was checked with (the log key's too)
+    cosigned_by: tuple[str, ...]  # its witnesses with a valid cosignature (by name)
+    log_quorum_met: bool  # the checkpoint holds the log's own quorum: the mirror serves it
+    cosignatures_stored: int  # by this run
     audit: AuditReport
 
 
@@ -197,12 +229,24 @@ def mirror(
     *,
     database_url: str | None = None,
     log_key: str | None = None,
+    witnesses: Sequence[str] | None = None,
+    quorum: int | None = None,
     progress: Progress | None = None,
 ) -> MirrorReport:
     """Mirror the tlog-tiles log at `url` into the ledger directory `out_dir` (created, or
-    extended), then audit it. Raises InconsistentSource (a rewind or a fork: nothing
-    written), VerificationError (a bad signature, tile or entry; or a log key that is not
-    the pinned one), Unavailable (the source cannot be read)."""
+    extended), then audit it. `witnesses` and `quorum` pin the witness policy (pinned
+    witnesses without a quorum: all of them); without them, the log's own governance names
+    it. Raises InconsistentSource (a rewind or a fork: nothing written), VerificationError
+    (a bad signature, tile or entry; a log key that is not the pinned one; a checkpoint
+    without the quorum of valid cosignatures, naming the witnesses missing), Unavailable
+    (the source cannot be read), MalformedInput (a bad pinned key or quorum)."""
+    if witnesses is None and quorum is not None:
+        raise MalformedInput("a quorum is pinned only with the witness keys it counts")
+    if witnesses is not None:
+        witnesses = tuple(witnesses)
+        for vkey in witnesses:
+            CosignatureVerifier.from_vkey(vkey)  # a bad key: refused before anything else
+        Policy("", witnesses, len(witnesses) if quorum is None else quorum)
     source = TileSource(url)
     note = source.resolve()
     text = note.decode("utf-8", errors="replace")
@@ -210,9 +254,69 @@ def mirror(
     n = unsigned.size
     ledger = Ledger(out_dir, _open_store(out_dir, database_url), Ledger._keystore(out_dir))
     try:
-        return _mirror(ledger, source, note, n, log_key, progress)
+        return _mirror(ledger, source, note, n, log_key, witnesses, quorum, progress)
     finally:
         ledger.close()
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    """The checkpoint to store (the log-signed note, the log policy's quorum) and the
+    valid cosignatures of it by that policy's witnesses."""
+
+    checkpoint: StoredCheckpoint
+    cosignatures: tuple[Cosignature, ...]
+    policy: Policy  # the log's own, for this tree
+    cosigned_by: tuple[str, ...]  # the names of its witnesses that cosigned
+
+    def store(self, w: LogWriter, *, new: bool) -> int:
+        """Store the checkpoint (when `new`) and the cosignatures not stored yet; how many."""
+        if new:
+            w.insert_checkpoint(self.checkpoint)
+        return sum(
+            w.add_cosignature(self.checkpoint.size, c.witness, c.line, c.timestamp)
+            for c in self.cosignatures
+        )
+
+
+def _refused(where: str, alarm: MonitorAlarm, whose: str) -> VerificationError:
+    return VerificationError(f"{where}: the checkpoint is refused ({whose}): {alarm}")
+
+
+def _seal(
+    note: bytes,
+    checkpoint: Checkpoint,
+    log_vkey: str,
+    governance: Iterable[tuple[int, bytes]],
+    pinned: Policy | None,
+    where: str,
+) -> _Sealed:
+    """What to store of the source's checkpoint, with the witness policy the log's
+    governance (`governance`: its entries below the checkpoint's size) puts in force for
+    its tree. Without a pinned policy, the checkpoint must hold that policy's quorum:
+    raises VerificationError naming the witnesses missing."""
+    log_policy = replay_authority(governance).witness_policy
+    policy = Policy(log_vkey, log_policy.keys, log_policy.quorum)
+    if pinned is None:
+        try:
+            open_checkpoint(note, policy, origin=checkpoint.origin)
+        except MonitorAlarm as e:
+            raise _refused(where, e, "the witness policy the log's governance names") from e
+    verifier = Verifier.from_vkey(log_vkey)
+    _, opened = Checkpoint.from_note(
+        note, [verifier], origin=checkpoint.origin, log_key_name=verifier.name
+    )
+    signed = opened.text + "\n" + "".join(sig.line + "\n" for sig in opened.sigs)
+    verifiers = [CosignatureVerifier.from_vkey(k) for k in policy.witnesses]
+    # each cosignature under its witness's key as the policy spells it (as the log stores it)
+    spelled = {v.vkey(): (k, v.name) for k, v in zip(policy.witnesses, verifiers, strict=True)}
+    valid = valid_cosignatures(opened.text, note, verifiers)
+    cosignatures = tuple(dataclasses.replace(c, witness=spelled[c.witness][0]) for c in valid)
+    stored = StoredCheckpoint(
+        checkpoint.size, checkpoint.root_hash, signed, utc_now(), quorum=policy.quorum
+    )
+    names = tuple(spelled[c.witness][1] for c in valid)
+    return _Sealed(stored, cosignatures, policy, names)
 
 
 def _mirror(
@@ -221,15 +325,18 @@ def _mirror(
     note: bytes,
     n: int,
     pinned: str | None,
+    witnesses: tuple[str, ...] | None,
+    quorum: int | None,
     progress: Progress | None,
 ) -> MirrorReport:
     where = source.prefix
     first_bundle: bytes | None = None
     with ledger.store.read() as r:
         held = r.size()
-        held_cp = r.latest_checkpoint()
+        held_cp = r.newest_checkpoint()
         held_root = ledger.tree(r, held).root() if held else None
         genesis = r.entries(0, 1)
+        governance = [(e.index, e.envelope) for e in r.entries_of_types(GOVERNANCE_TYPES)]
     if genesis:
         origin, vkey = _genesis_key(genesis[0].envelope, str(ledger.path))
     else:
@@ -242,7 +349,13 @@ def _mirror(
         raise VerificationError(
             f"the log key pinned ({pinned}) is not the one the genesis names ({vkey}); refused"
         )
-    signed, _ = Checkpoint.from_note(note, [Verifier.from_vkey(vkey)], origin=origin)
+    pinned_policy = None
+    if witnesses is not None:
+        pinned_policy = Policy(vkey, witnesses, len(witnesses) if quorum is None else quorum)
+    try:  # the log's signature (and the pinned witnesses' quorum) before anything else
+        signed = open_checkpoint(note, pinned_policy or Policy(vkey), origin=origin)
+    except MonitorAlarm as e:
+        raise _refused(where, e, "pinned keys" if e.kind == "quorum" else "the log key") from e
     if n < held:
         raise InconsistentSource(
             f"the source's checkpoint is for {n} entries but this mirror holds {held}:"
@@ -250,10 +363,10 @@ def _mirror(
         )
     tiles = _SourceTree(source, n)
     tree = TiledTree(n, tiles.fetch)
-    if tree.root() != signed.root_hash:
+    if tree.root() != signed.checkpoint.root_hash:
         raise VerificationError(
             f"{where}: the tiles do not hash to the signed root of size {n}"
-            f" ({tree.root().hex()}, signed {signed.root_hash.hex()})"
+            f" ({tree.root().hex()}, signed {signed.checkpoint.root_hash.hex()})"
         )
     if held and tree.root(held) != held_root:
         raise InconsistentSource(
@@ -261,21 +374,37 @@ def _mirror(
             f" holds (its root of size {held} is {tree.root(held).hex()}, here"
             f" {held_root.hex() if held_root else ''}): a fork; refused, nothing written"
         )
-    checkpoint = StoredCheckpoint(n, signed.root_hash, note.decode("utf-8"), utc_now())
+
+    def seal(fetched: Iterable[tuple[int, bytes]]) -> _Sealed:
+        return _seal(note, signed.checkpoint, vkey, [*governance, *fetched], pinned_policy, where)
+
     if n == held:
-        if held_cp is None or held_cp.size < n:
-            with ledger.store.write() as w:
-                w.insert_checkpoint(checkpoint)
+        sealed = seal(())
+        with ledger.store.write() as w:
+            added = sealed.store(w, new=held_cp is None or held_cp.size < n)
     else:
-        _fetch_entries(ledger, source, tiles, held, n, checkpoint, first_bundle, progress)
+        sealed, added = _fetch_entries(ledger, source, tiles, held, n, seal, first_bundle, progress)
     if held != n or held_cp is None or held_cp.size < n:
         rebuild(ledger.store, _stage(progress, "replaying the book", n))
     report = audit(
         ledger.store,
         progress=None if progress is None else lambda d, t: progress("verifying", d, t),
     )
+    checked = sealed.policy if pinned_policy is None else pinned_policy
     return MirrorReport(
-        where, n, signed.root_hash, held, n - held, vkey, pinned is not None, report
+        source=where,
+        size=n,
+        root_hash=signed.checkpoint.root_hash,
+        held_before=held,
+        fetched=n - held,
+        log_vkey=vkey,
+        pinned=pinned is not None,
+        witnesses_pinned=pinned_policy is not None,
+        policy=checked,
+        cosigned_by=signed.cosigned_by if pinned_policy is not None else sealed.cosigned_by,
+        log_quorum_met=len(sealed.cosignatures) >= sealed.policy.quorum,
+        cosignatures_stored=added,
+        audit=report,
     )
 
 
@@ -297,15 +426,20 @@ def _fetch_entries(
     tiles: _SourceTree,
     held: int,
     n: int,
-    checkpoint: StoredCheckpoint,
+    seal: Callable[[Iterable[tuple[int, bytes]]], _Sealed],
     first_bundle: bytes | None,
     progress: Progress | None,
-) -> None:
+) -> tuple[_Sealed, int]:
     """Fetch entries held..<n bundle by bundle and store them, a chunk per transaction,
-    every tile they make compared with the source's; the checkpoint with the last chunk."""
+    every tile they make compared with the source's; the checkpoint with the last chunk,
+    as `seal` makes it from the governance entries fetched (before that chunk is written:
+    a refusal leaves it out). Returns what was sealed and how many cosignatures stored."""
     where = source.prefix
     first, last = held // TILE_WIDTH, (n - 1) // TILE_WIDTH
     size = held
+    governance: list[tuple[int, bytes]] = []
+    sealed: _Sealed | None = None
+    added = 0
     for start in range(first, last + 1, BUNDLES_PER_CHUNK):
         refs = [
             TileRef(None, i, width_in(TileRef(None, i, TILE_WIDTH), n))
@@ -327,6 +461,9 @@ def _fetch_entries(
                 if index >= size:
                     entries.append(_stored(index, envelope, what))
         tiles.fetch({(0, ref.index) for ref in refs})  # the level-0 tiles, concurrently
+        governance += [(e.index, e.envelope) for e in entries if e.event_type in GOVERNANCE_TYPES]
+        if refs[-1].index == last:
+            sealed = seal(governance)
         with ledger.store.write() as w:
             if size == held:
                 # Entries a run interrupted before its checkpoint left behind belong to
@@ -343,9 +480,12 @@ def _fetch_entries(
                         f" entries it covers (entries {size}..{compact.size})"
                     )
             if compact.size == n:
-                if compact.root() != checkpoint.root_hash:  # the tiles matched: unreachable
+                assert sealed is not None  # the last chunk ends at n
+                if compact.root() != sealed.checkpoint.root_hash:  # tiles matched: unreachable
                     raise VerificationError(f"{where}: the entries do not hash to the signed root")
-                w.insert_checkpoint(checkpoint)
+                added = sealed.store(w, new=True)
         size = compact.size
         if progress is not None:
             progress("fetching", size, n)
+    assert sealed is not None
+    return sealed, added

@@ -22,15 +22,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import CwledgerError
+from cwledger.ledger.admission import replay_authority
 from cwledger.ledger.authority import WitnessPolicy
 from cwledger.ledger.ledger import Ledger
-from cwledger.store import StoredCheckpoint
+from cwledger.store import LogReader, StoredCheckpoint
 from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
 from cwledger.witness.client import WitnessUnavailable, add_checkpoint
 from cwledger.witness.protocol import OldSizeMismatch
 
-__all__ = ["AddCheckpoint", "Asked", "Witnessing", "collect_cosignatures", "witness_policy"]
+__all__ = [
+    "AddCheckpoint",
+    "Asked",
+    "Witnessing",
+    "collect_cosignatures",
+    "policy_for",
+    "witness_policy",
+]
 
 AddCheckpoint = Callable[[str, int, Sequence[bytes], bytes], list[str]]
 """Sends (witness URL, old size, proof, note) to a witness; its cosignature lines. Raises
@@ -52,6 +61,15 @@ class Asked:
 def witness_policy(ledger: Ledger) -> WitnessPolicy:
     """The witness policy in force (the ledger's governance): witnesses and quorum."""
     return ledger.authority().witness_policy
+
+
+def policy_for(reader: LogReader, size: int) -> WitnessPolicy:
+    """The witness policy in force for the tree of `size`: the one its checkpoint is
+    cosigned under (its stored quorum is this policy's), from the governance entries
+    below `size`. A later policy (not yet cosigned for) does not apply to it."""
+    governance = reader.entries_of_types(GOVERNANCE_TYPES)
+    authority = replay_authority((e.index, e.envelope) for e in governance if e.index < size)
+    return authority.witness_policy
 
 
 def _default_post(timeout: float) -> AddCheckpoint:

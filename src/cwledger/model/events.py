@@ -35,6 +35,7 @@ __all__ = [
     "WITNESS_POLICY",
     "WitnessEntry",
     "WitnessPolicyBody",
+    "is_majority",
 ]
 
 Role = Literal[
@@ -178,6 +179,14 @@ class WitnessEntry(Strict):
     key: CosignatureKey
 
 
+def is_majority(quorum: int, witnesses: int) -> bool:
+    """Whether `quorum` cosignatures are a majority of `witnesses` (and no more than all):
+    the one rule of a witness policy's quorum, for the log's policy and for a bundle's
+    alike. Two disjoint sets of honest witnesses cannot then each cosign one side of a
+    split view."""
+    return witnesses < 2 * quorum <= 2 * witnesses
+
+
 class WitnessPolicyBody(Strict):
     """The ledger's witness policy from this entry on, whole: its witnesses and how many of
     them must cosign a checkpoint before the log publishes it (`quorum`, a majority of
@@ -194,7 +203,7 @@ class WitnessPolicyBody(Strict):
         n = len(self.witnesses)
         if n == 0 and self.quorum != 0:
             raise ValueError("a policy without witnesses has quorum 0")
-        if n and not n < 2 * self.quorum <= 2 * n:
+        if n and not is_majority(self.quorum, n):
             raise ValueError(
                 f"quorum {self.quorum} of {n} witnesses: want a majority of them "
                 f"({n // 2 + 1}..{n})"

@@ -38,7 +38,16 @@ from cwledger.tlog.tiled import TiledTree
 from cwledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, entries_path, tile_path
 from cwledger.tlog.verify import verify_consistency
 
-__all__ = ["Fetch", "MonitorAlarm", "Policy", "Verified", "check_log", "open_checkpoint"]
+__all__ = [
+    "Cosignature",
+    "Fetch",
+    "MonitorAlarm",
+    "Policy",
+    "Verified",
+    "check_log",
+    "open_checkpoint",
+    "valid_cosignatures",
+]
 
 Fetch = Callable[[str], bytes]
 """Reads a resource of the log by its tlog-tiles path (``checkpoint``, ``tile/0/000``...).
@@ -83,18 +92,32 @@ class Verified:
     cosigned_by: tuple[str, ...]
 
 
-def _cosigners(text: str, note: bytes, witnesses: Sequence[CosignatureVerifier]) -> list[str]:
-    """The witnesses (by name) with a valid cosignature line in `note` over `text`."""
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's valid cosignature line of a checkpoint, and its timestamp."""
+
+    witness: str  # the witness's verifier key
+    line: str  # without its newline
+    timestamp: int  # POSIX seconds
+
+
+def valid_cosignatures(
+    text: str, note: bytes, witnesses: Sequence[CosignatureVerifier]
+) -> list[Cosignature]:
+    """The valid cosignature lines in `note` over its checkpoint text `text`, one per
+    witness of `witnesses` that has one (in their order). A line by another key, or one by
+    a witness that does not verify, counts for nothing."""
     lines = note.decode("utf-8")[len(text) + 1 :].splitlines()
     found = []
     for w in witnesses:
         for line in lines:
             try:
-                if verify_cosignature(w, text, line) is not None:
-                    found.append(w.name)
-                    break
+                timestamp = verify_cosignature(w, text, line)
             except VerificationError:
                 continue  # a bad line by this witness counts for nothing
+            if timestamp is not None:
+                found.append(Cosignature(w.vkey(), line, timestamp))
+                break
     return found
 
 
@@ -102,7 +125,8 @@ def open_checkpoint(note: bytes, policy: Policy, origin: str | None = None) -> V
     """Verify a checkpoint note with the policy: the log's signature (and the origin, when
     one is given), then the quorum of witness cosignatures.
 
-    Raises MonitorAlarm (``signature`` or ``quorum``); MalformedInput for a bad key.
+    Raises MonitorAlarm (``signature``; or ``quorum``, with the log-signed checkpoint as
+    ``served``); MalformedInput for a bad key.
     """
     log_verifier = Verifier.from_vkey(policy.log_key)
     witnesses = [CosignatureVerifier.from_vkey(v) for v in policy.witnesses]
@@ -114,15 +138,20 @@ def open_checkpoint(note: bytes, policy: Policy, origin: str | None = None) -> V
         raise MonitorAlarm(
             "signature", f"the checkpoint does not verify with the log key: {e}"
         ) from e
-    cosigned = _cosigners(opened.text, note, witnesses)
+    valid = valid_cosignatures(opened.text, note, witnesses)
+    names = {w.vkey(): w.name for w in witnesses}
+    cosigned = [names[c.witness] for c in valid]
+    verified = Verified(bytes(note), checkpoint, tuple(cosigned))
     if len(cosigned) < policy.quorum:
         missing = sorted({w.name for w in witnesses} - set(cosigned))
-        raise MonitorAlarm(
+        alarm = MonitorAlarm(
             "quorum",
             f"the checkpoint for size {checkpoint.size} has {len(cosigned)} valid witness "
             f"cosignatures, the policy needs {policy.quorum}; missing: {', '.join(missing)}",
         )
-    return Verified(bytes(note), checkpoint, tuple(cosigned))
+        alarm.served = verified  # signed by the log: served without its witnesses
+        raise alarm
+    return verified
 
 
 class _Tiles:
