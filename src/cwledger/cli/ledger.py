@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -41,6 +42,7 @@ from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import check_book
 from cwledger.ledger.trust import trust_policy
+from cwledger.ledger.witnessing import policy_for
 from cwledger.model.events import (
     KEY_REVOKED,
     KEY_ROTATED,
@@ -447,13 +449,17 @@ def _served_with_policy(
     """Check the checkpoint the log serves with the policy (pinned keys, else the ledger's
     own, said on stderr); it, and what it says of it. Raises MonitorAlarm below the
     quorum."""
-    policy, notes = trust_policy(ledger.authority(), log_key, witness, quorum)
-    for line in notes:
-        err.print(shown(f"note: {line}"), highlight=False)
     with ledger.store.read() as r:
         cp = r.latest_checkpoint() or r.newest_checkpoint()
         newest = r.newest_checkpoint()
-    assert cp is not None and newest is not None  # every ledger has its genesis checkpoint
+        assert cp is not None and newest is not None  # every ledger has its genesis's
+        # The policy the served checkpoint is cosigned under (a later one is not yet).
+        authority = dataclasses.replace(
+            ledger.authority_of(r), witness_policy=policy_for(r, cp.size)
+        )
+    policy, notes = trust_policy(authority, log_key, witness, quorum)
+    for line in notes:
+        err.print(shown(f"note: {line}"), highlight=False)
     verified = open_checkpoint(cp.cosigned_note.encode(), policy)
     if newest.size > cp.size:
         err.print(

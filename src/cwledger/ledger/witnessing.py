@@ -38,7 +38,6 @@ __all__ = [
     "Witnessing",
     "collect_cosignatures",
     "policy_for",
-    "witness_policy",
 ]
 
 AddCheckpoint = Callable[[str, int, Sequence[bytes], bytes], list[str]]
@@ -56,11 +55,6 @@ class Asked:
     size: int  # the checkpoint asked about
     cosigned: bool
     failure: str | None = None
-
-
-def witness_policy(ledger: Ledger) -> WitnessPolicy:
-    """The witness policy in force (the ledger's governance): witnesses and quorum."""
-    return ledger.authority().witness_policy
 
 
 def policy_for(reader: LogReader, size: int) -> WitnessPolicy:
