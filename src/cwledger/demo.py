@@ -3,9 +3,11 @@
 Loads the `syria-2013` scenario (``cwledger.scenario.syria_2013``: public aggregate facts,
 fictional sites) into a fresh SQLite ledger through the real append path, audits every
 entry and replays the book against the stored one, prints where the elimination stood and
-which milestones were met, checks an entry offline against the signed checkpoint as an
-observer would, shows that a changed byte is caught, says how to look further, and ends by
-serving the dashboard over it on 127.0.0.1 (``--no-serve`` to stop after the answers).
+which milestones were met, checks an entry offline against the checkpoint as an observer
+would (the log key and three witnesses' keys pinned, a quorum of two cosignatures), shows
+that a changed byte is caught and that the witnesses refuse a fork of the log, says how to
+look further, and ends by serving the dashboard over it on 127.0.0.1 (``--no-serve`` to
+stop after the answers). The witnesses (`demo-ledger/witnesses/`) answer in this process.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -25,12 +28,15 @@ from cwledger.errors import VerificationError
 from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
+from cwledger.ledger.witnessing import AddCheckpoint, Asked, collect_cosignatures
+from cwledger.model.events import WITNESS_POLICY
 from cwledger.scenario import syria_2013
 from cwledger.tables import facilities_table, milestones_table, shown, status_table
 from cwledger.time import parse_moment
 from cwledger.tlog import verify_consistency, verify_inclusion
-from cwledger.tlog.checkpoint import Checkpoint
-from cwledger.tlog.note import Verifier
+from cwledger.tlog.monitor import Policy, open_checkpoint
+from cwledger.witness.local import LocalWitness
+from cwledger.witness.store import init_witness
 
 console = Console(record=True, width=110)
 
@@ -45,11 +51,68 @@ def _milestones(facts: progress.Facts) -> Table:
     return milestones_table(docs, "milestones", detail=False)
 
 
-def _offline_check(ledger: Ledger, table: Table) -> None:
-    """An observer pins the log key, opens the checkpoint and checks two proofs."""
+WITNESSES = 3
+WITNESS_QUORUM = 2
+
+
+def _witness_urls(n: int = WITNESSES) -> list[str]:
+    # Names in the policy only: the demonstration answers for its witnesses in this process.
+    return [f"http://witness-{i}.demo.invalid" for i in range(1, n + 1)]
+
+
+def open_witnesses(path: Path) -> dict[str, LocalWitness]:
+    """The demonstration's witnesses (`path/witnesses/<i>`), by their URL in the policy."""
+    return {
+        url: LocalWitness.open(path / "witnesses" / str(i), url)
+        for i, url in enumerate(_witness_urls(), 1)
+    }
+
+
+def _post(witnesses: dict[str, LocalWitness]) -> AddCheckpoint:
+    def post(url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        return witnesses[url].add_checkpoint(old, proof, note)
+
+    return post
+
+
+def _name_witnesses(
+    ledger: Ledger, witnesses: dict[str, LocalWitness], quorum: int = WITNESS_QUORUM
+) -> list[Asked]:
+    """A `witness.policy` naming `witnesses` with `quorum`, approved by the founding
+    parties; then the witnesses are asked to cosign the new checkpoint."""
+    body = {
+        "witnesses": [{"url": url, "key": w.vkey} for url, w in witnesses.items()],
+        "quorum": quorum,
+    }
+    k, founders = ledger.authority().quorum_for(None)
+    approvals = [ledger.approve(WITNESS_POLICY, body, party) for party in founders[:k]]
+    ledger.submit_approved(WITNESS_POLICY, body, approvals, "operator")
+    return collect_cosignatures(ledger, post=_post(witnesses))
+
+
+def _add_witnesses(ledger: Ledger, path: Path) -> dict[str, LocalWitness]:
+    """Three witnesses of the log, each with its own key and state, named in a policy with
+    a quorum of 2; they cosign the newest checkpoint."""
+    authority = ledger.authority()
+    assert authority.origin is not None and authority.log_vkey is not None
+    for i in range(1, WITNESSES + 1):
+        init_witness(path / "witnesses" / str(i), f"witness-{i}.demo.example")
+    witnesses = open_witnesses(path)
+    for w in witnesses.values():
+        w.store.add_log(authority.origin, authority.log_vkey)
+    asked = _name_witnesses(ledger, witnesses)
+    assert all(a.cosigned for a in asked), asked
+    return witnesses
+
+
+def _offline_check(ledger: Ledger, witnesses: dict[str, LocalWitness], table: Table) -> None:
+    """An observer pins the log key and the witnesses' keys, opens the checkpoint with a
+    quorum of 2 and checks two proofs."""
     cp = ledger.latest_checkpoint()
-    log_key = Verifier.from_vkey(ledger.authority().log_vkey or "")
-    signed, _ = Checkpoint.from_note(cp.note.encode(), [log_key], origin=syria_2013.ORIGIN)
+    pinned = [w.vkey for w in witnesses.values()]
+    policy = Policy(ledger.authority().log_vkey or "", tuple(pinned), WITNESS_QUORUM)
+    opened = open_checkpoint(cp.cosigned_note.encode(), policy, origin=syria_2013.ORIGIN)
+    signed = opened.checkpoint
     index = 1000
     inc = ledger.prove_inclusion(index)
     verify_inclusion(
@@ -68,6 +131,10 @@ def _offline_check(ledger: Ledger, table: Table) -> None:
         signed.root_hash,
     )
     table.add_row("checkpoint signature (pinned log key)", "[green]valid[/]")
+    table.add_row(
+        f"cosigned by a quorum of {WITNESS_QUORUM} of the {len(pinned)} pinned witnesses",
+        f"[green]{len(opened.cosigned_by)} of {len(pinned)}[/] cosigned",
+    )
     table.add_row(
         f"entry {index} in the tree of {signed.size}",
         f"[green]proved[/] ({len(inc['proof'])} hashes)",
@@ -98,12 +165,34 @@ def _tamper(path: Path, table: Table) -> None:
             tampered.close()
 
 
+def _fork(copy: Path, witnesses: dict[str, LocalWitness], table: Table) -> None:
+    """`copy` is the ledger as it was before its witness policy: extended otherwise (the
+    same policy with another quorum, signed by the same log key), it is a fork of the
+    log, and the witnesses that cosigned the original refuse its checkpoint."""
+    forked = Ledger.open(copy)
+    try:
+        asked = _name_witnesses(forked, witnesses, quorum=WITNESSES)
+    finally:
+        forked.close()
+    refused = [a for a in asked if not a.cosigned]
+    why = refused[0].failure if refused else ""
+    result = (
+        f"[green]refused by {len(refused)} of {len(asked)}[/]: {shown(why)}"
+        if len(refused) == len(asked)
+        else f"[red]COSIGNED by {len(asked) - len(refused)}[/]"
+    )
+    table.add_row("a fork (an earlier copy, extended otherwise) sent to the witnesses", result)
+
+
 def main(path: Path = Path("demo-ledger")) -> None:
     """Load, verify and answer the syria-2013 scenario in `path` (replaced if present)."""
     if path.exists():
         shutil.rmtree(path)
     console.rule("[bold]cwledger demo: the 2013-2016 elimination, replayed and verified")
     ledger = syria_2013.load(path)
+    before_witnesses = Path(tempfile.mkdtemp()) / "fork"
+    shutil.copytree(path, before_witnesses)
+    witnesses = _add_witnesses(ledger, path)
     cp = ledger.latest_checkpoint()
     console.print(
         f"loaded [bold]syria-2013[/]: {cp.size:,} signed events from the Geneva framework"
@@ -113,8 +202,9 @@ def main(path: Path = Path("demo-ledger")) -> None:
     check_book(ledger.store)
     console.print(
         f"[green]verified[/]: {report.size:,} entries, {report.checkpoints} checkpoints,"
-        f" {report.parties} parties; every signature, key, role and tile; the book agrees"
-        f" with a replay of the log. Root {report.root_hash.hex()[:32]}..."
+        f" {report.cosignatures} witness cosignatures, {report.parties} parties; every"
+        " signature, key, role and tile; the book agrees with a replay of the log."
+        f" Root {report.root_hash.hex()[:32]}..."
     )
     with ledger.store.read() as r:
         facts = progress.load_facts(r.book)
@@ -136,10 +226,14 @@ def main(path: Path = Path("demo-ledger")) -> None:
     for f in caught:
         console.print(f"  {f.finding.number}. ({f.finding.status.value}) {shown(f.finding.title)}")
     checks = Table("an observer's offline check", "result")
-    _offline_check(ledger, checks)
+    _offline_check(ledger, witnesses, checks)
     _tamper(path, checks)
+    _fork(before_witnesses, witnesses, checks)
+    shutil.rmtree(before_witnesses.parent)
     console.print(checks)
     ledger.close()
+    for w in witnesses.values():
+        w.close()
     console.print(f"\nledger kept in [bold]{shown(path)}[/]; look further with:")
     for cmd in (
         "status --at 2014-03-31",
@@ -149,6 +243,7 @@ def main(path: Path = Path("demo-ledger")) -> None:
         "where DF-001 --at 2014-07-01",
         "findings --status open",
         "verify",
+        "witnesses list",
         "export epcis --item DF-001",
     ):
         console.print(f"  [cyan]cwledger {cmd} --ledger {shown(path)}[/]")
@@ -169,7 +264,8 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
                 port = candidate
                 break
     settings = Settings(ledger=path, public_pages=True, host=host, port=port)
-    app = create_app(settings)
+    # The demonstration's witnesses answer in this process: new batches are cosigned too.
+    app = create_app(settings, witness_post=_post(open_witnesses(path)))
     console.print(
         f"\n[bold]dashboard[/]: http://{settings.host}:{settings.port}/  (the API at /api/v1,"
         " described at /openapi.json, the log at /log/; Ctrl-C to stop)"

@@ -29,8 +29,8 @@ from cwledger.ledger.witnessing import collect_cosignatures
 from cwledger.tlog import note as note_mod
 from cwledger.tlog.cosignature import CosignatureSigner
 from cwledger.web.log import utc_time
-from cwledger.witness.protocol import format_request, open_checkpoint, parse_request
-from cwledger.witness.store import Opened, WitnessStore, init_witness
+from cwledger.witness.local import LocalWitness
+from cwledger.witness.store import WitnessStore, init_witness
 from tests.conftest import FOUNDING, ORIGIN, event
 from tests.web.conftest import Watched, open_page
 
@@ -60,18 +60,12 @@ class Witnessed:
 
 
 def in_process_witnesses(stores: dict[str, WitnessStore]) -> Any:
-    """A `post` for `collect_cosignatures` that runs the tlog-witness add-checkpoint
-    protocol against the witness store of each URL, in this process: the request body as
-    it goes on the wire, the witness's checks, its durable decision, its cosignature."""
+    """A `post` for `collect_cosignatures` answering as the witness store of each URL, in
+    this process (`cwledger.witness.local.LocalWitness`)."""
+    witnesses = {url: LocalWitness(store, url) for url, store in stores.items()}
 
     def post(url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
-        store = stores[url]
-        request = parse_request(format_request(old, proof, note))
-        checkpoint, text = open_checkpoint(request, store.trusted())
-        (refusal,) = store.record([Opened(request, checkpoint, text)])
-        if refusal is not None:
-            raise refusal
-        return [store.signer.cosign(text)]
+        return witnesses[url].add_checkpoint(old, proof, note)
 
     return post
 

@@ -17,38 +17,11 @@ from cwledger.ledger.witnessing import Asked, collect_cosignatures
 from cwledger.model.events import WITNESS_POLICY
 from cwledger.tlog.cosignature import CosignatureSigner
 from cwledger.witness.client import WitnessUnavailable
-from cwledger.witness.protocol import format_request, open_checkpoint, parse_request
-from cwledger.witness.store import KEY_FILE, Opened, WitnessStore, init_witness
+from cwledger.witness.local import LocalWitness
+from cwledger.witness.store import KEY_FILE, WitnessStore, init_witness
 
 W1, W2, W3 = "witness-1.example", "witness-2.example", "witness-3.example"
 """The names of the witnesses `local_witnesses` makes (the first three)."""
-
-
-@dataclass
-class LocalWitness:
-    """A witness directory and its open store; `url` is only its name in the policy."""
-
-    url: str
-    signer: CosignatureSigner
-    store: WitnessStore
-
-    @property
-    def vkey(self) -> str:
-        return self.signer.verifier().vkey()
-
-    @property
-    def name(self) -> str:
-        return self.signer.name
-
-    def add_checkpoint(self, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
-        """What `POST /add-checkpoint` answers with 200: the cosignature line. Raises the
-        witness's refusal (the exceptions the server turns into 4xx answers)."""
-        request = parse_request(format_request(old, proof, note))
-        checkpoint, text = open_checkpoint(request, self.store.trusted())
-        [refusal] = self.store.record([Opened(request, checkpoint, text)])
-        if refusal is not None:
-            raise refusal
-        return [self.store.signer.cosign(text)]
 
 
 @dataclass
@@ -103,9 +76,9 @@ def local_witnesses(
         if clock is not None:
             skey = (path / KEY_FILE).read_text().strip()  # PRIVATE+KEY+name+id+b64(type||seed)
             seed = base64.b64decode(skey.rsplit("+", 1)[1])[1:]
-            store.signer = signer = CosignatureSigner(signer.name, seed, clock=clock)
+            store.signer = CosignatureSigner(signer.name, seed, clock=clock)
         store.add_log(authority.origin, authority.log_vkey)
-        out.witnesses.append(LocalWitness(f"http://witness-{i}.example", signer, store))
+        out.witnesses.append(LocalWitness(store, f"http://witness-{i}.example"))
     return out
 
 

@@ -37,7 +37,7 @@ from cwledger.http.problems import (
 from cwledger.http.security import SecurityHeaders
 from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.witnessing import Witnessing
+from cwledger.ledger.witnessing import AddCheckpoint, Witnessing
 from cwledger.web.mount import error_page_for, mount
 
 __all__ = ["create_app", "server_app"]
@@ -106,7 +106,7 @@ async def _witnessing(app: FastAPI) -> AsyncIterator[None]:
     """While the app serves: a thread that collects the witnesses' cosignatures after each
     batch (`Ledger.after_append`), retrying, never in the way of an append."""
     ledger: Ledger = app.state.ledger
-    collector = Witnessing(ledger).start()
+    collector = Witnessing(ledger, post=app.state.witness_post).start()
     ledger.after_append = collector.poke
     app.state.witnessing = collector
     try:
@@ -116,8 +116,14 @@ async def _witnessing(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(collector.stop)
 
 
-def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
-    """The app over `ledger` (default: the one `settings` names)."""
+def create_app(
+    settings: Settings | None = None,
+    ledger: Ledger | None = None,
+    *,
+    witness_post: AddCheckpoint | None = None,
+) -> FastAPI:
+    """The app over `ledger` (default: the one `settings` names); `witness_post` reaches
+    the ledger's witnesses (default: over HTTP, `cwledger.witness.client`)."""
     settings = settings or Settings()
     if ledger is None:
         ledger = Ledger.open(settings.ledger, database_url=settings.database_url)
@@ -143,6 +149,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     app.state.settings = settings
     app.state.ledger = ledger
+    app.state.witness_post = witness_post
     ttl = settings.token_cache_seconds
     app.state.authority = AuthorityCache(ledger, ttl)
     app.state.callers = CallerCache(ledger, app.state.authority, ttl)
