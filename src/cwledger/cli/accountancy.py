@@ -62,7 +62,7 @@ def balances(
         _reconcile(ledger_dir, as_json, moment_option(at))
         return
     month = None if period is None else parse_month(period).month
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         periods = answers.balance_periods(r, site)
         rows = answers.monthly_balances(r, site, periods)
         diffs = differences(r) if export_series is not None else []
@@ -127,7 +127,7 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
     """A site's balance series over the months between its first and last monthly counts."""
     from cwledger.accountancy import answers  # numpy and scipy: only when run (start-up time)
 
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         months = answers.counted_months(r, site)
         if len(months) < 2:
             raise typer.BadParameter(f"{site} needs complete inventories in two months at least")
@@ -138,7 +138,7 @@ def _site_export(ledger_dir: Path, site: str) -> dict[str, Any]:
 def _reconcile(ledger_dir: Path, as_json: bool, at: int | None = None) -> None:
     from cwledger.accountancy.answers import reconciliation  # numpy, scipy: start-up time
 
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         terms = reconciliation(r, at)
     if as_json:
         print_json([t.to_json() for t in terms])
@@ -173,7 +173,7 @@ def inspect_plan(
     from cwledger.accountancy.sampling import Stratum, plan  # scipy: start-up time
 
     moment = moment_option(at)
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         if r.book.get(SiteRecord, site) is None:
             raise typer.BadParameter(f"no site {site} in the book", param_hint="--site")
         held = r.book.items_at(site, moment)
@@ -240,7 +240,7 @@ def estimates(
 
     from cwledger.accountancy.answers import estimate_comparisons  # numpy: start-up time
 
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         comparisons = estimate_comparisons(r, moment_option(at))
     if not comparisons:
         raise typer.BadParameter("no complete declaration and recorded estimate to compare")
@@ -473,7 +473,7 @@ def inspect_check_selection(
 ) -> None:
     """Recompute a revealed selection from the log alone; exit 1 if it does not match."""
 
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         inputs = check_draw(r, ledger.tree(r), plan)
     out.print(

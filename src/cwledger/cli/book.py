@@ -163,7 +163,7 @@ def diff_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Every site and item added, removed or changed between two declaration versions."""
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         d = answers.declaration_diff(r.book, v1, v2)
     if as_json:
         print_json(d.model_dump(mode="json"))
@@ -202,7 +202,7 @@ def holdings(
     grouping: Grouping = by  # type: ignore[assignment]
     when = moment_option(at)
     try:
-        with open_ledger(ledger_dir).store.read() as r:
+        with Ledger.open(ledger_dir).store.read() as r:
             lines = answers.holdings(r.book, at=when, site=site, by=grouping)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -226,7 +226,7 @@ def where(
 ) -> None:
     """Where an item was at a moment: site, state and mass held."""
     when = moment_option(at)
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         answers.item_record(r.book, item)
         p = r.book.position(item, when)
     if p is None:
@@ -244,7 +244,7 @@ def item(
     as_json: JsonFlag = False,
 ) -> None:
     """An item's chain of custody: every entry about it, in log order."""
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         rec = answers.item_record(r.book, item_id)
         chain = answers.chain_of_custody(r, item_id)
     if as_json:
@@ -269,7 +269,7 @@ def findings_command(
     the day each was opened (and closed) and the sites it concerns; with --at, as they
     stood at that moment."""
     when = moment_option(at)
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         found = answers.findings(r.book, status, when)
         docs = [answers.finding_document(f, answers.finding_sites(r.book, f)) for f in found]
     if as_json:
@@ -297,7 +297,7 @@ def findings_command(
 
 def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
     """Drop the book's tables and replay the whole log into them."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
     with progress() as bar:
@@ -321,7 +321,7 @@ def status_command(
     in transit, at a destruction venue) with the unaccounted difference of the weighings,
     by category and priority, at a moment."""
     when = moment_option(at)
-    with open_ledger(ledger_dir).store.read() as r:
+    with Ledger.open(ledger_dir).store.read() as r:
         doc = answers.status_document(book_progress.load_facts(r.book), when)
     if as_json:
         print_json(doc)
@@ -343,7 +343,7 @@ def milestones_command(
     it rests on was logged well after its event time), met late (days), overdue (days as of
     the moment asked; what still remains), at risk (due within 30 days) or due."""
     when = moment_option(at)
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         judged = answers.judged_milestones(r, when, late_after=ledger.late_after)
     docs = [m.to_json() for m in judged]

@@ -17,7 +17,7 @@ from cwledger.cli.common import LedgerDir, err, open_ledger
 from cwledger.errors import EventRejected, MalformedInput, Problem
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.canonical import parse_json_object
-from cwledger.ledger.ledger import utc_now
+from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.model.events import Event
 
 __all__ = ["export_app", "import_app", "epcis_app"]
@@ -57,7 +57,7 @@ def export_epcis(
     from cwledger.epcis import validate_document
     from cwledger.epcis.mapping import EXPORTED, to_epcis
 
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         wanted = set(r.book.custody(item)) if item is not None else None
         pairs: list[tuple[int, Event]] = []

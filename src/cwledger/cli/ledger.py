@@ -187,7 +187,7 @@ def keys_request(
     """A request for the founding quorum, as one JSON line: a new key (kept pending here)
     for a registered party whose key is lost or revoked (key.rotated); or, with --role, the
     registration of a new party in a role some party already holds (party.registered)."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     if cancel:
         if ledger.keystore.pending(party) is None:
             raise KeyNotFound(f"{party} has no pending key in {ledger.keystore.path}")
@@ -237,7 +237,7 @@ def keys_approve(
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """Approve a request with a founding party's current key: one JSON line (an approval)."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     type_, body = _request(request)
     sys.stdout.write(json.dumps(ledger.approve(type_, body, as_party)) + "\n")
 
@@ -282,7 +282,7 @@ def keys_revoke(
 @keys_app.command("list")
 def keys_list(ledger_dir: LedgerDir = Path("."), as_json: JsonFlag = False) -> None:
     """Every key in the keystore with its party, role, C2SP verifier key and ledger status."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     authority = ledger.authority()
     rows = []
     for party in ledger.keystore.parties():
@@ -408,7 +408,7 @@ def log(
     as_json: JsonFlag = False,
 ) -> None:
     """What is in the log: the last entries, newest last."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
         entries = r.entries(max(0, size - tail), size)
@@ -440,7 +440,7 @@ def log(
 def checkpoint(ledger_dir: LedgerDir = Path(".")) -> None:
     """The checkpoint the log serves (C2SP tlog-checkpoint note): the newest with its
     witnesses' quorum, with every cosignature collected, as /log/checkpoint serves it."""
-    sys.stdout.write(open_ledger(ledger_dir).latest_checkpoint().cosigned_note)
+    sys.stdout.write(Ledger.open(ledger_dir).latest_checkpoint().cosigned_note)
 
 
 def _served_with_policy(
@@ -493,7 +493,7 @@ def prove_inclusion(
     checkpoint the log serves (the default), the proof is checked against that checkpoint,
     itself checked with the keys pinned (the log's, the witnesses', the quorum), and the
     cosigned checkpoint is printed with it."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     proof = ledger.prove_inclusion(index, size)
     cp = ledger.latest_checkpoint()
     if proof["tree_size"] == cp.size:
@@ -527,7 +527,7 @@ def prove_consistency(
     """Consistency proof (RFC 9162 PROOF) between two tree sizes. To the checkpoint the
     log serves (the default), it is checked against that checkpoint, itself checked with
     the keys pinned, and the cosigned checkpoint is printed with it."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     proof = ledger.prove_consistency(size1, size2)
     cp = ledger.latest_checkpoint()
     if proof["size2"] == cp.size:
@@ -560,7 +560,7 @@ def verify(
     cosignature, and the book replayed into a scratch copy and compared with the stored one;
     then the checkpoint the log serves against the keys you pinned (the log's, the
     witnesses' and the quorum). Exit 1 if bad."""
-    ledger = open_ledger(ledger_dir)
+    ledger = Ledger.open(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
     with progress(auto_refresh=False) as bar:
