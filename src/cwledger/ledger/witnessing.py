@@ -5,10 +5,10 @@ After a batch, :func:`collect_cosignatures` sends the newest checkpoint to each 
 witness last cosigned (kept in the store; on a 409 that names another size, once more
 from that one), checks the cosignature it answers with the witness's key from the policy
 (c2sp.org/tlog-cosignature) and stores it. Witnesses are asked at once, each in its own
-thread; one that is down or refuses is recorded with its failure and asked again next
-time. Nothing here blocks or undoes an append: the entries and the log's checkpoint are
-already durable; the checkpoint is served once it holds its quorum
-(`LogReader.latest_checkpoint`).
+thread, and their answers stored together (one write, not one a witness); one that is down
+or refuses is recorded with its failure and asked again next time. Nothing here blocks or
+undoes an append: the entries and the log's checkpoint are already durable; the
+checkpoint is served once it holds its quorum (`LogReader.latest_checkpoint`).
 
 :class:`Witnessing` runs the collection in a background thread for the server: `poke` after
 each append; it retries with backoff while some witness has not cosigned the newest
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from cwledger.errors import CwledgerError
@@ -31,6 +31,9 @@ from cwledger.witness.client import WitnessUnavailable, add_checkpoint
 from cwledger.witness.protocol import OldSizeMismatch
 
 __all__ = ["AddCheckpoint", "Asked", "Witnessing", "collect_cosignatures", "witness_policy"]
+
+GROUP_WAIT = 0.25
+"""Seconds to wait for every witness's answer before storing those in hand (one write)."""
 
 AddCheckpoint = Callable[[str, int, Sequence[bytes], bytes], list[str]]
 """Sends (witness URL, old size, proof, note) to a witness; its cosignature lines. Raises
@@ -78,23 +81,55 @@ def collect_cosignatures(
         return []
     send = post or _default_post(timeout)
 
-    def ask(index: int) -> Asked:
+    def ask(index: int) -> _Answer:
         w = policy.witnesses[index]
         state = states.get(w.key)
         if state is not None and state.size >= cp.size:
-            return Asked(w.key, w.url, cp.size, cosigned=state.size == cp.size)
+            return _Answer(Asked(w.key, w.url, cp.size, cosigned=state.size == cp.size))
         return _ask(ledger, cp, w.key, w.url, 0 if state is None else state.size, send)
 
+    # The answers are stored in one write (a write costs a disk flush, and the log's appends
+    # wait for it), never while waiting on a witness: those that answer within GROUP_WAIT
+    # together, then each later one as it comes.
     with ThreadPoolExecutor(max_workers=len(policy.witnesses)) as pool:
-        return list(pool.map(ask, range(len(policy.witnesses))))
+        futures = [pool.submit(ask, i) for i in range(len(policy.witnesses))]
+        done, pending = wait(futures, timeout=GROUP_WAIT)
+        _record(ledger, cp.size, [f.result() for f in done])
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            _record(ledger, cp.size, [f.result() for f in done])
+        return [f.result().asked for f in futures]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one witness did, and what to store of it: its cosignature (timestamp and line),
+    if it gave one; `attempted` false when it was not asked (it holds this size already)."""
+
+    asked: Asked
+    timestamp: int = 0
+    line: str = ""
+    attempted: bool = False
+
+
+def _record(ledger: Ledger, size: int, answers: Sequence[_Answer]) -> None:
+    """Store these answers' cosignatures and attempts, in one write transaction."""
+    attempted = [a for a in answers if a.attempted]
+    if not attempted:
+        return
+    now = ledger.clock()
+    with ledger.store.write() as w:
+        for a in attempted:
+            if a.asked.cosigned:
+                w.add_cosignature(size, a.asked.witness, a.line, a.timestamp)
+            w.witness_attempted(a.asked.witness, now, a.asked.failure)
 
 
 def _ask(
     ledger: Ledger, cp: StoredCheckpoint, key: str, url: str, old: int, send: AddCheckpoint
-) -> Asked:
+) -> _Answer:
     note = cp.note.encode()
     text = note.decode().partition("\n\n")[0] + "\n"
-    failure: str | None = None
     try:
         try:
             lines = send(url, old, _proof(ledger, old, cp.size), note)
@@ -109,12 +144,8 @@ def _ask(
             lines = send(url, old, _proof(ledger, old, cp.size), note)
         timestamp, line = _cosignature(key, text, lines)
     except CwledgerError as e:
-        failure = str(e)
-    with ledger.store.write() as w:
-        if failure is None:
-            w.add_cosignature(cp.size, key, line, timestamp)
-        w.witness_attempted(key, ledger.clock(), failure)
-    return Asked(key, url, cp.size, cosigned=failure is None, failure=failure)
+        return _Answer(Asked(key, url, cp.size, cosigned=False, failure=str(e)), attempted=True)
+    return _Answer(Asked(key, url, cp.size, cosigned=True), timestamp, line, attempted=True)
 
 
 def _proof(ledger: Ledger, old: int, size: int) -> list[bytes]:
