@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.witnessing import Asked, collect_cosignatures
+from cwledger.ledger.witnessing import Asked, Witnessing, collect_cosignatures
 from tests.conftest import event
 from tests.witness.ledgers import InProcessWitness, set_policy
 
@@ -58,3 +58,33 @@ def test_a_slow_witness_does_not_hold_back_the_quorum(ledger: Ledger, tmp_path: 
     finally:
         for w in witnesses.values():
             w.close()
+
+
+def test_the_background_thread_collects_after_each_poke_and_stops(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    witness = InProcessWitness(tmp_path / "w", "witness.example/w", ledger, lambda: 1_700_000_000)
+    try:
+        set_policy(ledger, [("http://w.example", witness.vkey)], 1)
+        witnessing = Witnessing(ledger, post=witness.post, min_interval=0.05).start()
+        try:
+            for n in range(3):
+                ledger.append(ledger.sign([event(n)], "insp"))
+                witnessing.poke()
+                size = ledger.store.size()
+                cosigned = threading.Event()
+                for _ in range(600):  # until the thread has collected (no timing asserted)
+                    with ledger.store.read() as r:
+                        cp = r.latest_checkpoint()
+                    if cp is not None and cp.size == size:
+                        cosigned.set()
+                        break
+                    cosigned.wait(0.1)
+                assert cosigned.is_set(), f"size {size} was never cosigned"
+        finally:
+            witnessing.stop()
+        assert not witnessing._thread.is_alive()
+        with ledger.store.read() as r:
+            assert r.witness_states()[witness.vkey].size == size
+    finally:
+        witness.close()

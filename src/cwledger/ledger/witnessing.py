@@ -18,6 +18,7 @@ checkpoint.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -175,7 +176,13 @@ def _cosignature(key: str, text: str, lines: Sequence[str]) -> tuple[int, str]:
 class Witnessing:
     """Collects cosignatures in a background thread: `poke()` after each append; retries
     with backoff (`first_retry` doubling up to `max_retry` seconds) while a witness has not
-    cosigned the newest checkpoint. `stop()` ends the thread."""
+    cosigned the newest checkpoint. `stop()` ends the thread.
+
+    A round starts at most every `min_interval` seconds: the appends of that time are
+    cosigned together, as one checkpoint. A round costs the log some milliseconds of CPU
+    (the proofs, the requests, the checks and one write), so under a stream of appends this
+    bounds what collecting takes from them; a checkpoint waits that much longer for its
+    cosignatures."""
 
     def __init__(
         self,
@@ -185,12 +192,14 @@ class Witnessing:
         timeout: float = 10.0,
         first_retry: float = 1.0,
         max_retry: float = 60.0,
+        min_interval: float = 0.25,
     ) -> None:
         self.ledger = ledger
         self.post = post
         self.timeout = timeout
         self.first_retry = first_retry
         self.max_retry = max_retry
+        self.min_interval = min_interval
         self.last: list[Asked] = []
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -219,12 +228,16 @@ class Witnessing:
             if self._stopped.is_set():
                 return
             self._wake.clear()
+            started = time.monotonic()
             try:
                 self.last = collect_cosignatures(self.ledger, post=self.post, timeout=self.timeout)
             except Exception as e:  # noqa: BLE001 (the store is away: try again later)
                 self.last = [Asked("", "", 0, cosigned=False, failure=repr(e))]
             if all(a.cosigned for a in self.last):
                 delay = self.first_retry
+                rest = self.min_interval - (time.monotonic() - started)
+                if rest > 0:  # the pokes meanwhile wait for the next round
+                    self._stopped.wait(rest)
                 continue
             if not self._wake.wait(delay):  # no new append meanwhile: retry after the delay
                 self._wake.set()
