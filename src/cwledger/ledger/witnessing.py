@@ -5,10 +5,10 @@ After a batch, :func:`collect_cosignatures` sends the newest checkpoint to each 
 witness last cosigned (kept in the store; on a 409 that names another size, once more
 from that one), checks the cosignature it answers with the witness's key from the policy
 (c2sp.org/tlog-cosignature) and stores it. Witnesses are asked at once, each in its own
-thread; one that is down or refuses is recorded with its failure and asked again next
-time. Nothing here blocks or undoes an append: the entries and the log's checkpoint are
-already durable; the checkpoint is served once it holds its quorum
-(`LogReader.latest_checkpoint`).
+thread, and their answers stored together (one write, not one a witness); one that is down
+or refuses is recorded with its failure and asked again next time. Nothing here blocks or
+undoes an append: the entries and the log's checkpoint are already durable; the
+checkpoint is served once it holds its quorum (`LogReader.latest_checkpoint`).
 
 :class:`Witnessing` runs the collection in a background thread for the server: `poke` after
 each append; it retries with backoff while some witness has not cosigned the newest
@@ -18,8 +18,9 @@ checkpoint.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from cwledger.book.registry import GOVERNANCE_TYPES
@@ -39,6 +40,9 @@ __all__ = [
     "collect_cosignatures",
     "policy_for",
 ]
+
+GROUP_WAIT = 0.25
+"""Seconds to wait for every witness's answer before storing those in hand (one write)."""
 
 AddCheckpoint = Callable[[str, int, Sequence[bytes], bytes], list[str]]
 """Sends (witness URL, old size, proof, note) to a witness; its cosignature lines. Raises
@@ -90,23 +94,55 @@ def collect_cosignatures(
         return []
     send = post or _default_post(timeout)
 
-    def ask(index: int) -> Asked:
+    def ask(index: int) -> _Answer:
         w = policy.witnesses[index]
         state = states.get(w.key)
         if state is not None and state.size >= cp.size:
-            return Asked(w.key, w.url, cp.size, cosigned=state.size == cp.size)
+            return _Answer(Asked(w.key, w.url, cp.size, cosigned=state.size == cp.size))
         return _ask(ledger, cp, w.key, w.url, 0 if state is None else state.size, send)
 
+    # The answers are stored in one write (a write costs a disk flush, and the log's appends
+    # wait for it), never while waiting on a witness: those that answer within GROUP_WAIT
+    # together, then each later one as it comes.
     with ThreadPoolExecutor(max_workers=len(policy.witnesses)) as pool:
-        return list(pool.map(ask, range(len(policy.witnesses))))
+        futures = [pool.submit(ask, i) for i in range(len(policy.witnesses))]
+        done, pending = wait(futures, timeout=GROUP_WAIT)
+        _record(ledger, cp.size, [f.result() for f in done])
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            _record(ledger, cp.size, [f.result() for f in done])
+        return [f.result().asked for f in futures]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one witness did, and what to store of it: its cosignature (timestamp and line),
+    if it gave one; `attempted` false when it was not asked (it holds this size already)."""
+
+    asked: Asked
+    timestamp: int = 0
+    line: str = ""
+    attempted: bool = False
+
+
+def _record(ledger: Ledger, size: int, answers: Sequence[_Answer]) -> None:
+    """Store these answers' cosignatures and attempts, in one write transaction."""
+    attempted = [a for a in answers if a.attempted]
+    if not attempted:
+        return
+    now = ledger.clock()
+    with ledger.store.write() as w:
+        for a in attempted:
+            if a.asked.cosigned:
+                w.add_cosignature(size, a.asked.witness, a.line, a.timestamp)
+            w.witness_attempted(a.asked.witness, now, a.asked.failure)
 
 
 def _ask(
     ledger: Ledger, cp: StoredCheckpoint, key: str, url: str, old: int, send: AddCheckpoint
-) -> Asked:
+) -> _Answer:
     note = cp.note.encode()
     text = note.decode().partition("\n\n")[0] + "\n"
-    failure: str | None = None
     try:
         try:
             lines = send(url, old, _proof(ledger, old, cp.size), note)
@@ -121,12 +157,8 @@ def _ask(
             lines = send(url, old, _proof(ledger, old, cp.size), note)
         timestamp, line = _cosignature(key, text, lines)
     except CwledgerError as e:
-        failure = str(e)
-    with ledger.store.write() as w:
-        if failure is None:
-            w.add_cosignature(cp.size, key, line, timestamp)
-        w.witness_attempted(key, ledger.clock(), failure)
-    return Asked(key, url, cp.size, cosigned=failure is None, failure=failure)
+        return _Answer(Asked(key, url, cp.size, cosigned=False, failure=str(e)), attempted=True)
+    return _Answer(Asked(key, url, cp.size, cosigned=True), timestamp, line, attempted=True)
 
 
 def _proof(ledger: Ledger, old: int, size: int) -> list[bytes]:
@@ -156,7 +188,13 @@ def _cosignature(key: str, text: str, lines: Sequence[str]) -> tuple[int, str]:
 class Witnessing:
     """Collects cosignatures in a background thread: `poke()` after each append; retries
     with backoff (`first_retry` doubling up to `max_retry` seconds) while a witness has not
-    cosigned the newest checkpoint. `stop()` ends the thread."""
+    cosigned the newest checkpoint. `stop()` ends the thread.
+
+    A round starts at most every `min_interval` seconds: the appends of that time are
+    cosigned together, as one checkpoint. A round costs the log some milliseconds of CPU
+    (the proofs, the requests, the checks and one write), so under a stream of appends this
+    bounds what collecting takes from them; a checkpoint waits that much longer for its
+    cosignatures."""
 
     def __init__(
         self,
@@ -166,12 +204,14 @@ class Witnessing:
         timeout: float = 10.0,
         first_retry: float = 1.0,
         max_retry: float = 60.0,
+        min_interval: float = 0.25,
     ) -> None:
         self.ledger = ledger
         self.post = post
         self.timeout = timeout
         self.first_retry = first_retry
         self.max_retry = max_retry
+        self.min_interval = min_interval
         self.last: list[Asked] = []
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -200,12 +240,16 @@ class Witnessing:
             if self._stopped.is_set():
                 return
             self._wake.clear()
+            started = time.monotonic()
             try:
                 self.last = collect_cosignatures(self.ledger, post=self.post, timeout=self.timeout)
             except Exception as e:  # noqa: BLE001 (the store is away: try again later)
                 self.last = [Asked("", "", 0, cosigned=False, failure=repr(e))]
             if all(a.cosigned for a in self.last):
                 delay = self.first_retry
+                rest = self.min_interval - (time.monotonic() - started)
+                if rest > 0:  # the pokes meanwhile wait for the next round
+                    self._stopped.wait(rest)
                 continue
             if not self._wake.wait(delay):  # no new append meanwhile: retry after the delay
                 self._wake.set()

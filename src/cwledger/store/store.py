@@ -467,6 +467,23 @@ class LogReader:
             for t in metadata.sorted_tables
         }
 
+    def event_moments(self, start: int = 0, chunk: int = 20_000) -> Iterator[tuple[int, int]]:
+        """(index, event time as a moment) of every entry from `start`, in log order, a
+        chunk at a time: only these two columns."""
+        c = log_entry.c
+        after = start - 1
+        while True:
+            q = select(c.idx, c.event_at).where(c.idx > after).order_by(c.idx).limit(chunk)
+            rows = [(int(r[0]), int(r[1])) for r in self.conn.execute(q)]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
+    def entries_at(self, indexes: Iterable[int]) -> list[StoredEntry]:
+        """The stored entries at these indexes, in log order."""
+        return sorted(self._entries_where(log_entry.c.idx, indexes), key=lambda e: e.index)
+
 
 class LogWriter(LogReader):
     """Writes inside the one serialised write transaction."""
