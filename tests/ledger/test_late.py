@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cwledger.cli import app
+from cwledger.cli import app, common
 from cwledger.ledger.late import witnessed_late
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.witnessing import collect_cosignatures
 from cwledger.time import from_rfc3339
 from tests.conftest import FOUNDING, ORIGIN, event
-from tests.witness.ledgers import InProcessWitness, set_policy
+from tests.witness.inprocess import InProcessWitness, set_policy
 
 S = 1_000_000  # µs in a second
 runner = CliRunner()
@@ -93,7 +93,7 @@ def late(led: Ledger, *extra: str) -> list[dict[str, Any]]:
 
 
 def test_an_entry_backdated_before_a_cosigned_tree_is_witnessed_late(
-    led: Ledger, log_clock: Clock, tmp_path: Path
+    led: Ledger, log_clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     witness_clock = Clock("2014-03-01T00:00:00Z", S)
     witness = InProcessWitness(tmp_path / "witness", "witness.example/w1", led, witness_clock)
@@ -146,7 +146,8 @@ def test_an_entry_backdated_before_a_cosigned_tree_is_witnessed_late(
     )
 
     # The table says which bound, and how many entries.
-    res = runner.invoke(app, ["late-entries", "--ledger", str(led.path)], env={"COLUMNS": "200"})
+    monkeypatch.setattr(common.out, "_width", 200)  # whatever the worker's terminal
+    res = runner.invoke(app, ["late-entries", "--ledger", str(led.path)])
     assert res.exit_code == 0, res.output
     assert "witnessed" in res.stdout and "log clock" in res.stdout and "51.58" in res.stdout
     assert "2 late entries, 2 of them witnessed" in res.output

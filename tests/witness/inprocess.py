@@ -66,32 +66,54 @@ def local_witnesses(
 ) -> LocalWitnesses:
     """`n` new witnesses (named witness-1.example...) in `root`, each witnessing `ledger`;
     `clock` (POSIX seconds), when given, stamps their cosignatures."""
-    authority = ledger.authority()
-    assert authority.origin is not None and authority.log_vkey is not None
     out = LocalWitnesses()
     for i in range(1, n + 1):
         path = root / f"witness-{i}"
-        signer = init_witness(path, f"witness-{i}.example")
-        store = WitnessStore(path)
-        if clock is not None:
-            skey = (path / KEY_FILE).read_text().strip()  # PRIVATE+KEY+name+id+b64(type||seed)
-            seed = base64.b64decode(skey.rsplit("+", 1)[1])[1:]
-            store.signer = CosignatureSigner(signer.name, seed, clock=clock)
-        store.add_log(authority.origin, authority.log_vkey)
-        out.witnesses.append(LocalWitness(store, f"http://witness-{i}.example"))
+        init_witness(path, f"witness-{i}.example")
+        out.witnesses.append(
+            LocalWitness(_store(path, ledger, clock), f"http://witness-{i}.example")
+        )
     return out
 
 
-def set_policy(ledger: Ledger, witnesses: Sequence[LocalWitness], quorum: int) -> int:
-    """Append a `witness.policy` naming `witnesses` and `quorum`, approved by a quorum of
-    the founding parties and sent by the operator; its log index."""
-    body = {
-        "witnesses": [{"url": w.url, "key": w.vkey} for w in witnesses],
-        "quorum": quorum,
-    }
+def set_policy(
+    ledger: Ledger, witnesses: Sequence[LocalWitness] | Sequence[tuple[str, str]], quorum: int
+) -> int:
+    """Append a `witness.policy` naming `witnesses` (each a LocalWitness or a (url, vkey)
+    pair) and `quorum`, approved by a quorum of the founding parties (their keys are in the
+    test ledger's keystore) and sent by the operator, as `cwledger witnesses add` does; its
+    log index."""
+    pairs = [(w.url, w.vkey) if isinstance(w, LocalWitness) else w for w in witnesses]
+    body = {"witnesses": [{"url": u, "key": k} for u, k in pairs], "quorum": quorum}
     k, eligible = ledger.authority().quorum_for(None)
     approvals = [ledger.approve(WITNESS_POLICY, body, party) for party in eligible[:k]]
     return ledger.submit_approved(WITNESS_POLICY, body, approvals, "operator").index
+
+
+class InProcessWitness(LocalWitness):
+    """A new witness in directory `path` named `name`, witnessing `ledger`'s log, its
+    cosignatures stamped by `clock` (POSIX seconds); `post` has the signature of
+    `witness.client.add_checkpoint`."""
+
+    def __init__(self, path: Path, name: str, ledger: Ledger, clock: Callable[[], int]) -> None:
+        init_witness(path, name)
+        super().__init__(_store(path, ledger, clock), f"http://{name}")
+
+    def post(self, url: str, old: int, proof: Sequence[bytes], note: bytes) -> list[str]:
+        return self.add_checkpoint(old, proof, note)
+
+
+def _store(path: Path, ledger: Ledger, clock: Callable[[], int] | None) -> WitnessStore:
+    """The witness store in `path`, trusting `ledger`'s log key, stamping with `clock`."""
+    authority = ledger.authority()
+    assert authority.origin is not None and authority.log_vkey is not None
+    store = WitnessStore(path)
+    if clock is not None:
+        skey = (path / KEY_FILE).read_text().strip()  # PRIVATE+KEY+name+id+b64(type||seed)
+        seed = base64.b64decode(skey.split("+", 4)[4])[1:]
+        store.signer = CosignatureSigner(store.signer.name, seed, clock=clock)
+    store.add_log(authority.origin, authority.log_vkey)
+    return store
 
 
 def witnessed(ledger: Ledger, root: Path, n: int = 3, quorum: int = 2) -> LocalWitnesses:

@@ -10,7 +10,7 @@ from pathlib import Path
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.witnessing import Asked, Witnessing, collect_cosignatures
 from tests.conftest import event
-from tests.witness.ledgers import InProcessWitness, set_policy
+from tests.witness.inprocess import InProcessWitness, set_policy
 
 
 def test_a_slow_witness_does_not_hold_back_the_quorum(ledger: Ledger, tmp_path: Path) -> None:

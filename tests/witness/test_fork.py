@@ -33,7 +33,7 @@ from cwledger.witness.protocol import (
 from cwledger.witness.store import WitnessStore, init_witness
 from tests.conftest import FOUNDING, ORIGIN, event
 from tests.witness.conftest import Served, serve
-from tests.witness.ledgers import set_policy
+from tests.witness.inprocess import set_policy
 
 runner = CliRunner()
 GROWS = 10  # entries the cosigned branch appends after the fork
