@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -653,6 +654,11 @@ class Store:
         # PostgreSQL: the first statement of every write transaction (None: SQLite, whose
         # BEGIN IMMEDIATE already serialises the writers).
         self._write_lock = _PG_WRITE_LOCK if engine.dialect.name == "postgresql" else None
+        # This process's writers queue here first: waiting on a lock, a thread is woken as
+        # soon as the writer before it ends, where SQLite's busy handler would sleep and
+        # retry (up to 100 ms a time; the server's appends and its witness collection,
+        # in threads of one process). Other processes still queue in the database.
+        self._writers = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -744,7 +750,11 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[LogWriter]:
         """The write transaction: serialised, durable on exit, nothing written on error."""
-        with self.engine.connect().execution_options(cwledger_write=True) as conn, conn.begin():
+        with (
+            self._writers,
+            self.engine.connect().execution_options(cwledger_write=True) as conn,
+            conn.begin(),
+        ):
             if self._write_lock is not None:
                 conn.exec_driver_sql(self._write_lock)
             yield LogWriter(conn)
