@@ -114,7 +114,7 @@ def test_the_background_collector_cosigns_after_each_poke(
     ledger: Ledger, witnesses: LocalWitnesses
 ) -> None:
     set_policy(ledger, witnesses.witnesses, 3)
-    collector = Witnessing(ledger, post=witnesses.post, first_retry=0.01).start()
+    collector = Witnessing(ledger, post=witnesses.post, first_retry=0.01, min_interval=0.01).start()
     try:
         for b in range(3):
             _append(ledger, 10 * b, 2)

@@ -204,7 +204,7 @@ class Witnessing:
         timeout: float = 10.0,
         first_retry: float = 1.0,
         max_retry: float = 60.0,
-        min_interval: float = 0.25,
+        min_interval: float = 1.0,
     ) -> None:
         self.ledger = ledger
         self.post = post
