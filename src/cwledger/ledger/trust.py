@@ -2,8 +2,9 @@
 verifier or else read from the ledger itself (which proves nothing against an operator
 who rewrote it, and is said so).
 
-:func:`trust_policy` makes the policy (`cwledger.tlog.monitor.Policy`) that `verify`,
-`prove` and the mirror check a checkpoint with; `cwledger.tlog.monitor.open_checkpoint`
+:func:`trust_policy` makes the policy (`cwledger.tlog.monitor.Policy`) that `verify` and
+`prove` check the served checkpoint with (the mirror, `check-bundle` and the monitor make
+theirs from their own source in the same way); `cwledger.tlog.monitor.open_checkpoint`
 then refuses a checkpoint without the log's signature or with fewer than the quorum of
 valid cosignatures, naming the missing witnesses.
 """
