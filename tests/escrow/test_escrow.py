@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cwledger.errors import EventRejected, VerificationError
 from cwledger.escrow import EscrowTree, build_trees, destroyed_bodies, position_key
 from cwledger.ledger.ledger import Ledger
+from cwledger.model import ItemKind
 from cwledger.model.escrow import EscrowCommitted, EscrowItem
 from cwledger.tlog.sumtree import verify_sum_subset
 from tests.conftest import row_counts
@@ -45,6 +46,27 @@ def test_the_record_bytes_are_rfc8785(rec: EscrowItem) -> None:
     doc = rec.model_dump(mode="json", exclude_none=True)
     assert rec.canonical() == rfc8785.dumps(doc)
     assert EscrowItem.model_validate_json(rec.canonical()) == rec
+
+
+def test_escapes_and_non_ascii_are_as_jcs_has_them() -> None:
+    rec = EscrowItem(
+        id="C-1",
+        kind="munition",
+        category=3,
+        grams=0,
+        site="S-1",
+        munition_type='a\x1f\x7f\u2028\u00e9\U0001f600"\\/\tb',
+        method="m\x08\x0c\x0dx",
+    )
+    assert rec.canonical() == rfc8785.dumps(rec.model_dump(mode="json", exclude_none=True))
+    assert b'"method":"m\\b\\f\\rx"' in rec.canonical()
+
+
+def test_the_record_s_fields_are_in_the_order_of_their_names() -> None:
+    names = list(EscrowItem.model_fields)
+    assert names == sorted(names)
+    kinds = EscrowItem.model_fields["kind"].annotation
+    assert set(getattr(kinds, "__args__", ())) == {k.value for k in ItemKind}
 
 
 def _record(n: int, category: int = 1, grams: int = 1000) -> EscrowItem:

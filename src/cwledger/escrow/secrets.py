@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cwledger.errors import MalformedInput
-from cwledger.escrow.tree import EscrowTree, build_trees, new_salt
+from cwledger.escrow.tree import EscrowTree, build_trees, new_salt, new_salts
 from cwledger.model.escrow import EscrowItem
 
 __all__ = ["FORMAT", "EscrowSecrets", "escrow_path"]
@@ -56,10 +56,12 @@ class EscrowSecrets:
         if version in self.versions:
             raise MalformedInput(f"escrow version {version} is already in the escrow file")
         previous = {r.id: (r, s) for r, s in self.versions.get(max(self.versions, default=0), [])}
+        fresh = iter(new_salts(len(records)))
         salted = []
         for rec in records:
             old = previous.get(rec.id)
-            salted.append((rec, old[1] if old is not None and old[0] == rec else new_salt()))
+            salt = next(fresh)
+            salted.append((rec, old[1] if old is not None and old[0] == rec else salt))
         self.versions[version] = salted
         return self.trees(version)
 

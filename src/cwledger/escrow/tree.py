@@ -11,7 +11,6 @@ Pure: the secrets come in and go out as values (:mod:`cwledger.escrow.secrets` k
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +29,15 @@ from cwledger.tlog.sumtree import (
     sum_subset_proof,
 )
 
-__all__ = ["Leaf", "EscrowTree", "escrow_items", "build_trees", "new_salt", "position_key"]
+__all__ = [
+    "Leaf",
+    "EscrowTree",
+    "escrow_items",
+    "build_trees",
+    "new_salt",
+    "new_salts",
+    "position_key",
+]
 
 
 def new_salt() -> bytes:
@@ -38,9 +45,15 @@ def new_salt() -> bytes:
     return secrets.token_bytes(SALT_SIZE)
 
 
+def new_salts(n: int) -> list[bytes]:
+    """``n`` fresh salts, drawn from the OS's generator at once."""
+    block = secrets.token_bytes(SALT_SIZE * n)
+    return [block[i : i + SALT_SIZE] for i in range(0, len(block), SALT_SIZE)]
+
+
 def position_key(order_key: bytes, item_id: str) -> bytes:
     """Where an item's leaf goes: ``HMAC-SHA256(order key, UTF-8 item id)``, ascending."""
-    return hmac.new(order_key, item_id.encode(), hashlib.sha256).digest()
+    return hmac.digest(order_key, item_id.encode(), "sha256")
 
 
 def _category(item: Item, categories: Mapping[str, int]) -> int:
@@ -59,7 +72,7 @@ def escrow_items(declaration: Declaration) -> list[EscrowItem]:
     return [
         EscrowItem(
             id=i.id,
-            kind=i.kind,
+            kind=i.kind.value,
             category=_category(i, categories),  # type: ignore[arg-type]
             chemical=i.chemical,
             grams=round(i.declared.kg * 1000),

@@ -11,15 +11,13 @@ or, for the inspectorate, that an item revealed to it is (or is not) a leaf of t
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, StrictStr, StringConstraints, model_validator
 
 from cwledger.model._base import ObjectId, Strict, Text, Timestamp
 from cwledger.model.chemicals import ChemicalLabel, CwcCategory
-from cwledger.model.items import ItemKind
 from cwledger.tlog.sumtree import MAX_GRAMS, SubsetProof, SumNode, SumRoot, sum_leaf
 
 __all__ = [
@@ -63,24 +61,24 @@ class EscrowItem(Strict):
     whole grams. Its leaf bytes are the RFC 8785 form of this object without its absent
     (null) fields (:meth:`canonical`)."""
 
-    id: ObjectId
-    kind: Annotated[ItemKind, Field(strict=False)]
+    # In the order of their names: the JSON pydantic writes is then RFC 8785's (canonical).
     category: CwcCategory
     chemical: ChemicalLabel | None = None
+    equipment_type: Text | None = None
     grams: Annotated[int, Field(ge=0, le=_MAX_SAFE)]
+    id: ObjectId
+    kind: Literal["container", "munition", "bulk_lot", "equipment"]  # ItemKind's values
+    method: Text
+    munition_type: Text | None = None
     site: ObjectId
     tag: ObjectId | None = None
-    munition_type: Text | None = None
-    equipment_type: Text | None = None
-    method: Text
 
     def canonical(self) -> bytes:
-        """RFC 8785 bytes of the record: its keys are ASCII and its numbers integers below
-        2**53, for which sorted keys, no white space and JSON's own string escapes are
-        JCS exactly (a property test holds it equal to the ``rfc8785`` library)."""
-        doc = self.model_dump(mode="json", exclude_none=True)
-        text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return text.encode()
+        """RFC 8785 bytes of the record. Its keys are ASCII and come in sorted order (the
+        fields are declared so), its numbers are integers below 2**53 and its strings are
+        escaped as JCS escapes them, so pydantic's compact JSON without the absent fields
+        is JCS exactly (a property test holds it equal to the ``rfc8785`` library)."""
+        return self.model_dump_json(exclude_none=True).encode()
 
     def leaf(self, salt: bytes) -> SumNode:
         """This record's leaf ``(hash, grams)`` under ``salt`` (32 bytes)."""
