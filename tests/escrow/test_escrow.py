@@ -5,6 +5,7 @@ hold (with nothing written)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,10 @@ from cwledger.escrow import EscrowTree, build_trees, destroyed_bodies, position_
 from cwledger.ledger.ledger import Ledger
 from cwledger.model import ItemKind
 from cwledger.model.escrow import EscrowCommitted, EscrowItem
-from cwledger.tlog.sumtree import verify_sum_subset
+from cwledger.tlog.sumtree import sum_inclusion_proof, sum_levels, sum_root, verify_sum_subset
 from tests.conftest import row_counts
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True)
 texts = st.from_regex(r"\S(.{0,30}\S)?", fullmatch=True)
@@ -46,6 +49,35 @@ def test_the_record_bytes_are_rfc8785(rec: EscrowItem) -> None:
     doc = rec.model_dump(mode="json", exclude_none=True)
     assert rec.canonical() == rfc8785.dumps(doc)
     assert EscrowItem.model_validate_json(rec.canonical()) == rec
+
+
+def test_the_worked_example_of_docs_escrow_md() -> None:
+    recs = [
+        EscrowItem(
+            id=f"C-{i}",
+            kind="container",
+            category=1,
+            chemical="DF",
+            grams=g,
+            site="S-1",
+            method="weighing",
+        )
+        for i, g in [(1, 1_000_000), (2, 500_000), (3, 2_500_000)]
+    ]
+    leaves = [r.leaf(bytes([n + 1]) * 32) for n, r in enumerate(recs)]
+    assert leaves[0] == (
+        bytes.fromhex("7c316c9673e95929e140705384468198740f781859ac7f7e20d40316baa488cd"),
+        1_000_000,
+    )
+    levels = sum_levels(leaves)
+    root = sum_root(leaves)
+    assert root.hash.hex() == "a3d625af98d06837444ce71c3e903f17cfdba3e987de50912988503c5192856d"
+    assert (root.grams, root.size) == (4_000_000, 3)
+    [(h, g)] = sum_inclusion_proof(levels, 2)
+    assert (h.hex()[:8], g) == ("27b0ab89", 1_500_000)
+    doc = (ROOT / "docs" / "escrow.md").read_text()
+    for figure in (root.hash.hex(), leaves[0][0].hex(), leaves[2][0].hex(), h.hex()):
+        assert figure in doc
 
 
 def test_escapes_and_non_ascii_are_as_jcs_has_them() -> None:
