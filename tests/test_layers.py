@@ -40,6 +40,7 @@ LAYERS: dict[str, float] = {
     "cwledger.store": 2,
     "cwledger.intake": 2,
     "cwledger.witness": 2,
+    "cwledger.escrow": 2,
     "cwledger.epcis.mapping": 2,
     "cwledger.epcis._export": 2,
     "cwledger.epcis._import": 2,

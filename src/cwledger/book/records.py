@@ -59,6 +59,7 @@ __all__ = [
     "ThresholdsRecord",
     "BatchLine",
     "CounterRecord",
+    "EscrowTreeRecord",
     "RECORD_KINDS",
     "grams",
     "HELD",
@@ -646,6 +647,28 @@ class CounterRecord(Record):
         return self.name
 
 
+class EscrowTreeRecord(Record):
+    """A committed escrow tree (one version, one category) and the leaves proven destroyed
+    in it so far (their indices, sorted, and their grams)."""
+
+    kind: ClassVar[str] = "escrow"
+    version: int
+    category: int
+    root: str
+    grams: int
+    leaves: int
+    entry: int
+    at: int
+    author: str
+    destroyed: list[int] = []
+    destroyed_g: int = 0
+    destroyed_at: int | None = None  # the latest moment a destroyed proof speaks for
+
+    @property
+    def key(self) -> str:
+        return f"{self.version:06d}|{self.category}"
+
+
 RECORD_KINDS: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -671,5 +694,6 @@ RECORD_KINDS: dict[str, type[Record]] = {
         MethodRecord,
         ThresholdsRecord,
         CounterRecord,
+        EscrowTreeRecord,
     )
 }

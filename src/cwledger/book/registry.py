@@ -17,7 +17,7 @@ module of ``cwledger.book.rules``, one entry below, and their tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ from cwledger.book.book import Book, Context
 from cwledger.book.rules import (
     declarations,
     destruction,
+    escrow,
     facilities,
     findings,
     inspections,
@@ -38,6 +39,7 @@ from cwledger.book.rules.common import raise_overdue
 from cwledger.epcis import exporters, importers
 from cwledger.errors import Problem
 from cwledger.model import bodies as b
+from cwledger.model import escrow as e
 from cwledger.model import events as g
 from cwledger.model.events import Role
 
@@ -359,6 +361,33 @@ _ALL: list[EventType[Any]] = [
         findings.estimates_correlated,
         ANY_BUT_OPERATOR,
         "estimates correlated",
+    ),
+    # The day-one escrow: the declarant commits to per-category Merkle-sum trees of its
+    # items; destroyed totals are proven against them by either side; an item revealed to
+    # the inspectorate is checked against them (the check carries the item: protected).
+    _domain(
+        "escrow.committed",
+        e.EscrowCommitted,
+        escrow.escrow_committed,
+        DECLARANT,
+        "escrow committed",
+    ),
+    _domain(
+        "escrow.destroyed_proved",
+        e.EscrowDestroyedProved,
+        escrow.escrow_destroyed_proved,
+        EITHER,
+        "destroyed total proven",
+    ),
+    replace(
+        _domain(
+            "escrow.item_checked",
+            e.EscrowItemChecked,
+            escrow.escrow_item_checked,
+            INSPECTORATE,
+            "escrowed item checked",
+        ),
+        confidentiality="protected",
     ),
 ]
 

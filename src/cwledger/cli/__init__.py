@@ -2,10 +2,10 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`, `bundle`, `monitor`, `publish`, `witness`, `witnesses`) define the commands and
-register nothing themselves. Errors are mapped once, in `main`: a `CwledgerError` prints
-one line (its code and diagnostics) and exits 1, unless `--verbose`, which the root
-callback keeps in the context's object (`Options`).
+`epcis`, `bundle`, `monitor`, `publish`, `witness`, `witnesses`, `escrow`) define the
+commands and register nothing themselves. Errors are mapped once, in `main`: a
+`CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
+`--verbose`, which the root callback keeps in the context's object (`Options`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cwledger.cli import (
     book,
     bundle,
     epcis,
+    escrow,
     late,
     ledger,
     monitor,
@@ -118,6 +119,7 @@ for name, group in (
     ("tokens", server.tokens_app),
     ("witness", witness.witness_app),
     ("witnesses", witnesses.witnesses_app),
+    ("escrow", escrow.escrow_app),
 ):
     app.add_typer(group, name=name)
 
