@@ -3,8 +3,9 @@
 An event type is its name, the pydantic type of its body, the roles that may author it,
 the rule that applies it to the book, its label on pages and in reports, the one-line
 summary of what it says about an item (for a chain of custody), its EPCIS 2.0 mapping (or
-none), its confidentiality class, and what the holdings changes it makes are in a
-material balance (its flow). Every other module reads this table: admission (the
+none), and what the holdings changes it makes are in a material balance (its flow). Its
+confidentiality is its body's: each field declares its class (``cwledger.model.classes``),
+and the type's class is the highest of them. Every other module reads this table: admission (the
 body type), the authority (the authors), the book (the rule), the answers and the pages
 (label, summary), the EPCIS export and import (the mapping). An event whose type is not
 here is refused at admission; every type here has a rule (a test holds the table
@@ -17,7 +18,7 @@ module of ``cwledger.book.rules``, one entry below, and their tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -41,10 +42,10 @@ from cwledger.errors import Problem
 from cwledger.model import bodies as b
 from cwledger.model import escrow as e
 from cwledger.model import events as g
+from cwledger.model.classes import Class, highest
 from cwledger.model.events import Role
 
 __all__ = [
-    "Confidentiality",
     "EpcisMapping",
     "EventType",
     "EVENT_TYPES",
@@ -57,9 +58,6 @@ B = TypeVar("B", bound=BaseModel)
 
 Flow = Literal["receipts", "shipments", "destroyed", "other"]
 """What the holdings changes an event makes are in a material balance."""
-
-Confidentiality = Literal["public", "restricted", "protected", "highly-protected"]
-"""After the OPCW's classes (Confidentiality Annex): ``public`` is readable by anyone."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,14 @@ class EventType(Generic[B]):
     label: str
     summary: Callable[[dict[str, Any], str], str] | None = None
     epcis: EpcisMapping | None = None
-    confidentiality: Confidentiality = "public"
     governance: bool = False
     flow: Flow = "other"
+
+    @property
+    def confidentiality(self) -> Class:
+        """The highest class of the body's fields (``cwledger.model.classes``): an event
+        of this type holds nothing above it."""
+        return highest(self.body)
 
     def apply(self, book: Book, ctx: Context) -> list[Problem]:
         """Apply one event of this type to the book; returns the refusals (nothing changed)."""
@@ -379,15 +382,12 @@ _ALL: list[EventType[Any]] = [
         EITHER,
         "destroyed total proven",
     ),
-    replace(
-        _domain(
-            "escrow.item_checked",
-            e.EscrowItemChecked,
-            escrow.escrow_item_checked,
-            INSPECTORATE,
-            "escrowed item checked",
-        ),
-        confidentiality="protected",
+    _domain(
+        "escrow.item_checked",
+        e.EscrowItemChecked,
+        escrow.escrow_item_checked,
+        INSPECTORATE,
+        "escrowed item checked",
     ),
 ]
 

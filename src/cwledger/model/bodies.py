@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp
 from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
+from cwledger.model.classes import HIGHLY_PROTECTED, PROTECTED, PUBLIC, RESTRICTED, Classified
 from cwledger.model.declarations import DateString
 from cwledger.model.estimates import Estimate
 from cwledger.model.findings import FindingStatus
@@ -80,18 +81,20 @@ def _unique(what: str, ids: Sequence[str]) -> None:
 class SiteDeclared(Strict):
     """A site (material balance area) declared, or its access status changed."""
 
-    site: Site
+    # A site the inspectorate declares is a venue abroad or a vessel (the book counts only
+    # the declarant's sites as in the country): public, as they were in 2014.
+    site: Annotated[Site, Classified("protected", by={"inspectorate": "public"})]
 
 
 class _DeclarationPart(Strict):
-    version: Annotated[int, Field(ge=1)]
-    part: Annotated[int, Field(ge=1)]
-    parts: Annotated[int, Field(ge=1, le=10_000)]
-    legal_basis: Text | None = None
-    due: DateString | None = None
-    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES)] = []
-    sites: Annotated[list[Site], Field(max_length=MAX_LINES)] = []
-    items: Annotated[list[Item], Field(max_length=MAX_LINES)] = []
+    version: Annotated[int, Field(ge=1), PUBLIC]
+    part: Annotated[int, Field(ge=1), PUBLIC]
+    parts: Annotated[int, Field(ge=1, le=10_000), PUBLIC]
+    legal_basis: Annotated[Text | None, PUBLIC] = None
+    due: Annotated[DateString | None, PUBLIC] = None
+    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES), RESTRICTED] = []
+    sites: Annotated[list[Site], Field(max_length=MAX_LINES), PROTECTED] = []
+    items: Annotated[list[Item], Field(max_length=MAX_LINES), PROTECTED] = []
 
     @model_validator(mode="after")
     def _header_in_part_one(self) -> _DeclarationPart:
@@ -125,7 +128,7 @@ class DeclarationSubmitted(_DeclarationPart):
 class DeclarationAmended(_DeclarationPart):
     """One part of an amended declaration: the whole new version, which amends the previous."""
 
-    amends: Annotated[int, Field(ge=1)]
+    amends: Annotated[int, Field(ge=1), PUBLIC]
 
     @model_validator(mode="after")
     def _amends_previous(self) -> DeclarationAmended:
@@ -137,20 +140,20 @@ class DeclarationAmended(_DeclarationPart):
 class ItemTagged(Strict):
     """The inspectorate fixed a tag to an item at a site."""
 
-    item: ObjectId
-    tag: ObjectId
-    site: ObjectId
+    item: Annotated[ObjectId, PROTECTED]
+    tag: Annotated[ObjectId, PROTECTED]
+    site: Annotated[ObjectId, PROTECTED]
 
 
 class SealApplied(Strict):
     """A seal applied to an item or a site, with the photographs taken and the next check due."""
 
-    seal: ObjectId
-    type: Annotated[SealType, Field(strict=False)]
-    closes: SealTarget
-    wire: ObjectId | None = None
-    photos: Photos = []
-    next_check_due: Timestamp | None = None
+    seal: Annotated[ObjectId, PROTECTED]
+    type: Annotated[SealType, Field(strict=False), RESTRICTED]
+    closes: Annotated[SealTarget, PROTECTED]
+    wire: Annotated[ObjectId | None, PROTECTED] = None
+    photos: Annotated[Photos, PROTECTED] = []
+    next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
 
 
 CheckMethod = Literal["visual", "identity_match", "electronic_log", "hq_comparison"]
@@ -163,20 +166,20 @@ class SealChecked(Strict):
     step of its lifecycle.
     """
 
-    seal: ObjectId
-    condition: Annotated[SealCondition, Field(strict=False)]
-    method: CheckMethod = "visual"
-    photos: Photos = []
-    next_check_due: Timestamp | None = None
-    at_headquarters: bool = False
+    seal: Annotated[ObjectId, PROTECTED]
+    condition: Annotated[SealCondition, Field(strict=False), PROTECTED]
+    method: Annotated[CheckMethod, RESTRICTED] = "visual"
+    photos: Annotated[Photos, PROTECTED] = []
+    next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
+    at_headquarters: Annotated[bool, RESTRICTED] = False
 
 
 class SealRemoved(Strict):
     """A seal taken off (before destruction, sampling or re-packing)."""
 
-    seal: ObjectId
-    reason: Text
-    photos: Photos = []
+    seal: Annotated[ObjectId, PROTECTED]
+    reason: Annotated[Text, RESTRICTED]
+    photos: Annotated[Photos, PROTECTED] = []
 
 
 class TransferLine(Strict):
@@ -193,12 +196,12 @@ def _lines(lines: Sequence[TransferLine | InventoryLine | DestructionLine]) -> N
 class TransferShipped(Strict):
     """The shipper's record: items leaving ``origin`` for ``destination``, due by ``due``."""
 
-    transfer: ObjectId
-    origin: ObjectId
-    destination: ObjectId
-    due: Timestamp
-    consignment: Text | None = None
-    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES)]
+    transfer: Annotated[ObjectId, RESTRICTED]
+    origin: Annotated[ObjectId, PROTECTED]
+    destination: Annotated[ObjectId, PROTECTED]
+    due: Annotated[Timestamp, RESTRICTED]
+    consignment: Annotated[Text | None, RESTRICTED] = None
+    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES), PROTECTED]
 
     @model_validator(mode="after")
     def _distinct(self) -> TransferShipped:
@@ -211,9 +214,9 @@ class TransferShipped(Strict):
 class TransferReceived(Strict):
     """The receiver's record: the items that arrived at ``site`` and their measured masses."""
 
-    transfer: ObjectId
-    site: ObjectId
-    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES)]
+    transfer: Annotated[ObjectId, RESTRICTED]
+    site: Annotated[ObjectId, PROTECTED]
+    items: Annotated[list[TransferLine], Field(min_length=1, max_length=MAX_LINES), PROTECTED]
 
     @model_validator(mode="after")
     def _distinct(self) -> TransferReceived:
@@ -235,10 +238,10 @@ class InventoryTaken(Strict):
     not list is an item not found.
     """
 
-    site: ObjectId
-    inspection: ObjectId | None = None
-    complete: bool = True
-    items: Annotated[list[InventoryLine], Field(max_length=MAX_LINES)]
+    site: Annotated[ObjectId, PROTECTED]
+    inspection: Annotated[ObjectId | None, RESTRICTED] = None
+    complete: Annotated[bool, RESTRICTED] = True
+    items: Annotated[list[InventoryLine], Field(max_length=MAX_LINES), PROTECTED]
 
     @model_validator(mode="after")
     def _distinct(self) -> InventoryTaken:
@@ -252,35 +255,35 @@ InspectionKind = Literal["initial", "routine", "challenge", "inventory", "destru
 class InspectionOpened(Strict):
     """An inspection begins at a site."""
 
-    inspection: ObjectId
-    site: ObjectId
-    kind: InspectionKind
-    notified: Timestamp | None = None
+    inspection: Annotated[ObjectId, RESTRICTED]
+    site: Annotated[ObjectId, PROTECTED]
+    kind: Annotated[InspectionKind, RESTRICTED]
+    notified: Annotated[Timestamp | None, RESTRICTED] = None
 
 
 class InspectionClosed(Strict):
     """An inspection ends, with its summary."""
 
-    inspection: ObjectId
-    summary: Text
+    inspection: Annotated[ObjectId, RESTRICTED]
+    summary: Annotated[Text, HIGHLY_PROTECTED]
 
 
 class SampleTaken(Strict):
     """A sample taken from an item, in the inspectors' presence."""
 
-    sample: ObjectId
-    item: ObjectId
-    site: ObjectId
-    inspection: ObjectId | None = None
-    seals: list[ObjectId] = []
+    sample: Annotated[ObjectId, RESTRICTED]
+    item: Annotated[ObjectId, PROTECTED]
+    site: Annotated[ObjectId, PROTECTED]
+    inspection: Annotated[ObjectId | None, RESTRICTED] = None
+    seals: Annotated[list[ObjectId], PROTECTED] = []
 
 
 class SampleResult(Strict):
     """The analysis of a sample: whether the declared identity was confirmed, nothing else."""
 
-    sample: ObjectId
-    identity_confirmed: bool
-    laboratory: ObjectId
+    sample: Annotated[ObjectId, RESTRICTED]
+    identity_confirmed: Annotated[bool, HIGHLY_PROTECTED]
+    laboratory: Annotated[ObjectId, HIGHLY_PROTECTED]
 
 
 class DestructionLine(Strict):
@@ -301,13 +304,13 @@ class DestructionProduct(Strict):
 class DestructionBatch(Strict):
     """A destruction batch at a venue: method, the items and quantities consumed, start, end."""
 
-    batch: ObjectId
-    method: Text
-    venue: ObjectId
-    start: Timestamp
-    end: Timestamp
-    items: Annotated[list[DestructionLine], Field(min_length=1, max_length=MAX_LINES)]
-    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES)] = []
+    batch: Annotated[ObjectId, RESTRICTED]
+    method: Annotated[Text, RESTRICTED]
+    venue: Annotated[ObjectId, PROTECTED]
+    start: Annotated[Timestamp, RESTRICTED]
+    end: Annotated[Timestamp, RESTRICTED]
+    items: Annotated[list[DestructionLine], Field(min_length=1, max_length=MAX_LINES), PROTECTED]
+    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES), PROTECTED] = []
 
     @model_validator(mode="after")
     def _ordered(self) -> DestructionBatch:
@@ -321,9 +324,9 @@ class DestructionBatch(Strict):
 class DestructionVerified(Strict):
     """The inspectorate confirms (or does not) that a destruction batch happened as recorded."""
 
-    batch: ObjectId
-    confirmed: bool = True
-    remarks: Text | None = None
+    batch: Annotated[ObjectId, RESTRICTED]
+    confirmed: Annotated[bool, RESTRICTED] = True
+    remarks: Annotated[Text | None, HIGHLY_PROTECTED] = None
 
 
 FacilityExtent = Literal["functional", "physical"]
@@ -335,32 +338,32 @@ class FacilityDestroyed(Strict):
     """A chemical weapons production facility (a declared site of kind production or mobile
     filling unit) destroyed, functionally or physically."""
 
-    facility: ObjectId
-    extent: FacilityExtent
-    method: Text
+    facility: Annotated[ObjectId, PROTECTED]
+    extent: Annotated[FacilityExtent, RESTRICTED]
+    method: Annotated[Text, RESTRICTED]
 
 
 class FacilityVerified(Strict):
     """The inspectorate confirms (or does not) a facility's destruction as recorded."""
 
-    facility: ObjectId
-    extent: FacilityExtent
-    confirmed: bool = True
-    remarks: Text | None = None
+    facility: Annotated[ObjectId, PROTECTED]
+    extent: Annotated[FacilityExtent, RESTRICTED]
+    confirmed: Annotated[bool, RESTRICTED] = True
+    remarks: Annotated[Text | None, HIGHLY_PROTECTED] = None
 
 
 class EstimateRecorded(Strict):
     """An independent estimate of the stockpile by any party."""
 
-    estimate: Estimate
+    estimate: Annotated[Estimate, PUBLIC]
 
 
 class EstimatesCorrelated(Strict):
     """Two recorded estimates share sources: their correlation coefficient, and why."""
 
-    estimates: Annotated[list[ObjectId], Field(min_length=2, max_length=2)]
-    rho: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
-    basis: Text
+    estimates: Annotated[list[ObjectId], Field(min_length=2, max_length=2), PUBLIC]
+    rho: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False), PUBLIC]
+    basis: Annotated[Text, PUBLIC]
 
     @model_validator(mode="after")
     def _two(self) -> EstimatesCorrelated:
@@ -372,30 +375,30 @@ class EstimatesCorrelated(Strict):
 class FindingRaised(Strict):
     """A discrepancy opened by hand, with its evidence events and the objects it concerns."""
 
-    title: Text
-    evidence: list[ObjectId] = []
-    subjects: list[ObjectId] = []
+    title: Annotated[Text, HIGHLY_PROTECTED]
+    evidence: Annotated[list[ObjectId], RESTRICTED] = []
+    subjects: Annotated[list[ObjectId], PROTECTED] = []
 
 
 class FindingResolved(Strict):
     """A finding resolved, closed as unresolvable, or reopened."""
 
-    finding: Annotated[int, Field(ge=1)]
-    status: Annotated[FindingStatus, Field(strict=False)]
-    evidence: list[ObjectId] = []
-    remarks: Text | None = None
+    finding: Annotated[int, Field(ge=1), RESTRICTED]
+    status: Annotated[FindingStatus, Field(strict=False), RESTRICTED]
+    evidence: Annotated[list[ObjectId], RESTRICTED] = []
+    remarks: Annotated[Text | None, HIGHLY_PROTECTED] = None
 
 
 class DocumentFiled(Strict):
     """A document of the process filed in the ledger: an instrument (accession, decision,
     resolution), a report (the Director-General's, the declarant's), a plan."""
 
-    document: ObjectId
-    kind: ObjectId
-    title: Text
-    issued_by: Text
-    reference: Text | None = None
-    sha256: Sha256Hex | None = None
+    document: Annotated[ObjectId, PUBLIC]
+    kind: Annotated[ObjectId, PUBLIC]
+    title: Annotated[Text, PUBLIC]
+    issued_by: Annotated[Text, PUBLIC]
+    reference: Annotated[Text | None, PUBLIC] = None
+    sha256: Annotated[Sha256Hex | None, PUBLIC] = None
 
 
 class Selector(Strict):
@@ -488,12 +491,12 @@ class MilestoneSet(Strict):
     """A compliance milestone: what an instrument requires by when, and how the ledger
     tells that it is met."""
 
-    milestone: ObjectId
-    description: Text
-    instrument: Text
-    due: DateString | None = None
-    predicate: Predicate
-    note: Text | None = None
+    milestone: Annotated[ObjectId, PUBLIC]
+    description: Annotated[Text, PUBLIC]
+    instrument: Annotated[Text, PUBLIC]
+    due: Annotated[DateString | None, PUBLIC] = None
+    predicate: Annotated[Predicate, PUBLIC]
+    note: Annotated[Text | None, PUBLIC] = None
 
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -504,11 +507,11 @@ class MethodRegistered(Strict):
     """A measurement method as signed reference data: its relative random and systematic
     standard deviations, how long one calibration holds, and where the values come from."""
 
-    method: Text
-    rsd_random: Fraction01
-    rsd_systematic: Fraction01
-    calibration: Literal["period", "series"] = "period"
-    source: Text
+    method: Annotated[Text, PUBLIC]
+    rsd_random: Annotated[Fraction01, PUBLIC]
+    rsd_systematic: Annotated[Fraction01, PUBLIC]
+    calibration: Annotated[Literal["period", "series"], PUBLIC] = "period"
+    source: Annotated[Text, PUBLIC]
 
 
 class PageTestSpec(Strict):
@@ -522,10 +525,10 @@ class PageTestSpec(Strict):
 class ThresholdsFixed(Strict):
     """Alarm thresholds fixed for a false-alarm probability before the data arrive."""
 
-    series: Text
-    alpha: Annotated[float, Field(gt=0, lt=1)]
-    periods: Annotated[int, Field(ge=1)]
-    tests: Annotated[list[PageTestSpec], Field(min_length=1, max_length=8)]
+    series: Annotated[Text, PUBLIC]
+    alpha: Annotated[float, Field(gt=0, lt=1), PUBLIC]
+    periods: Annotated[int, Field(ge=1), PUBLIC]
+    tests: Annotated[list[PageTestSpec], Field(min_length=1, max_length=8), PUBLIC]
 
 
 class SelectionCommitted(Strict):
@@ -533,16 +536,16 @@ class SelectionCommitted(Strict):
     ``commitment`` = SHA-256("cwledger/sel/v1" || secret); the randomness is the root of
     this log at ``randomness_size``, a size the log has not reached yet (METHODS 1.3)."""
 
-    plan: ObjectId
-    site: ObjectId
-    n: Annotated[int, Field(ge=1)]
-    commitment: Hex64
-    randomness_size: Annotated[int, Field(ge=1)]
+    plan: Annotated[ObjectId, RESTRICTED]
+    site: Annotated[ObjectId, PROTECTED]
+    n: Annotated[int, Field(ge=1), RESTRICTED]
+    commitment: Annotated[Hex64, PUBLIC]
+    randomness_size: Annotated[int, Field(ge=1), PUBLIC]
 
 
 class SelectionRevealed(Strict):
     """The secret revealed, and the items selected, which anyone can recompute."""
 
-    plan: ObjectId
-    secret: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32,128}$")]
-    selected: Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_LINES)]
+    plan: Annotated[ObjectId, RESTRICTED]
+    secret: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32,128}$"), RESTRICTED]
+    selected: Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_LINES), PROTECTED]

@@ -18,6 +18,7 @@ from pydantic import Field, StrictInt, StrictStr, StringConstraints, model_valid
 
 from cwledger.model._base import ObjectId, Strict, Text, Timestamp
 from cwledger.model.chemicals import ChemicalLabel, CwcCategory
+from cwledger.model.classes import PROTECTED, PUBLIC, RESTRICTED
 from cwledger.tlog.sumtree import MAX_GRAMS, SubsetProof, SumNode, SumRoot, sum_leaf
 
 __all__ = [
@@ -102,8 +103,8 @@ class EscrowCommitted(Strict):
     """The declarant's commitment to one version of its declaration: a tree per category
     that holds items; nothing else about them."""
 
-    version: Annotated[StrictInt, Field(ge=1)]
-    categories: Annotated[list[EscrowCategory], Field(min_length=1, max_length=3)]
+    version: Annotated[StrictInt, Field(ge=1), PUBLIC]
+    categories: Annotated[list[EscrowCategory], Field(min_length=1, max_length=3), PUBLIC]
 
     @model_validator(mode="after")
     def _one_tree_per_category(self) -> EscrowCommitted:
@@ -144,14 +145,14 @@ class EscrowDestroyedProved(Strict):
     ``grams`` (the revealed leaves' sum), and the running totals of every such proof
     against that tree so far, this one included. No item is named."""
 
-    version: Annotated[StrictInt, Field(ge=1)]
-    category: CwcCategory
-    at: Timestamp
-    count: Annotated[StrictInt, Field(ge=1)]
-    grams: Grams
-    total_count: Annotated[StrictInt, Field(ge=1)]
-    total_grams: Grams
-    proof: SubsetProofJson
+    version: Annotated[StrictInt, Field(ge=1), PUBLIC]
+    category: Annotated[CwcCategory, PUBLIC]
+    at: Annotated[Timestamp, PUBLIC]
+    count: Annotated[StrictInt, Field(ge=1), PUBLIC]
+    grams: Annotated[Grams, PUBLIC]
+    total_count: Annotated[StrictInt, Field(ge=1), PUBLIC]
+    total_grams: Annotated[Grams, PUBLIC]
+    proof: Annotated[SubsetProofJson, PUBLIC]
 
     @model_validator(mode="after")
     def _totals(self) -> EscrowDestroyedProved:
@@ -178,9 +179,9 @@ class EscrowItemChecked(Strict):
     salt, leaf index and inclusion path. The book raises a finding when it is not a leaf
     of the tree, or when its category or mass differ from the declared item's."""
 
-    version: Annotated[StrictInt, Field(ge=1)]
-    category: CwcCategory
-    record: EscrowItem
-    salt: HexHash
-    index: Index
-    path: Annotated[list[NodeJson], Field(max_length=64)]
+    version: Annotated[StrictInt, Field(ge=1), RESTRICTED]
+    category: Annotated[CwcCategory, RESTRICTED]
+    record: Annotated[EscrowItem, PROTECTED]
+    salt: Annotated[HexHash, PROTECTED]
+    index: Annotated[Index, PROTECTED]
+    path: Annotated[list[NodeJson], Field(max_length=64), PROTECTED]

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from cwledger.errors import VerificationError
 from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
+from cwledger.model.classes import PUBLIC
 from cwledger.time import from_rfc3339
 from cwledger.tlog.cosignature import CosignatureVerifier
 from cwledger.tlog.note import Verifier
@@ -105,11 +106,11 @@ class PartyEntry(Strict):
     `mandate_until`) in which it may write domain events (either end open if absent): an
     event dated outside it is refused at admission."""
 
-    name: PartyName
-    role: Role
-    key: VerifierKey
-    mandate_from: Timestamp | None = None
-    mandate_until: Timestamp | None = None
+    name: Annotated[PartyName, PUBLIC]
+    role: Annotated[Role, PUBLIC]
+    key: Annotated[VerifierKey, PUBLIC]
+    mandate_from: Annotated[Timestamp | None, PUBLIC] = None
+    mandate_until: Annotated[Timestamp | None, PUBLIC] = None
 
     @model_validator(mode="after")
     def _mandate_in_order(self) -> PartyEntry:
@@ -127,11 +128,13 @@ class GenesisBody(Strict):
     how many founding parties make a quorum (`quorum`; absent: a majority of the founding
     parties other than the one concerned)."""
 
-    origin: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$")]
-    log_key: VerifierKey
-    parties: list[PartyEntry] = Field(min_length=1)
-    registrars: list[PartyName] = Field(min_length=1)
-    quorum: Annotated[int, Field(ge=1, le=1000)] | None = None
+    origin: Annotated[
+        str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$"), PUBLIC
+    ]
+    log_key: Annotated[VerifierKey, PUBLIC]
+    parties: Annotated[list[PartyEntry], PUBLIC] = Field(min_length=1)
+    registrars: Annotated[list[PartyName], PUBLIC] = Field(min_length=1)
+    quorum: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, PUBLIC] = None
 
 
 class Approval(Strict):
@@ -150,7 +153,7 @@ class PartyRegisteredBody(PartyEntry):
     """A registrar adds a party after genesis; a role some party already holds also needs
     the approvals of a quorum of the founding parties."""
 
-    approvals: Approvals = []
+    approvals: Annotated[Approvals, PUBLIC] = []
 
 
 class KeyRotatedBody(Strict):
@@ -158,17 +161,17 @@ class KeyRotatedBody(Strict):
     with its current key, or carrying the approvals of a quorum of the founding parties
     other than the party (its key lost or revoked)."""
 
-    party: PartyName
-    key: VerifierKey
-    approvals: Approvals = []
+    party: Annotated[PartyName, PUBLIC]
+    key: Annotated[VerifierKey, PUBLIC]
+    approvals: Annotated[Approvals, PUBLIC] = []
 
 
 class KeyRevokedBody(Strict):
     """A key stops being valid from this entry on."""
 
-    party: PartyName
-    key_id: KeyIdHex
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    party: Annotated[PartyName, PUBLIC]
+    key_id: Annotated[KeyIdHex, PUBLIC]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500), PUBLIC]
 
 
 class WitnessEntry(Strict):
@@ -194,9 +197,9 @@ class WitnessPolicyBody(Strict):
     with no witness). Written by a registrar with the approvals of a quorum of the
     founding parties (every party then checks checkpoints against the same policy)."""
 
-    witnesses: list[WitnessEntry] = Field(max_length=100)
-    quorum: Annotated[int, Field(ge=0, le=100)]
-    approvals: Approvals = []
+    witnesses: Annotated[list[WitnessEntry], PUBLIC] = Field(max_length=100)
+    quorum: Annotated[int, Field(ge=0, le=100), PUBLIC]
+    approvals: Annotated[Approvals, PUBLIC] = []
 
     @model_validator(mode="after")
     def _a_majority(self) -> WitnessPolicyBody:
