@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import typer.main
 
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.cli import app
+from cwledger.model.classes import Class, field_classes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,3 +41,13 @@ def test_architecture_names_every_store_table_and_governance_event() -> None:
 def test_changelog_and_performance_exist() -> None:
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text()
     assert "ratio" in (ROOT / "docs" / "performance.md").read_text()
+
+
+def test_confidentiality_doc_lists_every_field_that_is_not_public() -> None:
+    script = runpy.run_path(str(ROOT / "scripts" / "confidentiality_table.py"))
+    doc = (ROOT / "docs" / "confidentiality.md").read_text()
+    assert script["written"](doc) == doc, "run scripts/confidentiality_table.py --write"
+    for name, etype in EVENT_TYPES.items():
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{name}` |"))
+        for field, mark in field_classes(etype.body).items():
+            assert (f"`{field}` (" in row) is (mark.cls is not Class.PUBLIC), (name, field)
