@@ -28,6 +28,7 @@ __all__ = [
     "RootMismatchError",
     "InvalidSignature",
     "UnknownSigner",
+    "SealBroken",
     "EventRejected",
     "Problem",
     "LedgerNotFound",
@@ -36,6 +37,7 @@ __all__ = [
     "Unauthorized",
     "Forbidden",
     "EventForbidden",
+    "NotEntitled",
     "InvalidQuery",
     "TooLarge",
     "RateLimited",
@@ -103,6 +105,13 @@ class UnknownSigner(VerificationError):
     """No signature by any of the trusted keys was found."""
 
     code = "unknown-signer"
+
+
+class SealBroken(VerificationError):
+    """A sealed payload addressed to this party does not open with its key, or what it
+    holds does not match the payload's commitment (``cwledger.ledger.sealing``)."""
+
+    code = "seal-broken"
 
 
 class Problem:
@@ -195,6 +204,12 @@ class Forbidden(CwledgerError):
     status = 403
     problem = "forbidden"
     title = "Not allowed for this party"
+
+
+class NotEntitled(Forbidden):
+    """A sealed payload holds nothing addressed to this party: it may not read it."""
+
+    code = "not-entitled"
 
 
 class TooLarge(CwledgerError):

@@ -1,8 +1,9 @@
 """Who is who in the log, replayed from its governance entries.
 
-The genesis names the founding parties, their roles and keys, the log's origin and
-checkpoint key, the registrars and (optionally) the quorum; ``party.registered``,
-``key.rotated`` and ``key.revoked`` change that. Validity is by log position: a key is
+The genesis names the founding parties, their roles and keys (and, optionally, each
+one's X25519 encryption key), the log's origin and checkpoint key, the registrars and
+(optionally) the quorum; ``party.registered``, ``key.rotated``, ``key.revoked`` and
+``encryption_key.set`` change that. Validity is by log position: a key is
 valid from the entry that adds it up to and including the entry that rotates or revokes
 it. The same replay serves the append path and the full audit, so they cannot disagree.
 
@@ -11,6 +12,8 @@ Who may change who writes (no party may install a key for another):
 - ``key.rotated``: signed by the party itself with its current key; or, when that key is
   lost or revoked, carrying the approvals of a quorum of the founding parties other than
   the party (whoever sends it). A registrar alone cannot.
+- ``encryption_key.set``: as ``key.rotated`` (the party itself, or a quorum of the
+  founding parties other than it); the new encryption key replaces the one in force.
 - ``key.revoked``: the party itself or a registrar (the party then writes nothing until it
   gets a new key from the quorum).
 - ``party.registered``: a registrar; for a role that some party already holds, with the
@@ -39,12 +42,15 @@ from cwledger.errors import InvalidSignature, MalformedInput, Problem
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import pae
 from cwledger.ledger.signatures import verify_ed25519
+from cwledger.model.enckeys import EncryptionKey
 from cwledger.model.events import (
+    ENCRYPTION_KEY_SET,
     GENESIS,
     KEY_ROTATED,
     PARTY_REGISTERED,
     WITNESS_POLICY,
     Approval,
+    EncryptionKeySetBody,
     GenesisBody,
     KeyRevokedBody,
     KeyRotatedBody,
@@ -60,6 +66,7 @@ from cwledger.tlog.note import Verifier
 __all__ = [
     "APPROVAL_TYPE",
     "Authority",
+    "EncKeyRecord",
     "EventHead",
     "KeyRecord",
     "PartyRecord",
@@ -79,11 +86,12 @@ def approved_body(event_type: str, body: BaseModel) -> dict[str, Any]:
         KEY_ROTATED: KeyRotatedBody,
         PARTY_REGISTERED: PartyRegisteredBody,
         WITNESS_POLICY: WitnessPolicyBody,
+        ENCRYPTION_KEY_SET: EncryptionKeySetBody,
     }
     if not isinstance(body, approved.get(event_type, ())):
         raise MalformedInput(f"{event_type} is not approved by a quorum")
     out = body.model_dump(mode="json", exclude={"approvals"})
-    for end in ("mandate_from", "mandate_until"):  # absent, as in every older approval
+    for end in ("mandate_from", "mandate_until", "enc_key"):  # absent, as in older approvals
         if out.get(end, "") is None:
             del out[end]
     return out
@@ -128,6 +136,28 @@ class KeyRecord:
     def status(self) -> str:
         """`valid`, `rotated` or `revoked`."""
         return self.retired_how or "valid"
+
+
+@dataclass
+class EncKeyRecord:
+    """One X25519 encryption key of a party; an entry at added_at ..= retired_by (if
+    retired) may be sealed to it. The key after it replaces it at its entry."""
+
+    party: str
+    enc_key: str
+    key_id: str
+    public_key: bytes
+    added_at: int
+    retired_by: int | None = None
+
+    def valid_at(self, index: int) -> bool:
+        """Whether an entry at log index `index` may be sealed to this key."""
+        return self.added_at <= index and (self.retired_by is None or index <= self.retired_by)
+
+    @property
+    def key(self) -> EncryptionKey:
+        """The key, to seal to."""
+        return EncryptionKey.from_string(self.enc_key)
 
 
 @dataclass
@@ -183,12 +213,26 @@ class Authority:
     quorum: int | None = None
     parties: dict[str, PartyRecord] = field(default_factory=dict)
     keys: dict[tuple[str, str], KeyRecord] = field(default_factory=dict)
+    enc_keys: dict[tuple[str, str], EncKeyRecord] = field(default_factory=dict)
     witness_policy: WitnessPolicy = WitnessPolicy()
 
     @property
     def has_genesis(self) -> bool:
         """Whether the genesis entry has been applied."""
         return self.origin is not None
+
+    def encryption_key(self, party: str, index: int | None = None) -> EncKeyRecord | None:
+        """The encryption key of `party` in force at log index `index` (default: now), or
+        None if it has none (an older ledger, or a party that never set one)."""
+        found = None
+        for rec in self.enc_keys.values():
+            if rec.party != party:
+                continue
+            if index is None and rec.retired_by is None:
+                return rec
+            if index is not None and rec.valid_at(index):
+                found = rec  # at a rotation's own index, the newer key (added last)
+        return found
 
     def key_for(
         self, event: EventHead, body: BaseModel | None, keyid: str, index: int
@@ -300,6 +344,7 @@ class Authority:
             if body.name in self.parties:
                 problems.append(Problem("body.name", f"party {body.name!r} is already registered"))
             problems += _check_key_name(body, "body.key")
+            problems += _check_enc_key_name(body.name, body.enc_key, "body.enc_key")
             holders = sorted(p.name for p in self.parties.values() if p.role == body.role)
             if holders or body.approvals:
                 why = f"role {body.role} is already held by {', '.join(holders)}"
@@ -309,6 +354,25 @@ class Authority:
                 problems.append(Problem("author", f"{author} is not a registrar of this ledger"))
             why = "the witness policy is every party's trust"
             problems += self._check_approvals(event, body, None, index, why)
+        elif isinstance(body, EncryptionKeySetBody):
+            if body.party not in self.parties:
+                problems.append(Problem("body.party", f"unknown party {body.party!r}"))
+            else:
+                problems += _check_enc_key_name(body.party, body.enc_key, "body.enc_key")
+                kid = EncryptionKey.from_string(body.enc_key).key_id.hex()
+                if (body.party, kid) in self.enc_keys:
+                    problems.append(
+                        Problem(
+                            "body.enc_key",
+                            f"encryption key {kid} was already used by {body.party}",
+                        )
+                    )
+                if body.approvals or author != body.party:
+                    why = (
+                        f"{author} may not set an encryption key for {body.party} (it is set "
+                        "by its party with its current signing key, or by a quorum)"
+                    )
+                    problems += self._check_approvals(event, body, body.party, index, why)
         elif isinstance(body, KeyRotatedBody | KeyRevokedBody):
             if body.party not in self.parties:
                 problems.append(Problem("body.party", f"unknown party {body.party!r}"))
@@ -361,11 +425,23 @@ class Authority:
             rec.retired_by, rec.retired_how = index, "revoked"
         elif isinstance(body, WitnessPolicyBody):
             self.witness_policy = WitnessPolicy(tuple(body.witnesses), body.quorum, index)
+        elif isinstance(body, EncryptionKeySetBody):
+            self._set_enc_key(body.party, body.enc_key, index)
 
     def _add_party(self, p: PartyEntry, index: int) -> None:
         self.parties[p.name] = PartyRecord(p.name, p.role, index, p.mandate_from, p.mandate_until)
         rec = _key_record(p.name, p.key, index)
         self.keys[(p.name, rec.key_id)] = rec
+        if p.enc_key is not None:
+            self._set_enc_key(p.name, p.enc_key, index)
+
+    def _set_enc_key(self, party: str, enc_key: str, index: int) -> None:
+        for rec in self.enc_keys.values():
+            if rec.party == party and rec.retired_by is None:
+                rec.retired_by = index
+        key = EncryptionKey.from_string(enc_key)
+        new = EncKeyRecord(party, enc_key, key.key_id.hex(), key.public_key, index)
+        self.enc_keys[(party, new.key_id)] = new
 
 
 def _key_record(party: str, vkey: str, index: int) -> KeyRecord:
@@ -380,6 +456,15 @@ def _check_key_name(p: PartyEntry, where: str) -> list[Problem]:
     return []
 
 
+def _check_enc_key_name(party: str, enc_key: str | None, where: str) -> list[Problem]:
+    if enc_key is None:
+        return []
+    name = EncryptionKey.from_string(enc_key).name
+    if name != party:
+        return [Problem(where, f"encryption key is named {name!r}, want the party name {party!r}")]
+    return []
+
+
 def _check_genesis(event: EventHead, body: GenesisBody) -> list[Problem]:
     problems: list[Problem] = []
     names = [p.name for p in body.parties]
@@ -387,6 +472,7 @@ def _check_genesis(event: EventHead, body: GenesisBody) -> list[Problem]:
         problems.append(Problem("body.parties", "party names must be unique"))
     for i, p in enumerate(body.parties):
         problems += _check_key_name(p, f"body.parties[{i}].key")
+        problems += _check_enc_key_name(p.name, p.enc_key, f"body.parties[{i}].enc_key")
     roles = {p.name: p.role for p in body.parties}
     if roles.get(event.author) != "operator":
         problems.append(Problem("author", "the genesis is written by a founding operator"))

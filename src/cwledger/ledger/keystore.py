@@ -12,6 +12,12 @@ keystore never loses the key the log names. ``cwledger.ledger.ledger.Ledger.open
 settles pending keys: promoted when the log names them, dropped when an interrupted
 rotation never reached the log. Every write is atomic and durable: a temporary file,
 fsync, rename, fsync of the directory; a failed write leaves no temporary file.
+
+A party's X25519 encryption keys (``cwledger.model.enckeys``) are in ``<party>.x25519``,
+also 0600: a key ring, oldest first, that is only ever added to. Every key a party had
+stays, because payloads sealed to an old key open with that key only; a box names its key
+by key id. A new key is stored before the entry that names it is sent, so the log never
+names a key this keystore lost; a key the log never took is only an unused ring member.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cwledger.errors import ConflictError, KeyNotFound, MalformedInput
+from cwledger.errors import ConflictError, KeyNotFound, MalformedInput, VerificationError
+from cwledger.model.enckeys import DecryptionKey
 from cwledger.time import clock, rfc3339
 from cwledger.tlog.note import Signer
 
@@ -157,6 +164,66 @@ class Keystore:
         if not self.path.is_dir():
             return []
         return sorted(p.stem for p in self.path.glob("*.json"))
+
+    # -- encryption keys ----------------------------------------------------------------
+
+    def _ring_file(self, party: str) -> Path:
+        return self.path / f"{party}.x25519"
+
+    def has_encryption_key(self, party: str) -> bool:
+        """Whether the keystore holds an encryption key for `party`."""
+        return self._ring_file(party).exists()
+
+    def create_encryption_key(self, party: str, *, seed: bytes | None = None) -> DecryptionKey:
+        """Generate a new X25519 key for `party` and add it to its ring. With `seed`, the
+        key is derived from it (demonstration and synthetic ledgers only)."""
+        if seed is None:
+            key = DecryptionKey.generate(party)
+        else:
+            key = DecryptionKey.from_seed(party, seed)
+        self.add_encryption_key(party, key)
+        return key
+
+    def add_encryption_key(self, party: str, key: DecryptionKey) -> None:
+        """Add `key` to the ring of `party` (newest last), durably; a key already there is
+        not added twice."""
+        if key.name != party:
+            raise MalformedInput(f"encryption key is named {key.name!r}, not {party!r}")
+        ring = self._load_ring(party) if self.has_encryption_key(party) else []
+        if any(k.key_id == key.key_id for k, _ in ring):
+            return
+        ring.append((key, rfc3339(clock())))
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        doc = {
+            "party": party,
+            "keys": [{"xkey": k.string(), "created": created} for k, created in ring],
+        }
+        _write_durably(self._ring_file(party), json.dumps(doc, indent=2))
+
+    def _load_ring(self, party: str) -> list[tuple[DecryptionKey, str]]:
+        file = self._ring_file(party)
+        try:
+            doc = json.loads(file.read_text())
+            return [(DecryptionKey.from_string(k["xkey"]), k["created"]) for k in doc["keys"]]
+        except FileNotFoundError as e:
+            raise KeyNotFound(f"no encryption key for {party!r} in the keystore {self.path}") from e
+        except (KeyError, TypeError, json.JSONDecodeError, VerificationError) as e:
+            raise MalformedInput(f"keystore file {file} is damaged: {e}") from e
+
+    def encryption_keys(self, party: str) -> list[DecryptionKey]:
+        """Every encryption key of `party`, oldest first. Raises KeyNotFound."""
+        return [k for k, _ in self._load_ring(party)]
+
+    def decryption_key(self, party: str, key_id: str | None = None) -> DecryptionKey:
+        """The encryption key of `party` with the hex `key_id` (default: its newest), to
+        open what is sealed to it. Raises KeyNotFound."""
+        ring = self.encryption_keys(party)
+        if key_id is None:
+            return ring[-1]
+        for key in ring:
+            if key.key_id.hex() == key_id:
+                return key
+        raise KeyNotFound(f"{party} has no encryption key {key_id} in the keystore {self.path}")
 
     # -- keys the log has not taken yet ------------------------------------------------
 

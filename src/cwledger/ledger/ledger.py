@@ -50,7 +50,8 @@ from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
-from cwledger.model.events import GENESIS, KEY_ROTATED, Event, Role
+from cwledger.model.enckeys import DecryptionKey
+from cwledger.model.events import ENCRYPTION_KEY_SET, GENESIS, KEY_ROTATED, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
 from cwledger.store.schema import SCHEMA_REVISION
 from cwledger.time import clock, from_rfc3339, rfc3339
@@ -180,11 +181,15 @@ class _Batch:
 
 
 def _party(
-    name: str, role: Role, vkey: str, mandate: tuple[str | None, str | None] | None
+    name: str,
+    role: Role,
+    vkey: str,
+    enc_key: str,
+    mandate: tuple[str | None, str | None] | None,
 ) -> dict[str, Any]:
-    """A founding party in the genesis: its mandate's ends only where it has them (so a
-    genesis without mandates stays as it always was)."""
-    out: dict[str, Any] = {"name": name, "role": role, "key": vkey}
+    """A founding party in the genesis, with its encryption key: its mandate's ends only
+    where it has them (so a genesis without mandates stays as it always was)."""
+    out: dict[str, Any] = {"name": name, "role": role, "key": vkey, "enc_key": enc_key}
     if mandate is not None:
         start, until = mandate
         if start is not None:
@@ -317,7 +322,8 @@ class Ledger:
         log_clock: Callable[[], int] = clock,
         mandates: Mapping[str, tuple[str | None, str | None]] | None = None,
     ) -> Ledger:
-        """Create a ledger: operator and checkpoint keys, founding parties, the genesis entry.
+        """Create a ledger: operator and checkpoint keys, founding parties (each with a
+        signing and an encryption key), the genesis entry.
 
         `key_seed` derives every key from a seed instead of drawing it at random: the same
         seed gives the same keys, entries and roots. For demonstration and synthetic
@@ -361,10 +367,14 @@ class Ledger:
         ]
         parties += [(name, role, keystore.create(name, role, seed=seed)) for name, role in founding]
         log_signer = keystore.create(CHECKPOINT_SIGNER, "log", key_name=origin, seed=seed)
+        enc = {n: keystore.create_encryption_key(n, seed=seed).public for n, _, _ in parties}
         body: dict[str, Any] = {
             "origin": origin,
             "log_key": log_signer.vkey(),
-            "parties": [_party(n, r, s.vkey(), (mandates or {}).get(n)) for n, r, s in parties],
+            "parties": [
+                _party(n, r, s.vkey(), enc[n].string(), (mandates or {}).get(n))
+                for n, r, s in parties
+            ],
             "registrars": ["operator"],
         }
         if quorum is not None:  # absent, the default: every older genesis stays as it was
@@ -609,6 +619,21 @@ class Ledger:
                 raise
             self._promote(party)
         return current.signer, new
+
+    def set_encryption_key(self, party: str) -> DecryptionKey:
+        """Give `party` a new encryption key: stored in the keystore's ring (synced) first,
+        then ``encryption_key.set``, signed with the party's current signing key, is
+        appended. A refused entry leaves only an unused key in the ring."""
+        with self.keystore.locked():
+            new = self.keystore.create_encryption_key(party)
+            raw = {
+                "type": ENCRYPTION_KEY_SET,
+                "id": f"{ENCRYPTION_KEY_SET}:{party}:{new.key_id.hex()}",
+                "time": rfc3339(self.clock()),
+                "body": {"party": party, "enc_key": new.public.string()},
+            }
+            self.append(self.sign([raw], party))
+        return new
 
     def request_key(self, party: str) -> Signer:
         """A new key for a party whose key is lost or revoked, kept pending until a quorum

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from cwledger.errors import VerificationError
 from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
 from cwledger.model.classes import PUBLIC
+from cwledger.model.enckeys import EncryptionKeyString
 from cwledger.time import from_rfc3339
 from cwledger.tlog.cosignature import CosignatureVerifier
 from cwledger.tlog.note import Verifier
@@ -34,6 +35,8 @@ __all__ = [
     "KEY_ROTATED",
     "KEY_REVOKED",
     "WITNESS_POLICY",
+    "ENCRYPTION_KEY_SET",
+    "EncryptionKeySetBody",
     "WitnessEntry",
     "WitnessPolicyBody",
     "is_majority",
@@ -56,6 +59,7 @@ PARTY_REGISTERED = "party.registered"
 KEY_ROTATED = "key.rotated"
 KEY_REVOKED = "key.revoked"
 WITNESS_POLICY = "witness.policy"
+ENCRYPTION_KEY_SET = "encryption_key.set"
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
 EventId = ObjectId
@@ -100,7 +104,9 @@ class Event(Strict):
 
 
 class PartyEntry(Strict):
-    """A party with its role and its (first) C2SP verifier key, named after the party.
+    """A party with its role and its (first) C2SP verifier key, named after the party,
+    and optionally its (first) X25519 encryption key (`enc_key`, also named after the
+    party: ``cwledger.model.enckeys``), to which payloads it may read are sealed.
 
     Its mandate, if it has one, is the half-open span of event times [`mandate_from`,
     `mandate_until`) in which it may write domain events (either end open if absent): an
@@ -109,6 +115,7 @@ class PartyEntry(Strict):
     name: Annotated[PartyName, PUBLIC]
     role: Annotated[Role, PUBLIC]
     key: Annotated[VerifierKey, PUBLIC]
+    enc_key: Annotated[EncryptionKeyString | None, PUBLIC] = None
     mandate_from: Annotated[Timestamp | None, PUBLIC] = None
     mandate_until: Annotated[Timestamp | None, PUBLIC] = None
 
@@ -163,6 +170,16 @@ class KeyRotatedBody(Strict):
 
     party: Annotated[PartyName, PUBLIC]
     key: Annotated[VerifierKey, PUBLIC]
+    approvals: Annotated[Approvals, PUBLIC] = []
+
+
+class EncryptionKeySetBody(Strict):
+    """A party's encryption key from this entry on (its first, or a new one that replaces
+    the one in force): signed by the party with its current signing key, or carrying the
+    approvals of a quorum of the founding parties other than the party."""
+
+    party: Annotated[PartyName, PUBLIC]
+    enc_key: Annotated[EncryptionKeyString, PUBLIC]
     approvals: Annotated[Approvals, PUBLIC] = []
 
 

@@ -591,9 +591,10 @@ const ENTRY_FIELDS = ["envelope", "inclusion_proof", "index"];
 const EVENT_TYPE = "application/vnd.cwledger.event+json";
 // Governance acts (the book's GOVERNANCE_TYPES): the key table replays the first four; a
 // witness.policy names the ledger's witnesses and quorum, which a bundle carries itself
-// (witness_vkeys, quorum) and the visitor pins.
+// (witness_vkeys, quorum) and the visitor pins; an encryption_key.set changes no signing key.
 const GOVERNANCE = new Set([
   "ledger.genesis", "party.registered", "key.rotated", "key.revoked", "witness.policy",
+  "encryption_key.set",
 ]);
 
 /** A bundle that does not check: the message names the first failure. */
