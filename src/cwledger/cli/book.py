@@ -296,13 +296,14 @@ def findings_command(
 
 
 def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
-    """Drop the book's tables and replay the whole log into them."""
+    """Drop the book's tables and replay the whole log into them (sealed bodies opened with
+    the operator's encryption keys in the keystore)."""
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         size = r.size()
     with progress() as bar:
         task = bar.add_task("replaying", total=size)
-        changes = rebuild_book(ledger.store, lambda n: bar.advance(task, n))
+        changes = rebuild_book(ledger.store, lambda n: bar.advance(task, n), ledger.operator_keys())
     err.print(
         f"rebuilt the book from {size} entries: {len(changes.records)} records,"
         f" {len(changes.movements)} holdings changes"

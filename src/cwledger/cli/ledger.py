@@ -40,7 +40,7 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
-from cwledger.ledger.projections import check_book
+from cwledger.ledger.projections import SealedUnread, check_book
 from cwledger.ledger.trust import trust_policy
 from cwledger.ledger.witnessing import policy_for
 from cwledger.model.events import (
@@ -86,13 +86,28 @@ def init(
             " (default: a majority of the founding parties other than that party).",
         ),
     ] = None,
+    confidential: Annotated[
+        bool,
+        typer.Option(
+            "--confidential",
+            help="Seal every field above public of every event to the parties entitled to"
+            " read it (the genesis says so; docs/sealing.md).",
+        ),
+    ] = False,
 ) -> None:
     """Create a ledger: operator and checkpoint keys, founding parties, genesis entry."""
     founding: list[tuple[str, Role]] = []
     for spec in party or []:
         name, _, role = spec.partition(":")
         founding.append((name, parse_role(role)))
-    ledger = Ledger.init(directory, origin, founding=founding, database_url=db, quorum=quorum)
+    ledger = Ledger.init(
+        directory,
+        origin,
+        founding=founding,
+        database_url=db,
+        quorum=quorum,
+        confidential=confidential,
+    )
     cp = ledger.latest_checkpoint()
     err.print(f"created ledger [bold]{shown(origin)}[/] in {shown(directory)} (genesis at entry 0)")
     sys.stdout.write(cp.note)
@@ -559,7 +574,9 @@ def verify(
     """Full audit: every envelope, signature, key, role, tile, checkpoint and witness
     cosignature, and the book replayed into a scratch copy and compared with the stored one;
     then the checkpoint the log serves against the keys you pinned (the log's, the
-    witnesses' and the quorum). Exit 1 if bad."""
+    witnesses' and the quorum). Exit 1 if bad. Sealed bodies are opened with the
+    operator's encryption keys in the keystore; without them everything else is checked
+    and the book is not replayed (said so)."""
     ledger = Ledger.open(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
@@ -577,11 +594,19 @@ def verify(
             bar.advance(book, n)
             bar.refresh()
 
-        check_book(ledger.store, replayed)
+        try:
+            check_book(ledger.store, replayed, ledger.operator_keys())
+            book_said = "the book agrees"
+        except SealedUnread as e:
+            book_said = (
+                f"the book was NOT replayed: {report.sealed} sealed entries could not be "
+                f"opened ({shown(str(e))})"
+            )
     _, served = _served_with_policy(ledger, log_key, witness, quorum)
+    sealed = f" ({report.sealed} sealed)" if report.sealed else ""
     err.print(
-        f"[green]verified[/]: {report.size} entries, {report.checkpoints} checkpoints, "
+        f"[green]verified[/]: {report.size} entries{sealed}, {report.checkpoints} checkpoints, "
         f"{report.cosignatures} cosignatures, {report.tiles} tiles, {report.parties} parties, "
-        f"{report.keys} keys; the book agrees; {served}"
+        f"{report.keys} keys; {book_said}; {served}"
     )
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")

@@ -1,7 +1,9 @@
 """From bytes to an entry the log may take: decode, validate, authorise (pure, no I/O).
 
 Decoding collects every problem it can find at once; authorisation asks the replayed
-``Authority``. Signature checks and storage are the caller's (``cwledger.ledger.ledger``).
+``Authority``. A body with a sealed part (``"sealed"``: ``cwledger.ledger.confidential``)
+decodes without its typed body: only its opening (with the operator's key) gives one.
+Signature checks and storage are the caller's (``cwledger.ledger.ledger``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ __all__ = [
     "DecodedEntry",
     "Receipt",
     "MAX_ENTRY_BYTES",
+    "SEALED",
     "decode_entry",
+    "pydantic_problems",
     "authorise",
     "replay_authority",
 ]
@@ -33,15 +37,24 @@ MAX_ENTRY_BYTES = 0xFFFF
 with its length as a big-endian uint16."""
 
 
+SEALED = "sealed"
+"""The body's reserved key for its sealed part (docs/sealing.md)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedEntry:
-    """An envelope with its validated event and typed body."""
+    """An envelope with its validated event and typed body.
+
+    `sealed` is the body's sealed part as sent, if it has one; `body` is then None until
+    the entry is opened (``cwledger.ledger.confidential.unseal``), which gives an entry
+    whose event holds the whole body again."""
 
     envelope: Envelope
     leaf: bytes
     event: Event
     etype: EventType[Any]
     body: BaseModel | None
+    sealed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +76,8 @@ class Receipt:
         }
 
 
-def _pydantic_problems(err: ValidationError, prefix: str) -> list[Problem]:
+def pydantic_problems(err: ValidationError, prefix: str) -> list[Problem]:
+    """Each error of a pydantic validation as a Problem located under `prefix`."""
     out = []
     for e in err.errors():
         loc = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
@@ -107,16 +121,22 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
     except MalformedInput as e:
         raise EventRejected([*problems, Problem("payload", str(e))]) from e
     except ValidationError as e:
-        raise EventRejected([*problems, *_pydantic_problems(e, "payload")]) from e
+        raise EventRejected([*problems, *pydantic_problems(e, "payload")]) from e
     etype = EVENT_TYPES.get(event.type)
     body: BaseModel | None = None
+    sealed = event.body.get(SEALED)
     if etype is None:
         problems.append(Problem("payload.type", f"unknown event type {echo(event.type)}"))
+    elif SEALED in event.body:
+        if etype.governance:
+            problems.append(Problem(f"payload.body.{SEALED}", "a governance event is never sealed"))
+        elif not isinstance(sealed, dict):
+            problems.append(Problem(f"payload.body.{SEALED}", "a sealed part is a JSON object"))
     else:
         try:
             body = etype.body.model_validate(event.body)
         except ValidationError as e:
-            problems += _pydantic_problems(e, "payload.body")
+            problems += pydantic_problems(e, "payload.body")
     leaf = envelope.to_bytes()
     if check_canonical and len(leaf) > MAX_ENTRY_BYTES:
         problems.append(
@@ -128,7 +148,7 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
         )
     if problems or etype is None:
         raise EventRejected(problems)
-    return DecodedEntry(envelope, leaf, event, etype, body)
+    return DecodedEntry(envelope, leaf, event, etype, body, sealed)
 
 
 def authorise(

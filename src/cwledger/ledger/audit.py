@@ -11,6 +11,11 @@ and a stored checkpoint that is not at a batch boundary too; and so is the chain
 cosignatures (`cwledger.ledger.cosignatures`): each valid, by a witness of the policy in
 force for its tree, none deleted or changed. Stops at the first bad entry and names it.
 
+Sealed bodies (``cwledger.ledger.confidential``) are checked without opening them: only
+in a confidential ledger, each a well-formed sealed part with a commitment and a box for
+the operator, and no field above public in the clear. Opening them and replaying the book
+from them is ``cwledger.ledger.projections.check_book``'s, with the operator's keys.
+
 The per-entry work (decoding, hashing, Ed25519) runs on one process per core, chunk by
 chunk; this process does the sequential part (authority replay, tree, checkpoints) in log
 order as the chunks come back, so the lowest bad index is always the one reported.
@@ -30,11 +35,20 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
-from cwledger.errors import EventRejected, InvalidSignature, Problem, VerificationError
+from cwledger.errors import (
+    EventRejected,
+    InvalidSignature,
+    Problem,
+    SealBroken,
+    VerificationError,
+)
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
+from cwledger.ledger.sealing import check_form
 from cwledger.ledger.signatures import verify_ed25519
+from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
 from cwledger.time import from_rfc3339
@@ -77,6 +91,7 @@ class AuditReport:
     parties: int
     keys: int
     cosignatures: int = 0
+    sealed: int = 0  # entries with a sealed body (checked in form, not opened)
 
 
 class _TileChecker:
@@ -113,8 +128,21 @@ class _TileChecker:
 
 # One entry as a worker reports it: (index, failure or None, type, author, keyid, typed
 # governance body or None, signature verified with the named key or None, leaf hash).
-# The event's time follows (the mandate of its author is judged by it).
-_Checked = tuple[int, str | None, str, str, str, BaseModel | None, bool | None, bytes, str]
+# The event's time follows (the mandate of its author is judged by it), then the names of
+# a domain body's fields in the clear (None for governance) and whether it has a sealed part.
+_Checked = tuple[
+    int,
+    str | None,
+    str,
+    str,
+    str,
+    BaseModel | None,
+    bool | None,
+    bytes,
+    str,
+    tuple[str, ...] | None,
+    bool,
+]
 
 _KEYS: dict[tuple[str, str], bytes] = {}
 
@@ -154,7 +182,19 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
             out.append(
-                (e.index, why, e.event_type, e.author, "", None, None, e.leaf_hash, e.event_time)
+                (
+                    e.index,
+                    why,
+                    e.event_type,
+                    e.author,
+                    "",
+                    None,
+                    None,
+                    e.leaf_hash,
+                    e.event_time,
+                    None,
+                    False,
+                )
             )
             continue
         ev = d.event
@@ -165,6 +205,8 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             failure = "stored leaf hash does not match the envelope"
         elif (ev.type, ev.id, ev.time, ev.author) != fields:
             failure = "stored id, type, author or time disagree with the envelope"
+        elif d.sealed is not None:
+            failure = _sealed_form(d.sealed)
         keyid = d.envelope.keyid
         pk = _KEYS.get((ev.author, keyid))
         sig_ok = None
@@ -175,10 +217,54 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             except InvalidSignature:
                 sig_ok = False
         body = d.body if d.etype.governance else None
+        clear = None if d.etype.governance else tuple(k for k in ev.body if k != "sealed")
         out.append(
-            (e.index, failure, ev.type, ev.author, keyid, body, sig_ok, e.leaf_hash, ev.time)
+            (
+                e.index,
+                failure,
+                ev.type,
+                ev.author,
+                keyid,
+                body,
+                sig_ok,
+                e.leaf_hash,
+                ev.time,
+                clear,
+                d.sealed is not None,
+            )
         )
     return out
+
+
+def _sealed_form(sealed: object) -> str | None:
+    """Why a sealed part is not well formed with a box for the operator (None if it is)."""
+    try:
+        to = check_form(sealed)
+    except SealBroken as e:
+        return f"the sealed part is malformed: {e}"
+    if OPERATOR not in to:
+        return f"the sealed part has no box for the {OPERATOR}"
+    return None
+
+
+def _confidentiality(checked: _Checked, authority: Authority) -> str | None:
+    """Why a domain entry breaks its ledger's confidentiality (None if it does not): a
+    sealed part in a ledger that is not confidential, or a field above public in the
+    clear in one that is."""
+    _, _, type_, author, *_, clear, sealed = checked
+    if clear is None:
+        return None
+    if sealed and not authority.confidential:
+        return "a sealed body in a ledger that is not confidential"
+    if not authority.confidential:
+        return None
+    body_type: type[BaseModel] = EVENT_TYPES[type_].body
+    marks = field_classes(body_type)
+    role = authority.parties[author].role
+    bad = [n for n in clear if n not in marks or marks[n].for_author(role) is not Class.PUBLIC]
+    if bad:
+        return f"in a confidential ledger, sent in the clear: {', '.join(sorted(bad))}"
+    return None
 
 
 def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
@@ -208,7 +294,7 @@ def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
 
 def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], bytes]) -> None:
     """The sequential part: key validity, role, governance rules; then apply."""
-    index, failure, type_, author, keyid, body, sig_ok, _, time = checked
+    index, failure, type_, author, keyid, body, sig_ok, _, time, _, _ = checked
     if failure is not None:
         raise AuditFailure(index, failure)
     event = _Head(type_, author, time)
@@ -227,6 +313,8 @@ def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], 
         )
     if sig_ok is not True:
         raise AuditFailure(index, "signature does not verify with the author's key")
+    if (why := _confidentiality(checked, authority)) is not None:
+        raise AuditFailure(index, why)
     authority.apply(body, index)
 
 
@@ -341,6 +429,7 @@ def audit(
         compact = CompactRange()
         tiles = _TileChecker(r)
         expected = 0
+        sealed = 0
         for batch in _batches(store, r, size, n_workers, chunk):
             for checked in batch:
                 index = checked[0]
@@ -349,6 +438,7 @@ def audit(
                         expected, f"entry is missing (the next stored entry is {index})"
                     )
                 _admit(checked, authority, keys)
+                sealed += checked[10]
                 compact.append(checked[7], tiles)  # the worker matched it to the envelope
                 expected += 1
                 if (cp := checkpoints.get(expected)) is not None:
@@ -391,4 +481,5 @@ def audit(
         parties=len(authority.parties),
         keys=len(authority.keys),
         cosignatures=cosigned.count,
+        sealed=sealed,
     )

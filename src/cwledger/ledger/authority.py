@@ -211,6 +211,7 @@ class Authority:
     registrars: frozenset[str] = frozenset()
     founders: tuple[str, ...] = ()
     quorum: int | None = None
+    confidential: bool = False  # the genesis says every non-public field is sealed
     parties: dict[str, PartyRecord] = field(default_factory=dict)
     keys: dict[tuple[str, str], KeyRecord] = field(default_factory=dict)
     enc_keys: dict[tuple[str, str], EncKeyRecord] = field(default_factory=dict)
@@ -410,6 +411,7 @@ class Authority:
             self.registrars = frozenset(body.registrars)
             self.founders = tuple(p.name for p in body.parties)
             self.quorum = body.quorum
+            self.confidential = body.confidential
             for p in body.parties:
                 self._add_party(p, index)
         elif isinstance(body, PartyRegisteredBody):

@@ -2,8 +2,10 @@
 
 Append, in one write transaction: decode and validate every envelope -> check each
 signature and that its key is valid for its author at its index -> authorise the role
--> apply the book's rules (``cwledger.book``) -> insert the entries and their tiles ->
-sign a checkpoint for the new size -> write the book's changes -> commit.
+-> in a confidential ledger, open each sealed body with the operator's key and judge it
+(``cwledger.ledger.confidential``) -> apply the book's rules (``cwledger.book``) ->
+insert the entries and their tiles -> sign a checkpoint for the new size -> write the
+book's changes -> commit.
 Any problem in a batch refuses the whole batch and writes nothing; an envelope already
 in the log returns its first receipt and adds nothing.
 
@@ -33,6 +35,7 @@ from cwledger.errors import (
     ConflictError,
     EventForbidden,
     EventRejected,
+    KeyNotFound,
     LedgerNotFound,
     Problem,
     Unavailable,
@@ -47,6 +50,7 @@ from cwledger.ledger.admission import (
 )
 from cwledger.ledger.authority import Authority, approval_statement
 from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.confidential import OPERATOR, KeyLookup, seal_body, unseal, unsealed
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
@@ -146,6 +150,7 @@ class _Batch:
     authority: Authority
     book: Book
     count: int  # envelopes in the batch
+    operator_key: KeyLookup  # opens sealed bodies
     new: list[StoredEntry] = field(default_factory=list)
     by_leaf: dict[bytes, Receipt] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
@@ -321,6 +326,7 @@ class Ledger:
         quorum: int | None = None,
         log_clock: Callable[[], int] = clock,
         mandates: Mapping[str, tuple[str | None, str | None]] | None = None,
+        confidential: bool = False,
     ) -> Ledger:
         """Create a ledger: operator and checkpoint keys, founding parties (each with a
         signing and an encryption key), the genesis entry.
@@ -335,6 +341,8 @@ class Ledger:
         parties other than the one concerned). `log_clock` is the new ledger's clock
         (`Ledger.clock`). `mandates` gives a founding party its mandate, (from, until) as
         RFC 3339 times, either None for open: the span of event times in which it writes.
+        `confidential` makes a confidential ledger: its genesis says so, and every field
+        above public of every event is sealed (``cwledger.ledger.confidential``).
         Raises ConflictError if `path` already holds a ledger, or the database already
         holds entries.
         """
@@ -379,6 +387,8 @@ class Ledger:
         }
         if quorum is not None:  # absent, the default: every older genesis stays as it was
             body["quorum"] = quorum
+        if confidential:  # likewise: absent is not confidential
+            body["confidential"] = True
         genesis = Event(
             type=GENESIS,
             id="genesis",
@@ -415,16 +425,37 @@ class Ledger:
     # -- appending -----------------------------------------------------------------------
 
     def sign(self, events: Sequence[dict[str, Any]], party: str) -> list[bytes]:
-        """Sign raw events as `party` (filling author); the envelopes' bytes, ready to append."""
+        """Sign raw events as `party` (filling author); the envelopes' bytes, ready to append.
+        In a confidential ledger each body's fields above public are sealed first, to its
+        readers' encryption keys in force now (``cwledger.ledger.confidential.seal_body``)."""
         signer = self.keystore.signer(party)
+        authority = self.authority()
         out = []
         for i, raw in enumerate(events):
             try:
                 event = Event.model_validate({"author": party, **raw})
             except ValueError as e:
                 raise EventRejected([Problem(f"event[{i}]", str(e))]) from e
+            if authority.confidential:
+                body = seal_body(authority, event.type, party, event.body)
+                event = event.model_copy(update={"body": body})
             out.append(sign_event(event, signer).to_bytes())
         return out
+
+    def operator_keys(self) -> KeyLookup:
+        """The operator's decryption keys in this keystore by hex key id (None for a key it
+        lacks), each read once: what opens sealed bodies."""
+        found: dict[str, DecryptionKey] = {}
+
+        def key(kid: str) -> DecryptionKey | None:
+            if kid not in found:
+                try:
+                    found[kid] = self.keystore.decryption_key(OPERATOR, kid)
+                except KeyNotFound:
+                    return None
+            return found[kid]
+
+        return key
 
     def append(
         self, envelopes: Sequence[bytes | str], *, submitter: str | None = None
@@ -443,7 +474,9 @@ class Ledger:
             size = w.size()
             authority = self.authority_of(w)
             party = None if submitter is None else authority.parties.get(submitter)
-            batch = _Batch(size, self.clock(), authority, Book(w.book), len(envelopes))
+            batch = _Batch(
+                size, self.clock(), authority, Book(w.book), len(envelopes), self.operator_keys()
+            )
             forbidden: list[Problem] = []
             for start in range(0, len(envelopes), CHUNK):
                 decoded = batch.decode(envelopes, start, start + CHUNK)
@@ -506,6 +539,13 @@ class Ledger:
                 found.append(Problem("payload.id", f"event id {echo(eid)} is already used ({at})"))
             if key is not None:  # checked at the end, all at once, on every core
                 b.check_signature(i, d, key.public_key, key.key_id)
+            if d.event.author in authority.parties:  # else the authority said why
+                if d.sealed is not None:
+                    opened, refused = unseal(d, authority, index, b.operator_key)
+                    found += refused
+                    d = opened or d
+                else:
+                    found += unsealed(d, authority)
             if found:
                 b.problems += [_at(i, p) for p in found]
                 continue

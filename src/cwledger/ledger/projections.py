@@ -4,6 +4,11 @@
 order, with the authority (parties and roles) as it stood at each entry. ``rebuild``
 replaces the stored book with the replay; ``check_book`` replays into a scratch database
 and compares it, table by table, with the stored book.
+
+In a confidential ledger the replay opens each sealed body with the operator's keys
+(`operator_key`, e.g. ``Ledger.operator_keys()``) and judges it exactly as the append path
+did (``cwledger.ledger.confidential.unseal``). Without the key it cannot apply the rules:
+it raises SealedUnread, never a replay of a part of the log.
 """
 
 from __future__ import annotations
@@ -16,16 +21,17 @@ from typing import Any
 from sqlalchemy import create_engine
 
 from cwledger.book.book import Book, Changes, Context
-from cwledger.errors import VerificationError
+from cwledger.errors import NotEntitled, Problem, VerificationError
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority
+from cwledger.ledger.confidential import OPERATOR, KeyLookup, operator_box_key, unseal, unsealed
 from cwledger.store import LogReader, Store
 from cwledger.store.book import BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
 from cwledger.time import from_rfc3339
 from cwledger.words import plural
 
-__all__ = ["replay_book", "rebuild", "check_book", "BookMismatch"]
+__all__ = ["replay_book", "rebuild", "check_book", "BookMismatch", "SealedUnread"]
 
 Progress = Callable[[int], None]
 
@@ -36,11 +42,27 @@ class BookMismatch(VerificationError):
     code = "book-mismatch"
 
 
-def replay_book(reader: LogReader, progress: Progress | None = None) -> Changes:
+class SealedUnread(NotEntitled):
+    """The log holds a sealed body and the operator's key that opens it is not at hand:
+    the book cannot be replayed here."""
+
+    def __init__(self, index: int, kid: str | None) -> None:
+        self.index = index
+        key = f"its encryption key {kid}" if kid else "an encryption key"
+        super().__init__(
+            f"entry {index} is sealed and this keystore lacks {key} of the {OPERATOR}: "
+            "the book's rules cannot be replayed without opening it"
+        )
+
+
+def replay_book(
+    reader: LogReader, progress: Progress | None = None, operator_key: KeyLookup | None = None
+) -> Changes:
     """Every change the log's entries make to the book, replayed in memory in log order.
 
-    Raises BookMismatch naming the first entry the rules refuse (a log that the append
-    path would not have written).
+    Raises BookMismatch naming the first entry the rules (or the judgement of a sealed
+    body) refuse (a log that the append path would not have written); SealedUnread at the
+    first sealed entry that `operator_key` cannot open.
     """
     book = Book()
     authority = Authority()
@@ -50,35 +72,60 @@ def replay_book(reader: LogReader, progress: Progress | None = None) -> Changes:
             if d.etype.governance:
                 authority.apply(d.body, e.index)
                 continue
+            if d.sealed is not None:
+                kid = operator_box_key(d.sealed)
+                closed = operator_key is None or kid is None or operator_key(kid) is None
+                if authority.confidential and closed and kid is not None:
+                    raise SealedUnread(e.index, kid)
+                opened, refused = unseal(d, authority, e.index, operator_key or _no_key)
+                if opened is None:
+                    raise BookMismatch(f"entry {e.index}: {_reasons(refused)}")
+                d = opened
+            elif refused := unsealed(d, authority):
+                raise BookMismatch(f"entry {e.index}: {_reasons(refused)}")
             assert d.body is not None
             role = authority.parties[d.event.author].role
             refused = d.etype.apply(
                 book, Context(d.event, d.body, e.index, from_rfc3339(d.event.time), role)
             )
             if refused:
-                reasons = "; ".join(f"{p.location}: {p.message}" for p in refused)
-                raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {reasons}")
+                why = _reasons(refused)
+                raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {why}")
         if progress is not None:
             progress(len(chunk))
     return book.changes
 
 
-def rebuild(store: Store, progress: Progress | None = None) -> Changes:
-    """Drop the stored book and write the replay of the log in its place (one transaction)."""
+def _reasons(problems: Iterable[Problem]) -> str:
+    return "; ".join(f"{p.location}: {p.message}" for p in problems)
+
+
+def _no_key(kid: str) -> None:  # noqa: ARG001 (a KeyLookup that has no key)
+    return None
+
+
+def rebuild(
+    store: Store, progress: Progress | None = None, operator_key: KeyLookup | None = None
+) -> Changes:
+    """Drop the stored book and write the replay of the log in its place (one transaction).
+    `operator_key` opens sealed bodies (SealedUnread without it when the log holds one)."""
     with store.write() as w:
-        changes = replay_book(w, progress)
+        changes = replay_book(w, progress, operator_key)
         w.book.clear()
         w.book.write(changes)
     return changes
 
 
-def check_book(store: Store, progress: Progress | None = None) -> None:
+def check_book(
+    store: Store, progress: Progress | None = None, operator_key: KeyLookup | None = None
+) -> None:
     """Replay the log into a scratch database and compare with the stored book.
 
-    Raises BookMismatch naming the first table and row that differ.
+    Raises BookMismatch naming the first table and row that differ; SealedUnread when a
+    sealed body does not open with `operator_key` (or there is none).
     """
     with store.read() as r:
-        changes = replay_book(r, progress)
+        changes = replay_book(r, progress, operator_key)
         stored = r.book.dump()
     scratch = create_engine("sqlite://")
     metadata.create_all(scratch, tables=list(BOOK_TABLES))

@@ -56,6 +56,7 @@ __all__ = [
     "open_sealed",
     "opening",
     "check_boxes",
+    "check_form",
     "pad",
     "unpad",
     "bucket",
@@ -179,6 +180,13 @@ def _parse(sealed: object) -> tuple[bytes, list[tuple[str, str, bytes]]]:
     if names != sorted(set(names)):
         raise SealBroken("the boxes are not in the order of their parties, one each")
     return commitment, boxes
+
+
+def check_form(sealed: object) -> list[str]:
+    """The parties a sealed part has boxes for, in order, once its form is checked (a
+    commitment of 32 bytes, boxes in order, canonical base64), without opening any.
+    Raises SealBroken."""
+    return [to for to, _, _ in _parse(sealed)[1]]
 
 
 def opening(sealed: object, party: str, key: DecryptionKey) -> Opened:

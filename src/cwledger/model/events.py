@@ -133,7 +133,8 @@ class PartyEntry(Strict):
 class GenesisBody(Strict):
     """The first entry: the log's origin and key, the founding parties, who registers, and
     how many founding parties make a quorum (`quorum`; absent: a majority of the founding
-    parties other than the one concerned)."""
+    parties other than the one concerned). `confidential` (absent: false) makes every
+    event's fields above `public` sealed (``cwledger.ledger.confidential``)."""
 
     origin: Annotated[
         str, StringConstraints(min_length=1, max_length=255, pattern=r"^\S+$"), PUBLIC
@@ -142,6 +143,7 @@ class GenesisBody(Strict):
     parties: Annotated[list[PartyEntry], PUBLIC] = Field(min_length=1)
     registrars: Annotated[list[PartyName], PUBLIC] = Field(min_length=1)
     quorum: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, PUBLIC] = None
+    confidential: Annotated[bool, PUBLIC] = False
 
 
 class Approval(Strict):

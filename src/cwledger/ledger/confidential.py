@@ -1,0 +1,215 @@
+"""Sealed payloads in the log: how a confidential ledger seals an event's body, and how
+the log opens and judges it (issue 16, section 2; docs/sealing.md).
+
+A ledger is confidential when its genesis says so (``"confidential": true``). Each domain
+event's body is then split by the classes of its fields (``cwledger.model.classes``,
+with its author's role): the public fields stay in the clear and the rest is sealed
+(``cwledger.ledger.sealing``) under the body's one reserved key::
+
+    {...public fields..., "sealed": {"commitment": ..., "boxes": [...]}}
+
+A body with nothing above `public` has no ``sealed`` key. The boxes go to the
+*readers* of the part: the operator (the server runs the book's rules), the author, and
+every party whose role's clearance reads the part's highest class (``may_read``), each
+to its encryption key in force at the entry. A reader without an encryption key (a party
+that never set one) is left out; the operator must have one.
+
+The log opens each sealed body with the operator's key and takes it only when the whole
+body is what the author would have sealed: the opened part matches its commitment, every
+box holds the same payload under its party's key in force, the merged body validates,
+every field sent in the clear is public and every sealed field is not, and every reader
+has a box (``unseal``). In a confidential ledger a body that holds a field above
+`public` in the clear is refused (``unsealed``); a ledger that is not confidential takes
+no sealed part.
+
+Pure functions: the keys are passed in (``KeyLookup``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from cwledger.book.registry import EVENT_TYPES
+from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
+from cwledger.ledger.admission import SEALED, DecodedEntry, pydantic_problems
+from cwledger.ledger.authority import Authority
+from cwledger.ledger.sealing import check_boxes, opening, seal
+from cwledger.model.classes import Class, Unclassified, field_class, may_read, merge, split
+from cwledger.model.enckeys import DecryptionKey, EncryptionKey
+
+__all__ = [
+    "OPERATOR",
+    "KeyLookup",
+    "readers",
+    "seal_body",
+    "operator_box_key",
+    "unseal",
+    "unsealed",
+]
+
+OPERATOR = "operator"
+"""The party whose key the log opens sealed bodies with (the server's own party)."""
+
+KeyLookup = Callable[[str], DecryptionKey | None]
+"""The operator's decryption key of a hex key id, or None when it is not at hand."""
+
+_WHERE = f"payload.body.{SEALED}"
+
+
+def _role(authority: Authority, author: str) -> str | None:
+    party = authority.parties.get(author)
+    return None if party is None else party.role
+
+
+def readers(authority: Authority, author: str, level: Class) -> list[str]:
+    """Who must read a confidential part of class `level` written by `author`: the
+    operator, the author and every party whose clearance reads `level`, by name."""
+    cleared = {p.name for p in authority.parties.values() if may_read(p.role, level)}
+    return sorted({OPERATOR, author} | cleared)
+
+
+def _keys_at(authority: Authority, index: int | None) -> dict[str, EncryptionKey]:
+    """Every party's encryption key in force at `index` (None: now), for those with one."""
+    out = {}
+    for name in authority.parties:
+        rec = authority.encryption_key(name, index)
+        if rec is not None:
+            out[name] = rec.key
+    return out
+
+
+def _level(body_type: Any, confidential: Mapping[str, Any], role: str | None) -> Class:
+    return max(field_class(body_type, name, role) for name in confidential)
+
+
+def seal_body(
+    authority: Authority, event_type: str, author: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The body as a confidential ledger logs it: its public fields, and the rest sealed
+    to its readers' keys in force now under ``"sealed"`` (no ``"sealed"`` when nothing is
+    above public). A governance event, an unknown type or a body that already holds a
+    sealed part or a field its type does not have is returned as it is (the log judges it).
+    Raises MalformedInput when the operator has no encryption key."""
+    etype = EVENT_TYPES.get(event_type)
+    if etype is None or etype.governance or SEALED in body:
+        return dict(body)
+    role = _role(authority, author)
+    try:
+        public, confidential = split(etype.body, body, author_role=role)
+    except Unclassified:
+        return dict(body)
+    if not confidential:
+        return public
+    keys = _keys_at(authority, None)
+    if OPERATOR not in keys:
+        raise MalformedInput(
+            f"the {OPERATOR} has no encryption key: this ledger cannot seal an event"
+        )
+    level = _level(etype.body, confidential, role)
+    to = {name: keys[name] for name in readers(authority, author, level) if name in keys}
+    return {**public, SEALED: seal(confidential, to)}
+
+
+def operator_box_key(sealed: object) -> str | None:
+    """The key id of the operator's box in a sealed part, or None if it has none (or the
+    part is not even a list of boxes: `unseal` says why)."""
+    boxes = sealed.get("boxes") if isinstance(sealed, Mapping) else None
+    if not isinstance(boxes, list):
+        return None
+    for box in boxes:
+        if isinstance(box, Mapping) and box.get("to") == OPERATOR:
+            kid = box.get("key")
+            return kid if isinstance(kid, str) else None
+    return None
+
+
+def unseal(
+    d: DecodedEntry, authority: Authority, index: int, key: KeyLookup
+) -> tuple[DecodedEntry | None, list[Problem]]:
+    """Open a sealed entry at `index` with the operator's key and judge it (module doc).
+
+    Returns the entry with its whole body (event and typed body) and no problem, or None
+    and every problem found (locations as `decode_entry` gives them). `authority` is the
+    one in force at the entry; its author must be a party of it.
+    """
+    assert d.sealed is not None
+    if not authority.confidential:
+        return None, [
+            Problem(_WHERE, "this ledger is not confidential: an event's body holds no sealed part")
+        ]
+    kid = operator_box_key(d.sealed)
+    if kid is None:
+        return None, [
+            Problem(_WHERE, f"no box for the {OPERATOR}: the log could not run the book's rules")
+        ]
+    dk = key(kid)
+    if dk is None:
+        return None, [
+            Problem(_WHERE, f"the {OPERATOR}'s encryption key {echo(kid)} is not at hand")
+        ]
+    try:
+        opened = opening(d.sealed, OPERATOR, dk)
+    except (SealBroken, NotEntitled) as e:
+        return None, [Problem(_WHERE, str(e))]
+    public = {k: v for k, v in d.event.body.items() if k != SEALED}
+    try:
+        whole = merge(public, opened.confidential)
+    except ValueError as e:
+        return None, [Problem(_WHERE, str(e))]
+    body_type = d.etype.body
+    try:
+        typed = body_type.model_validate(whole)
+    except ValidationError as e:
+        return None, pydantic_problems(e, "payload.body")
+    role = _role(authority, d.event.author)
+    clear, hidden = split(body_type, whole, author_role=role)
+    problems = [
+        Problem(
+            f"payload.body.{name}",
+            f"is {field_class(body_type, name, role)}: it is sealed, not sent in the clear",
+        )
+        for name in sorted(set(public) - set(clear))
+    ]
+    problems += [
+        Problem(_WHERE, f"{name} is public: it is sent in the clear, not sealed")
+        for name in sorted(set(opened.confidential) - set(hidden))
+    ]
+    if not hidden:
+        problems.append(Problem(_WHERE, "nothing of this body is above public: nothing to seal"))
+    keys = _keys_at(authority, index)
+    boxes = check_boxes(d.sealed, opened, keys)
+    problems += [Problem(f"payload.body.{p.location}", p.message) for p in boxes]
+    if hidden:
+        level = _level(body_type, hidden, role)
+        boxed = {b["to"] for b in d.sealed["boxes"]}
+        problems += [
+            Problem(f"{_WHERE}.boxes", f"no box for {name}, whose clearance reads {level}")
+            for name in readers(authority, d.event.author, level)
+            if name in keys and name not in boxed
+        ]
+    if problems:
+        return None, problems
+    event = d.event.model_copy(update={"body": whole})
+    return dataclasses.replace(d, event=event, body=typed), []
+
+
+def unsealed(d: DecodedEntry, authority: Authority) -> list[Problem]:
+    """Every field above public that an entry of a confidential ledger sends in the clear
+    (each must be sealed); none for a ledger that is not confidential, a governance event
+    or a sealed body (`unseal` judges that)."""
+    if not authority.confidential or d.etype.governance or d.sealed is not None:
+        return []
+    role = _role(authority, d.event.author)
+    _, confidential = split(d.etype.body, d.event.body, author_role=role)
+    return [
+        Problem(
+            f"payload.body.{name}",
+            f"is {field_class(d.etype.body, name, role)}: in a confidential ledger it must be"
+            " sealed",
+        )
+        for name in sorted(confidential)
+    ]
