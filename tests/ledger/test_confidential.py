@@ -303,3 +303,17 @@ def test_a_ledger_that_is_not_confidential_takes_no_sealed_part(ledger: Ledger) 
     # And signing there seals nothing.
     [plain] = ledger.sign([event(1)], "insp")
     assert b"sealed" not in base64.b64decode(json.loads(plain)["payload"])
+
+
+def test_a_sealed_event_signed_again_gets_its_first_receipt(conf: Ledger) -> None:
+    raw = _raw(1, "declaration.submitted", _marked_declaration())
+    [first] = conf.append(conf.sign([raw], "dec"))
+    again = conf.sign([{**raw, "time": "2014-01-05T12:00:01Z"}], "dec")  # another salt too
+    before = row_counts(conf)
+    [receipt] = conf.append(again)
+    assert receipt.duplicate and receipt.index == first.index
+    assert row_counts(conf) == before
+    changed = _marked_declaration()
+    changed["items"][0]["kind"] = "drum"
+    problems = _refused(conf, conf.sign([{**raw, "body": changed}], "dec"))
+    assert any("already used" in p.message for p in problems)

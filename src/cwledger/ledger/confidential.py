@@ -47,6 +47,7 @@ __all__ = [
     "readers",
     "seal_body",
     "operator_box_key",
+    "whole_body",
     "unseal",
     "unsealed",
 ]
@@ -125,6 +126,24 @@ def operator_box_key(sealed: object) -> str | None:
             kid = box.get("key")
             return kid if isinstance(kid, str) else None
     return None
+
+
+def whole_body(d: DecodedEntry, key: KeyLookup) -> dict[str, Any] | None:
+    """The entry's whole body: as sent when it has no sealed part, else its public fields
+    merged with what the operator's box holds; None if that box does not open. (Compares
+    two envelopes of one event; `unseal` is the judgement.)"""
+    if d.sealed is None:
+        return d.event.body
+    kid = operator_box_key(d.sealed)
+    dk = None if kid is None else key(kid)
+    if dk is None:
+        return None
+    try:
+        confidential = opening(d.sealed, OPERATOR, dk).confidential
+        public = {k: v for k, v in d.event.body.items() if k != SEALED}
+        return merge(public, confidential)
+    except (SealBroken, NotEntitled, ValueError):
+        return None
 
 
 def unseal(

@@ -50,7 +50,14 @@ from cwledger.ledger.admission import (
 )
 from cwledger.ledger.authority import Authority, approval_statement
 from cwledger.ledger.canonical import canonical_json
-from cwledger.ledger.confidential import OPERATOR, KeyLookup, seal_body, unseal, unsealed
+from cwledger.ledger.confidential import (
+    OPERATOR,
+    KeyLookup,
+    seal_body,
+    unseal,
+    unsealed,
+    whole_body,
+)
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
@@ -106,10 +113,16 @@ def _order(p: Problem) -> int:
     return int(p.location[6 : p.location.index("]")])
 
 
-def _same_event(stored: bytes, d: DecodedEntry) -> bool:
-    """Whether a stored envelope carries the same type, author and body as `d`."""
-    e = decode_entry(stored, check_canonical=False).event
-    return (e.type, e.author, e.body) == (d.event.type, d.event.author, d.event.body)
+def _same_event(stored: bytes, d: DecodedEntry, key: KeyLookup) -> bool:
+    """Whether a stored envelope carries the same type, author and body as `d` (a sealed
+    body compared opened: each seal has its own salt)."""
+    s = decode_entry(stored, check_canonical=False)
+    if (s.event.type, s.event.author) != (d.event.type, d.event.author):
+        return False
+    if s.sealed is None and d.sealed is None:
+        return s.event.body == d.event.body
+    body = whole_body(s, key)
+    return body is not None and body == whole_body(d, key)
 
 
 def _not_theirs(
@@ -519,7 +532,9 @@ class Ledger:
             if (first := b.by_leaf.get(lh)) is not None:
                 b.receipts[i] = Receipt(first.index, lh, eid, duplicate=True)
                 continue
-            if (same := used_ids.get(eid)) is not None and _same_event(same.envelope, d):
+            if (same := used_ids.get(eid)) is not None and _same_event(
+                same.envelope, d, b.operator_key
+            ):
                 # The same event signed again (e.g. a retry with a new time): its first
                 # receipt, but only once its own signature verifies with a key valid for
                 # its author now (checked with the others); else a refusal.
