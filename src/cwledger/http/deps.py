@@ -16,11 +16,19 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
 
-from cwledger.errors import Forbidden, InvalidQuery, MalformedInput, RateLimited, Unauthorized
+from cwledger.errors import (
+    Forbidden,
+    InvalidQuery,
+    MalformedInput,
+    NotEntitled,
+    RateLimited,
+    Unauthorized,
+)
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import Caller, authenticate, end_session, open_session
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
+from cwledger.model.classes import Class, may_read
 from cwledger.store import LogReader, Store
 from cwledger.time import parse_moment, queryable
 
@@ -37,6 +45,7 @@ __all__ = [
     "published",
     "LogReads",
     "Reader",
+    "require_clearance",
     "AnyCaller",
     "WritingCaller",
     "RateLimiter",
@@ -344,9 +353,25 @@ async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
         yield s
 
 
+def require_clearance(request: Request, who: Caller | None) -> None:
+    """In a confidential ledger (issue 16), the book's answers are built from sealed
+    payloads: only a party whose role reads above `public` may have them. Raises
+    NotEntitled (403) for anyone else (an anonymous visitor, an observer, a witness); the
+    log itself (`/log/`, the entries' public parts) stays public."""
+    if not request.app.state.authority.get().confidential:
+        return
+    if who is not None and may_read(who.role, Class.RESTRICTED):
+        return
+    whom = "an anonymous visitor" if who is None else f"{who.party} ({who.role})"
+    raise NotEntitled(
+        f"this ledger is confidential: the book's answers come from sealed payloads, and "
+        f"{whom} reads public data only (the log at /log/ and its entries' public fields)"
+    )
+
+
 async def reader(request: Request) -> AsyncIterator[Snapshot]:
-    """A read snapshot of the log for an authenticated caller."""
-    await _authenticated(request)
+    """A read snapshot of the book for an authenticated caller cleared to read it."""
+    require_clearance(request, await _authenticated(request))
     async for s in snapshot(request):
         yield s
 

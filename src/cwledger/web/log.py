@@ -38,7 +38,7 @@ from cwledger.tlog import note
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.cosignature import cosignature_timestamp, verifier_from_vkey
 from cwledger.tlog.note import Signature, UnverifiedNoteError
-from cwledger.web.views import Book, Viewer, page
+from cwledger.web.views import LogSnapshot, Viewer, page
 
 __all__ = ["router", "RECENT", "SignatureLine", "signature_lines", "event_json", "utc_time"]
 
@@ -194,7 +194,7 @@ def _find(r: LogReader, q: str) -> tuple[int | None, str | None]:
 async def log_explorer(
     request: Request,
     who: Viewer,
-    r: Book,
+    r: LogSnapshot,
     entry: Annotated[str | None, Query(description="An entry's index.")] = None,
     q: Annotated[str | None, Query(description="An entry's index or event id.")] = None,
 ) -> Response:

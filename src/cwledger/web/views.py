@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from cwledger import __version__
 from cwledger.errors import CwledgerError, Unauthorized
-from cwledger.http.deps import Snapshot, session_caller, snapshot
+from cwledger.http.deps import Snapshot, require_clearance, session_caller, snapshot
 from cwledger.ledger.access import Caller
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "error_page",
     "Viewer",
     "Book",
+    "LogSnapshot",
     "LoginRequired",
     "SESSION_COOKIE",
     "cookie_name",
@@ -97,12 +98,23 @@ async def viewer(request: Request) -> Caller | None:
 Viewer = Annotated[Caller | None, Depends(viewer)]
 
 
-async def _book(request: Request, _who: Viewer) -> AsyncIterator[Snapshot]:
+async def _book(request: Request, who: Viewer) -> AsyncIterator[Snapshot]:
+    require_clearance(request, who)
     async for s in snapshot(request):
         yield s
 
 
 Book = Annotated[Snapshot, Depends(_book)]
+
+
+async def _log(request: Request, _who: Viewer) -> AsyncIterator[Snapshot]:
+    async for s in snapshot(request):
+        yield s
+
+
+LogSnapshot = Annotated[Snapshot, Depends(_log)]
+"""A snapshot for a page of the log alone (its entries as stored, its checkpoints): public
+to whoever may see the pages, confidential ledger or not; `Book` is for the book's."""
 
 
 def page(request: Request, template: str, who: Caller | None, **context: Any) -> HTMLResponse:

@@ -1,0 +1,68 @@
+"""A confidential ledger's book is read only by parties cleared above `public` (issue 16):
+the book's API answers and dashboard pages refuse an observer and an anonymous visitor with
+"not entitled" (403), never a 500 and never the sealed values; the log stays public."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cwledger.ledger.ledger import Ledger
+from tests.api.conftest import Api, make_api
+from tests.book.builders import Book, declaration, item, site
+from tests.conftest import FOUNDING, ORIGIN
+
+MARK = "Marker-Site-Name-5f1c"
+
+
+@pytest.fixture
+def conf_api(tmp_path: Path) -> Iterator[Api]:
+    led = Ledger.init(
+        tmp_path / "ledger",
+        ORIGIN,
+        founding=FOUNDING,
+        time="2013-09-14T00:00:00Z",
+        confidential=True,
+    )
+    Book(led).append(
+        "declaration.submitted",
+        declaration([item("I-1")], sites=[{**site("S-1"), "name": MARK}]),
+    )
+    api = make_api(led, ["insp", "dec", "obs"], public_pages=True)
+    yield api
+    led.close()
+
+
+BOOK_READS = [
+    "/api/v1/sites",
+    "/api/v1/sites/S-1",
+    "/api/v1/holdings",
+    "/api/v1/items/I-1",
+    "/api/v1/status",
+    "/api/v1/declarations/1",
+]
+
+
+def test_an_observer_is_not_entitled_to_the_book(conf_api: Api) -> None:
+    for path in BOOK_READS:
+        answer = conf_api.client.get(path, headers=conf_api.auth("obs"))
+        assert answer.status_code == 403, path
+        assert "confidential" in answer.json()["detail"] and MARK not in answer.text
+
+
+def test_a_cleared_party_reads_the_opened_book(conf_api: Api) -> None:
+    for party in ("insp", "dec"):
+        answer = conf_api.client.get("/api/v1/sites/S-1", headers=conf_api.auth(party))
+        assert answer.status_code == 200 and MARK in answer.text
+
+
+def test_an_anonymous_visitor_gets_the_log_but_not_the_book(conf_api: Api) -> None:
+    page = conf_api.client.get("/")
+    assert page.status_code == 403 and "confidential" in page.text and MARK not in page.text
+    for path in ("/map", "/map/sites", "/sites/S-1", "/items/I-1", "/balances", "/findings"):
+        assert conf_api.client.get(path).status_code == 403, path
+    assert conf_api.client.get("/log/checkpoint").status_code == 200
+    log_page = conf_api.client.get("/log?entry=1")
+    assert log_page.status_code == 200 and MARK not in log_page.text
