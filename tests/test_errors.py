@@ -49,6 +49,7 @@ ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "AuditFailure": (7, "the leaf hash differs"),
     "SheetRejected": ([Problem("row 3", "no such chemical")],),
     "MonitorAlarm": ("fork", "two roots for size 7"),
+    "SealedUnread": (12, "a1b2c3d4"),
 }
 """Constructor arguments of the classes whose constructor is not (message)."""
 
