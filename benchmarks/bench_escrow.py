@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cwledger.escrow import EscrowSecrets, check_opening, destroyed_bodies, escrow_items
+from cwledger.escrow import EscrowSecrets, check_opening, escrow_items, proved_bodies
 from cwledger.intake import COLUMNS, read_declaration
 from cwledger.model.escrow import EscrowDestroyedProved
 from cwledger.tlog.sumtree import SumRoot, verify_sum_subset
@@ -155,7 +155,7 @@ def main() -> None:
         assert check_opening(opening, commitments) is None
 
         gone = [leaf.record.id for leaf in tree.leaves[::7]]
-        body = destroyed_bodies(tree, gone, at="2014-06-30T00:00:00Z")[0]
+        body = proved_bodies(tree, gone, what="destroyed", at="2014-06-30T00:00:00Z")[0]
         doc = body.model_dump_json()
         root_ = SumRoot(tree.root.hash, tree.root.grams, tree.root.size)
 

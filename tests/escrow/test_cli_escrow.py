@@ -196,3 +196,101 @@ def test_bad_input_is_one_clear_line(ledger_dir: Path, tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "role inspectorate may not write escrow.committed" in refused.stderr
     assert not (ledger_dir / "keys" / "inspectorate.escrow").exists()
+
+
+def _append_events(tmp_path: Path, party: str, *events: dict[str, object]) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    run("append", str(path), "--as", party)
+
+
+def test_removed_destroyed_aggregates_published_and_checked_by_an_observer(
+    ledger_dir: Path, tmp_path: Path
+) -> None:
+    _commit(_sheet(tmp_path / "escrow.csv", ROWS))
+    declare(tmp_path)
+    seal = {"seal": "SL-1", "type": "metal_cap", "closes": {"kind": "item", "id": "C-1"}}
+    _append_events(
+        tmp_path,
+        "inspectorate",
+        {"type": "seal.applied", "time": "2013-11-01T00:00:00Z", "body": seal},
+        {
+            "type": "site.declared",
+            "time": "2013-11-02T00:00:00Z",
+            "body": {
+                "site": {
+                    "id": "ARK",
+                    "name": "Cargo vessel",
+                    "kind": "vessel",
+                    "coordinates": {"lat": 35.5, "lon": 35.8},
+                    "party": "inspectorate",
+                }
+            },
+        },
+    )
+    shipped = {
+        "transfer": "TR-1",
+        "origin": "S-1",
+        "destination": "ARK",
+        "due": "2014-01-10T00:00:00Z",
+        "items": [{"item": "C-1"}],
+    }
+    batch = {
+        "batch": "B-1",
+        "method": "hydrolysis",
+        "venue": "S-1",
+        "start": "2014-04-30T00:00:00Z",
+        "end": "2014-05-01T00:00:00Z",
+        "items": [{"item": "C-2"}],
+    }
+    _append_events(
+        tmp_path,
+        "declarant",
+        {"type": "transfer.shipped", "time": "2014-01-07T00:00:00Z", "body": shipped},
+        {"type": "destruction.batch", "time": "2014-05-01T00:00:00Z", "body": batch},
+    )
+    before = _log_bytes(ledger_dir)
+    run("escrow", "prove-removed", "--category", "1", "--at", "2014-06-30")
+    run("escrow", "prove-destroyed", "--category", "1", "--at", "2014-06-30")
+    status = _status()
+    assert status[1]["removed"] == 1 and status[1]["removed_grams"] == 1_000_000
+    assert status[1]["destroyed"] == 1 and status[1]["destroyed_grams"] == 500_000
+    again = _cli("escrow", "prove-removed", "--category", "1", "--at", "2014-07-31")
+    assert again.returncode == 0 and "nothing new to prove" in again.stderr
+    run("aggregates", "publish", "--at", "2014-06-30", "--as", "inspectorate")
+    published = _log_bytes(ledger_dir)[len(before) :]
+    assert b"escrow.removed_proved" in published and b"aggregate.published" in published
+    for secret in (b"C-1", b"C-2", b"S-1", b"Storage one", b"weighing", b"hydrolysis"):
+        assert secret not in published
+    checked = json.loads(run("aggregates", "check", "--json"))
+    [agg] = checked["aggregates"]
+    assert agg["proven"] and agg["problems"] == []
+    rows = {row["category"]: row for row in agg["categories"]}
+    assert rows[1]["committed_grams"] == 4_000_000 and rows[1]["committed_items"] == 3
+    assert (rows[1]["removed_grams"], rows[1]["removed_items"]) == (1_000_000, 1)
+    assert (rows[1]["destroyed_grams"], rows[1]["destroyed_items"]) == (500_000, 1)
+    assert (rows[1]["remaining_grams"], rows[1]["remaining_items"]) == (3_500_000, 2)
+    assert rows[2]["destroyed_grams"] == 0 and rows[2]["remaining_grams"] == 800_000
+    # an observer with a bundle of the escrow entries only (and the governance it carries)
+    led = Ledger.open(ledger_dir)
+    try:
+        with led.store.read() as r:
+            types = ["escrow.committed", "escrow.removed_proved", "escrow.destroyed_proved"]
+            indices = [e.index for e in r.entries_of_types([*types, "aggregate.published"])]
+    finally:
+        led.close()
+    bundle = tmp_path / "public.bundle"
+    run("bundle", "--out", str(bundle), "--entries", ",".join(map(str, indices)))
+    from_bundle = json.loads(run("aggregates", "check", "--bundle", str(bundle), "--json"))
+    assert from_bundle == checked
+    table = run("aggregates", "check")
+    assert "yes" in table and "NO" not in table
+    # a bundle that leaves a proof out cannot prove the aggregate: exit 1, naming it
+    partial = tmp_path / "partial.bundle"
+    run("bundle", "--out", str(partial), "--entries", ",".join(map(str, indices[:1] + indices[2:])))
+    result = _cli("aggregates", "check", "--bundle", str(partial))
+    assert result.returncode == 1
+    assert "removed_proofs" in " ".join(result.stdout.split())
+    run("verify")
+    run("rebuild")
+    assert json.loads(run("aggregates", "check", "--json")) == checked

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cwledger.errors import EventRejected, VerificationError
-from cwledger.escrow import EscrowTree, build_trees, destroyed_bodies, position_key
+from cwledger.escrow import EscrowTree, build_trees, position_key, proved_bodies
 from cwledger.ledger.ledger import Ledger
 from cwledger.model import ItemKind
 from cwledger.model.escrow import EscrowCommitted, EscrowItem
@@ -141,7 +141,7 @@ def test_leaves_are_in_keyed_order_whatever_the_sheet_s_order() -> None:
 def test_destroyed_bodies_fit_the_budget_and_chain_their_totals() -> None:
     tree = _trees(600)[1]
     gone = [leaf.record.id for leaf in tree.leaves[::2]]
-    bodies = destroyed_bodies(tree, gone, at="2014-06-30T00:00:00Z", budget=12_000)
+    bodies = proved_bodies(tree, gone, what="destroyed", at="2014-06-30T00:00:00Z", budget=12_000)
     assert len(bodies) >= 2  # 150 leaves do not fit 12,000 bytes at once
     assert all(len(b.model_dump_json()) <= 12_000 for b in bodies)
     assert sum(b.count for b in bodies) == len(gone) == bodies[-1].total_count
@@ -153,8 +153,13 @@ def test_destroyed_bodies_fit_the_budget_and_chain_their_totals() -> None:
         assert verify_sum_subset(b.proof.proof(), tree.root) == (b.count, b.grams)
     # what was proven before is left out, and the totals continue from it
     proven = [i for i, _, _ in bodies[0].proof.leaves]
-    rest = destroyed_bodies(
-        tree, gone, at="2014-07-31T00:00:00Z", proven=proven, proven_g=bodies[0].grams
+    rest = proved_bodies(
+        tree,
+        gone,
+        what="destroyed",
+        at="2014-07-31T00:00:00Z",
+        proven=proven,
+        proven_g=bodies[0].grams,
     )
     assert rest[-1].total_count == len(gone) and rest[-1].total_grams == total
 
@@ -188,7 +193,7 @@ def test_the_book_refuses_every_proof_that_does_not_hold(ledger: Ledger) -> None
     _commit(ledger, trees)
     tree = trees[1]
     ids_ = [leaf.record.id for leaf in tree.leaves]
-    first = destroyed_bodies(tree, ids_[:5], at="2014-06-30T00:00:00Z")[0]
+    first = proved_bodies(tree, ids_[:5], what="destroyed", at="2014-06-30T00:00:00Z")[0]
     body = first.model_dump(mode="json")
     # a node's grams changed: the proof does not lead to the committed root
     bad = {
@@ -210,7 +215,9 @@ def test_the_book_refuses_every_proof_that_does_not_hold(ledger: Ledger) -> None
     _refused(ledger, _event("escrow.destroyed_proved", "d0", inflated), "dec", "running totals")
     # the good one, by the inspectorate; then the same leaves again are refused
     ledger.append(ledger.sign([_event("escrow.destroyed_proved", "d1", body)], "insp"))
-    again = destroyed_bodies(tree, ids_[3:8], at="2014-06-30T00:00:00Z", proven=[], proven_g=0)[0]
+    again = proved_bodies(
+        tree, ids_[3:8], what="destroyed", at="2014-06-30T00:00:00Z", proven=[], proven_g=0
+    )[0]
     twice = {
         **again.model_dump(mode="json"),
         "total_count": 10,
@@ -229,7 +236,9 @@ def test_the_book_refuses_every_proof_that_does_not_hold(ledger: Ledger) -> None
 
 def test_a_mutated_proof_body_is_refused_at_admission() -> None:
     tree = _trees(10)[1]
-    body = destroyed_bodies(tree, [tree.leaves[0].record.id], at="2014-06-30T00:00:00Z")[0]
+    body = proved_bodies(
+        tree, [tree.leaves[0].record.id], what="destroyed", at="2014-06-30T00:00:00Z"
+    )[0]
     doc = body.model_dump(mode="json")
     with pytest.raises(ValueError, match="grams is"):
         type(body).model_validate({**doc, "grams": doc["grams"] + 1})

@@ -10,7 +10,7 @@ addition, so a replay gives the same holdings to the gram.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,8 @@ __all__ = [
     "BatchLine",
     "CounterRecord",
     "EscrowTreeRecord",
+    "ProvedRef",
+    "AggregateRecord",
     "RECORD_KINDS",
     "grams",
     "HELD",
@@ -647,9 +649,22 @@ class CounterRecord(Record):
         return self.name
 
 
+class ProvedRef(BaseModel):
+    """One ``escrow.*_proved`` entry against a tree: what it proves, its entry, its moment
+    (µs) and its own count and grams (an aggregate names such entries)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what: Literal["destroyed", "removed"]
+    entry: int
+    at: int
+    count: int
+    grams: int
+
+
 class EscrowTreeRecord(Record):
-    """A committed escrow tree (one version, one category) and the leaves proven destroyed
-    in it so far (their indices, sorted, and their grams)."""
+    """A committed escrow tree (one version, one category), the leaves proven destroyed
+    and removed in it so far (their indices, sorted, and their grams), and the proof
+    entries that proved them."""
 
     kind: ClassVar[str] = "escrow"
     version: int
@@ -663,10 +678,30 @@ class EscrowTreeRecord(Record):
     destroyed: list[int] = []
     destroyed_g: int = 0
     destroyed_at: int | None = None  # the latest moment a destroyed proof speaks for
+    removed: list[int] = []
+    removed_g: int = 0
+    removed_at: int | None = None
+    proofs: list[ProvedRef] = []
 
     @property
     def key(self) -> str:
         return f"{self.version:06d}|{self.category}"
+
+
+class AggregateRecord(Record):
+    """A published aggregate (``aggregate.published``): its entry, moment, author and body
+    as logged (public, each number proven by the book at admission)."""
+
+    kind: ClassVar[str] = "aggregate"
+    entry: int
+    at: int
+    time: str
+    author: str
+    body: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.entry:012d}"
 
 
 RECORD_KINDS: dict[str, type[Record]] = {
@@ -695,5 +730,6 @@ RECORD_KINDS: dict[str, type[Record]] = {
         ThresholdsRecord,
         CounterRecord,
         EscrowTreeRecord,
+        AggregateRecord,
     )
 }

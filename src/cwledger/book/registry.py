@@ -39,6 +39,7 @@ from cwledger.book.rules import (
 from cwledger.book.rules.common import raise_overdue
 from cwledger.epcis import exporters, importers
 from cwledger.errors import Problem
+from cwledger.model import aggregates as a
 from cwledger.model import bodies as b
 from cwledger.model import escrow as e
 from cwledger.model import events as g
@@ -379,9 +380,24 @@ _ALL: list[EventType[Any]] = [
     _domain(
         "escrow.destroyed_proved",
         e.EscrowDestroyedProved,
-        escrow.escrow_destroyed_proved,
+        escrow.escrow_proved,
         EITHER,
         "destroyed total proven",
+    ),
+    _domain(
+        "escrow.removed_proved",
+        e.EscrowRemovedProved,
+        escrow.escrow_proved,
+        EITHER,
+        "removed total proven",
+    ),
+    # Public aggregates: the inspectorate publishes the totals the proofs above give.
+    _domain(
+        "aggregate.published",
+        a.AggregatePublished,
+        escrow.aggregate_published,
+        INSPECTORATE,
+        "aggregate published",
     ),
     _domain(
         "escrow.item_checked",

@@ -2,8 +2,8 @@
 
 Every command is registered below, explicitly and in the order `cwledger --help` lists
 them; the group modules (`ledger`, `accountancy`, `book`, `report`, `scenario`, `server`,
-`epcis`, `bundle`, `monitor`, `publish`, `witness`, `witnesses`, `escrow`) define the
-commands and register nothing themselves. Errors are mapped once, in `main`: a
+`epcis`, `bundle`, `monitor`, `publish`, `witness`, `witnesses`, `escrow`, `aggregates`)
+define the commands and register nothing themselves. Errors are mapped once, in `main`: a
 `CwledgerError` prints one line (its code and diagnostics) and exits 1, unless
 `--verbose`, which the root callback keeps in the context's object (`Options`).
 """
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from cwledger import __version__
 from cwledger.cli import (
     accountancy,
+    aggregates,
     book,
     bundle,
     epcis,
@@ -120,6 +121,7 @@ for name, group in (
     ("witness", witness.witness_app),
     ("witnesses", witnesses.witnesses_app),
     ("escrow", escrow.escrow_app),
+    ("aggregates", aggregates.aggregates_app),
 ):
     app.add_typer(group, name=name)
 

@@ -5,8 +5,9 @@ secrets (salts, order key, records) in the declarant's escrow file (`keys/<party
 0600, or `--escrow FILE`). `reveal` writes items with their proofs for one party;
 `check-proof` checks a reveal or a diff offline against the commitments in the local log
 (and, `--as` an inspector, logs each revealed item as checked: the book raises a finding
-for one that is not in the root or differs from the declaration). `prove-destroyed`
-logs the destroyed total of a category as subset proofs; `diff` proves what two versions
+for one that is not in the root or differs from the declaration). `prove-destroyed` and
+`prove-removed` log the destroyed (removed: shipped out of the country) total of a
+category as subset proofs; `diff` proves what two versions
 kept, removed and added; `status` shows what is still open per category.
 """
 
@@ -21,7 +22,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.book.records import CounterRecord, EscrowTreeRecord, ItemRecord, ItemState
+from cwledger.book.records import (
+    CounterRecord,
+    EscrowTreeRecord,
+    ItemRecord,
+    ItemState,
+    TransferRecord,
+)
 from cwledger.book.rules.escrow import ESCROW_VERSION
 from cwledger.cli.book import moment_option
 from cwledger.cli.common import JsonFlag, LedgerDir, err, open_ledger, out, print_json, shown
@@ -33,15 +40,15 @@ from cwledger.escrow import (
     EscrowSecrets,
     check_diff,
     check_reveal,
-    destroyed_bodies,
     diff_proof,
     escrow_items,
     escrow_path,
     load_json,
+    proved_bodies,
     reveal,
 )
 from cwledger.ledger.ledger import Ledger, utc_now
-from cwledger.model.escrow import EscrowCommitted
+from cwledger.model.escrow import EscrowCommitted, ProvedKind
 from cwledger.store.store import LogReader
 from cwledger.time import rfc3339
 from cwledger.tlog.sumtree import SumRoot
@@ -253,17 +260,15 @@ def escrow_check_proof(
         raise MalformedInput(f"{file} is no escrow reveal or diff (its format is {kind!r})")
 
 
-@escrow_app.command("prove-destroyed")
-def escrow_prove_destroyed(
-    category: Annotated[int, typer.Option("--category", min=1, max=3, help="CWC category.")],
-    at: Annotated[str, typer.Option("--at", help="A date (end of that day, UTC) or a time.")],
-    party: AsDeclarant = None,
-    version: VersionOption = None,
-    escrow_file: EscrowFile = None,
-    ledger_dir: LedgerDir = Path("."),
+def _prove(
+    what: ProvedKind,
+    category: int,
+    at: str,
+    party: str | None,
+    version: int | None,
+    escrow_file: Path | None,
+    ledger_dir: Path,
 ) -> None:
-    """Log the destroyed total of a category by a moment: the leaves of the items the book
-    has destroyed by then, as subset proofs of the committed tree (no item is named)."""
     moment = moment_option(at)
     assert moment is not None
     ledger = open_ledger(ledger_dir)
@@ -272,11 +277,19 @@ def escrow_prove_destroyed(
     with ledger.store.read() as r:
         v = version or _latest(r)
         rec = r.book.get(EscrowTreeRecord, f"{v:06d}|{category}")
-        destroyed = [
-            i.item.id
-            for i in r.book.records(ItemRecord, status=ItemState.DESTROYED.value)
-            if i.last_at <= moment
-        ]
+        if what == "destroyed":
+            done = [
+                i.item.id
+                for i in r.book.records(ItemRecord, status=ItemState.DESTROYED.value)
+                if i.last_at <= moment
+            ]
+        else:  # shipped out of the country: a transfer from its territory to outside it
+            done = [
+                line.item
+                for t in r.book.records(TransferRecord)
+                if t.abroad and t.shipped_at <= moment
+                for line in t.lines
+            ]
     if rec is None:
         raise NotFound(f"no escrow tree of category {category} in version {v} in this log")
     tree = secrets.trees(v).get(category)
@@ -284,20 +297,21 @@ def escrow_prove_destroyed(
         raise VerificationError(
             f"the escrow file's category {category} tree of version {v} is not the one committed"
         )
-    bodies = destroyed_bodies(
-        tree, destroyed, at=rfc3339(moment), proven=rec.destroyed, proven_g=rec.destroyed_g
+    proven, proven_g = getattr(rec, what), getattr(rec, f"{what}_g")
+    bodies = proved_bodies(
+        tree, done, what=what, at=rfc3339(moment), proven=proven, proven_g=proven_g
     )
     if not bodies:
         err.print(
-            f"nothing new to prove: {plural(len(rec.destroyed), 'leaf', 'leaves')}"
-            f" ({_kg(rec.destroyed_g)} kg) of category {category} proven destroyed already"
+            f"nothing new to prove: {plural(len(proven), 'leaf', 'leaves')}"
+            f" ({_kg(proven_g)} kg) of category {category} proven {what} already"
         )
         return
     when = utc_now()
     events = [
         {
-            "type": "escrow.destroyed_proved",
-            "id": f"escrow-v{v}-c{category}-destroyed-{b.total_count}",
+            "type": f"escrow.{what}_proved",
+            "id": f"escrow-v{v}-c{category}-{what}-{b.total_count}",
             "time": when,
             "body": b.model_dump(mode="json"),
         }
@@ -307,9 +321,41 @@ def escrow_prove_destroyed(
     last = bodies[-1]
     err.print(
         f"category {category}: {plural(last.total_count, 'leaf', 'leaves')} of {rec.leaves}"
-        f" proven destroyed by {rfc3339(moment)}, {_kg(last.total_grams)} of"
+        f" proven {what} by {rfc3339(moment)}, {_kg(last.total_grams)} of"
         f" {_kg(rec.grams)} kg ({plural(len(receipts), 'entry', 'entries')})"
     )
+
+
+CategoryOption = Annotated[int, typer.Option("--category", min=1, max=3, help="CWC category.")]
+AtOption = Annotated[str, typer.Option("--at", help="A date (end of that day, UTC) or a time.")]
+
+
+@escrow_app.command("prove-destroyed")
+def escrow_prove_destroyed(
+    category: CategoryOption,
+    at: AtOption,
+    party: AsDeclarant = None,
+    version: VersionOption = None,
+    escrow_file: EscrowFile = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Log the destroyed total of a category by a moment: the leaves of the items the book
+    has destroyed by then, as subset proofs of the committed tree (no item is named)."""
+    _prove("destroyed", category, at, party, version, escrow_file, ledger_dir)
+
+
+@escrow_app.command("prove-removed")
+def escrow_prove_removed(
+    category: CategoryOption,
+    at: AtOption,
+    party: AsDeclarant = None,
+    version: VersionOption = None,
+    escrow_file: EscrowFile = None,
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Log the removed total of a category by a moment: the leaves of the items shipped out
+    of the country by then, as subset proofs of the committed tree (no item is named)."""
+    _prove("removed", category, at, party, version, escrow_file, ledger_dir)
 
 
 def _print_diff(v1: int, v2: int, rows: list[dict[str, int]], as_json: bool) -> None:
@@ -373,7 +419,8 @@ def escrow_diff(
 def escrow_status(
     version: VersionOption = None, as_json: JsonFlag = False, ledger_dir: LedgerDir = Path(".")
 ) -> None:
-    """Per category of an escrow version: committed, proven destroyed, and still open."""
+    """Per category of an escrow version: committed, proven removed and destroyed, and still
+    open (not proven destroyed)."""
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
         v = version or _latest(r)
@@ -388,6 +435,8 @@ def escrow_status(
             "destroyed": len(t.destroyed),
             "destroyed_grams": t.destroyed_g,
             "destroyed_by": None if t.destroyed_at is None else rfc3339(t.destroyed_at),
+            "removed": len(t.removed),
+            "removed_grams": t.removed_g,
             "open": t.leaves - len(t.destroyed),
             "open_grams": t.grams - t.destroyed_g,
         }
@@ -400,6 +449,7 @@ def escrow_status(
         "category",
         "leaves",
         "committed kg",
+        "removed kg",
         "destroyed",
         "destroyed kg",
         "open",
@@ -412,6 +462,7 @@ def escrow_status(
             str(row["category"]),
             str(row["leaves"]),
             _kg(row["grams"]),
+            _kg(row["removed_grams"]),
             str(row["destroyed"]),
             _kg(row["destroyed_grams"]),
             str(row["open"]),

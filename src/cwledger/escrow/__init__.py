@@ -2,7 +2,8 @@
 per CWC category before any detail is disclosed, and the proofs made against it later.
 
 * :mod:`~cwledger.escrow.tree` - item records, salts, keyed leaf order, the trees (pure).
-* :mod:`~cwledger.escrow.proofs` - reveals, destroyed totals, diffs, and their checks (pure).
+* :mod:`~cwledger.escrow.proofs` - reveals, destroyed and removed totals, diffs, and their
+  checks (pure).
 * :mod:`~cwledger.escrow.secrets` - the declarant's escrow file (0600, atomic writes).
 
 The events are in :mod:`cwledger.model.escrow`, their rules in
@@ -20,9 +21,9 @@ from cwledger.escrow.proofs import (
     check_diff,
     check_opening,
     check_reveal,
-    destroyed_bodies,
     diff_proof,
     load_json,
+    proved_bodies,
     reveal,
 )
 from cwledger.escrow.secrets import EscrowSecrets, escrow_path
@@ -41,11 +42,11 @@ __all__ = [
     "check_diff",
     "check_opening",
     "check_reveal",
-    "destroyed_bodies",
     "diff_proof",
     "escrow_items",
     "escrow_path",
     "load_json",
     "position_key",
+    "proved_bodies",
     "reveal",
 ]

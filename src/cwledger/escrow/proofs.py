@@ -1,10 +1,11 @@
-"""Proofs against the escrow's committed roots: reveals, destroyed totals, and diffs.
+"""Proofs against the escrow's committed roots: reveals, destroyed and removed totals, diffs.
 
 * A **reveal** file discloses items to one party: each item's record, salt, leaf index and
   inclusion path (:func:`reveal`); :func:`check_reveal` checks each against the committed
   root of its version and category, offline.
-* A **destroyed total** is a subset proof of the destroyed leaves of one tree, cut into
-  event bodies that fit an entry (:func:`destroyed_bodies`); the book checks them.
+* A **destroyed** (or **removed**) **total** is a subset proof of the destroyed (removed)
+  leaves of one tree, cut into event bodies that fit an entry (:func:`proved_bodies`);
+  the book checks them.
 * A **diff** of two versions proves which leaves were kept (the same leaf hash, shown in
   both trees by a subset proof of each, without opening them); every other leaf of the old
   tree was removed and every other leaf of the new one added, so each category's kept,
@@ -28,9 +29,11 @@ from cwledger.errors import MalformedInput, VerificationError
 from cwledger.escrow.tree import EscrowTree
 from cwledger.model.escrow import (
     MAX_PROOF_LEAVES,
-    EscrowDestroyedProved,
+    PROVED_TYPES,
     EscrowItemChecked,
+    ProvedKind,
     SubsetProofJson,
+    SubsetProved,
     node_of,
 )
 from cwledger.tlog.sumtree import SumRoot, verify_sum_inclusion, verify_sum_subset
@@ -44,7 +47,7 @@ __all__ = [
     "reveal",
     "check_reveal",
     "check_opening",
-    "destroyed_bodies",
+    "proved_bodies",
     "diff_proof",
     "check_diff",
     "load_json",
@@ -129,20 +132,23 @@ def check_reveal(doc: Any, commitments: Commitments) -> list[ItemCheck]:
 # -- destroyed totals ---------------------------------------------------------------------
 
 
-def destroyed_bodies(
+def proved_bodies(
     tree: EscrowTree,
     item_ids: Iterable[str],
     *,
+    what: ProvedKind,
     at: str,
     proven: Iterable[int] = (),
     proven_g: int = 0,
     budget: int = 39_000,
-) -> list[EscrowDestroyedProved]:
-    """The ``escrow.destroyed_proved`` bodies that prove the leaves of ``item_ids`` in this
-    tree destroyed by ``at``, leaving out those ``proven`` before (leaf indices, with their
-    grams ``proven_g``); ids that are no leaf of the tree are ignored. Each body reveals at
-    most MAX_PROOF_LEAVES leaves and is at most ``budget`` bytes of JSON; the running
-    totals continue from the proofs before. Empty when nothing is left to prove."""
+) -> list[SubsetProved]:
+    """The ``escrow.<what>_proved`` bodies that prove the leaves of ``item_ids`` in this
+    tree destroyed (or removed) by ``at``, leaving out those ``proven`` of that kind before
+    (leaf indices, with their grams ``proven_g``); ids that are no leaf of the tree are
+    ignored. Each body reveals at most MAX_PROOF_LEAVES leaves and is at most ``budget``
+    bytes of JSON; the running totals continue from the proofs before. Empty when nothing
+    is left to prove."""
+    body_type = PROVED_TYPES[what]
     done = set(proven)
     todo = sorted({tree.positions[i] for i in item_ids if i in tree.positions} - done)
     count, grams = len(done), proven_g
@@ -151,7 +157,7 @@ def destroyed_bodies(
         take = min(len(todo), MAX_PROOF_LEAVES)
         while True:
             proof = tree.subset(todo[:take])
-            body = EscrowDestroyedProved(
+            body = body_type(
                 version=tree.version,
                 category=tree.category,  # type: ignore[arg-type]
                 at=at,

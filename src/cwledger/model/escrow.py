@@ -4,7 +4,8 @@ A declarant commits, before any detail is disclosed, to one Merkle-sum tree per 
 category (:mod:`cwledger.tlog.sumtree`) whose leaves are salted item records
 (:class:`EscrowItem`); the log holds only each tree's root, total grams and leaf count
 (:class:`EscrowCommitted`). Later events prove things against those roots without naming
-an item: a destroyed total as a subset of a tree's leaves (:class:`EscrowDestroyedProved`),
+an item: a destroyed or removed total as a subset of a tree's leaves
+(:class:`EscrowDestroyedProved`, :class:`EscrowRemovedProved`),
 or, for the inspectorate, that an item revealed to it is (or is not) a leaf of the tree
 (:class:`EscrowItemChecked`). The byte layouts are in ``docs/escrow.md``.
 """
@@ -12,7 +13,7 @@ or, for the inspectorate, that an item revealed to it is (or is not) a leaf of t
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictInt, StrictStr, StringConstraints, model_validator
 
@@ -27,7 +28,11 @@ __all__ = [
     "EscrowCategory",
     "EscrowCommitted",
     "SubsetProofJson",
+    "ProvedKind",
+    "SubsetProved",
     "EscrowDestroyedProved",
+    "EscrowRemovedProved",
+    "PROVED_TYPES",
     "EscrowItemChecked",
     "node_json",
     "node_of",
@@ -38,6 +43,9 @@ MAX_PROOF_LEAVES = 200
 """Leaves one subset proof in an event may reveal (a bound inside the 64 KiB entry)."""
 _MAX_NODES = 4_000
 _MAX_SAFE = 2**53 - 1  # grams in a record are JSON numbers every JCS implementation prints
+
+ProvedKind = Literal["destroyed", "removed"]
+"""What a subset proof against a tree proves of its leaves."""
 
 HexHash = Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Grams = Annotated[StrictInt, Field(ge=0, le=MAX_GRAMS)]
@@ -140,10 +148,14 @@ class SubsetProofJson(Strict):
         )
 
 
-class EscrowDestroyedProved(Strict):
-    """Leaves of a committed tree proven destroyed by ``at``: this proof's ``count`` and
-    ``grams`` (the revealed leaves' sum), and the running totals of every such proof
-    against that tree so far, this one included. No item is named."""
+class SubsetProved(Strict):
+    """Leaves of a committed tree proven destroyed (or removed) by ``at``: this proof's
+    ``count`` and ``grams`` (the revealed leaves' sum), and the running totals of every
+    proof of the same kind against that tree so far, this one included. No item is named.
+    The base of :class:`EscrowDestroyedProved` and :class:`EscrowRemovedProved`, which say
+    which kind (``WHAT``)."""
+
+    WHAT: ClassVar[ProvedKind]
 
     version: Annotated[StrictInt, Field(ge=1), PUBLIC]
     category: Annotated[CwcCategory, PUBLIC]
@@ -155,7 +167,7 @@ class EscrowDestroyedProved(Strict):
     proof: Annotated[SubsetProofJson, PUBLIC]
 
     @model_validator(mode="after")
-    def _totals(self) -> EscrowDestroyedProved:
+    def _totals(self) -> SubsetProved:
         problems = []
         if len(self.proof.leaves) > MAX_PROOF_LEAVES or len(self.proof.nodes) > _MAX_NODES:
             problems.append(
@@ -172,6 +184,28 @@ class EscrowDestroyedProved(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+class EscrowDestroyedProved(SubsetProved):
+    """Leaves of a committed tree proven destroyed by ``at`` (``escrow.destroyed_proved``)."""
+
+    WHAT: ClassVar[ProvedKind] = "destroyed"
+
+
+class EscrowRemovedProved(SubsetProved):
+    """Leaves of a committed tree proven removed by ``at``: shipped out of the declaring
+    state's territory (``escrow.removed_proved``). A leaf may be proven removed and,
+    later, destroyed abroad: each kind counts it once."""
+
+    WHAT: ClassVar[ProvedKind] = "removed"
+
+
+PROVED_TYPES: dict[ProvedKind, type[SubsetProved]] = {
+    "destroyed": EscrowDestroyedProved,
+    "removed": EscrowRemovedProved,
+}
+"""The subset-proof event bodies by what they prove; the event type is
+``escrow.<what>_proved``."""
 
 
 class EscrowItemChecked(Strict):

@@ -1,31 +1,43 @@
-"""The day-one escrow: commitments to per-category Merkle-sum trees, destroyed totals
-proven against them, and items revealed to the inspectorate checked against them.
+"""The day-one escrow: commitments to per-category Merkle-sum trees, destroyed and removed
+totals proven against them, the public aggregates that sum those proofs, and items
+revealed to the inspectorate checked against them.
 
 What can be checked from public data is checked here: versions follow one another, a
-destroyed-total proof recomputes the committed root, no leaf is counted destroyed twice
-and the running totals are the sums of the proofs (so they never pass the committed
-total). An item revealed to the inspectorate that is no leaf of the tree, or whose
+destroyed- or removed-total proof recomputes the committed root, no leaf is counted twice
+of one kind and the running totals are the sums of the proofs (so they never pass the
+committed total); a published aggregate says exactly what the roots and the proofs give.
+An item revealed to the inspectorate that is no leaf of the tree, or whose
 category or mass is not the declared item's, is a finding, not a refusal: the event
 records what the inspectorate found.
 """
 
 from __future__ import annotations
 
+from cwledger.book.aggregates import problems, proofs_of
 from cwledger.book.book import Book, Context
-from cwledger.book.records import ChemicalsRecord, EscrowTreeRecord, ItemRecord, grams
+from cwledger.book.records import (
+    AggregateRecord,
+    ChemicalsRecord,
+    EscrowTreeRecord,
+    ItemRecord,
+    ProvedRef,
+    grams,
+)
 from cwledger.book.rules.common import kg_text, raise_finding
 from cwledger.errors import VerificationError
 from cwledger.model import ItemKind
-from cwledger.model.escrow import (
-    EscrowCommitted,
-    EscrowDestroyedProved,
-    EscrowItemChecked,
-    node_of,
-)
+from cwledger.model.aggregates import AggregatePublished
+from cwledger.model.escrow import EscrowCommitted, EscrowItemChecked, SubsetProved, node_of
 from cwledger.time import from_rfc3339
 from cwledger.tlog.sumtree import SumRoot, verify_sum_inclusion, verify_sum_subset
 
-__all__ = ["ESCROW_VERSION", "escrow_committed", "escrow_destroyed_proved", "escrow_item_checked"]
+__all__ = [
+    "ESCROW_VERSION",
+    "escrow_committed",
+    "escrow_proved",
+    "escrow_item_checked",
+    "aggregate_published",
+]
 
 ESCROW_VERSION = "escrow-version"  # the counter of committed versions
 
@@ -62,7 +74,11 @@ def escrow_committed(book: Book, ctx: Context, body: EscrowCommitted) -> None:
         )
 
 
-def escrow_destroyed_proved(book: Book, ctx: Context, body: EscrowDestroyedProved) -> None:
+def escrow_proved(book: Book, ctx: Context, body: SubsetProved) -> None:
+    """``escrow.destroyed_proved`` and ``escrow.removed_proved``: the proof recomputes the
+    committed root, no leaf is proven of its kind twice, and the running totals are the
+    previous ones plus this proof's (so they never pass the committed total)."""
+    what = body.WHAT
     rec = _tree(book, ctx, body.version, body.category)
     if rec is None:
         return
@@ -76,12 +92,13 @@ def escrow_destroyed_proved(book: Book, ctx: Context, body: EscrowDestroyedProve
         ctx.refuse("proof", str(e))
         return
     indices = [i for i, _, _ in body.proof.leaves]
-    already = set(rec.destroyed)
+    already: set[int] = set(getattr(rec, what))
     again = [i for i in indices if i in already]
     if again:
-        ctx.refuse("proof", f"{len(again)} of the leaves were proven destroyed before")
+        ctx.refuse("proof", f"{len(again)} of the leaves were proven {what} before")
         return
-    count, total = len(rec.destroyed) + body.count, rec.destroyed_g + body.grams
+    count = len(already) + body.count
+    total = getattr(rec, f"{what}_g") + body.grams
     if (body.total_count, body.total_grams) != (count, total):
         ctx.refuse(
             "total_grams",
@@ -89,9 +106,40 @@ def escrow_destroyed_proved(book: Book, ctx: Context, body: EscrowDestroyedProve
             f"proofs so far give {count} leaves, {total} g",
         )
         return
-    latest = max(at, rec.destroyed_at or at)
-    update = {"destroyed": sorted(already | set(indices)), "destroyed_g": total}
-    book.put(rec.model_copy(update={**update, "destroyed_at": latest}))
+    latest = max(at, getattr(rec, f"{what}_at") or at)
+    ref = ProvedRef(what=what, entry=ctx.entry, at=at, count=body.count, grams=body.grams)
+    update = {
+        what: sorted(already | set(indices)),
+        f"{what}_g": total,
+        f"{what}_at": latest,
+        "proofs": [*rec.proofs, ref],
+    }
+    book.put(rec.model_copy(update=update))
+
+
+def aggregate_published(book: Book, ctx: Context, body: AggregatePublished) -> None:
+    """Every number of a published aggregate is the proven one: the committed roots' of
+    its version, the sums of every removed and destroyed proof of each tree up to its
+    moment (the entries it names are exactly those), remaining = committed - destroyed."""
+    if from_rfc3339(body.at) > ctx.at:
+        ctx.refuse("at", f"{body.at} is after the event's own time ({ctx.event.time})")
+        return
+    trees = book.records(EscrowTreeRecord, [f"{body.version:06d}|{c}" for c in (1, 2, 3)])
+    roots, proofs = proofs_of(trees, body.version)
+    wrong = problems(body, roots, proofs)
+    for where, why in wrong:
+        ctx.refuse(where, why)
+    if wrong:
+        return
+    book.put(
+        AggregateRecord(
+            entry=ctx.entry,
+            at=from_rfc3339(body.at),
+            time=ctx.event.time,
+            author=ctx.event.author,
+            body=body.model_dump(mode="json"),
+        )
+    )
 
 
 def _declared_category(book: Book, item: ItemRecord) -> int | None:
