@@ -14,9 +14,10 @@ from typing import Annotated, Any
 import typer
 
 from cwledger.cli.common import LedgerDir, err, open_ledger
-from cwledger.errors import EventRejected, MalformedInput, Problem
+from cwledger.errors import EventRejected, MalformedInput, NotEntitled, Problem
 from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.canonical import parse_json_object
+from cwledger.ledger.confidential import OPERATOR, whole_body
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.model.events import Event
 
@@ -50,14 +51,33 @@ def export_epcis(
     base: Annotated[
         str, typer.Option(help="Base URI of our identifiers.")
     ] = "https://id.example.org/cwl/",
+    confidential: Annotated[
+        bool,
+        typer.Option(
+            "--confidential",
+            help="In a confidential ledger, open the sealed entries with the operator's"
+            " encryption keys and export them whole (not for the public).",
+        ),
+    ] = False,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
-    """The chain of custody as an EPCIS 2.0 JSON-LD document (eventID = CBV 2.0 event hash)."""
+    """The chain of custody as an EPCIS 2.0 JSON-LD document (eventID = CBV 2.0 event hash).
+    In a confidential ledger, public fields only: the entries whose fields above public
+    are sealed are left out (and counted), unless --confidential opens them with the
+    operator's keys."""
     # Start-up time (as each command here): jsonschema and the GS1 schema load in 0.1 s.
     from cwledger.epcis import validate_document
     from cwledger.epcis.mapping import EXPORTED, to_epcis
 
     ledger = Ledger.open(ledger_dir)
+    public = ledger.authority().confidential and not confidential
+    if public and item is not None:
+        raise NotEntitled(
+            "this ledger is confidential: an item's chain of custody is not public"
+            " (--confidential, with the operator's keys, exports it)"
+        )
+    keys = ledger.operator_keys()
+    left_out = 0
     with ledger.store.read() as r:
         wanted = set(r.book.custody(item)) if item is not None else None
         pairs: list[tuple[int, Event]] = []
@@ -68,7 +88,19 @@ def export_epcis(
                 declaration = e.event_type.startswith("declaration.")
                 if wanted is not None and e.index not in wanted and not declaration:
                     continue
-                event = decode_entry(e.envelope, check_canonical=False).event
+                d = decode_entry(e.envelope, check_canonical=False)
+                event = d.event
+                if d.sealed is not None:
+                    if public:
+                        left_out += 1
+                        continue
+                    body = whole_body(d, keys)
+                    if body is None:
+                        raise NotEntitled(
+                            f"entry {e.index} is sealed and this keystore lacks the"
+                            f" {OPERATOR}'s encryption key that opens it"
+                        )
+                    event = event.model_copy(update={"body": body})
                 # The book links a declared item to the part that completed its version;
                 # the part that lists it belongs to its chain of custody too.
                 if wanted is not None and e.index not in wanted and not _lists(event, item):
@@ -85,6 +117,12 @@ def export_epcis(
         out_file.write_text(text, encoding="utf-8")
     n = len(doc["epcisBody"]["eventList"])
     err.print(f"exported {n} EPCIS events from {len(pairs)} entries")
+    if public:
+        err.print(
+            f"this ledger is confidential: public fields only; {left_out} sealed entries"
+            " left out (their fields above public are sealed)",
+            highlight=False,
+        )
 
 
 @import_app.command("epcis")

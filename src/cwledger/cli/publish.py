@@ -154,6 +154,12 @@ def mirror(
             style="yellow",
             highlight=False,
         )
+    book_said = "the book agrees"
+    if report.book_unread is not None:
+        book_said = (
+            f"the book was NOT replayed: {report.audit.sealed} sealed entries could not be"
+            f" opened here ({shown(report.book_unread)}); the mirror holds the log, not the book"
+        )
     if as_json:
         print_json(
             {
@@ -170,6 +176,8 @@ def mirror(
                 "cosigned_by": list(report.cosigned_by),
                 "cosignatures_stored": report.cosignatures_stored,
                 "served": report.log_quorum_met,
+                "book_replayed": report.book_replayed,
+                "sealed": report.audit.sealed,
             }
         )
         return
@@ -184,6 +192,6 @@ def mirror(
         )
         + "; verified: "
         f"{plural(report.audit.checkpoints, 'checkpoint')},"
-        f" {plural(report.audit.tiles, 'tile')}; the book agrees"
+        f" {plural(report.audit.tiles, 'tile')}; {book_said}"
     )
     sys.stdout.write(f"OK {report.size} {report.root_hash.hex()}\n")

@@ -5,7 +5,10 @@ monthly reports to the Executive Council, as HTML, PDF or Markdown. Thin: the re
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +16,24 @@ import typer
 
 from cwledger.cli.bundle import period_bundle
 from cwledger.cli.common import LedgerDir, err, shown, write_file
+from cwledger.errors import KeyNotFound, NotEntitled
+from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.projections import public_view
+from cwledger.store import LogReader
 from cwledger.time import parse_month
 
 __all__ = ["report_command"]
+
+
+@contextmanager
+def _view(r: LogReader, public: bool) -> Iterator[LogReader]:
+    """The log as the report reads it: with its public book only when `public`."""
+    if not public:
+        yield r
+        return
+    with public_view(r) as pr:
+        yield pr
 
 
 def report_command(
@@ -46,6 +63,14 @@ def report_command(
             "(<report>.bundle.json; check it with check-bundle).",
         ),
     ] = False,
+    confidential: Annotated[
+        bool,
+        typer.Option(
+            "--confidential",
+            help="In a confidential ledger, report from the whole book (opened with the"
+            " operator's keys, which this keystore must hold): not for the public.",
+        ),
+    ] = False,
     ledger_dir: LedgerDir = Path("."),
 ) -> None:
     """The progress report for a month (--month) or any period (--from/--to), with its
@@ -54,7 +79,8 @@ def report_command(
     issues; as HTML, PDF, Markdown, JSON or CSV. For a month: milestones, removal and destruction by
     category and priority with charts, the month's removals, destruction batches,
     inspections, findings and documents, and a verification statement (the end-of-month
-    checkpoint and how to check it)."""
+    checkpoint and how to check it). In a confidential ledger, public fields only (and it
+    says so), unless --confidential."""
     # Start-up time: Jinja2 (and WeasyPrint), only here.
     from cwledger.reports import monthly, render
 
@@ -72,20 +98,34 @@ def report_command(
         render.load_weasyprint()  # fail before reading the ledger, naming what to install
     ledger = Ledger.open(ledger_dir)
     try:
-        with ledger.store.read() as r:
+        public = ledger.authority().confidential and not confidential
+        if ledger.authority().confidential and confidential:
+            try:
+                ledger.keystore.decryption_key(OPERATOR)
+            except KeyNotFound:
+                raise NotEntitled(
+                    f"this keystore lacks the {OPERATOR}'s encryption key: a confidential"
+                    " ledger's whole book is not for it (without --confidential: public"
+                    " fields only)"
+                ) from None
+        with ledger.store.read() as r, _view(r, public) as shown_r:
             if month is not None:
-                report = monthly.build(r, period.month, late_after=ledger.late_after)
+                report = monthly.build(shown_r, period.month, late_after=ledger.late_after)
             else:
-                report = monthly.build_period(r, period, late_after=ledger.late_after)
+                report = monthly.build_period(shown_r, period, late_after=ledger.late_after)
             bundled = period_bundle(ledger, r, period) if bundle else None
     finally:
         ledger.close()
+    if public:
+        report = dataclasses.replace(report, visibility=monthly.PUBLIC_ONLY)
     data = render.render(report, kind)
     path = out_file or Path(f"report-{name}.{render.EXTENSIONS[kind]}")
     if bundled is not None:
         write_file(path.with_name(f"{path.stem}.bundle.json"), bundled)
     write_file(path, data)
     v = report.verification
+    if public:
+        err.print("this ledger is confidential: the report shows public fields only")
     err.print(
         f"report {shown(report.symbol)} for {shown(report.label)} ({kind}, {len(data):,} bytes):"
         f" checkpoint of {v.size} entries, root {v.root_hex[:16]}...",

@@ -30,7 +30,10 @@ One run:
 5. replay the book into its store (`projections.rebuild`) and run the whole audit of the
    log (`audit`: every envelope, signature, key, role, tile and checkpoint). (`cwledger
    verify` also compares the stored book with a replay: here the stored book *is* that
-   replay, just written.)
+   replay, just written.) A confidential log's sealed bodies open only with the
+   operator's encryption keys: a mirror whose keystore lacks them stores and audits the
+   whole log (signatures, tiles, the form of every seal) but does not replay the book,
+   which it leaves empty, and says so (`MirrorReport.book_unread`).
 
 A run that stops (a crash, a network failure) resumes where it stopped: the entries
 stored so far were each checked against a signed tree, and the next run checks that the
@@ -65,7 +68,7 @@ from cwledger.ledger.audit import AuditReport, audit
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.fetch import fetch
 from cwledger.ledger.ledger import DATABASE_URL_FILE, Ledger, _write_database_url, utc_now
-from cwledger.ledger.projections import rebuild
+from cwledger.ledger.projections import SealedUnread, rebuild
 from cwledger.ledger.tile_bytes import resource_path, split_entry_bundle, width_in
 from cwledger.model.events import GENESIS, GenesisBody
 from cwledger.store import LogWriter, Store, StoredCheckpoint, StoredEntry
@@ -120,6 +123,12 @@ class MirrorReport:
     log_quorum_met: bool  # the checkpoint holds the log's own quorum: the mirror serves it
     cosignatures_stored: int  # by this run
     audit: AuditReport
+    book_unread: str | None = None  # why the book was not replayed (a sealed log, no key)
+
+    @property
+    def book_replayed(self) -> bool:
+        """The book was replayed from the log (not left empty for lack of a key)."""
+        return self.book_unread is None
 
 
 class TileSource:
@@ -384,8 +393,15 @@ def _mirror(
             added = sealed.store(w, new=held_cp is None or held_cp.size < n)
     else:
         sealed, added = _fetch_entries(ledger, source, tiles, held, n, seal, first_bundle, progress)
-    if held != n or held_cp is None or held_cp.size < n:
-        rebuild(ledger.store, _stage(progress, "replaying the book", n))
+    unread = None
+    # A confidential log's book is replayed on every run: whether it can be depends on the
+    # keys at hand now (a run with nothing new still says whether the book was replayed).
+    if held != n or held_cp is None or held_cp.size < n or ledger.authority().confidential:
+        try:
+            keys = ledger.operator_keys()
+            rebuild(ledger.store, _stage(progress, "replaying the book", n), keys)
+        except SealedUnread as e:
+            unread = str(e)
     report = audit(
         ledger.store,
         progress=None if progress is None else lambda d, t: progress("verifying", d, t),
@@ -405,6 +421,7 @@ def _mirror(
         log_quorum_met=len(sealed.cosignatures) >= sealed.policy.quorum,
         cosignatures_stored=added,
         audit=report,
+        book_unread=unread,
     )
 
 

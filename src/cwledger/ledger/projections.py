@@ -9,16 +9,22 @@ In a confidential ledger the replay opens each sealed body with the operator's k
 (`operator_key`, e.g. ``Ledger.operator_keys()``) and judges it exactly as the append path
 did (``cwledger.ledger.confidential.unseal``). Without the key it cannot apply the rules:
 it raises SealedUnread, never a replay of a part of the log.
+
+``public_view`` is what an observer may be shown of a confidential ledger: the log as it
+is (its bodies are sealed) with, as its book, the replay of the entries that hold nothing
+sealed (governance, milestones, documents, estimates, the escrow's commitments, the sites
+the inspectorate declares), in a scratch database. Nothing the operator opened is in it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from cwledger.book.book import Book, Changes, Context
 from cwledger.errors import NotEntitled, Problem, VerificationError
@@ -26,12 +32,20 @@ from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.confidential import OPERATOR, KeyLookup, operator_box_key, unseal, unsealed
 from cwledger.store import LogReader, Store
-from cwledger.store.book import BookWriter
+from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
 from cwledger.time import from_rfc3339
 from cwledger.words import plural
 
-__all__ = ["replay_book", "rebuild", "check_book", "BookMismatch", "SealedUnread"]
+__all__ = [
+    "replay_book",
+    "rebuild",
+    "check_book",
+    "public_view",
+    "PublicReader",
+    "BookMismatch",
+    "SealedUnread",
+]
 
 Progress = Callable[[int], None]
 
@@ -56,13 +70,19 @@ class SealedUnread(NotEntitled):
 
 
 def replay_book(
-    reader: LogReader, progress: Progress | None = None, operator_key: KeyLookup | None = None
+    reader: LogReader,
+    progress: Progress | None = None,
+    operator_key: KeyLookup | None = None,
+    *,
+    public_only: bool = False,
 ) -> Changes:
     """Every change the log's entries make to the book, replayed in memory in log order.
 
     Raises BookMismatch naming the first entry the rules (or the judgement of a sealed
     body) refuse (a log that the append path would not have written); SealedUnread at the
-    first sealed entry that `operator_key` cannot open.
+    first sealed entry that `operator_key` cannot open. With `public_only`, the entries
+    with a sealed part are left out (never opened) and an entry the rules refuse without
+    them is left out too: the book of what the public reads.
     """
     book = Book()
     authority = Authority()
@@ -71,6 +91,8 @@ def replay_book(
             d = decode_entry(e.envelope, check_canonical=False)
             if d.etype.governance:
                 authority.apply(d.body, e.index)
+                continue
+            if d.sealed is not None and public_only:
                 continue
             if d.sealed is not None:
                 kid = operator_box_key(d.sealed)
@@ -88,6 +110,8 @@ def replay_book(
             refused = d.etype.apply(
                 book, Context(d.event, d.body, e.index, from_rfc3339(d.event.time), role)
             )
+            if refused and public_only:
+                continue
             if refused:
                 why = _reasons(refused)
                 raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {why}")
@@ -147,6 +171,33 @@ def check_book(
             f"the stored book differs from the replay of the log in {table}:"
             f" {plural(len(missing), 'row')} missing, {len(extra)} unexpected; first {detail}"
         )
+
+
+class PublicReader(LogReader):
+    """A reader of the log whose book is another one (the public replay, `public_view`)."""
+
+    def __init__(self, conn: Connection, book_conn: Connection) -> None:
+        super().__init__(conn)
+        self._book_conn = book_conn
+
+    @property
+    def book(self) -> BookReader:
+        return BookReader(self._book_conn)
+
+
+@contextmanager
+def public_view(reader: LogReader) -> Iterator[PublicReader]:
+    """The log `reader` reads with, as its book, the replay of its entries that hold
+    nothing sealed (module doc), in a scratch database dropped at the end."""
+    changes = replay_book(reader, public_only=True)
+    scratch = create_engine("sqlite://")
+    try:
+        metadata.create_all(scratch, tables=list(BOOK_TABLES))
+        with scratch.begin() as conn:
+            BookWriter(conn).write(changes)
+            yield PublicReader(reader.conn, conn)
+    finally:
+        scratch.dispose()
 
 
 _Typed = tuple[tuple[str, Any], ...]

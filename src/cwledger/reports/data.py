@@ -54,6 +54,7 @@ def document(r: MonthlyReport) -> dict[str, Any]:
             "origin": r.origin,
             "log_size": r.log_size,
             "generator": f"cwledger {__version__}",
+            **({} if r.visibility is None else {"visibility": r.visibility}),
         },
         "summary": {
             "declaration_version": r.declaration_version,

@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 
 __all__ = [
+    "PUBLIC_ONLY",
     "TransferRow",
     "BatchRow",
     "InspectionRow",
@@ -293,6 +294,8 @@ class MonthlyReport:
     facilities: list[FacilityRow] = field(default_factory=list)
     facility_summary: str | None = None  # "24 of 27 verified destroyed" at the period's end
     issues: IssueRegister | None = None
+    # Said when the report shows a confidential ledger's public fields only (`PUBLIC_ONLY`).
+    visibility: str | None = None
 
     @property
     def label(self) -> str:
@@ -590,6 +593,15 @@ def _documents(f: progress.Facts, p: Period) -> list[DocumentRow]:
 
 
 # -- the report ----------------------------------------------------------------------------------
+
+PUBLIC_ONLY = (
+    "public fields only: this ledger is confidential, and this report is built from what"
+    " its log shows the public (governance, milestones, documents, estimates, the escrow's"
+    " commitments, the sites the inspectorate declares); every entry whose fields above"
+    " public are sealed is left out, so the declaration, sites, items, masses, transfers,"
+    " destruction batches, inspections and findings are not in it"
+)
+"""The report's `visibility` when built over `projections.public_view`."""
 
 
 def build(
