@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from typer.testing import CliRunner
 
 from cwledger.book import answers
@@ -33,6 +34,7 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.sealing import open_sealed
 from cwledger.ledger.tile_bytes import resource_path, resources
 from cwledger.model.classes import Class, field_classes
+from tests.api.conftest import make_api
 from tests.book.builders import Book, mass
 from tests.conftest import FOUNDING, ORIGIN
 from tests.publish.helpers import http_server, log_api
@@ -576,3 +578,37 @@ def test_the_operator_asks_for_the_whole_report_and_export_and_the_scan_finds_th
     ):
         refused = runner.invoke(app, args, env=observer_keys)
         assert refused.exit_code != 0 and isinstance(refused.exception, NotEntitled), args
+
+
+def test_an_observers_and_an_anonymous_visitors_api_and_pages_hold_no_marker(
+    conf: Ledger,
+) -> None:
+    """Every book answer of the API (an observer's token) and every page (anonymous, the
+    pages public) is refused as not entitled without a marker in it; the events API and
+    the log explorer serve the entries' public bytes; an inspector is served the book."""
+    api = make_api(conf, ["obs", "insp"], public_pages=True)
+    routes = [r.path for r in api.app.routes if isinstance(r, APIRoute) and "GET" in r.methods]
+    filled = {
+        "{item_id}": C1,
+        "{site_id}": "MKQ-SITE-A1",
+        "{version}": "1",
+        "{v1}": "1",
+        "{v2}": "2",
+        "{code}": "not-entitled",
+    }
+    served: dict[str, bytes] = {}
+    for route in routes:
+        path = route
+        for hole, value in filled.items():
+            path = path.replace(hole, value)
+        if "{" in path or path.startswith(("/log/tile", "/openapi")):
+            continue
+        for who, headers in (("observer", api.auth("obs")), ("anonymous", {})):
+            got = api.client.get(path, headers=headers)
+            assert got.status_code < 500, (path, who, got.text[:200])
+            served[f"{path} ({who})"] = got.content
+    served |= {f"/log?entry={i}": api.client.get(f"/log?entry={i}").content for i in range(25)}
+    assert hits(served) == {}
+    assert api.client.get("/api/v1/holdings", headers=api.auth("obs")).status_code == 403
+    cleared = api.client.get(f"/api/v1/items/{C1}", headers=api.auth("insp"))
+    assert cleared.status_code == 200 and hits({"insp": cleared.content})

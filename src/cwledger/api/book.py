@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from cwledger.book import answers
@@ -205,10 +205,11 @@ class DeclarationVersion(BaseModel):
 
 
 @router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)
-async def item(item_id: str, r: Reader) -> dict[str, Any]:
+async def item(item_id: str, r: Reader, request: Request) -> dict[str, Any]:
     """An item and its chain of custody, in log order."""
     rec = answers.item_record(r.book, item_id)
-    return answers.item_document(rec, answers.chain_of_custody(r, item_id))
+    keys = request.app.state.ledger.operator_keys()
+    return answers.item_document(rec, answers.chain_of_custody(r, item_id, keys))
 
 
 @router.get("/items/{item_id}/position", response_model=PositionDoc, responses=_READ)

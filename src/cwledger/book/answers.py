@@ -24,6 +24,7 @@ from cwledger.book.records import (
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import NotFound
 from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.confidential import KeyLookup, whole_body
 from cwledger.ledger.ledger import LATE_AFTER
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
 from cwledger.model.findings import FindingStatus
@@ -224,6 +225,7 @@ class CustodyEntry:
     author: str
     event_id: str
     summary: str
+    body: dict[str, Any] | None = None  # the whole body; None when sealed and not opened here
 
     def to_json(self) -> dict[str, Any]:
         """As a JSON object."""
@@ -245,15 +247,20 @@ def summarise(event_type: str, body: dict[str, Any], item: str) -> str:
     return etype.summary(body, item)
 
 
-def chain_of_custody(reader: LogReader, item: str) -> list[CustodyEntry]:
-    """Every entry of an item's chain of custody, in log order. Raises NotInBook."""
+def chain_of_custody(
+    reader: LogReader, item: str, keys: KeyLookup | None = None
+) -> list[CustodyEntry]:
+    """Every entry of an item's chain of custody, in log order; a sealed body is opened with
+    `keys` (the operator's), else summarised as sealed. Raises NotInBook."""
     item_record(reader.book, item)
     out = []
     for index in reader.book.custody(item):
         [stored] = reader.entries(index, index + 1)
-        e = decode_entry(stored.envelope, check_canonical=False).event
-        summary = summarise(e.type, e.body, item)
-        out.append(CustodyEntry(index, e.time, e.type, e.author, e.id, summary))
+        d = decode_entry(stored.envelope, check_canonical=False)
+        e = d.event
+        body = whole_body(d, keys)
+        summary = f"{e.type} (sealed)" if body is None else summarise(e.type, body, item)
+        out.append(CustodyEntry(index, e.time, e.type, e.author, e.id, summary, body))
     return out
 
 

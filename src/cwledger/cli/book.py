@@ -244,9 +244,10 @@ def item(
     as_json: JsonFlag = False,
 ) -> None:
     """An item's chain of custody: every entry about it, in log order."""
-    with Ledger.open(ledger_dir).store.read() as r:
+    ledger = Ledger.open(ledger_dir)
+    with ledger.store.read() as r:
         rec = answers.item_record(r.book, item_id)
-        chain = answers.chain_of_custody(r, item_id)
+        chain = answers.chain_of_custody(r, item_id, ledger.operator_keys())
     if as_json:
         print_json(answers.item_document(rec, chain))
         return

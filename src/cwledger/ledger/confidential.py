@@ -128,14 +128,14 @@ def operator_box_key(sealed: object) -> str | None:
     return None
 
 
-def whole_body(d: DecodedEntry, key: KeyLookup) -> dict[str, Any] | None:
+def whole_body(d: DecodedEntry, key: KeyLookup | None) -> dict[str, Any] | None:
     """The entry's whole body: as sent when it has no sealed part, else its public fields
     merged with what the operator's box holds; None if that box does not open. (Compares
     two envelopes of one event; `unseal` is the judgement.)"""
     if d.sealed is None:
         return d.event.body
     kid = operator_box_key(d.sealed)
-    dk = None if kid is None else key(kid)
+    dk = None if kid is None or key is None else key(kid)
     if dk is None:
         return None
     try:
