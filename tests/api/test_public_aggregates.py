@@ -91,7 +91,7 @@ def test_the_anonymous_overview_shows_the_proven_aggregates_only(
             assert f'href="/log?entry={entry}"' in html
     [c1, c2] = body["categories"]
     total = sum(c["destroyed_grams"] for c in (c1, c2))
-    assert f"{total / 1_000_000:,.1f} t" in html
+    assert f'data-figure="destroyed_t">{_tonnes(total)} t<' in html  # under 10 t: 3 places
     # before the aggregate's moment there is nothing to show, and it says so
     assert (
         "No aggregate has been published as of 2014-06-29" in api.client.get("/?at=2014-06-29").text
