@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
-from cwledger.api import book, events, health, log
+from cwledger.api import aggregates, book, events, health, log
 from cwledger.errors import NotFound, TooLarge
 from cwledger.http.deps import (
     AUTH_FAILURE_BURST,
@@ -139,7 +139,9 @@ def create_app(
             " (`cwledger tokens issue`); observers only read. The published log is public:"
             " its checkpoint, tiles and entry bundles under `/log/` (C2SP tlog-tiles), and"
             " its checkpoint, entries and proofs as JSON under `/api/v1/log/`, which reveal"
-            " nothing the tiles do not. Errors are RFC 9457 problem documents."
+            " nothing the tiles do not. So are the published aggregates under"
+            " `/api/v1/aggregates`, each proven against the day-one escrow. Errors are RFC"
+            " 9457 problem documents."
         ),
         openapi_url="/openapi.json",
         # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN. The
@@ -163,6 +165,7 @@ def create_app(
     app.include_router(log.tiles_router)
     app.include_router(book.router, prefix=API_PREFIX)
     app.include_router(log.api_router, prefix=API_PREFIX)
+    app.include_router(aggregates.router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=API_PREFIX)
     mount(app)
 
@@ -179,7 +182,10 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # outermost: every response, the 413 included
     describe = app.openapi
     app.openapi = lambda: document_security(  # type: ignore[method-assign]
-        document_problems(describe()), API_PREFIX, f"{API_PREFIX}/log/"
+        document_problems(describe()),
+        API_PREFIX,
+        f"{API_PREFIX}/log/",
+        f"{API_PREFIX}/aggregates",
     )
     return app
 

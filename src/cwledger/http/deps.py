@@ -46,6 +46,7 @@ __all__ = [
     "LogReads",
     "Reader",
     "require_clearance",
+    "entitled",
     "AnyCaller",
     "WritingCaller",
     "RateLimiter",
@@ -353,14 +354,21 @@ async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
         yield s
 
 
+def entitled(request: Request, who: Caller | None) -> bool:
+    """Whether `who` (None: an anonymous visitor) may read the book's answers: in any
+    ledger that is not confidential, and in a confidential one a party whose role reads
+    above `public` (issue 16)."""
+    if not request.app.state.authority.get().confidential:
+        return True
+    return who is not None and may_read(who.role, Class.RESTRICTED)
+
+
 def require_clearance(request: Request, who: Caller | None) -> None:
     """In a confidential ledger (issue 16), the book's answers are built from sealed
     payloads: only a party whose role reads above `public` may have them. Raises
     NotEntitled (403) for anyone else (an anonymous visitor, an observer, a witness); the
     log itself (`/log/`, the entries' public parts) stays public."""
-    if not request.app.state.authority.get().confidential:
-        return
-    if who is not None and may_read(who.role, Class.RESTRICTED):
+    if entitled(request, who):
         return
     whom = "an anonymous visitor" if who is None else f"{who.party} ({who.role})"
     raise NotEntitled(

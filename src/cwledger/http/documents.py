@@ -8,9 +8,10 @@ from typing import Any
 from cwledger.book import progress
 from cwledger.book.answers import judged_milestones
 from cwledger.book.answers import status_document as status_of
+from cwledger.book.records import AggregateRecord
 from cwledger.http.deps import Snapshot
 
-__all__ = ["status_document", "milestone_documents"]
+__all__ = ["status_document", "milestone_documents", "aggregate_documents"]
 
 
 def status_document(r: Snapshot, when: int | None) -> dict[str, Any]:
@@ -27,3 +28,25 @@ def milestone_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
         return [m.to_json() for m in judged_milestones(r, when, late_after=r.late_after)]
 
     return judge() if when is None else r.answer(("milestones", when), judge)
+
+
+def aggregate_documents(r: Snapshot, when: int | None) -> list[dict[str, Any]]:
+    """The published aggregates (`aggregate.published`, public, each number proven by the
+    book at admission against the day-one escrow), in log order; with a moment, those
+    whose own moment `at` is not after it. Remembered per log size."""
+
+    def published() -> list[dict[str, Any]]:
+        return [
+            {
+                "entry": a.entry,
+                "at": a.body["at"],
+                "time": a.time,
+                "author": a.author,
+                "version": a.body["version"],
+                "categories": a.body["categories"],
+            }
+            for a in sorted(r.book.records(AggregateRecord), key=lambda a: a.entry)
+            if when is None or a.at <= when
+        ]
+
+    return r.answer(("aggregates", when), published)

@@ -279,9 +279,9 @@ def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def document_security(doc: dict[str, Any], prefix: str, public: str) -> dict[str, Any]:
+def document_security(doc: dict[str, Any], prefix: str, *public: str) -> dict[str, Any]:
     """Declare the parties' bearer tokens: every operation under `prefix` but those under
-    `public` needs one (the dependencies read the header themselves, so FastAPI does not
+    any of `public` needs one (the dependencies read the header themselves, so FastAPI does not
     see the scheme)."""
     doc.setdefault("components", {})["securitySchemes"] = {
         "partyToken": {

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse
 
 from cwledger.book import answers, progress
 from cwledger.charts import Marker, Series, deadline_met, deadline_shown, line_chart
-from cwledger.http.deps import query_moment
-from cwledger.http.documents import milestone_documents, status_document
+from cwledger.http.deps import Snapshot, entitled, query_moment
+from cwledger.http.documents import aggregate_documents, milestone_documents, status_document
+from cwledger.ledger.access import Caller
 from cwledger.time import day_of
-from cwledger.web.views import Book, Viewer, page
+from cwledger.web.views import LogSnapshot, Viewer, page
 
 __all__ = ["router"]
 
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 At = Annotated[str | None, Query(description="A date (YYYY-MM-DD): the end of that day.")]
 
 
-def _burndown(r: Book) -> dict[str, Any]:
+def _burndown(r: Snapshot) -> dict[str, Any]:
     facts = progress.load_facts(r.book)
     moments = progress.month_ends(facts)
     series = progress.status_series(facts, moments)
@@ -39,11 +40,73 @@ def _burndown(r: Book) -> dict[str, Any]:
     }
 
 
+GRAMS_PER_TONNE = 1_000_000
+
+
+def _share(part: int, whole: int) -> float | None:
+    """`part` as a percentage of `whole`, to one decimal (None when `whole` is 0)."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def public_figures(doc: dict[str, Any]) -> dict[str, Any]:
+    """A published aggregate as the public overview shows it: its rows in tonnes and
+    items with the shares removed and destroyed, and the totals over its categories."""
+    rows = []
+    for c in doc["categories"]:
+        row = {
+            "category": c["category"],
+            "removed_proofs": c.get("removed_proofs", []),
+            "destroyed_proofs": c.get("destroyed_proofs", []),
+        }
+        for kind in ("committed", "removed", "destroyed", "remaining"):
+            row[f"{kind}_t"] = c[f"{kind}_grams"] / GRAMS_PER_TONNE
+            row[f"{kind}_items"] = c[f"{kind}_items"]
+        row["removed_pct"] = _share(c["removed_grams"], c["committed_grams"])
+        row["destroyed_pct"] = _share(c["destroyed_grams"], c["committed_grams"])
+        rows.append(row)
+    total = {
+        k: sum(c[k] for c in doc["categories"])
+        for k in ("committed_grams", "removed_grams", "destroyed_grams", "remaining_grams")
+    }
+    return {
+        **{k: doc[k] for k in ("entry", "at", "time", "author", "version")},
+        "rows": rows,
+        "committed_t": total["committed_grams"] / GRAMS_PER_TONNE,
+        "removed_t": total["removed_grams"] / GRAMS_PER_TONNE,
+        "destroyed_t": total["destroyed_grams"] / GRAMS_PER_TONNE,
+        "remaining_t": total["remaining_grams"] / GRAMS_PER_TONNE,
+        "removed_pct": _share(total["removed_grams"], total["committed_grams"]),
+        "destroyed_pct": _share(total["destroyed_grams"], total["committed_grams"]),
+    }
+
+
+def _public_overview(
+    request: Request, who: Caller | None, r: Snapshot, at: str | None, when: int | None
+) -> HTMLResponse:
+    """The overview of a confidential ledger for a viewer not cleared to read the book:
+    the published aggregates only (public, each proven against the day-one escrow)."""
+    published = [public_figures(d) for d in aggregate_documents(r, when)]
+    newest = max(published, key=lambda a: (a["at"], a["entry"]), default=None)
+    return page(
+        request,
+        "overview_public.html",
+        who,
+        active="overview",
+        at=at,
+        newest=newest,
+        published=sorted(published, key=lambda a: (a["at"], a["entry"]), reverse=True),
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, who: Viewer, r: Book, at: At = None) -> HTMLResponse:
+def overview(request: Request, who: Viewer, r: LogSnapshot, at: At = None) -> HTMLResponse:
     """Declared, removed, destroyed, and where what is not yet destroyed is; the burn-down
-    with the milestones' deadlines; the open findings; the milestones by state."""
+    with the milestones' deadlines; the open findings; the milestones by state. In a
+    confidential ledger, to a viewer not cleared to read the book, the published
+    aggregates instead."""
     when = None if at is None else query_moment(at, "at")
+    if not entitled(request, who):
+        return _public_overview(request, who, r, at, when)
     status = status_document(r, when)
     judged = milestone_documents(r, when)
     burn = r.answer(("burndown",), lambda: _burndown(r))
