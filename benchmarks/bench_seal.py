@@ -22,13 +22,29 @@ path does not change.
 Two sizes of confidential part: ``small`` (an inspection's details, about 300 bytes of
 JSON) and ``large`` (a declaration part of 40 items, about 6 KB). The LAST line is one
 JSON object. Run ``python benchmarks/bench_seal.py`` (about 30 s).
+
+``--append``: the whole append path with sealing, measured. The same ``--events`` item
+taggings (2,000; all three fields protected, so the whole body is sealed, to 4 readers:
+operator, insp the author, dec, venue), signed beforehand, are appended in batches of 100
+to a confidential ledger and to one that is not (the limit), both after the same
+declaration of as many items. Sealing is the author's work on its own machine, like
+signing: ``seal_us`` (sealing per event, ``Ledger.sign`` of the confidential ledger less
+that of the other) is measured apart, outside the path. The two ledgers take turns, a
+``--segment`` of batches each (the order alternating) so that both see the same load;
+``ratio`` = plain time / sealed time (target: at least 0.6), beside the median of the
+segments' ratios and the ratio of process CPU times (the work, whatever the load).
+``--profile FILE`` writes cProfile data of each side to FILE.conf and FILE.plain.
+Run ``python benchmarks/bench_seal.py --append`` (about 20 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import cProfile
 import json
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,11 +53,13 @@ from typing import Any
 
 import nacl.signing
 
+from cwledger.book.records import ItemRecord
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.sealing import check_boxes, opening, seal
 from cwledger.model.enckeys import DecryptionKey
 
+perf = time.perf_counter
 RECIPIENTS = ["dec", "insp", "operator", "venue"]
 
 
@@ -155,12 +173,157 @@ def measure(confidential: dict[str, Any], n: int, repeat: int) -> dict[str, Any]
     }
 
 
+# -- the append path with sealing (--append) -------------------------------------------------
+
+FOUNDING = [
+    ("insp", "inspectorate"),
+    ("dec", "declarant"),
+    ("venue", "destruction_facility"),
+    ("obs", "observer"),
+]
+"""With the operator: the 4 readers of an inspectorate's item tagging (all its fields are
+protected): operator, insp (the author), dec, venue; the observer reads none."""
+
+
+def _declared(path: Path, confidential: bool, items: int) -> Ledger:
+    """A ledger (`confidential` or not) whose declarant declared `items` items at S-1."""
+    led = Ledger.init(
+        path,
+        "bench/seal",
+        founding=FOUNDING,
+        key_seed=b"b",
+        time="2013-09-14T00:00:00Z",
+        confidential=confidential,
+    )
+    mass = {"kg": 1000.0, "u_random_kg": 2.0, "u_systematic_kg": 0.0, "method": "weighing"}
+    chemical = {"label": "DF", "cwc_category": 1, "removal_priority": "1"}
+    site = {"id": "S-1", "name": "Site S-1", "kind": "storage", "party": "dec"}
+    site["coordinates"] = {"lat": 34.5, "lon": 36.7}
+    # Parts of 20 items: `declaration_parts` fills a part to 39,000 bytes, which sealed
+    # (padded to 64 KiB, boxed to each reader, base64 twice) outgrows an entry.
+    per = 20
+    count = -(-items // per)
+    parts = []
+    for k in range(count):
+        body: dict[str, Any] = {"version": 1, "part": k + 1, "parts": count}
+        if k == 0:
+            body |= {"legal_basis": "EC-M-33/DEC.1", "due": "2013-10-27"}
+            body |= {"chemicals": [chemical], "sites": [site]}
+        body["items"] = [
+            {"id": f"I-{i:06d}", "kind": "container", "chemical": "DF", "declared": mass}
+            | {"site": "S-1"}
+            for i in range(k * per, min(items, (k + 1) * per))
+        ]
+        raw = {"type": "declaration.submitted", "id": f"decl-{k + 1}"}
+        parts.append(raw | {"time": "2013-10-01T00:00:00Z", "body": body})
+    led.append(led.sign(parts, "dec"))
+    return led
+
+
+def _tagging(events: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "item.tagged",
+            "id": f"tag-{i:06d}",
+            "time": f"2014-01-{2 + i // 100_000:02d}T10:00:00Z",
+            "body": {"item": f"I-{i:06d}", "tag": f"T-{i:06d}", "site": "S-1"},
+        }
+        for i in range(events)
+    ]
+
+
+def append_sealed(events: int, batch: int, segment: int, profile: str | None) -> dict[str, Any]:
+    """The append path of `events` item taggings (batches of `batch`, signed beforehand) to
+    a confidential ledger (4 recipients) and to one that is not (the limit), taking turns
+    a `segment` of batches each so that both see the same load."""
+    load = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = _declared(Path(tmp) / "conf", True, events)
+        plain = _declared(Path(tmp) / "plain", False, events)
+        try:
+            raws = _tagging(events)
+            # The author's work, on its own machine: sealing (confidential only) and signing.
+            start = perf()
+            signed_plain = plain.sign(raws, "insp")
+            sign_s = perf() - start
+            start = perf()
+            signed_conf = conf.sign(raws, "insp")
+            seal_sign_s = perf() - start
+            boxes = json.loads(base64.b64decode(json.loads(signed_conf[0])["payload"]))["body"]
+            recipients = [b["to"] for b in boxes["sealed"]["boxes"]]
+            assert recipients == ["dec", "insp", "operator", "venue"], recipients
+            load.append(os.getloadavg()[0])
+            batches = [(b, b + batch) for b in range(0, events, batch)]
+            times = {"conf": 0.0, "plain": 0.0}
+            cpu = {"conf": 0.0, "plain": 0.0}
+            ratios = []
+            profs = {n: cProfile.Profile() for n in times} if profile else {}
+            for s, at in enumerate(range(0, len(batches), segment)):
+                seg = batches[at : at + segment]
+                took = {}
+                order = ("conf", "plain") if s % 2 == 0 else ("plain", "conf")
+                for name in order:
+                    led, signed = (conf, signed_conf) if name == "conf" else (plain, signed_plain)
+                    if name in profs:
+                        profs[name].enable()
+                    start, start_cpu = perf(), time.process_time()
+                    for lo, hi in seg:
+                        led.append(signed[lo:hi])
+                    took[name] = perf() - start
+                    cpu[name] += time.process_time() - start_cpu
+                    if name in profs:
+                        profs[name].disable()
+                    times[name] += took[name]
+                ratios.append(took["plain"] / took["conf"])
+            load.append(os.getloadavg()[0])
+            with conf.store.read() as r:
+                tagged = r.book.get(ItemRecord, f"I-{events - 1:06d}")
+            assert tagged is not None and tagged.tag == f"T-{events - 1:06d}"
+            for name, prof in profs.items():
+                prof.dump_stats(f"{profile}.{name}")
+        finally:
+            conf.close()
+            plain.close()
+    return {
+        "events": events,
+        "batch": batch,
+        "recipients": len(recipients),
+        "sign_us": round(sign_s / events * 1e6, 1),
+        "seal_and_sign_us": round(seal_sign_s / events * 1e6, 1),
+        "seal_us": round((seal_sign_s - sign_s) / events * 1e6, 1),
+        "plain_eps": round(events / times["plain"]),
+        "sealed_eps": round(events / times["conf"]),
+        "ratio": round(times["plain"] / times["conf"], 4),
+        "segment_ratio_median": round(statistics.median(ratios), 4),
+        "cpu_ratio": round(cpu["plain"] / cpu["conf"], 4),
+        "loadavg": load,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="calls per measurement")
     parser.add_argument("--events", type=int, default=2_000, help="events appended")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--append", action="store_true", help="the append path with sealing against without"
+    )
+    parser.add_argument("--batch", type=int, default=100, help="events per append (--append)")
+    parser.add_argument("--segment", type=int, default=1, help="batches per turn (--append)")
+    parser.add_argument("--profile", help="cProfile the appends into FILE.conf and FILE.plain")
     args = parser.parse_args()
+    if args.append:
+        fig = append_sealed(args.events, args.batch, args.segment, args.profile)
+        print(
+            f"append {fig['events']} events in batches of {fig['batch']}, "
+            f"{fig['recipients']} recipients: plain {fig['plain_eps']} ev/s, "
+            f"sealed {fig['sealed_eps']} ev/s, ratio {fig['ratio']} "
+            f"(median of segments {fig['segment_ratio_median']}, CPU time {fig['cpu_ratio']}); "
+            "author side: "
+            f"sign {fig['sign_us']} µs, seal {fig['seal_us']} µs per event"
+        )
+        print(json.dumps(fig))
+        return
     load = [os.getloadavg()[0]]
     result: dict[str, Any] = {"recipients": len(RECIPIENTS)}
     for name, doc in (("small", small()), ("large", large())):

@@ -280,6 +280,28 @@ def test_a_changed_byte_in_the_seal_is_refused(conf: Ledger, where: str) -> None
     conf.append([good])
 
 
+def test_a_box_that_differs_in_a_later_chunk_refuses_the_batch(conf: Ledger) -> None:
+    """The boxes are checked beside the judging, chunk by chunk: a box of the 41st event
+    (the second chunk) that holds another payload still refuses the whole batch, naming
+    only that box, and the batch without it goes in."""
+    raws = [_raw(n, "site.declared", {"site": site(f"S-{n}")}) for n in range(45)]
+    signed = conf.sign(raws, "dec")
+    payload = json.loads(base64.b64decode(json.loads(signed[40])["payload"]))
+    [box] = [b for b in payload["body"]["sealed"]["boxes"] if b["to"] == "insp"]
+    raw = bytearray(base64.b64decode(box["box"]))
+    raw[60] ^= 0x01
+    box["box"] = base64.b64encode(raw).decode()
+    bad = _signed(conf, _raw(40, "site.declared", payload["body"]), "dec")
+    problems = _refused(conf, [*signed[:40], bad, *signed[41:]])
+    assert problems == [
+        Problem(
+            "event[40].payload.body.sealed.boxes[1]",
+            "the box of insp does not hold the same payload",
+        )
+    ]
+    assert len(conf.append(signed)) == 45
+
+
 def test_every_problem_of_a_batch_is_reported(conf: Ledger) -> None:
     plain = _signed(conf, _raw(1, "site.declared", {"site": site("S-1")}), "dec")
     body = {"site": site("S-2")}

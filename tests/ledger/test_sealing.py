@@ -23,6 +23,7 @@ from cwledger.ledger.sealing import (
     _box,
     bucket,
     check_boxes,
+    open_checked,
     open_sealed,
     opening,
     pad,
@@ -276,3 +277,26 @@ def test_key_strings_round_trip_and_refuse_what_they_are_not() -> None:
     for bad in [f"dec+00000000+{key64}", ed25519, f"obs+{kid}+{key64}", f"dec+{kid}+{key64[:-4]}"]:
         with pytest.raises(MalformedInput):
             EncryptionKey.from_string(bad)
+
+
+def test_the_openers_own_box_is_rebuilt_too() -> None:
+    """`open_checked` rebuilds the opener's box with the box key its opening computed: a
+    box that opens to the same payload but whose ephemeral key is not the one derived
+    from the salt (a plain libsodium sealed box, random ephemeral key) is not the box
+    `seal` makes, and is named; the others are not."""
+    salt = bytes(range(32))
+    doc = {"site": "S-1", "items": ["I-1", "I-2"]}
+    keys = public(["dec", "insp", "operator"])
+    sealed = seal(doc, keys, salt=salt)
+    opened, check = open_checked(sealed, "operator", KEYS["operator"], keys)
+    assert opened.confidential == doc and check() == []
+    plaintext = salt + pad(canonical_json(doc))
+    sealed["boxes"][2]["box"] = b64(
+        nacl.public.SealedBox(nacl.public.PublicKey(keys["operator"].public_key)).encrypt(plaintext)
+    )
+    opened, check = open_checked(sealed, "operator", KEYS["operator"], keys)
+    assert opened.confidential == doc  # it opens, to the same payload
+    [problem] = check()
+    assert problem.location == "sealed.boxes[2]"
+    assert problem.message == "the box of operator does not hold the same payload"
+    assert check_boxes(sealed, opened, keys) == [problem]

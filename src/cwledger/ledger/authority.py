@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -154,9 +155,9 @@ class EncKeyRecord:
         """Whether an entry at log index `index` may be sealed to this key."""
         return self.added_at <= index and (self.retired_by is None or index <= self.retired_by)
 
-    @property
+    @cached_property
     def key(self) -> EncryptionKey:
-        """The key, to seal to."""
+        """The key, to seal to (parsed once: enc_key never changes)."""
         return EncryptionKey.from_string(self.enc_key)
 
 

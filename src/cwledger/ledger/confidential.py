@@ -22,13 +22,17 @@ has a box (``unseal``). In a confidential ledger a body that holds a field above
 `public` in the clear is refused (``unsealed``); a ledger that is not confidential takes
 no sealed part.
 
-Pure functions: the keys are passed in (``KeyLookup``).
+Pure functions, the keys passed in (``KeyLookup``); `BoxChecks` runs the box checks of
+the append path on worker threads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,12 +41,13 @@ from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
 from cwledger.ledger.admission import SEALED, DecodedEntry, pydantic_problems
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.sealing import check_boxes, opening, seal
+from cwledger.ledger.sealing import BoxCheck, open_checked, opening, seal
 from cwledger.model.classes import Class, Unclassified, field_class, may_read, merge, split
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 
 __all__ = [
     "OPERATOR",
+    "BoxChecks",
     "KeyLookup",
     "readers",
     "seal_body",
@@ -147,13 +152,23 @@ def whole_body(d: DecodedEntry, key: KeyLookup | None) -> dict[str, Any] | None:
 
 
 def unseal(
-    d: DecodedEntry, authority: Authority, index: int, key: KeyLookup
+    d: DecodedEntry,
+    authority: Authority,
+    index: int,
+    key: KeyLookup,
+    *,
+    defer: Callable[[BoxCheck], None] | None = None,
 ) -> tuple[DecodedEntry | None, list[Problem]]:
     """Open a sealed entry at `index` with the operator's key and judge it (module doc).
 
     Returns the entry with its whole body (event and typed body) and no problem, or None
     and every problem found (locations as `decode_entry` gives them). `authority` is the
     one in force at the entry; its author must be a party of it.
+
+    `defer`: the check of every box (the costliest part: two X25519 a box) is handed to
+    it, to run later (the append path runs them on worker threads and refuses the batch
+    for what they find), instead of here; the entry is then returned opened unless
+    something else is wrong.
     """
     assert d.sealed is not None
     if not authority.confidential:
@@ -170,10 +185,12 @@ def unseal(
         return None, [
             Problem(_WHERE, f"the {OPERATOR}'s encryption key {echo(kid)} is not at hand")
         ]
+    keys = _keys_at(authority, index)
     try:
-        opened = opening(d.sealed, OPERATOR, dk)
+        opened, check = open_checked(d.sealed, OPERATOR, dk, keys)
     except (SealBroken, NotEntitled) as e:
         return None, [Problem(_WHERE, str(e))]
+    boxes = functools.partial(_located, check)
     public = {k: v for k, v in d.event.body.items() if k != SEALED}
     try:
         whole = merge(public, opened.confidential)
@@ -199,9 +216,10 @@ def unseal(
     ]
     if not hidden:
         problems.append(Problem(_WHERE, "nothing of this body is above public: nothing to seal"))
-    keys = _keys_at(authority, index)
-    boxes = check_boxes(d.sealed, opened, keys)
-    problems += [Problem(f"payload.body.{p.location}", p.message) for p in boxes]
+    if defer is None:
+        problems += boxes()
+    else:
+        defer(boxes)
     if hidden:
         level = _level(body_type, hidden, role)
         boxed = {b["to"] for b in d.sealed["boxes"]}
@@ -214,6 +232,52 @@ def unseal(
         return None, problems
     event = d.event.model_copy(update={"body": whole})
     return dataclasses.replace(d, event=event, body=typed), []
+
+
+def _located(check: BoxCheck) -> list[Problem]:
+    return [Problem(f"payload.body.{p.location}", p.message) for p in check()]
+
+
+class BoxChecks:
+    """The box checks of a batch's sealed entries (`unseal`'s `defer`), run on worker
+    threads beside the judging of the next chunk: cffi drops the GIL while libsodium
+    computes, so the X25519s use another core. Close it (the threads end) when done."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[int, BoxCheck]] = []
+        self._running: list[Future[list[tuple[int, Problem]]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def defer(self, i: int) -> Callable[[BoxCheck], None]:
+        """What `unseal` hands the box check of the batch's envelope `i` to."""
+        return functools.partial(self._add, i)
+
+    def _add(self, i: int, check: BoxCheck) -> None:
+        self._pending.append((i, check))
+
+    def start(self) -> None:
+        """Start the checks deferred since the last start, on a worker thread."""
+        if not self._pending:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self._running.append(self._pool.submit(_run, self._pending))
+        self._pending = []
+
+    def problems(self) -> list[tuple[int, Problem]]:
+        """Every (envelope, problem) the checks found, in order (waits for them)."""
+        self.start()
+        return [found for f in self._running for found in f.result()]
+
+    def close(self) -> None:
+        """End the threads (checks not yet run are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _run(checks: list[tuple[int, BoxCheck]]) -> list[tuple[int, Problem]]:
+    return [(i, p) for i, check in checks for p in check()]
 
 
 def unsealed(d: DecodedEntry, authority: Authority) -> list[Problem]:

@@ -52,6 +52,7 @@ from cwledger.ledger.authority import Authority, approval_statement
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.confidential import (
     OPERATOR,
+    BoxChecks,
     KeyLookup,
     seal_body,
     unseal,
@@ -171,6 +172,7 @@ class _Batch:
     keyids: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     receipts: list[Receipt | None] = field(default_factory=list)
+    boxes: BoxChecks = field(default_factory=BoxChecks)  # sealed entries' boxes
 
     def __post_init__(self) -> None:
         self.receipts = [None] * self.count
@@ -491,22 +493,29 @@ class Ledger:
                 size, self.clock(), authority, Book(w.book), len(envelopes), self.operator_keys()
             )
             forbidden: list[Problem] = []
-            for start in range(0, len(envelopes), CHUNK):
-                decoded = batch.decode(envelopes, start, start + CHUNK)
-                if submitter is not None:
-                    role = None if party is None else party.role
-                    forbidden += _not_theirs(decoded, submitter, role)
-                if not forbidden:
-                    self._admit(w, batch, decoded)
-            if forbidden:
-                raise EventForbidden(forbidden)
-            for i in bad_signatures(batch.jobs):
-                batch.problems.append(
-                    _at(
-                        i,
-                        Problem("signatures[0].sig", f"does not verify with key {batch.keyids[i]}"),
+            try:
+                for start in range(0, len(envelopes), CHUNK):
+                    decoded = batch.decode(envelopes, start, start + CHUNK)
+                    if submitter is not None:
+                        role = None if party is None else party.role
+                        forbidden += _not_theirs(decoded, submitter, role)
+                    if not forbidden:
+                        self._admit(w, batch, decoded)
+                        batch.boxes.start()  # on a worker thread, beside the next chunk
+                if forbidden:
+                    raise EventForbidden(forbidden)
+                for i in bad_signatures(batch.jobs):
+                    batch.problems.append(
+                        _at(
+                            i,
+                            Problem(
+                                "signatures[0].sig", f"does not verify with key {batch.keyids[i]}"
+                            ),
+                        )
                     )
-                )
+                batch.problems += [_at(i, p) for i, p in batch.boxes.problems()]
+            finally:
+                batch.boxes.close()
             if batch.problems:
                 raise EventRejected(sorted(batch.problems, key=_order))
             if batch.new:
@@ -556,7 +565,8 @@ class Ledger:
                 b.check_signature(i, d, key.public_key, key.key_id)
             if d.event.author in authority.parties:  # else the authority said why
                 if d.sealed is not None:
-                    opened, refused = unseal(d, authority, index, b.operator_key)
+                    later = b.boxes.defer(i)
+                    opened, refused = unseal(d, authority, index, b.operator_key, defer=later)
                     found += refused
                     d = opened or d
                 else:

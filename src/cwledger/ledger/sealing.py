@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import nacl.bindings
-import nacl.encoding
 import nacl.exceptions
-import nacl.hash
-import nacl.public
 
 from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
 from cwledger.ledger.canonical import canonical_json, is_canonical
@@ -56,6 +54,8 @@ __all__ = [
     "open_sealed",
     "opening",
     "check_boxes",
+    "open_checked",
+    "BoxCheck",
     "check_form",
     "pad",
     "unpad",
@@ -108,13 +108,21 @@ def _unb64(text: object, what: str) -> bytes:
     return raw
 
 
-def _box(plaintext: bytes, salt: bytes, to: EncryptionKey) -> bytes:
+def _nonce(epk: bytes, pk: bytes) -> bytes:
+    """A sealed box's nonce: BLAKE2b-192 of the ephemeral and the recipient's public keys."""
+    return hashlib.blake2b(epk + pk, digest_size=24).digest()
+
+
+def _box(plaintext: bytes, salt: bytes, to: EncryptionKey, shared: bytes | None = None) -> bytes:
     """A libsodium sealed box of `plaintext` to `to`, its ephemeral key derived from the
-    salt and the recipient's key."""
-    ephemeral = nacl.public.PrivateKey(hashlib.sha256(_EPHEMERAL + salt + to.public_key).digest())
-    epk = bytes(ephemeral.public_key)
-    nonce = nacl.hash.blake2b(epk + to.public_key, digest_size=24, encoder=nacl.encoding.RawEncoder)
-    return epk + nacl.bindings.crypto_box(plaintext, nonce, to.public_key, bytes(ephemeral))
+    salt and the recipient's key. `shared`: the box key (``crypto_box_beforenm``) of that
+    ephemeral key and `to`, when the caller has it (a box it opened), to skip one X25519."""
+    esk = hashlib.sha256(_EPHEMERAL + salt + to.public_key).digest()
+    epk = nacl.bindings.crypto_scalarmult_base(esk)
+    nonce = _nonce(epk, to.public_key)
+    if shared is None:
+        return epk + nacl.bindings.crypto_box(plaintext, nonce, to.public_key, esk)
+    return epk + nacl.bindings.crypto_box_afternm(plaintext, nonce, shared)
 
 
 def _sealed(data: bytes, salt: bytes, recipients: Mapping[str, EncryptionKey]) -> dict[str, Any]:
@@ -189,10 +197,11 @@ def check_form(sealed: object) -> list[str]:
     return [to for to, _, _ in _parse(sealed)[1]]
 
 
-def opening(sealed: object, party: str, key: DecryptionKey) -> Opened:
-    """Open `party`'s box with `key` and check it against the commitment. Raises
-    NotEntitled (no box for `party`) or SealBroken."""
-    commitment, boxes = _parse(sealed)
+def _opening(
+    commitment: bytes, boxes: list[tuple[str, str, bytes]], party: str, key: DecryptionKey
+) -> tuple[Opened, bytes]:
+    """Open `party`'s box (as ``crypto_box_seal_open``) and check it against the
+    commitment: what it holds, and the box key its ephemeral key and `key` share."""
     mine = [(kid, box) for to, kid, box in boxes if to == party]
     if not mine:
         raise NotEntitled(f"this payload is not sealed to {echo(party)}: it may not read it")
@@ -202,9 +211,15 @@ def opening(sealed: object, party: str, key: DecryptionKey) -> Opened:
             f"the box of {party} is sealed to its encryption key {echo(kid)}, "
             f"not to the key {key.key_id.hex()} used to open it"
         )
+    epk, ciphertext = box[:32], box[32:]
     try:
-        plaintext = nacl.public.SealedBox(key.private_key).decrypt(box)
-    except nacl.exceptions.CryptoError as e:
+        if len(box) < BOX_OVERHEAD:
+            raise nacl.exceptions.CryptoError("too short")
+        # A small-order ephemeral key gives an all-zero secret: libsodium refuses it.
+        shared = nacl.bindings.crypto_box_beforenm(epk, key.secret)
+        nonce = _nonce(epk, key.public.public_key)
+        plaintext = nacl.bindings.crypto_box_open_afternm(ciphertext, nonce, shared)
+    except (nacl.exceptions.CryptoError, nacl.exceptions.RuntimeError) as e:
         raise SealBroken(f"the box of {party} does not open with its key {kid}") from e
     if len(plaintext) < SALT_SIZE + MIN_BUCKET:
         raise SealBroken(f"the box of {party} holds {len(plaintext)} bytes: too few")
@@ -217,7 +232,31 @@ def opening(sealed: object, party: str, key: DecryptionKey) -> Opened:
         raise SealBroken(str(e)) from e
     if not canonical:
         raise SealBroken("the sealed payload is not in its RFC 8785 form")
-    return Opened(confidential, data, salt)
+    return Opened(confidential, data, salt), shared
+
+
+def opening(sealed: object, party: str, key: DecryptionKey) -> Opened:
+    """Open `party`'s box with `key` and check it against the commitment. Raises
+    NotEntitled (no box for `party`) or SealBroken."""
+    commitment, boxes = _parse(sealed)
+    return _opening(commitment, boxes, party, key)[0]
+
+
+BoxCheck = Callable[[], list[Problem]]
+"""`check_boxes` of one opened sealed part, to run later (pure C for the most part: cffi
+drops the GIL, so a thread runs it beside the caller)."""
+
+
+def open_checked(
+    sealed: object, party: str, key: DecryptionKey, keys: Mapping[str, EncryptionKey]
+) -> tuple[Opened, BoxCheck]:
+    """`opening`, and `check_boxes` ready to run (what admission does), the sealed part
+    parsed once and `party`'s own box rebuilt with the box key its opening computed (one
+    X25519 fewer). Raises as `opening`."""
+    commitment, boxes = _parse(sealed)
+    opened, shared = _opening(commitment, boxes, party, key)
+    own = party if keys.get(party) == key.public else None
+    return opened, functools.partial(_check, boxes, opened, dict(keys), own, shared)
 
 
 def open_sealed(sealed: object, party: str, key: DecryptionKey) -> dict[str, Any]:
@@ -230,7 +269,21 @@ def check_boxes(sealed: object, opened: Opened, keys: Mapping[str, EncryptionKey
     """Whether every box of `sealed` holds what `opened` (one box, opened) holds, sealed to
     the key `keys` names for its party (the keys in force at the entry): every reason one
     does not (empty if all do). Rebuilds each box from the salt, as `seal` made it."""
-    _, boxes = _parse(sealed)
+    return _check(_parse(sealed)[1], opened, keys, None, b"")
+
+
+def _check(
+    boxes: list[tuple[str, str, bytes]],
+    opened: Opened,
+    keys: Mapping[str, EncryptionKey],
+    own: str | None,
+    shared: bytes,
+) -> list[Problem]:
+    """`check_boxes` of parsed boxes; the box of the party `own` is rebuilt with `shared`,
+    the box key of its ephemeral key and that party's key in force. That is sound: when
+    the rebuilt ephemeral key equals the box's, `shared` is the key `seal` used (X25519
+    is symmetric); when it does not, the first 32 bytes differ and the box is refused all
+    the same."""
     plaintext = opened.salt + pad(opened.canonical)
     problems: list[Problem] = []
     for i, (to, kid, box) in enumerate(boxes):
@@ -242,6 +295,6 @@ def check_boxes(sealed: object, opened: Opened, keys: Mapping[str, EncryptionKey
             problems.append(
                 Problem(where, f"sealed to key {echo(kid)} of {to}, not its key {key.key_id.hex()}")
             )
-        elif _box(plaintext, opened.salt, key) != box:
+        elif _box(plaintext, opened.salt, key, shared if to == own else None) != box:
             problems.append(Problem(where, f"the box of {to} does not hold the same payload"))
     return problems
