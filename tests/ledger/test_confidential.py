@@ -339,3 +339,40 @@ def test_a_sealed_event_signed_again_gets_its_first_receipt(conf: Ledger) -> Non
     changed["items"][0]["kind"] = "drum"
     problems = _refused(conf, conf.sign([{**raw, "body": changed}], "dec"))
     assert any("already used" in p.message for p in problems)
+
+
+def test_a_large_declaration_is_split_so_that_each_sealed_part_fits_an_entry(
+    conf: Ledger, tmp_path: Path
+) -> None:
+    """`cwledger declare` in a confidential ledger cuts the declaration into parts small
+    enough that, sealed to every reader, each entry stays within 64 KiB."""
+    from tests.intake.sheets import big_rows
+
+    sheet = tmp_path / "big.csv"
+    with sheet.open("w", newline="") as f:
+        import csv
+
+        csv.writer(f).writerows(big_rows(2_000))
+    result = CliRunner().invoke(
+        app,
+        [
+            "declare",
+            str(sheet),
+            "--as",
+            "dec",
+            "--legal-basis",
+            "x",
+            "--due",
+            "2013-10-27",
+            "--time",
+            "2013-10-24T00:00:00Z",
+            "--ledger",
+            str(conf.path),
+        ],
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    with conf.store.read() as r:
+        entries = r.entries(0, r.size())
+        parts = [e for e in entries if e.event_type == "declaration.submitted"]
+        assert len(parts) > 2 and all(len(e.envelope) <= 0xFFFF for e in parts)
+        assert len(r.book.records(ItemRecord)) == 2_000

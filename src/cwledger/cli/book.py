@@ -27,6 +27,7 @@ from cwledger.cli.common import (
     shown,
 )
 from cwledger.errors import MalformedInput
+from cwledger.ledger.confidential import part_budget
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import rebuild as rebuild_book
 from cwledger.tables import facilities_table, milestones_table, status_table, whereabouts_table
@@ -87,15 +88,16 @@ def _submit(
 ) -> None:
     # Start-up time: openpyxl, only here.
     from cwledger.intake import declaration_parts, read_declaration
-    from cwledger.intake.parts import declaration_event_type
+    from cwledger.intake.parts import BODY_BUDGET, declaration_event_type
 
     decl = read_declaration(file, version=version, legal_basis=legal_basis, due=due, party=party)
     counted = f"{len(decl.items)} items, {len(decl.sites)} sites, {len(decl.chemicals)} chemicals"
     kind = declaration_event_type(decl)
     when = time or utc_now()
+    budget = part_budget(ledger.authority(), party, BODY_BUDGET)
     events = [
         {"type": kind, "id": f"declaration-v{version}-part{b['part']}", "time": when, "body": b}
-        for b in declaration_parts(decl)
+        for b in declaration_parts(decl, budget)
     ]
     envelopes = ledger.sign(events, party)
     # Only the signed bytes go on: the sheet's models and the parts' dicts would otherwise

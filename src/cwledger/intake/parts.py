@@ -45,8 +45,10 @@ def declaration_event_type(declaration: Declaration) -> str:
     return "declaration.submitted" if declaration.version == 1 else "declaration.amended"
 
 
-def declaration_parts(declaration: Declaration) -> list[dict[str, Any]]:
-    """The bodies (JSON-ready) of the events that carry ``declaration``, part 1 first.
+def declaration_parts(declaration: Declaration, budget: int = BODY_BUDGET) -> list[dict[str, Any]]:
+    """The bodies (JSON-ready) of the events that carry ``declaration``, part 1 first, each
+    at most `budget` bytes (smaller for a confidential ledger, whose sealing multiplies a
+    part's bytes by its readers: `ledger.confidential.sealed_body_budget`).
 
     A later version with no ``amends`` is sent as amending the version before. Raises
     EventRejected when the declaration cannot be carried: more than MAX_LINES chemicals or
@@ -56,8 +58,8 @@ def declaration_parts(declaration: Declaration) -> list[dict[str, Any]]:
     header = _header(declaration)
     items = [item.model_dump(mode="json", exclude_none=True) for item in declaration.items]
     first, later = _base_size({**head, **header}), _base_size(head)
-    _check_header(declaration, first)
-    batches = _batches([len(canonical_json(i)) for i in items], first, later)
+    _check_header(declaration, first, budget)
+    batches = _batches([len(canonical_json(i)) for i in items], first, later, budget)
     if len(batches) > _MOST_PARTS:
         raise EventRejected([Problem("items", f"{len(batches)} parts; at most {_MOST_PARTS}")])
     bodies = [
@@ -66,7 +68,7 @@ def declaration_parts(declaration: Declaration) -> list[dict[str, Any]]:
     ]
     body_type = DeclarationSubmitted if declaration.version == 1 else DeclarationAmended
     for body in bodies:
-        _check_body(body, body_type)
+        _check_body(body, body_type, budget)
     return bodies
 
 
@@ -91,7 +93,7 @@ def _base_size(fields: dict[str, Any]) -> int:
     return len(canonical_json({**fields, "part": _MOST_PARTS, "parts": _MOST_PARTS, "items": []}))
 
 
-def _check_header(declaration: Declaration, size: int) -> None:
+def _check_header(declaration: Declaration, size: int, budget: int) -> None:
     problems = [
         Problem(what, f"{n} {what}: part 1 carries at most {MAX_LINES}")
         for what, n in (
@@ -100,19 +102,19 @@ def _check_header(declaration: Declaration, size: int) -> None:
         )
         if n > MAX_LINES
     ]
-    if size > BODY_BUDGET:
+    if size > budget:
         problems.append(
             Problem(
                 "header",
                 f"{size} bytes of legal basis, due date, chemicals and sites;"
-                f" a part holds at most {BODY_BUDGET}",
+                f" a part holds at most {budget}",
             )
         )
     if problems:
         raise EventRejected(problems)
 
 
-def _batches(sizes: Sequence[int], first: int, later: int) -> list[slice]:
+def _batches(sizes: Sequence[int], first: int, later: int, budget: int) -> list[slice]:
     """Consecutive items per part: as many as fit the budget, at most MAX_LINES.
 
     ``first`` and ``later`` are the bytes of part 1 and of any other part without items;
@@ -122,7 +124,7 @@ def _batches(sizes: Sequence[int], first: int, later: int) -> list[slice]:
     start, used = 0, first
     for i, size in enumerate(sizes):
         count = i - start
-        if count == MAX_LINES or used + size + int(count > 0) > BODY_BUDGET:
+        if count == MAX_LINES or used + size + int(count > 0) > budget:
             batches.append(slice(start, i))
             start, used, count = i, later, 0
         used += size + int(count > 0)
@@ -130,12 +132,12 @@ def _batches(sizes: Sequence[int], first: int, later: int) -> list[slice]:
     return batches
 
 
-def _check_body(body: dict[str, Any], body_type: type[DeclarationPart]) -> None:
+def _check_body(body: dict[str, Any], body_type: type[DeclarationPart], budget: int) -> None:
     """Every body validates as its event type and keeps to the budget."""
     size = len(canonical_json(body))
     where = f"part {body['part']}"
-    if size > BODY_BUDGET:
-        raise EventRejected([Problem(where, f"{size} bytes; a part holds at most {BODY_BUDGET}")])
+    if size > budget:
+        raise EventRejected([Problem(where, f"{size} bytes; a part holds at most {budget}")])
     try:
         body_type.model_validate(body)
     except ValidationError as e:

@@ -39,9 +39,9 @@ from pydantic import ValidationError
 
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
-from cwledger.ledger.admission import SEALED, DecodedEntry, pydantic_problems
+from cwledger.ledger.admission import MAX_ENTRY_BYTES, SEALED, DecodedEntry, pydantic_problems
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.sealing import BoxCheck, open_checked, opening, seal
+from cwledger.ledger.sealing import MIN_BUCKET, BoxCheck, open_checked, opening, seal
 from cwledger.model.classes import Class, Unclassified, field_class, may_read, merge, split
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 
@@ -52,6 +52,8 @@ __all__ = [
     "readers",
     "seal_body",
     "operator_box_key",
+    "sealed_body_budget",
+    "part_budget",
     "whole_body",
     "unseal",
     "unsealed",
@@ -76,6 +78,29 @@ def readers(authority: Authority, author: str, level: Class) -> list[str]:
     operator, the author and every party whose clearance reads `level`, by name."""
     cleared = {p.name for p in authority.parties.values() if may_read(p.role, level)}
     return sorted({OPERATOR, author} | cleared)
+
+
+def sealed_body_budget(readers: int) -> int:
+    """The most canonical JSON bytes of a body's confidential part that, sealed to `readers`
+    parties, keeps its entry within MAX_ENTRY_BYTES: a box carries the salt and the part
+    padded to its bucket (48 + 32 + bucket bytes, base64 in the payload, which DSSE
+    base64-encodes again), so the budget is the largest bucket that fits, less its 0x80
+    marker. For splitting a declaration into parts (`intake.parts.declaration_parts`)."""
+    room = MAX_ENTRY_BYTES * 3 // 4 - 2_000  # the payload, less the event's own fields
+    size = MIN_BUCKET
+    while readers * (4 * ((48 + 32 + 2 * size + 2) // 3) + 160) <= room:
+        size *= 2
+    return size - 1
+
+
+def part_budget(authority: Authority, author: str, default: int) -> int:
+    """The bytes a part of a body split across events (a declaration's) may hold when
+    `author` writes it: `default`, or in a confidential ledger at most what sealed to the
+    most readers any non-public class has keeps the entry within its limit."""
+    if not authority.confidential:
+        return default
+    most = len(readers(authority, author, Class.RESTRICTED))
+    return min(default, sealed_body_budget(most))
 
 
 def _keys_at(authority: Authority, index: int | None) -> dict[str, EncryptionKey]:
