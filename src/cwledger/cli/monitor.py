@@ -11,7 +11,6 @@ a bad signature), 1 on any other error (the source unreachable, a bad key, a bad
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import typer
 from cwledger.cli.common import err, shown
 from cwledger.errors import MalformedInput, NotFound, Unavailable
 from cwledger.ledger.fetch import fetch
+from cwledger.ledger.keystore import write_durably
 from cwledger.tlog.monitor import MonitorAlarm, Policy, Verified, check_log, open_checkpoint
 
 __all__ = ["ALARM_EXIT", "HttpSource", "load_state", "monitor", "save_evidence", "save_state"]
@@ -70,20 +70,9 @@ def load_state(state: Path, log_key: str) -> Verified | None:
 
 
 def _write_durably(file: Path, data: bytes) -> None:
-    """Write `file` whole or not at all: temporary file, fsync, rename, fsync of the
-    directory."""
+    """Write `file` whole or not at all (its directory made if need be)."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(file.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, file)
-    fd = os.open(file.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_durably(file, data)
 
 
 def save_state(state: Path, verified: Verified) -> None:

@@ -16,7 +16,6 @@ Layout::
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from pydantic import ValidationError
 
 from cwledger.errors import MalformedInput
 from cwledger.escrow.tree import EscrowTree, build_trees, new_salt, new_salts
+from cwledger.ledger.keystore import write_durably
 from cwledger.model.escrow import EscrowItem
 
 __all__ = ["FORMAT", "EscrowSecrets", "escrow_path"]
@@ -125,21 +125,4 @@ class EscrowSecrets:
     def save(self, path: Path) -> None:
         """Replace the file at ``path`` atomically and durably, readable by its owner only."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        data = json.dumps(self.to_json(), separators=(",", ":")).encode()
-        try:
-            tmp.unlink(missing_ok=True)  # a stale one may have other permissions
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_durably(path, json.dumps(self.to_json(), separators=(",", ":")))

@@ -36,7 +36,7 @@ from cwledger.model.enckeys import DecryptionKey
 from cwledger.time import clock, rfc3339
 from cwledger.tlog.note import Signer
 
-__all__ = ["Keystore", "StoredKey", "PendingKey", "CHECKPOINT_SIGNER"]
+__all__ = ["Keystore", "StoredKey", "PendingKey", "CHECKPOINT_SIGNER", "write_durably"]
 
 CHECKPOINT_SIGNER = "checkpoint-signer"
 
@@ -63,15 +63,17 @@ class PendingKey:
     created: str
 
 
-def _write_durably(file: Path, text: str) -> None:
-    """Replace `file` with `text`: a 0600 temporary file, fsync, rename, fsync of the
-    directory. On any failure (a full disk) the temporary file is removed and `file` is
-    as it was."""
+def write_durably(file: Path, data: str | bytes) -> None:
+    """Replace `file` with `data`, readable by its owner only: a 0600 temporary file,
+    fsync, rename, fsync of the directory. On any failure (a full disk) the temporary file
+    is removed and `file` is as it was."""
     tmp = file.with_name(file.name + ".tmp")
+    raw = data.encode() if isinstance(data, str) else data
     try:
+        tmp.unlink(missing_ok=True)  # a stale one may have other permissions
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, file)
@@ -119,7 +121,7 @@ class Keystore:
             "role": role,
             "keys": [{"skey": k.signer.skey(), "created": k.created} for k in keys],
         }
-        _write_durably(self._file(party), json.dumps(doc, indent=2))
+        write_durably(self._file(party), json.dumps(doc, indent=2))
 
     def has(self, party: str) -> bool:
         """Whether the keystore holds a key for `party`."""
@@ -198,7 +200,7 @@ class Keystore:
             "party": party,
             "keys": [{"xkey": k.string(), "created": created} for k, created in ring],
         }
-        _write_durably(self._ring_file(party), json.dumps(doc, indent=2))
+        write_durably(self._ring_file(party), json.dumps(doc, indent=2))
 
     def _load_ring(self, party: str) -> list[tuple[DecryptionKey, str]]:
         file = self._ring_file(party)
@@ -246,7 +248,7 @@ class Keystore:
             "skey": signer.skey(),
             "created": rfc3339(clock()),
         }
-        _write_durably(self._pending_file(party), json.dumps(doc, indent=2))
+        write_durably(self._pending_file(party), json.dumps(doc, indent=2))
 
     def pending(self, party: str) -> PendingKey | None:
         """The pending key of `party`, if any."""
