@@ -2,6 +2,10 @@
 """`make screenshots`: every dashboard page at 1280 and 390 px, over the syria-2013 scenario,
 written to docs/screenshots/<page>-<width>.png (the README shows the overview).
 
+With ``--confidential``: the public pages of a confidential ledger as an anonymous visitor
+reads them (issue 16), over the small confidential ledger of the pages' tests
+(``tests/web/confidential.py``), written to <page>-public-<width>.png.
+
 Starts `cwledger serve` on a free port of 127.0.0.1 with the pages public
 (`cwledger.api.process.spawn`), drives Debian's Chromium with Playwright
 (``/usr/bin/chromium``), and stops the server.
@@ -39,7 +43,14 @@ PAGES = [
 ]
 
 
-def shoot(out: Path, base: str) -> list[Path]:
+# The public pages of a confidential ledger, for an anonymous visitor.
+PUBLIC_PAGES = [
+    ("overview-public", "/"),
+    ("map-public", "/map"),
+]
+
+
+def shoot(out: Path, base: str, pages: list[tuple[str, str]] = PAGES) -> list[Path]:
     """Write every page's screenshot at each width into `out`; return the files."""
     from playwright.sync_api import sync_playwright
 
@@ -50,12 +61,12 @@ def shoot(out: Path, base: str) -> list[Path]:
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 900})
             page = context.new_page()
-            for name, path in PAGES:
+            for name, path in pages:
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
                 target = out / f"{name}-{width}.png"
                 # The overview whole (the README shows it), the others as first seen.
-                page.screenshot(path=str(target), full_page=name == "overview")
+                page.screenshot(path=str(target), full_page=name.startswith(("overview", "map-")))
                 written.append(target)
             context.close()
         browser.close()
@@ -74,10 +85,27 @@ def main() -> None:
         at = args.index("--base")
         base = args[at + 1]
         del args[at : at + 2]
+    confidential = "--confidential" in args
+    if confidential:
+        args.remove("--confidential")
+    pages = PUBLIC_PAGES if confidential else PAGES
     out = Path(args[0] if args else "docs/screenshots")
     if base is not None:
-        for f in shoot(out, base):
+        for f in shoot(out, base, pages):
             print(f)
+        return
+    if confidential:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.web.confidential import build
+
+        with tempfile.TemporaryDirectory() as tmp:
+            build(Path(tmp) / "ledger").close()
+            server = spawn(Path(tmp) / "ledger", env={"CWLEDGER_PUBLIC_PAGES": "true"})
+            try:
+                for f in shoot(out, server.base, pages):
+                    print(f)
+            finally:
+                server.stop()
         return
     with tempfile.TemporaryDirectory() as tmp:
         syria_2013.load(Path(tmp) / "ledger").close()

@@ -7,7 +7,8 @@ observer's `cwledger mirror`. Every base64 run is decoded (and every gzip stream
 before the scan. The same scan over the operator's own book, and over what the operator's
 boxes open to, finds them: the scan is not blind.
 
-The web pages and the book API are not scanned here (see the report of this change).
+The pages an anonymous visitor reads (the public overview, the public map, the log
+explorer) and every book answer of the API are scanned too.
 """
 
 from __future__ import annotations
@@ -608,6 +609,11 @@ def test_an_observers_and_an_anonymous_visitors_api_and_pages_hold_no_marker(
             assert got.status_code < 500, (path, who, got.text[:200])
             served[f"{path} ({who})"] = got.content
     served |= {f"/log?entry={i}": api.client.get(f"/log?entry={i}").content for i in range(25)}
+    # The public map (issue 16): served, not refused, and scanned with the rest.
+    for path in ("/map", "/map?at=2014-12-31", "/map/sites?day=30"):
+        got = api.client.get(path)
+        assert got.status_code == 200 and 'id="public-map"' in got.text, path
+        served[f"{path} (public map)"] = got.content
     assert hits(served) == {}
     assert api.client.get("/api/v1/holdings", headers=api.auth("obs")).status_code == 403
     cleared = api.client.get(f"/api/v1/items/{C1}", headers=api.auth("insp"))

@@ -31,9 +31,16 @@ from cwledger.book.records import (
     SiteRecord,
     TransferRecord,
 )
-from cwledger.http.deps import query_moment
+from cwledger.errors import CwledgerError
+from cwledger.http.deps import Snapshot, entitled, query_moment
+from cwledger.http.documents import aggregate_documents
+from cwledger.ledger.admission import decode_entry
+from cwledger.model.bodies import SiteDeclared
+from cwledger.model.escrow import SubsetProved
 from cwledger.time import day_of
-from cwledger.web.views import Book, Viewer, page, templates
+from cwledger.web import public_map
+from cwledger.web.pages import public_figures
+from cwledger.web.views import Book, LogSnapshot, Viewer, page, templates
 
 __all__ = ["router", "Projection", "outline"]
 
@@ -217,21 +224,135 @@ def _map_context(r: Book, at: str | None, day: int | None) -> dict[str, Any]:
     }
 
 
+# -- the public map (a confidential ledger, a viewer not cleared to read the book) -----------
+
+
+def _public_sites(r: Snapshot, when: int | None) -> list[public_map.PublicPlace]:
+    """The sites declared in an entry's public part by `when` (the inspectorate's vessels
+    and venues abroad); a sealed `site.declared` is skipped unopened."""
+
+    def load() -> list[public_map.PublicPlace]:
+        declared = []
+        for e in r.entries_of_types(["site.declared"]):
+            if when is not None and e.event_at > when:
+                continue
+            try:
+                body = decode_entry(e.envelope, check_canonical=False).body
+            except CwledgerError:
+                continue
+            site = body.site if isinstance(body, SiteDeclared) else None
+            declared.append((e.index, e.author, site))
+        return public_map.public_places(declared)
+
+    return r.answer(("web-public-sites", when), load)
+
+
+def _logged(r: Snapshot, when: int | None) -> list[public_map.Logged]:
+    """The movements and batches logged by `when`, counted from their envelopes."""
+
+    def load() -> list[public_map.Logged]:
+        return public_map.logged_by_author(
+            (e.event_type, e.author, e.event_time)
+            for e in r.entries_of_types(public_map.MOVEMENT_TYPES)
+            if when is None or e.event_at <= when
+        )
+
+    return r.answer(("web-public-logged", when), load)
+
+
+def _out_not_destroyed(r: Snapshot, aggregate: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """What the aggregate's proof entries prove removed and not destroyed, by category."""
+    named = {
+        c["category"]: {
+            "removed": c.get("removed_proofs", []),
+            "destroyed": c.get("destroyed_proofs", []),
+        }
+        for c in aggregate["categories"]
+    }
+
+    def load() -> dict[int, dict[str, Any]]:
+        wanted = sorted({e for kinds in named.values() for es in kinds.values() for e in es})
+        proofs: dict[int, SubsetProved] = {}
+        for e in r.entries_at(wanted):
+            body = decode_entry(e.envelope, check_canonical=False).body
+            if isinstance(body, SubsetProved):
+                proofs[e.index] = body
+        return public_map.out_not_destroyed(aggregate["version"], proofs, named)
+
+    return r.answer(("web-public-away", aggregate["entry"]), load)
+
+
+def _public_map_context(r: Snapshot, at: str | None) -> dict[str, Any]:
+    when = None if not at else query_moment(at, "at")
+    proj, path = outline()
+    published = aggregate_documents(r, when)
+    newest = max(published, key=lambda a: (a["at"], a["entry"]), default=None)
+    figures = None if newest is None else public_figures(newest)
+    away = {} if newest is None else _out_not_destroyed(r, newest)
+    mark = None
+    if figures is not None:
+        x, y = proj.xy((proj.west + proj.east) / 2, (proj.south + proj.north) / 2)
+        grams = round(figures["remaining_t"] * 1e6)
+        mark = {"x": x, "y": y, "r": radius(grams)}
+    on_map, off_map = [], []
+    for p in _public_sites(r, when):
+        c = p.site.coordinates
+        row = {
+            "id": p.site.id,
+            "name": p.site.name,
+            "kind": p.site.kind.value.replace("_", " "),
+            "at_sea": p.at_sea,
+            "entry": p.entry,
+            "declared_by": p.declared_by,
+            "lat": c.lat,
+            "lon": c.lon,
+        }
+        if proj.contains(c.lon, c.lat):
+            x, y = proj.xy(c.lon, c.lat)
+            on_map.append({**row, "x": x, "y": y})
+        off_map.append(row)
+    logged = _logged(r, when)
+    return {
+        "at": at,
+        "proj": proj,
+        "outline_path": path,
+        "aggregate": figures,
+        "mark": mark,
+        "away_t": sum(v["grams"] for v in away.values()) / 1e6,
+        "away_items": sum(v["items"] for v in away.values()),
+        "vessels": [p for p in off_map if p["at_sea"]],
+        "venues": [p for p in off_map if not p["at_sea"]],
+        "on_map": on_map,
+        "batches": [x for x in logged if x.event_type == "destruction.batch"],
+        "movements": [x for x in logged if x.event_type != "destruction.batch"],
+    }
+
+
+def _public_map(request: Request, who: Viewer, r: Snapshot, at: str | None) -> HTMLResponse:
+    return page(request, "map_public.html", who, active="map", **_public_map_context(r, at))
+
+
 @router.get("/map", response_class=HTMLResponse)
 def map_page(
-    request: Request, who: Viewer, r: Book, at: At = None, day: Day = None
+    request: Request, who: Viewer, r: LogSnapshot, at: At = None, day: Day = None
 ) -> HTMLResponse:
     """The sites on the country's outline, sized by what they held at a date, with a time
-    slider; the vessels and venues abroad beside it; a table of the holdings."""
+    slider; the vessels and venues abroad beside it; a table of the holdings. In a
+    confidential ledger, to a viewer not cleared to read the book, the public map: the
+    country as one mark with the latest proven aggregate, the vessels and venues abroad."""
+    if not entitled(request, who):
+        return _public_map(request, who, r, at)
     return page(request, "map.html", who, active="map", **_map_context(r, at, day))
 
 
 @router.get("/map/sites", response_class=HTMLResponse)
 def map_sites(
-    request: Request, who: Viewer, r: Book, at: At = None, day: Day = None
+    request: Request, who: Viewer, r: LogSnapshot, at: At = None, day: Day = None
 ) -> HTMLResponse:
     """The map's changing part (circles, totals, table) for htmx; the whole page otherwise
     (a link, a reload, a browser without scripts)."""
+    if not entitled(request, who):
+        return _public_map(request, who, r, at)
     ctx = _map_context(r, at, day)
     htmx = request.headers.get("hx-request") == "true"
     if not htmx or request.headers.get("hx-history-restore-request") == "true":

@@ -21,7 +21,13 @@ from fastapi.templating import Jinja2Templates
 
 from cwledger import __version__
 from cwledger.errors import CwledgerError, Unauthorized
-from cwledger.http.deps import Snapshot, require_clearance, session_caller, snapshot
+from cwledger.http.deps import (
+    Snapshot,
+    entitled,
+    require_clearance,
+    session_caller,
+    snapshot,
+)
 from cwledger.ledger.access import Caller
 
 __all__ = [
@@ -42,12 +48,15 @@ __all__ = [
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cwledger_session"
 NAV = [
-    ("overview", "/", "Overview"),
-    ("map", "/map", "Map"),
-    ("balances", "/balances", "Material balances"),
-    ("findings", "/findings", "Findings and milestones"),
-    ("log", "/log", "Log explorer"),
+    ("overview", "/", "Overview", False),
+    ("map", "/map", "Map", False),
+    ("balances", "/balances", "Material balances", True),
+    ("findings", "/findings", "Findings and milestones", True),
+    ("log", "/log", "Log explorer", False),
 ]
+"""The navigation: key, link, label, and whether the page reads the book (then it is
+linked only for a viewer entitled to it: in a confidential ledger it answers 403 to
+anyone else, and no link of a page may lead to a 403)."""
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(nav=NAV, version=__version__)
@@ -129,6 +138,7 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
             "who": who,
             "public": who is None and request.app.state.settings.public_pages,
             "logout_token": logout,
+            "book": entitled(request, who),
             **context,
         },
     )
@@ -144,6 +154,7 @@ def error_page(request: Request, kind: type[CwledgerError], detail: str) -> HTML
         {
             "who": None,
             "public": False,
+            "book": entitled(request, None),
             "status": kind.status,
             "title": kind.title,
             "detail": detail,
