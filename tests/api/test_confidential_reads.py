@@ -63,8 +63,12 @@ def test_an_anonymous_visitor_gets_the_log_but_not_the_book(conf_api: Api) -> No
     page = conf_api.client.get("/")
     assert page.status_code == 200 and "confidential" in page.text and MARK not in page.text
     assert 'id="tallies"' not in page.text and "No aggregate has been published" in page.text
-    for path in ("/map", "/map/sites", "/sites/S-1", "/items/I-1", "/balances", "/findings"):
+    for path in ("/sites/S-1", "/items/I-1", "/balances", "/findings"):
         assert conf_api.client.get(path).status_code == 403, path
+    for path in ("/map", "/map/sites"):
+        public_map = conf_api.client.get(path)
+        assert public_map.status_code == 200 and MARK not in public_map.text, path
+        assert "Site detail is confidential" in public_map.text
     assert conf_api.client.get("/log/checkpoint").status_code == 200
     log_page = conf_api.client.get("/log?entry=1")
     assert log_page.status_code == 200 and MARK not in log_page.text
