@@ -15,19 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
 from cwledger.book.aggregates import (
-    AGGREGATE_PUBLISHED,
-    PROVED_EVENT,
     AggregateCheck,
-    figures,
-    observe,
-    proofs_of,
 )
-from cwledger.book.records import CounterRecord, EscrowTreeRecord
-from cwledger.book.rules.escrow import ESCROW_VERSION
 from cwledger.cli.book import moment_option
 from cwledger.cli.common import (
     JsonFlag,
@@ -39,12 +31,10 @@ from cwledger.cli.common import (
     print_json,
     shown,
 )
-from cwledger.errors import MalformedInput, NotFound
-from cwledger.ledger.admission import decode_entry
-from cwledger.ledger.bundle import check_bundle
+from cwledger.errors import MalformedInput
+from cwledger.escrow.observer import observe_bundle, observe_log
+from cwledger.escrow.progress import aggregate_event
 from cwledger.ledger.ledger import Ledger, utc_now
-from cwledger.model.aggregates import AggregatePublished
-from cwledger.time import rfc3339
 
 __all__ = ["aggregates_app"]
 
@@ -52,8 +42,6 @@ aggregates_app = typer.Typer(
     help="Public aggregates proven against the day-one escrow: publish, check.",
     no_args_is_help=True,
 )
-
-_TYPES = ("escrow.committed", *PROVED_EVENT.values(), AGGREGATE_PUBLISHED)
 
 
 def _kg(grams: int) -> str:
@@ -75,21 +63,7 @@ def aggregates_publish(
     assert moment is not None
     ledger = open_ledger(ledger_dir)
     with ledger.store.read() as r:
-        counter = r.book.get(CounterRecord, ESCROW_VERSION)
-        v = version or (0 if counter is None else counter.value)
-        roots, proofs = proofs_of(r.book.records(EscrowTreeRecord), v)
-    if not roots:
-        raise NotFound("no escrow committed in this log" if v == 0 else f"no escrow version {v}")
-    when = utc_now()
-    body = AggregatePublished(
-        at=rfc3339(moment), version=v, categories=figures(v, roots, proofs, moment)
-    )
-    event = {
-        "type": AGGREGATE_PUBLISHED,
-        "id": f"aggregate-v{v}-{rfc3339(moment)}-{when}",
-        "time": when,
-        "body": body.model_dump(mode="json"),
-    }
+        event, body = aggregate_event(r.book, moment, utc_now(), version)
     receipt = ledger.append(ledger.sign([event], party))[0]
     for row in body.categories:
         err.print(
@@ -98,44 +72,28 @@ def aggregates_publish(
             f" ({row.removed_items}), destroyed {_kg(row.destroyed_grams)} kg"
             f" ({row.destroyed_items}), remaining {_kg(row.remaining_grams)} kg"
         )
-    err.print(f"aggregate of escrow version {v} at {body.at} published at entry {receipt.index}")
+    err.print(
+        f"aggregate of escrow version {body.version} at {body.at}"
+        f" published at entry {receipt.index}"
+    )
 
 
-def _ledger_entries(path: Path) -> list[tuple[int, str, BaseModel | None]]:
+def _observe_ledger(path: Path) -> list[AggregateCheck]:
     ledger = Ledger.open(path)
     try:
         with ledger.store.read() as r:
-            stored = r.entries_of_types(_TYPES)
+            return observe_log(r)
     finally:
         ledger.close()
-    return [_decoded(e.index, e.envelope) for e in stored]
 
 
-def _decoded(index: int, envelope: bytes) -> tuple[int, str, BaseModel | None]:
-    d = decode_entry(envelope, check_canonical=False)
-    return index, d.event.type, d.body
-
-
-def _bundle_entries(
-    path: Path, log_key: str | None
-) -> tuple[list[tuple[int, str, BaseModel | None]], list[str]]:
-    # Start-up time: base64 and json only here.
-    import base64
-    import json
-
+def _observe_bundle(path: Path, log_key: str | None) -> tuple[list[AggregateCheck], list[str]]:
     try:
         data = path.read_bytes()
     except OSError as e:
         raise MalformedInput(f"cannot read {path}: {e.strerror or e}") from None
-    checked = check_bundle(data, log_vkey=log_key)
-    wanted = {e.index for e in checked.entries if e.type in _TYPES}
-    raw = json.loads(data)["entries"]
-    entries = [
-        _decoded(item["index"], base64.b64decode(item["envelope"]))
-        for item in raw
-        if item["index"] in wanted
-    ]
-    return entries, checked.warnings
+    checks, checked = observe_bundle(data, log_vkey=log_key)
+    return checks, checked.warnings
 
 
 def _show(checks: list[AggregateCheck]) -> None:
@@ -184,10 +142,9 @@ def aggregates_check(
     Exit 1 if any is not."""
     warnings: list[str] = []
     if bundle is not None:
-        entries, warnings = _bundle_entries(bundle, log_key)
+        checks, warnings = _observe_bundle(bundle, log_key)
     else:
-        entries = _ledger_entries(ledger_dir)
-    checks = observe(entries)
+        checks = _observe_ledger(ledger_dir)
     for w in warnings:
         err.print(f"[yellow]warning[/]: {shown(w)}", highlight=False)
     if as_json:

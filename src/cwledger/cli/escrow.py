@@ -22,17 +22,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cwledger.book.records import (
-    CounterRecord,
-    EscrowTreeRecord,
-    ItemRecord,
-    ItemState,
-    TransferRecord,
-)
-from cwledger.book.rules.escrow import ESCROW_VERSION
+from cwledger.book.records import EscrowTreeRecord
 from cwledger.cli.book import moment_option
 from cwledger.cli.common import JsonFlag, LedgerDir, err, open_ledger, out, print_json, shown
-from cwledger.errors import MalformedInput, NotFound, VerificationError
+from cwledger.errors import MalformedInput, NotFound
 from cwledger.escrow import (
     DIFF_FORMAT,
     REVEAL_FORMAT,
@@ -41,14 +34,13 @@ from cwledger.escrow import (
     check_diff,
     check_reveal,
     diff_proof,
-    escrow_items,
     escrow_path,
     load_json,
-    proved_bodies,
     reveal,
 )
+from cwledger.escrow.progress import commit_event, latest_version, proof_events
 from cwledger.ledger.ledger import Ledger, utc_now
-from cwledger.model.escrow import EscrowCommitted, ProvedKind
+from cwledger.model.escrow import PROVED_TYPES, EscrowCommitted, ProvedKind
 from cwledger.store.store import LogReader
 from cwledger.time import rfc3339
 from cwledger.tlog.sumtree import SumRoot
@@ -92,11 +84,6 @@ def _secrets_path(ledger: Ledger, party: str | None, given: Path | None) -> Path
     return found[0]
 
 
-def _latest(r: LogReader) -> int:
-    rec = r.book.get(CounterRecord, ESCROW_VERSION)
-    return 0 if rec is None else rec.value
-
-
 def _commitments(r: LogReader) -> Commitments:
     return {
         (t.version, t.category): SumRoot(bytes.fromhex(t.root), t.grams, t.leaves)
@@ -120,8 +107,6 @@ def escrow_commit(
     from cwledger.intake import read_declaration
 
     ledger = open_ledger(ledger_dir)
-    with ledger.store.read() as r:
-        version = _latest(r) + 1
     when = time or utc_now()
     decl = read_declaration(sheet, version=1, legal_basis="escrow", due=when[:10], party=party)
     if not decl.items:
@@ -131,14 +116,10 @@ def escrow_commit(
     secrets = EscrowSecrets.load(path) if existed else EscrowSecrets.new(party)
     if secrets.party != party:
         raise MalformedInput(f"{path} is {secrets.party}'s escrow file, not {party}'s")
-    trees = secrets.add_version(version, escrow_items(decl))
-    body = EscrowCommitted(version=version, categories=[t.commitment() for t in trees.values()])
-    event = {
-        "type": "escrow.committed",
-        "id": f"escrow-v{version}",
-        "time": when,
-        "body": body.model_dump(mode="json"),
-    }
+    with ledger.store.read() as r:
+        event = commit_event(r.book, secrets, decl, when)
+    body = EscrowCommitted.model_validate(event["body"])
+    version = body.version
     envelopes = ledger.sign([event], party)
     secrets.save(path)  # the secrets are on disk before the log names their root
     try:
@@ -275,50 +256,21 @@ def _prove(
     path = _secrets_path(ledger, party, escrow_file)
     secrets = EscrowSecrets.load(path)
     with ledger.store.read() as r:
-        v = version or _latest(r)
+        v = version or latest_version(r.book)
         rec = r.book.get(EscrowTreeRecord, f"{v:06d}|{category}")
-        if what == "destroyed":
-            done = [
-                i.item.id
-                for i in r.book.records(ItemRecord, status=ItemState.DESTROYED.value)
-                if i.last_at <= moment
-            ]
-        else:  # shipped out of the country: a transfer from its territory to outside it
-            done = [
-                line.item
-                for t in r.book.records(TransferRecord)
-                if t.abroad and t.shipped_at <= moment
-                for line in t.lines
-            ]
-    if rec is None:
-        raise NotFound(f"no escrow tree of category {category} in version {v} in this log")
-    tree = secrets.trees(v).get(category)
-    if tree is None or tree.commitment().root != rec.root:
-        raise VerificationError(
-            f"the escrow file's category {category} tree of version {v} is not the one committed"
-        )
-    proven, proven_g = getattr(rec, what), getattr(rec, f"{what}_g")
-    bodies = proved_bodies(
-        tree, done, what=what, at=rfc3339(moment), proven=proven, proven_g=proven_g
-    )
-    if not bodies:
+        events = proof_events(r.book, secrets, what, category, moment, utc_now(), v)
+    if not events:
+        assert rec is not None  # else proof_events raised NotFound
+        proven, proven_g = getattr(rec, what), getattr(rec, f"{what}_g")
         err.print(
             f"nothing new to prove: {plural(len(proven), 'leaf', 'leaves')}"
             f" ({_kg(proven_g)} kg) of category {category} proven {what} already"
         )
         return
-    when = utc_now()
-    events = [
-        {
-            "type": f"escrow.{what}_proved",
-            "id": f"escrow-v{v}-c{category}-{what}-{b.total_count}",
-            "time": when,
-            "body": b.model_dump(mode="json"),
-        }
-        for b in bodies
-    ]
+    bodies = [PROVED_TYPES[what].model_validate(e["body"]) for e in events]
     receipts = ledger.append(ledger.sign(events, secrets.party))
     last = bodies[-1]
+    assert rec is not None
     err.print(
         f"category {category}: {plural(last.total_count, 'leaf', 'leaves')} of {rec.leaves}"
         f" proven {what} by {rfc3339(moment)}, {_kg(last.total_grams)} of"
@@ -423,7 +375,7 @@ def escrow_status(
     open (not proven destroyed)."""
     ledger = Ledger.open(ledger_dir)
     with ledger.store.read() as r:
-        v = version or _latest(r)
+        v = version or latest_version(r.book)
         trees = [t for t in r.book.records(EscrowTreeRecord) if t.version == v]
     if not trees:
         raise NotFound("no escrow committed in this log" if v == 0 else f"no escrow version {v}")
