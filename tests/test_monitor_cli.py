@@ -159,6 +159,9 @@ def test_a_monitor_needs_the_quorum_and_the_log_key(
         assert no_quorum.returncode == 2
         said = " ".join(no_quorum.stderr.split())
         assert "ALARM (quorum)" in said and "missing: witness.example" in said
+        # a pinned witness without --quorum must have cosigned (every pinned one counts)
+        all_pinned = monitor(url, tmp_path / "s3", key, "--witness", witness)
+        assert all_pinned.returncode == 2 and "ALARM (quorum)" in all_pinned.stderr
         other_key = Signer.generate(ORIGIN).verifier().vkey()
         wrong = monitor(url, tmp_path / "s2", other_key)
         assert wrong.returncode == 2 and "ALARM (signature)" in wrong.stderr

@@ -12,7 +12,18 @@ import typer
 from rich.table import Column, Table
 
 from cwledger.book import answers
-from cwledger.cli.common import JsonFlag, LedgerDir, err, out, print_json, shown, write_file
+from cwledger.cli.common import (
+    JsonFlag,
+    LedgerDir,
+    err,
+    out,
+    pinned_log_key,
+    pinned_quorum,
+    pinned_witnesses,
+    print_json,
+    shown,
+    write_file,
+)
 from cwledger.errors import LedgerNotFound, MalformedInput
 from cwledger.ledger.bundle import (
     UNPINNED_LOG_KEY,
@@ -154,19 +165,21 @@ def _show(result: BundleCheck) -> None:
     out.print(table)
 
 
+FileLogKey = Annotated[
+    str | None,
+    pinned_log_key("default: the file's own, which proves only that it agrees with itself"),
+]
+FileWitnesses = Annotated[list[str] | None, pinned_witnesses("default: the file's own policy")]
+FileQuorum = Annotated[
+    int | None, pinned_quorum("default: the file's; with --witness, all of them")
+]
+
+
 def check_bundle_command(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The bundle file.")],
-    log_key: Annotated[
-        str | None, typer.Option("--log-key", help="The log's verifier key (C2SP vkey), pinned.")
-    ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option("--witness", help="A witness's verifier key, pinned (repeatable)."),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option("--quorum", help="Cosignatures needed (default with --witness: all)."),
-    ] = None,
+    log_key: FileLogKey = None,
+    witness: FileWitnesses = None,
+    quorum: FileQuorum = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check a bundle offline: the checkpoint's signature and cosignatures against the keys

@@ -49,29 +49,45 @@ LedgerDir = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-PinnedLogKey = Annotated[
-    str | None,
-    typer.Option(
+
+
+def pinned_log_key(default: str) -> Any:
+    """The `--log-key` option: the log's verifier key the user pins; `default` says what
+    is trusted without it."""
+    return typer.Option(
         "--log-key",
-        help="The log's verifier key, pinned (default: the one the ledger's genesis names).",
-    ),
-]
-PinnedWitnesses = Annotated[
-    list[str] | None,
-    typer.Option(
+        help=f"The log's verifier key (C2SP vkey), pinned ({default}).",
+        show_default=False,
+    )
+
+
+def pinned_witnesses(default: str) -> Any:
+    """The `--witness` option (repeatable): a witness's cosignature verifier key the user
+    pins; `default` says which witnesses count without it."""
+    return typer.Option(
         "--witness",
-        help="A witness's cosignature verifier key, pinned (repeatable; default: the "
-        "ledger's own witness policy).",
-    ),
-]
-PinnedQuorum = Annotated[
-    int | None,
-    typer.Option(
+        help=f"A witness's cosignature verifier key, pinned (repeatable; {default}).",
+        show_default=False,
+    )
+
+
+def pinned_quorum(default: str) -> Any:
+    """The `--quorum` option: how many witnesses must have cosigned; `default` says how
+    many without it."""
+    return typer.Option(
         "--quorum",
         min=0,
-        help="How many witnesses must have cosigned (default: the policy's; with --witness, "
-        "all of them).",
-    ),
+        help=f"How many witnesses must have cosigned ({default}).",
+        show_default=False,
+    )
+
+
+PinnedLogKey = Annotated[str | None, pinned_log_key("default: the one the ledger's genesis names")]
+PinnedWitnesses = Annotated[
+    list[str] | None, pinned_witnesses("default: the ledger's own witness policy")
+]
+PinnedQuorum = Annotated[
+    int | None, pinned_quorum("default: the policy's; with --witness, all of them")
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -310,33 +311,34 @@ def escrow_prove_removed(
     _prove("removed", category, at, party, version, escrow_file, ledger_dir)
 
 
+def _print_table(
+    title: str, columns: list[tuple[str, str, Callable[[Any], str]]], rows: list[dict[str, Any]]
+) -> None:
+    """A table of `rows`: one column per (header, key, how the value is shown)."""
+    table = Table(*(header for header, _, _ in columns), title=title)
+    for row in rows:
+        table.add_row(*(show(row[key]) for _, key, show in columns))
+    out.print(table)
+
+
 def _print_diff(v1: int, v2: int, rows: list[dict[str, int]], as_json: bool) -> None:
     if as_json:
         print_json({"from": v1, "to": v2, "categories": rows})
         return
-    table = Table(
-        "category",
-        "kept",
-        "kept kg",
-        "removed",
-        "removed kg",
-        "added",
-        "added kg",
-        "change kg",
-        title=f"escrow version {v1} -> {v2} (proven against the committed roots)",
+    _print_table(
+        f"escrow version {v1} -> {v2} (proven against the committed roots)",
+        [
+            ("category", "category", str),
+            ("kept", "kept", str),
+            ("kept kg", "kept_grams", _kg),
+            ("removed", "removed", str),
+            ("removed kg", "removed_grams", _kg),
+            ("added", "added", str),
+            ("added kg", "added_grams", _kg),
+            ("change kg", "change_grams", lambda g: f"{g / 1000:+,.3f}"),
+        ],
+        rows,
     )
-    for row in rows:
-        table.add_row(
-            str(row["category"]),
-            str(row["kept"]),
-            _kg(row["kept_grams"]),
-            str(row["removed"]),
-            _kg(row["removed_grams"]),
-            str(row["added"]),
-            _kg(row["added_grams"]),
-            f"{row['change_grams'] / 1000:+,.3f}",
-        )
-    out.print(table)
 
 
 @escrow_app.command("diff")
@@ -397,28 +399,18 @@ def escrow_status(
     if as_json:
         print_json({"version": v, "categories": rows})
         return
-    table = Table(
-        "category",
-        "leaves",
-        "committed kg",
-        "removed kg",
-        "destroyed",
-        "destroyed kg",
-        "open",
-        "open kg",
-        "proven to",
-        title=f"escrow version {v}",
+    _print_table(
+        f"escrow version {v}",
+        [
+            ("category", "category", str),
+            ("leaves", "leaves", str),
+            ("committed kg", "grams", _kg),
+            ("removed kg", "removed_grams", _kg),
+            ("destroyed", "destroyed", str),
+            ("destroyed kg", "destroyed_grams", _kg),
+            ("open", "open", str),
+            ("open kg", "open_grams", _kg),
+            ("proven to", "destroyed_by", lambda at: at or ""),
+        ],
+        rows,
     )
-    for row in rows:
-        table.add_row(
-            str(row["category"]),
-            str(row["leaves"]),
-            _kg(row["grams"]),
-            _kg(row["removed_grams"]),
-            str(row["destroyed"]),
-            _kg(row["destroyed_grams"]),
-            str(row["open"]),
-            _kg(row["open_grams"]),
-            row["destroyed_by"] or "",
-        )
-    out.print(table)

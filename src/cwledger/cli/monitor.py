@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from cwledger.cli.common import err, shown
+from cwledger.cli.common import err, pinned_quorum, pinned_witnesses, shown
 from cwledger.errors import MalformedInput, NotFound, Unavailable
 from cwledger.ledger.fetch import fetch
 from cwledger.ledger.keystore import write_durably
@@ -102,6 +102,10 @@ def _once(source: HttpSource, state: Path, policy: Policy) -> None:
     sys.stdout.flush()
 
 
+MonitorWitnesses = Annotated[list[str] | None, pinned_witnesses("default: none")]
+MonitorQuorum = Annotated[int | None, pinned_quorum("default: every --witness")]
+
+
 def monitor(
     url: Annotated[
         str,
@@ -120,13 +124,8 @@ def monitor(
     log_key: Annotated[
         str, typer.Option("--log-key", help="The log's verifier key (vkey).", show_default=False)
     ],
-    witness: Annotated[
-        list[str] | None,
-        typer.Option("--witness", help="A witness's cosignature verifier key (repeatable)."),
-    ] = None,
-    quorum: Annotated[
-        int, typer.Option(help="How many of the witnesses must have cosigned.", min=0)
-    ] = 0,
+    witness: MonitorWitnesses = None,
+    quorum: MonitorQuorum = None,
     watch: Annotated[
         float | None,
         typer.Option(
@@ -139,7 +138,8 @@ def monitor(
     """Check that the log is an extension of what this monitor saw before: its signature,
     the witnesses' quorum, no rewind, no fork, every new entry and tile hashing to the
     signed root. Exit 2 with an ALARM naming what happened."""
-    policy = Policy(log_key, tuple(witness or ()), quorum)
+    pinned = tuple(witness or ())
+    policy = Policy(log_key, pinned, len(pinned) if quorum is None else quorum)
     source = HttpSource(url)
     while True:
         try:

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.progress import TaskID
 
-from cwledger.cli.common import JsonFlag, LedgerDir, err, print_json, progress, shown
+from cwledger.cli.common import (
+    JsonFlag,
+    LedgerDir,
+    err,
+    pinned_log_key,
+    pinned_quorum,
+    pinned_witnesses,
+    print_json,
+    progress,
+    shown,
+)
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.mirror import mirror as mirror_log
 from cwledger.ledger.publish import publish as publish_log
@@ -54,6 +64,18 @@ def publish(
     )
 
 
+SourceLogKey = Annotated[
+    str | None,
+    pinned_log_key(
+        "it must be the one the genesis names; default: the genesis's key, trusted as fetched"
+    ),
+]
+SourceWitnesses = Annotated[
+    list[str] | None, pinned_witnesses("default: the policy the log's own governance names")
+]
+SourceQuorum = Annotated[int | None, pinned_quorum("default: with --witness, all of them")]
+
+
 def mirror(
     url: Annotated[
         str,
@@ -71,33 +93,9 @@ def mirror(
             show_default=False,
         ),
     ] = None,
-    log_key: Annotated[
-        str | None,
-        typer.Option(
-            "--log-key",
-            help="The log's verifier key (C2SP vkey) you trust; it must be the one the"
-            " genesis names. Without it, the genesis's key is trusted as fetched.",
-            show_default=False,
-        ),
-    ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--witness",
-            help="A witness's cosignature verifier key you trust (repeatable). Without it, the"
-            " witness policy the log's own governance names is used.",
-            show_default=False,
-        ),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option(
-            "--quorum",
-            help="How many of the --witness keys must have cosigned (default: all).",
-            min=0,
-            show_default=False,
-        ),
-    ] = None,
+    log_key: SourceLogKey = None,
+    witness: SourceWitnesses = None,
+    quorum: SourceQuorum = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Make (or bring up to date) a complete, independent copy of a log: fetch and check
