@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cwledger.cli import app, common
+from cwledger.errors import Unavailable
 from cwledger.ledger.late import witnessed_late
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.witnessing import collect_cosignatures
@@ -151,6 +152,47 @@ def test_an_entry_backdated_before_a_cosigned_tree_is_witnessed_late(
     assert res.exit_code == 0, res.output
     assert "witnessed" in res.stdout and "log clock" in res.stdout and "51.58" in res.stdout
     assert "2 late entries, 2 of them witnessed" in res.output
+
+
+def test_a_witness_whose_clock_runs_ahead_moves_no_bound_without_the_quorum(
+    led: Ledger, log_clock: Clock, tmp_path: Path
+) -> None:
+    """A quorum of two: one witness whose clock says 2015 cosigns alone, its tree short of
+    the quorum; no entry is "witnessed" late by it. Once the second witness (an honest
+    clock) cosigns too, the bound is the earlier of the two: still no false alarm."""
+    ahead = Clock("2015-01-01T00:00:00Z", S)
+    honest = Clock("2014-01-10T10:00:01Z", S)
+    w1 = InProcessWitness(tmp_path / "w1", "witness.example/w1", led, ahead)
+    w2 = InProcessWitness(tmp_path / "w2", "witness.example/w2", led, honest)
+    urls = ["http://witness.example/w1", "http://witness.example/w2"]
+    try:
+        log_clock.set("2014-01-01T00:00:00Z")
+        set_policy(led, [(urls[0], w1.vkey), (urls[1], w2.vkey)], 2)
+        log_clock.set("2014-01-10T10:00:00Z")
+        led.append(led.sign([dated(1, "2014-01-10T09:00:00Z")], "insp"))
+
+        def w2_down(url: str, *a: Any) -> list[str]:
+            if url == urls[1]:
+                raise Unavailable("witness.example/w2 does not answer")
+            return w1.post(url, *a)
+
+        collect_cosignatures(led, post=w2_down)
+        with led.store.read() as r:
+            assert r.cosignature_times() == []  # 1 of 2: short of the quorum
+        log_clock.set("2014-01-12T10:00:00Z")
+        (x,) = led.append(led.sign([dated(2, "2014-01-11T10:00:00Z")], "insp"))
+        assert not [d for d in late(led, "--days", "0") if d["bound"] == "witnessed"]
+        both = {urls[0]: w1.post, urls[1]: w2.post}
+        collect_cosignatures(led, post=lambda url, *a: both[url](url, *a))
+        (y,) = led.append(led.sign([dated(3, "2014-01-12T09:00:00Z")], "insp"))
+    finally:
+        w1.close()
+        w2.close()
+    with led.store.read() as r:
+        times = r.cosignature_times()
+    assert times and all(t < ahead.now for _, t in times)  # the earliest: the honest clock
+    flagged = {d["index"] for d in late(led, "--days", "1")}
+    assert x.index not in flagged and y.index not in flagged
 
 
 def test_without_witnesses_only_the_log_clock_bounds(led: Ledger, log_clock: Clock) -> None:

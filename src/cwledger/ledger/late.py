@@ -8,9 +8,12 @@ This rests on the operator's clock.
 (c2sp.org/tlog-cosignature): a cosigned checkpoint of size s says that a tree of s entries,
 without entry s and those after it, was what the log showed by that moment, whatever the
 operator's clock says. Entry i is in no tree of size <= i, so its witnessed bound T(i) is
-the latest, over the cosigned checkpoints of size <= i, of each one's earliest cosignature:
-an entry whose event time is more than `late_after` before T(i) was logged after a witness
-saw the tree without it, late by at least T(i) minus its event time.
+the latest, over the cosigned checkpoints of size <= i that hold their quorum's K
+cosignatures, of each one's earliest cosignature: an entry whose event time is more than
+`late_after` before T(i) was logged after a witness saw the tree without it, late by at
+least T(i) minus its event time. Only checkpoints holding their quorum count, and only
+their earliest cosignature: fewer than K witnesses whose clocks run ahead (the trust model
+allows K-1 bad ones) can then not make an honest entry look late.
 
 (A cosignature collected while the next batch was being appended can put T(i) after the
 moment that batch was taken, by the round trip to the witness: seconds, against a

@@ -407,12 +407,17 @@ class LogReader:
         ]
 
     def cosignature_times(self) -> list[tuple[int, int]]:
-        """(checkpoint size, earliest cosignature timestamp), by size: the moment (POSIX
-        seconds) by which some witness saw each cosigned tree."""
-        c = cosignature.c
+        """(checkpoint size, earliest cosignature timestamp), by size, of the checkpoints
+        that hold the cosignatures their quorum asks: the moment (POSIX seconds) by which
+        some witness saw each tree. A checkpoint short of its quorum counts for nothing
+        here: its earliest cosignature could be a lone witness's clock; with the quorum's
+        K, fewer than K witnesses with clocks ahead cannot move the earliest."""
+        c, k = cosignature.c, checkpoint.c
         q = (
             select(c.checkpoint_size, func.min(c.cosigned_at))
-            .group_by(c.checkpoint_size)
+            .join(checkpoint, k.size == c.checkpoint_size)
+            .group_by(c.checkpoint_size, k.quorum)
+            .having(and_(k.quorum > 0, func.count() >= k.quorum))
             .order_by(c.checkpoint_size)
         )
         return [(int(r[0]), int(r[1])) for r in self.conn.execute(q)]
