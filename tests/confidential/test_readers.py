@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cwledger.cli import app
-from cwledger.errors import EventRejected, MalformedInput, NotEntitled, Problem
+from cwledger.errors import EventRejected, MalformedInput, NotEntitled, Problem, SealBroken
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
@@ -392,3 +392,60 @@ def test_shared_boxes_index_only_the_partys_shares(conf: Ledger) -> None:
     assert list(shared_boxes(envelopes, "insp2")) == [first]
     assert list(shared_boxes(envelopes, "fac")) == [second]
     assert shared_boxes(envelopes, "obs") == {}
+
+
+# -- a log that admission would have refused, written behind its back -------------------------
+
+
+def _forced(led: Ledger, envelope: bytes) -> int:
+    """Write an envelope into the log without admission (what a dishonest or broken
+    operator could do): the tree and checkpoint stay sound, only the judging is skipped."""
+    from cwledger.ledger.admission import decode_entry
+    from cwledger.store import StoredEntry
+    from cwledger.tlog.hashing import leaf_hash
+
+    d = decode_entry(envelope)
+    ev = d.event
+    with led.store.write() as w:
+        size = w.size()
+        entry = StoredEntry(size, leaf_hash(d.leaf), ev.id, ev.type, ev.author, ev.time, d.leaf)
+        led.write_entries(w, size, [entry], ORIGIN)
+    return size
+
+
+def test_verify_replays_the_check_of_every_share(conf: Ledger) -> None:
+    from cwledger.ledger.projections import BookMismatch, check_book
+
+    first, second = _two_sites(conf)
+    _register(conf, "insp2", "inspectorate")
+    rec = conf.authority().encryption_key("insp2")
+    assert rec is not None
+    dec = conf.keystore.decryption_key("dec")
+    box = share_box(_payload(conf, first)["body"]["sealed"], "dec", dec, rec.key)
+    body = {"party": "insp2", "key": rec.key_id, "boxes": [{"entry": second, "box": box}]}
+    at = _forced(conf, _signed(conf, 1, PAYLOAD_SHARED, body, "dec"))
+    with pytest.raises(BookMismatch, match=f"entry {at}: .*does not hold the payload of entry"):
+        check_book(conf.store, None, conf.operator_keys())
+    # The new recipient finds it too: the box does not open to entry 2's commitment.
+    reading = verify_as(conf.store, "insp2", conf.keystore.decryption_keys("insp2"))
+    assert [i for i, _ in reading.broken] == [second] and not reading.replayed
+
+
+def test_verify_as_refuses_an_entry_whose_boxes_differ(conf: Ledger) -> None:
+    """A sealed entry whose box for insp holds another payload: insp finds its box does
+    not match the commitment, and dec, whose box is sound, finds insp's box differs."""
+    sealed = _sealed_to(conf, {"site": site("S-1")}, ["dec", "insp", "operator"])
+    other = _sealed_to(conf, {"site": site("S-9")}, ["insp"])
+    sealed["boxes"] = [other["boxes"][0] if b["to"] == "insp" else b for b in sealed["boxes"]]
+    at = _forced(conf, _signed(conf, 1, "site.declared", {"sealed": sealed}, "dec"))
+    for party, why in [
+        ("insp", "does not hold what the commitment commits to"),
+        ("dec", "the box of insp does not hold the same payload"),
+    ]:
+        reading = verify_as(conf.store, party, conf.keystore.decryption_keys(party))
+        assert [i for i, _ in reading.broken] == [at] and why in reading.broken[0][1]
+        assert not reading.replayed
+    result = CliRunner().invoke(app, ["verify", "--as", "insp", "--ledger", str(conf.path)])
+    assert result.exit_code == 1 and "OK" not in result.stdout
+    assert isinstance(result.exception, SealBroken)
+    assert f"entry {at}, opened by insp" in str(result.exception)
