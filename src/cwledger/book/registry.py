@@ -151,6 +151,7 @@ _ALL: list[EventType[Any]] = [
     _gov(g.KEY_REVOKED, g.KeyRevokedBody, "key revoked"),
     _gov(g.WITNESS_POLICY, g.WitnessPolicyBody, "witness policy set"),
     _gov(g.ENCRYPTION_KEY_SET, g.EncryptionKeySetBody, "encryption key set"),
+    _gov(g.PAYLOAD_SHARED, g.PayloadSharedBody, "sealed payloads shared"),
     # What is it, where is it: the declaring state declares (a site abroad, a vessel or a
     # destruction facility, is declared by the inspectorate); whoever has custody moves.
     _domain("site.declared", b.SiteDeclared, declarations.site_declared, EITHER, "site declared"),

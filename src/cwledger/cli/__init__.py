@@ -81,6 +81,7 @@ app.callback()(_root)
 for name, command in (
     ("init", ledger.init),
     ("append", ledger.append),
+    ("share", ledger.share),
     ("log", ledger.log),
     ("late-entries", late.late_entries),
     ("checkpoint", ledger.checkpoint),

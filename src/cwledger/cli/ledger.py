@@ -1,4 +1,4 @@
-"""The log's commands: init, keys, append, log, checkpoint, prove, verify. Thin shells over
+"""The log's commands: init, keys, append, share, log, checkpoint, prove, verify. Thin shells over
 ``cwledger.ledger``; `cwledger.cli` registers them."""
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ from cwledger.errors import (
     KeyNotFound,
     MalformedInput,
     Problem,
+    SealBroken,
 )
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
 from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import SealedUnread, check_book
+from cwledger.ledger.reading import Reading, verify_as
 from cwledger.ledger.trust import trust_policy
 from cwledger.ledger.witnessing import policy_for
 from cwledger.model.events import (
@@ -54,13 +56,14 @@ from cwledger.model.events import (
 from cwledger.store import StoredCheckpoint
 from cwledger.tlog.monitor import open_checkpoint
 from cwledger.tlog.verify import verify_consistency, verify_inclusion
+from cwledger.words import plural
 
 keys_app = typer.Typer(
     help="Ed25519 identities of the parties (a 0600 keystore).", no_args_is_help=True
 )
 prove_app = typer.Typer(help="Merkle proofs from the stored log, as JSON.", no_args_is_help=True)
 
-__all__ = ["init", "append", "log", "checkpoint", "verify", "keys_app", "prove_app"]
+__all__ = ["init", "append", "share", "log", "checkpoint", "verify", "keys_app", "prove_app"]
 
 
 def init(
@@ -365,14 +368,26 @@ def append(
     batch_size: Annotated[
         int, typer.Option(min=1, max=10000, help="Events per transaction.")
     ] = 1000,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="In a confidential ledger, name PARTY as a further recipient of every "
+            "sealed event signed (repeatable).",
+        ),
+    ] = None,
     ledger_dir: LedgerDir = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print each receipt as JSON.")] = False,
 ) -> None:
     """Sign (with --as) and append events; each batch is one all-or-nothing transaction.
 
     A plain event is {"type", "body"} with optional "id" and "time"; without an id, one is
-    derived from its content, so a retried line is not appended twice.
+    derived from its content, so a retried line is not appended twice. --to names further
+    readers of what each event seals (in its body's "recipients"); an event with nothing
+    sealed names none.
     """
+    if to and as_party is None:
+        raise MalformedInput("--to names recipients of events this command signs: give --as")
     ledger = open_ledger(ledger_dir)
     lines = list(_read_lines(file))
     appended = duplicates = 0
@@ -401,7 +416,7 @@ def append(
                 raise EventRejected(problems)
             if raws:
                 assert as_party is not None
-                envelopes += ledger.sign(raws, as_party)
+                envelopes += ledger.sign(raws, as_party, to or ())
             receipts = ledger.append(envelopes)
             for r in receipts:
                 duplicates += r.duplicate
@@ -414,6 +429,47 @@ def append(
     err.print(
         f"appended {appended}, already present {duplicates}; "
         f"log size {cp.size}, root {cp.root_hash.hex()}"
+    )
+
+
+def share(
+    entries: Annotated[list[int], typer.Argument(help="Indices of sealed entries to share.")],
+    with_party: Annotated[
+        str, typer.Option("--with", help="The party that reads them from now on.")
+    ],
+    as_party: Annotated[
+        str, typer.Option("--as", help="The sender: the operator, or the entries' author.")
+    ],
+    ledger_dir: LedgerDir = Path("."),
+) -> None:
+    """Share earlier sealed entries with a party added later (a new inspector): the sender
+    opens its own box of each and seals the same payload to the party's encryption key, in
+    payload.shared entries the log checks against each entry's commitment."""
+    ledger = open_ledger(ledger_dir)
+    receipts = ledger.share(entries, with_party, as_party)
+    at = ", ".join(str(r.index) for r in receipts)
+    err.print(
+        f"{len(set(entries))} sealed entries shared with {shown(with_party)} "
+        f"(payload.shared at entry {at})"
+    )
+
+
+def _reading_said(reading: Reading) -> str:
+    """What `verify --as` says of a party's reading."""
+    got = f"{reading.opened + reading.shared} of {reading.sealed} sealed entries opened"
+    got += f" and checked by {reading.party}"
+    if reading.shared:
+        got += f" ({reading.shared} through a share)"
+    if reading.replayed:
+        return f"{got}; the book replayed from them agrees"
+    why = []
+    if reading.not_entitled:
+        why.append(f"{len(reading.not_entitled)} not sealed or shared to {reading.party}")
+    if reading.no_key:
+        why.append(f"{len(reading.no_key)} sealed to a key of {reading.party} not in this keystore")
+    return (
+        f"{got}; the book was NOT replayed: {plural(reading.unread, 'entry', 'entries')}"
+        f" not readable by {reading.party} ({'; '.join(why)})"
     )
 
 
@@ -570,13 +626,24 @@ def verify(
     log_key: PinnedLogKey = None,
     witness: PinnedWitnesses = None,
     quorum: PinnedQuorum = None,
+    as_party: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Open the sealed entries with this party's keys in the keystore, not the "
+            "operator's.",
+        ),
+    ] = None,
 ) -> None:
     """Full audit: every envelope, signature, key, role, tile, checkpoint and witness
     cosignature, and the book replayed into a scratch copy and compared with the stored one;
     then the checkpoint the log serves against the keys you pinned (the log's, the
     witnesses' and the quorum). Exit 1 if bad. Sealed bodies are opened with the
     operator's encryption keys in the keystore; without them everything else is checked
-    and the book is not replayed (said so)."""
+    and the book is not replayed (said so). With --as PARTY, every sealed entry that party
+    has a box (or a share) for is opened with its keys and checked, the others are
+    counted, and the book is replayed from its openings when it reads them all. Exit 1 if
+    an entry it opens is refused."""
     ledger = Ledger.open(ledger_dir)
     # Refreshed by the audit's own progress calls: no refresh thread, so the audit's
     # worker processes can be forked rather than spawned.
@@ -595,8 +662,20 @@ def verify(
             bar.refresh()
 
         try:
-            check_book(ledger.store, replayed, ledger.operator_keys())
-            book_said = "the book agrees"
+            if as_party is not None:
+                reading = verify_as(
+                    ledger.store, as_party, ledger.keystore.decryption_keys(as_party), replayed
+                )
+                if reading.broken:
+                    index, what = reading.broken[0]
+                    raise SealBroken(
+                        f"entry {index}, opened by {as_party}: {what} "
+                        f"({plural(len(reading.broken), 'entry', 'entries')} refused)"
+                    )
+                book_said = _reading_said(reading)
+            else:
+                check_book(ledger.store, replayed, ledger.operator_keys())
+                book_said = "the book agrees"
         except SealedUnread as e:
             book_said = (
                 f"the book was NOT replayed: {report.sealed} sealed entries could not be "

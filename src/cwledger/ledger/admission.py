@@ -26,6 +26,7 @@ __all__ = [
     "Receipt",
     "MAX_ENTRY_BYTES",
     "SEALED",
+    "RECIPIENTS",
     "decode_entry",
     "pydantic_problems",
     "authorise",
@@ -39,6 +40,10 @@ with its length as a big-endian uint16."""
 
 SEALED = "sealed"
 """The body's reserved key for its sealed part (docs/sealing.md)."""
+
+RECIPIENTS = "recipients"
+"""The body's reserved key, beside ``"sealed"`` and public, for the parties its author names
+as further readers of its sealed part (docs/sealing.md, "Named recipients")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,13 @@ def decode_entry(data: bytes | str, *, check_canonical: bool = True) -> DecodedE
             problems.append(Problem(f"payload.body.{SEALED}", "a governance event is never sealed"))
         elif not isinstance(sealed, dict):
             problems.append(Problem(f"payload.body.{SEALED}", "a sealed part is a JSON object"))
+    elif RECIPIENTS in event.body:
+        problems.append(
+            Problem(
+                f"payload.body.{RECIPIENTS}",
+                "names further readers of a sealed part, and this body has none",
+            )
+        )
     else:
         try:
             body = etype.body.model_validate(event.body)

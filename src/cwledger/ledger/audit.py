@@ -42,7 +42,7 @@ from cwledger.errors import (
     SealBroken,
     VerificationError,
 )
-from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
@@ -206,7 +206,7 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
         elif (ev.type, ev.id, ev.time, ev.author) != fields:
             failure = "stored id, type, author or time disagree with the envelope"
         elif d.sealed is not None:
-            failure = _sealed_form(d.sealed)
+            failure = _sealed_form(d.sealed, ev.body.get(RECIPIENTS))
         keyid = d.envelope.keyid
         pk = _KEYS.get((ev.author, keyid))
         sig_ok = None
@@ -217,7 +217,11 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             except InvalidSignature:
                 sig_ok = False
         body = d.body if d.etype.governance else None
-        clear = None if d.etype.governance else tuple(k for k in ev.body if k != "sealed")
+        clear = (
+            None
+            if d.etype.governance
+            else tuple(k for k in ev.body if k not in (SEALED, RECIPIENTS))
+        )
         out.append(
             (
                 e.index,
@@ -236,14 +240,21 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
     return out
 
 
-def _sealed_form(sealed: object) -> str | None:
-    """Why a sealed part is not well formed with a box for the operator (None if it is)."""
+def _sealed_form(sealed: object, named: object = None) -> str | None:
+    """Why a sealed part is not well formed with a box for the operator and for every
+    recipient its body names (None if it is)."""
     try:
         to = check_form(sealed)
     except SealBroken as e:
         return f"the sealed part is malformed: {e}"
     if OPERATOR not in to:
         return f"the sealed part has no box for the {OPERATOR}"
+    if named is not None:
+        if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+            return f"{RECIPIENTS} is not a list of party names"
+        missing = sorted(set(named) - set(to))
+        if missing:
+            return f"the sealed part has no box for the recipients it names: {', '.join(missing)}"
     return None
 
 

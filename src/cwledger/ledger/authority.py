@@ -57,6 +57,7 @@ from cwledger.model.events import (
     KeyRotatedBody,
     PartyEntry,
     PartyRegisteredBody,
+    PayloadSharedBody,
     Role,
     WitnessEntry,
     WitnessPolicyBody,
@@ -403,6 +404,21 @@ class Authority:
                     problems.append(
                         Problem("body.key_id", f"{body.party} has no valid key {body.key_id}")
                     )
+        elif isinstance(body, PayloadSharedBody):
+            # Who may share each entry, and what each box holds, the log decides with the
+            # entries and its key (cwledger.ledger.sharing); here only the recipient.
+            enc = self.encryption_key(body.party, index)
+            if body.party not in self.parties:
+                problems.append(Problem("body.party", f"unknown party {body.party!r}"))
+            elif enc is None:
+                problems.append(Problem("body.party", f"{body.party} has no encryption key"))
+            elif enc.key_id != body.key:
+                problems.append(
+                    Problem(
+                        "body.key",
+                        f"not the encryption key of {body.party} in force ({enc.key_id})",
+                    )
+                )
         return problems
 
     def apply(self, body: BaseModel | None, index: int) -> None:

@@ -9,10 +9,14 @@ with its author's role): the public fields stay in the clear and the rest is sea
     {...public fields..., "sealed": {"commitment": ..., "boxes": [...]}}
 
 A body with nothing above `public` has no ``sealed`` key. The boxes go to the
-*readers* of the part: the operator (the server runs the book's rules), the author, and
-every party whose role's clearance reads the part's highest class (``may_read``), each
-to its encryption key in force at the entry. A reader without an encryption key (a party
-that never set one) is left out; the operator must have one.
+*readers* of the part: the operator (the server runs the book's rules), the author,
+every party whose role's clearance reads the part's highest class (``may_read``), and
+the parties the author names under the body's other reserved key, ``"recipients"``
+(public, beside ``"sealed"``), each to its encryption key in force at the entry. A
+reader without an encryption key (a party that never set one) is left out; the operator
+must have one, and so must every party named, who must also be cleared for the part
+(an observer reads ``public`` only). A party added later reads earlier entries through
+a share (``cwledger.ledger.sharing``).
 
 The log opens each sealed body with the operator's key and takes it only when the whole
 body is what the author would have sealed: the opened part matches its commitment, every
@@ -31,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -39,10 +43,24 @@ from pydantic import ValidationError
 
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
-from cwledger.ledger.admission import MAX_ENTRY_BYTES, SEALED, DecodedEntry, pydantic_problems
+from cwledger.ledger.admission import (
+    MAX_ENTRY_BYTES,
+    RECIPIENTS,
+    SEALED,
+    DecodedEntry,
+    pydantic_problems,
+)
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.sealing import MIN_BUCKET, BoxCheck, open_checked, opening, seal
-from cwledger.model.classes import Class, Unclassified, field_class, may_read, merge, split
+from cwledger.model.classes import (
+    CLEARANCE,
+    Class,
+    Unclassified,
+    field_class,
+    may_read,
+    merge,
+    split,
+)
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 
 __all__ = [
@@ -50,6 +68,7 @@ __all__ = [
     "BoxChecks",
     "KeyLookup",
     "readers",
+    "named_problems",
     "seal_body",
     "operator_box_key",
     "sealed_body_budget",
@@ -73,11 +92,49 @@ def _role(authority: Authority, author: str) -> str | None:
     return None if party is None else party.role
 
 
-def readers(authority: Authority, author: str, level: Class) -> list[str]:
+def readers(
+    authority: Authority, author: str, level: Class, named: Iterable[str] = ()
+) -> list[str]:
     """Who must read a confidential part of class `level` written by `author`: the
-    operator, the author and every party whose clearance reads `level`, by name."""
+    operator, the author, every party whose clearance reads `level` and the parties the
+    body names (`named`, its ``"recipients"``), by name.
+
+    The declaring state always reads its own declaration: only a party of role
+    declarant may write one (the registry's authors), so it is the author."""
     cleared = {p.name for p in authority.parties.values() if may_read(p.role, level)}
-    return sorted({OPERATOR, author} | cleared)
+    return sorted({OPERATOR, author, *named} | cleared)
+
+
+def named_problems(
+    authority: Authority, named: object, level: Class, keys: Mapping[str, EncryptionKey]
+) -> list[Problem]:
+    """Why the recipients a body names (its ``"recipients"``) may not read its sealed
+    part of class `level` (empty when they all may): a non-empty list of names in order,
+    each once, each a party whose clearance reads `level` (an observer reads public only)
+    with an encryption key in `keys` (those in force at the entry)."""
+    where = f"payload.body.{RECIPIENTS}"
+    if not isinstance(named, list) or not named or not all(isinstance(n, str) for n in named):
+        return [Problem(where, "a non-empty list of party names")]
+    if named != sorted(set(named)):
+        return [Problem(where, "in the order of their names, each once")]
+    problems = []
+    for name in named:
+        party = authority.parties.get(name)
+        if party is None:
+            problems.append(Problem(where, f"{echo(name)} is not a party of this ledger"))
+        elif not may_read(party.role, level):
+            clearance = CLEARANCE.get(party.role, Class.PUBLIC)
+            problems.append(
+                Problem(
+                    where,
+                    f"{name} is {party.role}, whose clearance ({clearance}) does not read {level}",
+                )
+            )
+        elif name not in keys:
+            problems.append(
+                Problem(where, f"{name} has no encryption key: nothing can be sealed to it")
+            )
+    return problems
 
 
 def sealed_body_budget(readers: int) -> int:
@@ -118,22 +175,41 @@ def _level(body_type: Any, confidential: Mapping[str, Any], role: str | None) ->
 
 
 def seal_body(
-    authority: Authority, event_type: str, author: str, body: Mapping[str, Any]
+    authority: Authority,
+    event_type: str,
+    author: str,
+    body: Mapping[str, Any],
+    recipients: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The body as a confidential ledger logs it: its public fields, and the rest sealed
     to its readers' keys in force now under ``"sealed"`` (no ``"sealed"`` when nothing is
-    above public). A governance event, an unknown type or a body that already holds a
-    sealed part or a field its type does not have is returned as it is (the log judges it).
-    Raises MalformedInput when the operator has no encryption key."""
+    above public). `recipients` (and any the body names under ``"recipients"``) are
+    further readers of the sealed part, named in the body (`named_problems`); a body with
+    nothing sealed names none (those the body itself names are refused). A governance
+    event, an unknown type or a body that already holds a sealed part or a field its type
+    does not have is returned as it is (the log judges it). Raises MalformedInput when
+    the operator has no encryption key, or recipients are named that cannot read the
+    sealed part (or there is none)."""
     etype = EVENT_TYPES.get(event_type)
     if etype is None or etype.governance or SEALED in body:
         return dict(body)
+    given = body.get(RECIPIENTS, [])
+    if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+        raise MalformedInput(f"{RECIPIENTS}: a list of party names")
+    named = sorted({*recipients, *given})
     role = _role(authority, author)
     try:
-        public, confidential = split(etype.body, body, author_role=role)
+        public, confidential = split(
+            etype.body, {k: v for k, v in body.items() if k != RECIPIENTS}, author_role=role
+        )
     except Unclassified:
         return dict(body)
     if not confidential:
+        if given:
+            raise MalformedInput(
+                f"nothing of this {event_type} is above public: it is not sealed, so it names"
+                " no recipients"
+            )
         return public
     keys = _keys_at(authority, None)
     if OPERATOR not in keys:
@@ -141,8 +217,11 @@ def seal_body(
             f"the {OPERATOR} has no encryption key: this ledger cannot seal an event"
         )
     level = _level(etype.body, confidential, role)
-    to = {name: keys[name] for name in readers(authority, author, level) if name in keys}
-    return {**public, SEALED: seal(confidential, to)}
+    if named and (refused := named_problems(authority, named, level, keys)):
+        raise MalformedInput("; ".join(f"{p.location}: {p.message}" for p in refused))
+    to = {name: keys[name] for name in readers(authority, author, level, named) if name in keys}
+    sealed = {**public, SEALED: seal(confidential, to)}
+    return {**sealed, RECIPIENTS: named} if named else sealed
 
 
 def operator_box_key(sealed: object) -> str | None:
@@ -216,7 +295,7 @@ def unseal(
     except (SealBroken, NotEntitled) as e:
         return None, [Problem(_WHERE, str(e))]
     boxes = functools.partial(_located, check)
-    public = {k: v for k, v in d.event.body.items() if k != SEALED}
+    public = {k: v for k, v in d.event.body.items() if k not in (SEALED, RECIPIENTS)}
     try:
         whole = merge(public, opened.confidential)
     except ValueError as e:
@@ -248,11 +327,20 @@ def unseal(
     if hidden:
         level = _level(body_type, hidden, role)
         boxed = {b["to"] for b in d.sealed["boxes"]}
+        cleared = readers(authority, d.event.author, level)
         problems += [
             Problem(f"{_WHERE}.boxes", f"no box for {name}, whose clearance reads {level}")
-            for name in readers(authority, d.event.author, level)
+            for name in cleared
             if name in keys and name not in boxed
         ]
+        named = d.event.body.get(RECIPIENTS)
+        if named is not None:
+            refused = named_problems(authority, named, level, keys)
+            problems += refused or [
+                Problem(f"{_WHERE}.boxes", f"no box for {name}, a recipient the body names")
+                for name in named
+                if name not in boxed and name not in cleared
+            ]
     if problems:
         return None, problems
     event = d.event.model_copy(update={"body": whole})

@@ -26,7 +26,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +215,21 @@ class Keystore:
     def encryption_keys(self, party: str) -> list[DecryptionKey]:
         """Every encryption key of `party`, oldest first. Raises KeyNotFound."""
         return [k for k, _ in self._load_ring(party)]
+
+    def decryption_keys(self, party: str) -> Callable[[str], DecryptionKey | None]:
+        """`party`'s decryption keys by hex key id: None for a key this keystore lacks (or
+        a party with no key ring here), each read once (what opens sealed bodies)."""
+        found: dict[str, DecryptionKey] = {}
+
+        def key(kid: str) -> DecryptionKey | None:
+            if kid not in found:
+                try:
+                    found[kid] = self.decryption_key(party, kid)
+                except KeyNotFound:
+                    return None
+            return found[kid]
+
+        return key
 
     def decryption_key(self, party: str, key_id: str | None = None) -> DecryptionKey:
         """The encryption key of `party` with the hex `key_id` (default: its newest), to

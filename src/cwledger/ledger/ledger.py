@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -35,8 +36,8 @@ from cwledger.errors import (
     ConflictError,
     EventForbidden,
     EventRejected,
-    KeyNotFound,
     LedgerNotFound,
+    MalformedInput,
     Problem,
     Unavailable,
     echo,
@@ -61,6 +62,7 @@ from cwledger.ledger.confidential import (
 )
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
+from cwledger.ledger.sharing import check_share, entry_at, share_events
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import ENCRYPTION_KEY_SET, GENESIS, KEY_ROTATED, Event, Role
@@ -439,10 +441,13 @@ class Ledger:
 
     # -- appending -----------------------------------------------------------------------
 
-    def sign(self, events: Sequence[dict[str, Any]], party: str) -> list[bytes]:
+    def sign(
+        self, events: Sequence[dict[str, Any]], party: str, recipients: Sequence[str] = ()
+    ) -> list[bytes]:
         """Sign raw events as `party` (filling author); the envelopes' bytes, ready to append.
         In a confidential ledger each body's fields above public are sealed first, to its
-        readers' encryption keys in force now (``cwledger.ledger.confidential.seal_body``)."""
+        readers' encryption keys in force now (``cwledger.ledger.confidential.seal_body``),
+        with `recipients`, named in each body that seals something."""
         signer = self.keystore.signer(party)
         authority = self.authority()
         out = []
@@ -452,25 +457,25 @@ class Ledger:
             except ValueError as e:
                 raise EventRejected([Problem(f"event[{i}]", str(e))]) from e
             if authority.confidential:
-                body = seal_body(authority, event.type, party, event.body)
+                body = seal_body(authority, event.type, party, event.body, recipients)
                 event = event.model_copy(update={"body": body})
+            elif recipients:
+                raise MalformedInput("this ledger is not confidential: it seals nothing to name")
             out.append(sign_event(event, signer).to_bytes())
         return out
+
+    def share(self, entries: Sequence[int], party: str, sender: str) -> list[Receipt]:
+        """Share earlier sealed `entries` with `party` as `sender` (`sharing.share_events`)."""
+        with self.store.read() as r:
+            key = self.keystore.decryption_keys(sender)
+            raws = share_events(r, self.authority_of(r), entries, party, sender, key)
+        now = rfc3339(self.clock())
+        return self.append(self.sign([{**raw, "time": now} for raw in raws], sender))
 
     def operator_keys(self) -> KeyLookup:
         """The operator's decryption keys in this keystore by hex key id (None for a key it
         lacks), each read once: what opens sealed bodies."""
-        found: dict[str, DecryptionKey] = {}
-
-        def key(kid: str) -> DecryptionKey | None:
-            if kid not in found:
-                try:
-                    found[kid] = self.keystore.decryption_key(OPERATOR, kid)
-                except KeyNotFound:
-                    return None
-            return found[kid]
-
-        return key
+        return self.keystore.decryption_keys(OPERATOR)
 
     def append(
         self, envelopes: Sequence[bytes | str], *, submitter: str | None = None
@@ -571,6 +576,9 @@ class Ledger:
                     d = opened or d
                 else:
                     found += unsealed(d, authority)
+                if not found:  # a payload.shared entry: its boxes, against the entries
+                    get = functools.partial(entry_at, w, b.size, b.new)
+                    found += check_share(d, authority, index, get, b.operator_key)
             if found:
                 b.problems += [_at(i, p) for p in found]
                 continue

@@ -7,8 +7,12 @@ and compares it, table by table, with the stored book.
 
 In a confidential ledger the replay opens each sealed body with the operator's keys
 (`operator_key`, e.g. ``Ledger.operator_keys()``) and judges it exactly as the append path
-did (``cwledger.ledger.confidential.unseal``). Without the key it cannot apply the rules:
-it raises SealedUnread, never a replay of a part of the log.
+did (``cwledger.ledger.confidential.unseal``), and each ``payload.shared`` entry as well
+(``cwledger.ledger.sharing.check_share``). Without the key it cannot apply the rules: it
+raises SealedUnread, never a replay of a part of the log.
+
+`opener` replays instead with another party's reading (``cwledger.ledger.reading``:
+`verify --as PARTY`), judged the same way from that party's boxes.
 
 ``public_view`` is what an observer may be shown of a confidential ledger: the log as it
 is (its bodies are sealed) with, as its book, the replay of the entries that hold nothing
@@ -18,6 +22,7 @@ the inspectorate declares), in a scratch database. Nothing the operator opened i
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,9 +33,10 @@ from sqlalchemy import Connection, create_engine
 
 from cwledger.book.book import Book, Changes, Context
 from cwledger.errors import NotEntitled, Problem, VerificationError
-from cwledger.ledger.admission import decode_entry
+from cwledger.ledger.admission import DecodedEntry, decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.confidential import OPERATOR, KeyLookup, operator_box_key, unseal, unsealed
+from cwledger.ledger.sharing import check_share, entry_at
 from cwledger.store import LogReader, Store
 from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
@@ -45,9 +51,14 @@ __all__ = [
     "PublicReader",
     "BookMismatch",
     "SealedUnread",
+    "Opener",
 ]
 
 Progress = Callable[[int], None]
+
+Opener = Callable[[DecodedEntry, Authority, int], tuple[DecodedEntry | None, list[Problem]]]
+"""Opens a sealed entry at an index, with the authority in force there, and judges it as
+`unseal` does: the entry with its whole body, or None and the problems."""
 
 
 class BookMismatch(VerificationError):
@@ -75,6 +86,7 @@ def replay_book(
     operator_key: KeyLookup | None = None,
     *,
     public_only: bool = False,
+    opener: Opener | None = None,
 ) -> Changes:
     """Every change the log's entries make to the book, replayed in memory in log order.
 
@@ -82,7 +94,8 @@ def replay_book(
     body) refuse (a log that the append path would not have written); SealedUnread at the
     first sealed entry that `operator_key` cannot open. With `public_only`, the entries
     with a sealed part are left out (never opened) and an entry the rules refuse without
-    them is left out too: the book of what the public reads.
+    them is left out too: the book of what the public reads. `opener`, when given, opens
+    the sealed entries instead of `operator_key` (a party's reading).
     """
     book = Book()
     authority = Authority()
@@ -90,11 +103,20 @@ def replay_book(
         for e in chunk:
             d = decode_entry(e.envelope, check_canonical=False)
             if d.etype.governance:
+                if operator_key is not None and opener is None and not public_only:
+                    at = functools.partial(entry_at, reader, e.index, ())
+                    if refused := check_share(d, authority, e.index, at, operator_key):
+                        raise BookMismatch(f"entry {e.index}: {_reasons(refused)}")
                 authority.apply(d.body, e.index)
                 continue
             if d.sealed is not None and public_only:
                 continue
-            if d.sealed is not None:
+            if d.sealed is not None and opener is not None:
+                opened, refused = opener(d, authority, e.index)
+                if opened is None:
+                    raise BookMismatch(f"entry {e.index}: {_reasons(refused)}")
+                d = opened
+            elif d.sealed is not None:
                 kid = operator_box_key(d.sealed)
                 closed = operator_key is None or kid is None or operator_key(kid) is None
                 if authority.confidential and closed and kid is not None:
@@ -141,15 +163,20 @@ def rebuild(
 
 
 def check_book(
-    store: Store, progress: Progress | None = None, operator_key: KeyLookup | None = None
+    store: Store,
+    progress: Progress | None = None,
+    operator_key: KeyLookup | None = None,
+    *,
+    opener: Opener | None = None,
 ) -> None:
     """Replay the log into a scratch database and compare with the stored book.
 
     Raises BookMismatch naming the first table and row that differ; SealedUnread when a
-    sealed body does not open with `operator_key` (or there is none).
+    sealed body does not open with `operator_key` (or there is none). `opener`: as for
+    `replay_book`.
     """
     with store.read() as r:
-        changes = replay_book(r, progress, operator_key)
+        changes = replay_book(r, progress, operator_key, opener=opener)
         stored = r.book.dump()
     scratch = create_engine("sqlite://")
     metadata.create_all(scratch, tables=list(BOOK_TABLES))

@@ -37,6 +37,9 @@ __all__ = [
     "WITNESS_POLICY",
     "ENCRYPTION_KEY_SET",
     "EncryptionKeySetBody",
+    "PAYLOAD_SHARED",
+    "SharedBox",
+    "PayloadSharedBody",
     "WitnessEntry",
     "WitnessPolicyBody",
     "is_majority",
@@ -60,6 +63,7 @@ KEY_ROTATED = "key.rotated"
 KEY_REVOKED = "key.revoked"
 WITNESS_POLICY = "witness.policy"
 ENCRYPTION_KEY_SET = "encryption_key.set"
+PAYLOAD_SHARED = "payload.shared"
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")]
 EventId = ObjectId
@@ -183,6 +187,34 @@ class EncryptionKeySetBody(Strict):
     party: Annotated[PartyName, PUBLIC]
     enc_key: Annotated[EncryptionKeyString, PUBLIC]
     approvals: Annotated[Approvals, PUBLIC] = []
+
+
+class SharedBox(Strict):
+    """One earlier entry's sealed payload in a box to the party a share names."""
+
+    entry: Annotated[int, Field(ge=1)]
+    box: Annotated[str, StringConstraints(min_length=1, max_length=0xFFFF)]
+
+
+class PayloadSharedBody(Strict):
+    """Earlier sealed payloads opened to one more party (a recipient added later): for
+    each entry named, a box of that entry's sealed plaintext (its salt and confidential
+    part, as its own boxes hold) to `party`'s encryption key `key`, in force at this
+    entry. Sent by the operator or by the author of every entry named; the log opens its
+    own box of each entry and rebuilds the new one byte for byte
+    (``cwledger.ledger.sharing``). All public: who reads what is part of what the log
+    proves, and a box is ciphertext."""
+
+    party: Annotated[PartyName, PUBLIC]
+    key: Annotated[KeyIdHex, PUBLIC]
+    boxes: Annotated[list[SharedBox], Field(min_length=1, max_length=1000), PUBLIC]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> PayloadSharedBody:
+        entries = [b.entry for b in self.boxes]
+        if entries != sorted(set(entries)):
+            raise ValueError("the boxes are in the order of their entries, one each")
+        return self
 
 
 class KeyRevokedBody(Strict):
