@@ -100,6 +100,26 @@ def test_a_named_recipient_is_in_the_body_and_has_a_box(conf: Ledger) -> None:
     assert audit(conf.store).sealed == 1  # without keys: the named box is present
 
 
+def test_naming_lifts_a_party_cleared_below_the_part_to_read_it(conf: Ledger) -> None:
+    """A destruction facility (cleared to protected) reads an inspection's closing
+    (highly-protected) only when the event names it: then it has a box and opens it."""
+    _register(conf, "fac", "destruction_facility")
+    b = Book(conf)
+    _two_sites(conf, b)
+    b.append("inspection.opened", {"inspection": "IN-1", "site": "S-1", "kind": "routine"})
+    plain = b.append("inspection.closed", {"inspection": "IN-1", "summary": "done"})
+    assert "fac" not in [x["to"] for x in _payload(conf, plain.index)["body"]["sealed"]["boxes"]]
+    b.append("inspection.opened", {"inspection": "IN-2", "site": "S-1", "kind": "routine"})
+    ev = b.event("inspection.closed", {"inspection": "IN-2", "summary": "seen"}, author="insp")
+    del ev["author"]
+    [named] = conf.append(conf.sign([ev], "insp", ["fac"]))
+    sealed = _payload(conf, named.index)["body"]["sealed"]
+    key = conf.keystore.decryption_key("fac")
+    assert open_sealed(sealed, "fac", key)["summary"] == "seen"
+    reading = verify_as(conf.store, "fac", conf.keystore.decryption_keys("fac"))
+    assert plain.index in reading.not_entitled and not reading.broken
+
+
 def test_an_unknown_recipient_is_refused_at_signing_and_by_the_log(conf: Ledger) -> None:
     ev = Book(conf).event("site.declared", {"site": site("S-1")}, author="dec")
     del ev["author"]
@@ -120,7 +140,7 @@ def test_an_observer_or_a_party_without_a_key_is_refused_as_recipient(conf: Ledg
     _register(conf, "fac", "destruction_facility", enc=False)
     hidden = {"site": site("S-1")}
     for name, why in [
-        ("obs", "obs is observer, whose clearance (public) does not read protected"),
+        ("obs", "obs is observer, whose clearance (public) reads public only"),
         ("fac", "fac has no encryption key: nothing can be sealed to it"),
     ]:
         sealed = _sealed_to(conf, hidden, ["dec", "insp", "operator", name])
@@ -160,7 +180,7 @@ def test_cli_append_to_names_recipients(conf: Ledger, tmp_path: Path) -> None:
         last = r.size() - 1
     assert _payload(conf, last)["body"]["recipients"] == ["insp2"]
     bad = CliRunner().invoke(app, [*args[:5], "obs", *args[6:]])
-    assert bad.exit_code != 0 and "does not read protected" in str(bad.exception)
+    assert bad.exit_code != 0 and "reads public only" in str(bad.exception)
 
 
 # -- a recipient added later -------------------------------------------------------------------
@@ -240,7 +260,7 @@ def test_a_share_whose_box_opens_to_another_payload_is_refused(conf: Ledger) -> 
     assert [p.message for p in problems] == [f"the box does not hold the payload of entry {second}"]
 
 
-def test_a_share_beyond_the_recipients_clearance_or_of_nothing_sealed_is_refused(
+def test_a_share_to_an_observer_or_of_nothing_sealed_is_refused(
     conf: Ledger,
 ) -> None:
     b = Book(conf)
@@ -249,13 +269,17 @@ def test_a_share_beyond_the_recipients_clearance_or_of_nothing_sealed_is_refused
     closed = b.append("inspection.closed", {"inspection": "IN-1", "summary": "done"})
     venue = {"site": site("V-1", "destruction", party="insp")}
     public = b.append("site.declared", venue, author="insp")
-    _register(conf, "fac", "destruction_facility")
     with pytest.raises(EventRejected) as e:
-        conf.share([closed.index], "fac", "insp")
+        conf.share([closed.index], "obs", "insp")
     assert e.value.problems[0].message == (
-        f"fac is destruction_facility, whose clearance (protected) does not read entry"
-        f" {closed.index} (highly-protected)"
+        "obs is observer, whose clearance (public) reads public only"
     )
+    # a destruction facility is cleared to protected: shared the highly-protected entry,
+    # it reads it (sharing lifts it to that entry, as naming does)
+    _register(conf, "fac", "destruction_facility")
+    conf.share([closed.index], "fac", "insp")
+    reading = verify_as(conf.store, "fac", conf.keystore.decryption_keys("fac"))
+    assert reading.shared == 1 and not reading.broken
     with pytest.raises(MalformedInput, match="no sealed part"):
         conf.share([public.index], "fac", "insp")
     with pytest.raises(NotEntitled):

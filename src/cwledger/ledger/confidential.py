@@ -105,13 +105,27 @@ def readers(
     return sorted({OPERATOR, author, *named} | cleared)
 
 
+def never_named(authority: Authority, name: str) -> str | None:
+    """Why party `name` may not be named a recipient of a sealed part, nor be shared one
+    later (None when it may): a recipient is a party whose clearance is above public, so
+    naming lifts it, for that event, to the part's class (a destruction facility named on
+    an inspection's details, say); an observer or a witness reads public only, always."""
+    party = authority.parties.get(name)
+    if party is None:
+        return f"{echo(name)} is not a party of this ledger"
+    if not may_read(party.role, Class.RESTRICTED):
+        clearance = CLEARANCE.get(party.role, Class.PUBLIC)
+        return f"{name} is {party.role}, whose clearance ({clearance}) reads public only"
+    return None
+
+
 def named_problems(
-    authority: Authority, named: object, level: Class, keys: Mapping[str, EncryptionKey]
+    authority: Authority, named: object, keys: Mapping[str, EncryptionKey]
 ) -> list[Problem]:
     """Why the recipients a body names (its ``"recipients"``) may not read its sealed
-    part of class `level` (empty when they all may): a non-empty list of names in order,
-    each once, each a party whose clearance reads `level` (an observer reads public only)
-    with an encryption key in `keys` (those in force at the entry)."""
+    part (empty when they all may): a non-empty list of names in order, each once, each a
+    party cleared above public (`never_named`) with an encryption key in `keys` (those in
+    force at the entry)."""
     where = f"payload.body.{RECIPIENTS}"
     if not isinstance(named, list) or not named or not all(isinstance(n, str) for n in named):
         return [Problem(where, "a non-empty list of party names")]
@@ -119,17 +133,9 @@ def named_problems(
         return [Problem(where, "in the order of their names, each once")]
     problems = []
     for name in named:
-        party = authority.parties.get(name)
-        if party is None:
-            problems.append(Problem(where, f"{echo(name)} is not a party of this ledger"))
-        elif not may_read(party.role, level):
-            clearance = CLEARANCE.get(party.role, Class.PUBLIC)
-            problems.append(
-                Problem(
-                    where,
-                    f"{name} is {party.role}, whose clearance ({clearance}) does not read {level}",
-                )
-            )
+        why = never_named(authority, name)
+        if why is not None:
+            problems.append(Problem(where, why))
         elif name not in keys:
             problems.append(
                 Problem(where, f"{name} has no encryption key: nothing can be sealed to it")
@@ -217,7 +223,7 @@ def seal_body(
             f"the {OPERATOR} has no encryption key: this ledger cannot seal an event"
         )
     level = _level(etype.body, confidential, role)
-    if named and (refused := named_problems(authority, named, level, keys)):
+    if named and (refused := named_problems(authority, named, keys)):
         raise MalformedInput("; ".join(f"{p.location}: {p.message}" for p in refused))
     to = {name: keys[name] for name in readers(authority, author, level, named) if name in keys}
     sealed = {**public, SEALED: seal(confidential, to)}
@@ -335,7 +341,7 @@ def unseal(
         ]
         named = d.event.body.get(RECIPIENTS)
         if named is not None:
-            refused = named_problems(authority, named, level, keys)
+            refused = named_problems(authority, named, keys)
             problems += refused or [
                 Problem(f"{_WHERE}.boxes", f"no box for {name}, a recipient the body names")
                 for name in named

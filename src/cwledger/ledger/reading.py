@@ -158,7 +158,7 @@ class PartyOpener:
             level = max(field_class(d.etype.body, n, role) for n in hidden)
             boxed = {b["to"] for b in d.sealed["boxes"]}
             named = d.event.body.get(RECIPIENTS)
-            problems += named_problems(authority, named, level, keys) if named else []
+            problems += named_problems(authority, named, keys) if named else []
             problems += [
                 Problem(f"{_WHERE}.boxes", f"no box for {name}")
                 for name in readers(authority, d.event.author, level, named or [])

@@ -10,8 +10,9 @@ same salt and confidential part its own boxes hold) sealed to the party's key, b
   gives the sealed part it opens: the entry's commitment and the one box), and reads
   exactly what the entry's other readers read, or finds that it does not;
 - the log takes the entry only when, for each entry named, the sender is the operator or
-  that entry's author, the entry has a sealed part, the party's clearance reads its
-  class, and the box rebuilt from what the operator's own box of that entry holds is the
+  that entry's author, the entry has a sealed part, the party is cleared above public
+  (``confidential.never_named``: sharing lifts it, as naming does, to that entry's
+  class), and the box rebuilt from what the operator's own box of that entry holds is the
   box sent, byte for byte (`check_share`).
 
 The entries' own bytes never change: a share is a new entry, and who reads what stays
@@ -28,9 +29,8 @@ from cwledger.errors import KeyNotFound, MalformedInput, NotEntitled, Problem, S
 from cwledger.ledger.admission import DecodedEntry, decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.canonical import canonical_json
-from cwledger.ledger.confidential import OPERATOR, KeyLookup, operator_box_key
+from cwledger.ledger.confidential import OPERATOR, KeyLookup, never_named, operator_box_key
 from cwledger.ledger.sealing import check_boxes, opening, seal
-from cwledger.model.classes import CLEARANCE, Class, field_class, may_read
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 from cwledger.model.events import PAYLOAD_SHARED, PayloadSharedBody
 from cwledger.store import LogReader, StoredEntry
@@ -133,10 +133,6 @@ def shared_part(sealed: Mapping[str, Any], party: str, key_id: str, box: str) ->
     }
 
 
-def _level(d: DecodedEntry, confidential: Iterable[str], role: str | None) -> Class:
-    return max(field_class(d.etype.body, name, role) for name in confidential)
-
-
 def check_share(
     d: DecodedEntry, authority: Authority, index: int, entry_at: EntryAt, operator_key: KeyLookup
 ) -> list[Problem]:
@@ -151,6 +147,9 @@ def check_share(
     if rec is None or party is None or rec.key_id != body.key:
         return []  # the authority refuses it (Authority.check) and says why
     to = rec.key
+    why = never_named(authority, body.party)
+    if why is not None:
+        return [Problem("payload.body.party", why)]
     problems: list[Problem] = []
     for i, shared in enumerate(body.boxes):
         where = f"payload.body.boxes[{i}]"
@@ -177,18 +176,6 @@ def check_share(
             continue
         try:
             opened = opening(e.sealed, OPERATOR, dk)
-            author = authority.parties.get(e.event.author)
-            level = _level(e, opened.confidential, None if author is None else author.role)
-            if not may_read(party.role, level):
-                clearance = CLEARANCE.get(party.role, Class.PUBLIC)
-                problems.append(
-                    Problem(
-                        where,
-                        f"{body.party} is {party.role}, whose clearance ({clearance}) does not"
-                        f" read entry {n} ({level})",
-                    )
-                )
-                continue
             part = shared_part(e.sealed, body.party, body.key, shared.box)
             if check_boxes(part, opened, {body.party: to}):
                 problems.append(Problem(where, f"the box does not hold the payload of entry {n}"))
