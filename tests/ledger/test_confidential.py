@@ -253,19 +253,19 @@ def test_no_box_for_the_operator_is_refused(conf: Ledger) -> None:
     assert "no box for the operator" in problems[0].message
 
 
-@pytest.mark.parametrize("where", ["commitment", "operator", "dec"])
+@pytest.mark.parametrize("where", ["commitment", "epk", "ciphertext", "operator", "dec"])
 def test_a_changed_byte_in_the_seal_is_refused(conf: Ledger, where: str) -> None:
     [good] = conf.sign([_raw(1, "site.declared", {"site": site("S-1")})], "dec")
     payload = json.loads(base64.b64decode(json.loads(good)["payload"]))
     sealed = payload["body"]["sealed"]
-    if where == "commitment":
-        raw = bytearray(base64.b64decode(sealed["commitment"]))
+    if where in ("commitment", "epk", "ciphertext"):
+        raw = bytearray(base64.b64decode(sealed[where]))
         raw[5] ^= 0x01
-        sealed["commitment"] = base64.b64encode(raw).decode()
+        sealed[where] = base64.b64encode(raw).decode()
     else:
         [box] = [b for b in sealed["boxes"] if b["to"] == where]
         raw = bytearray(base64.b64decode(box["box"]))
-        raw[60] ^= 0x01
+        raw[20] ^= 0x01
         box["box"] = base64.b64encode(raw).decode()
     problems = _refused(conf, [_signed(conf, _raw(1, "site.declared", payload["body"]), "dec")])
     assert problems and all(p.location.startswith("event[0].payload.body.sealed") for p in problems)
@@ -289,7 +289,7 @@ def test_a_box_that_differs_in_a_later_chunk_refuses_the_batch(conf: Ledger) -> 
     payload = json.loads(base64.b64decode(json.loads(signed[40])["payload"]))
     [box] = [b for b in payload["body"]["sealed"]["boxes"] if b["to"] == "insp"]
     raw = bytearray(base64.b64decode(box["box"]))
-    raw[60] ^= 0x01
+    raw[20] ^= 0x01
     box["box"] = base64.b64encode(raw).decode()
     bad = _signed(conf, _raw(40, "site.declared", payload["body"]), "dec")
     problems = _refused(conf, [*signed[:40], bad, *signed[41:]])

@@ -22,17 +22,15 @@ has a box (``unseal``). In a confidential ledger a body that holds a field above
 `public` in the clear is refused (``unsealed``); a ledger that is not confidential takes
 no sealed part.
 
-Pure functions, the keys passed in (``KeyLookup``); `BoxChecks` runs the box checks of
-the append path on worker threads.
+Pure functions, the keys passed in (``KeyLookup``); `BoxChecks` keeps the box checks of
+the append path's batch and their problems.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pydantic import ValidationError
@@ -41,7 +39,15 @@ from cwledger.book.registry import EVENT_TYPES
 from cwledger.errors import MalformedInput, NotEntitled, Problem, SealBroken, echo
 from cwledger.ledger.admission import MAX_ENTRY_BYTES, SEALED, DecodedEntry, pydantic_problems
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.sealing import MIN_BUCKET, BoxCheck, open_checked, opening, seal
+from cwledger.ledger.sealing import (
+    CIPHERTEXT_OVERHEAD,
+    MIN_BUCKET,
+    BoxCheck,
+    SealGroup,
+    open_checked,
+    opening,
+    seal,
+)
 from cwledger.model.classes import Class, Unclassified, field_class, may_read, merge, split
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 
@@ -82,13 +88,19 @@ def readers(authority: Authority, author: str, level: Class) -> list[str]:
 
 def sealed_body_budget(readers: int) -> int:
     """The most canonical JSON bytes of a body's confidential part that, sealed to `readers`
-    parties, keeps its entry within MAX_ENTRY_BYTES: a box carries the salt and the part
-    padded to its bucket (48 + 32 + bucket bytes, base64 in the payload, which DSSE
-    base64-encodes again), so the budget is the largest bucket that fits, less its 0x80
-    marker. For splitting a declaration into parts (`intake.parts.declaration_parts`)."""
+    parties, keeps its entry within MAX_ENTRY_BYTES: the ciphertext carries the seed, the
+    salt, the part padded to its bucket and a tag (80 + bucket bytes, base64 in the
+    payload, which DSSE base64-encodes again), each reader a box of 48 bytes (at most 160
+    characters with its names), so the budget is the largest bucket that fits, less its
+    0x80 marker. For splitting a declaration into parts (`intake.parts.declaration_parts`)."""
     room = MAX_ENTRY_BYTES * 3 // 4 - 2_000  # the payload, less the event's own fields
+
+    def fits(size: int) -> bool:
+        ciphertext = 4 * ((CIPHERTEXT_OVERHEAD + size + 2) // 3)
+        return ciphertext + 200 + readers * 160 <= room  # 200: v, commitment, epk
+
     size = MIN_BUCKET
-    while readers * (4 * ((48 + 32 + 2 * size + 2) // 3) + 160) <= room:
+    while fits(2 * size):
         size *= 2
     return size - 1
 
@@ -118,13 +130,20 @@ def _level(body_type: Any, confidential: Mapping[str, Any], role: str | None) ->
 
 
 def seal_body(
-    authority: Authority, event_type: str, author: str, body: Mapping[str, Any]
+    authority: Authority,
+    event_type: str,
+    author: str,
+    body: Mapping[str, Any],
+    *,
+    group: SealGroup | None = None,
 ) -> dict[str, Any]:
     """The body as a confidential ledger logs it: its public fields, and the rest sealed
     to its readers' keys in force now under ``"sealed"`` (no ``"sealed"`` when nothing is
     above public). A governance event, an unknown type or a body that already holds a
     sealed part or a field its type does not have is returned as it is (the log judges it).
-    Raises MalformedInput when the operator has no encryption key."""
+    `group`: the batch's `SealGroup` (the seals of a batch to the same readers share their
+    ephemeral key: fewer X25519 for the author and the log). Raises MalformedInput when
+    the operator has no encryption key."""
     etype = EVENT_TYPES.get(event_type)
     if etype is None or etype.governance or SEALED in body:
         return dict(body)
@@ -142,7 +161,7 @@ def seal_body(
         )
     level = _level(etype.body, confidential, role)
     to = {name: keys[name] for name in readers(authority, author, level) if name in keys}
-    return {**public, SEALED: seal(confidential, to)}
+    return {**public, SEALED: seal(confidential, to, group=group)}
 
 
 def operator_box_key(sealed: object) -> str | None:
@@ -190,9 +209,10 @@ def unseal(
     and every problem found (locations as `decode_entry` gives them). `authority` is the
     one in force at the entry; its author must be a party of it.
 
-    `defer`: the check of every box (the costliest part: two X25519 a box) is handed to
-    it, to run later (the append path runs them on worker threads and refuses the batch
-    for what they find), instead of here; the entry is then returned opened unless
+    `defer`: the check of every box (the costliest part: one X25519 a box, unless its
+    seal shares its ephemeral key with one checked before) is handed to it, to run later
+    (the append path runs them after each chunk and refuses the batch for what they
+    find), instead of here; the entry is then returned opened unless
     something else is wrong.
     """
     assert d.sealed is not None
@@ -264,14 +284,15 @@ def _located(check: BoxCheck) -> list[Problem]:
 
 
 class BoxChecks:
-    """The box checks of a batch's sealed entries (`unseal`'s `defer`), run on worker
-    threads beside the judging of the next chunk: cffi drops the GIL while libsodium
-    computes, so the X25519s use another core. Close it (the threads end) when done."""
+    """The box checks of a batch's sealed entries (`unseal`'s `defer`), run in the caller's
+    thread at each `start` (after each chunk is judged), their problems kept for the end
+    of the batch. (A worker thread ran them beside the judging until format 2: on two
+    cores it lost more to the GIL, which the judging thread waited for after each SQLite
+    call, than it gained; docs/performance.md.)"""
 
     def __init__(self) -> None:
         self._pending: list[tuple[int, BoxCheck]] = []
-        self._running: list[Future[list[tuple[int, Problem]]]] = []
-        self._pool: ThreadPoolExecutor | None = None
+        self._found: list[tuple[int, Problem]] = []
 
     def defer(self, i: int) -> Callable[[BoxCheck], None]:
         """What `unseal` hands the box check of the batch's envelope `i` to."""
@@ -281,28 +302,18 @@ class BoxChecks:
         self._pending.append((i, check))
 
     def start(self) -> None:
-        """Start the checks deferred since the last start, on a worker thread."""
-        if not self._pending:
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-        self._running.append(self._pool.submit(_run, self._pending))
+        """Run the checks deferred since the last start."""
+        self._found += [(i, p) for i, check in self._pending for p in check()]
         self._pending = []
 
     def problems(self) -> list[tuple[int, Problem]]:
-        """Every (envelope, problem) the checks found, in order (waits for them)."""
+        """Every (envelope, problem) the checks found, in order."""
         self.start()
-        return [found for f in self._running for found in f.result()]
+        return self._found
 
     def close(self) -> None:
-        """End the threads (checks not yet run are dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def _run(checks: list[tuple[int, BoxCheck]]) -> list[tuple[int, Problem]]:
-    return [(i, p) for i, check in checks for p in check()]
+        """Drop the checks not yet run."""
+        self._pending = []
 
 
 def unsealed(d: DecodedEntry, authority: Authority) -> list[Problem]:
