@@ -90,7 +90,7 @@ def documented_seal(
         r = keys[name].public_key
         shared = nacl.bindings.crypto_scalarmult(esk, r)
         wk = hashlib.sha256(b"cwledger/seal/v2 box\x00" + shared + epk + r + commitment).digest()
-        box = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(k, None, zero, wk)
+        box = nacl.bindings.crypto_secretbox(k, zero, wk)
         boxes.append({"to": name, "key": keys[name].key_id.hex(), "box": b64(box)})
     return {
         "v": 2,

@@ -12,10 +12,10 @@ Pure functions over bytes and dicts. ``seal`` draws a fresh 32-byte salt, a fres
      "boxes": [{"to": party, "key": hex8(key id), "box": base64(K wrapped to it)}, ...]}
 
 where C is the RFC 8785 bytes of the confidential part, ``esk`` the one ephemeral X25519
-secret of the seal, derived from the seed, and each box, one per recipient in the order
-of their names, is K encrypted (XChaCha20-Poly1305, libsodium's IETF AEAD) under a key
-derived from ``X25519(esk, recipient's key)``, the ephemeral and the recipient's keys and
-the commitment.
+secret of the seal, derived from the seed, the ciphertext libsodium's IETF AEAD, and each
+box, one per recipient in the order of their names, K in a libsodium secretbox
+(XSalsa20-Poly1305) under a key derived from ``X25519(esk, recipient's key)``, the
+ephemeral and the recipient's keys and the commitment.
 
 Two choices beyond plain hybrid encryption:
 
@@ -83,8 +83,9 @@ KEY_SIZE = 32
 MIN_BUCKET = 256
 """The smallest padded size of a confidential part, in bytes."""
 TAG_SIZE = 16
-BOX_SIZE = KEY_SIZE + TAG_SIZE
-"""A box's bytes: the content key, encrypted, and its 16-byte tag."""
+BOX_SIZE = TAG_SIZE + KEY_SIZE
+"""A box's bytes: a secretbox (``crypto_secretbox_easy``) of the content key: its 16-byte
+tag, then the content key encrypted."""
 CIPHERTEXT_OVERHEAD = SEED_SIZE + SALT_SIZE + TAG_SIZE
 """The ciphertext's bytes beyond the padded payload: the seed, the salt and the tag."""
 _NONCE = bytes(24)
@@ -168,7 +169,9 @@ def _box_key(shared: bytes, epk: bytes, pk: bytes, commitment: bytes) -> bytes:
 def _box(content_key: bytes, shared: bytes, epk: bytes, pk: bytes, commitment: bytes) -> bytes:
     """The box of `content_key` to the key `pk`, whose X25519 with the seal's ephemeral key
     is `shared`."""
-    return _encrypt(content_key, None, _NONCE, _box_key(shared, epk, pk, commitment))
+    return nacl.bindings.crypto_secretbox(
+        content_key, _NONCE, _box_key(shared, epk, pk, commitment)
+    )
 
 
 @dataclass
@@ -347,7 +350,8 @@ def _opening(p: _Parsed, party: str, key: DecryptionKey) -> tuple[Opened, bytes]
     try:
         # A small-order ephemeral key gives an all-zero secret: libsodium refuses it.
         shared = _x25519(key.secret, p.epk)
-        content_key = _decrypt(box, None, _NONCE, _box_key(shared, p.epk, pk, p.commitment))
+        box_key = _box_key(shared, p.epk, pk, p.commitment)
+        content_key = nacl.bindings.crypto_secretbox_open(box, _NONCE, box_key)
     except _FAILED as e:
         raise SealBroken(f"the box of {party} does not open with its key {kid}") from e
     try:
