@@ -16,14 +16,18 @@ from typer.testing import CliRunner
 from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.cli import app
 from cwledger.errors import EventRejected, Problem
+from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.audit import audit
-from cwledger.ledger.confidential import readers
+from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.confidential import readers, sealed_body_budget
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import SealedUnread, check_book, rebuild
 from cwledger.ledger.sealing import open_sealed, seal
 from cwledger.model.classes import Class
+from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import Event
+from cwledger.tlog.note import Signer
 from tests.book.builders import Book, declaration, item, site
 from tests.conftest import FOUNDING, ORIGIN, event, row_counts
 
@@ -65,6 +69,7 @@ def _all_bytes(envelope: bytes, payload: dict[str, Any]) -> list[bytes]:
     out = [envelope, json.dumps(payload).encode()]
     sealed = payload["body"].get("sealed", {})
     out += [base64.b64decode(b["box"]) for b in sealed.get("boxes", [])]
+    out += [base64.b64decode(sealed["ciphertext"])] if sealed else []
     return out
 
 
@@ -94,6 +99,29 @@ def _refused(led: Ledger, envelopes: list[bytes]) -> list[Problem]:
         led.append(envelopes)
     assert row_counts(led) == before
     return e.value.problems
+
+
+@pytest.mark.parametrize("readers", [1, 4, 19, 20, 60])
+def test_a_part_at_its_budget_sealed_to_its_readers_fits_an_entry(readers: int) -> None:
+    """`sealed_body_budget`: a confidential part of that many bytes, sealed to that many
+    readers with the longest names a party may have, signed with an event id, a time and
+    an author of the longest, is an entry the log takes; one bucket more would not leave
+    the 2,000 bytes of payload (base64: 2,667 of entry) the budget keeps for the event's
+    public fields (it is not needlessly small)."""
+    names = [f"p{i:03d}" + "x" * 60 for i in range(readers)]  # 64 characters, the most
+    keys = {n: DecryptionKey.from_seed(n, b"budget").public for n in names}
+    author = names[0]
+    budget = sealed_body_budget(readers)
+
+    def entry(size: int) -> bytes:
+        part = {"notes": "n" * (size - len(canonical_json({"notes": ""})))}
+        assert len(canonical_json(part)) == size
+        raw = {"type": "inspection.reported", "id": "i" * 128, "author": author}
+        raw |= {"time": "2014-01-05T12:00:00.123456Z", "body": {"sealed": seal(part, keys)}}
+        return sign_event(Event.model_validate(raw), Signer.generate(author)).to_bytes()
+
+    assert len(entry(budget)) <= MAX_ENTRY_BYTES
+    assert len(entry(2 * budget + 1)) > MAX_ENTRY_BYTES - 2_667
 
 
 def _book_dump(led: Ledger) -> dict[str, Any]:
