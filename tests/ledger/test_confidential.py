@@ -19,11 +19,11 @@ from cwledger.errors import EventRejected, Problem
 from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.audit import audit
 from cwledger.ledger.canonical import canonical_json
-from cwledger.ledger.confidential import readers, sealed_body_budget
+from cwledger.ledger.confidential import readers, seal_body, sealed_body_budget
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import SealedUnread, check_book, rebuild
-from cwledger.ledger.sealing import open_sealed, seal
+from cwledger.ledger.sealing import SealGroup, open_sealed, seal
 from cwledger.model.classes import Class
 from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import Event
@@ -328,6 +328,43 @@ def test_a_box_that_differs_in_a_later_chunk_refuses_the_batch(conf: Ledger) -> 
         )
     ]
     assert len(conf.append(signed)) == 45
+
+
+def _signed_in_group(led: Ledger, raws: list[dict[str, Any]], author: str) -> list[bytes]:
+    """`Ledger.sign` with one SealGroup for the batch: its seals to the same readers share
+    their ephemeral key."""
+    authority, group = led.authority(), SealGroup()
+    out = []
+    for raw in raws:
+        ev = Event.model_validate({"author": author, **raw})
+        body = seal_body(authority, ev.type, author, ev.body, group=group)
+        out.append(_signed(led, {**raw, "body": body}, author))
+    return out
+
+
+def test_a_group_of_seals_goes_in_and_a_box_from_another_of_its_seals_is_refused(
+    conf: Ledger,
+) -> None:
+    """Seals sharing their ephemeral key are admitted, the log remembering their X25519s;
+    a box swapped in from another seal of the same group (same ephemeral key, another
+    content key) is refused all the same, after the others were checked."""
+    raws = [_raw(n, "site.declared", {"site": site(f"S-{n}")}) for n in range(6)]
+    signed = _signed_in_group(conf, raws, "dec")
+    payloads = [json.loads(base64.b64decode(json.loads(e)["payload"])) for e in signed]
+    assert len({p["body"]["sealed"]["epk"] for p in payloads}) == 1
+    body = payloads[4]["body"]
+    body["sealed"]["boxes"][1]["box"] = payloads[3]["body"]["sealed"]["boxes"][1]["box"]
+    bad = _signed(conf, _raw(4, "site.declared", body), "dec")
+    problems = _refused(conf, [*signed[:4], bad, signed[5]])
+    assert problems == [
+        Problem(
+            "event[4].payload.body.sealed.boxes[1]",
+            f"the box of {body['sealed']['boxes'][1]['to']} does not hold the same payload",
+        )
+    ]
+    assert len(conf.append(signed)) == 6
+    for n, receipt in enumerate(conf.append(signed)):  # duplicates: their first receipts
+        assert receipt.duplicate and receipt.event_id == f"c{n:04d}"
 
 
 def test_every_problem_of_a_batch_is_reported(conf: Ledger) -> None:
