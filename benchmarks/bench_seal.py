@@ -5,12 +5,14 @@ Each figure is a ratio ``signing time / our time`` (1.0: as fast as signing the 
 payload's RFC 8785 bytes with Ed25519 through PyNaCl, higher is better), the signing time
 measured in the same run:
 
-* ``seal``: ``sealing.seal`` of the confidential part to 4 recipients (RFC 8785 bytes, a
-  fresh salt, padding, the commitment, 4 sealed boxes);
-* ``open``: ``sealing.opening`` by one recipient (parse, open its box, unpad, check the
-  commitment, parse and check the RFC 8785 bytes);
-* ``check``: ``sealing.check_boxes`` after an opening (rebuild the 4 boxes from the salt:
-  what admission could run to know that every recipient reads the same payload);
+* ``seal``: ``sealing.seal`` of the confidential part to 4 recipients (format 2: RFC 8785
+  bytes, fresh salt, seed and content key, padding, the commitment, the ephemeral key, the
+  ciphertext, 4 boxes);
+* ``open``: ``sealing.opening`` by one recipient (parse, open its box and the ciphertext,
+  unpad, check the commitment, parse and check the RFC 8785 bytes);
+* ``check``: ``sealing.check_boxes`` after an opening (rebuild the ephemeral key and the 4
+  boxes from the seed: what admission runs to know that every recipient reads the same
+  payload); opening and check each as for a seal not seen before (`forget`);
 * ``primitive``: seal + open + check, the share sealing adds to one event.
 
 And the projection the issue's target is about: ``append_ratio`` = the append path per
@@ -26,15 +28,20 @@ JSON object. Run ``python benchmarks/bench_seal.py`` (about 30 s).
 ``--append``: the whole append path with sealing, measured. The same ``--events`` item
 taggings (2,000; all three fields protected, so the whole body is sealed, to 4 readers:
 operator, insp the author, dec, venue), signed beforehand, are appended in batches of 100
-to a confidential ledger and to one that is not (the limit), both after the same
-declaration of as many items. Sealing is the author's work on its own machine, like
-signing: ``seal_us`` (sealing per event, ``Ledger.sign`` of the confidential ledger less
-that of the other) is measured apart, outside the path. The two ledgers take turns, a
-``--segment`` of batches each (the order alternating) so that both see the same load;
-``ratio`` = plain time / sealed time (target: at least 0.6), beside the median of the
-segments' ratios and the ratio of process CPU times (the work, whatever the load).
-``--profile FILE`` writes cProfile data of each side to FILE.conf and FILE.plain.
-Run ``python benchmarks/bench_seal.py --append`` (about 20 s).
+to a confidential ledger and to one that is not (the limit), all after the same
+declaration of as many items: ``conf``, signed by ``Ledger.sign`` (a fresh ephemeral key
+per seal), and ``group``, signed with one ``SealGroup`` per ``--group`` events (100: the
+seals of one signing call to the same readers share their ephemeral key; what
+``Ledger.sign`` does once it passes a group, NOTES-FOR-MAIN.md). Sealing is the author's
+work on its own machine, like signing: ``seal_us`` (sealing per event, ``Ledger.sign`` of
+the confidential ledger less that of the other) is measured apart, outside the path, and
+what the author's process remembers of its X25519s is dropped before the appends. The
+ledgers take turns, a ``--segment`` of batches each (the order rotating) so that all see
+the same load; ``ratio`` = plain time / sealed time (target: at least 0.6), beside the
+median of the segments' ratios and the ratio of process CPU times (the work, whatever
+the load); ``group_`` the same for the grouped ledger. ``--profile FILE`` writes cProfile
+data of each side to FILE.plain, FILE.conf and FILE.group.
+Run ``python benchmarks/bench_seal.py --append`` (about 30 s).
 """
 
 from __future__ import annotations
@@ -54,10 +61,14 @@ from typing import Any
 import nacl.signing
 
 from cwledger.book.records import ItemRecord
+from cwledger.ledger import sealing
 from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.confidential import seal_body
+from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.sealing import check_boxes, opening, seal
+from cwledger.ledger.sealing import SealGroup, check_boxes, opening, seal
 from cwledger.model.enckeys import DecryptionKey
+from cwledger.model.events import Event
 
 perf = time.perf_counter
 RECIPIENTS = ["dec", "insp", "operator", "venue"]
@@ -143,6 +154,12 @@ def append_per_event(events: int, repeat: int) -> float:
     return best
 
 
+def forget() -> None:
+    """Drop the X25519 results the opening and the checks remember (`sealing._x25519`)."""
+    sealing._x25519.cache_clear()
+    sealing._ephemeral.cache_clear()
+
+
 def measure(confidential: dict[str, Any], n: int, repeat: int) -> dict[str, Any]:
     keys = {p: DecryptionKey.from_seed(p, b"bench") for p in RECIPIENTS}
     public = {p: k.public for p, k in keys.items()}
@@ -152,10 +169,11 @@ def measure(confidential: dict[str, Any], n: int, repeat: int) -> dict[str, Any]
     sign_s = per_call(lambda: signer.sign(data), n, repeat)
     seal_s = per_call(lambda: seal(confidential, public), n, repeat)
     sealed = seal(confidential, public)
-    open_s = per_call(lambda: opening(sealed, "operator", keys["operator"]), n, repeat)
+    # Each call as on a seal not seen before: without the X25519s the log remembers.
+    open_s = per_call(lambda: (forget(), opening(sealed, "operator", keys["operator"])), n, repeat)
     opened = opening(sealed, "operator", keys["operator"])
     assert opened.confidential == json.loads(data)
-    check_s = per_call(lambda: check_boxes(sealed, opened, public), n, repeat)
+    check_s = per_call(lambda: (forget(), check_boxes(sealed, opened, public)), n, repeat)
     assert check_boxes(sealed, opened, public) == []
     primitive = seal_s + open_s + check_s
     return {
@@ -232,72 +250,111 @@ def _tagging(events: int) -> list[dict[str, Any]]:
     ]
 
 
-def append_sealed(events: int, batch: int, segment: int, profile: str | None) -> dict[str, Any]:
+def sign_grouped(led: Ledger, events: list[dict[str, Any]], party: str) -> list[bytes]:
+    """`Ledger.sign` of a confidential ledger with one `SealGroup` for the whole call: the
+    seals of the batch to the same readers share their ephemeral key (what `Ledger.sign`
+    would do given the group; see NOTES-FOR-MAIN.md)."""
+    signer = led.keystore.signer(party)
+    authority = led.authority()
+    group = SealGroup()
+    out = []
+    for raw in events:
+        event = Event.model_validate({"author": party, **raw})
+        body = seal_body(authority, event.type, party, event.body, group=group)
+        out.append(sign_event(event.model_copy(update={"body": body}), signer).to_bytes())
+    return out
+
+
+SIDES = ("plain", "conf", "group")
+"""The ledgers of --append: not confidential (the limit); confidential, signed by
+`Ledger.sign` (a fresh ephemeral key per seal); confidential, signed with one `SealGroup`
+per signing call of `--group` events (the seals of that call share their ephemeral key)."""
+
+
+def append_sealed(
+    events: int, batch: int, segment: int, group: int, profile: str | None
+) -> dict[str, Any]:
     """The append path of `events` item taggings (batches of `batch`, signed beforehand) to
-    a confidential ledger (4 recipients) and to one that is not (the limit), taking turns
-    a `segment` of batches each so that both see the same load."""
+    a confidential ledger (4 recipients) sealed per event, to one sealed per signing call of
+    `group` events, and to one that is not (the limit), taking turns a `segment` of
+    batches each (the order rotating) so that all see the same load."""
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
-        conf = _declared(Path(tmp) / "conf", True, events)
-        plain = _declared(Path(tmp) / "plain", False, events)
+        leds = {name: _declared(Path(tmp) / name, name != "plain", events) for name in SIDES}
         try:
             raws = _tagging(events)
             # The author's work, on its own machine: sealing (confidential only) and signing.
             start = perf()
-            signed_plain = plain.sign(raws, "insp")
+            signed = {"plain": leds["plain"].sign(raws, "insp")}
             sign_s = perf() - start
             start = perf()
-            signed_conf = conf.sign(raws, "insp")
+            signed["conf"] = leds["conf"].sign(raws, "insp")
             seal_sign_s = perf() - start
-            boxes = json.loads(base64.b64decode(json.loads(signed_conf[0])["payload"]))["body"]
-            recipients = [b["to"] for b in boxes["sealed"]["boxes"]]
+            start = perf()
+            signed["group"] = [
+                env
+                for at in range(0, events, group)
+                for env in sign_grouped(leds["group"], raws[at : at + group], "insp")
+            ]
+            group_sign_s = perf() - start
+            forget()  # the author's process is not the log's: what it remembers is not the log's
+            body = json.loads(base64.b64decode(json.loads(signed["conf"][0])["payload"]))["body"]
+            recipients = [b["to"] for b in body["sealed"]["boxes"]]
             assert recipients == ["dec", "insp", "operator", "venue"], recipients
+            sizes = {n: statistics.mean(len(e) for e in signed[n]) for n in SIDES}
             load.append(os.getloadavg()[0])
             batches = [(b, b + batch) for b in range(0, events, batch)]
-            times = {"conf": 0.0, "plain": 0.0}
-            cpu = {"conf": 0.0, "plain": 0.0}
-            ratios = []
-            profs = {n: cProfile.Profile() for n in times} if profile else {}
+            times = dict.fromkeys(SIDES, 0.0)
+            cpu = dict.fromkeys(SIDES, 0.0)
+            ratios: dict[str, list[float]] = {"conf": [], "group": []}
+            profs = {n: cProfile.Profile() for n in SIDES} if profile else {}
             for s, at in enumerate(range(0, len(batches), segment)):
                 seg = batches[at : at + segment]
                 took = {}
-                order = ("conf", "plain") if s % 2 == 0 else ("plain", "conf")
-                for name in order:
-                    led, signed = (conf, signed_conf) if name == "conf" else (plain, signed_plain)
+                k = s % len(SIDES)
+                for name in SIDES[k:] + SIDES[:k]:
+                    led = leds[name]
                     if name in profs:
                         profs[name].enable()
                     start, start_cpu = perf(), time.process_time()
                     for lo, hi in seg:
-                        led.append(signed[lo:hi])
+                        led.append(signed[name][lo:hi])
                     took[name] = perf() - start
                     cpu[name] += time.process_time() - start_cpu
                     if name in profs:
                         profs[name].disable()
                     times[name] += took[name]
-                ratios.append(took["plain"] / took["conf"])
+                for name in ratios:
+                    ratios[name].append(took["plain"] / took[name])
             load.append(os.getloadavg()[0])
-            with conf.store.read() as r:
-                tagged = r.book.get(ItemRecord, f"I-{events - 1:06d}")
-            assert tagged is not None and tagged.tag == f"T-{events - 1:06d}"
+            for name in ("conf", "group"):
+                with leds[name].store.read() as r:
+                    tagged = r.book.get(ItemRecord, f"I-{events - 1:06d}")
+                assert tagged is not None and tagged.tag == f"T-{events - 1:06d}"
             for name, prof in profs.items():
                 prof.dump_stats(f"{profile}.{name}")
         finally:
-            conf.close()
-            plain.close()
-    return {
+            for led in leds.values():
+                led.close()
+    fig: dict[str, Any] = {
         "events": events,
         "batch": batch,
+        "group": group,
         "recipients": len(recipients),
         "sign_us": round(sign_s / events * 1e6, 1),
-        "seal_and_sign_us": round(seal_sign_s / events * 1e6, 1),
         "seal_us": round((seal_sign_s - sign_s) / events * 1e6, 1),
+        "group_seal_us": round((group_sign_s - sign_s) / events * 1e6, 1),
+        "entry_bytes": {n: round(sizes[n]) for n in SIDES},
         "plain_eps": round(events / times["plain"]),
-        "sealed_eps": round(events / times["conf"]),
-        "ratio": round(times["plain"] / times["conf"], 4),
-        "segment_ratio_median": round(statistics.median(ratios), 4),
-        "cpu_ratio": round(cpu["plain"] / cpu["conf"], 4),
-        "loadavg": load,
     }
+    for name in ("conf", "group"):
+        prefix = "" if name == "conf" else "group_"
+        fig[f"{prefix}sealed_eps"] = round(events / times[name])
+        fig[f"{prefix}ratio"] = round(times["plain"] / times[name], 4)
+        fig[f"{prefix}segment_ratio_median"] = round(statistics.median(ratios[name]), 4)
+        fig[f"{prefix}cpu_ratio"] = round(cpu["plain"] / cpu[name], 4)
+    fig["loadavg"] = load
+    return fig
 
 
 def main() -> None:
@@ -310,17 +367,24 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=100, help="events per append (--append)")
     parser.add_argument("--segment", type=int, default=1, help="batches per turn (--append)")
-    parser.add_argument("--profile", help="cProfile the appends into FILE.conf and FILE.plain")
+    parser.add_argument(
+        "--group", type=int, default=100, help="events per signing call sharing a SealGroup"
+    )
+    parser.add_argument(
+        "--profile", help="cProfile the appends into FILE.plain, FILE.conf and FILE.group"
+    )
     args = parser.parse_args()
     if args.append:
-        fig = append_sealed(args.events, args.batch, args.segment, args.profile)
+        fig = append_sealed(args.events, args.batch, args.segment, args.group, args.profile)
         print(
             f"append {fig['events']} events in batches of {fig['batch']}, "
-            f"{fig['recipients']} recipients: plain {fig['plain_eps']} ev/s, "
+            f"{fig['recipients']} recipients: plain {fig['plain_eps']} ev/s; "
             f"sealed {fig['sealed_eps']} ev/s, ratio {fig['ratio']} "
             f"(median of segments {fig['segment_ratio_median']}, CPU time {fig['cpu_ratio']}); "
-            "author side: "
-            f"sign {fig['sign_us']} µs, seal {fig['seal_us']} µs per event"
+            f"sealed in groups of {fig['group']}: {fig['group_sealed_eps']} ev/s, "
+            f"ratio {fig['group_ratio']} (median of segments {fig['group_segment_ratio_median']},"
+            f" CPU time {fig['group_cpu_ratio']}); author side: sign {fig['sign_us']} µs, "
+            f"seal {fig['seal_us']} µs per event ({fig['group_seal_us']} µs in groups)"
         )
         print(json.dumps(fig))
         return

@@ -5,6 +5,7 @@ keys. Real confidential ledgers; every refusal writes nothing."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.reading import read_as, verify_as
-from cwledger.ledger.sealing import open_sealed, opening, seal
+from cwledger.ledger.sealing import check_boxes, open_sealed, opening, reseal, seal
 from cwledger.ledger.sharing import share_box, shared_boxes, shared_part
 from cwledger.model.events import PARTY_REGISTERED, PAYLOAD_SHARED, Event
 from tests.book.builders import Book, site
@@ -236,6 +237,37 @@ def test_the_operator_may_share_an_entry_another_party_may_not(conf: Ledger) -> 
     assert again.duplicate and again.index == receipt.index
 
 
+def test_sharing_one_seal_of_a_group_opens_no_other(conf: Ledger) -> None:
+    """Two sites declared in one signing call share their ephemeral key (a seal group).
+    Shared the first, insp2 gets its own copy under a seed derived from the entry's: it
+    reads the first, and what it learns rebuilds no box of the second."""
+    b = Book(conf)
+    events = [b.event("site.declared", {"site": site(f"S-{n}")}, author="dec") for n in (1, 2)]
+    for ev in events:
+        del ev["author"]
+    first, second = (r.index for r in conf.append(conf.sign(events, "dec")))
+    one, two = (_payload(conf, n)["body"]["sealed"] for n in (first, second))
+    assert one["epk"] == two["epk"]  # one group
+    _register(conf, "insp2", "inspectorate")
+    [receipt] = conf.share([first], "insp2", "dec")
+    body = _payload(conf, receipt.index)["body"]
+    part = shared_part(one, "insp2", body["key"], body["boxes"][0]["box"])
+    assert part["epk"] != one["epk"]  # its own ephemeral key, not the group's
+    copy = opening(part, "insp2", conf.keystore.decryption_key("insp2"))
+    assert copy.confidential["site"]["id"] == "S-1"
+    group_seed = opening(one, "dec", conf.keystore.decryption_key("dec")).seed
+    assert copy.seed != group_seed
+    keys = {
+        p: rec.key
+        for p in ("dec", "insp", "operator")
+        if (rec := conf.authority().encryption_key(p))
+    }
+    # from the copy's secrets, no box of the second seal is rebuilt (the epk differs)
+    assert [p.location for p in check_boxes(two, copy, keys)] == ["sealed.epk"]
+    reading = verify_as(conf.store, "insp2", conf.keystore.decryption_keys("insp2"))
+    assert (reading.shared, reading.opened) == (1, 0) and second in reading.not_entitled
+
+
 def test_a_share_whose_box_opens_to_another_payload_is_refused(conf: Ledger) -> None:
     first, second = _two_sites(conf)
     _register(conf, "insp2", "inspectorate")
@@ -244,7 +276,7 @@ def test_a_share_whose_box_opens_to_another_payload_is_refused(conf: Ledger) -> 
     assert rec is not None
     dec = conf.keystore.decryption_key("dec")
     # A box of the first entry's payload, claimed for the second.
-    box = share_box(_payload(conf, first)["body"]["sealed"], "dec", dec, rec.key)
+    box = share_box(_payload(conf, first)["body"]["sealed"], "dec", dec, rec.key, first)
     body = {"party": "insp2", "key": rec.key_id, "boxes": [{"entry": second, "box": box}]}
     problems = _refused(conf, [_signed(conf, 1, PAYLOAD_SHARED, body, "dec")])
     assert problems == [
@@ -253,8 +285,19 @@ def test_a_share_whose_box_opens_to_another_payload_is_refused(conf: Ledger) -> 
             f"the box does not hold the payload of entry {second}",
         )
     ]
-    # The right payload, sealed afresh to the same key (another salt): refused as well.
-    fresh = seal({"site": site("S-2")}, {"insp2": rec.key})["boxes"][0]["box"]
+    # The right payload and salt, copied under another seed: refused as well (a copy is
+    # the one the entry's own seed derives, byte for byte).
+    opened = opening(_payload(conf, second)["body"]["sealed"], "dec", dec)
+    other = dataclasses.replace(opened, seed=bytes(32))
+    fresh = base64.b64encode(reseal(other, rec.key, second)).decode()
+    assert (
+        opening(
+            shared_part(_payload(conf, second)["body"]["sealed"], "insp2", rec.key_id, fresh),
+            "insp2",
+            conf.keystore.decryption_key("insp2"),
+        ).confidential
+        == opened.confidential
+    )  # it would open, to the right payload
     body["boxes"] = [{"entry": second, "box": fresh}]
     problems = _refused(conf, [_signed(conf, 2, PAYLOAD_SHARED, body, "dec")])
     assert [p.message for p in problems] == [f"the box does not hold the payload of entry {second}"]
@@ -294,7 +337,11 @@ def test_a_share_to_a_key_not_in_force_is_refused(conf: Ledger) -> None:
     rec = conf.authority().encryption_key("insp2")
     assert rec is not None
     box = share_box(
-        _payload(conf, first)["body"]["sealed"], "dec", conf.keystore.decryption_key("dec"), rec.key
+        _payload(conf, first)["body"]["sealed"],
+        "dec",
+        conf.keystore.decryption_key("dec"),
+        rec.key,
+        first,
     )
     body = {"party": "insp2", "key": "00000000", "boxes": [{"entry": first, "box": box}]}
     problems = _refused(conf, [_signed(conf, 1, PAYLOAD_SHARED, body, "dec")])
@@ -445,7 +492,7 @@ def test_verify_replays_the_check_of_every_share(conf: Ledger) -> None:
     rec = conf.authority().encryption_key("insp2")
     assert rec is not None
     dec = conf.keystore.decryption_key("dec")
-    box = share_box(_payload(conf, first)["body"]["sealed"], "dec", dec, rec.key)
+    box = share_box(_payload(conf, first)["body"]["sealed"], "dec", dec, rec.key, first)
     body = {"party": "insp2", "key": rec.key_id, "boxes": [{"entry": second, "box": box}]}
     at = _forced(conf, _signed(conf, 1, PAYLOAD_SHARED, body, "dec"))
     with pytest.raises(BookMismatch, match=f"entry {at}: .*does not hold the payload of entry"):
@@ -463,7 +510,7 @@ def test_verify_as_refuses_an_entry_whose_boxes_differ(conf: Ledger) -> None:
     sealed["boxes"] = [other["boxes"][0] if b["to"] == "insp" else b for b in sealed["boxes"]]
     at = _forced(conf, _signed(conf, 1, "site.declared", {"sealed": sealed}, "dec"))
     for party, why in [
-        ("insp", "does not hold what the commitment commits to"),
+        ("insp", "does not open with its key"),
         ("dec", "the box of insp does not hold the same payload"),
     ]:
         reading = verify_as(conf.store, party, conf.keystore.decryption_keys(party))

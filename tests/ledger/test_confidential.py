@@ -16,14 +16,18 @@ from typer.testing import CliRunner
 from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.cli import app
 from cwledger.errors import EventRejected, Problem
+from cwledger.ledger.admission import MAX_ENTRY_BYTES
 from cwledger.ledger.audit import audit
-from cwledger.ledger.confidential import readers
+from cwledger.ledger.canonical import canonical_json
+from cwledger.ledger.confidential import readers, seal_body, sealed_body_budget
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import SealedUnread, check_book, rebuild
-from cwledger.ledger.sealing import open_sealed, seal
+from cwledger.ledger.sealing import SealGroup, open_sealed, seal
 from cwledger.model.classes import Class
+from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import Event
+from cwledger.tlog.note import Signer
 from tests.book.builders import Book, declaration, item, site
 from tests.conftest import FOUNDING, ORIGIN, event, row_counts
 
@@ -65,6 +69,7 @@ def _all_bytes(envelope: bytes, payload: dict[str, Any]) -> list[bytes]:
     out = [envelope, json.dumps(payload).encode()]
     sealed = payload["body"].get("sealed", {})
     out += [base64.b64decode(b["box"]) for b in sealed.get("boxes", [])]
+    out += [base64.b64decode(sealed["ciphertext"])] if sealed else []
     return out
 
 
@@ -94,6 +99,29 @@ def _refused(led: Ledger, envelopes: list[bytes]) -> list[Problem]:
         led.append(envelopes)
     assert row_counts(led) == before
     return e.value.problems
+
+
+@pytest.mark.parametrize("readers", [1, 4, 19, 20, 60])
+def test_a_part_at_its_budget_sealed_to_its_readers_fits_an_entry(readers: int) -> None:
+    """`sealed_body_budget`: a confidential part of that many bytes, sealed to that many
+    readers with the longest names a party may have, signed with an event id, a time and
+    an author of the longest, is an entry the log takes; one bucket more would not leave
+    the 2,000 bytes of payload (base64: 2,667 of entry) the budget keeps for the event's
+    public fields (it is not needlessly small)."""
+    names = [f"p{i:03d}" + "x" * 60 for i in range(readers)]  # 64 characters, the most
+    keys = {n: DecryptionKey.from_seed(n, b"budget").public for n in names}
+    author = names[0]
+    budget = sealed_body_budget(readers)
+
+    def entry(size: int) -> bytes:
+        part = {"notes": "n" * (size - len(canonical_json({"notes": ""})))}
+        assert len(canonical_json(part)) == size
+        raw = {"type": "inspection.reported", "id": "i" * 128, "author": author}
+        raw |= {"time": "2014-01-05T12:00:00.123456Z", "body": {"sealed": seal(part, keys)}}
+        return sign_event(Event.model_validate(raw), Signer.generate(author)).to_bytes()
+
+    assert len(entry(budget)) <= MAX_ENTRY_BYTES
+    assert len(entry(2 * budget + 1)) > MAX_ENTRY_BYTES - 2_667
 
 
 def _book_dump(led: Ledger) -> dict[str, Any]:
@@ -253,19 +281,19 @@ def test_no_box_for_the_operator_is_refused(conf: Ledger) -> None:
     assert "no box for the operator" in problems[0].message
 
 
-@pytest.mark.parametrize("where", ["commitment", "operator", "dec"])
+@pytest.mark.parametrize("where", ["commitment", "epk", "ciphertext", "operator", "dec"])
 def test_a_changed_byte_in_the_seal_is_refused(conf: Ledger, where: str) -> None:
     [good] = conf.sign([_raw(1, "site.declared", {"site": site("S-1")})], "dec")
     payload = json.loads(base64.b64decode(json.loads(good)["payload"]))
     sealed = payload["body"]["sealed"]
-    if where == "commitment":
-        raw = bytearray(base64.b64decode(sealed["commitment"]))
+    if where in ("commitment", "epk", "ciphertext"):
+        raw = bytearray(base64.b64decode(sealed[where]))
         raw[5] ^= 0x01
-        sealed["commitment"] = base64.b64encode(raw).decode()
+        sealed[where] = base64.b64encode(raw).decode()
     else:
         [box] = [b for b in sealed["boxes"] if b["to"] == where]
         raw = bytearray(base64.b64decode(box["box"]))
-        raw[60] ^= 0x01
+        raw[20] ^= 0x01
         box["box"] = base64.b64encode(raw).decode()
     problems = _refused(conf, [_signed(conf, _raw(1, "site.declared", payload["body"]), "dec")])
     assert problems and all(p.location.startswith("event[0].payload.body.sealed") for p in problems)
@@ -289,7 +317,7 @@ def test_a_box_that_differs_in_a_later_chunk_refuses_the_batch(conf: Ledger) -> 
     payload = json.loads(base64.b64decode(json.loads(signed[40])["payload"]))
     [box] = [b for b in payload["body"]["sealed"]["boxes"] if b["to"] == "insp"]
     raw = bytearray(base64.b64decode(box["box"]))
-    raw[60] ^= 0x01
+    raw[20] ^= 0x01
     box["box"] = base64.b64encode(raw).decode()
     bad = _signed(conf, _raw(40, "site.declared", payload["body"]), "dec")
     problems = _refused(conf, [*signed[:40], bad, *signed[41:]])
@@ -300,6 +328,43 @@ def test_a_box_that_differs_in_a_later_chunk_refuses_the_batch(conf: Ledger) -> 
         )
     ]
     assert len(conf.append(signed)) == 45
+
+
+def _signed_in_group(led: Ledger, raws: list[dict[str, Any]], author: str) -> list[bytes]:
+    """`Ledger.sign` with one SealGroup for the batch: its seals to the same readers share
+    their ephemeral key."""
+    authority, group = led.authority(), SealGroup()
+    out = []
+    for raw in raws:
+        ev = Event.model_validate({"author": author, **raw})
+        body = seal_body(authority, ev.type, author, ev.body, group=group)
+        out.append(_signed(led, {**raw, "body": body}, author))
+    return out
+
+
+def test_a_group_of_seals_goes_in_and_a_box_from_another_of_its_seals_is_refused(
+    conf: Ledger,
+) -> None:
+    """Seals sharing their ephemeral key are admitted, the log remembering their X25519s;
+    a box swapped in from another seal of the same group (same ephemeral key, another
+    content key) is refused all the same, after the others were checked."""
+    raws = [_raw(n, "site.declared", {"site": site(f"S-{n}")}) for n in range(6)]
+    signed = _signed_in_group(conf, raws, "dec")
+    payloads = [json.loads(base64.b64decode(json.loads(e)["payload"])) for e in signed]
+    assert len({p["body"]["sealed"]["epk"] for p in payloads}) == 1
+    body = payloads[4]["body"]
+    body["sealed"]["boxes"][1]["box"] = payloads[3]["body"]["sealed"]["boxes"][1]["box"]
+    bad = _signed(conf, _raw(4, "site.declared", body), "dec")
+    problems = _refused(conf, [*signed[:4], bad, signed[5]])
+    assert problems == [
+        Problem(
+            "event[4].payload.body.sealed.boxes[1]",
+            f"the box of {body['sealed']['boxes'][1]['to']} does not hold the same payload",
+        )
+    ]
+    assert len(conf.append(signed)) == 6
+    for n, receipt in enumerate(conf.append(signed)):  # duplicates: their first receipts
+        assert receipt.duplicate and receipt.event_id == f"c{n:04d}"
 
 
 def test_every_problem_of_a_batch_is_reported(conf: Ledger) -> None:

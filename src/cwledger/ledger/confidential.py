@@ -26,17 +26,15 @@ has a box (``unseal``). In a confidential ledger a body that holds a field above
 `public` in the clear is refused (``unsealed``); a ledger that is not confidential takes
 no sealed part.
 
-Pure functions, the keys passed in (``KeyLookup``); `BoxChecks` runs the box checks of
-the append path on worker threads.
+Pure functions, the keys passed in (``KeyLookup``); `BoxChecks` keeps the box checks of
+the append path's batch and their problems.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pydantic import ValidationError
@@ -51,7 +49,15 @@ from cwledger.ledger.admission import (
     pydantic_problems,
 )
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.sealing import MIN_BUCKET, BoxCheck, open_checked, opening, seal
+from cwledger.ledger.sealing import (
+    CIPHERTEXT_OVERHEAD,
+    MIN_BUCKET,
+    BoxCheck,
+    SealGroup,
+    open_checked,
+    opening,
+    seal,
+)
 from cwledger.model.classes import (
     CLEARANCE,
     Class,
@@ -65,7 +71,6 @@ from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 
 __all__ = [
     "OPERATOR",
-    "BoxChecks",
     "KeyLookup",
     "readers",
     "named_problems",
@@ -145,13 +150,19 @@ def named_problems(
 
 def sealed_body_budget(readers: int) -> int:
     """The most canonical JSON bytes of a body's confidential part that, sealed to `readers`
-    parties, keeps its entry within MAX_ENTRY_BYTES: a box carries the salt and the part
-    padded to its bucket (48 + 32 + bucket bytes, base64 in the payload, which DSSE
-    base64-encodes again), so the budget is the largest bucket that fits, less its 0x80
-    marker. For splitting a declaration into parts (`intake.parts.declaration_parts`)."""
+    parties, keeps its entry within MAX_ENTRY_BYTES: the ciphertext carries the seed, the
+    salt, the part padded to its bucket and a tag (80 + bucket bytes, base64 in the
+    payload, which DSSE base64-encodes again), each reader a box of 48 bytes (at most 160
+    characters with its names), so the budget is the largest bucket that fits, less its
+    0x80 marker. For splitting a declaration into parts (`intake.parts.declaration_parts`)."""
     room = MAX_ENTRY_BYTES * 3 // 4 - 2_000  # the payload, less the event's own fields
+
+    def fits(size: int) -> bool:
+        ciphertext = 4 * ((CIPHERTEXT_OVERHEAD + size + 2) // 3)
+        return ciphertext + 200 + readers * 160 <= room  # 200: v, commitment, epk
+
     size = MIN_BUCKET
-    while readers * (4 * ((48 + 32 + 2 * size + 2) // 3) + 160) <= room:
+    while fits(2 * size):
         size *= 2
     return size - 1
 
@@ -186,6 +197,8 @@ def seal_body(
     author: str,
     body: Mapping[str, Any],
     recipients: Sequence[str] = (),
+    *,
+    group: SealGroup | None = None,
 ) -> dict[str, Any]:
     """The body as a confidential ledger logs it: its public fields, and the rest sealed
     to its readers' keys in force now under ``"sealed"`` (no ``"sealed"`` when nothing is
@@ -193,9 +206,11 @@ def seal_body(
     further readers of the sealed part, named in the body (`named_problems`); a body with
     nothing sealed names none (those the body itself names are refused). A governance
     event, an unknown type or a body that already holds a sealed part or a field its type
-    does not have is returned as it is (the log judges it). Raises MalformedInput when
-    the operator has no encryption key, or recipients are named that cannot read the
-    sealed part (or there is none)."""
+    does not have is returned as it is (the log judges it). `group`: the batch's
+    `SealGroup` (the seals of a batch to exactly the same readers share their ephemeral
+    key: fewer X25519 for the author and the log). Raises MalformedInput when the operator
+    has no encryption key, or recipients are named that cannot read the sealed part (or
+    there is none)."""
     etype = EVENT_TYPES.get(event_type)
     if etype is None or etype.governance or SEALED in body:
         return dict(body)
@@ -226,7 +241,7 @@ def seal_body(
     if named and (refused := named_problems(authority, named, keys)):
         raise MalformedInput("; ".join(f"{p.location}: {p.message}" for p in refused))
     to = {name: keys[name] for name in readers(authority, author, level, named) if name in keys}
-    sealed = {**public, SEALED: seal(confidential, to)}
+    sealed = {**public, SEALED: seal(confidential, to, group=group)}
     return {**sealed, RECIPIENTS: named} if named else sealed
 
 
@@ -266,19 +281,14 @@ def unseal(
     authority: Authority,
     index: int,
     key: KeyLookup,
-    *,
-    defer: Callable[[BoxCheck], None] | None = None,
 ) -> tuple[DecodedEntry | None, list[Problem]]:
     """Open a sealed entry at `index` with the operator's key and judge it (module doc).
 
     Returns the entry with its whole body (event and typed body) and no problem, or None
     and every problem found (locations as `decode_entry` gives them). `authority` is the
-    one in force at the entry; its author must be a party of it.
-
-    `defer`: the check of every box (the costliest part: two X25519 a box) is handed to
-    it, to run later (the append path runs them on worker threads and refuses the batch
-    for what they find), instead of here; the entry is then returned opened unless
-    something else is wrong.
+    one in force at the entry; its author must be a party of it. Every box is rebuilt
+    (the costliest part: one X25519 a box, unless its seal shares its ephemeral key with
+    one checked before; docs/sealing.md, "What admission computes").
     """
     assert d.sealed is not None
     if not authority.confidential:
@@ -326,10 +336,7 @@ def unseal(
     ]
     if not hidden:
         problems.append(Problem(_WHERE, "nothing of this body is above public: nothing to seal"))
-    if defer is None:
-        problems += boxes()
-    else:
-        defer(boxes)
+    problems += boxes()
     if hidden:
         level = _level(body_type, hidden, role)
         boxed = {b["to"] for b in d.sealed["boxes"]}
@@ -355,48 +362,6 @@ def unseal(
 
 def _located(check: BoxCheck) -> list[Problem]:
     return [Problem(f"payload.body.{p.location}", p.message) for p in check()]
-
-
-class BoxChecks:
-    """The box checks of a batch's sealed entries (`unseal`'s `defer`), run on worker
-    threads beside the judging of the next chunk: cffi drops the GIL while libsodium
-    computes, so the X25519s use another core. Close it (the threads end) when done."""
-
-    def __init__(self) -> None:
-        self._pending: list[tuple[int, BoxCheck]] = []
-        self._running: list[Future[list[tuple[int, Problem]]]] = []
-        self._pool: ThreadPoolExecutor | None = None
-
-    def defer(self, i: int) -> Callable[[BoxCheck], None]:
-        """What `unseal` hands the box check of the batch's envelope `i` to."""
-        return functools.partial(self._add, i)
-
-    def _add(self, i: int, check: BoxCheck) -> None:
-        self._pending.append((i, check))
-
-    def start(self) -> None:
-        """Start the checks deferred since the last start, on a worker thread."""
-        if not self._pending:
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-        self._running.append(self._pool.submit(_run, self._pending))
-        self._pending = []
-
-    def problems(self) -> list[tuple[int, Problem]]:
-        """Every (envelope, problem) the checks found, in order (waits for them)."""
-        self.start()
-        return [found for f in self._running for found in f.result()]
-
-    def close(self) -> None:
-        """End the threads (checks not yet run are dropped)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def _run(checks: list[tuple[int, BoxCheck]]) -> list[tuple[int, Problem]]:
-    return [(i, p) for i, check in checks for p in check()]
 
 
 def unsealed(d: DecodedEntry, authority: Authority) -> list[Problem]:

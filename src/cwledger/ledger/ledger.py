@@ -53,7 +53,6 @@ from cwledger.ledger.authority import Authority, approval_statement
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.confidential import (
     OPERATOR,
-    BoxChecks,
     KeyLookup,
     seal_body,
     unseal,
@@ -62,6 +61,7 @@ from cwledger.ledger.confidential import (
 )
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
+from cwledger.ledger.sealing import SealGroup
 from cwledger.ledger.sharing import check_share, entry_at, share_events
 from cwledger.ledger.signatures import SignatureJob, bad_signatures
 from cwledger.model.enckeys import DecryptionKey
@@ -174,7 +174,6 @@ class _Batch:
     keyids: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     receipts: list[Receipt | None] = field(default_factory=list)
-    boxes: BoxChecks = field(default_factory=BoxChecks)  # sealed entries' boxes
 
     def __post_init__(self) -> None:
         self.receipts = [None] * self.count
@@ -445,11 +444,12 @@ class Ledger:
         self, events: Sequence[dict[str, Any]], party: str, recipients: Sequence[str] = ()
     ) -> list[bytes]:
         """Sign raw events as `party` (filling author); the envelopes' bytes, ready to append.
-        In a confidential ledger each body's fields above public are sealed first, to its
-        readers' encryption keys in force now (``cwledger.ledger.confidential.seal_body``),
-        with `recipients`, named in each body that seals something."""
+        In a confidential ledger each body's fields above public are sealed first
+        (``confidential.seal_body``), with `recipients` named in each body that seals
+        something, one `SealGroup` for the call."""
         signer = self.keystore.signer(party)
         authority = self.authority()
+        group = SealGroup()
         out = []
         for i, raw in enumerate(events):
             try:
@@ -457,7 +457,7 @@ class Ledger:
             except ValueError as e:
                 raise EventRejected([Problem(f"event[{i}]", str(e))]) from e
             if authority.confidential:
-                body = seal_body(authority, event.type, party, event.body, recipients)
+                body = seal_body(authority, event.type, party, event.body, recipients, group=group)
                 event = event.model_copy(update={"body": body})
             elif recipients:
                 raise MalformedInput("this ledger is not confidential: it seals nothing to name")
@@ -498,29 +498,22 @@ class Ledger:
                 size, self.clock(), authority, Book(w.book), len(envelopes), self.operator_keys()
             )
             forbidden: list[Problem] = []
-            try:
-                for start in range(0, len(envelopes), CHUNK):
-                    decoded = batch.decode(envelopes, start, start + CHUNK)
-                    if submitter is not None:
-                        role = None if party is None else party.role
-                        forbidden += _not_theirs(decoded, submitter, role)
-                    if not forbidden:
-                        self._admit(w, batch, decoded)
-                        batch.boxes.start()  # on a worker thread, beside the next chunk
-                if forbidden:
-                    raise EventForbidden(forbidden)
-                for i in bad_signatures(batch.jobs):
-                    batch.problems.append(
-                        _at(
-                            i,
-                            Problem(
-                                "signatures[0].sig", f"does not verify with key {batch.keyids[i]}"
-                            ),
-                        )
+            for start in range(0, len(envelopes), CHUNK):
+                decoded = batch.decode(envelopes, start, start + CHUNK)
+                if submitter is not None:
+                    role = None if party is None else party.role
+                    forbidden += _not_theirs(decoded, submitter, role)
+                if not forbidden:
+                    self._admit(w, batch, decoded)
+            if forbidden:
+                raise EventForbidden(forbidden)
+            for i in bad_signatures(batch.jobs):
+                batch.problems.append(
+                    _at(
+                        i,
+                        Problem("signatures[0].sig", f"does not verify with key {batch.keyids[i]}"),
                     )
-                batch.problems += [_at(i, p) for i, p in batch.boxes.problems()]
-            finally:
-                batch.boxes.close()
+                )
             if batch.problems:
                 raise EventRejected(sorted(batch.problems, key=_order))
             if batch.new:
@@ -570,8 +563,7 @@ class Ledger:
                 b.check_signature(i, d, key.public_key, key.key_id)
             if d.event.author in authority.parties:  # else the authority said why
                 if d.sealed is not None:
-                    later = b.boxes.defer(i)
-                    opened, refused = unseal(d, authority, index, b.operator_key, defer=later)
+                    opened, refused = unseal(d, authority, index, b.operator_key)
                     found += refused
                     d = opened or d
                 else:

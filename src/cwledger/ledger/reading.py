@@ -116,7 +116,7 @@ class PartyOpener:
                 opened = opening(part, self.party, dk)
             except (SealBroken, NotEntitled) as e:
                 return "broken", None, [Problem(_WHERE, str(e))]
-            whole, problems = self._judge(d, authority, opened, keys)
+            whole, problems = self._judge(d, authority, opened, keys, status == "shared")
             return (status, whole, []) if whole is not None else ("broken", None, problems)
         return "no-key", None, []
 
@@ -135,12 +135,15 @@ class PartyOpener:
         authority: Authority,
         opened: Opened,
         keys: Mapping[str, EncryptionKey],
+        shared: bool,
     ) -> tuple[DecodedEntry | None, list[Problem]]:
-        """`unseal`'s judgement of an opened entry, from the party's side."""
+        """`unseal`'s judgement of an opened entry, from the party's side. A copy shared
+        with the party holds its own seed, not the entry's: the entry's other boxes are
+        not rebuilt from it (the log rebuilt the copy from its own box at the share)."""
         assert d.sealed is not None
         problems = [
             Problem(f"payload.body.{p.location}", p.message)
-            for p in check_boxes(d.sealed, opened, keys)
+            for p in ([] if shared else check_boxes(d.sealed, opened, keys))
         ]
         public = {k: v for k, v in d.event.body.items() if k not in (SEALED, RECIPIENTS)}
         try:

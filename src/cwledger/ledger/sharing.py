@@ -2,18 +2,19 @@
 docs/sealing.md, "Sharing later").
 
 A ``payload.shared`` governance entry names a party, its encryption key in force at the
-entry and, for each earlier entry it shares, one box: that entry's sealed plaintext (the
-same salt and confidential part its own boxes hold) sealed to the party's key, built as
-``seal`` builds every box (its ephemeral key derived from the salt and the key). So:
+entry and, for each earlier entry it shares, a shared copy: that entry's salt and
+confidential part sealed to the party alone, under a seed and a content key derived one
+way from the entry's seed (``sealing.reseal``: deterministic, and never the entry's seed,
+which would open the entry's whole seal group). So:
 
-- the new recipient opens the box against the entry's own commitment (`shared_part`
-  gives the sealed part it opens: the entry's commitment and the one box), and reads
+- the new recipient opens the copy against the entry's own commitment (`shared_part`
+  gives the sealed part it opens: the entry's commitment and the copy), and reads
   exactly what the entry's other readers read, or finds that it does not;
 - the log takes the entry only when, for each entry named, the sender is the operator or
   that entry's author, the entry has a sealed part, the party is cleared above public
   (``confidential.never_named``: sharing lifts it, as naming does, to that entry's
-  class), and the box rebuilt from what the operator's own box of that entry holds is the
-  box sent, byte for byte (`check_share`).
+  class), and the copy rebuilt from what the operator's own box of that entry holds is
+  the copy sent, byte for byte (`check_share`).
 
 The entries' own bytes never change: a share is a new entry, and who reads what stays
 part of what the log proves. Pure functions; the entries and keys are passed in.
@@ -21,6 +22,7 @@ part of what the log proves. Pure functions; the entries and keys are passed in.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -30,7 +32,7 @@ from cwledger.ledger.admission import DecodedEntry, decode_entry
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.confidential import OPERATOR, KeyLookup, never_named, operator_box_key
-from cwledger.ledger.sealing import check_boxes, opening, seal
+from cwledger.ledger.sealing import opening, reseal, resealed_part
 from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 from cwledger.model.events import PAYLOAD_SHARED, PayloadSharedBody
 from cwledger.store import LogReader, StoredEntry
@@ -53,13 +55,15 @@ EntryAt = Callable[[int], DecodedEntry | None]
 """The decoded entry at a log index before the one judged, or None if there is none."""
 
 
-def share_box(sealed: object, opener: str, key: DecryptionKey, to: EncryptionKey) -> str:
-    """The box (base64) of a sealed part's payload for `to`, built by the party `opener`
-    whose box `key` opens: the same salt and plaintext, so it checks against the entry's
-    commitment. Raises NotEntitled (no box for `opener`) or SealBroken."""
+def share_box(
+    sealed: object, opener: str, key: DecryptionKey, to: EncryptionKey, entry: int
+) -> str:
+    """The shared copy (base64) of entry `entry`'s sealed part for `to`, made by the party
+    `opener` whose box `key` opens (`sealing.reseal`: the same salt and plaintext, so it
+    checks against the entry's commitment). Raises NotEntitled (no box for `opener`) or
+    SealBroken."""
     opened = opening(sealed, opener, key)
-    box: str = seal(opened.confidential, {to.name: to}, salt=opened.salt)["boxes"][0]["box"]
-    return box
+    return base64.b64encode(reseal(opened, to, entry)).decode()
 
 
 def share_events(
@@ -93,7 +97,7 @@ def share_events(
         dk = key(str(mine[0].get("key")))
         if dk is None:
             raise KeyNotFound(f"{sender} has no encryption key {mine[0].get('key')} here")
-        box = share_box(d.sealed, sender, dk, rec.key)
+        box = share_box(d.sealed, sender, dk, rec.key, n)
         if size + len(box) > MAX_SHARE_BYTES or len(groups[-1]) >= 1000:
             groups.append([])
             size = 0
@@ -125,12 +129,15 @@ def entry_at(
 
 
 def shared_part(sealed: Mapping[str, Any], party: str, key_id: str, box: str) -> dict[str, Any]:
-    """The sealed part a shared box is opened as: the entry's commitment and that one box
-    (``cwledger.ledger.sealing.opening`` then checks it against the commitment)."""
-    return {
-        "commitment": sealed["commitment"],
-        "boxes": [{"to": party, "key": key_id, "box": box}],
-    }
+    """The sealed part a shared copy is opened as: the entry's own commitment, and the
+    copy's ephemeral key, box and ciphertext (`sealing.resealed_part`; opening it checks
+    the copy against the commitment). SealBroken for a copy that is not base64 or too
+    short."""
+    try:
+        copy = base64.b64decode(box, validate=True)
+    except (ValueError, TypeError):
+        raise SealBroken("a shared copy is not base64") from None
+    return resealed_part(sealed["commitment"], party, key_id, copy)
 
 
 def check_share(
@@ -176,8 +183,7 @@ def check_share(
             continue
         try:
             opened = opening(e.sealed, OPERATOR, dk)
-            part = shared_part(e.sealed, body.party, body.key, shared.box)
-            if check_boxes(part, opened, {body.party: to}):
+            if base64.b64encode(reseal(opened, to, n)).decode() != shared.box:
                 problems.append(Problem(where, f"the box does not hold the payload of entry {n}"))
         except (SealBroken, NotEntitled) as why:
             problems.append(Problem(where, f"entry {n}: {why}"))

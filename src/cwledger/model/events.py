@@ -190,7 +190,8 @@ class EncryptionKeySetBody(Strict):
 
 
 class SharedBox(Strict):
-    """One earlier entry's sealed payload in a box to the party a share names."""
+    """One earlier entry's sealed payload, in a copy sealed to the party a share names
+    (``sealing.reseal``: base64 of its ephemeral key, box and ciphertext)."""
 
     entry: Annotated[int, Field(ge=1)]
     box: Annotated[str, StringConstraints(min_length=1, max_length=0xFFFF)]
@@ -198,10 +199,10 @@ class SharedBox(Strict):
 
 class PayloadSharedBody(Strict):
     """Earlier sealed payloads opened to one more party (a recipient added later): for
-    each entry named, a box of that entry's sealed plaintext (its salt and confidential
-    part, as its own boxes hold) to `party`'s encryption key `key`, in force at this
-    entry. Sent by the operator or by the author of every entry named; the log opens its
-    own box of each entry and rebuilds the new one byte for byte
+    each entry named, a copy of that entry's salt and confidential part sealed to
+    `party`'s encryption key `key`, in force at this entry. Sent by the operator or by the
+    author of every entry named; the log opens its own box of each entry and rebuilds the
+    copy byte for byte
     (``cwledger.ledger.sharing``). All public: who reads what is part of what the log
     proves, and a box is ciphertext."""
 
