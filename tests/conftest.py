@@ -220,3 +220,41 @@ def book(ledger: Ledger) -> Any:
     b = Book(ledger)
     b.declare([item("I-1"), item("I-2", kg=500), item("I-3", "S-2", kg=800, chemical="HF")])
     return b
+
+
+# -- the syria-2013 scenario, built once per test process ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def syria_2013_built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bool], Path]:
+    """The scenario's ledger directory, confidential (as `make demo` loads it) or not,
+    each built once per test process: modules copy it (`syria_2013_copy`) rather than
+    replay 3,000 events each."""
+    from cwledger.scenario import syria_2013
+
+    built: dict[bool, Path] = {}
+
+    def get(confidential: bool) -> Path:
+        if confidential not in built:
+            path = tmp_path_factory.mktemp("syria-built") / "ledger"
+            syria_2013.load(path, confidential=confidential).close()
+            built[confidential] = path
+        return built[confidential]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def syria_2013_copy(
+    syria_2013_built: Callable[[bool], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
+    """A fresh copy of the scenario's ledger directory (``confidential=False`` for one
+    whose bodies are all in the clear: for the views' own tests)."""
+    import shutil
+
+    def copy(*, confidential: bool = True) -> Path:
+        path = tmp_path_factory.mktemp("syria") / "ledger"
+        shutil.copytree(syria_2013_built(confidential), path)
+        return path
+
+    return copy

@@ -1,17 +1,22 @@
 """`make demo`: the 2013-2016 elimination replayed, verified, and answered.
 
 Loads the `syria-2013` scenario (``cwledger.scenario.syria_2013``: public aggregate facts,
-fictional sites) into a fresh SQLite ledger through the real append path, audits every
-entry and replays the book against the stored one, prints where the elimination stood and
-which milestones were met, checks an entry offline against the checkpoint as an observer
-would (the log key and three witnesses' keys pinned, a quorum of two cosignatures), shows
-that a changed byte is caught and that the witnesses refuse a fork of the log, says how to
+fictional sites) into a fresh SQLite ledger through the real append path, confidential as
+the record was (sealed bodies, a day-one escrow, aggregates proven against it), audits
+every entry and replays the book against the stored one with the operator's keys, prints
+where the elimination stood and which milestones were met (the secretariat's view),
+checks every public aggregate from an offline bundle of public entries as an observer
+would, beside the shares the reports gave, checks an entry offline against the checkpoint
+(the log key and three witnesses' keys pinned, a quorum of two cosignatures), shows that
+a changed byte is caught and that the witnesses refuse a fork of the log, says how to
 look further, and ends by serving the dashboard over it on 127.0.0.1 (``--no-serve`` to
 stop after the answers). The witnesses (`demo-ledger/witnesses/`) answer in this process.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import socket
 import sqlite3
@@ -25,12 +30,15 @@ from rich.table import Table
 
 from cwledger.book import answers, progress
 from cwledger.errors import VerificationError
+from cwledger.escrow.observer import observe_bundle, public_record_indices
 from cwledger.ledger.audit import audit
+from cwledger.ledger.bundle import build_bundle
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book
 from cwledger.ledger.witnessing import AddCheckpoint, Asked, collect_cosignatures
 from cwledger.model.events import WITNESS_POLICY
 from cwledger.scenario import syria_2013
+from cwledger.scenario.syria_2013.public_record import against_reports
 from cwledger.tables import facilities_table, milestones_table, shown, status_table
 from cwledger.time import parse_moment
 from cwledger.tlog import verify_consistency, verify_inclusion
@@ -145,6 +153,62 @@ def _offline_check(ledger: Ledger, witnesses: dict[str, LocalWitness], table: Ta
     )
 
 
+def _public_record(ledger: Ledger, witnesses: dict[str, LocalWitness]) -> None:
+    """An observer who reads no sealed part: a bundle of the public record (the escrow
+    roots, the proofs, the aggregates) checked with the keys it pinned, every aggregate
+    recomputed from it, and the shares beside those the facts file reports."""
+    with ledger.store.read() as r:
+        cp = r.latest_checkpoint()
+        assert cp is not None
+        data = build_bundle(
+            r,
+            ledger.tree(r, cp.size),
+            cp,
+            public_record_indices(r),
+            checkpoint_note=cp.cosigned_note,
+            witness_vkeys=[w.vkey for w in witnesses.values()],
+            quorum=WITNESS_QUORUM,
+        )
+    checks, checked = observe_bundle(
+        data,
+        log_vkey=ledger.authority().log_vkey,
+        witness_vkeys=[w.vkey for w in witnesses.values()],
+        quorum=WITNESS_QUORUM,
+    )
+    proven = sum(c.proven for c in checks)
+    table = Table(
+        "day",
+        "share",
+        "reported",
+        "proven",
+        title=(
+            f"the public record, as an observer checks it: {proven} of {len(checks)} aggregates"
+            f" proven from {len(checked.entries):,} public entries (pinned keys, quorum"
+            f" {WITNESS_QUORUM})"
+        ),
+    )
+    for c in against_reports(checks):
+        shown_pct = "-" if c.proven is None else f"{c.proven:.1f} %"
+        table.add_row(c.day, c.what, f"{c.reported:.1f} %", shown_pct)
+    console.print(table)
+    decoded = _decoded_text(data)
+    items = sum(decoded.count(f'"{i}"') for i in ("DF-001", "M-0001", "S-01"))
+    console.print(
+        f"  the observer's bundle ({len(data):,} bytes, every envelope decoded) names"
+        f" {items} item or site: the declarations and the custody stay sealed"
+    )
+
+
+def _decoded_text(bundle: bytes) -> str:
+    """A bundle's text with every envelope and payload decoded (for the scan)."""
+    doc = json.loads(bundle)
+    parts = [bundle.decode()]
+    for e in doc["entries"]:
+        envelope = json.loads(base64.b64decode(e["envelope"]))
+        parts.append(base64.b64decode(envelope["payload"]).decode())
+    return "\n".join(parts)
+
+
 def _tamper(path: Path, table: Table) -> None:
     """Change one byte of one stored envelope in a copy: the audit names the entry."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -199,12 +263,16 @@ def main(path: Path = Path("demo-ledger")) -> None:
         " (14 Sep 2013) to the last cylinders (4 Jan 2016), through the real append path"
     )
     report = audit(ledger.store)
-    check_book(ledger.store)
+    check_book(ledger.store, None, ledger.operator_keys())
     console.print(
-        f"[green]verified[/]: {report.size:,} entries, {report.checkpoints} checkpoints,"
-        f" {report.cosignatures} witness cosignatures, {report.parties} parties; every"
-        " signature, key, role and tile; the book agrees with a replay of the log."
+        f"[green]verified[/]: {report.size:,} entries ({report.sealed:,} sealed to the parties"
+        f" cleared to read them), {report.checkpoints} checkpoints, {report.cosignatures}"
+        f" witness cosignatures, {report.parties} parties; every signature, key, role, tile"
+        " and seal; the book agrees with a replay of the log opened with the operator's keys."
         f" Root {report.root_hash.hex()[:32]}..."
+    )
+    console.print(
+        "[bold]the secretariat's view[/] (its book, from the sealed declarations and custody):"
     )
     with ledger.store.read() as r:
         facts = progress.load_facts(r.book)
@@ -225,6 +293,7 @@ def main(path: Path = Path("demo-ledger")) -> None:
     )
     for f in caught:
         console.print(f"  {f.finding.number}. ({f.finding.status.value}) {shown(f.finding.title)}")
+    _public_record(ledger, witnesses)
     checks = Table("an observer's offline check", "result")
     _offline_check(ledger, witnesses, checks)
     _tamper(path, checks)
@@ -243,8 +312,11 @@ def main(path: Path = Path("demo-ledger")) -> None:
         "where DF-001 --at 2014-07-01",
         "findings --status open",
         "verify",
+        "verify --as venue-cape-ray",
+        "aggregates check",
+        "escrow status",
         "witnesses list",
-        "export epcis --item DF-001",
+        "export epcis --item DF-001 --confidential --out df-001.json",
     ):
         console.print(f"  [cyan]cwledger {cmd} --ledger {shown(path)}[/]")
 

@@ -5,7 +5,7 @@ the same figures the CLI prints (`balances`, `balances --reconcile`, `accountanc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +16,14 @@ from cwledger.accountancy.balances import differences, route_series, site_series
 from cwledger.accountancy.series import SeriesPeriod, parse_series, series_from_document
 from cwledger.errors import EventRejected, MalformedInput
 from cwledger.ledger.ledger import Ledger
-from cwledger.scenario import syria_2013
 from cwledger.time import months, parse_month
 from tests.accountancy.test_routes import _monthly_counts, _site_report
 from tests.test_cli import run
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    led = syria_2013.load(tmp_path_factory.mktemp("syria") / "ledger")
+def scenario(syria_2013_copy: Callable[..., Path]) -> Iterator[Ledger]:
+    led = Ledger.open(syria_2013_copy())
     yield led
     led.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from cwledger.api import create_app
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.ledger import Ledger
-from cwledger.scenario import syria_2013
 from tests.conftest import FOUNDING, ORIGIN
 
 PARTIES = ["operator", *(name for name, _ in FOUNDING)]
@@ -51,9 +50,9 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 
 @pytest.fixture(scope="module")
-def scenario_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def scenario_api(syria_2013_copy: Callable[..., Path]) -> Iterator[Api]:
     """The syria-2013 scenario behind the API (read-only tests)."""
-    led = syria_2013.load(tmp_path_factory.mktemp("syria") / "ledger")
+    led = Ledger.open(syria_2013_copy(confidential=False))
     parties = sorted(led.authority().parties)
     yield make_api(led, parties)
     led.close()

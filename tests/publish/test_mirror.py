@@ -5,7 +5,7 @@ it resumes, and refuses a rewound or forked source."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +19,14 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.mirror import InconsistentSource, mirror
 from cwledger.ledger.publish import publish
 from cwledger.ledger.tile_bytes import resource_path, resources
-from cwledger.scenario import syria_2013
 from cwledger.store import Store
 from tests.conftest import ORIGIN, row_counts
 from tests.publish.helpers import cwledger_serve, grow, http_server, log_api
 
 
 @pytest.fixture(scope="module")
-def syria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    led = syria_2013.load(tmp_path_factory.mktemp("syria") / "ledger")
+def syria(syria_2013_copy: Callable[..., Path]) -> Iterator[Ledger]:
+    led = Ledger.open(syria_2013_copy(confidential=False))
     yield led
     led.close()
 

@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -64,10 +64,8 @@ def _need_weasyprint() -> None:
 
 
 @pytest.fixture(scope="module")
-def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reports") / "l"
-    syria_2013.load(path).close()
-    return path
+def ledger_dir(syria_2013_copy: Callable[..., Path]) -> Path:
+    return syria_2013_copy(confidential=False)
 
 
 @pytest.fixture(scope="module")

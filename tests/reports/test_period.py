@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,10 +38,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def ledger_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("period") / "l"
-    syria_2013.load(path).close()
-    return path
+def ledger_dir(syria_2013_copy: Callable[..., Path]) -> Path:
+    return syria_2013_copy(confidential=False)
 
 
 def _report(ledger_dir: Path, first: str, last: str | None = None) -> MonthlyReport:

@@ -11,21 +11,20 @@ and the route weighed at both ends with the planted short weighing is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from cwledger.ledger.ledger import Ledger
-from cwledger.scenario import syria_2013
 from tests.test_cli import _cli, run
 
 SITE, ROUTE = "S-03-F2", "S-19-F1:PORT-LOADING"
 
 
 @pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    led: Ledger = syria_2013.load(tmp_path_factory.mktemp("syria") / "ledger")
+def ledger(syria_2013_copy: Callable[..., Path]) -> Iterator[str]:
+    led: Ledger = Ledger.open(syria_2013_copy())
     yield str(led.path)
     led.close()
 

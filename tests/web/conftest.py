@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pytest
 from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER
-from cwledger.scenario import syria_2013
+from cwledger.ledger.ledger import Ledger
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -46,10 +46,10 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(syria_2013_copy: Callable[..., Path]) -> Iterator[Site]:
     """`cwledger serve` over the scenario, pages public (a demonstration ledger)."""
-    path = tmp_path_factory.mktemp("web") / "syria-2013"
-    led = syria_2013.load(path)
+    path = syria_2013_copy(confidential=False)
+    led = Ledger.open(path)
     token, _ = issue_token(led.store, led.authority(), "observer-us")
     log_key = led.keystore.signer(CHECKPOINT_SIGNER).verifier().vkey()
     led.close()

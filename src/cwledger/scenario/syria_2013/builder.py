@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cwledger.model import Declaration
 from cwledger.scenario.syria_2013.world import TS, VENUE_PARTY
 
 
@@ -27,6 +28,7 @@ class Builder:
 
     events: list[StoryEvent] = field(default_factory=list)
     n: int = 0
+    escrowed: Declaration | None = None  # the declaration the day-one escrow commits
 
     def add(self, author: str, type_: str, time: str, body: dict[str, Any]) -> str:
         """Tell one more event; its id."""

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from cwledger.intake.parts import BODY_BUDGET
+from cwledger.ledger.confidential import part_budget
 from cwledger.ledger.ledger import Ledger
 from cwledger.scenario.syria_2013.abroad import onward
 from cwledger.scenario.syria_2013.accountancy import accountancy
@@ -40,6 +42,7 @@ from cwledger.scenario.syria_2013.in_country import (
     isopropanol,
     seal_checks,
 )
+from cwledger.scenario.syria_2013.public_record import steps
 from cwledger.scenario.syria_2013.removal import removal
 from cwledger.scenario.syria_2013.world import (
     ABANDONED,
@@ -51,6 +54,7 @@ from cwledger.scenario.syria_2013.world import (
     PARTIES,
     TS,
     declaration,
+    declared_document,
     items,
     mass,
     sites,
@@ -58,8 +62,14 @@ from cwledger.scenario.syria_2013.world import (
 from cwledger.time import clock, from_rfc3339
 
 
-def build() -> list[StoryEvent]:
-    """Every event of the scenario, in the order it is told (``load`` sorts them by time)."""
+def build(budget: int = BODY_BUDGET) -> list[StoryEvent]:
+    """Every event of the scenario, in the order it is told (``load`` sorts them by time);
+    the declarations in parts of at most `budget` bytes."""
+    return _tell(budget).events
+
+
+def _tell(budget: int) -> Builder:
+    """The story told: its events, and the declaration the escrow commits."""
     rng = random.Random(2013)
     b = Builder()
     all_sites, facilities = sites(rng)
@@ -76,16 +86,18 @@ def build() -> list[StoryEvent]:
     for n, i in enumerate(listed):
         if i["kind"] == "munition" and n % 40 == 0:
             i["site"] = facilities[ABANDONED[n % 2]][0]
-    for body in declaration(1, all_sites, listed, v1.basis, v1.due):
+    for body in declaration(declared_document(1, all_sites, listed, v1.basis, v1.due), budget):
         b.add(DECLARANT, "declaration.submitted", at(v1.day), body)
     for i in [x for x in declared if x.get("chemical") == "DF"][:3]:
         i["declared"] = mass(i["declared"]["kg"] * 1.005, 0.004, 0.002, "weighing")
     further = [dict(i, site=x["site"]) for i, x in zip(declared, listed, strict=True)]
-    for body in declaration(2, all_sites, further, v2.basis, v2.due):
+    v2_doc = declared_document(2, all_sites, further, v2.basis, v2.due)
+    for body in declaration(v2_doc, budget):
         b.add(DECLARANT, "declaration.amended", at(v2.day), body)
     inspections(b, all_sites, facilities, declared)
     v3_sites = [dict(s, access="abandoned") if s["id"] in ABANDONED else s for s in all_sites]
-    for body in declaration(3, v3_sites, declared, v3.basis, v3.due):
+    b.escrowed = declared_document(3, v3_sites, declared, v3.basis, v3.due)
+    for body in declaration(b.escrowed, budget):
         b.add(DECLARANT, "declaration.amended", at(v3.day), body)
     equipment_and_munitions(b, declared)
     seal_checks(b, declared)
@@ -93,12 +105,13 @@ def build() -> list[StoryEvent]:
     removal(b, by_id, removal_order, rng)
     onward(b, declared)
     # July 2014: three more facilities, one in an area the declarant does not control.
-    for body in declaration(4, [*v3_sites, *LATE_SITES], declared, v4.basis, v4.due):
+    v4_doc = declared_document(4, [*v3_sites, *LATE_SITES], declared, v4.basis, v4.due)
+    for body in declaration(v4_doc, budget):
         b.add(DECLARANT, "declaration.amended", at(v4.day), body)
     _structures(b, v3_sites)
     _findings(b)
     accountancy(b, declared)  # last: it takes its inventories from the story told
-    return b.events
+    return b
 
 
 def _documents(b: Builder) -> None:
@@ -250,13 +263,18 @@ def _chunks(events: list[StoryEvent], size: int = 400) -> Iterator[list[StoryEve
 def load(
     path: Path,
     *,
-    progress: Callable[[int], object] | None = None,
+    progress: Callable[[int, int], object] | None = None,
     database_url: str | None = None,
+    confidential: bool = True,
 ) -> Ledger:
     """Build the scenario into a new ledger at `path` (refused if one is there), in the
     directory's own SQLite database or in the one `database_url` names; `progress` is told
-    the number of events of each chunk appended."""
-    events = sorted(build(), key=lambda e: e.time)
+    (events of the story appended so far, events in all) after each chunk.
+
+    `confidential` (the default, as the record was): every field above public is sealed to
+    the parties cleared to read it, and the public reads the day-one escrow and the
+    aggregates proven against it (``public_record``). Without it every body is in the
+    clear and there is no escrow."""
     genesis = "2013-09-14T00:00:00Z"
     told = [from_rfc3339(genesis)]  # the story's clock: the day being told
     ledger = Ledger.init(
@@ -268,15 +286,30 @@ def load(
         database_url=database_url,
         log_clock=lambda: told[0],
         mandates=MANDATES,
+        confidential=confidential,
     )
+    story = _tell(part_budget(ledger.authority(), DECLARANT, BODY_BUDGET))
+    events = sorted(story.events, key=lambda e: e.time)
+    pending = steps(story.escrowed) if confidential and story.escrowed is not None else []
+
+    def publish_until(time: str | None) -> None:
+        while pending and (time is None or pending[0].time < time):
+            step = pending.pop(0)
+            told[0] = max(told[0], from_rfc3339(step.time))
+            step.run(ledger)
+
+    done = 0
     for chunk in _chunks(events):
+        publish_until(chunk[0].time)
         envelopes: list[bytes | str] = []
         for e in chunk:
             raw = {"type": e.type, "id": e.id, "time": e.time, "body": e.body}
             envelopes += ledger.sign([raw], e.author)
         told[0] = max(from_rfc3339(e.time) for e in chunk)
         ledger.append(envelopes)
+        done += len(chunk)
         if progress is not None:
-            progress(len(chunk))
+            progress(done, len(events))
+    publish_until(None)
     ledger.clock = clock  # from now on, the real clock
     return ledger

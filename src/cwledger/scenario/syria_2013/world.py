@@ -11,7 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from cwledger.intake.parts import declaration_parts
+from cwledger.intake.parts import BODY_BUDGET, declaration_parts
 from cwledger.model import Declaration
 from cwledger.model.events import Role
 from cwledger.scenario.syria_2013.facts.declaration import (
@@ -250,15 +250,15 @@ def items(all_sites: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[s
     return out, order
 
 
-def declaration(
+def declared_document(
     version: int,
     all_sites: list[dict[str, Any]],
     declared: list[dict[str, Any]],
     basis: str,
     due: str,
-) -> list[dict[str, Any]]:
-    """The bodies of the events that declare version `version` (in parts)."""
-    decl = Declaration.model_validate(
+) -> Declaration:
+    """Version `version` of the declaration."""
+    return Declaration.model_validate(
         {
             "version": version,
             "amends": version - 1 if version > 1 else None,
@@ -269,4 +269,9 @@ def declaration(
             "items": declared,
         }
     )
-    return declaration_parts(decl)
+
+
+def declaration(decl: Declaration, budget: int = BODY_BUDGET) -> list[dict[str, Any]]:
+    """The bodies of the events that declare `decl`, in parts of at most `budget` bytes
+    (a confidential ledger's are smaller: its parts are sealed to every reader)."""
+    return declaration_parts(decl, budget)
