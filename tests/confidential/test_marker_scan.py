@@ -8,7 +8,10 @@ before the scan. The same scan over the operator's own book, and over what the o
 boxes open to, finds them: the scan is not blind.
 
 The pages an anonymous visitor reads (the public overview, the public map, the log
-explorer) and every book answer of the API are scanned too.
+explorer) and every book answer of the API are scanned too. So is everything a destruction
+facility (cleared to `protected`) is served, logged in: no marker planted in a
+highly-protected field alone reaches it, the protected ones do, and what it may not open
+answers 403.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from cwledger.book import answers
 from cwledger.book.registry import EVENT_TYPES
 from cwledger.cli import app
 from cwledger.errors import NotEntitled
+from cwledger.http.deps import served_class
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.sealing import open_sealed
 from cwledger.ledger.tile_bytes import resource_path, resources
-from cwledger.model.classes import Class, field_classes
+from cwledger.model.classes import Class, field_class, field_classes
 from tests.api.conftest import make_api
+from tests.api.test_web_session import _log_in
 from tests.book.builders import Book, mass
+from tests.confidential.test_readers import _register
 from tests.conftest import FOUNDING, ORIGIN
 from tests.publish.helpers import http_server, log_api
 
@@ -352,6 +358,7 @@ def conf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     with led.store.read() as r:
         raised = [f.finding.number for f in answers.findings(r.book) if f.rule == "raised"]
     b.append(*_resolved(max(raised)))
+    _register(led, "fac", "destruction_facility")  # after the events: named in none
     yield led
     led.close()
 
@@ -588,7 +595,8 @@ def test_an_observers_and_an_anonymous_visitors_api_and_pages_hold_no_marker(
     pages public) is refused as not entitled without a marker in it; the events API and
     the log explorer serve the entries' public bytes; an inspector is served the book."""
     api = make_api(conf, ["obs", "insp"], public_pages=True)
-    routes = [r.path for r in api.app.routes if isinstance(r, APIRoute) and "GET" in r.methods]
+    routes = [path for path, _ in get_routes(api.app.routes)]
+    assert "/api/v1/holdings" in routes and "/sites/{site_id}" in routes
     filled = {
         "{item_id}": C1,
         "{site_id}": "MKQ-SITE-A1",
@@ -607,7 +615,7 @@ def test_an_observers_and_an_anonymous_visitors_api_and_pages_hold_no_marker(
         for who, headers in (("observer", api.auth("obs")), ("anonymous", {})):
             got = api.client.get(path, headers=headers)
             assert got.status_code < 500, (path, who, got.text[:200])
-            served[f"{path} ({who})"] = got.content
+            served[f"{path} ({who})"] = _unechoed(got.content, path)
     served |= {f"/log?entry={i}": api.client.get(f"/log?entry={i}").content for i in range(25)}
     # The public map (issue 16): served, not refused, and scanned with the rest.
     for path in ("/map", "/map?at=2014-12-31", "/map/sites?day=30"):
@@ -618,3 +626,132 @@ def test_an_observers_and_an_anonymous_visitors_api_and_pages_hold_no_marker(
     assert api.client.get("/api/v1/holdings", headers=api.auth("obs")).status_code == 403
     cleared = api.client.get(f"/api/v1/items/{C1}", headers=api.auth("insp"))
     assert cleared.status_code == 200 and hits({"insp": cleared.content})
+
+
+# -- a destruction facility, cleared to protected ---------------------------------------------
+
+
+def get_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """Every GET route of an app with its full path, through the routers it includes
+    (FastAPI keeps an included router's routes behind it, not in `app.routes`)."""
+    out: list[tuple[str, APIRoute]] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            out += get_routes(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute) and "GET" in route.methods:
+            out.append((prefix + route.path, route))
+    return out
+
+
+def _unechoed(answer: bytes, path: str) -> bytes:
+    """An answer without the path asked for (a problem document's `instance` echoes it,
+    and a marker the caller wrote in its request is not one the server gave away)."""
+    return answer.replace(path.encode(), b"")
+
+
+def _markers_by_class() -> dict[Class, set[str]]:
+    """The markers planted in the fields of each class (a marker in fields of two classes
+    is in both sets)."""
+    found: dict[Class, set[str]] = {c: set() for c in Class}
+    for name, body in [*_events(), _resolved(1)]:
+        for f, value in body.items():
+            text = json.dumps(value)
+            found[field_class(EVENT_TYPES[name].body, f)] |= {m for m in PLANTED if m in text}
+    return found
+
+
+def _served(route: APIRoute) -> Class | None:
+    """The class a route says it serves (its book dependency's), or None."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        d = stack.pop()
+        if d.call is not None and (c := served_class(d.call)) is not None:
+            return c
+        stack += d.dependencies
+    return None
+
+
+FAC_HOLES = {
+    "{item_id}": [C1, C2, C3],
+    "{site_id}": [SITE, PORT, VENUE, LAB],
+    "{version}": ["1", "2"],
+    "{v1}": ["1"],
+    "{v2}": ["2"],
+    "{code}": ["not-entitled"],
+}
+
+
+def _paths(route: str) -> list[str]:
+    paths = [route]
+    for hole, values in FAC_HOLES.items():
+        paths = [p.replace(hole, v) for p in paths for v in (values if hole in p else [""])]
+    return paths
+
+
+def test_a_destruction_facility_reads_the_protected_book_and_no_highly_protected_field(
+    conf: Ledger,
+) -> None:
+    """Logged in (a web session) and with its token, a destruction facility is served every
+    book answer and page up to `protected`: no marker planted only in a highly-protected
+    field (finding titles and remarks, an inspection's summary, a verification's remarks)
+    is in any of them, while the protected markers are. What serves highly-protected fields
+    (the findings) answers 403 naming its clearance, never 500; every route refused to an
+    observer says the class it serves; no page it reads links to a 403."""
+    by_class = _markers_by_class()
+    highly = by_class[Class.HIGHLY_PROTECTED] - set().union(
+        *(by_class[c] for c in Class if c < Class.HIGHLY_PROTECTED)
+    )
+    assert {"Marker summary Plq4471", "Marker remarks Bnm6605", "Marker finding Zxc9917"} <= highly
+    api = make_api(conf, ["fac", "obs"])
+    observer = make_api(conf, []).client  # no session cookie
+    assert _log_in(api.client, api.tokens["fac"]) == 303
+    served: dict[str, bytes] = {}
+    refused: dict[str, Class] = {}
+    routes = get_routes(api.app.routes)
+    assert len(routes) > 20, [p for p, _ in routes]
+    for full, route in routes:
+        if full.startswith(("/log/tile", "/openapi")):
+            continue
+        level = _served(route)
+        for path in _paths(full):
+            got = api.client.get(path, headers=api.auth("fac"), follow_redirects=False)
+            assert got.status_code < 500, (path, got.text[:200])
+            if level is not None and level > Class.PROTECTED:
+                assert got.status_code == 403, path
+                detail = got.json()["detail"] if path.startswith("/api/") else got.text
+                for word in ("fac", "destruction_facility", "protected", "highly-protected"):
+                    assert word in detail, (path, word)
+                refused[path] = level
+                continue
+            assert got.status_code != 403, (path, got.text[:200])
+            served[path] = _unechoed(got.content, path)
+            if level is not None:
+                assert got.status_code == 200, (path, got.text[:200])
+            if path.startswith("/api/"):
+                # an API route refuses an observer if, and only if, it says its class
+                as_observer = observer.get(path, headers=api.auth("obs"))
+                assert (as_observer.status_code == 403) == (level is not None), path
+    assert {"/api/v1/findings", "/findings"} <= set(refused)
+    assert {"/", "/map", "/balances", f"/items/{C1}", f"/sites/{SITE}"} <= set(served)
+    # Every link of every page it reads opens for it (the navigation hides the findings).
+    links = {
+        href
+        for path, body in served.items()
+        if not path.startswith("/api/")
+        for href in re.findall(rb'href="(/[^"#]*)', body)
+        if not href.startswith((b"/static", b"/log/"))
+    }
+    assert b"/findings" not in links and b"/balances" in links
+    for href in sorted(links):
+        got = api.client.get(href.decode().replace("&amp;", "&"), follow_redirects=False)
+        assert got.status_code not in (403,) and got.status_code < 500, (href, got.status_code)
+    found = {m for ms in hits(served).values() for m in ms}
+    assert not found & highly, sorted(found & highly)
+    assert {SITE, C1, C2, C3, SEAL1, "Marker Site Qzx7731", "MKQ-TAG-T1"} <= found
+    # the scan is not blind: protected markers of each kind reach it (sites, their names
+    # and coordinates, items, declared masses, seals, tags, a batch's product)
+    protected = {SITE, PORT, VENUE, SITE9, C1, C2, C3, SEAL1, SEAL2, PRODUCT, "MKQ-TAG-T1"}
+    protected |= {"Marker Site Qzx7731", "33.987123", "4321.987"}
+    assert protected <= by_class[Class.PROTECTED] - by_class[Class.HIGHLY_PROTECTED]
+    assert protected <= found, sorted(protected - found)

@@ -1,6 +1,11 @@
 """The book over HTTP: items and their chain of custody, sites, holdings at any moment,
 findings, declarations and their diffs, milestones and status. Each answer comes from the
 same functions as the CLI's ``--json`` (``cwledger.book.answers``, ``cwledger.book.progress``).
+
+Each route says the highest class it serves by its snapshot (issue 16): `ProtectedReader`
+(sites, items, masses) or `HighlyProtectedReader` (the findings). In a confidential ledger a
+caller whose clearance is below is answered 403; an item's chain of custody, which mixes
+classes, keeps only the fields the caller's clearance reads.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pydantic import BaseModel, Field
 from cwledger.book import answers
 from cwledger.book.records import DeclarationRecord, SiteRecord
 from cwledger.errors import InvalidQuery
-from cwledger.http.deps import Reader, query_moment
+from cwledger.http.deps import HighlyProtectedReader, ProtectedReader, query_moment
 from cwledger.http.documents import milestone_documents, status_document
 from cwledger.http.problems import problem_responses
 from cwledger.model import Declaration, DeclarationDiff
@@ -205,15 +210,17 @@ class DeclarationVersion(BaseModel):
 
 
 @router.get("/items/{item_id}", response_model=ItemDoc, responses=_READ)
-async def item(item_id: str, r: Reader, request: Request) -> dict[str, Any]:
+async def item(item_id: str, r: ProtectedReader, request: Request) -> dict[str, Any]:
     """An item and its chain of custody, in log order."""
+    # Each entry is summarised from the fields the caller's clearance reads.
     rec = answers.item_record(r.book, item_id)
     keys = request.app.state.ledger.operator_keys()
-    return answers.item_document(rec, answers.chain_of_custody(r, item_id, keys))
+    chain = answers.chain_of_custody(r, item_id, keys, r.clearance)
+    return answers.item_document(rec, chain)
 
 
 @router.get("/items/{item_id}/position", response_model=PositionDoc, responses=_READ)
-async def item_position(item_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+async def item_position(item_id: str, r: ProtectedReader, at: At = None) -> dict[str, Any]:
     """Where an item was at a moment (default now)."""
     answers.item_record(r.book, item_id)
     p = r.book.position(item_id, _at(at))
@@ -228,13 +235,13 @@ def _site_summary(rec: SiteRecord) -> dict[str, Any]:
 
 
 @router.get("/sites", response_model=list[SiteSummary], responses=_READ)
-async def sites(r: Reader) -> list[dict[str, Any]]:
+async def sites(r: ProtectedReader) -> list[dict[str, Any]]:
     """Every declared site, by id."""
     return [_site_summary(rec) for rec in r.book.records(SiteRecord)]
 
 
 @router.get("/sites/{site_id}", response_model=SiteDoc, responses=_READ)
-async def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
+async def site(site_id: str, r: ProtectedReader, at: At = None) -> dict[str, Any]:
     """A site, what it holds by item at a moment (default now), and the entries naming it."""
     rec = answers.site_record(r.book, site_id)
     held = answers.holdings(r.book, at=_at(at), site=site_id, by="item")
@@ -243,7 +250,7 @@ async def site(site_id: str, r: Reader, at: At = None) -> dict[str, Any]:
 
 @router.get("/holdings", response_model=list[HoldingDoc], responses=_READ)
 async def holdings(
-    r: Reader,
+    r: ProtectedReader,
     at: At = None,
     site: Annotated[str | None, Query(description="Only this site.")] = None,
     by: Annotated[
@@ -263,7 +270,7 @@ async def holdings(
 
 @router.get("/findings", response_model=list[FindingDoc], responses=_READ)
 async def findings(
-    r: Reader,
+    r: HighlyProtectedReader,
     status: Annotated[Literal["open", "resolved", "closed_unresolvable"] | None, Query()] = None,
     at: At = None,
 ) -> list[dict[str, Any]]:
@@ -277,7 +284,7 @@ async def findings(
 
 
 @router.get("/declarations", response_model=list[DeclarationVersion], responses=_READ)
-def declarations(r: Reader) -> list[DeclarationVersion]:
+def declarations(r: ProtectedReader) -> list[DeclarationVersion]:
     """The complete declaration versions, oldest first."""
     recs = sorted(r.book.records(DeclarationRecord), key=lambda d: d.declaration.version)
     return [
@@ -294,21 +301,21 @@ def declarations(r: Reader) -> list[DeclarationVersion]:
 
 
 @router.get("/declarations/{version}", response_model=Declaration, responses=_READ)
-def declaration(version: Annotated[int, Path(ge=1)], r: Reader) -> Declaration:
+def declaration(version: Annotated[int, Path(ge=1)], r: ProtectedReader) -> Declaration:
     """A complete declaration version."""
     return answers.declaration(r.book, version)
 
 
 @router.get("/declarations/{v1}/diff/{v2}", response_model=DeclarationDiff, responses=_READ)
 def declaration_diff(
-    v1: Annotated[int, Path(ge=1)], v2: Annotated[int, Path(ge=1)], r: Reader
+    v1: Annotated[int, Path(ge=1)], v2: Annotated[int, Path(ge=1)], r: ProtectedReader
 ) -> DeclarationDiff:
     """Every site and item added, removed or changed from version v1 to v2."""
     return answers.declaration_diff(r.book, v1, v2)
 
 
 @router.get("/status", response_model=StatusDoc, responses=_READ)
-def status(r: Reader, at: At = None) -> dict[str, Any]:
+def status(r: ProtectedReader, at: At = None) -> dict[str, Any]:
     """Declared, removed and destroyed, and where what is not yet destroyed is (in country,
     in transit, at a destruction venue) with the unaccounted difference, by category and
     priority, at a moment."""
@@ -316,7 +323,7 @@ def status(r: Reader, at: At = None) -> dict[str, Any]:
 
 
 @router.get("/milestones", response_model=list[MilestoneDoc], responses=_READ)
-def milestones(r: Reader, at: At = None) -> list[dict[str, Any]]:
+def milestones(r: ProtectedReader, at: At = None) -> list[dict[str, Any]]:
     """Each milestone judged at a moment: met, met late, overdue, at risk or due (without
     `at`, now, but overdue days never count past the end of the record)."""
     return milestone_documents(r, _at(at))

@@ -27,6 +27,7 @@ from cwledger.ledger.admission import decode_entry
 from cwledger.ledger.confidential import KeyLookup, whole_body
 from cwledger.ledger.ledger import LATE_AFTER
 from cwledger.model import Chemical, Declaration, DeclarationDiff, diff
+from cwledger.model.classes import Class, visible
 from cwledger.model.findings import FindingStatus
 from cwledger.time import date_text
 
@@ -50,6 +51,7 @@ __all__ = [
     "site_record",
     "CustodyEntry",
     "summarise",
+    "readable",
     "chain_of_custody",
     "item_document",
     "position_document",
@@ -247,19 +249,53 @@ def summarise(event_type: str, body: dict[str, Any], item: str) -> str:
     return etype.summary(body, item)
 
 
+def readable(event_type: str, body: dict[str, Any], clearance: Class) -> dict[str, Any]:
+    """The fields of an event's body a reader of `clearance` may read: the whole body when
+    the clearance reaches the type's highest class, else its fields of a class the
+    clearance reaches (each field's declared class: `cwledger.model.classes.visible`). An
+    unregistered type's body is all or nothing."""
+    etype = EVENT_TYPES.get(event_type)
+    if etype is None:
+        return body if clearance is Class.HIGHLY_PROTECTED else {}
+    if clearance >= etype.confidentiality:
+        return body
+    return visible(etype.body, body, clearance)
+
+
+def _summary(event_type: str, body: dict[str, Any], item: str, clearance: Class) -> str:
+    """The summary of what a reader of `clearance` may read of a body (a summary that
+    needs a field withheld from it says so instead)."""
+    shown = readable(event_type, body, clearance)
+    try:
+        return summarise(event_type, shown, item)
+    except KeyError:
+        if shown == body:
+            raise
+        return f"{event_type} (its fields above {clearance} withheld)"
+
+
 def chain_of_custody(
-    reader: LogReader, item: str, keys: KeyLookup | None = None
+    reader: LogReader,
+    item: str,
+    keys: KeyLookup | None = None,
+    clearance: Class = Class.HIGHLY_PROTECTED,
 ) -> list[CustodyEntry]:
     """Every entry of an item's chain of custody, in log order; a sealed body is opened with
-    `keys` (the operator's), else summarised as sealed. Raises NotInBook."""
+    `keys` (the operator's), else summarised as sealed. Each body and summary holds only the
+    fields a reader of `clearance` may read (issue 16: a destruction facility, cleared to
+    `protected`, is not told a sample's result). Raises NotInBook."""
     item_record(reader.book, item)
     out = []
     for index in reader.book.custody(item):
         [stored] = reader.entries(index, index + 1)
         d = decode_entry(stored.envelope, check_canonical=False)
         e = d.event
-        body = whole_body(d, keys)
-        summary = f"{e.type} (sealed)" if body is None else summarise(e.type, body, item)
+        whole = whole_body(d, keys)
+        if whole is None:
+            body, summary = None, f"{e.type} (sealed)"
+        else:
+            body = readable(e.type, whole, clearance)
+            summary = _summary(e.type, whole, item, clearance)
         out.append(CustodyEntry(index, e.time, e.type, e.author, e.id, summary, body))
     return out
 

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -28,7 +29,7 @@ from cwledger.http.settings import Settings
 from cwledger.ledger.access import Caller, authenticate, end_session, open_session
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
-from cwledger.model.classes import Class, may_read
+from cwledger.model.classes import CLEARANCE, Class
 from cwledger.store import LogReader, Store
 from cwledger.time import parse_moment, queryable
 
@@ -41,6 +42,12 @@ __all__ = [
     "caller",
     "writer",
     "reader",
+    "reader_at",
+    "ProtectedReader",
+    "HighlyProtectedReader",
+    "clearance",
+    "served_class",
+    "serving",
     "snapshot",
     "published",
     "LogReads",
@@ -295,6 +302,9 @@ class Snapshot(LogReader):
         # No super().__init__: the connection is taken when the endpoint first needs it.
         self._store, self._answers, self._consistent = store, answers, consistent
         self.late_after = late_after  # the ledger's: when an entry counts as recorded late
+        # The highest class the caller reads (set by `reader_at`); a mixed answer drops the
+        # fields above it. Public until a dependency says otherwise.
+        self.clearance = Class.PUBLIC
         self._transaction: AbstractContextManager[LogReader] | None = None
         self._conn: Connection | None = None
 
@@ -354,37 +364,83 @@ async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
         yield s
 
 
-def entitled(request: Request, who: Caller | None) -> bool:
-    """Whether `who` (None: an anonymous visitor) may read the book's answers: in any
-    ledger that is not confidential, and in a confidential one a party whose role reads
-    above `public` (issue 16)."""
+def clearance(request: Request, who: Caller | None) -> Class:
+    """The highest class `who` (None: an anonymous visitor) reads here: every class in a
+    ledger that is not confidential (every byte of it is public); in a confidential one
+    its role's clearance (`CLEARANCE`), and `public` for an anonymous visitor."""
     if not request.app.state.authority.get().confidential:
-        return True
-    return who is not None and may_read(who.role, Class.RESTRICTED)
+        return Class.HIGHLY_PROTECTED
+    return Class.PUBLIC if who is None else CLEARANCE.get(who.role, Class.PUBLIC)
 
 
-def require_clearance(request: Request, who: Caller | None) -> None:
+def entitled(request: Request, who: Caller | None, level: Class) -> bool:
+    """Whether `who` (None: an anonymous visitor) may read an answer holding fields of class
+    `level`: anyone in a ledger that is not confidential, and in a confidential one a party
+    whose role's clearance reaches `level` (issue 16)."""
+    return clearance(request, who) >= level
+
+
+def require_clearance(request: Request, who: Caller | None, level: Class) -> Class:
     """In a confidential ledger (issue 16), the book's answers are built from sealed
-    payloads: only a party whose role reads above `public` may have them. Raises
-    NotEntitled (403) for anyone else (an anonymous visitor, an observer, a witness); the
-    log itself (`/log/`, the entries' public parts) stays public."""
-    if entitled(request, who):
-        return
+    payloads: an answer holding fields of class `level` goes only to a party whose role's
+    clearance reaches it. Returns the caller's clearance (what a mixed answer may keep);
+    raises NotEntitled (403) naming the party, its clearance and the class needed. The log
+    itself (`/log/`, the entries' public parts) stays public."""
+    cleared = clearance(request, who)
+    if cleared >= level:
+        return cleared
     whom = "an anonymous visitor" if who is None else f"{who.party} ({who.role})"
+    if cleared is Class.PUBLIC:
+        raise NotEntitled(
+            f"this ledger is confidential: this answer holds {level} fields from sealed"
+            f" payloads, and {whom} reads public data only (the log at /log/ and its"
+            " entries' public fields)"
+        )
     raise NotEntitled(
-        f"this ledger is confidential: the book's answers come from sealed payloads, and "
-        f"{whom} reads public data only (the log at /log/ and its entries' public fields)"
+        f"this ledger is confidential: this answer holds {level} fields, and {whom} is"
+        f" cleared to {cleared} only"
     )
 
 
-async def reader(request: Request) -> AsyncIterator[Snapshot]:
-    """A read snapshot of the book for an authenticated caller cleared to read it."""
-    require_clearance(request, await _authenticated(request))
-    async for s in snapshot(request):
-        yield s
+_SERVES: dict[Callable[..., Any], Class] = {}
 
+
+def served_class(dependency: Callable[..., Any]) -> Class | None:
+    """The class a book dependency (`reader_at`, the pages' `book_at`) serves, or None."""
+    return _SERVES.get(dependency)
+
+
+def serving(level: Class, dependency: Callable[..., T]) -> Callable[..., T]:
+    """Record that `dependency` opens answers holding fields up to `level` (`served_class`)."""
+    _SERVES[dependency] = level
+    return dependency
+
+
+@cache
+def reader_at(level: Class) -> Callable[[Request], AsyncIterator[Snapshot]]:
+    """The dependency of a book answer holding fields up to `level`: an authenticated caller
+    whose clearance reaches it (else 403), and a read snapshot whose `clearance` is the
+    caller's (a mixed answer drops what is above it)."""
+
+    async def read(request: Request) -> AsyncIterator[Snapshot]:
+        cleared = require_clearance(request, await _authenticated(request), level)
+        async for s in snapshot(request):
+            s.clearance = cleared
+            yield s
+
+    read.__name__ = f"reader_{level.name.lower()}"
+    return serving(level, read)
+
+
+reader = reader_at(Class.RESTRICTED)
+"""A read snapshot for an authenticated caller cleared above `public` (the events API:
+entries as logged, their sealed parts unopened)."""
 
 Reader = Annotated[Snapshot, Depends(reader)]
+ProtectedReader = Annotated[Snapshot, Depends(reader_at(Class.PROTECTED))]
+"""The book's answers about sites, items and masses (`protected`)."""
+HighlyProtectedReader = Annotated[Snapshot, Depends(reader_at(Class.HIGHLY_PROTECTED))]
+"""The book's answers holding the inspectors' findings and judgements (`highly-protected`)."""
 LogReads = Annotated[Snapshot, Depends(published)]
 
 

@@ -3,7 +3,9 @@ entries that opened them and their evidence, then every milestone judged now.
 
 The findings are `cwledger.book.answers.findings` (as `cwledger findings` and the API's
 `/findings`), the milestones `cwledger.book.progress.milestones` (as `cwledger milestones`);
-evidence is named by event id and linked to its log entry.
+evidence is named by event id and linked to its log entry. A finding's title and remarks
+are `highly-protected`: in a confidential ledger the page is for a viewer cleared to read
+them (a destruction facility is answered 403, and not linked to it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from cwledger.book.records import ItemRecord, SiteRecord
 from cwledger.errors import InvalidQuery
 from cwledger.http.documents import milestone_documents
 from cwledger.model.findings import FindingStatus
-from cwledger.web.views import Book, Viewer, page
+from cwledger.web.views import HighlyProtectedBook, Viewer, page
 
 __all__ = ["router"]
 
@@ -27,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 STATUSES = [s.value for s in FindingStatus]
 
 
-def _subject_kinds(r: Book, subjects: set[str]) -> dict[str, str]:
+def _subject_kinds(r: HighlyProtectedBook, subjects: set[str]) -> dict[str, str]:
     """Which subjects are sites and which items (the rest: seals, transfers...)."""
     kinds = {}
     for s in subjects:
@@ -42,7 +44,7 @@ def _subject_kinds(r: Book, subjects: set[str]) -> dict[str, str]:
 def findings_page(
     request: Request,
     who: Viewer,
-    r: Book,
+    r: HighlyProtectedBook,
     status: Annotated[str | None, Query(description="open, resolved, closed_unresolvable")] = None,
     rule: Annotated[str | None, Query(description="The rule that raised them.")] = None,
 ) -> HTMLResponse:

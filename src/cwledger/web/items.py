@@ -5,7 +5,9 @@ API's `/items/{id}` answers); each step's entry is read back and its leaf hash r
 from the stored bytes (RFC 9162: SHA-256(0x00 || entry)), so the page says which entries it
 checked; the log explorer checks the same entry against a signed checkpoint in the browser.
 A transfer's step shows the shipper's and the receiver's weighings and their difference as
-`cwledger.accountancy.balances.differences` computes it.
+`cwledger.accountancy.balances.differences` computes it. Each step shows what the viewer's
+clearance reads (in a confidential ledger, a destruction facility is not told a sample's
+result).
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def item_page(request: Request, item_id: str, who: Viewer, r: Book) -> HTMLRespo
     if rec is None:
         raise answers.NotInBook(f"item {item_id} is not in the book")
     steps = []
-    for c in answers.chain_of_custody(r, item_id, request.app.state.ledger.operator_keys()):
+    keys = request.app.state.ledger.operator_keys()
+    for c in answers.chain_of_custody(r, item_id, keys, r.clearance):
         [stored] = r.entries(c.index, c.index + 1)
         body = c.body or {}
         transfer = body.get("transfer") if c.type.startswith("transfer.") else None

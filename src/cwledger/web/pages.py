@@ -15,6 +15,7 @@ from cwledger.charts import Marker, Series, deadline_met, deadline_shown, line_c
 from cwledger.http.deps import Snapshot, entitled, query_moment
 from cwledger.http.documents import aggregate_documents, milestone_documents, status_document
 from cwledger.ledger.access import Caller
+from cwledger.model.classes import Class
 from cwledger.time import day_of
 from cwledger.web.views import LogSnapshot, Viewer, page
 
@@ -103,9 +104,10 @@ def overview(request: Request, who: Viewer, r: LogSnapshot, at: At = None) -> HT
     """Declared, removed, destroyed, and where what is not yet destroyed is; the burn-down
     with the milestones' deadlines; the open findings; the milestones by state. In a
     confidential ledger, to a viewer not cleared to read the book, the published
-    aggregates instead."""
+    aggregates instead; to one cleared below `highly-protected`, the number of open
+    findings without their titles."""
     when = None if at is None else query_moment(at, "at")
-    if not entitled(request, who):
+    if not entitled(request, who, Class.PROTECTED):
         return _public_overview(request, who, r, at, when)
     status = status_document(r, when)
     judged = milestone_documents(r, when)
@@ -122,7 +124,10 @@ def overview(request: Request, who: Viewer, r: LogSnapshot, at: At = None) -> HT
         ],
         [Marker(date.fromisoformat(due), label, met) for due, label, met in burn["markers"]],
     )
-    open_findings = [answers.finding_document(f) for f in answers.findings(r.book, "open")]
+    still_open = answers.findings(r.book, "open")
+    # A finding's title is highly-protected: a viewer cleared below is told how many are open.
+    titled = entitled(request, who, Class.HIGHLY_PROTECTED)
+    open_findings = [answers.finding_document(f) for f in still_open] if titled else None
     counts = {k: sum(1 for m in judged if m["status"] == k) for k in progress.MILESTONE_STATES}
     return page(
         request,
@@ -135,4 +140,5 @@ def overview(request: Request, who: Viewer, r: LogSnapshot, at: At = None) -> HT
         milestones=judged,
         counts=counts,
         findings=open_findings,
+        open_count=len(still_open),
     )

@@ -36,6 +36,7 @@ from cwledger.http.deps import Snapshot, entitled, query_moment
 from cwledger.http.documents import aggregate_documents
 from cwledger.ledger.admission import decode_entry
 from cwledger.model.bodies import SiteDeclared
+from cwledger.model.classes import Class
 from cwledger.model.escrow import SubsetProved
 from cwledger.time import day_of
 from cwledger.web import public_map
@@ -340,7 +341,7 @@ def map_page(
     slider; the vessels and venues abroad beside it; a table of the holdings. In a
     confidential ledger, to a viewer not cleared to read the book, the public map: the
     country as one mark with the latest proven aggregate, the vessels and venues abroad."""
-    if not entitled(request, who):
+    if not entitled(request, who, Class.PROTECTED):
         return _public_map(request, who, r, at)
     return page(request, "map.html", who, active="map", **_map_context(r, at, day))
 
@@ -351,7 +352,7 @@ def map_sites(
 ) -> HTMLResponse:
     """The map's changing part (circles, totals, table) for htmx; the whole page otherwise
     (a link, a reload, a browser without scripts)."""
-    if not entitled(request, who):
+    if not entitled(request, who, Class.PROTECTED):
         return _public_map(request, who, r, at)
     ctx = _map_context(r, at, day)
     htmx = request.headers.get("hx-request") == "true"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +26,12 @@ from cwledger.http.deps import (
     Snapshot,
     entitled,
     require_clearance,
+    serving,
     session_caller,
     snapshot,
 )
 from cwledger.ledger.access import Caller
+from cwledger.model.classes import Class
 
 __all__ = [
     "HERE",
@@ -37,6 +40,9 @@ __all__ = [
     "error_page",
     "Viewer",
     "Book",
+    "HighlyProtectedBook",
+    "book_at",
+    "opens",
     "LogSnapshot",
     "LoginRequired",
     "SESSION_COOKIE",
@@ -47,16 +53,17 @@ __all__ = [
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cwledger_session"
-NAV = [
-    ("overview", "/", "Overview", False),
-    ("map", "/map", "Map", False),
-    ("balances", "/balances", "Material balances", True),
-    ("findings", "/findings", "Findings and milestones", True),
-    ("log", "/log", "Log explorer", False),
+NAV: list[tuple[str, str, str, Class | None]] = [
+    ("overview", "/", "Overview", None),
+    ("map", "/map", "Map", None),
+    ("balances", "/balances", "Material balances", Class.PROTECTED),
+    ("findings", "/findings", "Findings and milestones", Class.HIGHLY_PROTECTED),
+    ("log", "/log", "Log explorer", None),
 ]
-"""The navigation: key, link, label, and whether the page reads the book (then it is
-linked only for a viewer entitled to it: in a confidential ledger it answers 403 to
-anyone else, and no link of a page may lead to a 403)."""
+"""The navigation: key, link, label, and the highest class the page serves when it reads
+the book (None: a page every viewer may open, public in a confidential ledger). A page of
+the book is linked only for a viewer whose clearance reaches its class: in a confidential
+ledger it answers 403 to anyone else, and no link of a page may lead to a 403."""
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(nav=NAV, version=__version__)
@@ -107,13 +114,33 @@ async def viewer(request: Request) -> Caller | None:
 Viewer = Annotated[Caller | None, Depends(viewer)]
 
 
-async def _book(request: Request, who: Viewer) -> AsyncIterator[Snapshot]:
-    require_clearance(request, who)
-    async for s in snapshot(request):
-        yield s
+@cache
+def book_at(level: Class) -> Callable[[Request, Caller | None], AsyncIterator[Snapshot]]:
+    """The dependency of a page of the book holding fields up to `level`: a viewer whose
+    clearance reaches it (else 403, the error page), and a snapshot whose `clearance` is the
+    viewer's (a page mixing classes drops what is above it)."""
+
+    async def read(request: Request, who: Viewer) -> AsyncIterator[Snapshot]:
+        cleared = require_clearance(request, who, level)
+        async for s in snapshot(request):
+            s.clearance = cleared
+            yield s
+
+    read.__name__ = f"book_{level.name.lower()}"
+    return serving(level, read)
 
 
-Book = Annotated[Snapshot, Depends(_book)]
+Book = Annotated[Snapshot, Depends(book_at(Class.PROTECTED))]
+"""A page of the book about sites, items and masses (`protected`)."""
+HighlyProtectedBook = Annotated[Snapshot, Depends(book_at(Class.HIGHLY_PROTECTED))]
+"""A page of the book holding the inspectors' findings and judgements."""
+
+
+def opens(request: Request, who: Caller | None) -> frozenset[str]:
+    """The navigation's pages `who` may open (the keys of `NAV`)."""
+    return frozenset(
+        key for key, _, _, level in NAV if level is None or entitled(request, who, level)
+    )
 
 
 async def _log(request: Request, _who: Viewer) -> AsyncIterator[Snapshot]:
@@ -138,7 +165,7 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
             "who": who,
             "public": who is None and request.app.state.settings.public_pages,
             "logout_token": logout,
-            "book": entitled(request, who),
+            "opens": opens(request, who),
             **context,
         },
     )
@@ -154,7 +181,7 @@ def error_page(request: Request, kind: type[CwledgerError], detail: str) -> HTML
         {
             "who": None,
             "public": False,
-            "book": entitled(request, None),
+            "opens": opens(request, None),
             "status": kind.status,
             "title": kind.title,
             "detail": detail,
