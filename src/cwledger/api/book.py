@@ -27,7 +27,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["book"])
 
-_READ = problem_responses(401, 404, 422, 429)
+_READ = problem_responses(401, 403, 404, 422, 429)
 At = Annotated[
     str | None,
     Query(description="A date (end of that day, UTC) or an RFC 3339 UTC time; default now."),
