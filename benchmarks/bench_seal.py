@@ -63,12 +63,9 @@ import nacl.signing
 from cwledger.book.records import ItemRecord
 from cwledger.ledger import sealing
 from cwledger.ledger.canonical import canonical_json
-from cwledger.ledger.confidential import seal_body
-from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
-from cwledger.ledger.sealing import SealGroup, check_boxes, opening, seal
+from cwledger.ledger.sealing import check_boxes, opening, seal
 from cwledger.model.enckeys import DecryptionKey
-from cwledger.model.events import Event
 
 perf = time.perf_counter
 RECIPIENTS = ["dec", "insp", "operator", "venue"]
@@ -250,25 +247,11 @@ def _tagging(events: int) -> list[dict[str, Any]]:
     ]
 
 
-def sign_grouped(led: Ledger, events: list[dict[str, Any]], party: str) -> list[bytes]:
-    """`Ledger.sign` of a confidential ledger with one `SealGroup` for the whole call: the
-    seals of the batch to the same readers share their ephemeral key (what `Ledger.sign`
-    would do given the group; see NOTES-FOR-MAIN.md)."""
-    signer = led.keystore.signer(party)
-    authority = led.authority()
-    group = SealGroup()
-    out = []
-    for raw in events:
-        event = Event.model_validate({"author": party, **raw})
-        body = seal_body(authority, event.type, party, event.body, group=group)
-        out.append(sign_event(event.model_copy(update={"body": body}), signer).to_bytes())
-    return out
-
-
 SIDES = ("plain", "conf", "group")
-"""The ledgers of --append: not confidential (the limit); confidential, signed by
-`Ledger.sign` (a fresh ephemeral key per seal); confidential, signed with one `SealGroup`
-per signing call of `--group` events (the seals of that call share their ephemeral key)."""
+"""The ledgers of --append: not confidential (the limit); confidential, each event signed
+by its own `Ledger.sign` call (a fresh ephemeral key per seal); confidential, signed by
+`Ledger.sign` calls of `--group` events (one `SealGroup` a call: the seals of that call to
+the same readers share their ephemeral key)."""
 
 
 def append_sealed(
@@ -288,13 +271,13 @@ def append_sealed(
             signed = {"plain": leds["plain"].sign(raws, "insp")}
             sign_s = perf() - start
             start = perf()
-            signed["conf"] = leds["conf"].sign(raws, "insp")
+            signed["conf"] = [env for raw in raws for env in leds["conf"].sign([raw], "insp")]
             seal_sign_s = perf() - start
             start = perf()
             signed["group"] = [
                 env
                 for at in range(0, events, group)
-                for env in sign_grouped(leds["group"], raws[at : at + group], "insp")
+                for env in leds["group"].sign(raws[at : at + group], "insp")
             ]
             group_sign_s = perf() - start
             forget()  # the author's process is not the log's: what it remembers is not the log's

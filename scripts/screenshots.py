@@ -2,9 +2,10 @@
 """`make screenshots`: every dashboard page at 1280 and 390 px, over the syria-2013 scenario,
 written to docs/screenshots/<page>-<width>.png (the README shows the overview).
 
-With ``--confidential``: the public pages of a confidential ledger as an anonymous visitor
-reads them (issue 16), over the small confidential ledger of the pages' tests
-(``tests/web/confidential.py``), written to <page>-public-<width>.png.
+The scenario is loaded in the clear (``--plain``), so that an anonymous visitor sees every
+page. With ``--confidential``: the public pages of the scenario as it is loaded by
+default, confidential as the record was, as an anonymous visitor reads them (issue 16),
+written to <page>-public-<width>.png.
 
 Starts `cwledger serve` on a free port of 127.0.0.1 with the pages public
 (`cwledger.api.process.spawn`), drives Debian's Chromium with Playwright
@@ -94,28 +95,14 @@ def main() -> None:
         for f in shoot(out, base, pages):
             print(f)
         return
-    if confidential:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from tests.web.confidential import build
-
-        with tempfile.TemporaryDirectory() as tmp:
-            build(Path(tmp) / "ledger").close()
-            server = spawn(Path(tmp) / "ledger", env={"CWLEDGER_PUBLIC_PAGES": "true"})
-            try:
-                for f in shoot(out, server.base, pages):
-                    print(f)
-            finally:
-                server.stop()
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        syria_2013.load(Path(tmp) / "ledger").close()
+        syria_2013.load(Path(tmp) / "ledger", confidential=confidential).close()
         server = spawn(Path(tmp) / "ledger", env={"CWLEDGER_PUBLIC_PAGES": "true"})
         try:
-            for f in shoot(out, server.base):
+            for f in shoot(out, server.base, pages):
                 print(f)
         finally:
             server.stop()
-
 
 if __name__ == "__main__":
     main()
