@@ -212,6 +212,21 @@ def any_ledger(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
 
 
 @pytest.fixture
+def conf(tmp_path: Path) -> Iterator[Ledger]:
+    """A confidential ledger (issue 16: every field above public sealed), with the
+    founding parties of `ledger`: operator, inspectorate, declarant, observer."""
+    led = Ledger.init(
+        tmp_path / "ledger",
+        ORIGIN,
+        founding=FOUNDING,
+        time="2013-09-14T00:00:00Z",
+        confidential=True,
+    )
+    yield led
+    led.close()
+
+
+@pytest.fixture
 def book(ledger: Ledger) -> Any:
     """The ledger with version 1 of a declaration: I-1 (1,000 kg) and I-2 (500 kg) of DF at
     S-1, I-3 (800 kg of HF) at S-2 (see tests/book/builders.py)."""

@@ -4,35 +4,22 @@ the book's API answers and dashboard pages refuse an observer and an anonymous v
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from cwledger.ledger.ledger import Ledger
 from tests.api.conftest import Api, make_api
 from tests.book.builders import Book, declaration, item, site
-from tests.conftest import FOUNDING, ORIGIN
 
 MARK = "Marker-Site-Name-5f1c"
 
 
 @pytest.fixture
-def conf_api(tmp_path: Path) -> Iterator[Api]:
-    led = Ledger.init(
-        tmp_path / "ledger",
-        ORIGIN,
-        founding=FOUNDING,
-        time="2013-09-14T00:00:00Z",
-        confidential=True,
-    )
-    Book(led).append(
+def conf_api(conf: Ledger) -> Api:
+    Book(conf).append(
         "declaration.submitted",
         declaration([item("I-1")], sites=[{**site("S-1"), "name": MARK}]),
     )
-    api = make_api(led, ["insp", "dec", "obs"], public_pages=True)
-    yield api
-    led.close()
+    return make_api(conf, ["insp", "dec", "obs"], public_pages=True)
 
 
 BOOK_READS = [

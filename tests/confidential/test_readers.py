@@ -8,7 +8,6 @@ import base64
 import dataclasses
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +24,7 @@ from cwledger.ledger.sealing import check_boxes, open_sealed, opening, reseal, s
 from cwledger.ledger.sharing import share_box, shared_boxes, shared_part
 from cwledger.model.events import PARTY_REGISTERED, PAYLOAD_SHARED, Event
 from tests.book.builders import Book, site
-from tests.conftest import FOUNDING, ORIGIN, row_counts
-
-
-@pytest.fixture
-def conf(tmp_path: Path) -> Iterator[Ledger]:
-    """A confidential ledger: operator, inspectorate, declarant, observer."""
-    led = Ledger.init(
-        tmp_path / "ledger",
-        ORIGIN,
-        founding=FOUNDING,
-        time="2013-09-14T00:00:00Z",
-        confidential=True,
-    )
-    yield led
-    led.close()
+from tests.conftest import ORIGIN, row_counts
 
 
 def _register(led: Ledger, name: str, role: str, *, enc: bool = True) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +28,12 @@ from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 from tests.book.builders import Book, declaration, item, site
-from tests.conftest import FOUNDING, ORIGIN, event, row_counts
+from tests.conftest import ORIGIN, event, row_counts
 
 SITE_NAME = "Marker Site Qzx7731"
 ITEM_ID = "I-MRK-4411"
 KG = 4321.987
 MARKERS = [SITE_NAME.encode(), ITEM_ID.encode(), b"4321.987", b"Qzx7731"]
-
-
-@pytest.fixture
-def conf(tmp_path: Path) -> Iterator[Ledger]:
-    """A confidential ledger with an operator, an inspectorate, a declarant, an observer."""
-    led = Ledger.init(
-        tmp_path / "ledger",
-        ORIGIN,
-        founding=FOUNDING,
-        time="2013-09-14T00:00:00Z",
-        confidential=True,
-    )
-    yield led
-    led.close()
 
 
 def _marked_declaration() -> dict[str, Any]:

@@ -73,6 +73,7 @@ __all__ = [
     "OPERATOR",
     "KeyLookup",
     "readers",
+    "keys_at",
     "named_problems",
     "seal_body",
     "operator_box_key",
@@ -177,7 +178,7 @@ def part_budget(authority: Authority, author: str, default: int) -> int:
     return min(default, sealed_body_budget(most))
 
 
-def _keys_at(authority: Authority, index: int | None) -> dict[str, EncryptionKey]:
+def keys_at(authority: Authority, index: int | None) -> dict[str, EncryptionKey]:
     """Every party's encryption key in force at `index` (None: now), for those with one."""
     out = {}
     for name in authority.parties:
@@ -232,7 +233,7 @@ def seal_body(
                 " no recipients"
             )
         return public
-    keys = _keys_at(authority, None)
+    keys = keys_at(authority, None)
     if OPERATOR not in keys:
         raise MalformedInput(
             f"the {OPERATOR} has no encryption key: this ledger cannot seal an event"
@@ -305,7 +306,7 @@ def unseal(
         return None, [
             Problem(_WHERE, f"the {OPERATOR}'s encryption key {echo(kid)} is not at hand")
         ]
-    keys = _keys_at(authority, index)
+    keys = keys_at(authority, index)
     try:
         opened, check = open_checked(d.sealed, OPERATOR, dk, keys)
     except (SealBroken, NotEntitled) as e:

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from cwledger.errors import NotEntitled, Problem, SealBroken
 from cwledger.ledger.admission import RECIPIENTS, SEALED, DecodedEntry, decode_entry
 from cwledger.ledger.authority import Authority
-from cwledger.ledger.confidential import KeyLookup, named_problems, readers
+from cwledger.ledger.confidential import KeyLookup, keys_at, named_problems, readers
 from cwledger.ledger.projections import Progress, check_book
 from cwledger.ledger.sealing import Opened, check_boxes, opening
 from cwledger.ledger.sharing import shared_boxes, shared_part
@@ -68,15 +68,6 @@ class Reading:
         return not self.unread and not self.broken
 
 
-def _keys_at(authority: Authority, index: int) -> dict[str, EncryptionKey]:
-    out = {}
-    for name in authority.parties:
-        rec = authority.encryption_key(name, index)
-        if rec is not None:
-            out[name] = rec.key
-    return out
-
-
 class PartyOpener:
     """Opens sealed entries as `party` with `key` (its decryption keys by key id) and the
     boxes `shares` shared with it (by entry), judging each as the log did (module doc).
@@ -106,7 +97,7 @@ class PartyOpener:
         ]
         if not candidates:
             return "not-entitled", None, []
-        keys = _keys_at(authority, index)
+        keys = keys_at(authority, index)
         for status, part in candidates:
             kid = part["boxes"][0]["key"] if status == "shared" else _box_key(part, self.party)
             dk = None if kid is None else self.key(kid)
