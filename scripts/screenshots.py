@@ -104,5 +104,6 @@ def main() -> None:
         finally:
             server.stop()
 
+
 if __name__ == "__main__":
     main()
