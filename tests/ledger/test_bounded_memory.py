@@ -1,0 +1,97 @@
+"""The book's replay holds no per-event state: `rebuild` and `check_book` of a 50,000-event
+ledger run under a memory cap that a 5,000-event ledger fits in comfortably.
+
+The cap is ``RLIMIT_DATA`` (the process's heap and private mappings), set in a child
+process (never the test runner's) after it has rebuilt and checked a 5,000-event ledger
+(imports, caches and one chunk's worth of work all in place): what it then uses plus
+`HEADROOM`. A replay keeping a dictionary entry (or a list item) per event needs more than
+that for 45,000 more events: the replay of the whole log in memory, as it was before the
+book was flushed a chunk at a time, fails here with MemoryError.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cwledger.scenario.synth import synth
+
+SMALL, LARGE = 5_000, 50_000
+HEADROOM_MB = 24
+"""Above what the child uses once it has handled the small ledger; the changes of the whole
+large ledger held at once take about 1 KB per event (50 MB), a chunk's about 2 MB."""
+
+CHILD = """
+import resource, sys
+from pathlib import Path
+from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.projections import check_book, rebuild
+
+def data_mb():  # what RLIMIT_DATA counts (Linux 4.7+): VmData
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmData:")[1].split()[0]) / 1024
+
+small, large, headroom = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+for path in (small, large):
+    ledger = Ledger.open(path)
+    if path == large:
+        cap = int((data_mb() + headroom) * 1024 * 1024)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    rebuild(ledger.store)
+    check_book(ledger.store)
+    ledger.close()
+    print(path.name, round(data_mb(), 1), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def ledgers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("bounded")
+    for name, events in (("small", SMALL), ("large", LARGE)):
+        synth(root / name, sites=4, items=300, events=events, seed=17)
+    return root / "small", root / "large"
+
+
+def _replay_under_cap(small: Path, large: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(small), str(large), str(HEADROOM_MB)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_rebuild_and_check_of_a_long_log_fit_the_memory_of_a_short_one(
+    ledgers: tuple[Path, Path],
+) -> None:
+    done = _replay_under_cap(*ledgers)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line.split()[0] for line in done.stdout.splitlines()] == ["small", "large"]
+
+
+def test_the_cap_is_tight_enough_to_catch_a_per_event_dictionary(
+    ledgers: tuple[Path, Path],
+) -> None:
+    """The same child, keeping three small dictionaries per event of the large ledger as it
+    goes (about what a replay in memory held: a position, a movement and a custody link),
+    runs out of memory under the cap."""
+    small, large = ledgers
+    leaky = CHILD.replace(
+        "    rebuild(ledger.store)",
+        "    kept = [] if path == large else None\n"
+        "    def keep(n):\n"
+        "        for i in range(n if kept is not None else 0):\n"
+        "            kept.extend({'item': f'I-{i:07d}', 'at': i, 'k': k} for k in 'pmc')\n"
+        "    rebuild(ledger.store, keep)",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", leaky, str(small), str(large), str(HEADROOM_MB)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode != 0
+    assert "MemoryError" in run.stderr
