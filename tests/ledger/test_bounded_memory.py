@@ -23,7 +23,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cwledger.ledger import projections
+from cwledger.ledger.ledger import Ledger
+from cwledger.ledger.projections import SealedUnread, rebuild
 from cwledger.scenario.synth import synth
+from tests.book.builders import Book, item, site
 
 SMALL, LARGE = 5_000, 50_000
 HEADROOM_MB = 24
@@ -133,3 +136,19 @@ def test_rows_out_of_key_order_are_noticed_not_misjudged() -> None:
     rows = [((0, 1),), ((0, 0),)]
     with pytest.raises(projections._Unordered):
         projections._walk(iter([(k, ()) for (k,) in rows]), iter([]))
+
+
+def test_a_rebuild_that_stops_leaves_the_stored_book_as_it_was(conf: Ledger) -> None:
+    """The rebuild empties the book's tables before it replays into them, a chunk at a
+    time: when it stops (here at a sealed entry it has no key for), nothing of that is
+    kept."""
+    b = Book(conf)
+    b.declare([item("I-1"), item("I-2", kg=500)])
+    b.append("site.declared", {"site": site("S-3")})
+    with conf.store.read() as r:
+        before = r.book.dump()
+    assert before["book_record"] and before["item_position"]
+    with pytest.raises(SealedUnread):
+        rebuild(conf.store, None, None)
+    with conf.store.read() as r:
+        assert r.book.dump() == before
