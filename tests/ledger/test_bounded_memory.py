@@ -21,12 +21,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
 
 from cwledger.ledger import projections
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import SealedUnread, rebuild
 from cwledger.scenario.synth import synth
+from cwledger.store.book import BookWriter
+from cwledger.store.schema import BOOK_TABLES, metadata
 from tests.book.builders import Book, item, site
+from tests.book.test_projection import _busy
 
 SMALL, LARGE = 5_000, 50_000
 HEADROOM_MB = 24
@@ -152,3 +156,35 @@ def test_a_rebuild_that_stops_leaves_the_stored_book_as_it_was(conf: Ledger) -> 
         rebuild(conf.store, None, None)
     with conf.store.read() as r:
         assert r.book.dump() == before
+
+
+@pytest.mark.parametrize("chunk", [7, 500])
+def test_a_replay_in_chunks_is_the_book_the_append_path_wrote(tmp_path: Path, chunk: int) -> None:
+    """Replayed into an empty book a few entries at a time, a synthetic ledger's book is
+    row for row the one the append path wrote, batch by batch."""
+    synth(tmp_path / "l", sites=3, items=60, events=2500, seed=5)
+    led = Ledger.open(tmp_path / "l")
+    scratch = create_engine(f"sqlite:///{tmp_path / 'book.db'}")
+    metadata.create_all(scratch, tables=list(BOOK_TABLES))
+    with led.store.read() as r, scratch.begin() as conn:
+        done = projections.replay_book(r, BookWriter(conn), chunk=chunk)
+        assert done.records == r.book.count_records() > 0
+        assert BookWriter(conn).dump() == r.book.dump()
+    scratch.dispose()
+    led.close()
+
+
+def test_a_replay_one_entry_at_a_time_is_the_book_the_append_path_wrote(
+    book: Book, tmp_path: Path
+) -> None:
+    """Claims and observations of every kind (tests/book/test_projection.py), flushed
+    after every entry."""
+    _busy(book)
+    scratch = create_engine(f"sqlite:///{tmp_path / 'book.db'}")
+    metadata.create_all(scratch, tables=list(BOOK_TABLES))
+    with book.ledger.store.read() as r, scratch.begin() as conn:
+        projections.replay_book(r, BookWriter(conn), chunk=1)
+        stored = r.book.dump()
+        assert stored["holding_change"] and stored["item_position"]
+        assert BookWriter(conn).dump() == stored
+    scratch.dispose()
