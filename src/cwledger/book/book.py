@@ -1,11 +1,12 @@
 """The book: the state the rules read, loaded on demand, changed one event at a time.
 
 A ``Book`` caches the records a batch touches, reading misses from a ``BookSource`` (the
-store inside the append transaction, or nothing when replaying a whole log in memory).
+store inside the append transaction or the replay's, or nothing for a book in memory).
 Each event is applied inside its own overlay: if the rules refuse it, the overlay is
 dropped and the book is exactly as before; if not, the overlay is merged. What changed
 (records, holdings movements, item positions, chain-of-custody links) is kept for the
-store to write in the same transaction as the log entries.
+store to write in the same transaction as the log entries. A replay of a whole log hands
+them over to the store a chunk at a time (`Book.flush`), its cache bounded.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Record)
+
+CACHE_RECORDS = 5_000
+"""Records a book keeps cached across a `Book.flush` (a replay's bounded working set)."""
 
 
 class BookSource(Protocol):
@@ -181,8 +185,11 @@ def _deadline(rec: Record | None) -> int | None:
 class Book:
     """The book of a stockpile elimination, as far as a run of events needs it."""
 
-    def __init__(self, source: BookSource | None = None) -> None:
+    def __init__(self, source: BookSource | None = None, *, empty: bool = False) -> None:
         self._source: BookSource = source or _NoSource()
+        # The source was empty when the book opened, and the cache holds everything put
+        # since (until a flush forgets it): a miss is then an answer, not a query.
+        self._whole = empty or source is None
         self._cache: dict[tuple[str, str], Record | None] = {}
         # Keys of cached records by (kind, status) and (kind, place): the rules ask for
         # "open transfers" or "items at this site" once per event.
@@ -221,6 +228,8 @@ class Book:
             rec: Record | None = self._tx.records[k]
         elif k in self._cache:
             rec = self._cache[k]
+        elif self._whole:
+            rec = None
         else:
             rec = self._source.record(*k)
             self._remember(k, rec)
@@ -245,11 +254,8 @@ class Book:
             if self._tx is None
             else {k[1]: r for k, r in self._tx.records.items() if k[0] == kind}
         )
-        found = {
-            key
-            for key in self._source.keys(kind, status=status, place=place)
-            if key not in pending and (kind, key) not in self._cache
-        }
+        stored = [] if self._whole else self._source.keys(kind, status=status, place=place)
+        found = {key for key in stored if key not in pending and (kind, key) not in self._cache}
         if status is not None:
             cached = self._by_status.get((kind, status), set())
         elif place is not None:
@@ -269,7 +275,8 @@ class Book:
             else {k[1]: r for k, r in self._tx.records.items() if k[0] == kind}
         )
         if kind not in self._stored_deadline:
-            self._stored_deadline[kind] = self._source.earliest_deadline(kind)
+            earliest = None if self._whole else self._source.earliest_deadline(kind)
+            self._stored_deadline[kind] = earliest
         first = self._stored_deadline[kind]
         stored = self._source.overdue(kind, at) if first is not None and first < at else []
         found = {key for key in stored if key not in pending and (kind, key) not in self._cache}
@@ -321,6 +328,29 @@ class Book:
         """A named counter's value (0 when never incremented)."""
         rec = self.get(CounterRecord, counter)
         return 0 if rec is None else rec.value
+
+    # -- handing over ---------------------------------------------------------------------
+
+    def flush(self, write: Callable[[Changes], None], *, keep: int = CACHE_RECORDS) -> None:
+        """Hand the changes made so far to `write`, which stores them in this book's source,
+        and start afresh: a replay of a long log flushes a chunk at a time, so that its
+        working set is the store's and only a chunk of changes is ever in memory.
+
+        The cached records stay (they are what the source now holds) unless there are more
+        than `keep`: then they are all forgotten, to be read again from the source.
+        """
+        if self._tx is not None:
+            raise RuntimeError("the book cannot be flushed inside Book.apply")
+        write(self.changes)
+        self.changes = Changes()
+        # The source has changed: its earliest open deadline is asked again.
+        self._stored_deadline.clear()
+        if len(self._cache) > keep:
+            self._whole = False
+            self._cache.clear()
+            self._by_status.clear()
+            self._by_place.clear()
+            self._deadlines.clear()
 
     # -- applying ------------------------------------------------------------------------
 

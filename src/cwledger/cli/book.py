@@ -308,8 +308,8 @@ def rebuild(ledger_dir: LedgerDir = Path(".")) -> None:
         task = bar.add_task("replaying", total=size)
         changes = rebuild_book(ledger.store, lambda n: bar.advance(task, n), ledger.operator_keys())
     err.print(
-        f"rebuilt the book from {size} entries: {len(changes.records)} records,"
-        f" {len(changes.movements)} holdings changes"
+        f"rebuilt the book from {size} entries: {changes.records} records,"
+        f" {changes.movements} holdings changes"
     )
 
 

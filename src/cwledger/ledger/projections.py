@@ -1,9 +1,12 @@
 """The book as a projection of the log: replay it, rebuild its tables, check them.
 
-``replay_book`` runs every entry of the log through the book's rules in memory, in log
-order, with the authority (parties and roles) as it stood at each entry. ``rebuild``
-replaces the stored book with the replay; ``check_book`` replays into a scratch database
-and compares it, table by table, with the stored book.
+``replay_book`` runs every entry of the log through the book's rules, in log order, with
+the authority (parties and roles) as it stood at each entry, into book tables: a chunk of
+entries at a time, their changes written at the end of each chunk and the records the
+rules read kept in a bounded cache in front of those tables, so that its memory does not
+grow with the log (docs/performance.md, "Replaying the book"). ``rebuild`` replaces the
+stored book with the replay; ``check_book`` replays into a scratch SQLite file and compares
+it, table by table, with the stored book, both streamed in key order.
 
 In a confidential ledger the replay opens each sealed body with the operator's keys
 (`operator_key`, e.g. ``Ledger.operator_keys()``) and judges it exactly as the append path
@@ -17,19 +20,22 @@ raises SealedUnread, never a replay of a part of the log.
 ``public_view`` is what an observer may be shown of a confidential ledger: the log as it
 is (its bodies are sealed) with, as its book, the replay of the entries that hold nothing
 sealed (governance, milestones, documents, estimates, the escrow's commitments, the sites
-the inspectorate declares), in a scratch database. Nothing the operator opened is in it.
+the inspectorate declares), in a scratch SQLite file. Nothing the operator opened is in it.
 """
 
 from __future__ import annotations
 
 import functools
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, Table, create_engine, select
 
 from cwledger.book.book import Book, Changes, Context
 from cwledger.errors import NotEntitled, Problem, VerificationError
@@ -45,6 +51,7 @@ from cwledger.words import plural
 
 __all__ = [
     "replay_book",
+    "Replayed",
     "rebuild",
     "check_book",
     "public_view",
@@ -80,15 +87,34 @@ class SealedUnread(NotEntitled):
         )
 
 
+REPLAY_CHUNK = 2_000
+"""Entries replayed between two flushes of the book's changes into the store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """What a replay wrote: the book's records and its holdings changes."""
+
+    records: int
+    movements: int
+
+
 def replay_book(
     reader: LogReader,
+    into: BookWriter,
     progress: Progress | None = None,
     operator_key: KeyLookup | None = None,
     *,
     public_only: bool = False,
     opener: Opener | None = None,
-) -> Changes:
-    """Every change the log's entries make to the book, replayed in memory in log order.
+    chunk: int = REPLAY_CHUNK,
+) -> Replayed:
+    """Replay every entry of the log through the book's rules, in log order, into the book
+    tables `into` writes (empty at the start; the log's own store or a scratch database).
+
+    The log is read and the changes written a chunk of `chunk` entries at a time, and the
+    rules read the records they need from `into` through a bounded cache: the replay holds
+    no per-entry state, whatever the log's length.
 
     Raises BookMismatch naming the first entry the rules (or the judgement of a sealed
     body) refuse (a log that the append path would not have written); SealedUnread at the
@@ -97,10 +123,17 @@ def replay_book(
     them is left out too: the book of what the public reads. `opener`, when given, opens
     the sealed entries instead of `operator_key` (a party's reading).
     """
-    book = Book()
+    book = Book(into, empty=True)
     authority = Authority()
-    for chunk in reader.iter_entries():
-        for e in chunk:
+    movements = 0
+
+    def write(changes: Changes) -> None:
+        nonlocal movements
+        movements += len(changes.movements)
+        into.write(changes)
+
+    for entries in reader.iter_entries(chunk=chunk):
+        for e in entries:
             d = decode_entry(e.envelope, check_canonical=False)
             if d.etype.governance:
                 if operator_key is not None and opener is None and not public_only:
@@ -137,9 +170,10 @@ def replay_book(
             if refused:
                 why = _reasons(refused)
                 raise BookMismatch(f"entry {e.index}: the book's rules refuse it: {why}")
+        book.flush(write)
         if progress is not None:
-            progress(len(chunk))
-    return book.changes
+            progress(len(entries))
+    return Replayed(into.count_records(), movements)
 
 
 def _reasons(problems: Iterable[Problem]) -> str:
@@ -152,14 +186,27 @@ def _no_key(kid: str) -> None:  # noqa: ARG001 (a KeyLookup that has no key)
 
 def rebuild(
     store: Store, progress: Progress | None = None, operator_key: KeyLookup | None = None
-) -> Changes:
-    """Drop the stored book and write the replay of the log in its place (one transaction).
-    `operator_key` opens sealed bodies (SealedUnread without it when the log holds one)."""
+) -> Replayed:
+    """Drop the stored book and write the replay of the log in its place (one transaction),
+    a chunk at a time. `operator_key` opens sealed bodies (SealedUnread without it when the
+    log holds one)."""
     with store.write() as w:
-        changes = replay_book(w, progress, operator_key)
         w.book.clear()
-        w.book.write(changes)
-    return changes
+        return replay_book(w, w.book, progress, operator_key)
+
+
+@contextmanager
+def _scratch_book() -> Iterator[Connection]:
+    """A transaction on an empty book in a scratch SQLite file (on disk, not in memory: the
+    book of a long log is as long), removed at the end."""
+    with tempfile.TemporaryDirectory(prefix="cwledger-book-") as where:
+        scratch = create_engine(f"sqlite:///{Path(where) / 'book.db'}")
+        try:
+            metadata.create_all(scratch, tables=list(BOOK_TABLES))
+            with scratch.begin() as conn:
+                yield conn
+        finally:
+            scratch.dispose()
 
 
 def check_book(
@@ -173,31 +220,112 @@ def check_book(
 
     Raises BookMismatch naming the first table and row that differ; SealedUnread when a
     sealed body does not open with `operator_key` (or there is none). `opener`: as for
-    `replay_book`.
+    `replay_book`. The tables are compared as two streams in key order, a page at a time.
     """
-    with store.read() as r:
-        changes = replay_book(r, progress, operator_key, opener=opener)
-        stored = r.book.dump()
-    scratch = create_engine("sqlite://")
-    metadata.create_all(scratch, tables=list(BOOK_TABLES))
-    with scratch.begin() as conn:
-        BookWriter(conn).write(changes)
-        rebuilt = BookWriter(conn).dump()
-    scratch.dispose()
-    for table in rebuilt:
-        want = Counter(_typed(row) for row in rebuilt[table])
-        got = Counter(_typed(row) for row in stored.get(table, []))
-        if want == got:
-            continue
-        missing = _ordered((want - got).elements())
-        extra = _ordered((got - want).elements())
-        detail = (
-            f"missing {_plain(missing[0])!r}" if missing else f"unexpected {_plain(extra[0])!r}"
-        )
+    with store.read() as r, _scratch_book() as conn:
+        replay_book(r, BookWriter(conn), progress, operator_key, opener=opener)
+        for table in BOOK_TABLES:
+            _compare(table, conn, r.conn)
+
+
+PAGE_ROWS = 2_000
+"""Rows of a book table read at a time when the stored book is compared with the replay."""
+
+
+def _compare(table: Table, replayed: Connection, stored: Connection) -> None:
+    """Raise BookMismatch if a book table differs between the replay and the stored book:
+    the counts of missing and unexpected rows, and the first missing one (else the first
+    unexpected). A row whose key is in both but whose other values differ counts as one of
+    each. The two are walked side by side in key order; if either turns out not to be in
+    that order (a value of another type in a stored column), they are compared as two
+    multisets instead."""
+    try:
+        counts, first = _walk(_rows(replayed, table), _rows(stored, table))
+    except _Unordered:
+        counts, first = _multisets(table, replayed, stored)
+    n_missing, n_extra = counts
+    if n_missing or n_extra:
+        what = "missing" if n_missing else "unexpected"
         raise BookMismatch(
-            f"the stored book differs from the replay of the log in {table}:"
-            f" {plural(len(missing), 'row')} missing, {len(extra)} unexpected; first {detail}"
+            f"the stored book differs from the replay of the log in {table.name}:"
+            f" {plural(n_missing, 'row')} missing, {n_extra} unexpected;"
+            f" first {what} {_plain(first)!r}"
         )
+
+
+class _Unordered(Exception):
+    """A stream of rows that is not in key order (`_walk`)."""
+
+
+_Typed = tuple[tuple[str, Any], ...]
+_Keyed = tuple[tuple[Any, ...], _Typed]
+
+
+def _rows(conn: Connection, table: Table) -> Iterator[_Keyed]:
+    """The rows of a book table with their keys, in the primary key's order (code point
+    order for text on every backend: ``schema._string``), streamed a page at a time."""
+    keys = list(table.primary_key.columns)
+    at = [list(table.columns).index(c) for c in keys]
+    q = select(table).order_by(*keys)
+    for row in conn.execution_options(yield_per=PAGE_ROWS).execute(q):
+        typed = _typed(row)
+        yield tuple(_rank(typed[i]) for i in at), typed
+
+
+def _rank(cell: tuple[str, Any]) -> tuple[int, Any]:
+    """A key value as the databases order it: numbers, then text, then bytes."""
+    name, value = cell
+    return {"int": 0, "float": 0, "str": 1, "bytes": 2}.get(name, 3), value
+
+
+def _walk(want: Iterator[_Keyed], got: Iterator[_Keyed]) -> tuple[tuple[int, int], _Typed]:
+    """(missing, unexpected): the counts of the rows of `want` not in `got` and the other
+    way round, both in strictly increasing key order; and the first missing row (else the
+    first unexpected, else an empty row)."""
+    n_missing = n_extra = 0
+    first_missing: _Typed | None = None
+    first_extra: _Typed | None = None
+    a, b = _next(want, None), _next(got, None)
+    while a is not None or b is not None:
+        if a is not None and b is not None and a[0] == b[0]:
+            if a[1] != b[1]:
+                n_missing, n_extra = n_missing + 1, n_extra + 1
+                first_missing = first_missing or a[1]
+                first_extra = first_extra or b[1]
+            a, b = _next(want, a), _next(got, b)
+        elif a is not None and (b is None or a[0] < b[0]):
+            n_missing += 1
+            first_missing = first_missing or a[1]
+            a = _next(want, a)
+        elif b is not None:
+            n_extra += 1
+            first_extra = first_extra or b[1]
+            b = _next(got, b)
+    return (n_missing, n_extra), first_missing or first_extra or ()
+
+
+def _next(rows: Iterator[_Keyed], last: _Keyed | None) -> _Keyed | None:
+    """The next row, checked to come after `last` in key order (else _Unordered)."""
+    row = next(rows, None)
+    if row is not None and last is not None:
+        try:
+            ordered = last[0] < row[0]
+        except TypeError:
+            ordered = False
+        if not ordered:
+            raise _Unordered
+    return row
+
+
+def _multisets(
+    table: Table, replayed: Connection, stored: Connection
+) -> tuple[tuple[int, int], _Typed]:
+    """`_walk`'s answer for rows in no usable order: the two tables as multisets, in memory."""
+    want = Counter(_typed(row) for row in replayed.execute(select(table)))
+    got = Counter(_typed(row) for row in stored.execute(select(table)))
+    missing = _ordered((want - got).elements())
+    extra = _ordered((got - want).elements())
+    return (len(missing), len(extra)), (missing or extra or [()])[0]
 
 
 class PublicReader(LogReader):
@@ -216,18 +344,9 @@ class PublicReader(LogReader):
 def public_view(reader: LogReader) -> Iterator[PublicReader]:
     """The log `reader` reads with, as its book, the replay of its entries that hold
     nothing sealed (module doc), in a scratch database dropped at the end."""
-    changes = replay_book(reader, public_only=True)
-    scratch = create_engine("sqlite://")
-    try:
-        metadata.create_all(scratch, tables=list(BOOK_TABLES))
-        with scratch.begin() as conn:
-            BookWriter(conn).write(changes)
-            yield PublicReader(reader.conn, conn)
-    finally:
-        scratch.dispose()
-
-
-_Typed = tuple[tuple[str, Any], ...]
+    with _scratch_book() as conn:
+        replay_book(reader, BookWriter(conn), public_only=True)
+        yield PublicReader(reader.conn, conn)
 
 
 def _cell(value: Any) -> tuple[str, Any]:

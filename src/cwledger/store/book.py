@@ -93,6 +93,10 @@ class BookReader:
         )
         return None if not rows or rows[0][0] is None else int(rows[0][0])
 
+    def count_records(self) -> int:
+        """How many records the book holds, of every kind."""
+        return int(self._rows("SELECT count(*) FROM book_record", ())[0][0])
+
     def records(
         self, cls: type[R], *, status: str | None = None, place: str | None = None
     ) -> list[R]:
