@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cwledger.errors import MalformedInput
@@ -32,6 +32,7 @@ from cwledger.time import (
 
 # Moments from 1970 to the end of 9998 (so that the month after is still a date).
 moments = st.integers(min_value=0, max_value=253_370_764_800_000_000 - 1)
+END_OF_9999 = 253_402_300_800_000_000  # 10000-01-01T00:00:00Z, the first moment past RFC 3339
 month_texts = st.builds(
     lambda y, m: f"{y:04d}-{m:02d}",
     st.integers(min_value=1970, max_value=9998),
@@ -88,6 +89,7 @@ def test_a_period_is_half_open(at: int) -> None:
 @given(moments, st.integers(min_value=0, max_value=40 * 31 * DAY))
 def test_the_months_cover_a_range_without_gap_or_overlap(first: int, span: int) -> None:
     last = first + span
+    assume(last < END_OF_9999)  # a moment is at most 9999-12-31T23:59:59.999999Z
     ps = months(first, last)
     assert first in ps[0] and last in ps[-1]
     for a, b in zip(ps, ps[1:], strict=False):
@@ -98,6 +100,12 @@ def test_the_months_cover_a_range_without_gap_or_overlap(first: int, span: int) 
     for t in (first, last, (first + last) // 2, *(p.start for p in ps), *(p.last for p in ps)):
         if first <= t <= last:
             assert sum(t in p for p in ps) == 1
+
+
+def test_december_9999_is_a_month_with_an_end() -> None:
+    p = month_of(END_OF_9999 - 1)
+    assert (p.start, p.end) == (from_rfc3339("9999-12-01T00:00:00Z"), END_OF_9999)
+    assert months(END_OF_9999 - DAY, END_OF_9999 - 1) == [p]
 
 
 def test_months_before_the_first_month_are_none() -> None:

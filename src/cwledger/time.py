@@ -28,6 +28,7 @@ a period) and :func:`parse_month` (a calendar month, as a period). Each raises
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -142,8 +143,10 @@ def _start_of(d: date) -> int:
 
 
 def _month_period(year: int, number: int) -> Period:
-    nxt = (year + 1, 1) if number == 12 else (year, number + 1)
-    return Period(_start_of(date(year, number, 1)), _start_of(date(*nxt, 1)))
+    # its end is the day after its last (so December 9999 has one too, though the next
+    # month is no date)
+    last = date(year, number, calendar.monthrange(year, number)[1])
+    return Period(_start_of(date(year, number, 1)), _start_of(last) + DAY)
 
 
 def month_of(at: int) -> Period:
@@ -161,6 +164,8 @@ def months(first: int, last: int) -> list[Period]:
     p = month_of(first)
     while p.start <= last:
         out.append(p)
+        if p.end > last:
+            break
         p = month_of(p.end)
     return out
 
