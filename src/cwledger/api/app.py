@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import aggregates, book, events, health, log
+from cwledger.api.hot import install_hot_routes
 from cwledger.errors import NotFound, TooLarge
 from cwledger.http.deps import (
     AUTH_FAILURE_BURST,
@@ -178,6 +179,7 @@ def create_app(
         status, title = PROBLEM_TYPES[code]
         return {"type": f"/problems/{code}", "title": title, "status": status}
 
+    install_hot_routes(app)  # first: the most read routes, without FastAPI's machinery
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every response, the 413 included
     describe = app.openapi

@@ -30,13 +30,21 @@ from cwledger.ledger.access import Caller, authenticate, end_session, open_sessi
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.model.classes import CLEARANCE, Class
-from cwledger.store import LogReader, Store
+from cwledger.store import LogReader, Store, StoredCheckpoint, driver
+from cwledger.store.store import _LATEST_CHECKPOINT
 from cwledger.time import parse_moment, queryable
 
 T = TypeVar("T")
 
+_LATEST_WITH_LINES = (
+    f"SELECT k.size, k.root_hash, k.note, k.signed_at, k.quorum, w.line FROM"
+    f" ({_LATEST_CHECKPOINT}) k LEFT JOIN cosignature w ON w.checkpoint_size = k.size"
+    " ORDER BY w.witness"
+)
+
 __all__ = [
     "AnswerCache",
+    "ImmutableAnswers",
     "get_ledger",
     "get_settings",
     "caller",
@@ -133,6 +141,37 @@ class AuthorityCache:
             if self._value is None or now - self._value[0] > self.ttl:
                 self._value = (now, self.ledger.authority())
             return self._value[1]
+
+
+class ImmutableAnswers:
+    """Answers that never change once given, by question: a tile or an entry bundle once
+    a checkpoint covers it, a proof between two tree sizes, an entry's document (the log is
+    append-only and its published checkpoint only grows). Least recently used go first
+    beyond `capacity` bytes of answers. Used on the event loop only (no lock)."""
+
+    def __init__(self, capacity: int = 32 * 2**20) -> None:
+        self.capacity = capacity
+        self.held = 0
+        self._answers: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def get(self, question: Hashable) -> Any:
+        """The answer given before, or None."""
+        found = self._answers.get(question)
+        if found is None:
+            return None
+        self._answers.move_to_end(question)
+        return found[1]
+
+    def put(self, question: Hashable, answer: T, size: int) -> T:
+        """Remember `answer`, of `size` bytes; returns it."""
+        old = self._answers.pop(question, None)
+        if old is not None:
+            self.held -= old[0]
+        self._answers[question] = (size, answer)
+        self.held += size
+        while self.held > self.capacity and self._answers:
+            self.held -= self._answers.popitem(last=False)[1][0]
+        return answer
 
 
 class AnswerCache:
@@ -314,6 +353,17 @@ class Snapshot(LogReader):
             self._transaction = self._store.read(snapshot=self._consistent)
             self._conn = self._transaction.__enter__().conn
         return self._conn
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint the log publishes, with its cosignatures, in one statement (the
+        store's rule, `LogReader.latest_checkpoint`, joined to the cosignature lines: one
+        round trip on PostgreSQL where two would be)."""
+        found = driver.rows(self.conn, _LATEST_WITH_LINES)
+        if not found:
+            return None
+        size, root, note, signed_at, quorum, _ = found[0]
+        lines = tuple(row[5] for row in found if row[5] is not None)
+        return StoredCheckpoint(int(size), bytes(root), note, signed_at, int(quorum), lines)
 
     def current_size(self) -> int:
         """The log's size: in this snapshot once it is open, else read in one statement."""
