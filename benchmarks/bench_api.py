@@ -11,8 +11,8 @@ against:
 - ``trivial``: ``GET /healthz`` (no database, no token, on the event loop): the limit of
   this server and this client on this machine, measured in the same run;
 - ``holdings``: ``GET /api/v1/holdings?at=<one of 36 days of 2014>``, as a dashboard asks
-  (the inspectorate's token, read transaction; after the first request for a day at a log size, the answer
-  cache's);
+  (the inspectorate's token, read transaction; after the first request for a day at a log
+  size, the answer cache's);
 - ``holdings_cold``: the same at a random second of 2014, so that every request computes
   (one index seek per (site, chemical) group);
 - ``proof``: ``GET /api/v1/log/proofs/inclusion?index=<random>`` (tiles, proof);

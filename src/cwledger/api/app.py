@@ -27,6 +27,7 @@ from cwledger.http.deps import (
     AuthorityCache,
     CallerCache,
     RateLimiter,
+    Statements,
 )
 from cwledger.http.problems import (
     PROBLEM_TYPES,
@@ -114,6 +115,7 @@ async def _witnessing(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         ledger.after_append = None
+        app.state.statements.close()
         await asyncio.to_thread(collector.stop)
 
 
@@ -157,6 +159,7 @@ def create_app(
     app.state.authority = AuthorityCache(ledger, ttl)
     app.state.callers = CallerCache(ledger, app.state.authority, ttl)
     app.state.answers = AnswerCache()
+    app.state.statements = Statements(ledger.store)
     app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.auth_failures = RateLimiter(AUTH_FAILURE_RATE, AUTH_FAILURE_BURST)

@@ -125,10 +125,17 @@ async def _published(request: Request) -> AsyncIterator[Snapshot]:
     state = request.app.state
     async with state.read_slots:
         s = Snapshot(
-            state.ledger.store, state.answers, consistent=False, late_after=state.ledger.late_after
+            state.ledger.store,
+            state.answers,
+            consistent=False,
+            late_after=state.ledger.late_after,
+            statements=state.statements,
         )
         try:
             yield s
+        except Exception:
+            s.failed()
+            raise
         finally:
             s.close()
 
@@ -274,7 +281,12 @@ async def holdings(request: Request) -> Response | None:
     when = None if at is None else query_moment(at, "at")
     state = request.app.state
     async with state.read_slots:
-        s = Snapshot(state.ledger.store, state.answers, late_after=state.ledger.late_after)
+        s = Snapshot(
+            state.ledger.store,
+            state.answers,
+            late_after=state.ledger.late_after,
+            statements=state.statements,
+        )
         s.clearance = cleared
         try:
             body = s.answer(

@@ -72,6 +72,7 @@ __all__ = [
     "open_web_session",
     "end_web_session",
     "Snapshot",
+    "Statements",
     "query_moment",
     "AUTH_FAILURE_RATE",
     "AUTH_FAILURE_BURST",
@@ -326,6 +327,51 @@ AnyCaller = Annotated[Caller, Depends(caller)]
 WritingCaller = Annotated[Caller, Depends(writer)]
 
 
+class Statements:
+    """One connection kept open for single statements on the event loop: the published
+    log's reads and the log's size before an answer is looked up. Each statement runs on
+    its own and sees the latest commit (`Store.read(snapshot=False)`), without taking a
+    connection from the pool and giving it back around each one. Bound to the first
+    thread that uses it; any other thread (an endpoint in the thread pool) gets a
+    connection of its own from the store. A failed statement drops the connection (the
+    next one opens another)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+        self._thread: int | None = None
+
+    def reader(self) -> LogReader | None:
+        """The kept connection's reader in its own thread, else None."""
+        if self._thread is None:
+            self._thread = threading.get_ident()
+        elif self._thread != threading.get_ident():
+            return None
+        if self._conn is None:
+            conn = self._store.engine.connect()
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                conn.execution_options(cwledger_statements=True)
+            self._conn = conn
+        return LogReader(self._conn)
+
+    def drop(self) -> None:
+        """Close the kept connection for good (after a failed statement)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.invalidate()
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        """Give the kept connection back to the pool (the app stops)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+
 class Snapshot(LogReader):
     """A read transaction opened on first use and ended by `close`, whose answers to the
     book's questions are remembered per log size (`answer`)."""
@@ -337,9 +383,11 @@ class Snapshot(LogReader):
         *,
         consistent: bool = True,
         late_after: int = LATE_AFTER,
+        statements: Statements | None = None,
     ) -> None:
         # No super().__init__: the connection is taken when the endpoint first needs it.
         self._store, self._answers, self._consistent = store, answers, consistent
+        self._statements = statements
         self.late_after = late_after  # the ledger's: when an entry counts as recorded late
         # The highest class the caller reads (set by `reader_at`); a mixed answer drops the
         # fields above it. Public until a dependency says otherwise.
@@ -350,9 +398,22 @@ class Snapshot(LogReader):
     @property
     def conn(self) -> Connection:  # type: ignore[override]
         if self._conn is None:
-            self._transaction = self._store.read(snapshot=self._consistent)
-            self._conn = self._transaction.__enter__().conn
+            kept = None if self._consistent else self._single()
+            if kept is not None:
+                self._conn = kept.conn
+            else:
+                self._transaction = self._store.read(snapshot=self._consistent)
+                self._conn = self._transaction.__enter__().conn
         return self._conn
+
+    def _single(self) -> LogReader | None:
+        """The kept connection for single statements, if this thread may use it."""
+        return None if self._statements is None else self._statements.reader()
+
+    def failed(self) -> None:
+        """A statement failed: drop the kept connection if this snapshot used it."""
+        if self._statements is not None and self._transaction is None and self._conn is not None:
+            self._statements.drop()
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint the log publishes, with its cosignatures, in one statement (the
@@ -367,7 +428,16 @@ class Snapshot(LogReader):
 
     def current_size(self) -> int:
         """The log's size: in this snapshot once it is open, else read in one statement."""
-        return self.size() if self._conn is not None else self._store.size()
+        if self._conn is not None:
+            return self.size()
+        kept = self._single()
+        if kept is None:
+            return self._store.size()
+        try:
+            return kept.size()
+        except Exception:
+            self._statements.drop()  # type: ignore[union-attr]
+            raise
 
     def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The answer to `question` at this snapshot's log size: remembered, or computed."""
@@ -377,7 +447,8 @@ class Snapshot(LogReader):
         """End the transaction, if one was opened, and give its connection back."""
         if self._transaction is not None:
             self._transaction.__exit__(None, None, None)
-            self._transaction = self._conn = None
+            self._transaction = None
+        self._conn = None
 
 
 async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
@@ -388,9 +459,13 @@ async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot
             state.answers,
             consistent=consistent,
             late_after=state.ledger.late_after,
+            statements=getattr(state, "statements", None),
         )
         try:
             yield s
+        except Exception:
+            s.failed()
+            raise
         finally:
             s.close()
 
