@@ -151,3 +151,24 @@ def test_a_confidential_ledgers_holdings_refuse_an_observer(conf: Ledger) -> Non
     assert api.client.get("/api/v1/holdings", headers=api.auth("insp")).status_code == 200
     # the log stays public
     assert api.client.get("/api/v1/log/proofs/inclusion?index=0").status_code == 200
+
+
+def test_the_kept_connection_of_a_database_that_went_away_is_a_503_problem(
+    tmp_path: Any, pg_new_database: Any
+) -> None:
+    """The published log reads on a connection kept open: when the database goes away
+    under it, the answer is the same 503 problem as anywhere else, not a trace."""
+    from tests.conftest import FOUNDING, ORIGIN, pg_connect, pg_drop_database
+
+    url = pg_new_database()
+    led = Ledger.init(tmp_path / "l", ORIGIN, founding=FOUNDING, database_url=url)
+    gone = make_api(led, ["obs"])
+    for path in ("/log/checkpoint", "/api/v1/log/proofs/inclusion?index=0"):
+        assert gone.client.get(path).status_code == 200
+    led.store.engine.dispose()
+    with pg_connect() as admin:
+        pg_drop_database(admin, url.rsplit("/", 1)[1])
+    for path in ("/log/checkpoint", "/api/v1/log/checkpoint", "/log/tile/0/000.p/1"):
+        resp = gone.client.get(path)
+        assert resp.status_code == 503 and resp.json()["type"] == "/problems/unavailable", path
+        assert "Traceback" not in resp.text and "psycopg" not in resp.text

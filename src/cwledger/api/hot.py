@@ -26,14 +26,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from pydantic import TypeAdapter
 from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import Receive, Scope, Send
 
-from cwledger.api.book import HoldingDoc
+from cwledger.api.book import holdings_json
 from cwledger.api.log import (
     CHECKPOINT_CACHE,
     MAX_INDEX,
@@ -61,10 +60,15 @@ from cwledger.tlog.tiles import TileRef, parse_tile_path
 __all__ = ["HotRoute", "install_hot_routes"]
 
 Answer = Callable[[Request], Awaitable[Response | None]]
-_HOLDINGS = TypeAdapter(list[HoldingDoc])
 _DECLINED = "cwledger.hot_declined"
 """Set in the scope when a hot route hands the request on to the router."""
-_GROUPINGS = frozenset({"site", "chemical", "category", "priority", "item"})
+_GROUPINGS: dict[str, answers.Grouping] = {
+    "site": "site",
+    "chemical": "chemical",
+    "category": "category",
+    "priority": "priority",
+    "item": "item",
+}
 
 
 class HotRoute(BaseRoute):
@@ -133,9 +137,11 @@ async def _published(request: Request) -> AsyncIterator[Snapshot]:
         )
         try:
             yield s
-        except Exception:
-            s.failed()
-            raise
+        except Exception as e:
+            wrapped = s.failed(e)
+            if wrapped is e:
+                raise
+            raise wrapped from e
         finally:
             s.close()
 
@@ -274,8 +280,8 @@ async def holdings(request: Request) -> Response | None:
     q = _query(request, (), ("at", "site", "by"))
     if q is None:
         return None
-    by, site, at = q.get("by", "site"), q.get("site"), q.get("at")
-    if by not in _GROUPINGS or (by == "item" and site is None):
+    by, site, at = _GROUPINGS.get(q.get("by", "site")), q.get("site"), q.get("at")
+    if by is None or (by == "item" and site is None):
         return None
     cleared = require_clearance(request, await _authenticated(request), Class.PROTECTED)
     when = None if at is None else query_moment(at, "at")
@@ -289,14 +295,7 @@ async def holdings(request: Request) -> Response | None:
         )
         s.clearance = cleared
         try:
-            body = s.answer(
-                ("holdings.json", when, site, by),
-                lambda: _HOLDINGS.dump_json(
-                    _HOLDINGS.validate_python(
-                        [x.to_json() for x in answers.holdings(s.book, at=when, site=site, by=by)]
-                    )
-                ),
-            )
+            body = holdings_json(s, when, site, by)
         finally:
             s.close()
     return _json(body)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from cwledger.errors import (
     Forbidden,
@@ -372,6 +373,15 @@ class Statements:
             conn.close()
 
 
+def _wrapped(store: Store, e: Exception) -> Exception:
+    """`e` as SQLAlchemy would raise it: a DB-API driver's error (from a raw cursor)
+    wrapped in its SQLAlchemy class (OperationalError, ...); any other error as it is."""
+    base = store.engine.dialect.loaded_dbapi.Error
+    if isinstance(e, base):
+        return DBAPIError.instance(None, None, e, base)
+    return e
+
+
 class Snapshot(LogReader):
     """A read transaction opened on first use and ended by `close`, whose answers to the
     book's questions are remembered per log size (`answer`)."""
@@ -410,10 +420,13 @@ class Snapshot(LogReader):
         """The kept connection for single statements, if this thread may use it."""
         return None if self._statements is None else self._statements.reader()
 
-    def failed(self) -> None:
-        """A statement failed: drop the kept connection if this snapshot used it."""
+    def failed(self, e: Exception) -> Exception:
+        """A statement failed with `e`: drop the kept connection if this snapshot used it.
+        Returns the error as SQLAlchemy raises it (a driver's error on the raw cursor,
+        wrapped: a database that went away is then a 503 problem, as anywhere else)."""
         if self._statements is not None and self._transaction is None and self._conn is not None:
             self._statements.drop()
+        return _wrapped(self._store, e)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint the log publishes, with its cosignatures, in one statement (the
@@ -435,9 +448,12 @@ class Snapshot(LogReader):
             return self._store.size()
         try:
             return kept.size()
-        except Exception:
+        except Exception as e:
             self._statements.drop()  # type: ignore[union-attr]
-            raise
+            wrapped = _wrapped(self._store, e)
+            if wrapped is e:
+                raise
+            raise wrapped from e
 
     def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The answer to `question` at this snapshot's log size: remembered, or computed."""
@@ -463,9 +479,11 @@ async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot
         )
         try:
             yield s
-        except Exception:
-            s.failed()
-            raise
+        except Exception as e:
+            wrapped = s.failed(e)
+            if wrapped is e:
+                raise
+            raise wrapped from e
         finally:
             s.close()
 
