@@ -188,7 +188,6 @@ READS = (
     "checkpoint",
     "checkpoint_json",
     "tile",
-    "bundle",
     "entries",
 )
 """The read routes of the target (issue 17): each at least 0.5 of the trivial endpoint's."""
