@@ -218,7 +218,7 @@ async def inclusion_proof(request: Request) -> Response | None:
         key = ("inclusion", index, tree_size)
         body = kept.get(key)
         if body is None:
-            doc = inclusion_doc(r, request.app.state.ledger, index, None, tree_size)
+            doc = inclusion_doc(r, request.app.state.ledger, index, None, tree_size, cp)
             body = doc.model_dump_json().encode()
             kept.put(key, body, len(body))
     return _json(body)
@@ -243,7 +243,7 @@ async def consistency_proof(request: Request) -> Response | None:
         key = ("consistency", first, size2)
         body = kept.get(key)
         if body is None:
-            doc = consistency_doc(r, request.app.state.ledger, first, size2)
+            doc = consistency_doc(r, request.app.state.ledger, first, size2, cp)
             body = doc.model_dump_json().encode()
             kept.put(key, body, len(body))
     return _json(body)

@@ -280,9 +280,12 @@ def checkpoint_doc(cp: StoredCheckpoint) -> CheckpointDoc:
     )
 
 
-def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, StoredCheckpoint]:
-    """(the size asked for, default the latest checkpoint's; the latest checkpoint)."""
-    cp = _latest(r)
+def _tree_size(
+    r: LogReader, size: int | None, location: str, latest: StoredCheckpoint | None = None
+) -> tuple[int, StoredCheckpoint]:
+    """(the size asked for, default the latest checkpoint's; the latest checkpoint, read
+    unless given as `latest`)."""
+    cp = _latest(r) if latest is None else latest
     if size is None:
         return cp.size, cp
     if size > cp.size:
@@ -332,11 +335,17 @@ async def inclusion_proof(
 
 
 def inclusion_doc(
-    r: LogReader, ledger: Ledger, index: int | None, event_id: str | None, size: int | None
+    r: LogReader,
+    ledger: Ledger,
+    index: int | None,
+    event_id: str | None,
+    size: int | None,
+    latest: StoredCheckpoint | None = None,
 ) -> InclusionProofDoc:
     """The inclusion proof of entry `index` (or of `event_id`'s) in the tree of `size`
-    (default: the latest checkpoint's). Raises LedgerNotFound (404) or a 422 problem."""
-    tree_size, cp = _tree_size(r, size, "query.size")
+    (default: the latest checkpoint's, read unless given as `latest`). Raises
+    LedgerNotFound (404) or a 422 problem."""
+    tree_size, cp = _tree_size(r, size, "query.size", latest)
     if event_id is not None:
         found = r.entries_by_event_id([event_id]).get(event_id)
         if found is None:
@@ -388,11 +397,15 @@ async def consistency_proof(
 
 
 def consistency_doc(
-    r: LogReader, ledger: Ledger, first: int, second: int | None
+    r: LogReader,
+    ledger: Ledger,
+    first: int,
+    second: int | None,
+    latest: StoredCheckpoint | None = None,
 ) -> ConsistencyProofDoc:
     """The consistency proof from the tree of `first` to the tree of `second` (default: the
-    latest checkpoint's). Raises a 422 problem."""
-    size2, cp = _tree_size(r, second, "query.second")
+    latest checkpoint's, read unless given as `latest`). Raises a 422 problem."""
+    size2, cp = _tree_size(r, second, "query.second", latest)
     if first > size2:
         raise _invalid("query.first", f"first ({first}) is greater than second ({size2})")
     tree = ledger.tree(r, cp.size)
