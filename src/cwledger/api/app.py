@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import aggregates, book, events, health, log
+from cwledger.api.hot import install_hot_routes
 from cwledger.errors import NotFound, TooLarge
 from cwledger.http.deps import (
     AUTH_FAILURE_BURST,
@@ -26,6 +27,7 @@ from cwledger.http.deps import (
     AuthorityCache,
     CallerCache,
     RateLimiter,
+    Statements,
 )
 from cwledger.http.problems import (
     PROBLEM_TYPES,
@@ -113,6 +115,7 @@ async def _witnessing(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         ledger.after_append = None
+        app.state.statements.close()
         await asyncio.to_thread(collector.stop)
 
 
@@ -156,6 +159,7 @@ def create_app(
     app.state.authority = AuthorityCache(ledger, ttl)
     app.state.callers = CallerCache(ledger, app.state.authority, ttl)
     app.state.answers = AnswerCache()
+    app.state.statements = Statements(ledger.store)
     app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     app.state.auth_failures = RateLimiter(AUTH_FAILURE_RATE, AUTH_FAILURE_BURST)
@@ -178,6 +182,7 @@ def create_app(
         status, title = PROBLEM_TYPES[code]
         return {"type": f"/problems/{code}", "title": title, "status": status}
 
+    install_hot_routes(app)  # first: the most read routes, without FastAPI's machinery
     app.add_middleware(_BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every response, the 413 included
     describe = app.openapi

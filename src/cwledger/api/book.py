@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, Field, TypeAdapter
 
 from cwledger.book import answers
+from cwledger.book.answers import Grouping
 from cwledger.book.records import DeclarationRecord, SiteRecord
 from cwledger.errors import InvalidQuery
-from cwledger.http.deps import HighlyProtectedReader, ProtectedReader, query_moment
+from cwledger.http.deps import HighlyProtectedReader, ProtectedReader, Snapshot, query_moment
 from cwledger.http.documents import milestone_documents, status_document
 from cwledger.http.problems import problem_responses
 from cwledger.model import Declaration, DeclarationDiff
@@ -257,15 +258,25 @@ async def holdings(
         Literal["site", "chemical", "category", "priority", "item"],
         Query(description="Grouping; `item` needs `site`."),
     ] = "site",
-) -> list[dict[str, Any]]:
+) -> Response:
     """What the book holds, now or at any past moment, grouped."""
     if by == "item" and site is None:
         raise InvalidQuery("query.by", "holdings by item need a site")
-    when = _at(at)
-    return r.answer(
-        ("holdings", when, site, by),
-        lambda: [line.to_json() for line in answers.holdings(r.book, at=when, site=site, by=by)],
-    )
+    return Response(holdings_json(r, _at(at), site, by), media_type="application/json")
+
+
+_HOLDINGS = TypeAdapter(list[HoldingDoc])
+
+
+def holdings_json(r: Snapshot, when: int | None, site: str | None, by: Grouping) -> bytes:
+    """The holdings document (JSON, as its response model dumps it), remembered per log
+    size (`Snapshot.answer`): this route's and the hot route's (`cwledger.api.hot`)."""
+
+    def compute() -> bytes:
+        lines = [line.to_json() for line in answers.holdings(r.book, at=when, site=site, by=by)]
+        return _HOLDINGS.dump_json(_HOLDINGS.validate_python(lines))
+
+    return r.answer(("holdings", when, site, by), compute)
 
 
 @router.get("/findings", response_model=list[FindingDoc], responses=_READ)

@@ -47,7 +47,7 @@ from cwledger.http.problems import problem_responses
 from cwledger.http.settings import Settings
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.tile_bytes import resource_bytes, width_in
-from cwledger.store import LogReader, StoredCheckpoint
+from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 from cwledger.tlog.tiled import TiledTree
 from cwledger.tlog.tiles import parse_tile_path
 
@@ -59,6 +59,11 @@ __all__ = [
     "ConsistencyProofDoc",
     "LogEntryDoc",
     "EntriesDoc",
+    "checkpoint_doc",
+    "consistency_doc",
+    "entry_doc",
+    "inclusion_doc",
+    "tile_resource",
 ]
 
 log = logging.getLogger("cwledger.api")
@@ -160,7 +165,15 @@ async def tile(r: PublicReader, request: Request) -> Response:
     """A C2SP tile, `tile/<L>/<N>[.p/<W>]`, or an entry bundle, `tile/entries/<N>[.p/<W>]`,
     as of the latest checkpoint. `<N>` is written in 3-digit groups, all but the last
     prefixed with `x` (1234067 is `x001/x234/067`); `<W>` is 1..255."""
-    path: str = request.path_params["path"]
+    body, headers = tile_resource(r, request.path_params["path"], _accepts_gzip(request))
+    return Response(body, media_type=OCTET_STREAM, headers=headers)
+
+
+def tile_resource(r: LogReader, path: str, gzipped: bool) -> tuple[bytes, dict[str, str]]:
+    """The bytes and headers of `tile/<path>` as of the latest checkpoint (an entry bundle
+    gzip-compressed when `gzipped`). Once served they never change: a checkpoint only grows,
+    and a tile (full or `.p/<W>`) below its size is fixed. Raises MalformedInput (400) or
+    LedgerNotFound (404)."""
     ref = parse_tile_path("tile/" + path)
     cp = _latest(r)
     have = width_in(ref, cp.size)
@@ -174,10 +187,10 @@ async def tile(r: PublicReader, request: Request) -> Response:
     body = resource_bytes(r, ref)
     if ref.level is None:
         headers["Vary"] = "Accept-Encoding"
-        if _accepts_gzip(request):
+        if gzipped:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=OCTET_STREAM, headers=headers)
+    return body, headers
 
 
 # -- proofs and entries as JSON --------------------------------------------------------------
@@ -257,15 +270,22 @@ _READ_ERRORS = (422,)
 )
 async def latest_checkpoint(r: LogReads) -> CheckpointDoc:
     """The latest signed checkpoint: size, root and the signed note."""
-    cp = _latest(r)
+    return checkpoint_doc(_latest(r))
+
+
+def checkpoint_doc(cp: StoredCheckpoint) -> CheckpointDoc:
+    """The JSON document of a checkpoint."""
     return CheckpointDoc(
         size=cp.size, root_hash=cp.root_hash.hex(), note=cp.cosigned_note, signed_at=cp.signed_at
     )
 
 
-def _tree_size(r: LogReader, size: int | None, location: str) -> tuple[int, StoredCheckpoint]:
-    """(the size asked for, default the latest checkpoint's; the latest checkpoint)."""
-    cp = _latest(r)
+def _tree_size(
+    r: LogReader, size: int | None, location: str, latest: StoredCheckpoint | None = None
+) -> tuple[int, StoredCheckpoint]:
+    """(the size asked for, default the latest checkpoint's; the latest checkpoint, read
+    unless given as `latest`)."""
+    cp = _latest(r) if latest is None else latest
     if size is None:
         return cp.size, cp
     if size > cp.size:
@@ -311,7 +331,21 @@ async def inclusion_proof(
     `size`. 404 when the entry is not in that tree."""
     if (index is None) == (event_id is None):
         raise _invalid("query.index", "give exactly one of index and event_id")
-    tree_size, cp = _tree_size(r, size, "query.size")
+    return inclusion_doc(r, ledger, index, event_id, size)
+
+
+def inclusion_doc(
+    r: LogReader,
+    ledger: Ledger,
+    index: int | None,
+    event_id: str | None,
+    size: int | None,
+    latest: StoredCheckpoint | None = None,
+) -> InclusionProofDoc:
+    """The inclusion proof of entry `index` (or of `event_id`'s) in the tree of `size`
+    (default: the latest checkpoint's, read unless given as `latest`). Raises
+    LedgerNotFound (404) or a 422 problem."""
+    tree_size, cp = _tree_size(r, size, "query.size", latest)
     if event_id is not None:
         found = r.entries_by_event_id([event_id]).get(event_id)
         if found is None:
@@ -359,7 +393,19 @@ async def consistency_proof(
 ) -> ConsistencyProofDoc:
     """Consistency proof that the tree of `first` entries is a prefix of the tree of
     `second`."""
-    size2, cp = _tree_size(r, second, "query.second")
+    return consistency_doc(r, ledger, first, second)
+
+
+def consistency_doc(
+    r: LogReader,
+    ledger: Ledger,
+    first: int,
+    second: int | None,
+    latest: StoredCheckpoint | None = None,
+) -> ConsistencyProofDoc:
+    """The consistency proof from the tree of `first` to the tree of `second` (default: the
+    latest checkpoint's, read unless given as `latest`). Raises a 422 problem."""
+    size2, cp = _tree_size(r, second, "query.second", latest)
     if first > size2:
         raise _invalid("query.first", f"first ({first}) is greater than second ({size2})")
     tree = ledger.tree(r, cp.size)
@@ -411,16 +457,18 @@ async def entries(
         start=start,
         end=end,
         tree_size=latest,
-        entries=[
-            LogEntryDoc(
-                index=e.index,
-                leaf_hash=e.leaf_hash.hex(),
-                event_id=e.event_id,
-                type=e.event_type,
-                author=e.author,
-                time=e.event_time,
-                envelope=base64.b64encode(e.envelope).decode("ascii"),
-            )
-            for e in rows
-        ],
+        entries=[entry_doc(e) for e in rows],
+    )
+
+
+def entry_doc(e: StoredEntry) -> LogEntryDoc:
+    """The JSON document of a stored entry."""
+    return LogEntryDoc(
+        index=e.index,
+        leaf_hash=e.leaf_hash.hex(),
+        event_id=e.event_id,
+        type=e.event_type,
+        author=e.author,
+        time=e.event_time,
+        envelope=base64.b64encode(e.envelope).decode("ascii"),
     )

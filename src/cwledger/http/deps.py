@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from cwledger.errors import (
     Forbidden,
@@ -30,13 +31,21 @@ from cwledger.ledger.access import Caller, authenticate, end_session, open_sessi
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.model.classes import CLEARANCE, Class
-from cwledger.store import LogReader, Store
+from cwledger.store import LogReader, Store, StoredCheckpoint, driver
+from cwledger.store.store import _LATEST_CHECKPOINT
 from cwledger.time import parse_moment, queryable
 
 T = TypeVar("T")
 
+_LATEST_WITH_LINES = (
+    f"SELECT k.size, k.root_hash, k.note, k.signed_at, k.quorum, w.line FROM"
+    f" ({_LATEST_CHECKPOINT}) k LEFT JOIN cosignature w ON w.checkpoint_size = k.size"
+    " ORDER BY w.witness"
+)
+
 __all__ = [
     "AnswerCache",
+    "ImmutableAnswers",
     "get_ledger",
     "get_settings",
     "caller",
@@ -64,6 +73,7 @@ __all__ = [
     "open_web_session",
     "end_web_session",
     "Snapshot",
+    "Statements",
     "query_moment",
     "AUTH_FAILURE_RATE",
     "AUTH_FAILURE_BURST",
@@ -133,6 +143,37 @@ class AuthorityCache:
             if self._value is None or now - self._value[0] > self.ttl:
                 self._value = (now, self.ledger.authority())
             return self._value[1]
+
+
+class ImmutableAnswers:
+    """Answers that never change once given, by question: a tile or an entry bundle once
+    a checkpoint covers it, a proof between two tree sizes, an entry's document (the log is
+    append-only and its published checkpoint only grows). Least recently used go first
+    beyond `capacity` bytes of answers. Used on the event loop only (no lock)."""
+
+    def __init__(self, capacity: int = 32 * 2**20) -> None:
+        self.capacity = capacity
+        self.held = 0
+        self._answers: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def get(self, question: Hashable) -> Any:
+        """The answer given before, or None."""
+        found = self._answers.get(question)
+        if found is None:
+            return None
+        self._answers.move_to_end(question)
+        return found[1]
+
+    def put(self, question: Hashable, answer: T, size: int) -> T:
+        """Remember `answer`, of `size` bytes; returns it."""
+        old = self._answers.pop(question, None)
+        if old is not None:
+            self.held -= old[0]
+        self._answers[question] = (size, answer)
+        self.held += size
+        while self.held > self.capacity and self._answers:
+            self.held -= self._answers.popitem(last=False)[1][0]
+        return answer
 
 
 class AnswerCache:
@@ -287,6 +328,60 @@ AnyCaller = Annotated[Caller, Depends(caller)]
 WritingCaller = Annotated[Caller, Depends(writer)]
 
 
+class Statements:
+    """One connection kept open for single statements on the event loop: the published
+    log's reads and the log's size before an answer is looked up. Each statement runs on
+    its own and sees the latest commit (`Store.read(snapshot=False)`), without taking a
+    connection from the pool and giving it back around each one. Bound to the first
+    thread that uses it; any other thread (an endpoint in the thread pool) gets a
+    connection of its own from the store. A failed statement drops the connection (the
+    next one opens another)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+        self._thread: int | None = None
+
+    def reader(self) -> LogReader | None:
+        """The kept connection's reader in its own thread, else None."""
+        if self._thread is None:
+            self._thread = threading.get_ident()
+        elif self._thread != threading.get_ident():
+            return None
+        if self._conn is None:
+            conn = self._store.engine.connect()
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                conn.execution_options(cwledger_statements=True)
+            self._conn = conn
+        return LogReader(self._conn)
+
+    def drop(self) -> None:
+        """Close the kept connection for good (after a failed statement)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.invalidate()
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        """Give the kept connection back to the pool (the app stops)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+
+def _wrapped(store: Store, e: Exception) -> Exception:
+    """`e` as SQLAlchemy would raise it: a DB-API driver's error (from a raw cursor)
+    wrapped in its SQLAlchemy class (OperationalError, ...); any other error as it is."""
+    base = store.engine.dialect.loaded_dbapi.Error
+    if isinstance(e, base):
+        return DBAPIError.instance(None, None, e, base)
+    return e
+
+
 class Snapshot(LogReader):
     """A read transaction opened on first use and ended by `close`, whose answers to the
     book's questions are remembered per log size (`answer`)."""
@@ -298,9 +393,11 @@ class Snapshot(LogReader):
         *,
         consistent: bool = True,
         late_after: int = LATE_AFTER,
+        statements: Statements | None = None,
     ) -> None:
         # No super().__init__: the connection is taken when the endpoint first needs it.
         self._store, self._answers, self._consistent = store, answers, consistent
+        self._statements = statements
         self.late_after = late_after  # the ledger's: when an entry counts as recorded late
         # The highest class the caller reads (set by `reader_at`); a mixed answer drops the
         # fields above it. Public until a dependency says otherwise.
@@ -311,13 +408,52 @@ class Snapshot(LogReader):
     @property
     def conn(self) -> Connection:  # type: ignore[override]
         if self._conn is None:
-            self._transaction = self._store.read(snapshot=self._consistent)
-            self._conn = self._transaction.__enter__().conn
+            kept = None if self._consistent else self._single()
+            if kept is not None:
+                self._conn = kept.conn
+            else:
+                self._transaction = self._store.read(snapshot=self._consistent)
+                self._conn = self._transaction.__enter__().conn
         return self._conn
+
+    def _single(self) -> LogReader | None:
+        """The kept connection for single statements, if this thread may use it."""
+        return None if self._statements is None else self._statements.reader()
+
+    def failed(self, e: Exception) -> Exception:
+        """A statement failed with `e`: drop the kept connection if this snapshot used it.
+        Returns the error as SQLAlchemy raises it (a driver's error on the raw cursor,
+        wrapped: a database that went away is then a 503 problem, as anywhere else)."""
+        if self._statements is not None and self._transaction is None and self._conn is not None:
+            self._statements.drop()
+        return _wrapped(self._store, e)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint the log publishes, with its cosignatures, in one statement (the
+        store's rule, `LogReader.latest_checkpoint`, joined to the cosignature lines: one
+        round trip on PostgreSQL where two would be)."""
+        found = driver.rows(self.conn, _LATEST_WITH_LINES)
+        if not found:
+            return None
+        size, root, note, signed_at, quorum, _ = found[0]
+        lines = tuple(row[5] for row in found if row[5] is not None)
+        return StoredCheckpoint(int(size), bytes(root), note, signed_at, int(quorum), lines)
 
     def current_size(self) -> int:
         """The log's size: in this snapshot once it is open, else read in one statement."""
-        return self.size() if self._conn is not None else self._store.size()
+        if self._conn is not None:
+            return self.size()
+        kept = self._single()
+        if kept is None:
+            return self._store.size()
+        try:
+            return kept.size()
+        except Exception as e:
+            self._statements.drop()  # type: ignore[union-attr]
+            wrapped = _wrapped(self._store, e)
+            if wrapped is e:
+                raise
+            raise wrapped from e
 
     def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The answer to `question` at this snapshot's log size: remembered, or computed."""
@@ -327,7 +463,8 @@ class Snapshot(LogReader):
         """End the transaction, if one was opened, and give its connection back."""
         if self._transaction is not None:
             self._transaction.__exit__(None, None, None)
-            self._transaction = self._conn = None
+            self._transaction = None
+        self._conn = None
 
 
 async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
@@ -338,9 +475,15 @@ async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot
             state.answers,
             consistent=consistent,
             late_after=state.ledger.late_after,
+            statements=getattr(state, "statements", None),
         )
         try:
             yield s
+        except Exception as e:
+            wrapped = s.failed(e)
+            if wrapped is e:
+                raise
+            raise wrapped from e
         finally:
             s.close()
 
