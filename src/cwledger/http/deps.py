@@ -31,17 +31,10 @@ from cwledger.ledger.access import Caller, authenticate, end_session, open_sessi
 from cwledger.ledger.authority import Authority
 from cwledger.ledger.ledger import LATE_AFTER, Ledger
 from cwledger.model.classes import CLEARANCE, Class
-from cwledger.store import LogReader, Store, StoredCheckpoint, driver
-from cwledger.store.store import _LATEST_CHECKPOINT
+from cwledger.store import LogReader, Store
 from cwledger.time import parse_moment, queryable
 
 T = TypeVar("T")
-
-_LATEST_WITH_LINES = (
-    f"SELECT k.size, k.root_hash, k.note, k.signed_at, k.quorum, w.line FROM"
-    f" ({_LATEST_CHECKPOINT}) k LEFT JOIN cosignature w ON w.checkpoint_size = k.size"
-    " ORDER BY w.witness"
-)
 
 __all__ = [
     "AnswerCache",
@@ -427,17 +420,6 @@ class Snapshot(LogReader):
         if self._statements is not None and self._transaction is None and self._conn is not None:
             self._statements.drop()
         return _wrapped(self._store, e)
-
-    def latest_checkpoint(self) -> StoredCheckpoint | None:
-        """The checkpoint the log publishes, with its cosignatures, in one statement (the
-        store's rule, `LogReader.latest_checkpoint`, joined to the cosignature lines: one
-        round trip on PostgreSQL where two would be)."""
-        found = driver.rows(self.conn, _LATEST_WITH_LINES)
-        if not found:
-            return None
-        size, root, note, signed_at, quorum, _ = found[0]
-        lines = tuple(row[5] for row in found if row[5] is not None)
-        return StoredCheckpoint(int(size), bytes(root), note, signed_at, int(quorum), lines)
 
     def current_size(self) -> int:
         """The log's size: in this snapshot once it is open, else read in one statement."""

@@ -176,6 +176,10 @@ _NEWEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at, quorum FROM checkpoint ORDER BY size DESC LIMIT 1"
 )
 _COSIGNATURE_LINES = "SELECT line FROM cosignature WHERE checkpoint_size = ? ORDER BY witness"
+_WITH_LINES = (
+    "SELECT k.size, k.root_hash, k.note, k.signed_at, k.quorum, w.line FROM ({}) k"
+    " LEFT JOIN cosignature w ON w.checkpoint_size = k.size ORDER BY w.witness"
+)
 
 
 _EntryRow = tuple[int, bytes, str, str, str, str, bytes, int | None, int, int | None]
@@ -450,13 +454,13 @@ class LogReader:
         return self._checkpoint(_NEWEST_CHECKPOINT)
 
     def _checkpoint(self, sql: str) -> StoredCheckpoint | None:
-        found = driver.rows(self.conn, sql)
+        # the checkpoint and its cosignature lines in one statement (one round trip)
+        found = driver.rows(self.conn, _WITH_LINES.format(sql))
         if not found:
             return None
-        r = found[0]
-        size = int(r[0])
-        lines = self.cosignature_lines(size)
-        return StoredCheckpoint(size, bytes(r[1]), r[2], r[3], int(r[4]), lines)
+        size, root, note, signed_at, quorum, _ = found[0]
+        lines = tuple(row[5] for row in found if row[5] is not None)
+        return StoredCheckpoint(int(size), bytes(root), note, signed_at, int(quorum), lines)
 
     def cosignature_lines(self, size: int) -> tuple[str, ...]:
         """The witnesses' cosignature lines of the checkpoint for `size` (by witness key)."""
