@@ -20,8 +20,8 @@ FastAPI routes keep them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,7 +49,8 @@ from cwledger.errors import CwledgerError
 from cwledger.http.deps import (
     ImmutableAnswers,
     Snapshot,
-    _authenticated,
+    authenticated_caller,
+    open_snapshot,
     query_moment,
     require_clearance,
 )
@@ -123,27 +124,9 @@ def _bounded(value: str | None, low: int) -> int | None:
     return n if low <= n <= MAX_INDEX else None
 
 
-@asynccontextmanager
-async def _published(request: Request) -> AsyncIterator[Snapshot]:
+def _published(request: Request) -> AbstractAsyncContextManager[Snapshot]:
     """The published log's reads (`cwledger.http.deps.published`)."""
-    state = request.app.state
-    async with state.read_slots:
-        s = Snapshot(
-            state.ledger.store,
-            state.answers,
-            consistent=False,
-            late_after=state.ledger.late_after,
-            statements=state.statements,
-        )
-        try:
-            yield s
-        except Exception as e:
-            wrapped = s.failed(e)
-            if wrapped is e:
-                raise
-            raise wrapped from e
-        finally:
-            s.close()
+    return open_snapshot(request, consistent=False)
 
 
 def _json(body: bytes) -> Response:
@@ -283,21 +266,11 @@ async def holdings(request: Request) -> Response | None:
     by, site, at = _GROUPINGS.get(q.get("by", "site")), q.get("site"), q.get("at")
     if by is None or (by == "item" and site is None):
         return None
-    cleared = require_clearance(request, await _authenticated(request), Class.PROTECTED)
+    cleared = require_clearance(request, await authenticated_caller(request), Class.PROTECTED)
     when = None if at is None else query_moment(at, "at")
-    state = request.app.state
-    async with state.read_slots:
-        s = Snapshot(
-            state.ledger.store,
-            state.answers,
-            late_after=state.ledger.late_after,
-            statements=state.statements,
-        )
+    async with open_snapshot(request, consistent=True) as s:
         s.clearance = cleared
-        try:
-            body = holdings_json(s, when, site, by)
-        finally:
-            s.close()
+        body = holdings_json(s, when, site, by)
     return _json(body)
 
 

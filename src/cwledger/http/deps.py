@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, Any, TypeVar
@@ -51,6 +51,8 @@ __all__ = [
     "served_class",
     "serving",
     "snapshot",
+    "open_snapshot",
+    "authenticated_caller",
     "published",
     "LogReads",
     "Reader",
@@ -275,7 +277,7 @@ async def end_web_session(request: Request, credential: str) -> None:
     request.app.state.callers.forget(credential, session=True)
 
 
-async def _authenticated(request: Request) -> Caller:
+async def authenticated_caller(request: Request) -> Caller:
     """The caller that the request's bearer token stands for, within its rate.
 
     Read straight from the header (the OpenAPI document declares the bearer scheme): each
@@ -306,12 +308,12 @@ async def guarded_token_caller(request: Request, token: str) -> Caller:
 
 async def caller(request: Request) -> Caller:
     """The authenticated caller."""
-    return await _authenticated(request)
+    return await authenticated_caller(request)
 
 
 async def writer(request: Request) -> Caller:
     """A caller that may write events: any role but observer. Raises Forbidden (403)."""
-    who = await _authenticated(request)
+    who = await authenticated_caller(request)
     if who.role == "observer":
         raise Forbidden(f"party {who.party} is an observer: observers only read")
     return who
@@ -449,7 +451,11 @@ class Snapshot(LogReader):
         self._conn = None
 
 
-async def _open(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
+@asynccontextmanager
+async def open_snapshot(request: Request, *, consistent: bool) -> AsyncIterator[Snapshot]:
+    """A read snapshot of the app's ledger, in one of its `read_slots`: `consistent` in
+    one transaction, else statement by statement (the published log's reads). An error of
+    the database comes out as SQLAlchemy raises it (a database gone away: a 503)."""
     state = request.app.state
     async with state.read_slots:
         s = Snapshot(
@@ -474,7 +480,7 @@ async def published(request: Request) -> AsyncIterator[Snapshot]:
     """Reads of the published log, without authentication: the latest checkpoint, then
     entries and tiles below its size, which never change once written, so each statement
     may run on its own (`Store.read(snapshot=False)`)."""
-    async for s in _open(request, consistent=False):
+    async with open_snapshot(request, consistent=False) as s:
         yield s
 
 
@@ -485,7 +491,7 @@ async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
     database, which never wait for a writer (SQLite WAL readers, PostgreSQL MVCC), and a
     thread hop would cost more than the work. `read_slots` bounds how many hold a
     connection at once, below the connection pool, so that taking one never blocks."""
-    async for s in _open(request, consistent=True):
+    async with open_snapshot(request, consistent=True) as s:
         yield s
 
 
@@ -548,7 +554,7 @@ def reader_at(level: Class) -> Callable[[Request], AsyncIterator[Snapshot]]:
     caller's (a mixed answer drops what is above it)."""
 
     async def read(request: Request) -> AsyncIterator[Snapshot]:
-        cleared = require_clearance(request, await _authenticated(request), level)
+        cleared = require_clearance(request, await authenticated_caller(request), level)
         async for s in snapshot(request):
             s.clearance = cleared
             yield s
