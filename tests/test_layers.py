@@ -28,6 +28,7 @@ LAYERS: dict[str, float] = {
     "cwledger.errors": 0,
     "cwledger.time": 0,
     "cwledger.words": 0,
+    "cwledger.i18n": 0,
     "cwledger.tlog": 0,
     "cwledger.model": 0,
     # 1. the domain: the book's rules and registry, statistics, EPCIS formats (pure)
