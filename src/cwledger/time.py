@@ -29,6 +29,7 @@ a period) and :func:`parse_month` (a calendar month, as a period). Each raises
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -178,10 +179,12 @@ def _shown(text: str) -> str:
     return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def check_rfc3339(text: str) -> int:
     """The moment of a time in the one accepted form, ``YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z``
     (RFC 3339, UTC, at most microseconds). Raises ValueError saying why (pydantic's
-    validators turn it into a validation error); `from_rfc3339` raises MalformedInput."""
+    validators turn it into a validation error); `from_rfc3339` raises MalformedInput.
+    Cached: the append path reads an event's time several times (schema, mandate, book)."""
     m = _RFC3339.fullmatch(text)
     if m is None:
         raise ValueError(

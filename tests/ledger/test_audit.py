@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cwledger.ledger.audit import AuditFailure, audit
+from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, sign
@@ -177,3 +177,15 @@ def test_the_process_pool_path_finds_the_same_first_bad_entry(filled: Ledger) ->
     with pytest.raises(AuditFailure) as info:
         audit(filled.store, workers=2, chunk=40)
     assert info.value.index == 123
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("size", [0, 100, 4_001, 10_001, 33_333, 1_000_000])
+def test_chunks_share_the_log_among_the_workers(size: int, workers: int) -> None:
+    """Each worker gets about eight chunks of the log, within MIN_CHUNK..CHUNK: at the
+    quick size both workers stay busy to the end instead of one finishing alone."""
+    chunk = _chunk_for(size, workers)
+    assert MIN_CHUNK <= chunk <= CHUNK
+    if MIN_CHUNK < chunk < CHUNK:
+        assert 8 * workers <= size // chunk <= 8 * workers + 1
+    assert _chunk_for(10_001, 2) == 625

@@ -9,9 +9,11 @@ import pytest
 import rfc8785
 from hypothesis import example, given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cwledger.errors import MalformedInput
-from cwledger.ledger.canonical import canonical_json, is_canonical
+from cwledger.ledger.admission import _canonical_event
+from cwledger.ledger.canonical import canonical_json, is_canonical, plain_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.signatures import bad_signatures, verify_ed25519
 from cwledger.model.events import Event
@@ -234,3 +236,45 @@ def test_fast_and_step_by_step_envelope_parsers_agree(doc: dict[str, object]) ->
     assert fast == slow
     if doc.get("payload") == "eA==" and doc.get("payloadType") == "t":
         assert fast is not None and fast.payload == b"x"  # a valid envelope is accepted
+
+
+def _general_event(payload: bytes) -> tuple[Event | None, bool]:
+    """What the general path of decode_entry makes of a payload: the event (None if it
+    is not one) and whether the payload is canonical."""
+    try:
+        obj, canonical = is_canonical(payload, "payload")
+        return Event.model_validate(obj), canonical
+    except (MalformedInput, ValidationError):
+        return None, False
+
+
+@given(json_values, st.sampled_from(["e1", "bad id", ""]))
+@example({"a": 1.0}, "e1")
+@example({"a": 2**53}, "e1")
+@example({"a": "\u00e9", "b": [1, None, True]}, "e1")
+def test_the_fast_decoding_of_a_payload_agrees_with_the_general_path(
+    body: object, event_id: str
+) -> None:
+    doc = {
+        "type": "seal.checked",
+        "id": event_id,
+        "time": "2014-01-01T00:00:00Z",
+        "author": "insp",
+        "body": body,
+    }
+    try:
+        canonical = rfc8785.dumps(doc)
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        return
+    spaced = json.dumps(doc, indent=1, ensure_ascii=False).encode()
+    escaped = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    for payload in (canonical, spaced, escaped):
+        fast = _canonical_event(payload)
+        event, is_canon = _general_event(payload)
+        if fast is not None:  # taken only for a valid event in canonical form, the same one
+            assert is_canon and fast == event
+            assert fast.body == event.body and json.dumps(fast.body) == json.dumps(event.body)
+    # The common case takes the fast path: ASCII, no float, an event.
+    if isinstance(body, dict) and event_id == "e1" and canonical.isascii():
+        if plain_json(body) and _general_event(canonical)[0] is not None:
+            assert _canonical_event(canonical) is not None

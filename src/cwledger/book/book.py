@@ -11,6 +11,7 @@ them over to the store a chunk at a time (`Book.flush`), its cache bounded.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -124,11 +125,21 @@ class SiteLink:
     entry: int
 
 
+_SITE_FIELDS = ("site", "origin", "destination", "sites", "facility")
+
+
+@functools.cache
+def _site_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Those of `_SITE_FIELDS` a body type has, in that order (asked once per type: a
+    missing attribute of a pydantic model costs an exception)."""
+    return tuple(n for n in _SITE_FIELDS if n in cls.model_fields)
+
+
 def sites_named(body: BaseModel) -> list[str]:
     """The sites an event body names: its `site`, `origin`, `destination`, `facility`, the ids of
     the sites it declares, in that order, each once."""
     found: list[str] = []
-    for name in ("site", "origin", "destination", "sites", "facility"):
+    for name in _site_fields(type(body)):
         value = getattr(body, name, None)
         for v in value if isinstance(value, list) else [value]:
             site = v if isinstance(v, str) else getattr(v, "id", None)

@@ -410,6 +410,21 @@ def _batches(
             yield window.popleft().get()
 
 
+CHUNK = 2000
+"""Entries a worker checks at a time, at most (`audit`)."""
+
+
+def _chunk_for(size: int, workers: int) -> int:
+    """A chunk small enough that the workers share the log evenly (the last chunks do not
+    leave a core idle, and this process starts its part early), at most `CHUNK`."""
+    return max(MIN_CHUNK, min(CHUNK, size // (8 * max(workers, 1))))
+
+
+MIN_CHUNK = 250
+"""The smallest chunk `_chunk_for` gives: below it, a chunk's round trip costs more than
+its checks."""
+
+
 def _can_fork() -> bool:
     # fork is cheap (no re-import) but unsafe with other threads running.
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
@@ -420,20 +435,23 @@ def audit(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
-    chunk: int = 2000,
+    chunk: int | None = None,
 ) -> AuditReport:
     """Audit the whole log. Returns an AuditReport; raises AuditFailure at the first bad entry.
 
     Per-entry checks run on `workers` processes (default: one per core) when the log
-    spans more than two chunks; the sequential checks run here, in log order.
+    spans more than two chunks (of `CHUNK` by default); the sequential checks run here,
+    in log order. A chunk is `chunk` entries (default: `_chunk_for` the log's size).
     """
     with store.read() as r:
         size = r.size()
         keys = _named_keys(r)
         _init_worker(keys)
         n_workers = workers or os.cpu_count() or 1
-        if size <= 2 * chunk:
-            n_workers = 1
+        if size <= 2 * (chunk or CHUNK):
+            n_workers = 1  # starting the workers would cost more than they save
+        if chunk is None:
+            chunk = _chunk_for(size, n_workers)
         checkpoints = {c.size: c for c in r.checkpoints()}
         cosigned = CosignatureAudit(r.cosignatures(), r.witness_states(), checkpoints, AuditFailure)
         authority = Authority()

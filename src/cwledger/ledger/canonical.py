@@ -18,31 +18,32 @@ import rfc8785
 
 from cwledger.errors import MalformedInput, echo
 
-__all__ = ["canonical_json", "is_canonical", "parse_json_object"]
+__all__ = ["canonical_json", "is_canonical", "parse_json_object", "plain_json"]
 
 _MAX_SAFE = 2**53 - 1
 _TOO_DEEP = "is nested too deeply"
 _SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
 
 
-def _plain(value: Any) -> bool:
-    """Whether `value` is JSON that json.dumps renders exactly as RFC 8785 does."""
+def plain_json(value: Any) -> bool:
+    """Whether `value` is JSON that json.dumps renders exactly as RFC 8785 does: objects
+    with ASCII keys, arrays, strings, booleans, null, integers within +-(2**53 - 1)."""
     t = type(value)
     if t is str or t is bool or value is None:
         return True
     if t is int:
         return bool(-_MAX_SAFE <= value <= _MAX_SAFE)
     if t is dict:
-        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+        return all(type(k) is str and k.isascii() and plain_json(v) for k, v in value.items())
     if t is list:
-        return all(_plain(v) for v in value)
+        return all(plain_json(v) for v in value)
     return False
 
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of a JSON value. Raises MalformedInput for values JCS cannot encode."""
     try:
-        if _plain(value):
+        if plain_json(value):
             text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             return text.encode()
         return rfc8785.dumps(value)

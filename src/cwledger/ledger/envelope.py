@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +23,15 @@ from cwledger.tlog.note import Signer
 __all__ = ["PAYLOAD_TYPE", "Envelope", "pae", "sign_event"]
 
 PAYLOAD_TYPE = "application/vnd.cwledger.event+json"
+
+
+def _json(text: str) -> bytes:
+    """A JSON string as RFC 8785 writes it."""
+    return json.dumps(text, ensure_ascii=False).encode()
+
+
+_PAYLOAD_TYPE_JSON = _json(PAYLOAD_TYPE)
+_HEX = re.compile(r"[0-9a-f]*")  # a key id as the log writes it: no character to escape
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -81,8 +91,8 @@ class Envelope:
         """
         return b'{"payload":"%b","payloadType":%b,"signatures":[{"keyid":%b,"sig":"%b"}]}' % (
             base64.b64encode(self.payload),
-            json.dumps(self.payload_type, ensure_ascii=False).encode(),
-            json.dumps(self.keyid, ensure_ascii=False).encode(),
+            _PAYLOAD_TYPE_JSON if self.payload_type == PAYLOAD_TYPE else _json(self.payload_type),
+            b'"%b"' % self.keyid.encode() if _HEX.fullmatch(self.keyid) else _json(self.keyid),
             base64.b64encode(self.sig),
         )
 

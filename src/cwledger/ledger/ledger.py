@@ -153,7 +153,7 @@ def _not_theirs(
     return out
 
 
-CHUNK = 32
+CHUNK = 256
 """Envelopes decoded and judged at a time by `Ledger.append`."""
 
 

@@ -165,6 +165,10 @@ _RANGE = (
     "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
     " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
+_WHERE_IN = (
+    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
+    " FROM log_entry WHERE {} IN ({})"
+)
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 # The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
@@ -284,18 +288,20 @@ class LogReader:
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
-        return {e.leaf_hash: e for e in self._entries_where(log_entry.c.leaf_hash, leaf_hashes)}
+        return {e.leaf_hash: e for e in self._entries_where("leaf_hash", leaf_hashes)}
 
     def entries_by_event_id(self, event_ids: Iterable[str]) -> dict[str, StoredEntry]:
         """The stored entries with any of these event ids, by event id."""
-        return {e.event_id: e for e in self._entries_where(log_entry.c.event_id, event_ids)}
+        return {e.event_id: e for e in self._entries_where("event_id", event_ids)}
 
-    def _entries_where(self, column: Any, values: Iterable[Any]) -> list[StoredEntry]:
+    def _entries_where(self, column: str, values: Iterable[Any]) -> list[StoredEntry]:
+        """Plain SQL on the driver (the append path asks once per chunk of a batch)."""
         wanted = list(set(values))
         out: list[StoredEntry] = []
         for i in range(0, len(wanted), 500):  # stay far below any backend's parameter limit
-            q = select(*_ENTRY_COLUMNS).where(column.in_(wanted[i : i + 500]))
-            out += [_entry(r) for r in self.conn.execute(q)]
+            part = wanted[i : i + 500]
+            sql = _WHERE_IN.format(column, ", ".join("?" * len(part)))
+            out += [_entry(r) for r in driver.rows(self.conn, sql, part)]
         return out
 
     def late_entries(
@@ -492,7 +498,7 @@ class LogReader:
 
     def entries_at(self, indexes: Iterable[int]) -> list[StoredEntry]:
         """The stored entries at these indexes, in log order."""
-        return sorted(self._entries_where(log_entry.c.idx, indexes), key=lambda e: e.index)
+        return sorted(self._entries_where("idx", indexes), key=lambda e: e.index)
 
 
 class LogWriter(LogReader):
