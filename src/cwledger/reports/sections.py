@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from cwledger.book import progress
 from cwledger.ledger.admission import decode_entry
 from cwledger.model.sites import SiteKind
+from cwledger.reports.words import N_
 from cwledger.time import Period, date_text, parse_date
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ __all__ = [
     "document_symbol",
 ]
 
-MANDATE = (
+MANDATE = N_(
     "This report is made under paragraph 2(f) of Executive Council decision EC-M-33/DEC.1"
     " (27 September 2013), by which the Director-General reports to the Council monthly, and"
     " paragraph 12 of Security Council resolution 2118 (2013), by which the report goes to the"
