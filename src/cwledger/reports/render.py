@@ -237,6 +237,7 @@ _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # What begins emphasis, a link or image (with `[` escaped, `(` and `!` begin nothing), a code
 # span, a heading, strikethrough, or ends a table cell.
 _MARKDOWN_SPECIAL = set("\\`*_[]#|~")
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
 
 
 def md_text(value: Any) -> Markup:
@@ -246,7 +247,9 @@ def md_text(value: Any) -> Markup:
     line. Every value the Markdown template prints goes through this (its `finalize`)."""
     if isinstance(value, Markup):
         return value
-    text = " ".join(("" if value is None else str(value)).split())
+    # Every run of white space one space, but the locale's no-break spaces (the grouping
+    # of "1 300,119" in French and Russian) kept: they break no line.
+    text = _SPACES.sub(" ", "" if value is None else str(value)).strip()
     out = [_HTML_SPECIAL.get(ch) or ("\\" + ch if ch in _MARKDOWN_SPECIAL else ch) for ch in text]
     return Markup("".join(out))
 
@@ -355,14 +358,18 @@ def _styled(chart: Chart) -> Chart:
     return Chart(svg, chart.columns, chart.rows)
 
 
-def charts(report: MonthlyReport, lang: str = i18n.DEFAULT) -> list[tuple[str, Chart]]:
+def charts(
+    report: MonthlyReport, lang: str = i18n.DEFAULT, *, drawn_in: str | None = None
+) -> list[tuple[str, Chart]]:
     """The report's charts with their captions: the burn-down up to the period's end (with
     the removal and destruction deadlines in that time), the cumulative share removed by
     priority at each consignment, and the shares removed and destroyed by group at the
     period's end. Each chart's table holds the figures it draws. The titles, names and
-    captions in `lang`."""
-    _ = _gettext(lang)
-    day = _day_text(report.period.last_day, lang)
+    captions in `lang`; the charts' own labels (titles, series, groups) in `drawn_in`, if
+    another language is given."""
+    drawn = drawn_in or lang
+    _ = _gettext(drawn)
+    day = _day_text(report.period.last_day, drawn)
     points = report.burndown
     first = points[0][0] if points else None
     last = date.fromisoformat(report.period.last_day)
@@ -416,6 +423,7 @@ def charts(report: MonthlyReport, lang: str = i18n.DEFAULT) -> list[tuple[str, C
         unit="%",
         colour=COLOURS["destroyed"],
     )
+    _ = _gettext(lang)
     return [
         (
             _(
@@ -500,7 +508,7 @@ DEFAULT_FONTS = (
 FONT_PACKAGES = "fonts-dejavu-core fonts-noto-core fonts-noto-cjk"
 
 
-def _context(report: MonthlyReport, lang: str) -> dict[str, Any]:
+def _context(report: MonthlyReport, lang: str, *, pdf: bool = False) -> dict[str, Any]:
     lang = i18n.language(lang).code
     _ = _gettext(lang)
     shown = label(report, lang)
@@ -517,7 +525,11 @@ def _context(report: MonthlyReport, lang: str) -> dict[str, Any]:
     return {
         "r": report,
         "v": report.verification,
-        "charts": charts(report, lang),
+        # WeasyPrint draws an SVG's text letter by letter (weasyprint/svg/text.py): Arabic
+        # inside a chart would come out unjoined and in the wrong order, so a right-to-left
+        # PDF draws its charts with English labels; their captions, and everything else, are
+        # in its language. Browsers shape SVG text: the HTML's charts are in its language.
+        "charts": charts(report, lang, drawn_in=i18n.DEFAULT if pdf and rtl else None),
         "lang": lang,
         "dir": i18n.language(lang).direction,
         "label": shown,
@@ -542,9 +554,10 @@ def _context(report: MonthlyReport, lang: str) -> dict[str, Any]:
     }
 
 
-def html(report: MonthlyReport, lang: str = i18n.DEFAULT) -> str:
-    """The report as one self-contained HTML document, in `lang` (one of the six)."""
-    return _HTML.get_template("monthly.html").render(_context(report, lang))
+def html(report: MonthlyReport, lang: str = i18n.DEFAULT, *, pdf: bool = False) -> str:
+    """The report as one self-contained HTML document, in `lang` (one of the six); `pdf`:
+    the document WeasyPrint renders (see `_context` on its charts)."""
+    return _HTML.get_template("monthly.html").render(_context(report, lang, pdf=pdf))
 
 
 def markdown(report: MonthlyReport, lang: str = i18n.DEFAULT) -> str:
@@ -592,7 +605,9 @@ def pdf(report: MonthlyReport, lang: str = i18n.DEFAULT) -> bytes:
     weasyprint = load_weasyprint()
     fetcher_class = getattr(weasyprint, "URLFetcher", None)  # older WeasyPrint: a function
     fetcher = _refuse_url if fetcher_class is None else fetcher_class(allowed_protocols=())
-    document = weasyprint.HTML(string=html(report, lang), base_url=None, url_fetcher=fetcher)
+    document = weasyprint.HTML(
+        string=html(report, lang, pdf=True), base_url=None, url_fetcher=fetcher
+    )
     data = document.write_pdf()
     assert isinstance(data, bytes)
     return data
