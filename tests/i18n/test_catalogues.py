@@ -6,7 +6,7 @@ number of plural forms; and a catalogue holds no message the code no longer uses
 from __future__ import annotations
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 
 from cwledger import i18n
 from cwledger.i18n import extraction
@@ -16,9 +16,9 @@ OTHERS = [lang.code for lang in i18n.LANGUAGES if lang.code != i18n.DEFAULT]
 DOMAINS = [d for d in i18n.DOMAINS if extraction.mapping(d).exists()]
 
 
-def _key(message: object) -> tuple[str | None, str]:
-    mid = getattr(message, "id")
-    return getattr(message, "context"), mid if isinstance(mid, str) else "\x00".join(mid)
+def _key(message: Message) -> tuple[str | None, str]:
+    mid = message.id
+    return message.context, mid if isinstance(mid, str) else "\x00".join(mid)
 
 
 @pytest.fixture(scope="module", params=DOMAINS)
