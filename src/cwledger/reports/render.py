@@ -350,24 +350,40 @@ _MARKDOWN = _env(autoescape=False)
 # -- charts ----------------------------------------------------------------------------------------
 
 
-def _styled(chart: Chart) -> Chart:
+def _styled(chart: Chart, lang: str = i18n.DEFAULT) -> Chart:
+    """The chart with its own style, and the columns of its table named in `lang` (the
+    charts name them in English: "day", "group", "milestone")."""
     svg = chart.svg
     if svg.startswith("<svg"):
         head = svg.index(">") + 1
         svg = svg[:head] + CHART_STYLE + svg[head:]
-    return Chart(svg, chart.columns, chart.rows)
+    _ = _gettext(lang)
+    names = {"day": _("day"), "group": _("group"), "milestone": _("milestone")}
+    return Chart(svg, [names.get(c, c) for c in chart.columns], chart.rows)
 
 
 def charts(
     report: MonthlyReport, lang: str = i18n.DEFAULT, *, drawn_in: str | None = None
 ) -> list[tuple[str, Chart]]:
+    """The report's charts (`_charts`) in `lang`; with `drawn_in`, each chart's picture
+    drawn in that language instead (its caption and its table stay in `lang`)."""
+    shown = _charts(report, lang)
+    if drawn_in is None or drawn_in == lang:
+        return shown
+    drawn = _charts(report, drawn_in)
+    return [
+        (caption, Chart(picture.svg, chart.columns, chart.rows))
+        for (caption, chart), (_, picture) in zip(shown, drawn, strict=True)
+    ]
+
+
+def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
     """The report's charts with their captions: the burn-down up to the period's end (with
     the removal and destruction deadlines in that time), the cumulative share removed by
     priority at each consignment, and the shares removed and destroyed by group at the
     period's end. Each chart's table holds the figures it draws. The titles, names and
-    captions in `lang`; the charts' own labels (titles, series, groups) in `drawn_in`, if
-    another language is given."""
-    drawn = drawn_in or lang
+    captions in `lang`."""
+    drawn = lang
     _ = _gettext(drawn)
     day = _day_text(report.period.last_day, drawn)
     points = report.burndown
@@ -389,6 +405,10 @@ def charts(
             Series(_("destroyed"), [(d, s["destroyed_t"]) for d, s in points]),
         ],
         markers,
+        # Translators: the symbol of the tonne, as a chart's axis and columns show it.
+        unit=_("t"),
+        lang=drawn,
+        empty=_("no data yet"),
     )
     cons = report.consignments
     names = sorted({k for c in cons for k in c.by_priority_pct})
@@ -404,6 +424,8 @@ def charts(
             for k in names
         ],
         unit="%",
+        lang=drawn,
+        empty=_("no data yet"),
     )
     s = report.status
     groups = [(everything, s)] + [
@@ -416,12 +438,16 @@ def charts(
         [(name, g["removed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["removed"],
+        lang=drawn,
+        empty=_("no data yet"),
     )
     destroyed = bar_chart(
         _("Destroyed, %% of declared, %(day)s") % {"day": day},
         [(name, g["destroyed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["destroyed"],
+        lang=drawn,
+        empty=_("no data yet"),
     )
     _ = _gettext(lang)
     return [
@@ -432,7 +458,7 @@ def charts(
                 " and destruction deadlines, labelled by milestone (green met on time, red met"
                 " late or overdue, grey not yet judged)."
             ),
-            _styled(burn),
+            _styled(burn, drawn),
         ),
         (
             _(
@@ -440,18 +466,18 @@ def charts(
                 " from the territory or destroyed in it, overall and by removal priority, at"
                 " the end of each consignment's day (section 6)."
             ),
-            _styled(by_priority),
+            _styled(by_priority, drawn),
         ),
         (
             _(
                 "Share of the declared chemicals removed from the territory or destroyed in it"
                 " (as the 2014 reports counted), by category and priority."
             ),
-            _styled(removed),
+            _styled(removed, drawn),
         ),
         (
             _("Share of the declared chemicals destroyed, by category and priority."),
-            _styled(destroyed),
+            _styled(destroyed, drawn),
         ),
     ]
 
