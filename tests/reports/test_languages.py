@@ -323,3 +323,21 @@ def test_report_lang_names_the_six_and_refuses_others(ledger_dir: Path, tmp_path
     said = " ".join(bad.output.replace("\u2502", " ").split())  # out of its box
     assert "--lang" in said and "unknown language 'xx': one of ar, zh, en, fr, ru, es" in said
     assert not (tmp_path / "no.md").exists()
+
+
+def test_what_the_declarant_submitted_is_said_in_the_language(ledger_dir: Path) -> None:
+    """October 2013: the declaration's amended parts, said in each language; the data (JSON)
+    keeps its English words."""
+    led = Ledger.open(ledger_dir)
+    try:
+        with led.store.read() as r:
+            october = build(r, "2013-10")
+    finally:
+        led.close()
+    first = october.submissions[0]
+    assert (first.type, first.what) == ("declaration.amended", "version 2, part 1 of 9")
+    assert "| версия 2, часть 1 из 9 |" in render.markdown(october, "ru")
+    assert "<td>الإصدار 2، الجزء 1 من 9</td>" in render.html(october, "ar")
+    assert "version 2, part 1 of 9" not in render.html(october, "fr")
+    data = render.render(october, "json", "ru").decode()
+    assert '"what": "version 2, part 1 of 9"' in data and '"message"' not in data

@@ -211,6 +211,14 @@ def _facility_kind(context: Context, kind: str) -> str:
 
 
 @pass_context
+def _what(context: Context, row: Any) -> str:
+    """What a submission is, in the report's language (its values as recorded)."""
+    if not row.message:
+        return str(row.what)
+    return str(_gettext(_lang(context))(row.message) % row.values)
+
+
+@pass_context
 def _type_counts(context: Context, counts: dict[str, int]) -> str:
     """Entries by type ("transfer.shipped 60, transfer.received 48"): the types are the
     log's own names."""
@@ -335,6 +343,7 @@ def _env(autoescape: bool) -> Environment:
         group=_group,
         facility_kind=_facility_kind,
         type_counts=_type_counts,
+        what=_what,
         code=_html_code if autoescape else _code,
         strong=_strong if autoescape else _md_strong,
         block=_block,
