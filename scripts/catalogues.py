@@ -3,6 +3,8 @@
 
     python scripts/catalogues.py --domain reports            # update the five catalogues
     python scripts/catalogues.py --domain reports --check    # change nothing; fail if stale
+    python scripts/catalogues.py [--check] [DOMAIN ...]      # the same; default: every
+                                                             # domain with a mapping
 
 Extracts the domain's messages as ``src/cwledger/i18n/babel-<domain>.cfg`` says (Babel's
 extractors for Python and Jinja), then updates ``catalogues/<lang>/LC_MESSAGES/<domain>.po``
@@ -18,12 +20,13 @@ import argparse
 import sys
 
 from cwledger.i18n import DOMAINS, LANGUAGES
-from cwledger.i18n.extraction import update
+from cwledger.i18n.extraction import mapping, update
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--domain", required=True, choices=DOMAINS)
+    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help=" or ".join(DOMAINS))
+    parser.add_argument("--domain", action="append", choices=DOMAINS, help="(repeatable)")
     parser.add_argument(
         "--lang",
         action="append",
@@ -34,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="write nothing; exit 1 if a catalogue is stale"
     )
     args = parser.parse_args(argv)
-    outcomes = update(args.domain, args.lang, write=not args.check)
+    for domain in args.domains:
+        if domain not in DOMAINS:
+            parser.error(f"unknown domain {domain!r}: one of {', '.join(DOMAINS)}")
+    domains = [*(args.domain or []), *args.domains] or [d for d in DOMAINS if mapping(d).exists()]
+    outcomes = [o for d in domains for o in update(d, args.lang, write=not args.check)]
     stale = False
     for o in outcomes:
         state = ("stale" if args.check else "updated") if o.changed else "up to date"
