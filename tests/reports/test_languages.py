@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from cwledger import i18n
 from cwledger.cli import app
 from cwledger.ledger.ledger import Ledger
-from cwledger.reports import MonthlyReport, build, render
+from cwledger.reports import MonthlyReport, build, build_period, render
+from cwledger.reports.monthly import parse_span
 from cwledger.reports.render import DOMAIN
 from tests.reports.test_monthly import Page, _need_weasyprint
 
@@ -341,3 +342,25 @@ def test_what_the_declarant_submitted_is_said_in_the_language(ledger_dir: Path) 
     assert "version 2, part 1 of 9" not in render.html(october, "fr")
     data = render.render(october, "json", "ru").decode()
     assert '"what": "version 2, part 1 of 9"' in data and '"message"' not in data
+
+
+def test_a_period_report_in_every_language(ledger_dir: Path) -> None:
+    """A report over any span of days (22 March to 24 April 2014) speaks of "the period"
+    where the monthly one names its month, in every language, no English left."""
+    led = Ledger.open(ledger_dir)
+    try:
+        with led.store.read() as r:
+            spring = build_period(r, parse_span("2014-03-22", "2014-04-24"))
+    finally:
+        led.close()
+    assert "At the end of the period, 92.8% of the" in render.html(spring, "en")
+    assert "À la fin de la période (24 avr. 2014)" in render.markdown(spring, "fr")
+    assert "du 22 mars 2014 au 24 avr. 2014 (les deux jours inclus, UTC)" in render.html(
+        spring, "fr"
+    )
+    for code in OTHERS:
+        english = {k for k, v in _translated(code).items() if v != k}
+        nodes = Text(render.html(spring, code)).nodes
+        assert [n for n in nodes if n in english] == [], code
+        text = " ".join(nodes)
+        assert "At the end of" not in text and "No declaration" not in text, code
