@@ -50,7 +50,6 @@ from cwledger.reports.monthly import COMMANDS, MonthlyReport, command_values
 __all__ = [
     "DOMAIN",
     "FONTS",
-    "FONT_PACKAGES",
     "Format",
     "as_format",
     "FORMATS",
@@ -536,11 +535,12 @@ FONTS = {
     # Chinese: Noto Sans CJK SC (fonts-noto-cjk), simplified Chinese forms first.
     "zh": '"Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans", sans-serif',
 }
-"""The report's font families by language (Debian's packages; see `FONT_PACKAGES`)."""
+"""The report's font families by language, from Debian's fonts-noto-core (Arabic) and
+fonts-noto-cjk (Chinese); the others in DejaVu (fonts-dejavu-core), with both behind it for
+the ledger's own text in those scripts."""
 DEFAULT_FONTS = (
     '"DejaVu Sans", "Liberation Sans", Arial, "Noto Sans Arabic", "Noto Sans CJK SC", sans-serif'
 )
-FONT_PACKAGES = "fonts-dejavu-core fonts-noto-core fonts-noto-cjk"
 
 
 def _context(report: MonthlyReport, lang: str, *, pdf: bool = False) -> dict[str, Any]:
