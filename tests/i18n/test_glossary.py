@@ -16,6 +16,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from babel.messages.pofile import read_po
+
 from cwledger import i18n
 
 GLOSSARY = Path(i18n.__file__).with_name("glossary.csv")
@@ -82,3 +85,40 @@ def test_the_glossary_agrees_with_itself() -> None:
             for code in OTHERS:
                 text = " ".join(outer.forms[code])
                 assert inner.in_translation(code, text), (inner.key, outer.key, code)
+
+
+def _catalogues() -> list[Path]:
+    return sorted(
+        i18n.catalogue_path(code, domain)
+        for code in OTHERS
+        for domain in i18n.DOMAINS
+        if i18n.catalogue_path(code, domain).exists()
+    )
+
+
+def test_every_language_has_its_report_catalogue() -> None:
+    found = _catalogues()
+    for code in OTHERS:
+        assert i18n.catalogue_path(code, "reports") in found
+
+
+@pytest.mark.parametrize("path", _catalogues(), ids=lambda p: f"{p.parent.parent.name}-{p.stem}")
+def test_every_catalogue_uses_the_glossarys_terms(path: Path) -> None:
+    code = path.parent.parent.name
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=code)
+    terms = _terms()
+    checked, wrong = 0, []
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        english, translated = " ".join(ids), " ".join(s for s in strings if s)
+        for term in terms:
+            if term.in_english(english):
+                checked += 1
+                if not term.in_translation(code, translated):
+                    wrong.append(f"{term.key}: {english[:70]!r} -> {translated[:70]!r}")
+    assert not wrong, f"{path}: the glossary's term is not used in:\n" + "\n".join(wrong)
+    assert checked > 0, f"{path}: no message holds a glossary term (nothing was checked)"

@@ -5,10 +5,13 @@ Markdown with raw HTML allowed."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from cwledger.errors import PdfUnavailable
@@ -76,12 +79,28 @@ def test_md_text_shows_text_literally() -> None:
     assert md_text("[a](b) *c* `d` |") == "\\[a\\](b) \\*c\\* \\`d\\` \\|"
 
 
-def test_ledger_text_is_text_in_every_format(ledger: Ledger) -> None:
+@given(st.text())
+def test_md_text_is_one_line_of_literal_text(text: str) -> None:
+    """Whatever the text: one line, no Markdown control character left unescaped, no raw
+    tag; a locale's no-break spaces (the grouping of "1 300,119") kept as they are."""
+    shown = str(md_text(text))
+    assert not any(ch in shown for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+    assert "<" not in shown and ">" not in shown
+    unescaped = re.sub(r"\\.", "", shown)
+    assert not set(unescaped) & set("`*_[]#|~")
+    inner = text.strip()
+    assert shown.count("\u202f") == inner.count("\u202f") or not inner
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ru"])
+def test_ledger_text_is_text_in_every_format(ledger: Ledger, lang: str) -> None:
+    """In every language: the report's own sentences are translated around the ledger's
+    text, which stays text."""
     with ledger.store.read() as r:
         report = build(r, "2014-01")
     assert any(HOSTILE in f.title for f in report.findings_opened)  # the attack is in it
-    html = render.html(report)
-    markdown = render.markdown(report)
+    html = render.html(report, lang)
+    markdown = render.markdown(report, lang)
     for text in (html, markdown):
         assert "<script" not in text and "<img" not in text and "<http" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -93,7 +112,7 @@ def test_ledger_text_is_text_in_every_format(ledger: Ledger) -> None:
     assert "<script>alert(1)</script>" in _text(converted)  # shown, as text
     assert set(_tags(html).tags) <= OWN_TAGS
     try:
-        pdf = render.render(report, "pdf")
+        pdf = render.render(report, "pdf", lang)
     except PdfUnavailable:
         return
     assert pdf.startswith(b"%PDF")

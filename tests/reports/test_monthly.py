@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cwledger import i18n
 from cwledger.book.answers import NotInBook
 from cwledger.cli import app, main
 from cwledger.errors import InvalidQuery, MalformedInput, PdfUnavailable
@@ -174,7 +175,7 @@ def _groups(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
 def _formatted(t: dict[str, Any]) -> dict[str, str]:
     out = {k: f"{t[k]:,.3f}" for k in t if k.endswith("_t")}
     out |= {k: f"{t[k]:.1f}" for k in t if k.endswith("_pct")}
-    out |= {k: str(t[k]) for k in t if k.endswith("_items")}
+    out |= {k: f"{t[k]:,}" for k in t if k.endswith("_items")}  # counts grouped, as CLDR
     return out
 
 
@@ -287,9 +288,11 @@ def test_the_milestone_table_equals_cwledger_milestones(
         assert shown["status"] == m["status"].replace("_", " ")
         assert shown["met_on"] == (m["met_on"] or "")
         assert shown["days_late"] == ("" if m["days_late"] is None else str(m["days_late"]))
-        # "1 item", not "1 items"
+        # "1 item", not "1 items"; the amounts as English's CLDR format writes them
         left = ", ".join(
-            f"{v:g} {k[:-1] if v == 1 else k}" for k, v in (m["outstanding"] or {}).items() if v
+            f"{i18n.number(v, 'en')} {k[:-1] if v == 1 else k}"
+            for k, v in (m["outstanding"] or {}).items()
+            if v
         )
         assert shown["outstanding"] == left
         assert f"| {m['id']} | {m['description']} |" in markdown

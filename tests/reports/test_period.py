@@ -24,7 +24,6 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.reports import MonthlyReport, build, render
 from cwledger.reports.data import SECTIONS, tables
 from cwledger.reports.monthly import build_period, parse_span
-from cwledger.reports.render import plural
 from cwledger.scenario import syria_2013
 from cwledger.scenario.syria_2013.facts.declaration import (
     ISSUES_CLOSED,
@@ -33,6 +32,7 @@ from cwledger.scenario.syria_2013.facts.declaration import (
 )
 from cwledger.scenario.syria_2013.world import TS
 from cwledger.time import from_rfc3339, parse_moment, parse_month
+from cwledger.words import plural
 
 runner = CliRunner()
 

@@ -1,5 +1,6 @@
 """`cwledger report`: the monthly progress report, in the manner of the Director-General's
-monthly reports to the Executive Council, as HTML, PDF or Markdown. Thin: the report is
+monthly reports to the Executive Council, as HTML, PDF or Markdown in any of the six
+official languages (``--lang``), or as JSON or CSV data. Thin: the report is
 `cwledger.reports.monthly.build` over one read of the log, rendered by
 `cwledger.reports.render`."""
 
@@ -51,6 +52,14 @@ def report_command(
     fmt: Annotated[
         str, typer.Option("--format", help="html, pdf, md (Markdown), json or csv.")
     ] = "html",
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="The language of an HTML, PDF or Markdown report: ar, zh, en, fr, ru or es"
+            " (JSON and CSV are data, the same in every language).",
+        ),
+    ] = "en",
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Where to write it (default: report-YYYY-MM.<ext> here)."),
@@ -80,14 +89,21 @@ def report_command(
     category and priority with charts, the month's removals, destruction batches,
     inspections, findings and documents, and a verification statement (the end-of-month
     checkpoint and how to check it). In a confidential ledger, public fields only (and it
-    says so), unless --confidential."""
-    # Start-up time: Jinja2 (and WeasyPrint), only here.
+    says so), unless --confidential. HTML, PDF and Markdown in --lang (ar, zh, en, fr, ru,
+    es): the report's own sentences translated, numbers and dates as the language writes
+    them; the ledger's names and text as recorded."""
+    # Start-up time: Jinja2, Babel (and WeasyPrint), only here.
+    from cwledger import i18n
     from cwledger.reports import monthly, render
 
     try:
         kind = render.as_format(fmt)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from None
+    try:
+        code = i18n.language(lang).code
+    except i18n.UnknownLanguage as e:
+        raise typer.BadParameter(str(e), param_hint="--lang") from None
     if (month is None) == (first is None and last is None) or (first is None) != (last is None):
         raise typer.BadParameter("give --month, or --from and --to", param_hint="--month")
     period = (
@@ -118,7 +134,7 @@ def report_command(
         ledger.close()
     if public:
         report = dataclasses.replace(report, visibility=monthly.PUBLIC_ONLY)
-    data = render.render(report, kind)
+    data = render.render(report, kind, code)
     path = out_file or Path(f"report-{name}.{render.EXTENSIONS[kind]}")
     if bundled is not None:
         write_file(path.with_name(f"{path.stem}.bundle.json"), bundled)

@@ -62,7 +62,11 @@ def document(r: MonthlyReport) -> dict[str, Any]:
             "milestone_counts": r.milestone_counts,
         },
         "submissions": {
-            "entries": [asdict(s) for s in r.submissions],
+            # what each is, in English (its message for the catalogues is the HTML's)
+            "entries": [
+                {k: v for k, v in asdict(s).items() if k not in ("message", "values")}
+                for s in r.submissions
+            ],
             "declarant_entries_by_type": r.declarant_entries,
         },
         "delays": {

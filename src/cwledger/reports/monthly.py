@@ -66,6 +66,7 @@ from cwledger.reports.sections import (
     report_number,
     submissions,
 )
+from cwledger.reports.words import N_
 from cwledger.time import (
     DAY,
     Period,
@@ -86,7 +87,9 @@ if TYPE_CHECKING:
     from cwledger.store import LogReader, StoredCheckpoint, StoredEntry
 
 __all__ = [
+    "COMMANDS",
     "PUBLIC_ONLY",
+    "command_values",
     "TransferRow",
     "BatchRow",
     "InspectionRow",
@@ -293,6 +296,7 @@ class MonthlyReport:
     consignments: list[ConsignmentRow] = field(default_factory=list)
     facilities: list[FacilityRow] = field(default_factory=list)
     facility_summary: str | None = None  # "24 of 27 verified destroyed" at the period's end
+    facility_counts: tuple[int, int] | None = None  # the same: verified destroyed, declared
     issues: IssueRegister | None = None
     # Said when the report shows a confidential ledger's public fields only (`PUBLIC_ONLY`).
     visibility: str | None = None
@@ -345,44 +349,66 @@ def end_of_month_checkpoint(reader: LogReader, last_index: int) -> StoredCheckpo
     raise VerificationError(f"no stored checkpoint includes entry {last_index} yet")
 
 
-def _commands(v: Verification, origin: str) -> list[Command]:
-    size, last = v.size, v.last_index
-    return [
-        Command(
+COMMANDS: tuple[tuple[str, str], ...] = (
+    (
+        N_(
             "Audit the whole log: every envelope, signature, key, tile and checkpoint, and"
-            " the book replayed and compared (names the first bad entry)",
-            "cwledger verify --ledger DIR",
+            " the book replayed and compared (names the first bad entry)"
         ),
-        Command(
-            f"Prove that entry {last}, the last of this tree dated up to the end of the"
-            f" period, is in the tree of {size} entries; the proof's root_hash must equal"
-            " the root above",
-            f"cwledger prove inclusion {last} --size {size} --ledger DIR",
+        "cwledger verify --ledger DIR",
+    ),
+    (
+        N_(
+            "Prove that entry %(last)s, the last of this tree dated up to the end of the"
+            " period, is in the tree of %(size)s entries; the proof's root_hash must equal"
+            " the root above"
         ),
-        Command(
-            f"Prove that the tree of {size} entries is a prefix of the latest checkpoint's"
-            " tree: nothing in it has been changed since",
-            f"cwledger prove consistency {size} --ledger DIR",
+        "cwledger prove inclusion {last} --size {size} --ledger DIR",
+    ),
+    (
+        N_(
+            "Prove that the tree of %(size)s entries is a prefix of the latest checkpoint's"
+            " tree: nothing in it has been changed since"
         ),
-        Command(
+        "cwledger prove consistency {size} --ledger DIR",
+    ),
+    (
+        N_(
             "From the server: the latest signed checkpoint (public, C2SP tlog-checkpoint);"
-            " check its signature with the pinned log key",
-            "GET /log/checkpoint",
+            " check its signature with the pinned log key"
         ),
-        Command(
+        "GET /log/checkpoint",
+    ),
+    (
+        N_(
             "From the server: the same proofs (any party's token); the tiles under /log/tile/"
-            f" let any tlog client recompute the root of size {size} itself",
-            f"GET /api/v1/log/proofs/inclusion?index={last}&size={size} ;"
-            f" GET /api/v1/log/proofs/consistency?first={size}",
+            " let any tlog client recompute the root of size %(size)s itself"
         ),
-        Command(
+        "GET /api/v1/log/proofs/inclusion?index={last}&size={size} ;"
+        " GET /api/v1/log/proofs/consistency?first={size}",
+    ),
+    (
+        N_(
             "Offline, an observer needs only this note, an entry and a proof: verify the"
-            f" note's signature with the log key pinned for {origin} (from the genesis"
-            " entry or published out of band, never from this report), then the proofs",
-            "cwledger.tlog.checkpoint.Checkpoint.from_note(note, [pinned key]);"
-            " cwledger.tlog.verify_inclusion; cwledger.tlog.verify_consistency",
+            " note's signature with the log key pinned for %(origin)s (from the genesis"
+            " entry or published out of band, never from this report), then the proofs"
         ),
-    ]
+        "cwledger.tlog.checkpoint.Checkpoint.from_note(note, [pinned key]);"
+        " cwledger.tlog.verify_inclusion; cwledger.tlog.verify_consistency",
+    ),
+)
+"""The ways to check the statement: what each shows (a message of the catalogues, with
+the tree's `size`, the `last` entry proved and the log's `origin`) and its command."""
+
+
+def command_values(v: Verification) -> dict[str, Any]:
+    """What the `COMMANDS` name: the tree's size, the entry proved, the log's origin."""
+    return {"size": v.size, "last": v.last_index, "origin": v.origin}
+
+
+def _commands(v: Verification) -> list[Command]:
+    values = command_values(v)
+    return [Command(purpose % values, command.format(**values)) for purpose, command in COMMANDS]
 
 
 def end_of_period_checkpoint(reader: LogReader, last: int) -> StoredCheckpoint | None:
@@ -448,7 +474,7 @@ def _verification(reader: LogReader, span: _Span, period: Period) -> Verificatio
         as_of_end=at_end is not None,
         after_checkpoint=after_rows,
     )
-    return replace(v, commands=_commands(v, origin))
+    return replace(v, commands=_commands(v))
 
 
 # -- what happened during the month ------------------------------------------------------------
@@ -594,7 +620,7 @@ def _documents(f: progress.Facts, p: Period) -> list[DocumentRow]:
 
 # -- the report ----------------------------------------------------------------------------------
 
-PUBLIC_ONLY = (
+PUBLIC_ONLY = N_(
     "public fields only: this ledger is confidential, and this report is built from what"
     " its log shows the public (governance, milestones, documents, estimates, the escrow's"
     " commitments, the sites the inspectorate declares); every entry whose fields above"
@@ -672,6 +698,7 @@ def build_period(
     number = report_number(span.first, p)
     submitted, declarant_entries = submissions(reader, declarants, p)
     label = month_label(p.start) if monthly else f"{p.first_day} to {p.last_day}"
+    counted = facility_counts(facts.facilities, p.end - 1) if facts.facilities else None
     return MonthlyReport(
         period=p,
         title=f"Progress in the elimination of the declared stockpile: {label}",
@@ -706,8 +733,7 @@ def build_period(
         plans=[DocumentRow(*row) for row in plans(facts, p)],
         consignments=consignments(facts, p),
         facilities=production_facilities(facts, p.end - 1),
-        facility_summary=facility_counts(facts.facilities, p.end - 1).summary
-        if facts.facilities
-        else None,
+        facility_summary=None if counted is None else counted.summary,
+        facility_counts=None if counted is None else (counted.verified_destroyed, counted.declared),
         issues=issue_register(facts, reader, p),
     )

@@ -7,19 +7,31 @@ it, and no external URL. Markdown (`templates/monthly.md`) is GitHub-flavoured, 
 charts replaced by their tables. PDF is WeasyPrint's rendering of that same HTML, with
 every URL fetch refused; WeasyPrint and its system libraries are loaded only then, so HTML
 and Markdown work without them.
+
+Each in any of the six languages (`lang`, `cwledger.i18n.LANGUAGES`): every sentence the
+report writes is a message of the `reports` catalogues (the templates' ``{% trans %}`` and
+``_()``, and the captions, titles, states and groups built here and in `words`); numbers,
+masses, percentages and dates are Babel's forms for the locale. English keeps its ISO 8601
+dates. Arabic is right to left (``<html dir="rtl">``; the CSS says start and end), set in
+fonts that cover it (`FONTS`), shaped by HarfBuzz in the PDF. The ledger's own text is
+shown as recorded; JSON and CSV are data, the same in every language.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.dates import format_skeleton
+from babel.units import format_unit
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
-from cwledger import __version__
+from cwledger import __version__, i18n
 from cwledger.charts import (
     COLOURS,
     Chart,
@@ -31,11 +43,13 @@ from cwledger.charts import (
     line_chart,
 )
 from cwledger.errors import PdfUnavailable
+from cwledger.reports import words
 from cwledger.reports.data import csv_text, json_text
-from cwledger.reports.monthly import MonthlyReport
-from cwledger.words import plural
+from cwledger.reports.monthly import COMMANDS, MonthlyReport, command_values
 
 __all__ = [
+    "DOMAIN",
+    "FONTS",
     "Format",
     "as_format",
     "FORMATS",
@@ -43,6 +57,7 @@ __all__ = [
     "PDF_PACKAGES",
     "charts",
     "html",
+    "label",
     "markdown",
     "pdf",
     "render",
@@ -66,6 +81,7 @@ EXTENSIONS: dict[Format, str] = {
 PDF_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0"
 
 TEMPLATES = Path(__file__).parent / "templates"
+DOMAIN = "reports"  # the report's messages: catalogues/<lang>/LC_MESSAGES/reports.po
 
 # Inline SVG in a PDF takes its style from a <style> inside the <svg> only (WeasyPrint),
 # so each chart carries its own; browsers use it too.
@@ -81,28 +97,154 @@ def as_format(text: str) -> Format:
 
 
 # -- filters -------------------------------------------------------------------------------------
+# Each in the language of the render (its context's `lang`): Babel's CLDR forms for numbers,
+# masses, percentages and dates; the report's own words from the `reports` catalogues.
 
 
-def _t(value: float) -> str:
-    """Tonnes as `status --json` gives them (to the kg)."""
-    return f"{value:,.3f}"
+def _lang(context: Context) -> str:
+    return str(context.get("lang") or i18n.DEFAULT)
 
 
-def _pct(value: float) -> str:
-    return f"{value:.1f}"
+def _gettext(lang: str) -> Callable[[str], str]:
+    return i18n.translations(lang, DOMAIN).gettext
 
 
-def _outstanding(left: dict[str, float] | None) -> str:
-    """What a milestone still lacks, as `cwledger milestones` prints it."""
-    return ", ".join(
-        f"{v:g} {k[:-1] if v == 1 and k.endswith('s') else k}" for k, v in (left or {}).items() if v
-    )
+@pass_context
+def _t(context: Context, value: float) -> str:
+    """Tonnes in a table, to the kg (as `status --json` gives them)."""
+    return i18n.number(value, _lang(context), 3)
+
+
+@pass_context
+def _tonnes(context: Context, value: float) -> str:
+    """Tonnes in a sentence, with the locale's short unit ("1,290.000 t", "1 290,000 т")."""
+    pattern = "#,##0.000"
+    return format_unit(value, "mass-tonne", length="short", format=pattern, locale=_locale(context))
+
+
+@pass_context
+def _pct(context: Context, value: float) -> str:
+    """A percentage (0-100) in a table whose heading carries the sign."""
+    return i18n.number(value, _lang(context), 1)
+
+
+@pass_context
+def _pcts(context: Context, value: float) -> str:
+    """A percentage (0-100) in a sentence, with the locale's sign ("93.9%", "93,9 %")."""
+    return i18n.percent(value / 100, _lang(context), 1)
+
+
+@pass_context
+def _num(context: Context, value: float) -> str:
+    """A count or a size (days late, items, entries in a tree)."""
+    return i18n.number(value, _lang(context))
+
+
+def _locale(context: Context) -> str:
+    return i18n.language(_lang(context)).code
+
+
+@pass_context
+def _day(context: Context, value: str) -> str:
+    """A day (ISO 8601 in the report's data) as the locale writes it; English keeps ISO
+    8601, as the English report always has (and as the charts' English does)."""
+    lang = _lang(context)
+    if lang == i18n.DEFAULT or not value:
+        return value
+    return i18n.date(date.fromisoformat(value[:10]), lang)
+
+
+@pass_context
+def _moment(context: Context, value: str) -> str:
+    """A moment (RFC 3339, UTC) as the locale writes it (English keeps RFC 3339)."""
+    lang = _lang(context)
+    if lang == i18n.DEFAULT:
+        return value
+    try:
+        at = datetime.fromisoformat(value.replace(" UTC", "+00:00").replace("Z", "+00:00"))
+    except ValueError:  # "unknown": the log kept no time
+        return _gettext(lang)(words.STATES.get(value, value))
+    return i18n.datetime(at, lang)
+
+
+def _outstanding_text(left: dict[str, float] | None, lang: str) -> str:
+    """What a milestone still lacks ("3 items, 1 facility"), as `cwledger milestones`
+    prints it in English."""
+    tr = i18n.translations(lang, DOMAIN)
+    parts = []
+    for unit, v in (left or {}).items():
+        if not v:
+            continue
+        shown = i18n.number(v, lang)
+        if unit in words.UNITS:
+            one, many = words.UNITS[unit]
+            count = int(v) if float(v).is_integer() else 2  # a fraction takes the plural
+            parts.append(tr.ngettext(one, many, count) % {"num": shown})
+        else:
+            parts.append(f"{shown} {unit}")
+    return _separator(lang).join(parts)
+
+
+@pass_context
+def _outstanding(context: Context, left: dict[str, float] | None) -> str:
+    return _outstanding_text(left, _lang(context))
+
+
+@pass_context
+def _status_label(context: Context, status: str) -> str:
+    """A state of a milestone, finding or facility in the report's words."""
+    message = words.STATES.get(status, status.replace("_", " "))
+    return _gettext(_lang(context))(message)
+
+
+@pass_context
+def _group(context: Context, name: str) -> str:
+    """A group of the status tables (a category, a removal priority)."""
+    return _gettext(_lang(context))(words.GROUPS.get(name, name))
+
+
+@pass_context
+def _facility_kind(context: Context, kind: str) -> str:
+    message = words.FACILITY_KINDS.get(kind)
+    return kind.replace("_", " ") if message is None else _gettext(_lang(context))(message)
+
+
+@pass_context
+def _what(context: Context, row: Any) -> str:
+    """What a submission is, in the report's language (its values as recorded)."""
+    if not row.message:
+        return str(row.what)
+    return str(_gettext(_lang(context))(row.message) % row.values)
+
+
+@pass_context
+def _type_counts(context: Context, counts: dict[str, int]) -> str:
+    """Entries by type ("transfer.shipped 60, transfer.received 48"): the types are the
+    log's own names."""
+    lang = _lang(context)
+    return _separator(lang).join(f"{k} {i18n.number(n, lang)}" for k, n in counts.items())
+
+
+def _separator(lang: str) -> str:
+    """What separates the items of a list in `lang` (CLDR's list patterns add "and" or
+    drop the separator in some locales: a list of quantities wants neither)."""
+    _ = _gettext(lang)
+    # Translators: the separator between the items of a list ("3 items, 1 facility").
+    return _(", ")
+
+
+@pass_context
+def _pgettext(context: Context, msgctxt: str, message: str) -> str:
+    """A message whose English has more than one sense (a column's "due" date, a
+    milestone's state "due"), told apart by its context."""
+    return i18n.translations(_lang(context), DOMAIN).pgettext(msgctxt, message)
 
 
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # What begins emphasis, a link or image (with `[` escaped, `(` and `!` begin nothing), a code
 # span, a heading, strikethrough, or ends a table cell.
 _MARKDOWN_SPECIAL = set("\\`*_[]#|~")
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
 
 
 def md_text(value: Any) -> Markup:
@@ -112,7 +254,9 @@ def md_text(value: Any) -> Markup:
     line. Every value the Markdown template prints goes through this (its `finalize`)."""
     if isinstance(value, Markup):
         return value
-    text = " ".join(("" if value is None else str(value)).split())
+    # Every run of white space one space, but the locale's no-break spaces (the grouping
+    # of "1 300,119" in French and Russian) kept: they break no line.
+    text = _SPACES.sub(" ", "" if value is None else str(value)).strip()
     out = [_HTML_SPECIAL.get(ch) or ("\\" + ch if ch in _MARKDOWN_SPECIAL else ch) for ch in text]
     return Markup("".join(out))
 
@@ -128,6 +272,19 @@ def _code(value: Any) -> Markup:
     return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
+def _html_code(value: Any) -> Markup:
+    """Text as HTML code (escaped), read left to right whatever the page's direction."""
+    return Markup("<code>{}</code>").format(value)
+
+
+def _strong(value: Any) -> Markup:
+    return Markup("<strong>{}</strong>").format(value)
+
+
+def _md_strong(value: Any) -> Markup:
+    return Markup(f"**{md_text(value)}**")
+
+
 def _block(value: Any) -> Markup:
     """Text for a fenced code block (the note, the proof): `<` and `>` as entities."""
     return Markup(str(value).replace("<", "&lt;").replace(">", "&gt;").replace("```", "`\u200b``"))
@@ -138,13 +295,20 @@ def _cell(value: Any) -> Markup:
     return md_text(value)
 
 
-def _days(value: float) -> str:
-    """A number of days: whole when it is."""
-    return f"{value:g}"
+@pass_context
+def _md_gettext(context: Context, message: str, **variables: Any) -> Markup:
+    """gettext for the Markdown template: the catalogue's message is the report's own
+    Markdown; each value put into it is made literal text (`md_text`), as every value the
+    template prints is."""
+    text = _gettext(_lang(context))(message)
+    return Markup(text % {k: md_text(v) for k, v in variables.items()})
 
 
-def _status_label(status: str) -> str:
-    return status.replace("_", " ")
+@pass_context
+def _md_ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> Markup:
+    text = i18n.translations(_lang(context), DOMAIN).ngettext(singular, plural, n)
+    values = {"num": n, **variables}
+    return Markup(text % {k: md_text(v) for k, v in values.items()})
 
 
 def _env(autoescape: bool) -> Environment:
@@ -158,16 +322,30 @@ def _env(autoescape: bool) -> Environment:
         # Markdown has no autoescape of its own: every value printed is made literal text.
         finalize=None if autoescape else md_text,
     )
+    # A message's whitespace is collapsed (its msgid does not depend on line breaks).
+    env.policies["ext.i18n.trimmed"] = True
+    i18n.install(env, DOMAIN)
+    env.globals.update(pgettext=_pgettext)
+    if not autoescape:
+        env.globals.update(gettext=_md_gettext, ngettext=_md_ngettext)
     env.filters.update(
         t=_t,
+        tonnes=_tonnes,
         pct=_pct,
+        pcts=_pcts,
+        num=_num,
+        day=_day,
+        moment=_moment,
         outstanding=_outstanding,
         cell=_cell,
         status_label=_status_label,
-        days=_days,
-        code=_code,
+        group=_group,
+        facility_kind=_facility_kind,
+        type_counts=_type_counts,
+        what=_what,
+        code=_html_code if autoescape else _code,
+        strong=_strong if autoescape else _md_strong,
         block=_block,
-        plural=plural,
     )
     env.globals.update(version=__version__)
     return env
@@ -180,19 +358,42 @@ _MARKDOWN = _env(autoescape=False)
 # -- charts ----------------------------------------------------------------------------------------
 
 
-def _styled(chart: Chart) -> Chart:
+def _styled(chart: Chart, lang: str = i18n.DEFAULT) -> Chart:
+    """The chart with its own style, and the columns of its table named in `lang` (the
+    charts name them in English: "day", "group", "milestone")."""
     svg = chart.svg
     if svg.startswith("<svg"):
         head = svg.index(">") + 1
         svg = svg[:head] + CHART_STYLE + svg[head:]
-    return Chart(svg, chart.columns, chart.rows)
+    _ = _gettext(lang)
+    names = {"day": _("day"), "group": _("group"), "milestone": _("milestone")}
+    return Chart(svg, [names.get(c, c) for c in chart.columns], chart.rows)
 
 
-def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
+def charts(
+    report: MonthlyReport, lang: str = i18n.DEFAULT, *, drawn_in: str | None = None
+) -> list[tuple[str, Chart]]:
+    """The report's charts (`_charts`) in `lang`; with `drawn_in`, each chart's picture
+    drawn in that language instead (its caption and its table stay in `lang`)."""
+    shown = _charts(report, lang)
+    if drawn_in is None or drawn_in == lang:
+        return shown
+    drawn = _charts(report, drawn_in)
+    return [
+        (caption, Chart(picture.svg, chart.columns, chart.rows))
+        for (caption, chart), (_, picture) in zip(shown, drawn, strict=True)
+    ]
+
+
+def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
     """The report's charts with their captions: the burn-down up to the period's end (with
     the removal and destruction deadlines in that time), the cumulative share removed by
     priority at each consignment, and the shares removed and destroyed by group at the
-    period's end. Each chart's table holds the figures it draws."""
+    period's end. Each chart's table holds the figures it draws. The titles, names and
+    captions in `lang`."""
+    drawn = lang
+    _ = _gettext(drawn)
+    day = _day_text(report.period.last_day, drawn)
     points = report.burndown
     first = points[0][0] if points else None
     last = date.fromisoformat(report.period.last_day)
@@ -205,65 +406,86 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
         and first <= date.fromisoformat(m["due"]) <= last
     ]
     burn = line_chart(
-        f"Declared chemicals at each month's end up to {report.period.last_day}",
+        _("Declared chemicals at each month's end up to %(day)s") % {"day": day},
         [
-            Series("not yet destroyed", [(d, s["not_destroyed_t"]) for d, s in points]),
-            Series("removed abroad", [(d, s["removed_t"]) for d, s in points]),
-            Series("destroyed", [(d, s["destroyed_t"]) for d, s in points]),
+            Series(_("not yet destroyed"), [(d, s["not_destroyed_t"]) for d, s in points]),
+            Series(_("removed abroad"), [(d, s["removed_t"]) for d, s in points]),
+            Series(_("destroyed"), [(d, s["destroyed_t"]) for d, s in points]),
         ],
         markers,
+        # Translators: the symbol of the tonne, as a chart's axis and columns show it.
+        unit=_("t"),
+        lang=drawn,
+        empty=_("no data yet"),
     )
     cons = report.consignments
     names = sorted({k for c in cons for k in c.by_priority_pct})
+    everything = _("all chemicals")
     by_priority = line_chart(
-        f"Removed or destroyed in country by priority, % of declared, to {report.period.last_day}",
-        [Series("all chemicals", [(date.fromisoformat(c.day), c.cumulative_pct) for c in cons])]
+        _("Removed or destroyed in country by priority, %% of declared, to %(day)s") % {"day": day},
+        [Series(everything, [(date.fromisoformat(c.day), c.cumulative_pct) for c in cons])]
         + [
-            Series(k, [(date.fromisoformat(c.day), c.by_priority_pct.get(k, 0.0)) for c in cons])
+            Series(
+                _(words.GROUPS.get(k, k)),
+                [(date.fromisoformat(c.day), c.by_priority_pct.get(k, 0.0)) for c in cons],
+            )
             for k in names
         ],
         unit="%",
+        lang=drawn,
+        empty=_("no data yet"),
     )
     s = report.status
-    groups = [("all chemicals", s)] + [
-        (name, g)
+    groups = [(everything, s)] + [
+        (_(words.GROUPS.get(name, name)), g)
         for name, g in [*s["by_category"].items(), *s["by_priority"].items()]
         if g["declared_t"]
     ]
     removed = bar_chart(
-        f"Removed or destroyed in the country, % of declared, {report.period.last_day}",
+        _("Removed or destroyed in the country, %% of declared, %(day)s") % {"day": day},
         [(name, g["removed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["removed"],
+        lang=drawn,
+        empty=_("no data yet"),
     )
     destroyed = bar_chart(
-        f"Destroyed, % of declared, {report.period.last_day}",
+        _("Destroyed, %% of declared, %(day)s") % {"day": day},
         [(name, g["destroyed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["destroyed"],
+        lang=drawn,
+        empty=_("no data yet"),
     )
+    _ = _gettext(lang)
     return [
         (
-            "Burn-down: tonnes not yet destroyed (held, wherever it is), removed from the"
-            " territory and destroyed, at each month's end; dashed lines are the removal and"
-            " destruction deadlines, labelled by milestone (green met on time, red met late or"
-            " overdue, grey not yet judged).",
-            _styled(burn),
+            _(
+                "Burn-down: tonnes not yet destroyed (held, wherever it is), removed from the"
+                " territory and destroyed, at each month's end; dashed lines are the removal"
+                " and destruction deadlines, labelled by milestone (green met on time, red met"
+                " late or overdue, grey not yet judged)."
+            ),
+            _styled(burn, drawn),
         ),
         (
-            "Removal by priority: the cumulative share of the declared chemicals removed from"
-            " the territory or destroyed in it, overall and by removal priority, at the end of"
-            " each consignment's day (section 6).",
-            _styled(by_priority),
+            _(
+                "Removal by priority: the cumulative share of the declared chemicals removed"
+                " from the territory or destroyed in it, overall and by removal priority, at"
+                " the end of each consignment's day (section 6)."
+            ),
+            _styled(by_priority, drawn),
         ),
         (
-            "Share of the declared chemicals removed from the territory or destroyed in it"
-            " (as the 2014 reports counted), by category and priority.",
-            _styled(removed),
+            _(
+                "Share of the declared chemicals removed from the territory or destroyed in it"
+                " (as the 2014 reports counted), by category and priority."
+            ),
+            _styled(removed, drawn),
         ),
         (
-            "Share of the declared chemicals destroyed, by category and priority.",
-            _styled(destroyed),
+            _("Share of the declared chemicals destroyed, by category and priority."),
+            _styled(destroyed, drawn),
         ),
     ]
 
@@ -271,18 +493,111 @@ def charts(report: MonthlyReport) -> list[tuple[str, Chart]]:
 # -- formats -----------------------------------------------------------------------------------
 
 
-def _context(report: MonthlyReport) -> dict[str, Any]:
-    return {"r": report, "v": report.verification, "charts": charts(report)}
+def _day_text(value: str, lang: str) -> str:
+    if lang == i18n.DEFAULT:
+        return value
+    return i18n.date(date.fromisoformat(value), lang)
 
 
-def html(report: MonthlyReport) -> str:
-    """The report as one self-contained HTML document."""
-    return _HTML.get_template("monthly.html").render(_context(report))
+def label(report: MonthlyReport, lang: str = i18n.DEFAULT) -> str:
+    """The period in `lang`: the month by name ("March 2014", "mars 2014", "2014年3月"),
+    or the span of days ("2014-03-22 to 2014-04-24")."""
+    if report.monthly:
+        return format_skeleton("yMMMM", date.fromisoformat(report.period.first_day), locale=lang)
+    _ = _gettext(lang)
+    first, last = (_day_text(d, lang) for d in (report.period.first_day, report.period.last_day))
+    return _("%(first)s to %(last)s") % {"first": first, "last": last}
 
 
-def markdown(report: MonthlyReport) -> str:
-    """The report as GitHub-flavoured Markdown (the charts as their tables)."""
-    return _MARKDOWN.get_template("monthly.md").render(_context(report))
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _page_count(lang: str) -> str:
+    """The page footer's CSS content: "page 3 of 12" in `lang`, the counters in place."""
+    _ = _gettext(lang)
+    text = _("page %(page)s of %(pages)s")
+    parts = re.split(r"(%\((?:page|pages)\)s)", text)
+    out = []
+    for part in parts:
+        if part == "%(page)s":
+            out.append("counter(page)")
+        elif part == "%(pages)s":
+            out.append("counter(pages)")
+        elif part:
+            out.append(_css_string(part))
+    return " ".join(out)
+
+
+FONTS = {
+    # Arabic: Noto Naskh Arabic (the text face) then Noto Sans Arabic (fonts-noto-core).
+    "ar": '"Noto Naskh Arabic", "Noto Sans Arabic", "DejaVu Sans", sans-serif',
+    # Chinese: Noto Sans CJK SC (fonts-noto-cjk), simplified Chinese forms first.
+    "zh": '"Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans", sans-serif',
+}
+"""The report's font families by language, from Debian's fonts-noto-core (Arabic) and
+fonts-noto-cjk (Chinese); the others in DejaVu (fonts-dejavu-core), with both behind it for
+the ledger's own text in those scripts."""
+DEFAULT_FONTS = (
+    '"DejaVu Sans", "Liberation Sans", Arial, "Noto Sans Arabic", "Noto Sans CJK SC", sans-serif'
+)
+
+
+def _context(report: MonthlyReport, lang: str, *, pdf: bool = False) -> dict[str, Any]:
+    lang = i18n.language(lang).code
+    _ = _gettext(lang)
+    shown = label(report, lang)
+    title = _("Progress in the elimination of the declared stockpile: %(label)s") % {"label": shown}
+    c = report
+    values = command_values(report.verification)
+    invocation = (
+        f"cwledger report --month {c.period.month}"
+        if c.monthly
+        else f"cwledger report --from {c.period.first_day} --to {c.period.last_day}"
+    ) + ("" if lang == i18n.DEFAULT else f" --lang {lang}")
+    head = (report.origin, f"{report.symbol} · {shown}")
+    rtl = i18n.language(lang).direction == "rtl"
+    return {
+        "r": report,
+        "v": report.verification,
+        # WeasyPrint draws an SVG's text letter by letter (weasyprint/svg/text.py): Arabic
+        # inside a chart would come out unjoined and in the wrong order, so a right-to-left
+        # PDF draws its charts with English labels; their captions, and everything else, are
+        # in its language. Browsers shape SVG text: the HTML's charts are in its language.
+        "charts": charts(report, lang, drawn_in=i18n.DEFAULT if pdf and rtl else None),
+        "lang": lang,
+        "dir": i18n.language(lang).direction,
+        "label": shown,
+        "title": title,
+        "fonts": Markup(FONTS.get(lang, DEFAULT_FONTS)),
+        "page_start": head[1] if rtl else head[0],
+        "page_end": head[0] if rtl else head[1],
+        "page_count": Markup(_page_count(lang)),
+        "invocation": invocation,
+        "counts": [
+            (_("transfers that left the territory"), len(c.removals)),
+            (_("consignments"), sum(1 for x in c.consignments if x.in_period)),
+            (_("destruction batches recorded"), len(c.batches)),
+            (_("inspections under way"), len(c.inspections)),
+            (_("findings opened"), len(c.findings_opened)),
+            (_("findings that changed status"), len(c.findings_changed)),
+            (_("findings open at the end of the period"), len(c.findings_open)),
+        ],
+        "commands": [
+            (_(purpose) % values, command.format(**values)) for purpose, command in COMMANDS
+        ],
+    }
+
+
+def html(report: MonthlyReport, lang: str = i18n.DEFAULT, *, pdf: bool = False) -> str:
+    """The report as one self-contained HTML document, in `lang` (one of the six); `pdf`:
+    the document WeasyPrint renders (see `_context` on its charts)."""
+    return _HTML.get_template("monthly.html").render(_context(report, lang, pdf=pdf))
+
+
+def markdown(report: MonthlyReport, lang: str = i18n.DEFAULT) -> str:
+    """The report as GitHub-flavoured Markdown (the charts as their tables), in `lang`."""
+    return _MARKDOWN.get_template("monthly.md").render(_context(report, lang))
 
 
 def load_weasyprint() -> Any:
@@ -318,24 +633,30 @@ def _refuse_url(url: str) -> dict[str, Any]:
     raise ValueError(f"the report fetches no URL ({url})")
 
 
-def pdf(report: MonthlyReport) -> bytes:
-    """The report's HTML rendered by WeasyPrint, no URL fetched. Raises PdfUnavailable."""
+def pdf(report: MonthlyReport, lang: str = i18n.DEFAULT) -> bytes:
+    """The report's HTML rendered by WeasyPrint, no URL fetched, in `lang`; its text shaped
+    by HarfBuzz (Arabic joined, right to left) in the fonts `FONTS` names. Raises
+    PdfUnavailable."""
     weasyprint = load_weasyprint()
     fetcher_class = getattr(weasyprint, "URLFetcher", None)  # older WeasyPrint: a function
     fetcher = _refuse_url if fetcher_class is None else fetcher_class(allowed_protocols=())
-    document = weasyprint.HTML(string=html(report), base_url=None, url_fetcher=fetcher)
+    document = weasyprint.HTML(
+        string=html(report, lang, pdf=True), base_url=None, url_fetcher=fetcher
+    )
     data = document.write_pdf()
     assert isinstance(data, bytes)
     return data
 
 
-def render(report: MonthlyReport, fmt: Format) -> bytes:
-    """The report in `fmt`, as the bytes of the file to write."""
+def render(report: MonthlyReport, fmt: Format, lang: str = i18n.DEFAULT) -> bytes:
+    """The report in `fmt`, as the bytes of the file to write: HTML, PDF and Markdown in
+    `lang`; JSON and CSV are data (ISO 8601 dates, plain numbers, the code's own names)
+    whatever the language."""
     if fmt == "pdf":
-        return pdf(report)
+        return pdf(report, lang)
     if fmt == "json":
         return json_text(report).encode("utf-8")
     if fmt == "csv":
         return csv_text(report).encode("utf-8")
-    text = html(report) if fmt == "html" else markdown(report)
+    text = html(report, lang) if fmt == "html" else markdown(report, lang)
     return text.encode("utf-8")

@@ -11,12 +11,13 @@ document filed in the period whose kind or title names a plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cwledger.book import progress
 from cwledger.ledger.admission import decode_entry
 from cwledger.model.sites import SiteKind
+from cwledger.reports.words import N_
 from cwledger.time import Period, date_text, parse_date
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ __all__ = [
     "document_symbol",
 ]
 
-MANDATE = (
+MANDATE = N_(
     "This report is made under paragraph 2(f) of Executive Council decision EC-M-33/DEC.1"
     " (27 September 2013), by which the Director-General reports to the Council monthly, and"
     " paragraph 12 of Security Council resolution 2118 (2013), by which the report goes to the"
@@ -65,27 +66,44 @@ def document_symbol(number: int, period: Period) -> str:
 @dataclass(frozen=True)
 class SubmissionRow:
     """An entry the declarant made in the period: a declaration, an amendment, a document
-    (its national reports and plans), a destruction it recorded."""
+    (its national reports and plans), a destruction it recorded. `what` is in English (the
+    data's words); `message` and `values` say it again for the catalogues (a title, an id,
+    a version: the values as recorded)."""
 
     day: str
     entry: int
     type: str
     event_id: str
     what: str
+    message: str = field(default="", compare=False)
+    values: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def _what(etype: str, body: dict[str, Any]) -> str:
+_SUBJECTS = {
+    "batch": N_("batch %(id)s"),
+    "transfer": N_("transfer %(id)s"),
+    "inspection": N_("inspection %(id)s"),
+    "item": N_("item %(id)s"),
+    "site": N_("site %(id)s"),
+    "document": N_("document %(id)s"),
+}
+"""What a submission is about, by the key of the body that names it."""
+
+
+def _what(etype: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What an entry is: a message of the catalogues and its values."""
     if "title" in body and isinstance(body["title"], str):
-        return body["title"]
+        return "%(title)s", {"title": body["title"]}
     if etype.startswith("declaration."):
-        parts = [f"version {body.get('version')}"]
+        values = {"version": body.get("version")}
         if "part" in body and "parts" in body:
-            parts.append(f"part {body['part']} of {body['parts']}")
-        return ", ".join(parts)
-    for key in ("batch", "transfer", "inspection", "item", "site", "document"):
+            values |= {"part": body["part"], "parts": body["parts"]}
+            return N_("version %(version)s, part %(part)s of %(parts)s"), values
+        return N_("version %(version)s"), values
+    for key, message in _SUBJECTS.items():
         if isinstance(body.get(key), str):
-            return f"{key} {body[key]}"
-    return ""
+            return message, {"id": body[key]}
+    return "", {}
 
 
 SUBMISSION_TYPES = ("declaration.", "document.")
@@ -107,13 +125,16 @@ def submissions(
             if not e.event_type.startswith(SUBMISSION_TYPES):
                 continue
             body = decode_entry(e.envelope, check_canonical=False).event.body
+            message, values = _what(e.event_type, body)
             rows.append(
                 SubmissionRow(
                     date_text(e.event_at),
                     e.index,
                     e.event_type,
                     e.event_id,
-                    _what(e.event_type, body),
+                    message % values,
+                    message,
+                    values,
                 )
             )
     return rows, dict(sorted(counts.items()))
