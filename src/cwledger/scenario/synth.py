@@ -39,10 +39,11 @@ from __future__ import annotations
 import math
 import random
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -83,6 +84,9 @@ ABRUPT_K = 8.0  # an abrupt diversion: this many standard uncertainties of the d
 
 # A seal is replaced after this many checks (so that no seal's record grows without bound).
 CHECKS_PER_SEAL = 8
+# Events planned at a time before they are written (the generator's memory: about 130 bytes
+# each); the random draws of the seal events are replayed once per window.
+WINDOW = 100_000
 
 # Event kinds of the plan, in the order they sort at the same second. A replacement takes
 # the old seal off (OFF), puts the new one on (ON) and verifies the old one at headquarters.
@@ -348,11 +352,6 @@ class _World:
                 self.inventories.append(_Inventory(s, t, chosen, measured))
             at += INVENTORY_EVERY
         self.padding_rng = random.Random(rng.getrandbits(64))
-        # Seals: item i's first seal is seal i; replacements are appended by the padding.
-        self.seal_ids = [f"SL-{i + 1:06d}" for i in range(n)]
-        self.seal_item = list(range(n))
-        self.last_seal = list(range(n))
-        self.replacements = [1] * n
 
     @staticmethod
     def _where(rng: random.Random) -> dict[str, float]:
@@ -383,14 +382,6 @@ class _World:
                 "items": items,
             }
         )
-
-    def replace_seal(self, i: int) -> int:
-        """A new seal for item i; returns its index."""
-        self.replacements[i] += 1
-        self.seal_ids.append(f"SL-{i + 1:06d}-{self.replacements[i]}")
-        self.seal_item.append(i)
-        self.last_seal[i] = len(self.seal_ids) - 1
-        return self.last_seal[i]
 
     def check_windows(self, i: int) -> list[tuple[int, int]]:
         """Open intervals while item i's seal is on and the item is at a site."""
@@ -469,60 +460,156 @@ def _handovers(world: _World) -> dict[int, list[int]]:
     return out
 
 
-def _padding(
-    world: _World, count: int, handovers: dict[int, list[int]] | None = None
-) -> list[tuple[int, int, int]]:
+def _pattern(left: int) -> list[bool]:
+    """An item's seal moments for ``left`` padding events, in time order: a replacement
+    (3 events, after every CHECKS_PER_SEAL checks while 3 are left) or a check (1)."""
+    replace: list[bool] = []
+    checks = 0
+    while left:
+        swap = checks >= CHECKS_PER_SEAL and left >= 3
+        replace.append(swap)
+        left -= 3 if swap else 1
+        checks = 0 if swap else checks + 1
+    return replace
+
+
+class _Seals:
+    """Every seal of the story by index: item i's first seal is seal i; the replacements
+    follow all the first seals, item by item, each item's in the order they go on."""
+
+    def __init__(self, items: int, replacements: list[int]) -> None:
+        self.items = items
+        self.first = [items]  # item i's replacements are first[i] to first[i + 1] - 1
+        for r in replacements:
+            self.first.append(self.first[-1] + r)
+
+    def item(self, k: int) -> int:
+        """The item seal k closes."""
+        return k if k < self.items else bisect_right(self.first, k) - 1
+
+    def id(self, k: int) -> str:
+        i = self.item(k)
+        if k < self.items:
+            return f"SL-{i + 1:06d}"
+        return f"SL-{i + 1:06d}-{k - self.first[i] + 2}"
+
+    def last(self, i: int) -> int:
+        """The seal on item i at the end of the story."""
+        return self.first[i + 1] - 1 if self.first[i + 1] > self.first[i] else i
+
+
+class _Padding:
     """``count`` events on seals at random moments while the seals are on and the items at
     a site: checks, and after every CHECKS_PER_SEAL checks of a seal, its replacement;
-    then, beyond ``count``, a check of the seal on at each of ``handovers``."""
-    handovers = handovers or {}
-    rng = world.padding_rng
-    n = len(world.item_ids)
-    budget = [0] * n
-    for _ in range(count):
-        budget[rng.randrange(n)] += 1
-    out: list[tuple[int, int, int]] = []
-    for i, left in enumerate(budget):
-        replace: list[bool] = []  # per moment: a replacement (3 events) or a check
-        checks = 0
-        while left:
-            swap = checks >= CHECKS_PER_SEAL and left >= 3
-            replace.append(swap)
-            left -= 3 if swap else 1
-            checks = 0 if swap else checks + 1
-        seal = world.last_seal[i]
-        pending = sorted(handovers.get(i, []))
-        for t, swap in zip(
-            _moments(world.check_windows(i), len(replace), rng), replace, strict=True
-        ):
-            while pending and pending[0] < t:  # checked at the hand-over (sorts before it)
-                out.append((pending.pop(0), CHECK, seal))
-            if not swap:
-                out.append((t, CHECK, seal))
-                continue
-            new = world.replace_seal(i)
-            hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
-            out += [(t, OFF, seal), (t, ON, new), (hq, HQ, seal)]
-            seal = new
-        out += [(t, CHECK, seal) for t in pending]
-    return out
+    then, beyond ``count``, a check of the seal on at each of ``handovers``.
+
+    They are drawn item by item, all of an item's moments at once; :meth:`events` replays
+    the same draws every time it is called (from the generator's state once the events are
+    shared out among the items), so that the ledger can be written in time order a window
+    at a time without holding them all. Raises ValueError if an item's seal events do not
+    fit in its windows."""
+
+    def __init__(
+        self, world: _World, count: int, handovers: dict[int, list[int]] | None = None
+    ) -> None:
+        rng = world.padding_rng
+        n = len(world.item_ids)
+        self.budget = [0] * n
+        for _ in range(count):
+            self.budget[rng.randrange(n)] += 1
+        self.state = rng.getstate()
+        self.world = world
+        self.handovers = handovers or {}
+        self.count = count + sum(len(ts) for ts in self.handovers.values())
+        replacements = []
+        for i, left in enumerate(self.budget):
+            replace = _pattern(left)
+            _fit(world.check_windows(i), len(replace))
+            replacements.append(sum(replace))
+        self.seals = _Seals(n, replacements)
+
+    def events(self) -> Iterator[tuple[int, int, int]]:
+        """(time, kind, seal) of every padding event, item by item (not in time order)."""
+        rng = random.Random()
+        rng.setstate(self.state)
+        w = self.world
+        for i, left in enumerate(self.budget):
+            replace = _pattern(left)
+            seal, new = i, self.seals.first[i]
+            pending = sorted(self.handovers.get(i, []))
+            moments = _moments(w.check_windows(i), len(replace), rng)
+            for t, swap in zip(moments, replace, strict=True):
+                while pending and pending[0] < t:  # checked at the hand-over (sorts before it)
+                    yield (pending.pop(0), CHECK, seal)
+                if not swap:
+                    yield (t, CHECK, seal)
+                    continue
+                hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
+                yield (t, OFF, seal)
+                yield (t, ON, new)
+                yield (hq, HQ, seal)
+                seal, new = new, new + 1
+            for t in pending:
+                yield (t, CHECK, seal)
+
+
+def _fit(windows: list[tuple[int, int]], count: int) -> int:
+    """The whole seconds strictly inside the windows; ValueError if fewer than ``count``."""
+    total = sum(z - a - 1 for a, z in windows)
+    if count > total:
+        raise ValueError(f"{count} seal events do not fit in {total} seconds")
+    return total
+
+
+def _in_order(
+    plan: list[tuple[int, int, int]], padding: _Padding, window: int
+) -> Iterator[tuple[int, int, int]]:
+    """Every event of the plan and the padding, sorted, holding a window of time's events
+    at a time (about ``window`` of them: the windows are whole hours of the story)."""
+    plan = sorted(plan)
+    times = [t for t, _, _ in plan]
+    for lo, hi in _windows(times, padding, window):
+        chunk = plan[bisect_left(times, lo) : bisect_left(times, hi)]
+        chunk += (p for p in padding.events() if lo <= p[0] < hi)
+        chunk.sort()
+        yield from chunk
+
+
+def _windows(times: list[int], padding: _Padding, window: int) -> list[tuple[int, int]]:
+    """[lo, hi) spans of the story's time, whole hours of at most ``window`` events each
+    (or a single hour, when it holds more); one pass over the padding counts them."""
+    if len(times) + padding.count <= window:
+        return [(0, HORIZON + 1)]
+    hours = [0] * ((HORIZON - T0) // 3600 + 1)
+    for t in times:
+        hours[max(0, (t - T0) // 3600)] += 1
+    for t, _, _ in padding.events():
+        hours[max(0, (t - T0) // 3600)] += 1
+    cuts, held = [0], 0
+    for h, n in enumerate(hours):
+        if held and held + n > window:
+            cuts.append(T0 + h * 3600)
+            held = 0
+        held += n
+    cuts.append(HORIZON + 1)
+    return list(pairwise(cuts))
 
 
 def _moments(windows: list[tuple[int, int]], count: int, rng: random.Random) -> list[int]:
     """``count`` distinct whole seconds strictly inside the windows, sorted."""
-    total = sum(z - a - 1 for a, z in windows)
-    if count > total:
-        raise ValueError(f"{count} seal events do not fit in {total} seconds")
+    total = _fit(windows, count)
     picked: set[int] = set()
+    draw = rng.randrange
     while len(picked) < count:
-        picked.add(rng.randrange(total))
-    out = []
+        picked.add(draw(total))
+    out: list[int] = []
+    spans = iter(windows)
+    base, a, z = 0, 0, 1  # seconds in the windows before the one at a..z
     for k in sorted(picked):
-        for a, z in windows:
-            if k < z - a - 1:
-                out.append(a + 1 + k)
-                break
-            k -= z - a - 1
+        while k - base >= z - a - 1:
+            base += z - a - 1
+            a, z = next(spans)
+        out.append(a + 1 + k - base)
     return out
 
 
@@ -532,8 +619,9 @@ def _moments(windows: list[tuple[int, int]], count: int, rng: random.Random) -> 
 class _Writer:
     """Turns the plan into event bodies."""
 
-    def __init__(self, world: _World, received: dict[int, int]) -> None:
+    def __init__(self, world: _World, seals: _Seals, received: dict[int, int]) -> None:
         self.w = world
+        self.seals = seals
         self.received = received
 
     def _line(self, i: int, reading: int) -> dict[str, Any]:
@@ -544,14 +632,14 @@ class _Writer:
         return {"item": w.item_ids[i], "measured": _mass(kg, w.weighed_u[i], "weighing")}
 
     def body(self, kind: int, k: int) -> dict[str, Any]:
-        w = self.w
+        w, seals = self.w, self.seals
         if kind == CHECK:
-            return {"seal": w.seal_ids[k], "condition": "intact"}
+            return {"seal": seals.id(k), "condition": "intact"}
         if kind == OFF:
-            return {"seal": w.seal_ids[k], "reason": "replaced at inspection"}
+            return {"seal": seals.id(k), "reason": "replaced at inspection"}
         if kind == HQ:
             return {
-                "seal": w.seal_ids[k],
+                "seal": seals.id(k),
                 "condition": "intact",
                 "method": "hq_comparison",
                 "at_headquarters": True,
@@ -560,8 +648,8 @@ class _Writer:
             site = w.site_ids[w.site_of[k]]
             return {"item": w.item_ids[k], "tag": f"T-{k + 1:06d}", "site": site}
         if kind in (SEAL, ON):
-            closes = {"kind": "item", "id": w.item_ids[w.seal_item[k]]}
-            return {"seal": w.seal_ids[k], "type": "metal_cap", "closes": closes}
+            closes = {"kind": "item", "id": w.item_ids[seals.item(k)]}
+            return {"seal": seals.id(k), "type": "metal_cap", "closes": closes}
         if kind in (SHIP1, RECV1, SHIP2, RECV2):
             c = w.consignments[k]
             leg = 1 if kind in (SHIP1, RECV1) else 2
@@ -582,7 +670,7 @@ class _Writer:
                 "items": lines,
             }
         if kind == REMOVE:
-            return {"seal": w.seal_ids[w.last_seal[k]], "reason": "opened for destruction"}
+            return {"seal": seals.id(seals.last(k)), "reason": "opened for destruction"}
         if kind == BATCH:
             b = w.batches[k]
             return {
@@ -652,7 +740,7 @@ def _account(
 
 
 def _raw_events(
-    parts: list[dict[str, Any]], plan: list[tuple[int, int, int]], writer: _Writer
+    parts: list[dict[str, Any]], plan: Iterable[tuple[int, int, int]], writer: _Writer
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(author, raw event) in log order after the genesis."""
     n = 0
@@ -670,6 +758,52 @@ def _raw_events(
         )
 
 
+@dataclass
+class _Story:
+    """What ``synth`` writes, planned: the world, the diversion's receipts (item -> grams
+    short, item -> grams received) and the events, which :meth:`raw_events` gives in log
+    order a window of time at a time."""
+
+    world: _World
+    short: dict[int, int]
+    received: dict[int, int]
+    parts: list[dict[str, Any]]
+    plan: list[tuple[int, int, int]]
+    padding: _Padding
+
+    @classmethod
+    def tell(
+        cls, sites: int, items: int, events: int, seed: int, diversion: Diversion | None
+    ) -> _Story:
+        """The story of ``items`` items at ``sites`` sites in ``events`` entries; raises
+        ValueError if it cannot be told (see :func:`synth`)."""
+        if sites < 1 or items < 1:
+            raise ValueError("sites and items must be at least 1")
+        if sites > MAX_LINES - 2:
+            raise ValueError(
+                f"at most {MAX_LINES - 2} sites: the declaration header lists them all"
+            )
+        world = _World(sites, items, seed)
+        short, received = _divert(world, diversion, seed)
+        plan = _plan(world)
+        parts = declaration_parts(world.declaration())
+        handovers = _handovers(world)
+        fixed = 1 + len(parts) + len(plan) + sum(len(ts) for ts in handovers.values())
+        if events < fixed:
+            raise ValueError(
+                f"{events:,} events are too few for {items:,} items at {sites} sites:"
+                f" their lives alone take {fixed:,} (seed {seed})"
+            )
+        padding = _Padding(world, events - fixed, handovers)
+        return cls(world, short, received, parts, plan, padding)
+
+    def raw_events(self, window: int = WINDOW) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(author, raw event) in log order after the genesis, about ``window`` events
+        planned at a time."""
+        writer = _Writer(self.world, self.padding.seals, self.received)
+        return _raw_events(self.parts, _in_order(self.plan, self.padding, window), writer)
+
+
 def synth(
     path: Path,
     *,
@@ -679,35 +813,23 @@ def synth(
     seed: int,
     diversion: Diversion | None = None,
     batch: int = 1000,
+    window: int = WINDOW,
     progress: Callable[[int], None] | None = None,
 ) -> SynthReport:
     """Write a synthetic ledger of exactly ``events`` entries (the genesis included) at
     ``path`` and return the generator's account of it.
 
     ``progress`` is called after each appended batch with the number of entries it added.
+    The events are planned about ``window`` at a time (a span of the story's time), so the
+    memory it takes does not grow with ``events``; the ledger is the same for any window.
     Raises ValueError when ``events`` is too few for the lives of ``items`` items (the
     message gives the least it can be) or when a protracted diversion cannot be hidden at
     one standard uncertainty per receipt; ConflictError if ``path`` holds a ledger.
     """
-    if sites < 1 or items < 1 or batch < 1:
-        raise ValueError("sites, items and batch must be at least 1")
-    if sites > MAX_LINES - 2:
-        raise ValueError(f"at most {MAX_LINES - 2} sites: the declaration header lists them all")
-    world = _World(sites, items, seed)
-    short, received = _divert(world, diversion, seed)
-    plan = _plan(world)
-    parts = declaration_parts(world.declaration())
-    handovers = _handovers(world)
-    fixed = 1 + len(parts) + len(plan) + sum(len(ts) for ts in handovers.values())
-    if events < fixed:
-        raise ValueError(
-            f"{events:,} events are too few for {items:,} items at {sites} sites:"
-            f" their lives alone take {fixed:,} (seed {seed})"
-        )
-    plan += _padding(world, events - fixed, handovers)
-    plan.sort()
-    writer = _Writer(world, received)
-    held, destroyed, ends = _account(world, received)
+    if batch < 1 or window < 1:
+        raise ValueError("batch and window must be at least 1")
+    story = _Story.tell(sites, items, events, seed, diversion)
+    held, destroyed, ends = _account(story.world, story.received)
 
     started = time.perf_counter()
     key_seed = f"cwledger synthetic, demo only: {seed}".encode()
@@ -722,7 +844,7 @@ def synth(
     try:
         written = 1
         chunk: list[tuple[str, dict[str, Any]]] = []
-        for pair in _raw_events(parts, plan, writer):
+        for pair in story.raw_events(window):
             chunk.append(pair)
             if len(chunk) == batch:
                 written += _append(ledger, chunk, written)
@@ -750,7 +872,7 @@ def synth(
         destroyed=destroyed,
         items=ends,
         diversion=diversion,
-        diverted={world.item_ids[i]: g for i, g in sorted(short.items())},
+        diverted={story.world.item_ids[i]: g for i, g in sorted(story.short.items())},
     )
 
 
