@@ -32,6 +32,13 @@ compared with the book.
 The ledger's clock follows the story: each batch is logged at the time of its latest
 event (so nothing is in the future; an entry counts as recorded late only when a batch
 spans more than the ledger's `late_after`).
+
+Its memory does not grow with ``events``: the world (:mod:`.synth_world`) is held per
+item, and the events are sorted and written a window of the story's time at a time
+(about ``WINDOW`` events); the random draws of the seal events that fill the ledger are
+replayed for each window rather than held, so the planning time grows as the square of
+``events`` over ``WINDOW`` (about a second per window at 1,000,000 events, against
+minutes of signing and appending).
 """
 
 from __future__ import annotations
@@ -39,10 +46,11 @@ from __future__ import annotations
 import math
 import random
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -50,44 +58,53 @@ from cwledger.book.records import ItemState, grams
 from cwledger.errors import EventRejected
 from cwledger.intake import declaration_parts
 from cwledger.ledger.ledger import Ledger
-from cwledger.model import Declaration
 from cwledger.model.bodies import MAX_LINES
+from cwledger.scenario.synth_world import (
+    BATCH,
+    CHECK,
+    CHECKS_PER_SEAL,
+    CLOSE,
+    DAY,
+    DECLARANT,
+    HORIZON,
+    HQ,
+    INSPECTORATE,
+    INVENTORY,
+    OFF,
+    ON,
+    OPEN,
+    PORT,
+    RECV1,
+    RECV2,
+    REMOVE,
+    SEAL,
+    SHIP1,
+    SHIP2,
+    T0,
+    TAG,
+    VENUE,
+    VERIFY,
+    World,
+    handover_times,
+    iso,
+    mass,
+    plan_lives,
+)
 from cwledger.time import from_rfc3339
 
 __all__ = ["ORIGIN", "Diversion", "ItemEnd", "SynthReport", "synth"]
 
 ORIGIN = "example.org/cwledger/synthetic"
-DECLARANT, INSPECTORATE = "dec", "insp"
 FOUNDING: list[tuple[str, Literal["declarant", "inspectorate"]]] = [
     (DECLARANT, "declarant"),
     (INSPECTORATE, "inspectorate"),
 ]
-PORT, VENUE = "PORT-1", "VENUE-1"
-
-DAY = 86_400
-T0 = 1_382_572_800  # 2013-10-24T00:00:00Z: the declaration
-HORIZON = T0 + 700 * DAY  # nothing happens after this moment
-SHIP_FROM, SHIP_TO = T0 + 70 * DAY, T0 + 800 * DAY  # consignments leave their site then
-INVENTORY_EVERY = 30 * DAY
-
-# (label, CWC category, removal priority, share of the items): generic labels only.
-CHEMICALS: list[tuple[str, int, str, float]] = [
-    ("CAT1-P1-A", 1, "1", 0.45),
-    ("CAT1-P1-B", 1, "1", 0.35),
-    ("CAT2-P2-07", 2, "2", 0.20),
-]
-# Relative standard uncertainties (random, systematic): the declaration, and a weighing.
-DECLARED_U = (0.008, 0.005)
-WEIGHED_U = (0.002, 0.0015)
 ABRUPT_K = 8.0  # an abrupt diversion: this many standard uncertainties of the difference
 
-# A seal is replaced after this many checks (so that no seal's record grows without bound).
-CHECKS_PER_SEAL = 8
+# Events planned at a time before they are written (the generator's memory: about 130 bytes
+# each); the random draws of the seal events are replayed once per window.
+WINDOW = 100_000
 
-# Event kinds of the plan, in the order they sort at the same second. A replacement takes
-# the old seal off (OFF), puts the new one on (ON) and verifies the old one at headquarters.
-TAG, SEAL, CHECK, OFF, ON, HQ, OPEN, INVENTORY, CLOSE = range(9)
-SHIP1, RECV1, SHIP2, RECV2, REMOVE, BATCH, VERIFY = range(9, 16)
 _TYPES = {
     TAG: ("item.tagged", INSPECTORATE),
     SEAL: ("seal.applied", INSPECTORATE),
@@ -185,241 +202,11 @@ class SynthReport:
         return sum(self.held.values()) + sum(self.destroyed.values())
 
 
-# -- the plan ----------------------------------------------------------------------------
-
-
-def _iso(t: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def _noisy(rng: random.Random, value: float, u: float) -> float:
-    """``value`` plus a normal error of standard deviation ``u``, cut at one ``u``."""
-    return value + max(-1.0, min(1.0, rng.gauss(0.0, 1.0))) * u
-
-
-def _mass(kg: float, u: tuple[float, float], method: str) -> dict[str, Any]:
-    return {"kg": kg, "u_random_kg": u[0], "u_systematic_kg": u[1], "method": method}
-
-
-@dataclass
-class _Consignment:
-    site: int
-    items: list[int]
-    ship1: int
-    recv1: int
-    ship2: int
-    recv2: int
-
-
-@dataclass
-class _Batch:
-    consignment: int
-    items: list[int]
-    remove: int
-    start: int
-    end: int
-    verify: int
-
-
-@dataclass
-class _Inventory:
-    site: int
-    at: int
-    items: list[int]
-    measured: list[float]
-
-
-class _World:
-    """Every draw of the story, made once from ``random.Random(seed)``."""
-
-    def __init__(self, sites: int, items: int, seed: int) -> None:
-        rng = random.Random(seed)
-        self.site_ids = [f"S-{n + 1:02d}" for n in range(sites)]
-        self.sites = [
-            {
-                "id": sid,
-                "name": f"Storage site {sid[2:]}",
-                "kind": "storage",
-                "coordinates": self._where(rng),
-                "party": DECLARANT,
-            }
-            for sid in self.site_ids
-        ]
-        self.sites.append(
-            {
-                "id": PORT,
-                "name": "Port of loading",
-                "kind": "port",
-                "coordinates": self._where(rng),
-                "party": DECLARANT,
-            }
-        )
-        self.sites.append(
-            {
-                "id": VENUE,
-                "name": "Destruction venue",
-                "kind": "destruction",
-                "coordinates": self._where(rng),
-                "party": DECLARANT,
-            }
-        )
-        labels = [c[0] for c in CHEMICALS]
-        shares = [c[3] for c in CHEMICALS]
-        n = items
-        self.item_ids = [f"C-{i + 1:06d}" for i in range(n)]
-        self.site_of = [i % sites for i in range(n)]
-        self.chemical = rng.choices(labels, shares, k=n)
-        self.true_kg = [rng.uniform(150.0, 1000.0) for _ in range(n)]
-        self.declared_u = [
-            (round(DECLARED_U[0] * m, 3), round(DECLARED_U[1] * m, 3)) for m in self.true_kg
-        ]
-        self.weighed_u = [
-            (round(WEIGHED_U[0] * m, 3), round(WEIGHED_U[1] * m, 3)) for m in self.true_kg
-        ]
-        self.declared_kg = [
-            round(_noisy(rng, m, math.hypot(*u)), 3)
-            for m, u in zip(self.true_kg, self.declared_u, strict=True)
-        ]
-        self.tag_at = [T0 + DAY + rng.randrange(59 * DAY) for _ in range(n)]
-        self.seal_at = [t + 600 + rng.randrange(3 * DAY) for t in self.tag_at]
-        # Consignments: each site's items, shuffled, in groups of 8 to 40.
-        self.consignments: list[_Consignment] = []
-        self.consignment_of = [0] * n
-        by_site: list[list[int]] = [[] for _ in range(sites)]
-        for i in range(n):
-            by_site[self.site_of[i]].append(i)
-        for s, members in enumerate(by_site):
-            rng.shuffle(members)
-            k = 0
-            while k < len(members):
-                size = rng.randint(8, 40)
-                group = sorted(members[k : k + size])
-                k += size
-                ship1 = SHIP_FROM + rng.randrange(SHIP_TO - SHIP_FROM)
-                recv1 = ship1 + DAY // 4 + rng.randrange(3 * DAY)
-                ship2 = recv1 + 2 * DAY + rng.randrange(30 * DAY)
-                recv2 = ship2 + 3 * DAY + rng.randrange(10 * DAY)
-                for i in group:
-                    self.consignment_of[i] = len(self.consignments)
-                self.consignments.append(_Consignment(s, group, ship1, recv1, ship2, recv2))
-        # What each weighing read: (shipper 1, receiver 1, shipper 2, receiver 2) per item.
-        self.weighed: list[list[float]] = [[] for _ in range(n)]
-        for c in self.consignments:
-            for i in c.items:
-                u = math.hypot(*self.weighed_u[i])
-                self.weighed[i] = [round(_noisy(rng, self.true_kg[i], u), 3) for _ in range(4)]
-        # Destruction: each consignment at the venue in batches of 1 to 10 items.
-        self.batches: list[_Batch] = []
-        self.batch_of: list[int | None] = [None] * n
-        for ci, c in enumerate(self.consignments):
-            k = 0
-            while k < len(c.items):
-                size = rng.randint(1, 10)
-                group = c.items[k : k + size]
-                k += size
-                remove = c.recv2 + 3600 + rng.randrange(40 * DAY)
-                start = remove + 3600 + rng.randrange(12 * 3600)
-                end = start + 2 * 3600 + rng.randrange(22 * 3600)
-                verify = end + DAY + rng.randrange(6 * DAY)
-                for i in group:
-                    self.batch_of[i] = len(self.batches)
-                self.batches.append(_Batch(ci, group, remove, start, end, verify))
-        # Inventory rounds at the storage sites (sampled: up to 20 items present).
-        present: list[list[int]] = []  # per site: its items by the time they leave
-        leave: list[list[int]] = []
-        for members in by_site:
-            order = sorted(members, key=lambda i: self.consignments[self.consignment_of[i]].ship1)
-            present.append(order)
-            leave.append([self.consignments[self.consignment_of[i]].ship1 for i in order])
-        self.inventories: list[_Inventory] = []
-        at = T0 + 10 * DAY
-        while at < HORIZON - DAY:
-            for s in range(sites):
-                t = at + rng.randrange(5 * DAY)
-                first = bisect_right(leave[s], t + 3 * 3600)
-                there = present[s][first:]
-                if not there:
-                    continue
-                chosen = sorted(rng.sample(there, min(20, len(there))))
-                measured = [
-                    round(_noisy(rng, self.true_kg[i], math.hypot(*self.weighed_u[i])), 3)
-                    for i in chosen
-                ]
-                self.inventories.append(_Inventory(s, t, chosen, measured))
-            at += INVENTORY_EVERY
-        self.padding_rng = random.Random(rng.getrandbits(64))
-        # Seals: item i's first seal is seal i; replacements are appended by the padding.
-        self.seal_ids = [f"SL-{i + 1:06d}" for i in range(n)]
-        self.seal_item = list(range(n))
-        self.last_seal = list(range(n))
-        self.replacements = [1] * n
-
-    @staticmethod
-    def _where(rng: random.Random) -> dict[str, float]:
-        return {"lat": round(rng.uniform(32.3, 37.3), 4), "lon": round(rng.uniform(35.7, 42.4), 4)}
-
-    def declaration(self) -> Declaration:
-        items = [
-            {
-                "id": self.item_ids[i],
-                "kind": "container",
-                "chemical": self.chemical[i],
-                "declared": _mass(self.declared_kg[i], self.declared_u[i], "declared"),
-                "site": self.site_ids[self.site_of[i]],
-            }
-            for i in range(len(self.item_ids))
-        ]
-        chemicals = [
-            {"label": label, "cwc_category": cat, "removal_priority": prio}
-            for label, cat, prio, _ in CHEMICALS
-        ]
-        return Declaration.model_validate(
-            {
-                "version": 1,
-                "legal_basis": "Synthetic declaration: fictional, for demonstration only",
-                "due": _iso(T0 + 3 * DAY)[:10],
-                "chemicals": chemicals,
-                "sites": self.sites,
-                "items": items,
-            }
-        )
-
-    def replace_seal(self, i: int) -> int:
-        """A new seal for item i; returns its index."""
-        self.replacements[i] += 1
-        self.seal_ids.append(f"SL-{i + 1:06d}-{self.replacements[i]}")
-        self.seal_item.append(i)
-        self.last_seal[i] = len(self.seal_ids) - 1
-        return self.last_seal[i]
-
-    def check_windows(self, i: int) -> list[tuple[int, int]]:
-        """Open intervals while item i's seal is on and the item is at a site."""
-        c = self.consignments[self.consignment_of[i]]
-        b = self.batch_of[i]
-        remove = self.batches[b].remove if b is not None else HORIZON + 1
-        spans = [(self.seal_at[i], c.ship1), (c.recv1, c.ship2), (c.recv2, remove)]
-        return [(a, min(z, HORIZON + 1)) for a, z in spans if a <= HORIZON and z - a >= 3]
-
-
-def _plan(world: _World) -> list[tuple[int, int, int]]:
-    """(time, kind, index) of every event up to the horizon but the seal checks, sorted."""
-    plan: list[tuple[int, int, int]] = []
-    for i in range(len(world.item_ids)):
-        plan.append((world.tag_at[i], TAG, i))
-        plan.append((world.seal_at[i], SEAL, i))
-    for ci, c in enumerate(world.consignments):
-        plan += [(c.ship1, SHIP1, ci), (c.recv1, RECV1, ci)]
-        plan += [(c.ship2, SHIP2, ci), (c.recv2, RECV2, ci)]
-    for bi, b in enumerate(world.batches):
-        plan += [(b.remove, REMOVE, i) for i in b.items]
-        plan += [(b.end, BATCH, bi), (b.verify, VERIFY, bi)]
-    for k, inv in enumerate(world.inventories):
-        plan += [(inv.at, OPEN, k), (inv.at + 3600, INVENTORY, k), (inv.at + 7200, CLOSE, k)]
-    return [p for p in plan if p[0] <= HORIZON]
+# -- the diversion ----------------------------------------------------------------------
 
 
 def _divert(
-    world: _World, diversion: Diversion | None, seed: int
+    world: World, diversion: Diversion | None, seed: int
 ) -> tuple[dict[int, int], dict[int, int]]:
     """(item -> grams short at its venue receipt, item -> diverted receiver grams)."""
     if diversion is None:
@@ -459,70 +246,159 @@ def _divert(
     return short, received
 
 
-def _handovers(world: _World) -> dict[int, list[int]]:
-    """Each item's hand-overs up to the horizon: the moments it is shipped (the road leg,
-    then the leg to the venue). Its seal is checked at each, just before it leaves."""
-    out: dict[int, list[int]] = {}
-    for c in world.consignments:
-        for i in c.items:
-            out[i] = [t for t in (c.ship1, c.ship2) if t <= HORIZON]
-    return out
+# -- the seal events --------------------------------------------------------------------
 
 
-def _padding(
-    world: _World, count: int, handovers: dict[int, list[int]] | None = None
-) -> list[tuple[int, int, int]]:
+def _pattern(left: int) -> list[bool]:
+    """An item's seal moments for ``left`` padding events, in time order: a replacement
+    (3 events, after every CHECKS_PER_SEAL checks while 3 are left) or a check (1)."""
+    replace: list[bool] = []
+    checks = 0
+    while left:
+        swap = checks >= CHECKS_PER_SEAL and left >= 3
+        replace.append(swap)
+        left -= 3 if swap else 1
+        checks = 0 if swap else checks + 1
+    return replace
+
+
+class _Seals:
+    """Every seal of the story by index: item i's first seal is seal i; the replacements
+    follow all the first seals, item by item, each item's in the order they go on."""
+
+    def __init__(self, items: int, replacements: list[int]) -> None:
+        self.items = items
+        self.first = [items]  # item i's replacements are first[i] to first[i + 1] - 1
+        for r in replacements:
+            self.first.append(self.first[-1] + r)
+
+    def item(self, k: int) -> int:
+        """The item seal k closes."""
+        return k if k < self.items else bisect_right(self.first, k) - 1
+
+    def id(self, k: int) -> str:
+        i = self.item(k)
+        if k < self.items:
+            return f"SL-{i + 1:06d}"
+        return f"SL-{i + 1:06d}-{k - self.first[i] + 2}"
+
+    def last(self, i: int) -> int:
+        """The seal on item i at the end of the story."""
+        return self.first[i + 1] - 1 if self.first[i + 1] > self.first[i] else i
+
+
+class _Padding:
     """``count`` events on seals at random moments while the seals are on and the items at
     a site: checks, and after every CHECKS_PER_SEAL checks of a seal, its replacement;
-    then, beyond ``count``, a check of the seal on at each of ``handovers``."""
-    handovers = handovers or {}
-    rng = world.padding_rng
-    n = len(world.item_ids)
-    budget = [0] * n
-    for _ in range(count):
-        budget[rng.randrange(n)] += 1
-    out: list[tuple[int, int, int]] = []
-    for i, left in enumerate(budget):
-        replace: list[bool] = []  # per moment: a replacement (3 events) or a check
-        checks = 0
-        while left:
-            swap = checks >= CHECKS_PER_SEAL and left >= 3
-            replace.append(swap)
-            left -= 3 if swap else 1
-            checks = 0 if swap else checks + 1
-        seal = world.last_seal[i]
-        pending = sorted(handovers.get(i, []))
-        for t, swap in zip(
-            _moments(world.check_windows(i), len(replace), rng), replace, strict=True
-        ):
-            while pending and pending[0] < t:  # checked at the hand-over (sorts before it)
-                out.append((pending.pop(0), CHECK, seal))
-            if not swap:
-                out.append((t, CHECK, seal))
-                continue
-            new = world.replace_seal(i)
-            hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
-            out += [(t, OFF, seal), (t, ON, new), (hq, HQ, seal)]
-            seal = new
-        out += [(t, CHECK, seal) for t in pending]
-    return out
+    then, beyond ``count``, a check of the seal on at each of ``handovers``.
+
+    They are drawn item by item, all of an item's moments at once; :meth:`events` replays
+    the same draws every time it is called (from the generator's state once the events are
+    shared out among the items), so that the ledger can be written in time order a window
+    at a time without holding them all. Raises ValueError if an item's seal events do not
+    fit in the time its seal is on at a site."""
+
+    def __init__(
+        self, world: World, count: int, handovers: dict[int, list[int]] | None = None
+    ) -> None:
+        rng = world.padding_rng
+        n = len(world.item_ids)
+        self.budget = [0] * n
+        for _ in range(count):
+            self.budget[rng.randrange(n)] += 1
+        self.state = rng.getstate()
+        self.world = world
+        self.handovers = handovers or {}
+        self.count = count + sum(len(ts) for ts in self.handovers.values())
+        replacements = []
+        for i, left in enumerate(self.budget):
+            replace = _pattern(left)
+            _fit(world.check_windows(i), len(replace))
+            replacements.append(sum(replace))
+        self.seals = _Seals(n, replacements)
+
+    def events(self) -> Iterator[tuple[int, int, int]]:
+        """(time, kind, seal) of every padding event, item by item (not in time order)."""
+        rng = random.Random()
+        rng.setstate(self.state)
+        w = self.world
+        for i, left in enumerate(self.budget):
+            replace = _pattern(left)
+            seal, new = i, self.seals.first[i]
+            pending = sorted(self.handovers.get(i, []))
+            moments = _moments(w.check_windows(i), len(replace), rng)
+            for t, swap in zip(moments, replace, strict=True):
+                while pending and pending[0] < t:  # checked at the hand-over (sorts before it)
+                    yield (pending.pop(0), CHECK, seal)
+                if not swap:
+                    yield (t, CHECK, seal)
+                    continue
+                hq = min(t + DAY + rng.randrange(13 * DAY), HORIZON)
+                yield (t, OFF, seal)
+                yield (t, ON, new)
+                yield (hq, HQ, seal)
+                seal, new = new, new + 1
+            for t in pending:
+                yield (t, CHECK, seal)
+
+
+def _fit(windows: list[tuple[int, int]], count: int) -> int:
+    """The whole seconds strictly inside the windows; ValueError if fewer than ``count``."""
+    total = sum(z - a - 1 for a, z in windows)
+    if count > total:
+        raise ValueError(f"{count} seal events do not fit in {total} seconds")
+    return total
+
+
+def _in_order(
+    plan: list[tuple[int, int, int]], padding: _Padding, window: int
+) -> Iterator[tuple[int, int, int]]:
+    """Every event of the plan and the padding, sorted, holding a window of time's events
+    at a time (about ``window`` of them: the windows are whole hours of the story)."""
+    plan = sorted(plan)
+    times = [t for t, _, _ in plan]
+    for lo, hi in _windows(times, padding, window):
+        chunk = plan[bisect_left(times, lo) : bisect_left(times, hi)]
+        chunk += (p for p in padding.events() if lo <= p[0] < hi)
+        chunk.sort()
+        yield from chunk
+
+
+def _windows(times: list[int], padding: _Padding, window: int) -> list[tuple[int, int]]:
+    """[lo, hi) spans of the story's time, whole hours of at most ``window`` events each
+    (or a single hour, when it holds more); one pass over the padding counts them."""
+    if len(times) + padding.count <= window:
+        return [(0, HORIZON + 1)]
+    hours = [0] * ((HORIZON - T0) // 3600 + 1)
+    for t in times:
+        hours[max(0, (t - T0) // 3600)] += 1
+    for t, _, _ in padding.events():
+        hours[max(0, (t - T0) // 3600)] += 1
+    cuts, held = [0], 0
+    for h, n in enumerate(hours):
+        if held and held + n > window:
+            cuts.append(T0 + h * 3600)
+            held = 0
+        held += n
+    cuts.append(HORIZON + 1)
+    return list(pairwise(cuts))
 
 
 def _moments(windows: list[tuple[int, int]], count: int, rng: random.Random) -> list[int]:
     """``count`` distinct whole seconds strictly inside the windows, sorted."""
-    total = sum(z - a - 1 for a, z in windows)
-    if count > total:
-        raise ValueError(f"{count} seal events do not fit in {total} seconds")
+    total = _fit(windows, count)
     picked: set[int] = set()
+    draw = rng.randrange
     while len(picked) < count:
-        picked.add(rng.randrange(total))
-    out = []
+        picked.add(draw(total))
+    out: list[int] = []
+    spans = iter(windows)
+    base, a, z = 0, 0, 1  # seconds in the windows before the one at a..z
     for k in sorted(picked):
-        for a, z in windows:
-            if k < z - a - 1:
-                out.append(a + 1 + k)
-                break
-            k -= z - a - 1
+        while k - base >= z - a - 1:
+            base += z - a - 1
+            a, z = next(spans)
+        out.append(a + 1 + k - base)
     return out
 
 
@@ -532,8 +408,9 @@ def _moments(windows: list[tuple[int, int]], count: int, rng: random.Random) -> 
 class _Writer:
     """Turns the plan into event bodies."""
 
-    def __init__(self, world: _World, received: dict[int, int]) -> None:
+    def __init__(self, world: World, seals: _Seals, received: dict[int, int]) -> None:
         self.w = world
+        self.seals = seals
         self.received = received
 
     def _line(self, i: int, reading: int) -> dict[str, Any]:
@@ -541,17 +418,17 @@ class _Writer:
         kg = w.weighed[i][reading]
         if reading == 3 and i in self.received:
             kg = self.received[i] / 1000
-        return {"item": w.item_ids[i], "measured": _mass(kg, w.weighed_u[i], "weighing")}
+        return {"item": w.item_ids[i], "measured": mass(kg, w.weighed_u[i], "weighing")}
 
     def body(self, kind: int, k: int) -> dict[str, Any]:
-        w = self.w
+        w, seals = self.w, self.seals
         if kind == CHECK:
-            return {"seal": w.seal_ids[k], "condition": "intact"}
+            return {"seal": seals.id(k), "condition": "intact"}
         if kind == OFF:
-            return {"seal": w.seal_ids[k], "reason": "replaced at inspection"}
+            return {"seal": seals.id(k), "reason": "replaced at inspection"}
         if kind == HQ:
             return {
-                "seal": w.seal_ids[k],
+                "seal": seals.id(k),
                 "condition": "intact",
                 "method": "hq_comparison",
                 "at_headquarters": True,
@@ -560,8 +437,8 @@ class _Writer:
             site = w.site_ids[w.site_of[k]]
             return {"item": w.item_ids[k], "tag": f"T-{k + 1:06d}", "site": site}
         if kind in (SEAL, ON):
-            closes = {"kind": "item", "id": w.item_ids[w.seal_item[k]]}
-            return {"seal": w.seal_ids[k], "type": "metal_cap", "closes": closes}
+            closes = {"kind": "item", "id": w.item_ids[seals.item(k)]}
+            return {"seal": seals.id(k), "type": "metal_cap", "closes": closes}
         if kind in (SHIP1, RECV1, SHIP2, RECV2):
             c = w.consignments[k]
             leg = 1 if kind in (SHIP1, RECV1) else 2
@@ -577,20 +454,20 @@ class _Writer:
                 "transfer": transfer,
                 "origin": origin,
                 "destination": destination,
-                "due": _iso(arrive + DAY),
+                "due": iso(arrive + DAY),
                 "consignment": f"consignment {k + 1} leg {leg}",
                 "items": lines,
             }
         if kind == REMOVE:
-            return {"seal": w.seal_ids[w.last_seal[k]], "reason": "opened for destruction"}
+            return {"seal": seals.id(seals.last(k)), "reason": "opened for destruction"}
         if kind == BATCH:
             b = w.batches[k]
             return {
                 "batch": f"DB-{k + 1:06d}",
                 "method": "hydrolysis",
                 "venue": VENUE,
-                "start": _iso(b.start),
-                "end": _iso(b.end),
+                "start": iso(b.start),
+                "end": iso(b.end),
                 "items": [{"item": w.item_ids[i]} for i in b.items],
             }
         if kind == VERIFY:
@@ -602,7 +479,7 @@ class _Writer:
             return {"inspection": inspection, "site": site, "kind": "inventory"}
         if kind == INVENTORY:
             found = [
-                {"item": w.item_ids[i], "measured": _mass(kg, w.weighed_u[i], "weighing")}
+                {"item": w.item_ids[i], "measured": mass(kg, w.weighed_u[i], "weighing")}
                 for i, kg in zip(inv.items, inv.measured, strict=True)
             ]
             return {"site": site, "inspection": inspection, "complete": False, "items": found}
@@ -613,7 +490,7 @@ class _Writer:
 
 
 def _account(
-    world: _World, received: dict[int, int]
+    world: World, received: dict[int, int]
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], dict[str, ItemEnd]]:
     """Held grams per (site, chemical), destroyed grams, and each item's end."""
     held: dict[tuple[str, str], int] = defaultdict(int)
@@ -652,11 +529,11 @@ def _account(
 
 
 def _raw_events(
-    parts: list[dict[str, Any]], plan: list[tuple[int, int, int]], writer: _Writer
+    parts: list[dict[str, Any]], plan: Iterable[tuple[int, int, int]], writer: _Writer
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(author, raw event) in log order after the genesis."""
     n = 0
-    decl_time = _iso(T0)
+    decl_time = iso(T0)
     for body in parts:
         n += 1
         raw = {"type": "declaration.submitted", "id": f"syn-{n:07d}", "time": decl_time}
@@ -666,8 +543,54 @@ def _raw_events(
         etype, author = _TYPES[kind]
         yield (
             author,
-            {"type": etype, "id": f"syn-{n:07d}", "time": _iso(t), "body": writer.body(kind, k)},
+            {"type": etype, "id": f"syn-{n:07d}", "time": iso(t), "body": writer.body(kind, k)},
         )
+
+
+@dataclass
+class _Story:
+    """What ``synth`` writes, planned: the world, the diversion's receipts (item -> grams
+    short, item -> grams received) and the events, which :meth:`raw_events` gives in log
+    order a window of time at a time."""
+
+    world: World
+    short: dict[int, int]
+    received: dict[int, int]
+    parts: list[dict[str, Any]]
+    plan: list[tuple[int, int, int]]
+    padding: _Padding
+
+    @classmethod
+    def tell(
+        cls, sites: int, items: int, events: int, seed: int, diversion: Diversion | None
+    ) -> _Story:
+        """The story of ``items`` items at ``sites`` sites in ``events`` entries; raises
+        ValueError if it cannot be told (see :func:`synth`)."""
+        if sites < 1 or items < 1:
+            raise ValueError("sites and items must be at least 1")
+        if sites > MAX_LINES - 2:
+            raise ValueError(
+                f"at most {MAX_LINES - 2} sites: the declaration header lists them all"
+            )
+        world = World(sites, items, seed)
+        short, received = _divert(world, diversion, seed)
+        plan = plan_lives(world)
+        parts = declaration_parts(world.declaration())
+        handovers = handover_times(world)
+        fixed = 1 + len(parts) + len(plan) + sum(len(ts) for ts in handovers.values())
+        if events < fixed:
+            raise ValueError(
+                f"{events:,} events are too few for {items:,} items at {sites} sites:"
+                f" their lives alone take {fixed:,} (seed {seed})"
+            )
+        padding = _Padding(world, events - fixed, handovers)
+        return cls(world, short, received, parts, plan, padding)
+
+    def raw_events(self, window: int = WINDOW) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(author, raw event) in log order after the genesis, about ``window`` events
+        planned at a time."""
+        writer = _Writer(self.world, self.padding.seals, self.received)
+        return _raw_events(self.parts, _in_order(self.plan, self.padding, window), writer)
 
 
 def synth(
@@ -679,35 +602,23 @@ def synth(
     seed: int,
     diversion: Diversion | None = None,
     batch: int = 1000,
+    window: int = WINDOW,
     progress: Callable[[int], None] | None = None,
 ) -> SynthReport:
     """Write a synthetic ledger of exactly ``events`` entries (the genesis included) at
     ``path`` and return the generator's account of it.
 
     ``progress`` is called after each appended batch with the number of entries it added.
+    The events are planned about ``window`` at a time (a span of the story's time), so the
+    memory it takes does not grow with ``events``; the ledger is the same for any window.
     Raises ValueError when ``events`` is too few for the lives of ``items`` items (the
     message gives the least it can be) or when a protracted diversion cannot be hidden at
     one standard uncertainty per receipt; ConflictError if ``path`` holds a ledger.
     """
-    if sites < 1 or items < 1 or batch < 1:
-        raise ValueError("sites, items and batch must be at least 1")
-    if sites > MAX_LINES - 2:
-        raise ValueError(f"at most {MAX_LINES - 2} sites: the declaration header lists them all")
-    world = _World(sites, items, seed)
-    short, received = _divert(world, diversion, seed)
-    plan = _plan(world)
-    parts = declaration_parts(world.declaration())
-    handovers = _handovers(world)
-    fixed = 1 + len(parts) + len(plan) + sum(len(ts) for ts in handovers.values())
-    if events < fixed:
-        raise ValueError(
-            f"{events:,} events are too few for {items:,} items at {sites} sites:"
-            f" their lives alone take {fixed:,} (seed {seed})"
-        )
-    plan += _padding(world, events - fixed, handovers)
-    plan.sort()
-    writer = _Writer(world, received)
-    held, destroyed, ends = _account(world, received)
+    if batch < 1 or window < 1:
+        raise ValueError("batch and window must be at least 1")
+    story = _Story.tell(sites, items, events, seed, diversion)
+    held, destroyed, ends = _account(story.world, story.received)
 
     started = time.perf_counter()
     key_seed = f"cwledger synthetic, demo only: {seed}".encode()
@@ -715,14 +626,14 @@ def synth(
         path,
         ORIGIN,
         founding=FOUNDING,
-        time=_iso(T0 - DAY),
+        time=iso(T0 - DAY),
         key_seed=key_seed,
         log_clock=lambda: (T0 - DAY) * 1_000_000,
     )
     try:
         written = 1
         chunk: list[tuple[str, dict[str, Any]]] = []
-        for pair in _raw_events(parts, plan, writer):
+        for pair in story.raw_events(window):
             chunk.append(pair)
             if len(chunk) == batch:
                 written += _append(ledger, chunk, written)
@@ -750,7 +661,7 @@ def synth(
         destroyed=destroyed,
         items=ends,
         diversion=diversion,
-        diverted={world.item_ids[i]: g for i, g in sorted(short.items())},
+        diverted={story.world.item_ids[i]: g for i, g in sorted(story.short.items())},
     )
 
 
