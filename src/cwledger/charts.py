@@ -6,14 +6,26 @@ What a reader needs from a chart: round ticks (0, 250, 500 t, not 645.1), a labe
 axis every few months, one colour per meaning (removed is the same blue in every chart and
 every row; `COLOURS`), the milestone deadlines drawn *and labelled* (their ids, staggered
 so they do not overlap), and text large enough to read when a phone scales the chart down
-(the pages keep a chart at least `MIN_WIDTH_PX` wide and let it scroll)."""
+(the pages keep a chart at least `MIN_WIDTH_PX` wide and let it scroll).
+
+Each chart is drawn in a language (`lang`, one of `cwledger.i18n.LANGUAGES`): its tick
+numbers, dates and table cells as that locale writes them (Babel's CLDR data), and, for a
+language written right to left, mirrored: time runs from right to left, the value axis and
+the labels of bars stand on the right. English ("en", the default) keeps the figures as
+they always were (ISO dates, "1,234.5"). The titles, series names and units are the
+caller's, in the caller's language; `empty` is what an empty chart says."""
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
+
+from babel.dates import format_skeleton
+
+from cwledger import i18n
 
 __all__ = [
     "Series",
@@ -104,6 +116,69 @@ def _tick_text(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
+@dataclass(frozen=True)
+class _Locale:
+    """How a chart writes its figures and which way it runs, for one language."""
+
+    lang: str
+
+    @property
+    def english(self) -> bool:
+        return i18n.language(self.lang).code == i18n.DEFAULT
+
+    @property
+    def rtl(self) -> bool:
+        return i18n.language(self.lang).direction == "rtl"
+
+    def x(self, v: float) -> float:
+        """A horizontal position, mirrored for a language written right to left."""
+        return WIDTH - v if self.rtl else v
+
+    def anchor(self, a: str) -> str:
+        """A text anchor, mirrored with the position (the chart's text runs left to right
+        as SVG places it: its `direction` is fixed, so that every renderer agrees)."""
+        if not self.rtl:
+            return a
+        return {"start": "end", "end": "start"}.get(a, a)
+
+    def box(self, left: float, width: float) -> float:
+        """The left edge of a box `width` wide whose unmirrored left edge is `left`."""
+        return WIDTH - left - width if self.rtl else left
+
+    def tick(self, v: float) -> str:
+        if self.english:
+            return _tick_text(v)
+        return i18n.number(v, self.lang, 0 if float(v).is_integer() else 1)
+
+    def value(self, v: float) -> str:
+        if self.english:
+            return _fmt(v)
+        return "\u2014" if math.isnan(v) else i18n.number(v, self.lang, 1)
+
+    def month(self, d: date) -> str:
+        """An axis label on the first of a month."""
+        if self.english:
+            return d.isoformat()[:7]
+        return format_skeleton("yMMM", d, locale=i18n.language(self.lang).code)
+
+    def day(self, d: date) -> str:
+        """An axis label on a day."""
+        if self.english:
+            return d.isoformat()
+        return format_skeleton("yMMMd", d, locale=i18n.language(self.lang).code)
+
+    def row_day(self, d: date) -> str:
+        """A day in the table behind a chart."""
+        return d.isoformat() if self.english else i18n.date(d, self.lang)
+
+    def text_width(self, text: str) -> int:
+        """About how wide `text` is at the chart's font size."""
+        if self.english:
+            return int(8.2 * len(text))
+        wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
+        return int(8.2 * (len(text) - wide) + FONT * wide)
+
+
 def nice_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
     """Round ticks covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten, at most
     `most` of them, the first at or below `lo` and the last at or above `hi`."""
@@ -134,22 +209,38 @@ def month_ticks(first: date, last: date, most: int = 7) -> list[date]:
     return out
 
 
-def _svg_open(title: str, height: int) -> str:
+def _svg_open(title: str, height: int, loc: _Locale | None = None) -> str:
+    # A mirrored chart places its text itself: its direction is fixed (an inline SVG would
+    # otherwise inherit the page's right-to-left direction, and flip every anchor again).
+    direction = ' direction="ltr"' if loc is not None and loc.rtl else ""
     return (
         f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}"'
-        ' class="chart" xmlns="http://www.w3.org/2000/svg"'
+        f' class="chart" xmlns="http://www.w3.org/2000/svg"{direction}'
         f' font-size="{FONT}">'
     )
 
 
+def _empty(title: str, empty: str) -> str:
+    return f'<p class="empty">{escape(title)}: {escape(empty)}.</p>'
+
+
 def line_chart(
-    title: str, series: list[Series], markers: list[Marker] | None = None, unit: str = "t"
+    title: str,
+    series: list[Series],
+    markers: list[Marker] | None = None,
+    unit: str = "t",
+    *,
+    lang: str = "en",
+    empty: str = "no data yet",
 ) -> Chart:
-    """Lines over time with labelled vertical markers; its table has one row per day."""
+    """Lines over time with labelled vertical markers; its table has one row per day. In
+    `lang`'s numbers and dates, mirrored when it is written right to left."""
+    loc = _Locale(lang)
+    X, anchor = loc.x, loc.anchor
     markers = markers or []
     days = sorted({d for s in series for d, _ in s.points} | {m.day for m in markers})
     if not days:
-        return Chart(f'<p class="empty">{escape(title)}: no data yet.</p>', ["day"])
+        return Chart(_empty(title, empty), ["day"])
     values = [v for s in series for _, v in s.points if not math.isnan(v)]
     ticks = nice_ticks(min([0.0, *values]), max([1.0, *values]))
     lo, hi = ticks[0], ticks[-1]
@@ -162,31 +253,33 @@ def line_chart(
     def y(v: float) -> float:
         return TOP + h * (1 - (v - lo) / (hi - lo))
 
-    parts = [_svg_open(title, HEIGHT)]
+    parts = [_svg_open(title, HEIGHT, loc)]
     for v in ticks:
         parts.append(
-            f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{LEFT + w}" y2="{y(v):.1f}" class="grid"'
-            ' stroke="#e3e7eb"/>'
-            f'<text x="{LEFT - 6}" y="{y(v) + 5:.1f}" text-anchor="end" class="tick">'
-            f"{_tick_text(v)}</text>"
+            f'<line x1="{X(LEFT)}" y1="{y(v):.1f}" x2="{X(LEFT + w)}" y2="{y(v):.1f}"'
+            ' class="grid" stroke="#e3e7eb"/>'
+            f'<text x="{X(LEFT - 6)}" y="{y(v) + 5:.1f}" text-anchor="{anchor("end")}"'
+            f' class="tick">{loc.tick(v)}</text>'
         )
     parts.append(
-        f'<text x="{LEFT - 6}" y="{TOP - 22}" text-anchor="end" class="tick unit">{unit}</text>'
-        f'<line x1="{LEFT}" y1="{TOP + h}" x2="{LEFT + w}" y2="{TOP + h}" class="axis"'
+        f'<text x="{X(LEFT - 6)}" y="{TOP - 22}" text-anchor="{anchor("end")}"'
+        f' class="tick unit">{unit}</text>'
+        f'<line x1="{X(LEFT)}" y1="{TOP + h}" x2="{X(LEFT + w)}" y2="{TOP + h}" class="axis"'
         ' stroke="#8a939e"/>'
-        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + h}" class="axis" stroke="#8a939e"/>'
+        f'<line x1="{X(LEFT)}" y1="{TOP}" x2="{X(LEFT)}" y2="{TOP + h}" class="axis"'
+        ' stroke="#8a939e"/>'
     )
     labelled = month_ticks(days[0], days[-1])
     if len(labelled) < 3:  # a short span: its first and last days too, as dates
         labelled = sorted({days[0], *labelled, days[-1]})
     for d in labelled:
-        text = d.isoformat()[:7] if d.day == 1 and d not in (days[0], days[-1]) else d.isoformat()
-        anchor = "start" if x(d) - LEFT < 40 else "end" if LEFT + w - x(d) < 40 else "middle"
+        text = loc.month(d) if d.day == 1 and d not in (days[0], days[-1]) else loc.day(d)
+        edge = "start" if x(d) - LEFT < 40 else "end" if LEFT + w - x(d) < 40 else "middle"
         parts.append(
-            f'<line x1="{x(d):.1f}" y1="{TOP + h}" x2="{x(d):.1f}" y2="{TOP + h + 5}"'
+            f'<line x1="{X(x(d)):.1f}" y1="{TOP + h}" x2="{X(x(d)):.1f}" y2="{TOP + h + 5}"'
             ' class="axis" stroke="#8a939e"/>'
-            f'<text x="{x(d):.1f}" y="{TOP + h + 20}" text-anchor="{anchor}" class="tick">'
-            f"{text}</text>"
+            f'<text x="{X(x(d)):.1f}" y="{TOP + h + 20}" text-anchor="{anchor(edge)}"'
+            f' class="tick">{text}</text>'
         )
     # Deadlines: a dashed line a day (the milestones due that day labelled together), the
     # label above the plot, on up to three rows so that close ones do not overlap.
@@ -200,13 +293,13 @@ def line_chart(
         met = False if False in flags else None if None in flags else True
         cls = "marker" + ("" if met is None else " met" if met else " missed")
         stroke = "#8a939e" if met is None else "#2e7d32" if met else "#c62828"
-        xm, half = x(day), 3.5 * len(label) + 3
+        xm, half = X(x(day)), 3.5 * len(label) + 3
         used = {row for px, ph, row in placed if abs(px - xm) < half + ph}
         row = next((r for r in range(MARKER_ROWS) if r not in used), None)
         parts.append(
             f'<line x1="{xm:.1f}" y1="{TOP}" x2="{xm:.1f}" y2="{TOP + h}" class="{cls}"'
             f' stroke="{stroke}" stroke-dasharray="4 3"><title>{escape(label)}'
-            f" ({day.isoformat()})</title></line>"
+            f" ({loc.row_day(day)})</title></line>"
         )
         if row is not None:
             placed.append((xm, half, row))
@@ -218,14 +311,20 @@ def line_chart(
     legend_x = LEFT
     for i, s in enumerate(series):
         colour = s.colour or colour_of(s.name, i)
-        pts = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in s.points if not math.isnan(v))
+        pts = " ".join(f"{X(x(d)):.1f},{y(v):.1f}" for d, v in s.points if not math.isnan(v))
+        legend = (
+            f'<text x="{X(legend_x + 18)}" y="{HEIGHT - 10}" class="legend">'
+            if not loc.rtl
+            else f'<text x="{X(legend_x + 18)}" y="{HEIGHT - 10}" text-anchor="end" class="legend">'
+        )
         parts.append(
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2.5">'
             f"<title>{escape(s.name)}</title></polyline>"
-            f'<rect x="{legend_x}" y="{HEIGHT - 17}" width="14" height="4" fill="{colour}"/>'
-            f'<text x="{legend_x + 18}" y="{HEIGHT - 10}" class="legend">{escape(s.name)}</text>'
+            f'<rect x="{loc.box(legend_x, 14)}" y="{HEIGHT - 17}" width="14" height="4"'
+            f' fill="{colour}"/>'
+            f"{legend}{escape(s.name)}</text>"
         )
-        legend_x += 30 + int(8.2 * len(s.name))
+        legend_x += 30 + loc.text_width(s.name)
     parts.append("</svg>")
     by_day: dict[date, dict[str, float]] = {}
     for s in series:
@@ -235,7 +334,7 @@ def line_chart(
     for m in markers:
         labels.setdefault(m.day, []).append(m.label)
     rows = [
-        [d.isoformat(), *(_fmt(by_day.get(d, {}).get(s.name, float("nan"))) for s in series)]
+        [loc.row_day(d), *(loc.value(by_day.get(d, {}).get(s.name, float("nan"))) for s in series)]
         + [", ".join(labels.get(d, []))]
         for d in days
         if d in by_day
@@ -246,35 +345,49 @@ def line_chart(
 
 
 def bar_chart(
-    title: str, bars: list[tuple[str, float]], unit: str = "t", colour: str | None = None
+    title: str,
+    bars: list[tuple[str, float]],
+    unit: str = "t",
+    colour: str | None = None,
+    *,
+    lang: str = "en",
+    empty: str = "no data yet",
 ) -> Chart:
     """Horizontal bars, one per label, all in one colour (the chart's meaning: `colour`,
     default the blue of "removed"); its table has one row per bar. With unit "%" the
-    scale runs to 100."""
+    scale runs to 100. In `lang`'s numbers; for a language written right to left the
+    labels stand on the right and the bars grow leftwards."""
+    loc = _Locale(lang)
+    X, anchor = loc.x, loc.anchor
     if not bars:
-        return Chart(f'<p class="empty">{escape(title)}: no data yet.</p>', ["group", unit])
+        return Chart(_empty(title, empty), ["group", unit])
     top = 100.0 if unit == "%" else nice_ticks(0.0, max([v for _, v in bars] + [1.0]))[-1]
     row_h, label_w = 30, 190
     height = TOP + row_h * len(bars) + 8
     w = WIDTH - label_w - 100
     fill = colour or COLOURS["removed"]
-    parts = [_svg_open(title, height)]
+    parts = [_svg_open(title, height, loc)]
     for v in nice_ticks(0.0, top, 5):
-        xv = label_w + w * v / top
+        xv = X(label_w + w * v / top)
         parts.append(
             f'<line x1="{xv:.1f}" y1="{TOP - 4}" x2="{xv:.1f}" y2="{height - 8}" stroke="#e3e7eb"/>'
             f'<text x="{xv:.1f}" y="{TOP - 10}" text-anchor="middle" class="tick">'
-            f"{_tick_text(v)}{'' if unit == '%' else ' '}{unit if v == top else ''}</text>"
+            f"{loc.tick(v)}{'' if unit == '%' else ' '}{unit if v == top else ''}</text>"
         )
     for i, (label, v) in enumerate(bars):
         yy = TOP + i * row_h
         bw = w * v / top
+        value = loc.value(v)
+        after = "" if not loc.rtl else f' text-anchor="{anchor("start")}"'
+        bar_x = f"{loc.box(label_w, bw):.1f}" if loc.rtl else f"{label_w}"
         parts.append(
-            f'<text x="{label_w - 8}" y="{yy + 20}" text-anchor="end" class="tick">'
-            f"{escape(label)}</text>"
-            f'<rect x="{label_w}" y="{yy + 5}" width="{bw:.1f}" height="{row_h - 10}"'
-            f' fill="{fill}"><title>{escape(label)}: {_fmt(v)} {unit}</title></rect>'
-            f'<text x="{label_w + bw + 6:.1f}" y="{yy + 20}" class="tick">{_fmt(v)} {unit}</text>'
+            f'<text x="{X(label_w - 8)}" y="{yy + 20}" text-anchor="{anchor("end")}"'
+            f' class="tick">{escape(label)}</text>'
+            f'<rect x="{bar_x}"'
+            f' y="{yy + 5}" width="{bw:.1f}" height="{row_h - 10}"'
+            f' fill="{fill}"><title>{escape(label)}: {value} {unit}</title></rect>'
+            f'<text x="{X(label_w + bw + 6):.1f}" y="{yy + 20}"{after} class="tick">'
+            f"{value} {unit}</text>"
         )
     parts.append("</svg>")
-    return Chart("".join(parts), ["group", unit], [[label, _fmt(v)] for label, v in bars])
+    return Chart("".join(parts), ["group", unit], [[label, loc.value(v)] for label, v in bars])
