@@ -156,3 +156,32 @@ def test_groups_are_translated_with_their_number() -> None:
     assert group("priority in-country") is None
     fr = i18n.translations("fr", "web")
     assert fr.gettext("Category %(n)s") % {"n": "2"} == "Catégorie 2"
+
+
+def _glossary() -> list[dict[str, str]]:
+    import csv
+
+    with (i18n.CATALOGUES.parent / "glossary.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_glossarys_terms_are_used(lang: str) -> None:
+    """A message holding a term of the glossary (the OPCW's and the UN's words) says it
+    with one of the glossary's forms in that language."""
+    catalog = _catalogue(lang)
+    checked, wrong = 0, []
+    for row in _glossary():
+        en = row["en"]
+        plural = rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}s?"
+        term = re.compile(rf"\b{plural}\b", re.IGNORECASE)
+        forms = [f.strip().lower() for f in row[lang].split("|")]
+        for m in catalog:
+            if not m.id or not any(term.search(i) for i in _ids(m)):
+                continue
+            checked += 1
+            for form in _forms(m):
+                if not any(f in form.lower() for f in forms):
+                    wrong.append((row["key"], _ids(m)[0], form))
+    assert checked > 10
+    assert wrong == []
