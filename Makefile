@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench openapi screenshots clean
+.PHONY: demo test lint bench openapi screenshots catalogues clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ openapi: $(STAMP)
 # Every dashboard page at 1280 and 390 px, in docs/screenshots/ (needs Debian's chromium).
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py docs/screenshots
+
+# The message catalogues: extract the messages of the code and templates and bring every
+# language's catalogue up to date (a new message lands untranslated in all of them).
+catalogues: $(STAMP)
+	$(BIN)/python scripts/catalogues.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -183,7 +183,7 @@ def test_the_page_shows_each_cosignature_and_the_ledgers_policy(
         assert when is not None and when.endswith(" UTC")
         assert f"a witness, cosigned at {when}" in row.locator("td").nth(1).inner_text()
     assert (
-        "The note carries 3 witness cosignatures; the ledger's policy asks for 2 of 3"
+        "The note carries 3 witness cosignatures. The ledger's policy asks for 2 of 3."
         in page.page.inner_text("#cosignature-count")
     )
     policy = page.page.locator("#ledger-policy")

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from cwledger.i18n import percent
 from tests.web.conftest import Site, Watched, open_page
 
 
@@ -36,7 +37,7 @@ def test_the_overviews_totals_are_the_apis_status(site: Site, view: Watched) -> 
     assert figures["destroyed_t"] == f"{status['destroyed_t']:,.1f} t"
     assert figures["not_destroyed_t"] == f"{status['not_destroyed_t']:,.1f} t"
     assert figures["unaccounted_t"] == f"{status['unaccounted_t']:,.1f} t"
-    assert figures["removed_pct"] == f"{status['removed_pct']} %"
+    assert figures["removed_pct"] == percent(status["removed_pct"] / 100, "en")  # "93.9%"
     view.assert_clean()
 
 
@@ -46,7 +47,7 @@ def test_the_overview_at_a_past_date_is_the_apis_status_then(site: Site, view: W
     view.page.click("form.filters button")
     view.page.wait_for_url("**/?at=2014-04-24")
     status = _api_status(site, "2014-04-24")
-    assert _figures(view)["removed_pct"] == f"{status['removed_pct']} %"
+    assert _figures(view)["removed_pct"] == percent(status["removed_pct"] / 100, "en")
     assert 85 <= status["removed_pct"] <= 95  # the reported state: about 92 % on 24 April
     view.assert_clean()
 
@@ -100,9 +101,9 @@ def test_category_3_is_counted_in_items_not_tonnes(site: Site, view: Watched) ->
     """Unfilled munitions and equipment are counted, not weighed: their row gives items
     (declared, removed, destroyed and the share destroyed), never "0.0 t, 0.0 %"."""
     view.page.goto(f"{site.base}/")
-    row = view.page.locator("tr", has_text="category 3").first
+    row = view.page.locator("tr", has_text="Category 3").first
     cells = [c.strip() for c in row.locator("th, td").all_text_contents()]
-    assert cells[0] == "category 3 (items)"
+    assert cells[0] == "Category 3 (items)"
     declared, destroyed = int(cells[1].replace(",", "")), int(cells[4].replace(",", ""))
-    assert declared > 1000 and destroyed == declared and cells[5] == "100.0 %"
+    assert declared > 1000 and destroyed == declared and cells[5] == "100.0%"
     view.assert_clean()

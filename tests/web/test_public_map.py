@@ -140,7 +140,7 @@ def test_the_public_map_shows_public_data_only(api: Api) -> None:
 def test_the_public_map_before_the_aggregate_says_there_is_none(api: Api) -> None:
     html = api.client.get("/map?at=2014-01-01").text
     _no_secret(html)
-    assert "No aggregate has been published as of 2014-01-01" in html
+    assert "No aggregate has been published as of Jan 1, 2014" in html
     assert "country-mark" not in html and VESSEL["name"] not in html
 
 

@@ -54,3 +54,33 @@ def test_the_readme_shows_the_overview() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docs/screenshots/overview-1280.png" in readme
     assert (ROOT / "docs" / "screenshots" / "overview-1280.png").is_file()
+
+
+def test_the_overview_is_shot_in_other_languages(site: Site, tmp_path: Path) -> None:
+    """`--lang ar,zh --only overview`: the overview in each, named by its language."""
+    require_chromium()
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "screenshots.py"),
+            str(tmp_path),
+            "--base",
+            site.base,
+            "--lang",
+            "ar,zh",
+            "--only",
+            "overview",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(Path(line).name for line in done.stdout.split())
+    assert written == [f"overview-{lang}-{w}.png" for lang in ("ar", "zh") for w in (1280, 390)]
+
+
+def test_the_committed_screenshots_include_arabic_russian_and_chinese() -> None:
+    for lang in ("ar", "ru", "zh"):
+        for width in (1280, 390):
+            assert (ROOT / "docs" / "screenshots" / f"overview-{lang}-{width}.png").is_file()

@@ -14,12 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from cwledger import i18n
 from cwledger.accountancy import answers
 from cwledger.book.records import SiteRecord
-from cwledger.charts import Chart, Marker, Series, line_chart
+from cwledger.charts import Chart, Marker, Series, colour_of, line_chart
 from cwledger.errors import MalformedInput
 from cwledger.time import Period, day_of, parse_month
-from cwledger.web.views import Book, Viewer, page
+from cwledger.web.terms import N_
+from cwledger.web.views import Book, Viewer, gettext, page, page_language
 
 __all__ = ["router"]
 
@@ -82,24 +84,48 @@ def _test(r: Book, site: str, periods: list[Period] | None) -> dict[str, Any]:
     }
 
 
-def _chart(test: dict[str, Any]) -> Chart:
-    """Page's statistics against their thresholds, at each month's end."""
+def _chart(test: dict[str, Any], request: Request) -> Chart:
+    """Page's statistics against their thresholds, at each month's end, in the reader's
+    language."""
+    _ = gettext(request)
+    lang = page_language(request)
     series = []
-    for a in test["alarms"]:
+    for i, a in enumerate(test["alarms"]):
+        name = _(a["name"])
+        k = i18n.number(a["k"], lang)
         series.append(
-            Series(f"{a['name']} (k {a['k']:g})", list(zip(test["ends"], a["page"], strict=True)))
+            Series(
+                _("%(test)s (k %(k)s)") % {"test": name, "k": k},
+                list(zip(test["ends"], a["page"], strict=True)),
+                colour_of(f"{a['name']} (k {a['k']:g})", 2 * i),
+            )
         )
-        series.append(Series(f"{a['name']} threshold h", [(d, a["h"]) for d in test["ends"]]))
+        series.append(
+            Series(
+                _("%(test)s threshold h") % {"test": name},
+                [(d, a["h"]) for d in test["ends"]],
+                colour_of(f"{a['name']} threshold h", 2 * i + 1),
+            )
+        )
     ends = dict(zip(test["months"], test["ends"], strict=True))
     first: dict[str, list[str]] = {}
     for a in test["alarms"]:
         if a["first_alarm"] is not None:
             first.setdefault(a["first_alarm"], []).append(a["name"])
     markers = [
-        Marker(ends[month], f"first alarm: {', '.join(names)}", False)
+        Marker(
+            ends[month], _("first alarm: %(tests)s") % {"tests": ", ".join(map(_, names))}, False
+        )
         for month, names in sorted(first.items())
     ]
-    return line_chart("Page's statistics against their thresholds", series, markers, unit="σ")
+    return line_chart(
+        _("Page's statistics against their thresholds"),
+        series,
+        markers,
+        unit="σ",
+        lang=lang,
+        empty=_("no data yet"),
+    )
 
 
 def _month_arg(value: str | None, name: str, problems: list[str]) -> str | None:
@@ -110,6 +136,9 @@ def _month_arg(value: str | None, name: str, problems: list[str]) -> str | None:
     except MalformedInput as e:
         problems.append(f"{name}: {e}")
         return None
+
+
+FIELDS = {"first": N_("first month"), "last": N_("last month")}
 
 
 @router.get("/balances", response_class=HTMLResponse)
@@ -124,16 +153,17 @@ def balances_page(
     """Monthly material balances (BI, receipts, shipments, destroyed, EI by the book and
     weighed, MUF); for one site with weighed inventories, sigma-MUF, SITMUF and Page's
     tests with their alarm state, as a chart with its table."""
+    _ = gettext(request)
     problems: list[str] = []
     site = site or None
-    first = _month_arg(first, "first", problems)
-    last = _month_arg(last, "last", problems)
+    first = _month_arg(first, _(FIELDS["first"]), problems)
+    last = _month_arg(last, _(FIELDS["last"]), problems)
     sites = r.answer(("web-site-records",), lambda: r.book.records(SiteRecord))
     if site is not None and site not in {s.site.id for s in sites}:
-        problems.append(f"site {site} is not declared")
+        problems.append(_("site %(site)s is not declared") % {"site": site})
         site = None
     if (first is None) != (last is None):
-        problems.append("give both the first and the last month, or neither")
+        problems.append(_("give both the first and the last month, or neither"))
         first = last = None
     periods: list[Period] | None = None
     if first is not None and last is not None:
@@ -149,7 +179,7 @@ def balances_page(
     if site is not None:
         test = r.answer(("web-site-test", site, *key), lambda: _test(r, site, periods))
         if "rows" in test:
-            chart = _chart(test)
+            chart = _chart(test, request)
     by_month = {row["month"]: row for row in (test or {}).get("rows", [])}
     return page(
         request,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from base64 import b64encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -38,7 +39,7 @@ from cwledger.tlog import note
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.cosignature import cosignature_timestamp, verifier_from_vkey
 from cwledger.tlog.note import Signature, UnverifiedNoteError
-from cwledger.web.views import LogSnapshot, Viewer, page
+from cwledger.web.views import LogSnapshot, Viewer, gettext, page
 
 __all__ = ["router", "RECENT", "SignatureLine", "signature_lines", "event_json", "utc_time"]
 
@@ -178,16 +179,18 @@ def _witness_policy(r: LogReader, size: int) -> dict[str, Any] | None:
     return {"since": policy.since, "quorum": policy.quorum, "witnesses": witnesses}
 
 
-def _find(r: LogReader, q: str) -> tuple[int | None, str | None]:
-    """(the index `q` names, else None with the reason)."""
+def _find(r: LogReader, q: str, _: Callable[[str], str]) -> tuple[int | None, str | None]:
+    """(the index `q` names, else None with the reason, in the reader's language `_`)."""
     if _INDEX.fullmatch(q) and int(q) <= _MAX_INDEX:
         return int(q), None
     if _EVENT_ID.fullmatch(q):
         found = r.entries_by_event_id([q]).get(q)
-        if found is None:
-            return None, f"No entry has the event id {q!r}."  # (128 characters at most)
+        if found is None:  # (128 characters at most)
+            return None, _("No entry has the event id %(id)s.") % {"id": repr(q)}
         return found.index, None
-    return None, f"{q[:60]!r} is neither an entry's index nor an event id."
+    return None, _("%(query)s is neither an entry's index nor an event id.") % {
+        "query": repr(q[:60])
+    }
 
 
 @router.get("/log", response_class=HTMLResponse)
@@ -199,9 +202,10 @@ async def log_explorer(
     q: Annotated[str | None, Query(description="An entry's index or event id.")] = None,
 ) -> Response:
     """The latest checkpoint, the latest entries, one entry and the browser's check of it."""
+    _ = gettext(request)
     notice = None
     if q is not None and q.strip():
-        index, notice = _find(r, q.strip())
+        index, notice = _find(r, q.strip(), _)
         if index is not None:
             return RedirectResponse(f"/log?entry={index}", status_code=303)
     chosen_index = None
@@ -209,7 +213,7 @@ async def log_explorer(
         if _INDEX.fullmatch(entry.strip()) and int(entry) <= _MAX_INDEX:
             chosen_index = int(entry)
         else:
-            notice = f"{entry[:40]!r} is not an entry index."
+            notice = _("%(entry)s is not an entry index.") % {"entry": repr(entry[:40])}
     cp = r.latest_checkpoint()
     size = 0 if cp is None else cp.size
     recent = [_entry_view(e) for e in reversed(r.entries(max(0, size - RECENT), size))]
@@ -217,10 +221,13 @@ async def log_explorer(
     if chosen_index is not None:
         if chosen_index >= size:
             notice = (
-                f"Entry {chosen_index} is not in the latest checkpoint (size {size}):"
-                f" the published log has entries 0 to {size - 1}."
+                _(
+                    "Entry %(index)s is not in the latest checkpoint (size %(size)s):"
+                    " the published log has entries 0 to %(last)s."
+                )
+                % {"index": chosen_index, "size": size, "last": size - 1}
                 if size
-                else "The log has no signed checkpoint yet."
+                else _("The log has no signed checkpoint yet.")
             )
         else:
             (e,) = r.entries(chosen_index, chosen_index + 1)

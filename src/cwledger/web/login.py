@@ -19,15 +19,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cwledger import i18n
 from cwledger.errors import Forbidden, RateLimited, Unauthorized
 from cwledger.http.deps import end_web_session, open_web_session
 from cwledger.http.security import same_origin
+from cwledger.web.terms import N_
 from cwledger.web.views import (
     SESSION_COOKIE,
     cookie_name,
     error_page,
     form_token,
     page,
+    page_language,
     secure_cookies,
 )
 
@@ -39,14 +42,18 @@ LOGIN_COOKIE = "cwledger_login"
 """The login form's nonce (its anti-forgery token is derived from it)."""
 
 MESSAGES = {
-    "token": "That token was not accepted: it is unknown, revoked or expired, or its party"
-    " is no longer in the log.",
-    "slow": "Too many tokens were refused from your address: wait a few seconds and try again.",
-    "form": "The form had expired or did not come from this site; log in again.",
-    "ended": "Your session has ended (logged out, expired, or its token revoked); log in again.",
+    "token": N_(
+        "That token was not accepted: it is unknown, revoked or expired, or its party"
+        " is no longer in the log."
+    ),
+    "slow": N_("Too many tokens were refused from your address: wait a few seconds and try again."),
+    "form": N_("The form had expired or did not come from this site; log in again."),
+    "ended": N_(
+        "Your session has ended (logged out, expired, or its token revoked); log in again."
+    ),
 }
 """What the login page may say, by code (`/login?error=<code>`); any other code says
-nothing."""
+nothing. The page shows it in the reader's language."""
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -81,7 +88,7 @@ def _login_page(request: Request, error: str | None, status: int = 200) -> HTMLR
         None,
         error=MESSAGES.get(error or ""),
         login_token=form_token(nonce, "login"),
-        session_hours=f"{request.app.state.settings.session_hours:g}",
+        session_hours=i18n.number(request.app.state.settings.session_hours, page_language(request)),
         active="login",
     )
     response.status_code = status

@@ -9,13 +9,14 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from cwledger.errors import CwledgerError
-from cwledger.web import accounts, compliance, items, log, login, pages, sites
+from cwledger.web import accounts, compliance, items, language, log, login, pages, sites
 from cwledger.web.views import HERE, LoginRequired, error_page
 
 __all__ = ["mount", "error_page_for", "ROUTERS"]
 
 ROUTERS = (
     login.router,
+    language.router,
     pages.router,
     sites.router,
     items.router,

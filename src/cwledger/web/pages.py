@@ -11,13 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from cwledger.book import answers, progress
-from cwledger.charts import Marker, Series, deadline_met, deadline_shown, line_chart
+from cwledger.charts import Marker, Series, colour_of, deadline_met, deadline_shown, line_chart
 from cwledger.http.deps import Snapshot, entitled, query_moment
 from cwledger.http.documents import aggregate_documents, milestone_documents, status_document
 from cwledger.ledger.access import Caller
 from cwledger.model.classes import Class
 from cwledger.time import day_of
-from cwledger.web.views import LogSnapshot, Viewer, page
+from cwledger.web.views import LogSnapshot, Viewer, gettext, page, page_language
 
 __all__ = ["router"]
 
@@ -112,17 +112,29 @@ def overview(request: Request, who: Viewer, r: LogSnapshot, at: At = None) -> HT
     status = status_document(r, when)
     judged = milestone_documents(r, when)
     burn = r.answer(("burndown",), lambda: _burndown(r))
+    _ = gettext(request)
+    points = burn["points"]
     chart = line_chart(
-        "Chemicals declared, removed and destroyed, month by month",
+        _("Chemicals declared, removed and destroyed, month by month"),
         [
-            Series("not yet destroyed", [(d, s["not_destroyed_t"]) for d, s in burn["points"]]),
             Series(
-                "removed",
-                [(d, s["removed_t"] + s["destroyed_in_country_t"]) for d, s in burn["points"]],
+                _("not yet destroyed"),
+                [(d, s["not_destroyed_t"]) for d, s in points],
+                colour_of("not yet destroyed"),
             ),
-            Series("destroyed", [(d, s["destroyed_t"]) for d, s in burn["points"]]),
+            Series(
+                _("removed"),
+                [(d, s["removed_t"] + s["destroyed_in_country_t"]) for d, s in points],
+                colour_of("removed"),
+            ),
+            Series(
+                _("destroyed"), [(d, s["destroyed_t"]) for d, s in points], colour_of("destroyed")
+            ),
         ],
         [Marker(date.fromisoformat(due), label, met) for due, label, met in burn["markers"]],
+        unit=_("t"),
+        lang=page_language(request),
+        empty=_("no data yet"),
     )
     still_open = answers.findings(r.book, "open")
     # A finding's title is highly-protected: a viewer cleared below is told how many are open.

@@ -360,6 +360,7 @@ def map_sites(
         return page(request, "map.html", who, active="map", **ctx)
     response = templates.TemplateResponse(request, "map_sites.html", {**ctx, "swap": True})
     response.headers["HX-Replace-Url"] = f"/map?at={ctx['shown']}"
+    response.headers["Vary"] = "Accept-Language, Cookie"  # in the reader's language
     return response
 
 

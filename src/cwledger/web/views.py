@@ -1,6 +1,12 @@
 """What every page shares: the templates, who is looking (a session cookie holding a web
-session's credential, opened at login, or nobody when the server's pages are public), `page`
-and the error page.
+session's credential, opened at login, or nobody when the server's pages are public), the
+reader's language, `page` and the error page.
+
+The language of a page (`page_language`): the one the reader chose with the language switch
+(a cookie, set by `/language/{code}`), else the browser's ``Accept-Language``, else
+English. Every template renders in it: its words from the ``web`` catalogue, its numbers
+and dates by Babel (`cwledger.i18n.install`), ``<html lang dir>`` from it. The data is
+never translated.
 
 The page modules import this one; `cwledger.web.mount` imports them all and adds them to
 the app. The pages read the book through the read snapshot the API also uses
@@ -9,6 +15,7 @@ the app. The pages read the book through the read snapshot the API also uses
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Callable
@@ -16,11 +23,16 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from babel.units import format_unit
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
-from cwledger import __version__
+from cwledger import __version__, i18n
 from cwledger.errors import CwledgerError, Unauthorized
 from cwledger.http.deps import (
     Snapshot,
@@ -32,6 +44,7 @@ from cwledger.http.deps import (
 )
 from cwledger.ledger.access import Caller
 from cwledger.model.classes import Class
+from cwledger.web.terms import N_, group
 
 __all__ = [
     "HERE",
@@ -49,24 +62,136 @@ __all__ = [
     "cookie_name",
     "secure_cookies",
     "form_token",
+    "LANGUAGE_COOKIE",
+    "page_language",
+    "gettext",
 ]
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cwledger_session"
+LANGUAGE_COOKIE = "cwledger_lang"
+"""The language the reader chose with the switch (a preference, not a credential)."""
+
+
 NAV: list[tuple[str, str, str, Class | None]] = [
-    ("overview", "/", "Overview", None),
-    ("map", "/map", "Map", None),
-    ("balances", "/balances", "Material balances", Class.PROTECTED),
-    ("findings", "/findings", "Findings and milestones", Class.HIGHLY_PROTECTED),
-    ("log", "/log", "Log explorer", None),
+    ("overview", "/", N_("Overview"), None),
+    ("map", "/map", N_("Map"), None),
+    ("balances", "/balances", N_("Material balances"), Class.PROTECTED),
+    ("findings", "/findings", N_("Findings and milestones"), Class.HIGHLY_PROTECTED),
+    ("log", "/log", N_("Log explorer"), None),
 ]
 """The navigation: key, link, label, and the highest class the page serves when it reads
 the book (None: a page every viewer may open, public in a confidential ledger). A page of
 the book is linked only for a viewer whose clearance reaches its class: in a confidential
 ledger it answers 403 to anyone else, and no link of a page may lead to a 403."""
 
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+def page_language(request: Request) -> str:
+    """The language to show `request`'s pages in: the reader's choice (the switch's
+    cookie), else the browser's ``Accept-Language``, else English."""
+    chosen = request.cookies.get(cookie_name(request, LANGUAGE_COOKIE))
+    if chosen:
+        try:
+            return i18n.language(chosen).code
+        except i18n.UnknownLanguage:
+            pass
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def gettext(request: Request) -> Callable[[str], str]:
+    """The ``web`` catalogue's gettext in `request`'s language (for messages the code
+    chooses: a form's problems, a notice)."""
+    return i18n.translations(page_language(request), "web").gettext
+
+
+def _language(request: Request) -> dict[str, Any]:
+    """What every template needs of the reader's language (a context processor)."""
+    lang = i18n.language(page_language(request))
+    return {"lang": lang.code, "dir": lang.direction, "here": _here(request)}
+
+
+def _here(request: Request) -> str:
+    """The page's path and query, for the language switch to come back to."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_language])
 templates.env.globals.update(nav=NAV, version=__version__)
+i18n.install(templates.env, "web")
+
+
+@pass_context
+def _term(context: Context, value: str) -> str:
+    """A word of the record's vocabulary (a status, a kind: ``met_late``) as the reader's
+    language says it (the values themselves stay in the data)."""
+    messages = i18n.translations(str(context.get("lang") or i18n.DEFAULT), "web")
+    grouped = group(str(value))
+    if grouped is not None:
+        return messages.gettext(grouped[0]) % {"n": messages.gettext(grouped[1])}
+    return messages.gettext(str(value).replace("_", " "))
+
+
+templates.env.filters["term"] = _term
+
+
+def _short_unit(unit: str) -> Callable[..., str]:
+    @pass_context
+    def short(context: Context, value: float, digits: int = 1) -> str:
+        """A mass with the locale's short unit ("1,234.5 t", "1 234,5 t", "1,234.5 ط.م")."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        locale = i18n.language(str(context.get("lang") or i18n.DEFAULT)).code
+        return format_unit(value, unit, length="short", format=pattern, locale=locale)
+
+    return short
+
+
+def _code(context: Context) -> str:
+    return i18n.language(str(context.get("lang") or i18n.DEFAULT)).code
+
+
+@pass_context
+def _signed(context: Context, value: float, digits: int = 2) -> str:
+    """A number with its sign, plus or minus ("+1.25", "+1,25", "-0,50")."""
+    body = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=f"+{body};-{body}", locale=_code(context))
+
+
+@pass_context
+def _signed_kg(context: Context, value: float, digits: int = 3) -> str:
+    """A mass in kilograms with its sign and the locale's short unit."""
+    body = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_unit(
+        value, "mass-kilogram", length="short", format=f"+{body};-{body}", locale=_code(context)
+    )
+
+
+@pass_context
+def _significant(context: Context, value: float, digits: int = 3) -> str:
+    """A number to `digits` significant digits (a p-value: "0.0123", "1.2E-05")."""
+    if value != 0 and abs(value) < 10 ** -(digits + 1):
+        pattern = "0." + "0" * (digits - 1) + "E0"
+    else:
+        pattern = "#,##0." + "#" * max(digits, 1)
+        value = float(f"{value:.{digits}g}")
+    return format_decimal(value, format=pattern, locale=_code(context))
+
+
+@pass_context
+def _month(context: Context, value: str) -> str:
+    """A calendar month (YYYY-MM) as the locale writes it ("Mar 2014", "mars 2014")."""
+    day = dt.date.fromisoformat(f"{value[:7]}-01")
+    return format_skeleton("yMMM", day, locale=_code(context))
+
+
+templates.env.filters.update(
+    t=_short_unit("mass-tonne"),
+    kg=_short_unit("mass-kilogram"),
+    signed=_signed,
+    signed_kg=_signed_kg,
+    significant=_significant,
+    month=_month,
+)
 
 
 class LoginRequired(Exception):
@@ -158,7 +283,7 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
     logout form's token)."""
     credential = request.cookies.get(cookie_name(request, SESSION_COOKIE), "")
     logout = form_token(credential, "logout") if who is not None else ""
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         template,
         {
@@ -169,6 +294,8 @@ def page(request: Request, template: str, who: Caller | None, **context: Any) ->
             **context,
         },
     )
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 def error_page(request: Request, kind: type[CwledgerError], detail: str) -> HTMLResponse:
@@ -189,4 +316,5 @@ def error_page(request: Request, kind: type[CwledgerError], detail: str) -> HTML
         },
     )
     response.status_code = kind.status
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response

@@ -154,7 +154,7 @@ async function markSignatureLines(note, keys) {
     const sigs = note ? note.signatures.filter((s) => s.name === name && s.keyIdHex === idHex) : [];
     cell.classList.remove("lx-ok", "lx-bad");
     if (!key) {
-      cell.textContent = keys.length ? "no pinned key of this name and id" : "not checked (no key pinned)";
+      cell.textContent = keys.length ? "no pinned key of this name and id" : (cell.dataset.unchecked || "not checked (no key pinned)");
     } else if (sigs.length === 0) {
       const witness = key.type === COSIGNATURE_V1;
       cell.textContent = witness
@@ -433,9 +433,11 @@ function showPins(pins) {
 function unpinned() {
   resetSteps();
   const claimed = $("claimed-key");
-  setPanel(null, "No log key is pinned in this browser: pin the log's key below to check this entry."
-    + (claimed ? ` For comparison only (it is never used to verify), the genesis entry as this server serves it names ${claimed.textContent}.` : ""));
-  $("pin-status").textContent = "No key pinned in this browser.";
+  // The page's own words, in the reader's language, where the template gives them.
+  const said = $("verify-status")?.dataset.unpinned;
+  setPanel(null, said || ("No log key is pinned in this browser: pin the log's key below to check this entry."
+    + (claimed ? ` For comparison only (it is never used to verify), the genesis entry as this server serves it names ${claimed.textContent}.` : "")));
+  $("pin-status").textContent = $("pin-status").dataset.unpinned || "No key pinned in this browser.";
   $("witness-status").hidden = true;
   markSignatureLines(null, []);
 }
