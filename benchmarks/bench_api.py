@@ -13,8 +13,12 @@ against:
 - ``holdings``: ``GET /api/v1/holdings?at=<one of 36 days of 2014>``, as a dashboard asks
   (the inspectorate's token, read transaction; after the first request for a day at a log
   size, the answer cache's);
-- ``holdings_cold``: the same at a random second of 2014, so that every request computes
-  (one index seek per (site, chemical) group);
+- ``holdings_cold``: the same at a random second of 2014, a moment no request asked
+  before (in practice); it is answered as the book's last change before it (one index
+  seek, with the log's size), computed once per change and log size;
+- ``holdings_computed``: an answer no request asked before, so that every request computes
+  it (one index seek per (site, chemical) group): a change's moment, a site (or none) and
+  a grouping (by site or chemical) not asked before. Measured, not held to the target;
 - ``proof``: ``GET /api/v1/log/proofs/inclusion?index=<random>`` (tiles, proof);
 - ``consistency``: ``GET /api/v1/log/proofs/consistency?first=<random>`` (to the latest);
 - ``checkpoint``: ``GET /log/checkpoint`` (the signed note, C2SP);
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import secrets
@@ -58,6 +63,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -68,6 +74,7 @@ from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger
 from cwledger.model.events import Event
 from cwledger.scenario import syria_2013
+from cwledger.time import rfc3339
 
 perf = time.perf_counter
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
@@ -191,6 +198,11 @@ READS = (
     "entries",
 )
 """The read routes of the target (issue 17): each at least 0.5 of the trivial endpoint's."""
+COMPUTED = ("holdings_computed",)
+"""Measured and reported (``api_holdings_computed_ratio_<backend>``), not held to the
+target: holdings no request asked before, computed on every request (at a moment no
+request asked before, ``holdings_cold``, the answer is the last change's, computed once).
+Their rounds run after the other routes' rounds, so as not to empty the answer caches."""
 BULK = ("bundle",)
 """Reads measured and reported, but not held to the trivial endpoint's request rate: an
 entry bundle of the scenario is about 650 kB (256 sealed entries), 30,000 times the
@@ -274,12 +286,32 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
             start = rng.randrange(size - ENTRIES_PAGE)
             return "GET", f"/api/v1/log/entries?start={start}&end={start + ENTRIES_PAGE}", None
 
+        with ledger.store.read() as r:  # every (change, site or none, grouping), shuffled
+            book = r.book.dump()
+        changes = sorted({int(row[2]) for row in book["holding_change"]})
+        sites = sorted({site for site, _ in book["holding_group"] if site})
+        unasked = [
+            (rfc3339(at), site, by)
+            for at in changes
+            for site in (None, *sites)
+            for by in ("site", "chemical")
+        ]
+        rng.shuffle(unasked)
+
+        asked = itertools.count()  # across runs: no answer asked twice (before it wraps)
+
+        def computed(_: int) -> tuple[str, str, Any]:
+            at, site, by = unasked[next(asked) % len(unasked)]
+            where = "" if site is None else f"&site={quote(site)}"
+            return "GET", f"/api/v1/holdings?at={at}&by={by}{where}", None
+
         auth = {"Authorization": f"Bearer {reader}"}
         kinds: dict[str, Callable[[int], tuple[str, str, Any]]] = {
             "trivial": lambda _: ("GET", "/healthz", None),
             "whoami": lambda _: ("GET", "/api/v1/whoami", None),
             "holdings": lambda _: ("GET", f"/api/v1/holdings?at={rng.choice(days)}", None),
             "holdings_cold": lambda _: ("GET", f"/api/v1/holdings?at={moment()}", None),
+            "holdings_computed": computed,
             "proof": lambda _: (
                 "GET",
                 f"/api/v1/log/proofs/inclusion?index={rng.randrange(size)}",
@@ -306,7 +338,13 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         for n, workers in enumerate(counts):
             server = spawn(tmp / "ledger", db=url, workers=workers, env=no_limit)
             try:
-                runs = measure(server.base, kinds, args, auth)
+                runs = measure(
+                    server.base, {k: kinds[k] for k in kinds if k not in COMPUTED}, args, auth
+                )
+                # Then on their own: each of their answers is new, and between two rounds
+                # they would push the other routes' answers out of the workers' answer
+                # caches (256 answers each).
+                runs |= measure(server.base, {k: kinds[k] for k in COMPUTED}, args, auth)
                 if n == 0:
                     runs["append"] = asyncio.run(
                         load(
@@ -366,7 +404,7 @@ def main() -> None:
     for r in results:
         head = f"{'req/s':>8} {'ratio':>6} {'vs who':>6} {'p50 ms':>8} {'p99 ms':>8}"
         print(f"\n{r['backend']} ({r['workers']} workers): {'run':<15} {head}")
-        for kind in ("trivial", "whoami", *READS, *BULK, "append"):
+        for kind in ("trivial", "whoami", *READS, *COMPUTED, *BULK, "append"):
             x = r[kind]
             figures = f"{x['rps']:>8.1f} {x['rps_ratio']:>6.2f} {x['rps_ratio_vs_whoami']:>6.2f}"
             print(f"{'':>10} {kind:<15} {figures} {x['p50_ms']:>8.2f} {x['p99_ms']:>8.2f}")
@@ -375,13 +413,14 @@ def main() -> None:
         print(f"{'':>10} entry bundles: {r['bundle']['mb_per_s']:.0f} MB/s")
         if len(r["read_scaling"]) > 1:
             print(f"{'':>10} req/s by workers: " + ", ".join(r["read_scaling"]))
-            for kind in ("trivial", *READS, *BULK):
+            for kind in ("trivial", *READS, *COMPUTED, *BULK):
                 line = " ".join(f"{w[kind]:>8.0f}" for w in r["read_scaling"].values())
                 print(f"{'':>10} {kind:<15} {line}")
     summary: dict[str, Any] = {"api": results}
     for r in results:
         summary[f"api_read_ratio_{r['backend']}"] = r["read_ratio"]
         summary[f"api_bundle_mb_per_s_{r['backend']}"] = round(r["bundle"]["mb_per_s"], 1)
+        summary[f"api_holdings_computed_ratio_{r['backend']}"] = r["holdings_computed"]["rps_ratio"]
     print(json.dumps(summary))
 
 

@@ -73,6 +73,8 @@ def test_each_hot_route_answers_as_its_fastapi_route(scenario_api: Api, taken: T
         "/api/v1/holdings",
         "/api/v1/holdings?at=2014-06-01",
         "/api/v1/holdings?at=2014-06-01T12:00:00Z&by=chemical",
+        "/api/v1/holdings?at=2014-06-01T12:00:01Z&by=category",
+        "/api/v1/holdings?by=priority",
     ):
         for _ in range(2):  # computed, then kept
             _same(scenario_api, url, taken, **auth)

@@ -10,6 +10,7 @@ classes, keeps only the fields the caller's clearance reads.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,6 +24,7 @@ from cwledger.http.deps import HighlyProtectedReader, ProtectedReader, Snapshot,
 from cwledger.http.documents import milestone_documents, status_document
 from cwledger.http.problems import problem_responses
 from cwledger.model import Declaration, DeclarationDiff
+from cwledger.store import LogReader
 
 __all__ = ["router"]
 
@@ -270,13 +272,41 @@ _HOLDINGS = TypeAdapter(list[HoldingDoc])
 
 def holdings_json(r: Snapshot, when: int | None, site: str | None, by: Grouping) -> bytes:
     """The holdings document (JSON, as its response model dumps it), remembered per log
-    size (`Snapshot.answer`): this route's and the hot route's (`cwledger.api.hot`)."""
+    size: this route's and the hot route's (`cwledger.api.hot`).
 
-    def compute() -> bytes:
-        lines = [line.to_json() for line in answers.holdings(r.book, at=when, site=site, by=by)]
-        return _HOLDINGS.dump_json(_HOLDINGS.validate_python(lines))
+    By group, an answer is remembered under the book's last holdings change up to `when`
+    (`BookReader.last_change`, read with the log's size in one statement): every moment
+    from one change to the next has the same holdings, so each of them is answered from
+    the one computed. By site or chemical it is computed in one statement with its name
+    (`BookReader.holdings_as_of`), by category or priority in a read transaction (the
+    chemicals' table too). By item it is remembered under `when` (items move in their
+    own table)."""
 
-    return r.answer(("holdings", when, site, by), compute)
+    def document(lines: list[answers.HoldingLine]) -> bytes:
+        return _HOLDINGS.dump_json(_HOLDINGS.validate_python([x.to_json() for x in lines]))
+
+    if by == "item":
+        return r.answer(
+            ("holdings", when, site, by),
+            lambda: document(answers.holdings(r.book, at=when, site=site, by=by)),
+        )
+
+    def name(s: LogReader) -> tuple[Hashable, ...]:
+        size, moment = s.book.last_change(when)
+        return size, "holdings-since", moment, site, by
+
+    def at_once() -> tuple[tuple[Hashable, ...], bytes]:
+        size, moment, held = r.current(lambda s: s.book.holdings_as_of(when))
+        body = document(answers.grouped(held, by, site))
+        return (size, "holdings-since", moment, site, by), body
+
+    def in_snapshot() -> tuple[tuple[Hashable, ...], bytes]:
+        body = document(answers.holdings(r.book, at=when, site=site, by=by))
+        return name(r), body
+
+    if answers.needs_chemicals(by):
+        return r.answer_named(name, in_snapshot)
+    return r.answer_named(name, at_once)
 
 
 @router.get("/findings", response_model=list[FindingDoc], responses=_READ)

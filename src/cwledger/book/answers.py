@@ -34,13 +34,15 @@ from cwledger.time import date_text
 if TYPE_CHECKING:
     from cwledger.book.book import Position
     from cwledger.store import LogReader
-    from cwledger.store.book import BookReader
+    from cwledger.store.book import BookReader, Holding
 
 __all__ = [
     "Grouping",
     "HoldingLine",
     "NotInBook",
     "holdings",
+    "grouped",
+    "needs_chemicals",
     "holdings_from_movements",
     "chemicals_table",
     "declaration",
@@ -118,9 +120,27 @@ def holdings(
         if site is None:
             raise ValueError("holdings by item need a site")
         return [HoldingLine(p.item, p.held_g, 1) for p in q.items_at(site, at)]
-    table = chemicals_table(q)
+    table = chemicals_table(q) if needs_chemicals(by) else {}
+    return grouped(q.holdings(at), by, site, table)
+
+
+def needs_chemicals(by: Grouping) -> bool:
+    """Whether grouping `by` reads the chemicals' table (a record to read and parse): by
+    category and by priority; by site and by chemical need only the holdings."""
+    return by in ("category", "priority")
+
+
+def grouped(
+    held: Iterable[Holding],
+    by: Grouping,
+    site: str | None = None,
+    table: dict[str, Chemical] | None = None,
+) -> list[HoldingLine]:
+    """The holdings of each (site, chemical) group summed `by` site, chemical, category or
+    priority (these two from the chemicals' `table`), optionally at one site only."""
+    table = table or {}
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for h in q.holdings(at):
+    for h in held:
         if site is not None and h.site != site:
             continue
         t = totals[_group_key(by, h.site, h.chemical, table)]

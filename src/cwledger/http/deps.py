@@ -188,15 +188,34 @@ class AnswerCache:
         The log's size is read first without opening `r`'s transaction (one statement); an
         answer computed in the transaction is kept under the size the transaction saw
         (the log may have grown in between)."""
-        key = (r.current_size(), *question)
+
+        def computed() -> tuple[tuple[Hashable, ...], T]:
+            answer = compute()
+            return (r.size(), *question), answer
+
+        return self.get_named(r, lambda s: (s.size(), *question), computed)
+
+    def get_named(
+        self,
+        r: Snapshot,
+        name: Callable[[LogReader], tuple[Hashable, ...]],
+        compute: Callable[[], tuple[tuple[Hashable, ...], T]],
+    ) -> T:
+        """The answer that `name(reader)` names, computed once.
+
+        `name` is one statement whose key starts with the log's size and holds whatever
+        else, read at that size, fixes the answer (the holdings at a moment: the book's last
+        change up to it); it is read without opening `r`'s transaction. `compute` gives the
+        answer and its name read in the same snapshot (the log may have grown since)."""
+        key = r.current(name)
         with self._lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
                 answer: T = self._answers[key]
                 return answer
-        answer = compute()
+        key, answer = compute()
         with self._lock:
-            self._answers[(r.size(), *question)] = answer
+            self._answers[key] = answer
             while len(self._answers) > self.capacity:
                 self._answers.popitem(last=False)
         return answer
@@ -425,13 +444,19 @@ class Snapshot(LogReader):
 
     def current_size(self) -> int:
         """The log's size: in this snapshot once it is open, else read in one statement."""
+        return self.current(LogReader.size)
+
+    def current(self, read: Callable[[LogReader], T]) -> T:
+        """`read` (one statement) in this snapshot once it is open, else on its own (on the
+        kept connection when this thread may use it), seeing the latest commit."""
         if self._conn is not None:
-            return self.size()
+            return read(self)
         kept = self._single()
         if kept is None:
-            return self._store.size()
+            with self._store.read(snapshot=False) as r:
+                return read(r)
         try:
-            return kept.size()
+            return read(kept)
         except Exception as e:
             self._statements.drop()  # type: ignore[union-attr]
             wrapped = _wrapped(self._store, e)
@@ -442,6 +467,15 @@ class Snapshot(LogReader):
     def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The answer to `question` at this snapshot's log size: remembered, or computed."""
         return self._answers.get(self, question, compute)
+
+    def answer_named(
+        self,
+        name: Callable[[LogReader], tuple[Hashable, ...]],
+        compute: Callable[[], tuple[tuple[Hashable, ...], T]],
+    ) -> T:
+        """The answer `name` names (`AnswerCache.get_named`): remembered, or computed with
+        its name."""
+        return self._answers.get_named(self, name, compute)
 
     def close(self) -> None:
         """End the transaction, if one was opened, and give its connection back."""

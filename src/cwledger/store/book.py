@@ -118,26 +118,31 @@ class BookReader:
     # -- holdings, positions, custody ----------------------------------------------------
 
     def holdings(self, at: int | None = None) -> list[Holding]:
-        """Holdings of every (site, chemical) group at moment `at` (µs; None: now), non-zero.
+        """Holdings of every (site, chemical) group at moment `at` (µs; None: now), non-zero:
+        one index seek per group for its last change dated up to `at`."""
+        rows = self._rows(_HOLDINGS + " FROM holding_group g", (_FOREVER if at is None else at,))
+        return _holdings(rows)
 
-        One index seek per group for the group's last change dated up to `at`, whose two
-        running totals come back as one text value (two scalar subqueries would seek twice).
-        """
+    def last_change(self, at: int | None = None) -> tuple[int, int | None]:
+        """The log's size and the moment of the book's last holdings change dated up to
+        `at` (µs; None: any), None if there is none, read together in one statement.
+
+        `holdings(at)` is `holdings(moment)` for every `at` from that moment to the next
+        change: the log's size and this moment name the answer (one index seek each)."""
+        ((top, moment),) = self._rows(_AS_OF, (_FOREVER if at is None else at,))
+        return _size(top), (None if moment is None else int(moment))
+
+    def holdings_as_of(self, at: int | None = None) -> tuple[int, int | None, list[Holding]]:
+        """`last_change(at)` and `holdings(at)` together, in one statement: one snapshot
+        of the log and its book without a transaction around it (on PostgreSQL one round
+        trip, where a read transaction takes at least three)."""
+        at = _FOREVER if at is None else at
         rows = self._rows(
-            "SELECT g.site, g.chemical, (SELECT h.grams_total || ' ' || h.items_total"
-            " FROM holding_change h WHERE h.site = g.site AND h.chemical = g.chemical"
-            " AND h.at <= ? ORDER BY h.at DESC, h.idx DESC, h.item DESC LIMIT 1)"
-            " FROM holding_group g",
-            (_FOREVER if at is None else at,),
+            f"{_HOLDINGS}, s.top, s.moment FROM ({_AS_OF}) s LEFT JOIN holding_group g ON 1 = 1",
+            (at, at),
         )
-        out = []
-        for site, chemical, totals in rows:
-            if totals is None:
-                continue
-            grams, items = map(int, totals.split(" "))
-            if grams or items:
-                out.append(Holding(site, chemical, grams, items))
-        return out
+        top, moment = rows[0][3:]
+        return _size(top), (None if moment is None else int(moment)), _holdings(rows)
 
     def positions(self, item: str) -> list[Position]:
         """Every position of an item, in time order."""
@@ -213,6 +218,41 @@ class BookReader:
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every book table, sorted (to compare a rebuild with the stored book)."""
         return {t.name: sorted(tuple(r) for r in self.conn.execute(select(t))) for t in BOOK_TABLES}
+
+
+# Each (site, chemical) group and its running totals as of a moment (the one parameter):
+# one index seek for the group's last change dated up to it, whose two totals come back as
+# one text value (two scalar subqueries would seek twice).
+_HOLDINGS = (
+    "SELECT g.site, g.chemical, (SELECT h.grams_total || ' ' || h.items_total"
+    " FROM holding_change h WHERE h.site = g.site AND h.chemical = g.chemical"
+    " AND h.at <= ? ORDER BY h.at DESC, h.idx DESC, h.item DESC LIMIT 1)"
+)
+
+
+# The log's size less one (its highest index) and the moment of the book's last holdings
+# change dated up to a moment (the one parameter): an index seek each.
+_AS_OF = (
+    "SELECT (SELECT max(idx) FROM log_entry) AS top,"
+    " (SELECT max(at) FROM holding_change WHERE at <= ?) AS moment"
+)
+
+
+def _size(top: Any) -> int:
+    """The log's size from its highest index (None: empty)."""
+    return 0 if top is None else int(top) + 1
+
+
+def _holdings(rows: Sequence[Any]) -> list[Holding]:
+    """The non-zero holdings of (site, chemical, totals, ...) rows."""
+    out = []
+    for site, chemical, totals, *_ in rows:
+        if totals is None:
+            continue
+        grams, items = map(int, totals.split(" "))
+        if grams or items:
+            out.append(Holding(site, chemical, grams, items))
+    return out
 
 
 _HELD = {s for s in ItemState if s not in (ItemState.DESTROYED, ItemState.WITHDRAWN)} - {

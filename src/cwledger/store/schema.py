@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # The Alembic head this code expects; a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 # INTEGER PRIMARY KEY is SQLite's rowid alias: entries are stored in log order, in place.
 _Index = BigInteger().with_variant(Integer(), "sqlite")
@@ -155,7 +155,8 @@ book_record = Table(
 
 # Every change of holdings (grams and items of a chemical at a site; site "" is in transit)
 # with the running totals of its (site, chemical) group in (at, idx, item) order: the
-# holdings at any moment are one index seek per group.
+# holdings at any moment are one index seek per group. By `at` alone: the book's last
+# change up to a moment in one seek (the holdings at a moment are those at that change).
 holding_change = Table(
     "holding_change",
     metadata,
@@ -168,6 +169,7 @@ holding_change = Table(
     Column("items", Integer, nullable=False),
     Column("grams_total", BigInteger, nullable=False),
     Column("items_total", Integer, nullable=False),
+    Index("holding_change_at", "at"),
 )
 
 # The (site, chemical) groups that holding_change has rows for.
