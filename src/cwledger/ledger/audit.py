@@ -385,6 +385,47 @@ def _check_batches(
         )
 
 
+def _tile_set(size: int) -> Iterator[tuple[int, int, int]]:
+    """(level, index, hashes stored) of every tile of a tree of `size`, by level then index."""
+    for level, (full, width) in enumerate(tile_layout(size)):
+        for index in range(full):
+            yield level, index, STORED_FULL // HASH_SIZE
+        if width:
+            yield level, full, width
+
+
+def _check_tile_set(reader: LogReader, size: int) -> int:
+    """The stored tiles are exactly those of a tree of `size` (each of its width), compared
+    as two streams in (level, index) order: nothing held per tile. Returns how many."""
+    stored = ((lv, ix, length // HASH_SIZE) for lv, ix, length in reader.tile_widths())
+    want = _tile_set(size)
+    unexpected: list[tuple[tuple[int, int], int]] = []
+    missing: list[tuple[tuple[int, int], int]] = []
+    count = 0
+    s, w = next(stored, None), next(want, None)
+    while (s is not None or w is not None) and len(unexpected) + len(missing) < 3:
+        if s is not None and (w is None or s[:2] < w[:2]):  # stored, not in the tree
+            unexpected.append((s[:2], s[2]))
+            s = next(stored, None)
+        elif s is None or (w is not None and w[:2] < s[:2]):  # in the tree, not stored
+            assert w is not None
+            missing.append((w[:2], w[2]))
+            w = next(want, None)
+        else:  # the same tile: of the same width?
+            assert w is not None
+            if s[2] != w[2]:
+                unexpected.append((s[:2], s[2]))
+            count += 1
+            s, w = next(stored, None), next(want, None)
+    if unexpected or missing:
+        raise AuditFailure(
+            max(size - 1, 0),
+            f"stored tiles do not match a tree of {size} entries: "
+            f"unexpected (level, index): width {unexpected}; missing {missing}",
+        )
+    return count
+
+
 def _batches(
     store: Store, reader: LogReader, size: int, workers: int, chunk: int
 ) -> Iterator[list[_Checked]]:
@@ -471,24 +512,12 @@ def audit(
                 )
         _check_batches(r.batches(), checkpoints)
         cosigned.finish()
-        stored_tiles = {(lv, ix): len(row) // HASH_SIZE for lv, ix, row in r.all_tiles()}
-        want_tiles: dict[tuple[int, int], int] = {}
-        for level, (full, width) in enumerate(tile_layout(expected)):
-            want_tiles |= {(level, i): STORED_FULL // HASH_SIZE for i in range(full)}
-            if width:
-                want_tiles[(level, full)] = width
-        if stored_tiles != want_tiles:
-            extra = sorted(set(stored_tiles.items()) - set(want_tiles.items()))
-            raise AuditFailure(
-                max(expected - 1, 0),
-                f"stored tiles do not match a tree of {expected} entries: "
-                f"unexpected (level, index): width {extra[:3]}",
-            )
+        tile_count = _check_tile_set(r, expected)
     return AuditReport(
         size=expected,
         root_hash=compact.root(),
         checkpoints=len(checkpoints),
-        tiles=len(stored_tiles),
+        tiles=tile_count,
         parties=len(authority.parties),
         keys=len(authority.keys),
         cosignatures=cosigned.count,

@@ -393,6 +393,14 @@ class LogReader:
         for r in self.conn.execute(q):
             yield r[0], r[1], bytes(r[2])
 
+    def tile_widths(self) -> Iterator[tuple[int, int, int]]:
+        """(level, index, length in bytes) of every stored tile, by level then index: the
+        tile set without the hashes (what the audit compares with the tree's layout)."""
+        t = tree_tile.c
+        q = select(t.level, t.idx, func.length(t.hashes)).order_by(t.level, t.idx)
+        for r in self.conn.execute(q):
+            yield int(r[0]), int(r[1]), int(r[2])
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, by size (without its cosignatures: `cosignatures`)."""
         c = checkpoint.c
