@@ -70,7 +70,7 @@ ORIGIN = "scale.cwledger.example/log"
 PARTY = "insp"
 BASE_TIME = datetime(2014, 1, 7, 10, 0, 0, tzinfo=UTC)
 SEED = 20261206
-PHASES = ("build", "proofs", "publish", "audit", "mirror")
+PHASES = ("build", "proofs", "publish", "audit", "mirror", "tree")
 METHODS = (
     "open-source analysis of declared production capacity, import records of precursors"
     " and the reported number of filling units at the listed storage sites",
@@ -201,9 +201,12 @@ def _raw_db(path: Path) -> sqlite3.Connection:
     return con
 
 
-def phase_build(path: Path, size: int, batch: int, signers: int) -> dict[str, Any]:
+def phase_build(
+    path: Path, size: int, batch: int, signers: int, limit_rows: int | None = None
+) -> dict[str, Any]:
     """Write a ledger of `size` entries (the genesis and size - 1 events) through
-    Ledger.write_entries, a checkpoint per `batch`; the limits on the same rows."""
+    Ledger.write_entries, a checkpoint per `batch`; the limits on the same rows (on the
+    first `limit_rows` only when given: the write is compared with them over those rows)."""
     from cwledger.ledger.ledger import Ledger
     from cwledger.store import StoredEntry
     from cwledger.tlog.hashing import leaf_hash
@@ -212,8 +215,9 @@ def phase_build(path: Path, size: int, batch: int, signers: int) -> dict[str, An
     raw = _raw_db(path.parent / f"{path.name}-raw.db")
     sha = hashlib.sha256
     events = size - 1
-    write_s = raw_sql_s = raw_leaf_s = raw_node_s = 0.0
-    leaf_bytes = 0
+    write_s = raw_sql_s = raw_leaf_s = raw_node_s = sampled_write_s = 0.0
+    leaf_bytes = sampled = 0
+    limit_rows = events if not limit_rows else min(limit_rows, events)
     q = "INSERT INTO log_entry VALUES (?, ?, ?, ?, ?, ?, ?)"
     ctx = multiprocessing.get_context("fork")
     t_all = perf()
@@ -243,25 +247,35 @@ def phase_build(path: Path, size: int, batch: int, signers: int) -> dict[str, An
                 ]
                 ledger.write_entries(w, at, new, ORIGIN)
             write_s += perf() - t0
-            # the limits, on the same bytes and rows
-            gc.collect()
-            t0 = perf()
-            hashes = [sha(b"\x00" + d).digest() for d in leaves]
-            raw_leaf_s += perf() - t0
-            t0 = perf()
-            for a, b in zip(hashes, hashes[1:], strict=False):
-                sha(b"\x01" + a + b).digest()
-            raw_node_s += perf() - t0
             leaf_bytes += sum(map(len, leaves))
-            rows = [
-                (e.index, e.leaf_hash, e.event_id, e.event_type, PARTY, e.event_time, e.envelope)
-                for e in new
-            ]
-            t0 = perf()
-            raw.execute("BEGIN")
-            raw.executemany(q, rows)
-            raw.execute("COMMIT")
-            raw_sql_s += perf() - t0
+            if sampled < limit_rows:  # the limits, on the same bytes and rows
+                sampled += len(new)
+                sampled_write_s = write_s
+                gc.collect()
+                t0 = perf()
+                hashes = [sha(b"\x00" + d).digest() for d in leaves]
+                raw_leaf_s += perf() - t0
+                t0 = perf()
+                for a, b in zip(hashes, hashes[1:], strict=False):
+                    sha(b"\x01" + a + b).digest()
+                raw_node_s += perf() - t0
+                rows = [
+                    (
+                        e.index,
+                        e.leaf_hash,
+                        e.event_id,
+                        e.event_type,
+                        PARTY,
+                        e.event_time,
+                        e.envelope,
+                    )
+                    for e in new
+                ]
+                t0 = perf()
+                raw.execute("BEGIN")
+                raw.executemany(q, rows)
+                raw.execute("COMMIT")
+                raw_sql_s += perf() - t0
             done = at + len(new)
             if perf() - last_say > 30 or done == size:
                 last_say = perf()
@@ -287,12 +301,15 @@ def phase_build(path: Path, size: int, batch: int, signers: int) -> dict[str, An
         "build_events_per_s": round(events / total_s),
         "write_s": round(write_s, 2),
         "write_events_per_s": round(events / write_s),
-        "raw_sqlite_s": round(raw_sql_s, 2),
-        "raw_sqlite_rows_per_s": round(events / raw_sql_s),
-        "write_vs_raw_sqlite": round(raw_sql_s / write_s, 4),
-        "raw_hash_s": round(raw_leaf_s + raw_node_s, 2),
-        "raw_leaf_hash_s": round(raw_leaf_s, 2),
-        "write_vs_raw_sqlite_and_hash": round((raw_sql_s + raw_leaf_s + raw_node_s) / write_s, 4),
+        "limit_rows": sampled,
+        "raw_sqlite_s": round(raw_sql_s * events / sampled, 2),  # scaled to all rows
+        "raw_sqlite_rows_per_s": round(sampled / raw_sql_s),
+        "write_vs_raw_sqlite": round(raw_sql_s / sampled_write_s, 4),
+        "raw_hash_s": round((raw_leaf_s + raw_node_s) * events / sampled, 2),
+        "raw_leaf_hash_s": round(raw_leaf_s * events / sampled, 2),
+        "write_vs_raw_sqlite_and_hash": round(
+            (raw_sql_s + raw_leaf_s + raw_node_s) / sampled_write_s, 4
+        ),
         "leaf_bytes": leaf_bytes,
         "ledger_bytes": du(path),
         "raw_sqlite_bytes": raw_bytes,
@@ -364,6 +381,77 @@ def phase_proofs(path: Path, samples: int) -> dict[str, Any]:
         "consistency_p95_ms": _q(con_t, 0.95),
         "ledger_prove_inclusion_ms": _med(api_inc),
         "ledger_prove_consistency_ms": _med(api_con),
+        "proofs_verified": 2 * checked,
+        "peak_mb": round(peak_mb(), 1),
+    }
+
+
+def phase_tree(path: Path, size: int, samples: int) -> dict[str, Any]:
+    """The proofs of phase 2 from a store holding only the tiles of a tree of `size`
+    leaves (the tree_tile table a ledger of that size holds, built by the ledger's own
+    TiledTree.append and LogWriter.put_tiles from synthetic leaf hashes, 65,536 a
+    transaction): for a size whose ledger is not built in time."""
+    from cwledger.store import Store
+    from cwledger.tlog import CompactRange, verify_consistency, verify_inclusion
+    from cwledger.tlog.hashing import leaf_hash
+    from cwledger.tlog.tiled import NodeMemo, TiledTree
+
+    path.mkdir(parents=True, exist_ok=True)
+    db = path / "tiles.db"
+    db.unlink(missing_ok=True)
+    store = Store.open(f"sqlite:///{db}")
+    t0 = perf()
+    at = 0
+    step = 65_536
+    while at < size:
+        hashes = [leaf_hash(b"%064d" % i) for i in range(at, min(at + step, size))]
+        with store.write() as w:
+            compact, tiles, present = TiledTree(at, w.tiles).append(hashes)
+            w.put_tiles(tiles, present)
+        at = compact.size
+    build_s = perf() - t0
+    rng = random.Random(SEED)
+    inc_idx = [rng.randrange(size) for _ in range(samples)]
+    pairs = []
+    for _ in range(samples):
+        a = rng.randrange(1, size)
+        pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
+    inc_t, con_t, inc_p, con_p = [], [], [], []
+    gc.collect()
+    with store.read() as r:
+        memo = NodeMemo()
+        for i in inc_idx:
+            t0 = perf()
+            p = TiledTree(size, r.tiles, memo).inclusion_proof(i)
+            inc_t.append(perf() - t0)
+            inc_p.append(p)
+        for a, b in pairs:
+            t0 = perf()
+            p = TiledTree(size, r.tiles, memo).consistency_proof(a, b)
+            con_t.append(perf() - t0)
+            con_p.append(p)
+        tree = TiledTree(size, r.tiles)
+        root = tree.root()
+        checked = 200
+        for i, p in zip(inc_idx[:checked], inc_p, strict=False):
+            verify_inclusion(leaf_hash(b"%064d" % i), i, size, p, root)
+        for (a, b), p in zip(pairs[:checked], con_p, strict=False):
+            verify_consistency(a, b, p, tree.root(a), tree.root(b))
+    store.close()
+    cr = CompactRange()  # the root once more, from the leaves alone
+    for k in range(0, size, step):
+        cr.extend(leaf_hash(b"%064d" % i) for i in range(k, min(k + step, size)))
+    assert cr.root() == root
+    tiles_bytes = du(db)
+    db.unlink()
+    return {
+        "tree_leaves": size,
+        "tree_build_s": round(build_s, 2),
+        "tree_store_bytes": tiles_bytes,
+        "inclusion_ms": _med(inc_t),
+        "inclusion_p95_ms": _q(inc_t, 0.95),
+        "consistency_ms": _med(con_t),
+        "consistency_p95_ms": _q(con_t, 0.95),
         "proofs_verified": 2 * checked,
         "peak_mb": round(peak_mb(), 1),
     }
@@ -550,11 +638,13 @@ def phase_mirror(pub: Path, out: Path) -> dict[str, Any]:
 def child(phase: str, args: argparse.Namespace) -> dict[str, Any]:
     path, size = args.dir / f"s{args.size}", args.size
     if phase == "build":
-        return phase_build(path, size, args.batch, args.signers)
+        return phase_build(path, size, args.batch, args.signers, args.limit_rows)
     if phase == "proofs":
         return phase_proofs(path, args.samples)
     if phase == "audit":
         return phase_audit(path)
+    if phase == "tree":
+        return phase_tree(args.dir / f"t{size}", size, args.samples)
     if phase == "publish":
         return phase_publish(path, args.dir / f"s{size}-pub")
     if phase == "mirror":
@@ -578,6 +668,8 @@ def run_child(phase: str, size: int, args: argparse.Namespace) -> dict[str, Any]
         str(args.signers),
         "--samples",
         str(args.samples),
+        "--limit-rows",
+        str(args.limit_rows),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=os.environ)
     assert proc.stdout is not None
@@ -619,6 +711,13 @@ def describe(phase: str, size: int, f: dict[str, Any]) -> str:
             f"audit_vs_ed25519 {f['audit_vs_ed25519']}; peak {f['peak_mb']:.0f} MB "
             f"(workers {f['workers_peak_mb']:.0f} MB)"
         )
+    if phase == "tree":
+        return (
+            f"tree {n} (tiles only, built in {f['tree_build_s']:.1f} s): inclusion median "
+            f"{f['inclusion_ms']:.3f} ms (p95 {f['inclusion_p95_ms']:.3f}), consistency median "
+            f"{f['consistency_ms']:.3f} ms (p95 {f['consistency_p95_ms']:.3f}); "
+            f"peak {f['peak_mb']:.0f} MB"
+        )
     if phase == "publish":
         return (
             f"publish {n}: {f['publish_s']:.1f} s, {f['files']:,} files, "
@@ -638,6 +737,7 @@ GROWTH = {
     "audit": ("audit_s", "peak_mb", "workers_peak_mb"),
     "publish": ("publish_s", "publish_bytes", "peak_mb"),
     "mirror": ("mirror_s", "peak_mb", "workers_peak_mb"),
+    "tree": ("inclusion_ms", "consistency_ms", "peak_mb"),
 }
 
 
@@ -646,10 +746,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--sizes", default="1000000", help="entries, comma-separated")
     ap.add_argument("--dir", type=Path, default=Path("/tmp/cwledger-bench-scale"))
     ap.add_argument("--keep", action="store_true", help="keep and reuse built ledgers")
-    ap.add_argument("--phases", default=",".join(PHASES), help="comma-separated subset")
+    ap.add_argument(
+        "--phases", default=",".join(PHASES[:-1]), help="comma-separated subset (or tree)"
+    )
     ap.add_argument("--redo", default="", help="phases measured again on a kept ledger")
     ap.add_argument("--batch", type=int, default=10_000, help="entries per checkpoint")
     ap.add_argument("--signers", type=int, default=2, help="signing processes")
+    ap.add_argument(
+        "--limit-rows",
+        type=int,
+        default=0,
+        help="measure the limits on the first N rows only (0: all; the raw insert doubles "
+        "the disk writes), scaled to all rows",
+    )
     ap.add_argument("--samples", type=int, default=2_000, help="proofs of each kind")
     ap.add_argument("--child", choices=PHASES, help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -683,6 +792,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     shutil.rmtree(ledger)
                 say(f"== {phase} {size:,} (load {os.getloadavg()[0]:.2f})")
                 figures[size][phase] = run_child(phase, size, args)
+                kept.parent.mkdir(parents=True, exist_ok=True)
                 kept.write_text(json.dumps(figures[size][phase]))
             say("  " + describe(phase, size, figures[size][phase]))
             out[f"{phase}_{size}"] = figures[size][phase]
