@@ -26,8 +26,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
 from typing import NamedTuple
@@ -350,13 +351,15 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
 
 
 def _check_batches(
-    batches: list[tuple[int | None, int, int, int]],
-    checkpoints: dict[int, StoredCheckpoint],
+    batches: Iterable[tuple[int | None, int, int, int]], checkpoints: Sequence[int]
 ) -> None:
     """The batches the entries record, (checkpoint size, first, last, count) by size, follow
     each other from entry 0 and each has its checkpoint stored; no other checkpoint is.
+    `checkpoints` are the stored sizes in increasing order, walked beside the batches.
     (Their cosignatures and the witness records: `CosignatureAudit`.)"""
     boundary = 0
+    at = 0  # the next stored checkpoint size not yet matched with a batch
+    extra: int | None = None  # the smallest stored size that is no batch's
     for cp_size, first, last, count in batches:
         if cp_size is None:
             raise AuditFailure(
@@ -370,18 +373,23 @@ def _check_batches(
                 f"but the batch after the checkpoint for size {boundary} is entries "
                 f"{boundary}..{cp_size - 1}",
             )
-        if cp_size not in checkpoints:
+        while at < len(checkpoints) and checkpoints[at] < cp_size:
+            extra = checkpoints[at] if extra is None else extra
+            at += 1
+        if at == len(checkpoints) or checkpoints[at] != cp_size:
             raise AuditFailure(
                 last,
                 f"the checkpoint for size {cp_size}, signed with entries {first}..{last}, "
                 "is missing",
             )
+        at += 1
         boundary = cp_size
-    boundaries = {b[0] for b in batches}
-    if extra := sorted(set(checkpoints) - boundaries):
+    if extra is None and at < len(checkpoints):
+        extra = checkpoints[at]
+    if extra is not None:
         raise AuditFailure(
-            max(extra[0] - 1, 0),
-            f"the checkpoint for size {extra[0]} is at no batch boundary: no batch signed it",
+            max(extra - 1, 0),
+            f"the checkpoint for size {extra} is at no batch boundary: no batch signed it",
         )
 
 
@@ -475,7 +483,13 @@ def audit(
         n_workers = workers or os.cpu_count() or 1
         if size <= 2 * chunk:
             n_workers = 1
-        checkpoints = {c.size: c for c in r.checkpoints()}
+        # The sizes only (8 bytes each); the checkpoints themselves are read in size order
+        # as the replay reaches them: nothing held per checkpoint but its size.
+        checkpoints = array("q", r.checkpoint_sizes())
+        stored = r.iter_checkpoints()
+        cp = next(stored, None)
+        while cp is not None and cp.size < 1:  # reported below
+            cp = next(stored, None)
         cosigned = CosignatureAudit(r.cosignatures(), r.witness_states(), checkpoints, AuditFailure)
         authority = Authority()
         compact = CompactRange()
@@ -493,9 +507,10 @@ def audit(
                 sealed += checked[10]
                 compact.append(checked[7], tiles)  # the worker matched it to the envelope
                 expected += 1
-                if (cp := checkpoints.get(expected)) is not None:
+                if cp is not None and cp.size == expected:
                     _check_checkpoint(cp, compact.root(), authority)
                     cosigned.check_checkpoint(cp, authority.witness_policy)
+                    cp = next(stored, None)
             if progress is not None:
                 progress(expected, size)
         for index, text, at in r.stored_moments():
@@ -504,13 +519,13 @@ def audit(
                 raise AuditFailure(
                     index, f"stored moment {at} disagrees with the entry's time {text}"
                 )
-        for cp_size in sorted(checkpoints):
+        for cp_size in checkpoints:  # in increasing order
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(
                     max(expected - 1, 0),
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
-        _check_batches(r.batches(), checkpoints)
+        _check_batches(r.iter_batches(), checkpoints)
         cosigned.finish()
         tile_count = _check_tile_set(r, expected)
     return AuditReport(

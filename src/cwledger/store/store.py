@@ -407,6 +407,38 @@ class LogReader:
         q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum).order_by(c.size)
         return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)]
 
+    def iter_checkpoints(self, chunk: int = 1000) -> Iterator[StoredCheckpoint]:
+        """Every stored checkpoint, by size, `chunk` at a time (without its cosignatures):
+        what is held does not grow with the number of checkpoints."""
+        c = checkpoint.c
+        after = -1
+        while True:
+            q = (
+                select(c.size, c.root_hash, c.note, c.signed_at, c.quorum)
+                .where(c.size > after)
+                .order_by(c.size)
+                .limit(chunk)
+            )
+            rows = [
+                StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)
+            ]
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].size
+
+    def checkpoint_sizes(self, chunk: int = 20_000) -> Iterator[int]:
+        """The size of every stored checkpoint, in increasing order, `chunk` at a time."""
+        c = checkpoint.c
+        after = -1
+        while True:
+            q = select(c.size).where(c.size > after).order_by(c.size).limit(chunk)
+            sizes = [int(r[0]) for r in self.conn.execute(q)]
+            if not sizes:
+                return
+            yield from sizes
+            after = sizes[-1]
+
     def cosignatures(self) -> list[StoredCosignature]:
         """Every stored cosignature, by witness, then by checkpoint size."""
         c = cosignature.c
@@ -444,13 +476,19 @@ class LogReader:
     def batches(self) -> list[tuple[int | None, int, int, int]]:
         """The entries grouped by the checkpoint their batch signed: (checkpoint size or None,
         first index, last index, count), by checkpoint size (None first)."""
+        return list(self.iter_batches())
+
+    def iter_batches(self) -> Iterator[tuple[int | None, int, int, int]]:
+        """`batches`, streamed (a server-side cursor where the database has them): one row
+        per checkpoint, none of them held."""
         c = log_entry.c
         q = (
             select(c.checkpoint_size, func.min(c.idx), func.max(c.idx), func.count())
             .group_by(c.checkpoint_size)
             .order_by(c.checkpoint_size.is_not(None), c.checkpoint_size)
         )
-        return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in self.conn.execute(q)]
+        for r in self.conn.execute(q.execution_options(stream_results=True)):
+            yield (r[0], int(r[1]), int(r[2]), int(r[3]))
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint the log publishes, with its cosignatures: the largest that holds
