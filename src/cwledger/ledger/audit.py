@@ -52,6 +52,7 @@ from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.store.streams import checkpoint_sizes, checkpoints_by_size, tile_widths
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -402,10 +403,11 @@ def _tile_set(size: int) -> Iterator[tuple[int, int, int]]:
             yield level, full, width
 
 
-def _check_tile_set(reader: LogReader, size: int) -> int:
-    """The stored tiles are exactly those of a tree of `size` (each of its width), compared
-    as two streams in (level, index) order: nothing held per tile. Returns how many."""
-    stored = ((lv, ix, length // HASH_SIZE) for lv, ix, length in reader.tile_widths())
+def _check_tile_set(tiles: Iterable[tuple[int, int, int]], size: int) -> int:
+    """The stored tiles, (level, index, length in bytes) by level then index, are exactly
+    those of a tree of `size` (each of its width), compared as two streams in that order:
+    nothing held per tile. Returns how many."""
+    stored = ((lv, ix, length // HASH_SIZE) for lv, ix, length in tiles)
     want = _tile_set(size)
     unexpected: list[tuple[tuple[int, int], int]] = []
     missing: list[tuple[tuple[int, int], int]] = []
@@ -485,8 +487,8 @@ def audit(
             n_workers = 1
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
-        checkpoints = array("q", r.checkpoint_sizes())
-        stored = r.iter_checkpoints()
+        checkpoints = array("q", checkpoint_sizes(r))
+        stored = checkpoints_by_size(r)
         cp = next(stored, None)
         while cp is not None and cp.size < 1:  # reported below
             cp = next(stored, None)
@@ -525,9 +527,9 @@ def audit(
                     max(expected - 1, 0),
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
-        _check_batches(r.iter_batches(), checkpoints)
+        _check_batches(r.batches(), checkpoints)
         cosigned.finish()
-        tile_count = _check_tile_set(r, expected)
+        tile_count = _check_tile_set(tile_widths(r), expected)
     return AuditReport(
         size=expected,
         root_hash=compact.root(),

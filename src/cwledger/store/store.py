@@ -393,51 +393,11 @@ class LogReader:
         for r in self.conn.execute(q):
             yield r[0], r[1], bytes(r[2])
 
-    def tile_widths(self) -> Iterator[tuple[int, int, int]]:
-        """(level, index, length in bytes) of every stored tile, by level then index: the
-        tile set without the hashes (what the audit compares with the tree's layout)."""
-        t = tree_tile.c
-        q = select(t.level, t.idx, func.length(t.hashes)).order_by(t.level, t.idx)
-        for r in self.conn.execute(q):
-            yield int(r[0]), int(r[1]), int(r[2])
-
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, by size (without its cosignatures: `cosignatures`)."""
         c = checkpoint.c
         q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum).order_by(c.size)
         return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)]
-
-    def iter_checkpoints(self, chunk: int = 1000) -> Iterator[StoredCheckpoint]:
-        """Every stored checkpoint, by size, `chunk` at a time (without its cosignatures):
-        what is held does not grow with the number of checkpoints."""
-        c = checkpoint.c
-        after = -1
-        while True:
-            q = (
-                select(c.size, c.root_hash, c.note, c.signed_at, c.quorum)
-                .where(c.size > after)
-                .order_by(c.size)
-                .limit(chunk)
-            )
-            rows = [
-                StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)
-            ]
-            if not rows:
-                return
-            yield from rows
-            after = rows[-1].size
-
-    def checkpoint_sizes(self, chunk: int = 20_000) -> Iterator[int]:
-        """The size of every stored checkpoint, in increasing order, `chunk` at a time."""
-        c = checkpoint.c
-        after = -1
-        while True:
-            q = select(c.size).where(c.size > after).order_by(c.size).limit(chunk)
-            sizes = [int(r[0]) for r in self.conn.execute(q)]
-            if not sizes:
-                return
-            yield from sizes
-            after = sizes[-1]
 
     def cosignatures(self) -> list[StoredCosignature]:
         """Every stored cosignature, by witness, then by checkpoint size."""
@@ -473,14 +433,10 @@ class LogReader:
             for r in self.conn.execute(select(witness_state))
         }
 
-    def batches(self) -> list[tuple[int | None, int, int, int]]:
+    def batches(self) -> Iterator[tuple[int | None, int, int, int]]:
         """The entries grouped by the checkpoint their batch signed: (checkpoint size or None,
-        first index, last index, count), by checkpoint size (None first)."""
-        return list(self.iter_batches())
-
-    def iter_batches(self) -> Iterator[tuple[int | None, int, int, int]]:
-        """`batches`, streamed (a server-side cursor where the database has them): one row
-        per checkpoint, none of them held."""
+        first index, last index, count), by checkpoint size (None first); streamed (a
+        server-side cursor where the database has them)."""
         c = log_entry.c
         q = (
             select(c.checkpoint_size, func.min(c.idx), func.max(c.idx), func.count())
