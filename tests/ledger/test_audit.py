@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import cwledger.ledger.audit as audit_module
 from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
@@ -189,3 +192,64 @@ def test_chunks_share_the_log_among_the_workers(size: int, workers: int) -> None
     if MIN_CHUNK < chunk < CHUNK:
         assert 8 * workers <= size // chunk <= 8 * workers + 1
     assert _chunk_for(10_001, 2) == 625
+
+
+def _extra_tile(db: sqlite3.Connection) -> None:
+    db.execute("INSERT INTO tree_tile (level, idx, hashes) VALUES (3, 0, zeroblob(32))")
+
+
+def _wider_partial_tile(db: sqlite3.Connection) -> None:
+    (row,) = db.execute("SELECT hashes FROM tree_tile WHERE level = 1 AND idx = 0").fetchone()
+    db.execute("UPDATE tree_tile SET hashes = ? WHERE level = 1 AND idx = 0", (row + row[:32],))
+
+
+@pytest.mark.parametrize("tamper", [_extra_tile, _wider_partial_tile])
+def test_a_tile_the_tree_does_not_have_is_named(
+    filled: Ledger, tamper: Callable[[sqlite3.Connection], None]
+) -> None:
+    """A stored tile beyond the tree, or one wider than the tree's, fails the audit at the
+    last entry, naming the tile."""
+    with _db(filled) as db:
+        tamper(db)
+    with pytest.raises(AuditFailure) as info:
+        audit(filled.store)
+    assert info.value.index == SIZE - 1
+    assert "stored tiles do not match a tree of 300 entries" in str(info.value)
+    assert ("(3, 0), 1" if tamper is _extra_tile else "(1, 0), 2") in str(info.value)
+
+
+_EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["drop", "add", "widen"]),
+        st.integers(0, 10_000),
+        st.integers(0, 3),
+        st.integers(1, 256),
+    ),
+    max_size=3,
+)
+
+
+@given(st.integers(1, 3_000_000), _EDITS)
+def test_the_streamed_tile_set_check_agrees_with_comparing_the_sets(
+    size: int, edits: list[tuple[str, int, int, int]]
+) -> None:
+    """`_check_tile_set` (two streams in key order, nothing held per tile) fails exactly
+    when the stored set differs from the tree's layout, as comparing the two whole sets did;
+    and counts the tiles when they agree."""
+    want = {(lv, ix): w for lv, ix, w in audit_module._tile_set(size)}
+    stored = dict(want)
+    for kind, at, level, width in edits:
+        keys = sorted(stored)
+        if kind == "drop" and keys:
+            del stored[keys[at % len(keys)]]
+        elif kind == "add":
+            stored[(level, at)] = width
+        elif kind == "widen" and keys:
+            key = keys[at % len(keys)]
+            stored[key] = stored[key] % 256 + 1
+    rows = sorted((lv, ix, w * 32) for (lv, ix), w in stored.items())
+    if stored == want:
+        assert audit_module._check_tile_set(rows, size) == len(want)
+    else:
+        with pytest.raises(AuditFailure, match="stored tiles do not match"):
+            audit_module._check_tile_set(rows, size)

@@ -37,7 +37,7 @@ def _failure(led: Ledger) -> AuditFailure:
 def test_each_batch_records_its_checkpoint_and_the_log_verifies(ledger: Ledger) -> None:
     with ledger.store.read() as r:
         assert [c.size for c in r.checkpoints()] == SIZES
-        assert r.batches() == [
+        assert list(r.batches()) == [
             (1, 0, 0, 1),
             (4, 1, 3, 3),
             (9, 4, 8, 5),

@@ -7,10 +7,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import cwledger.ledger.mirror as mirror_module
 from cwledger.book import answers, progress
 from cwledger.cli import app
 from cwledger.errors import VerificationError
@@ -137,6 +139,31 @@ def test_a_run_cut_off_before_its_checkpoint_is_completed_by_the_next(
         _same_log_bytes(ledger, copy)
     finally:
         copy.close()
+
+
+def test_a_mirror_holds_the_level_0_tiles_of_one_chunk_at_a_time(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a mirror holds of its source's tiles does not grow with the log: the level-0
+    tiles of the chunk it is storing (and the right edge the root check read), not one
+    per 256 entries of the whole log (8 KB each: 320 MB at 10,000,000 entries)."""
+    grow(ledger, 0, 1800)  # 7 full bundles and a partial one: 8 chunks of one bundle
+    out = tmp_path / "pub"
+    publish(ledger, out)
+    monkeypatch.setattr(mirror_module, "BUNDLES_PER_CHUNK", 1)
+    held: list[int] = []
+    fetch = mirror_module._SourceTree.fetch
+
+    def counted(self: Any, keys: Any) -> dict[tuple[int, int], bytes]:
+        rows = fetch(self, keys)
+        held.append(sum(1 for level, _ in self.rows if level == 0))
+        return rows
+
+    monkeypatch.setattr(mirror_module._SourceTree, "fetch", counted)
+    with http_server(out) as url:
+        report = mirror(url, tmp_path / "mirror")
+    assert report.size == 1801 and report.audit.size == 1801
+    assert len(held) > 8 and max(held) == 2
 
 
 def test_a_pinned_key_that_is_not_the_logs_is_refused_and_nothing_is_written(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import cwledger.ledger.publish as publish_module
 from cwledger.cli import app
 from cwledger.errors import ConflictError
 from cwledger.ledger.ledger import Ledger
@@ -139,6 +140,37 @@ def test_the_checkpoint_is_written_after_every_tile_it_names(
     newest = max(p.stat().st_mtime_ns for n, p in _files(out).items() if n != "checkpoint")
     assert (out / "checkpoint").stat().st_mtime_ns >= newest
     assert not [n for n in _files(out) if n.endswith(".tmp")]
+
+
+def test_publish_holds_at_most_a_batch_of_unsynced_files_and_syncs_all_before_the_checkpoint(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What publish holds does not grow with the log: it flushes the files it wrote
+    `SYNC_BATCH` at a time (4 here), not every one at the end; and every file is flushed
+    before the checkpoint is written."""
+    grow(ledger, 0, 1500)  # 6 full bundles and their tiles, and the partial ones
+    monkeypatch.setattr(publish_module, "SYNC_BATCH", 4)
+    unsynced: set[Path] = set()
+    most = [0]
+    fsync_file, write = publish_module._fsync_file, publish_module._write
+
+    def written(file: Path, data: bytes, *, sync: bool) -> None:
+        write(file, data, sync=sync)
+        if file.name == "checkpoint":
+            assert not unsynced, f"the checkpoint is written before {sorted(unsynced)}"
+        else:
+            unsynced.add(file)
+            most[0] = max(most[0], len(unsynced))
+
+    def synced(file: Path) -> None:
+        fsync_file(file)
+        unsynced.discard(file)
+
+    monkeypatch.setattr(publish_module, "_write", written)
+    monkeypatch.setattr(publish_module, "_fsync_file", synced)
+    report = publish(ledger, tmp_path / "pub")
+    assert report.written == len(list(resources(1501))) > 8
+    assert most[0] == 4 and not unsynced
 
 
 def test_publish_refuses_another_log_or_a_rewind_and_writes_nothing(

@@ -26,8 +26,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
 from typing import NamedTuple
@@ -51,6 +52,7 @@ from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.store.streams import checkpoint_sizes, checkpoints_by_size, tile_widths
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -350,13 +352,15 @@ def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -
 
 
 def _check_batches(
-    batches: list[tuple[int | None, int, int, int]],
-    checkpoints: dict[int, StoredCheckpoint],
+    batches: Iterable[tuple[int | None, int, int, int]], checkpoints: Sequence[int]
 ) -> None:
     """The batches the entries record, (checkpoint size, first, last, count) by size, follow
     each other from entry 0 and each has its checkpoint stored; no other checkpoint is.
+    `checkpoints` are the stored sizes in increasing order, walked beside the batches.
     (Their cosignatures and the witness records: `CosignatureAudit`.)"""
     boundary = 0
+    at = 0  # the next stored checkpoint size not yet matched with a batch
+    extra: int | None = None  # the smallest stored size that is no batch's
     for cp_size, first, last, count in batches:
         if cp_size is None:
             raise AuditFailure(
@@ -370,19 +374,66 @@ def _check_batches(
                 f"but the batch after the checkpoint for size {boundary} is entries "
                 f"{boundary}..{cp_size - 1}",
             )
-        if cp_size not in checkpoints:
+        while at < len(checkpoints) and checkpoints[at] < cp_size:
+            extra = checkpoints[at] if extra is None else extra
+            at += 1
+        if at == len(checkpoints) or checkpoints[at] != cp_size:
             raise AuditFailure(
                 last,
                 f"the checkpoint for size {cp_size}, signed with entries {first}..{last}, "
                 "is missing",
             )
+        at += 1
         boundary = cp_size
-    boundaries = {b[0] for b in batches}
-    if extra := sorted(set(checkpoints) - boundaries):
+    if extra is None and at < len(checkpoints):
+        extra = checkpoints[at]
+    if extra is not None:
         raise AuditFailure(
-            max(extra[0] - 1, 0),
-            f"the checkpoint for size {extra[0]} is at no batch boundary: no batch signed it",
+            max(extra - 1, 0),
+            f"the checkpoint for size {extra} is at no batch boundary: no batch signed it",
         )
+
+
+def _tile_set(size: int) -> Iterator[tuple[int, int, int]]:
+    """(level, index, hashes stored) of every tile of a tree of `size`, by level then index."""
+    for level, (full, width) in enumerate(tile_layout(size)):
+        for index in range(full):
+            yield level, index, STORED_FULL // HASH_SIZE
+        if width:
+            yield level, full, width
+
+
+def _check_tile_set(tiles: Iterable[tuple[int, int, int]], size: int) -> int:
+    """The stored tiles, (level, index, length in bytes) by level then index, are exactly
+    those of a tree of `size` (each of its width), compared as two streams in that order:
+    nothing held per tile. Returns how many."""
+    stored = ((lv, ix, length // HASH_SIZE) for lv, ix, length in tiles)
+    want = _tile_set(size)
+    unexpected: list[tuple[tuple[int, int], int]] = []
+    missing: list[tuple[tuple[int, int], int]] = []
+    count = 0
+    s, w = next(stored, None), next(want, None)
+    while (s is not None or w is not None) and len(unexpected) + len(missing) < 3:
+        if s is not None and (w is None or s[:2] < w[:2]):  # stored, not in the tree
+            unexpected.append((s[:2], s[2]))
+            s = next(stored, None)
+        elif s is None or (w is not None and w[:2] < s[:2]):  # in the tree, not stored
+            assert w is not None
+            missing.append((w[:2], w[2]))
+            w = next(want, None)
+        else:  # the same tile: of the same width?
+            assert w is not None
+            if s[2] != w[2]:
+                unexpected.append((s[:2], s[2]))
+            count += 1
+            s, w = next(stored, None), next(want, None)
+    if unexpected or missing:
+        raise AuditFailure(
+            max(size - 1, 0),
+            f"stored tiles do not match a tree of {size} entries: "
+            f"unexpected (level, index): width {unexpected}; missing {missing}",
+        )
+    return count
 
 
 def _batches(
@@ -452,7 +503,13 @@ def audit(
             n_workers = 1  # starting the workers would cost more than they save
         if chunk is None:
             chunk = _chunk_for(size, n_workers)
-        checkpoints = {c.size: c for c in r.checkpoints()}
+        # The sizes only (8 bytes each); the checkpoints themselves are read in size order
+        # as the replay reaches them: nothing held per checkpoint but its size.
+        checkpoints = array("q", checkpoint_sizes(r))
+        stored = checkpoints_by_size(r)
+        cp = next(stored, None)
+        while cp is not None and cp.size < 1:  # reported below
+            cp = next(stored, None)
         cosigned = CosignatureAudit(r.cosignatures(), r.witness_states(), checkpoints, AuditFailure)
         authority = Authority()
         compact = CompactRange()
@@ -470,9 +527,10 @@ def audit(
                 sealed += checked[10]
                 compact.append(checked[7], tiles)  # the worker matched it to the envelope
                 expected += 1
-                if (cp := checkpoints.get(expected)) is not None:
+                if cp is not None and cp.size == expected:
                     _check_checkpoint(cp, compact.root(), authority)
                     cosigned.check_checkpoint(cp, authority.witness_policy)
+                    cp = next(stored, None)
             if progress is not None:
                 progress(expected, size)
         for index, text, at in r.stored_moments():
@@ -481,7 +539,7 @@ def audit(
                 raise AuditFailure(
                     index, f"stored moment {at} disagrees with the entry's time {text}"
                 )
-        for cp_size in sorted(checkpoints):
+        for cp_size in checkpoints:  # in increasing order
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(
                     max(expected - 1, 0),
@@ -489,24 +547,12 @@ def audit(
                 )
         _check_batches(r.batches(), checkpoints)
         cosigned.finish()
-        stored_tiles = {(lv, ix): len(row) // HASH_SIZE for lv, ix, row in r.all_tiles()}
-        want_tiles: dict[tuple[int, int], int] = {}
-        for level, (full, width) in enumerate(tile_layout(expected)):
-            want_tiles |= {(level, i): STORED_FULL // HASH_SIZE for i in range(full)}
-            if width:
-                want_tiles[(level, full)] = width
-        if stored_tiles != want_tiles:
-            extra = sorted(set(stored_tiles.items()) - set(want_tiles.items()))
-            raise AuditFailure(
-                max(expected - 1, 0),
-                f"stored tiles do not match a tree of {expected} entries: "
-                f"unexpected (level, index): width {extra[:3]}",
-            )
+        tile_count = _check_tile_set(tile_widths(r), expected)
     return AuditReport(
         size=expected,
         root_hash=compact.root(),
         checkpoints=len(checkpoints),
-        tiles=len(stored_tiles),
+        tiles=tile_count,
         parties=len(authority.parties),
         keys=len(authority.keys),
         cosignatures=cosigned.count,

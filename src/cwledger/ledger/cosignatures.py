@@ -16,8 +16,9 @@ chains and the witness records).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from cwledger.errors import VerificationError
 from cwledger.ledger.authority import WitnessPolicy
@@ -28,6 +29,12 @@ __all__ = ["CosignatureAudit"]
 
 Fail = Callable[[int, str], Exception]
 """Makes the audit's failure at an entry index (`AuditFailure`)."""
+
+
+def _holds(sizes: Sequence[int], size: int) -> bool:
+    """Whether `size` is among `sizes` (in increasing order)."""
+    at = bisect_left(sizes, size)
+    return at < len(sizes) and sizes[at] == size
 
 
 def _name(vkey: str) -> str:
@@ -43,7 +50,7 @@ class CosignatureAudit:
         self,
         cosignatures: Iterable[StoredCosignature],
         states: Mapping[str, WitnessState],
-        checkpoint_sizes: Iterable[int],
+        checkpoint_sizes: Sequence[int],
         fail: Fail,
     ) -> None:
         self._fail = fail
@@ -54,7 +61,7 @@ class CosignatureAudit:
             self.by_witness[c.witness].append(c)
         self.states = dict(states)
         self.count = sum(len(v) for v in self.by_size.values())
-        if orphans := sorted(set(self.by_size) - set(checkpoint_sizes)):
+        if orphans := sorted(k for k in self.by_size if not _holds(checkpoint_sizes, k)):
             size = orphans[0]
             raise fail(
                 max(size - 1, 0),

@@ -190,6 +190,12 @@ class _SourceTree:
             self.rows[(ref.level, ref.index)] = body
         return {k: self.rows[k] for k in keys if k in self.rows}
 
+    def forget(self, keys: Iterable[tuple[int, int]]) -> None:
+        """Drop the rows of tiles `keys` (fetched again if ever asked for): the mirror keeps
+        the level-0 tiles of one chunk at a time, not one per 256 entries of the log."""
+        for key in keys:
+            self.rows.pop(key, None)
+
 
 def _open_store(out_dir: Path, database_url: str | None) -> Store:
     url_file = out_dir / DATABASE_URL_FILE
@@ -501,6 +507,7 @@ def _fetch_entries(
                 if compact.root() != sealed.checkpoint.root_hash:  # tiles matched: unreachable
                     raise VerificationError(f"{where}: the entries do not hash to the signed root")
                 added = sealed.store(w, new=True)
+        tiles.forget((0, ref.index) for ref in refs)  # each chunk has bundles of its own
         size = compact.size
         if progress is not None:
             progress("fetching", size, n)

@@ -14,8 +14,9 @@ snapshot), exactly the bytes the `/log/` read API serves (:mod:`cwledger.ledger.
 * ``checkpoint``, the signed note, last.
 
 Every file is written to a temporary name and renamed into place (a reader sees it whole
-or not at all); then all of them are flushed to disk (fsync, in parallel threads), and the
-directories holding new names too; the checkpoint is written, flushed and renamed last,
+or not at all); the files written are flushed to disk `SYNC_BATCH` at a time (fsync, in
+parallel threads: what is held in memory does not grow with the log), then the
+directories holding new names; the checkpoint is written, flushed and renamed last,
 once every tile it needs is durable. So a reader (or a crash) never sees a torn file, nor a
 checkpoint whose tiles are missing.
 
@@ -44,6 +45,9 @@ CHECKPOINT_FILE = "checkpoint"
 
 SYNC_THREADS = 16
 """Files flushed to disk at once (the file system commits concurrent fsyncs together)."""
+
+SYNC_BATCH = 4096
+"""Files written before they are flushed, together (their paths are all publish holds)."""
 
 Progress = Callable[[int, int], None]
 """Called with (resources done, resources in all)."""
@@ -88,6 +92,12 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sync_files(pool: ThreadPoolExecutor, files: list[Path]) -> None:
+    """Flush `files` to disk, in parallel; empties the list."""
+    list(pool.map(_fsync_file, files))
+    files.clear()
 
 
 def _sync_dir(path: Path) -> None:
@@ -142,33 +152,37 @@ def publish(ledger: Ledger, out_dir: Path, progress: Progress | None = None) -> 
                     " nothing written"
                 )
         out_dir.mkdir(parents=True, exist_ok=True)
-        refs = list(resources(cp.size))
+        total = sum(1 for _ in resources(cp.size))
         published = 0 if before is None else before.size
-        written_files: list[Path] = []
-        kept = nbytes = 0
-        for done, ref in enumerate(refs, start=1):
-            file = out_dir / resource_path(ref)
-            if width_in(ref, published) == ref.width and file.is_file():
-                kept += 1  # the last checkpoint named it: written and synced then, unchanged
-            else:  # (also one a crashed publication left, or one deleted: written again)
-                if not file.parent.is_dir():
-                    file.parent.mkdir(parents=True, exist_ok=True)
-                data = resource_bytes(r, ref)
-                _write(file, data, sync=False)
-                written_files.append(file)
-                nbytes += len(data)
-            if progress is not None and (done % 64 == 0 or done == len(refs)):
-                progress(done, len(refs))
-    # Durable before the checkpoint names them: the files (in parallel, so that the file
-    # system commits them together), then the directories that gained names.
-    with ThreadPoolExecutor(SYNC_THREADS) as pool:
-        list(pool.map(_fsync_file, written_files))
-    new_dirs = {f.parent for f in written_files}
+        unsynced: list[Path] = []
+        new_dirs: set[Path] = set()  # one per 1,000 files (`resource_path`)
+        written = kept = nbytes = 0
+        with ThreadPoolExecutor(SYNC_THREADS) as pool:
+            for done, ref in enumerate(resources(cp.size), start=1):
+                file = out_dir / resource_path(ref)
+                if width_in(ref, published) == ref.width and file.is_file():
+                    kept += 1  # the last checkpoint named it: written and synced then
+                else:  # (also one a crashed publication left, or one deleted: written again)
+                    if not file.parent.is_dir():
+                        file.parent.mkdir(parents=True, exist_ok=True)
+                    data = resource_bytes(r, ref)
+                    _write(file, data, sync=False)
+                    unsynced.append(file)
+                    new_dirs.add(file.parent)
+                    written += 1
+                    nbytes += len(data)
+                    if len(unsynced) >= SYNC_BATCH:
+                        _sync_files(pool, unsynced)
+                if progress is not None and (done % 64 == 0 or done == total):
+                    progress(done, total)
+            # Durable before the checkpoint names them: the files (in parallel, so that the
+            # file system commits them together), then the directories that gained names.
+            _sync_files(pool, unsynced)
     for d in sorted(_with_parents(new_dirs, out_dir), key=lambda p: -len(p.parts)):
         _sync_dir(d)
     write_durably(out_dir / CHECKPOINT_FILE, cp.cosigned_note.encode("utf-8"))
     _sync_dir(out_dir)
-    return PublishReport(cp.size, cp.root_hash, len(written_files), kept, nbytes)
+    return PublishReport(cp.size, cp.root_hash, written, kept, nbytes)
 
 
 def _with_parents(dirs: set[Path], top: Path) -> set[Path]:

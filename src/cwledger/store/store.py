@@ -439,16 +439,18 @@ class LogReader:
             for r in self.conn.execute(select(witness_state))
         }
 
-    def batches(self) -> list[tuple[int | None, int, int, int]]:
+    def batches(self) -> Iterator[tuple[int | None, int, int, int]]:
         """The entries grouped by the checkpoint their batch signed: (checkpoint size or None,
-        first index, last index, count), by checkpoint size (None first)."""
+        first index, last index, count), by checkpoint size (None first); streamed (a
+        server-side cursor where the database has them)."""
         c = log_entry.c
         q = (
             select(c.checkpoint_size, func.min(c.idx), func.max(c.idx), func.count())
             .group_by(c.checkpoint_size)
             .order_by(c.checkpoint_size.is_not(None), c.checkpoint_size)
         )
-        return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in self.conn.execute(q)]
+        for r in self.conn.execute(q.execution_options(stream_results=True)):
+            yield (r[0], int(r[1]), int(r[2]), int(r[3]))
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint the log publishes, with its cosignatures: the largest that holds

@@ -1,0 +1,47 @@
+"""Whole-log passes over the store without holding what they read: the checkpoints, their
+sizes and the tile set, each read in key order a page at a time (what the audit reads
+beside the entries; its entries come from `LogReader.iter_entries`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+
+from cwledger.store.schema import checkpoint, tree_tile
+from cwledger.store.store import LogReader, StoredCheckpoint
+
+__all__ = ["checkpoint_sizes", "checkpoints_by_size", "tile_widths"]
+
+
+def _pages(conn: Connection, q: Select[Any], key: Any, chunk: int) -> Iterator[Any]:
+    """The rows of `q` by increasing `key` (its first column, from 0), a page of `chunk` at
+    a time: one statement per page, nothing held beyond it."""
+    after = -1
+    while rows := list(conn.execute(q.where(key > after).order_by(key).limit(chunk))):
+        yield from rows
+        after = rows[-1][0]
+
+
+def checkpoints_by_size(reader: LogReader, chunk: int = 1000) -> Iterator[StoredCheckpoint]:
+    """Every stored checkpoint, by size (without its cosignatures)."""
+    c = checkpoint.c
+    q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum)
+    for r in _pages(reader.conn, q, c.size, chunk):
+        yield StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4])
+
+
+def checkpoint_sizes(reader: LogReader, chunk: int = 20_000) -> Iterator[int]:
+    """The size of every stored checkpoint, in increasing order."""
+    for r in _pages(reader.conn, select(checkpoint.c.size), checkpoint.c.size, chunk):
+        yield int(r[0])
+
+
+def tile_widths(reader: LogReader) -> Iterator[tuple[int, int, int]]:
+    """(level, index, length in bytes) of every stored tile, by level then index: the tile
+    set without its hashes (SQLite streams the rows; psycopg holds three integers a tile)."""
+    t = tree_tile.c
+    q = select(t.level, t.idx, func.length(t.hashes)).order_by(t.level, t.idx)
+    for r in reader.conn.execute(q):
+        yield int(r[0]), int(r[1]), int(r[2])
