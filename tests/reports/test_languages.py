@@ -367,6 +367,30 @@ def test_the_pdf_s_charts_are_handed_over_shaped_and_the_browser_s_as_written(
     assert sum(1 for t in for_browser if arabic.search(t)) > 10
 
 
+def test_a_series_has_the_colour_of_its_meaning_in_every_language(report: MonthlyReport) -> None:
+    """The lines are named in the language, and coloured by what they mean: the same
+    colours as in English (not yet destroyed grey, removed blue, destroyed green...)."""
+
+    def colours(lang: str) -> list[list[str]]:
+        return [
+            re.findall(r'<polyline [^>]*stroke="(#[0-9a-f]{6})"', chart.svg)
+            for _, chart in render.charts(report, lang)[:2]
+        ]
+
+    english = colours("en")
+    assert english[0] == ["#5b6470", "#1f5fa8", "#2e8b57"] and len(english[1]) >= 3
+    for code in OTHERS:
+        assert colours(code) == english, code
+
+
+def test_a_chart_label_runs_in_the_direction_of_its_first_letter(html: dict[str, str]) -> None:
+    """In the browser, as in the PDF (`shaping.visual`): an Arabic date in a chart whose SVG
+    says "ltr" still reads from the right."""
+    styles = re.findall(r"<svg\b[^>]*><style>([^<]*)</style>", html["ar"])
+    assert len(styles) == 4 and all("text{unicode-bidi:plaintext}" in s for s in styles)
+    assert visual("20 مارس 2014").endswith(" 20")  # the day at the right
+
+
 # -- the command --------------------------------------------------------------------------------
 
 

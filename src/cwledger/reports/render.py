@@ -88,8 +88,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 DOMAIN = "reports"  # the report's messages: catalogues/<lang>/LC_MESSAGES/reports.po
 
 # Inline SVG in a PDF takes its style from a <style> inside the <svg> only (WeasyPrint),
-# so each chart carries its own; browsers use it too.
-CHART_STYLE = "<style>.axis{stroke:#8a939e}.tick{fill:#4a525a}.legend{fill:#1b1f24}</style>"
+# so each chart carries its own; browsers use it too. Each label runs in the direction of
+# its first letter (`unicode-bidi: plaintext`): a mirrored chart's SVG says "ltr" for its
+# anchors, and an Arabic date ("20 مارس 2014") must still read from the right, as the
+# PDF draws it (`shaping.visual`). Browsers keep the anchors as they are.
+CHART_STYLE = (
+    "<style>.axis{stroke:#8a939e}.tick{fill:#4a525a}.legend{fill:#1b1f24}"
+    "text{unicode-bidi:plaintext}</style>"
+)
 
 
 def as_format(text: str) -> Format:
