@@ -2,16 +2,19 @@
 rendered once per language (HTML and Markdown; PDF for Arabic and Chinese). Each
 translated report writes no English sentence of its own, shows the same numbers as the
 English one (each parsed in its locale's format by Babel), and Arabic is right to left;
-the Arabic and Chinese PDFs hold their text in fonts that cover it; JSON and CSV are data,
-the same in every language; `report --lang` names the six and refuses anything else.
+the Arabic and Chinese PDFs hold their text in fonts that cover it, and the Arabic PDF's
+charts are drawn in Arabic; JSON and CSV are data, the same in every language; `report
+--lang` names the six and refuses anything else.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import unicodedata
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.reports import MonthlyReport, build, build_period, render
 from cwledger.reports.monthly import parse_span
 from cwledger.reports.render import DOMAIN
+from cwledger.reports.shaping import visual
 from tests.reports.test_monthly import Page, _need_weasyprint
 
 CODES = [lang.code for lang in i18n.LANGUAGES]
@@ -293,18 +297,98 @@ def _pdf_text(data: bytes, tmp_path: Path) -> tuple[str, str]:
     return " ".join(text.translate(BIDI).split()), fonts
 
 
-def test_the_arabic_and_chinese_pdfs_hold_their_text(report: MonthlyReport, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def arabic_pdf(report: MonthlyReport) -> bytes:
+    _need_weasyprint()
+    return render.pdf(report, "ar")
+
+
+def test_the_arabic_and_chinese_pdfs_hold_their_text(
+    report: MonthlyReport, arabic_pdf: bytes, tmp_path: Path
+) -> None:
     """The PDF's text is the report's (pdftotext reads it back in logical order), set in
     fonts that cover the script (HarfBuzz shapes Arabic in them; the pages as pictures are
     in docs/screenshots/)."""
-    _need_weasyprint()
-    text, fonts = _pdf_text(render.pdf(report, "ar"), tmp_path)
+    text, fonts = _pdf_text(arabic_pdf, tmp_path)
     for words in ("التقدم المحرز في إزالة المخزون المعلن", "مجلس الأمن", "المدير العام"):
         assert words in text, words
     assert "Arabic" in fonts, fonts
     text, fonts = _pdf_text(render.pdf(report, "zh"), tmp_path)
     assert "消除已宣布库存的进展" in text and "执行理事会" in text
     assert "CJK" in fonts, fonts
+
+
+def _chart_labels(report: MonthlyReport, lang: str) -> set[str]:
+    """The text of every <text> element of the report's charts in `lang`."""
+    return {
+        html_unescape(t)
+        for _, chart in render.charts(report, lang)
+        for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", chart.svg)
+    }
+
+
+def test_the_arabic_pdf_draws_its_charts_in_arabic(
+    report: MonthlyReport, arabic_pdf: bytes, tmp_path: Path
+) -> None:
+    """The charts of the Arabic PDF carry Arabic labels (WeasyPrint draws an SVG's text
+    letter by letter: it is handed them joined and in visual order, `shaping`), not the
+    English ones."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(arabic_pdf)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout.translate(BIDI)
+    # A series name as the chart draws it (unvocalised): the table behind the chart writes
+    # it with its harakat, so only the chart's legend matches.
+    name = i18n.translations("ar", DOMAIN).gettext("not yet destroyed")
+    bare = "".join(c for c in name if unicodedata.category(c) != "Mn")
+    assert bare != name and bare in text
+    english = {t for t in _chart_labels(report, "en") if re.search("[a-z]{2}", t)}
+    english -= _chart_labels(report, "ar")  # the data as recorded (milestone ids)
+    assert {"not yet destroyed", "all chemicals", "priority 1"} <= english
+    assert not [t for t in english if t in text]
+
+
+def test_the_pdf_s_charts_are_handed_over_shaped_and_the_browser_s_as_written(
+    report: MonthlyReport,
+) -> None:
+    """The HTML WeasyPrint renders has each chart label in presentation forms, in visual
+    order; the HTML for a browser (which shapes SVG text itself) as the catalogue writes it."""
+
+    def labels(page: str) -> list[str]:
+        return re.findall(r"<text\b[^>]*>([^<]*)</text>", page)
+
+    for_pdf = labels(render.html(report, "ar", pdf=True))
+    for_browser = labels(render.html(report, "ar"))
+    assert len(for_pdf) == len(for_browser) > 20
+    arabic = re.compile("[\u0621-\u064a]")
+    assert not [t for t in for_pdf if arabic.search(t)]
+    assert [visual(html_unescape(t)) for t in for_browser] == [html_unescape(t) for t in for_pdf]
+    assert sum(1 for t in for_browser if arabic.search(t)) > 10
+
+
+def test_a_series_has_the_colour_of_its_meaning_in_every_language(report: MonthlyReport) -> None:
+    """The lines are named in the language, and coloured by what they mean: the same
+    colours as in English (not yet destroyed grey, removed blue, destroyed green...)."""
+
+    def colours(lang: str) -> list[list[str]]:
+        return [
+            re.findall(r'<polyline [^>]*stroke="(#[0-9a-f]{6})"', chart.svg)
+            for _, chart in render.charts(report, lang)[:2]
+        ]
+
+    english = colours("en")
+    assert english[0] == ["#5b6470", "#1f5fa8", "#2e8b57"] and len(english[1]) >= 3
+    for code in OTHERS:
+        assert colours(code) == english, code
+
+
+def test_a_chart_label_runs_in_the_direction_of_its_first_letter(html: dict[str, str]) -> None:
+    """In the browser, as in the PDF (`shaping.visual`): an Arabic date in a chart whose SVG
+    says "ltr" still reads from the right."""
+    styles = re.findall(r"<svg\b[^>]*><style>([^<]*)</style>", html["ar"])
+    assert len(styles) == 4 and all("text{unicode-bidi:plaintext}" in s for s in styles)
+    assert visual("20 مارس 2014").endswith(" 20")  # the day at the right
 
 
 # -- the command --------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ report writes is a message of the `reports` catalogues (the templates' ``{% tran
 ``_()``, and the captions, titles, states and groups built here and in `words`); numbers,
 masses, percentages and dates are Babel's forms for the locale. English keeps its ISO 8601
 dates. Arabic is right to left (``<html dir="rtl">``; the CSS says start and end), set in
-fonts that cover it (`FONTS`), shaped by HarfBuzz in the PDF. The ledger's own text is
+fonts that cover it (`FONTS`), shaped by HarfBuzz in the PDF; the PDF's charts, whose
+text WeasyPrint draws letter by letter, get theirs already joined and in visual order
+(`shaping`), so that they too are in the report's language. The ledger's own text is
 shown as recorded; JSON and CSV are data, the same in every language.
 """
 
@@ -38,6 +40,7 @@ from cwledger.charts import (
     Marker,
     Series,
     bar_chart,
+    colour_of,
     deadline_met,
     deadline_shown,
     line_chart,
@@ -46,6 +49,7 @@ from cwledger.errors import PdfUnavailable
 from cwledger.reports import words
 from cwledger.reports.data import csv_text, json_text
 from cwledger.reports.monthly import COMMANDS, MonthlyReport, command_values
+from cwledger.reports.shaping import chart_in_visual_order
 
 __all__ = [
     "DOMAIN",
@@ -84,8 +88,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 DOMAIN = "reports"  # the report's messages: catalogues/<lang>/LC_MESSAGES/reports.po
 
 # Inline SVG in a PDF takes its style from a <style> inside the <svg> only (WeasyPrint),
-# so each chart carries its own; browsers use it too.
-CHART_STYLE = "<style>.axis{stroke:#8a939e}.tick{fill:#4a525a}.legend{fill:#1b1f24}</style>"
+# so each chart carries its own; browsers use it too. Each label runs in the direction of
+# its first letter (`unicode-bidi: plaintext`): a mirrored chart's SVG says "ltr" for its
+# anchors, and an Arabic date ("20 مارس 2014") must still read from the right, as the
+# PDF draws it (`shaping.visual`). Browsers keep the anchors as they are.
+CHART_STYLE = (
+    "<style>.axis{stroke:#8a939e}.tick{fill:#4a525a}.legend{fill:#1b1f24}"
+    "text{unicode-bidi:plaintext}</style>"
+)
 
 
 def as_format(text: str) -> Format:
@@ -370,30 +380,25 @@ def _styled(chart: Chart, lang: str = i18n.DEFAULT) -> Chart:
     return Chart(svg, [names.get(c, c) for c in chart.columns], chart.rows)
 
 
-def charts(
-    report: MonthlyReport, lang: str = i18n.DEFAULT, *, drawn_in: str | None = None
-) -> list[tuple[str, Chart]]:
-    """The report's charts (`_charts`) in `lang`; with `drawn_in`, each chart's picture
-    drawn in that language instead (its caption and its table stay in `lang`)."""
-    shown = _charts(report, lang)
-    if drawn_in is None or drawn_in == lang:
-        return shown
-    drawn = _charts(report, drawn_in)
-    return [
-        (caption, Chart(picture.svg, chart.columns, chart.rows))
-        for (caption, chart), (_, picture) in zip(shown, drawn, strict=True)
-    ]
+def _for_pdf(chart: Chart, lang: str) -> Chart:
+    """A chart as WeasyPrint is to draw it: set in the report's fonts for `lang` (an inline
+    SVG in a PDF inherits no CSS from the page), and its text in the order and the letter
+    forms in which WeasyPrint, drawing SVG text letter by letter, shows it shaped
+    (`shaping`: Arabic joined, right to left). The browser shapes the HTML's charts itself."""
+    svg, fonts = chart.svg, FONTS.get(lang)
+    if fonts is not None and svg.startswith("<svg"):
+        svg = f"<svg font-family='{fonts}'" + svg[len("<svg") :]
+    return Chart(chart_in_visual_order(svg), chart.columns, chart.rows)
 
 
-def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
+def charts(report: MonthlyReport, lang: str = i18n.DEFAULT) -> list[tuple[str, Chart]]:
     """The report's charts with their captions: the burn-down up to the period's end (with
     the removal and destruction deadlines in that time), the cumulative share removed by
     priority at each consignment, and the shares removed and destroyed by group at the
     period's end. Each chart's table holds the figures it draws. The titles, names and
     captions in `lang`."""
-    drawn = lang
-    _ = _gettext(drawn)
-    day = _day_text(report.period.last_day, drawn)
+    _ = _gettext(lang)
+    day = _day_text(report.period.last_day, lang)
     points = report.burndown
     first = points[0][0] if points else None
     last = date.fromisoformat(report.period.last_day)
@@ -408,14 +413,17 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
     burn = line_chart(
         _("Declared chemicals at each month's end up to %(day)s") % {"day": day},
         [
-            Series(_("not yet destroyed"), [(d, s["not_destroyed_t"]) for d, s in points]),
-            Series(_("removed abroad"), [(d, s["removed_t"]) for d, s in points]),
-            Series(_("destroyed"), [(d, s["destroyed_t"]) for d, s in points]),
+            Series(name, [(d, s[key]) for d, s in points], colour_of(meaning))
+            for meaning, name, key in (
+                ("not yet destroyed", _("not yet destroyed"), "not_destroyed_t"),
+                ("removed abroad", _("removed abroad"), "removed_t"),
+                ("destroyed", _("destroyed"), "destroyed_t"),
+            )
         ],
         markers,
         # Translators: the symbol of the tonne, as a chart's axis and columns show it.
         unit=_("t"),
-        lang=drawn,
+        lang=lang,
         empty=_("no data yet"),
     )
     cons = report.consignments
@@ -423,16 +431,23 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
     everything = _("all chemicals")
     by_priority = line_chart(
         _("Removed or destroyed in country by priority, %% of declared, to %(day)s") % {"day": day},
-        [Series(everything, [(date.fromisoformat(c.day), c.cumulative_pct) for c in cons])]
+        [
+            Series(
+                everything,
+                [(date.fromisoformat(c.day), c.cumulative_pct) for c in cons],
+                colour_of("all chemicals"),
+            )
+        ]
         + [
             Series(
                 _(words.GROUPS.get(k, k)),
                 [(date.fromisoformat(c.day), c.by_priority_pct.get(k, 0.0)) for c in cons],
+                colour_of(words.GROUPS.get(k, k), i),
             )
-            for k in names
+            for i, k in enumerate(names, start=1)
         ],
         unit="%",
-        lang=drawn,
+        lang=lang,
         empty=_("no data yet"),
     )
     s = report.status
@@ -446,7 +461,7 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
         [(name, g["removed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["removed"],
-        lang=drawn,
+        lang=lang,
         empty=_("no data yet"),
     )
     destroyed = bar_chart(
@@ -454,10 +469,9 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
         [(name, g["destroyed_pct"]) for name, g in groups],
         unit="%",
         colour=COLOURS["destroyed"],
-        lang=drawn,
+        lang=lang,
         empty=_("no data yet"),
     )
-    _ = _gettext(lang)
     return [
         (
             _(
@@ -466,7 +480,7 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
                 " and destruction deadlines, labelled by milestone (green met on time, red met"
                 " late or overdue, grey not yet judged)."
             ),
-            _styled(burn, drawn),
+            _styled(burn, lang),
         ),
         (
             _(
@@ -474,18 +488,18 @@ def _charts(report: MonthlyReport, lang: str) -> list[tuple[str, Chart]]:
                 " from the territory or destroyed in it, overall and by removal priority, at"
                 " the end of each consignment's day (section 6)."
             ),
-            _styled(by_priority, drawn),
+            _styled(by_priority, lang),
         ),
         (
             _(
                 "Share of the declared chemicals removed from the territory or destroyed in it"
                 " (as the 2014 reports counted), by category and priority."
             ),
-            _styled(removed, drawn),
+            _styled(removed, lang),
         ),
         (
             _("Share of the declared chemicals destroyed, by category and priority."),
-            _styled(destroyed, drawn),
+            _styled(destroyed, lang),
         ),
     ]
 
@@ -560,11 +574,10 @@ def _context(report: MonthlyReport, lang: str, *, pdf: bool = False) -> dict[str
     return {
         "r": report,
         "v": report.verification,
-        # WeasyPrint draws an SVG's text letter by letter (weasyprint/svg/text.py): Arabic
-        # inside a chart would come out unjoined and in the wrong order, so a right-to-left
-        # PDF draws its charts with English labels; their captions, and everything else, are
-        # in its language. Browsers shape SVG text: the HTML's charts are in its language.
-        "charts": charts(report, lang, drawn_in=i18n.DEFAULT if pdf and rtl else None),
+        "charts": [
+            (caption, _for_pdf(chart, lang) if pdf else chart)
+            for caption, chart in charts(report, lang)
+        ],
         "lang": lang,
         "dir": i18n.language(lang).direction,
         "label": shown,
