@@ -17,6 +17,7 @@ caller's, in the caller's language; `empty` is what an empty chart says."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ __all__ = [
 WIDTH, HEIGHT = 720, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 46, 58
 MARKER_ROWS = 3
+LABEL_GAP = 8  # px between two labels of the time axis
 FONT = 14  # px in the viewBox: about 11 px on a phone, where the chart is MIN_WIDTH_PX wide
 MIN_WIDTH_PX = 560
 
@@ -269,12 +271,32 @@ def line_chart(
         f'<line x1="{X(LEFT)}" y1="{TOP}" x2="{X(LEFT)}" y2="{TOP + h}" class="axis"'
         ' stroke="#8a939e"/>'
     )
-    labelled = month_ticks(days[0], days[-1])
-    if len(labelled) < 3:  # a short span: its first and last days too, as dates
-        labelled = sorted({days[0], *labelled, days[-1]})
-    for d in labelled:
-        text = loc.month(d) if d.day == 1 and d not in (days[0], days[-1]) else loc.day(d)
-        edge = "start" if x(d) - LEFT < 40 else "end" if LEFT + w - x(d) < 40 else "middle"
+
+    def axis_labels(most: int) -> list[tuple[date, str, str, float, float]]:
+        """The time axis's labels, each with its anchor and the span it covers."""
+        labelled = month_ticks(days[0], days[-1], most)
+        if len(labelled) < 3:  # a short span: its first and last days too, as dates
+            labelled = sorted({days[0], *labelled, days[-1]})
+        out = []
+        for d in labelled:
+            text = loc.month(d) if d.day == 1 and d not in (days[0], days[-1]) else loc.day(d)
+            width = loc.text_width(text)
+            reach = max(40, width / 2)
+            edge = (
+                "start" if x(d) - LEFT < reach else "end" if LEFT + w - x(d) < reach else "middle"
+            )
+            start = x(d) - {"start": 0, "middle": width / 2, "end": width}[edge]
+            out.append((d, text, edge, start, start + width))
+        return out
+
+    # Fewer labels while two neighbours would touch (long month names, a first day just
+    # before the first month).
+    most = 7
+    labels = axis_labels(most)
+    while most > 2 and any(b[3] - a[4] < LABEL_GAP for a, b in itertools.pairwise(labels)):
+        most -= 1
+        labels = axis_labels(most)
+    for d, text, edge, _, _ in labels:
         parts.append(
             f'<line x1="{X(x(d)):.1f}" y1="{TOP + h}" x2="{X(x(d)):.1f}" y2="{TOP + h + 5}"'
             ' class="axis" stroke="#8a939e"/>'
