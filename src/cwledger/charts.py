@@ -292,11 +292,11 @@ def line_chart(
     # Fewer labels while two neighbours would touch (long month names, a first day just
     # before the first month).
     most = 7
-    labels = axis_labels(most)
-    while most > 2 and any(b[3] - a[4] < LABEL_GAP for a, b in itertools.pairwise(labels)):
+    time_labels = axis_labels(most)
+    while most > 2 and any(b[3] - a[4] < LABEL_GAP for a, b in itertools.pairwise(time_labels)):
         most -= 1
-        labels = axis_labels(most)
-    for d, text, edge, _, _ in labels:
+        time_labels = axis_labels(most)
+    for d, text, edge, _, _ in time_labels:
         parts.append(
             f'<line x1="{X(x(d)):.1f}" y1="{TOP + h}" x2="{X(x(d)):.1f}" y2="{TOP + h + 5}"'
             ' class="axis" stroke="#8a939e"/>'
