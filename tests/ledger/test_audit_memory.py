@@ -20,30 +20,27 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.store import StoredEntry
 from cwledger.tlog.hashing import leaf_hash
 from tests.conftest import FOUNDING, ORIGIN, event
+from tests.memory_cap import PRELUDE
 
 SMALL, LARGE = 2_000, 24_000
 HEADROOM_MB = 12
 
-CHILD = """
-import resource, sys
-from pathlib import Path
+CHILD = (
+    PRELUDE
+    + """
 from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
-
-def data_mb():  # what RLIMIT_DATA counts (Linux 4.7+): VmData
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmData:")[1].split()[0]) / 1024
 
 small, large, headroom = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 for path in (small, large):
     ledger = Ledger.open(path)
     if path == large:
-        cap = int((data_mb() + headroom) * 1024 * 1024)
-        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+        cap_data(headroom)
     report = audit(ledger.store, workers=1)
     ledger.close()
     print(path.name, report.checkpoints, round(data_mb(), 1), flush=True)
 """
+)
 
 
 def _one_checkpoint_per_entry(path: Path, batches: int) -> None:

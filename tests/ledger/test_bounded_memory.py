@@ -31,33 +31,30 @@ from cwledger.store.book import BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
 from tests.book.builders import Book, item, site
 from tests.book.test_projection import _busy
+from tests.memory_cap import PRELUDE
 
 SMALL, LARGE = 5_000, 50_000
 HEADROOM_MB = 24
 """Above what the child uses once it has handled the small ledger; the changes of the whole
 large ledger held at once take about 1 KB per event (50 MB), a chunk's about 2 MB."""
 
-CHILD = """
-import resource, sys
-from pathlib import Path
+CHILD = (
+    PRELUDE
+    + """
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book, rebuild
-
-def data_mb():  # what RLIMIT_DATA counts (Linux 4.7+): VmData
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmData:")[1].split()[0]) / 1024
 
 small, large, headroom = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 for path in (small, large):
     ledger = Ledger.open(path)
     if path == large:
-        cap = int((data_mb() + headroom) * 1024 * 1024)
-        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+        cap_data(headroom)
     rebuild(ledger.store)
     check_book(ledger.store)
     ledger.close()
     print(path.name, round(data_mb(), 1), flush=True)
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import pytest
 
 from cwledger.scenario import synth as synthetic
 from cwledger.scenario.synth import Diversion, SynthReport, synth
+from tests.memory_cap import PRELUDE
 
 # (arguments, root hash, digest of the account), from main's synth before this change.
 GOLDEN: list[tuple[dict[str, Any], str, str]] = [
@@ -133,26 +134,22 @@ HEADROOM_MB = 12
 """Above what the child uses once it has made the small ledger's events; a window's events
 take about 3 MB, all of the large ledger's about 30 MB."""
 
-CHILD = """
-import resource, sys
-from pathlib import Path
+CHILD = (
+    PRELUDE
+    + """
 from cwledger.scenario import synth
-
-def data_mb():  # what RLIMIT_DATA counts (Linux 4.7+): VmData
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmData:")[1].split()[0]) / 1024
 
 small, large, window, headroom = (int(a) for a in sys.argv[1:5])
 for events in (small, large):
     if events == large:
-        cap = int((data_mb() + headroom) * 1024 * 1024)
-        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+        cap_data(headroom)
     story = synth._Story.tell(4, 300, events, 17, None)
     made = 0
     for _ in story.raw_events(window):
         made += 1
     print(events, made, round(data_mb(), 1), flush=True)
 """
+)
 
 
 def _plan_under_cap(child: str) -> subprocess.CompletedProcess[str]:
