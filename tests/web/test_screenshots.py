@@ -24,23 +24,23 @@ def _script() -> Any:
     return module
 
 
-def test_every_page_is_shot_at_both_widths(site: Site, tmp_path: Path) -> None:
+def _shoot(out: Path, base: str, *options: str) -> list[Path]:
+    """Run the script against a running server; the files it says it wrote."""
     require_chromium()  # the script runs its own browser, in a process of its own
-    shots = _script()
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "screenshots.py"),
-            str(tmp_path),
-            "--base",
-            site.base,
-        ],
+        [sys.executable, str(ROOT / "scripts" / "screenshots.py"), str(out), "--base", base]
+        + list(options),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    written = [Path(line) for line in done.stdout.split()]
+    return [Path(line) for line in done.stdout.split()]
+
+
+def test_every_page_is_shot_at_both_widths(site: Site, tmp_path: Path) -> None:
+    shots = _script()
+    written = _shoot(tmp_path, site.base)
     want = {f"{name}-{w}.png" for name, _ in shots.PAGES for w in shots.WIDTHS}
     assert {p.name for p in written} == want
     for p in written:
@@ -58,25 +58,9 @@ def test_the_readme_shows_the_overview() -> None:
 
 def test_the_overview_is_shot_in_other_languages(site: Site, tmp_path: Path) -> None:
     """`--lang ar,zh --only overview`: the overview in each, named by its language."""
-    require_chromium()
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "screenshots.py"),
-            str(tmp_path),
-            "--base",
-            site.base,
-            "--lang",
-            "ar,zh",
-            "--only",
-            "overview",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    written = sorted(
+        p.name for p in _shoot(tmp_path, site.base, "--lang", "ar,zh", "--only", "overview")
     )
-    assert done.returncode == 0, done.stderr
-    written = sorted(Path(line).name for line in done.stdout.split())
     assert written == [f"overview-{lang}-{w}.png" for lang in ("ar", "zh") for w in (1280, 390)]
 
 
