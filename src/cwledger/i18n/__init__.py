@@ -39,8 +39,10 @@ __all__ = [
     "Language",
     "UnknownLanguage",
     "catalogue_path",
+    "context_language",
     "date",
     "datetime",
+    "fixed",
     "install",
     "language",
     "negotiate",
@@ -143,6 +145,16 @@ def translations(code: str, domain: str) -> gettext.NullTranslations:
     return Translations(buffer, domain=domain)
 
 
+def fixed(digits: int) -> str:
+    """The CLDR number pattern of a grouped number with exactly `digits` decimals."""
+    return "#,##0" + ("." + "0" * digits if digits else "")
+
+
+def context_language(context: Context) -> str:
+    """The language a template is rendered in: its context's ``lang`` (English if none)."""
+    return language(str(context.get("lang") or DEFAULT)).code
+
+
 def _locale(code: str) -> Locale:
     return Locale.parse(language(code).code)
 
@@ -152,21 +164,20 @@ def number(value: float, code: str, digits: int | None = None) -> str:
     number of decimals, None keeps the value's own."""
     if digits is None:
         return format_decimal(value, locale=_locale(code))
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=_locale(code), decimal_quantization=True)
+    return format_decimal(
+        value, format=fixed(digits), locale=_locale(code), decimal_quantization=True
+    )
 
 
 def percent(fraction: float, code: str, digits: int = 1) -> str:
     """A fraction (0.939) as a percentage in `code`'s locale ("93.9%", "93,9 %", "٪")."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return format_percent(fraction, format=pattern, locale=_locale(code))
+    return format_percent(fraction, format=fixed(digits) + "%", locale=_locale(code))
 
 
 def tonnes(value: float, code: str, digits: int = 1) -> str:
     """A mass in tonnes with the locale's own unit name ("1,234.5 metric tons", "1 234,5
     tonnes", "1,234.5公吨")."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_unit(value, "mass-tonne", format=pattern, locale=_locale(code))
+    return format_unit(value, "mass-tonne", format=fixed(digits), locale=_locale(code))
 
 
 def date(value: dt.date, code: str, form: str = "medium") -> str:
@@ -177,11 +188,6 @@ def date(value: dt.date, code: str, form: str = "medium") -> str:
 def datetime(value: dt.datetime, code: str, form: str = "medium") -> str:
     """A moment as `code`'s locale writes it, in the moment's own time zone."""
     return format_datetime(value, format=form, tzinfo=value.tzinfo, locale=_locale(code))
-
-
-def _lang(context: Context) -> str:
-    code = context.get("lang") or DEFAULT
-    return str(code)
 
 
 def install(env: Environment, domain: str) -> None:
@@ -195,11 +201,11 @@ def install(env: Environment, domain: str) -> None:
 
     @pass_context
     def _gettext(context: Context, message: str) -> str:
-        return translations(_lang(context), domain).gettext(message)
+        return translations(context_language(context), domain).gettext(message)
 
     @pass_context
     def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-        return translations(_lang(context), domain).ngettext(singular, plural, n)
+        return translations(context_language(context), domain).ngettext(singular, plural, n)
 
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
@@ -207,23 +213,23 @@ def install(env: Environment, domain: str) -> None:
 
     @pass_context
     def _number(context: Context, value: float, digits: int | None = None) -> str:
-        return number(value, _lang(context), digits)
+        return number(value, context_language(context), digits)
 
     @pass_context
     def _percent(context: Context, fraction: float, digits: int = 1) -> str:
-        return percent(fraction, _lang(context), digits)
+        return percent(fraction, context_language(context), digits)
 
     @pass_context
     def _tonnes(context: Context, value: float, digits: int = 1) -> str:
-        return tonnes(value, _lang(context), digits)
+        return tonnes(value, context_language(context), digits)
 
     @pass_context
     def _date(context: Context, value: Any, form: str = "medium") -> str:
         if isinstance(value, str):
             value = dt.date.fromisoformat(value[:10])
         if isinstance(value, dt.datetime):
-            return datetime(value, _lang(context), form)
-        return date(value, _lang(context), form)
+            return datetime(value, context_language(context), form)
+        return date(value, context_language(context), form)
 
     env.filters.update(number=_number, percent=_percent, tonnes=_tonnes, date=_date)
     env.globals.update(languages=LANGUAGES)

@@ -125,7 +125,7 @@ i18n.install(templates.env, "web")
 def _term(context: Context, value: str) -> str:
     """A word of the record's vocabulary (a status, a kind: ``met_late``) as the reader's
     language says it (the values themselves stay in the data)."""
-    messages = i18n.translations(str(context.get("lang") or i18n.DEFAULT), "web")
+    messages = i18n.translations(_code(context), "web")
     grouped = group(str(value))
     if grouped is not None:
         return messages.gettext(grouped[0]) % {"n": messages.gettext(grouped[1])}
@@ -135,32 +135,31 @@ def _term(context: Context, value: str) -> str:
 templates.env.filters["term"] = _term
 
 
+_code = i18n.context_language
+
+
 def _short_unit(unit: str) -> Callable[..., str]:
     @pass_context
     def short(context: Context, value: float, digits: int = 1) -> str:
         """A mass with the locale's short unit ("1,234.5 t", "1 234,5 t", "1,234.5 ط.م")."""
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        locale = i18n.language(str(context.get("lang") or i18n.DEFAULT)).code
-        return format_unit(value, unit, length="short", format=pattern, locale=locale)
+        return format_unit(
+            value, unit, length="short", format=i18n.fixed(digits), locale=_code(context)
+        )
 
     return short
-
-
-def _code(context: Context) -> str:
-    return i18n.language(str(context.get("lang") or i18n.DEFAULT)).code
 
 
 @pass_context
 def _signed(context: Context, value: float, digits: int = 2) -> str:
     """A number with its sign, plus or minus ("+1.25", "+1,25", "-0,50")."""
-    body = "#,##0" + ("." + "0" * digits if digits else "")
+    body = i18n.fixed(digits)
     return format_decimal(value, format=f"+{body};-{body}", locale=_code(context))
 
 
 @pass_context
 def _signed_kg(context: Context, value: float, digits: int = 3) -> str:
     """A mass in kilograms with its sign and the locale's short unit."""
-    body = "#,##0" + ("." + "0" * digits if digits else "")
+    body = i18n.fixed(digits)
     return format_unit(
         value, "mass-kilogram", length="short", format=f"+{body};-{body}", locale=_code(context)
     )
