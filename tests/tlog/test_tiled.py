@@ -76,6 +76,13 @@ def test_proofs_from_tiles_equal_in_memory_proofs(
     size1 = data.draw(st.integers(1, size))
     assert tree.root(size) == root_hash(leaves[:size])
     assert tree.inclusion_proof(index, size) == inclusion_proof(leaves[:size], index)
+    fetches = []
+    counted = TiledTree(len(leaves), lambda keys: fetches.append(keys) or _source(tiles)(keys))
+    assert counted.leaf_and_inclusion_proof(index, size) == [
+        leaves[index],
+        *inclusion_proof(leaves[:size], index),
+    ]
+    assert len(fetches) == 1  # the leaf hash comes with the proof's hashes
     assert tree.consistency_proof(size1, size) == consistency_proof(leaves[:size], size1)
     assert tree.compact_range().root() == root_hash(leaves)
 

@@ -347,26 +347,27 @@ def inclusion_doc(
     LedgerNotFound (404) or a 422 problem."""
     tree_size, cp = _tree_size(r, size, "query.size", latest)
     if event_id is not None:
-        found = r.entries_by_event_id([event_id]).get(event_id)
-        if found is None:
+        entry = r.entries_by_event_id([event_id]).get(event_id)
+        if entry is None:
             raise LedgerNotFound(f"no entry with event id {event_id!r} in the log")
-        entry = found
-    else:
-        assert index is not None
-        if index >= tree_size:
-            raise LedgerNotFound(f"entry {index} is not in the tree of size {tree_size}")
-        (entry,) = r.entries(index, index + 1)
-    if entry.index >= tree_size:
-        raise LedgerNotFound(
-            f"entry {entry.index} ({entry.event_id}) is not in the tree of size {tree_size}"
-        )
+        if entry.index >= tree_size:
+            raise LedgerNotFound(
+                f"entry {entry.index} ({entry.event_id}) is not in the tree of size {tree_size}"
+            )
+        index = entry.index
+    assert index is not None
+    if index >= tree_size:
+        raise LedgerNotFound(f"entry {index} is not in the tree of size {tree_size}")
     tree = ledger.tree(r, cp.size)
+    # The leaf hash is the tree's level-0 node: read with the proof's hashes, in one fetch
+    # of the tiles (often none: perfect nodes are kept), not from the entry's row.
+    leaf, *proof = tree.leaf_and_inclusion_proof(index, tree_size)
     return InclusionProofDoc(
-        index=entry.index,
+        index=index,
         tree_size=tree_size,
-        leaf_hash=entry.leaf_hash.hex(),
+        leaf_hash=leaf.hex(),
         root_hash=_root(tree, tree_size, cp),
-        proof=[h.hex() for h in tree.inclusion_proof(entry.index, tree_size)],
+        proof=[h.hex() for h in proof],
     )
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, text
 __all__ = ["mark", "rows", "execute_many"]
 
 _MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_TUPLES_OK = 2
+"""libpq's PGRES_TUPLES_OK: a result that carries rows (`psycopg.pq.ExecStatus`)."""
 
 
 def mark(conn: Connection) -> str | None:
@@ -35,9 +37,18 @@ def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql.replace("?", placeholder), list(params))
-        return list(cursor.fetchall()) if cursor.description is not None else []
+        return list(cursor.fetchall()) if _returns_rows(cursor) else []
     finally:
         cursor.close()
+
+
+def _returns_rows(cursor: Any) -> bool:
+    """Whether the statement just run returned rows. psycopg's `description` builds a column
+    object per column (a quarter of a one-row read's cost): its result's status says it."""
+    result = getattr(cursor, "pgresult", None)
+    if result is None:
+        return cursor.description is not None
+    return bool(result.status == _TUPLES_OK)
 
 
 def execute_many(conn: Connection, sql: str, params: Sequence[Sequence[Any]]) -> None:

@@ -104,10 +104,13 @@ class TiledTree:
             out[node] = self._memo[node] = node_from_tile_row(row, r, offset)
         return out
 
-    def _range_hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    def _range_hashes(
+        self, ranges: Sequence[tuple[int, int]], first: Sequence[tuple[int, int]] = ()
+    ) -> list[bytes]:
+        """The root of each range, after the hashes of the nodes `first`: one fetch."""
         groups = [split_range(a, b) for a, b in ranges]
-        flat = self.node_hashes([n for g in groups for n in g])
-        out, at = [], 0
+        flat = self.node_hashes([*first, *(n for g in groups for n in g)])
+        out, at = flat[: len(first)], len(first)
         for g in groups:
             out.append(range_root(flat[at : at + len(g)]))
             at += len(g)
@@ -128,6 +131,12 @@ class TiledTree:
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """PATH(index, D[0:size]), RFC 9162 2.1.3.1. Requires 0 <= index < size."""
         return self._range_hashes(inclusion_ranges(index, self._size(size)))
+
+    def leaf_and_inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """The leaf hash of entry `index`, then PATH(index, D[0:size]): both from one fetch of
+        the tiles (the leaf hash is the tree's level-0 node)."""
+        n = self._size(size)
+        return self._range_hashes(inclusion_ranges(index, n), first=[(0, index)])
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """PROOF(size1, D[0:size2]), RFC 9162 2.1.4.1. Requires 0 < size1 <= size2."""
