@@ -13,21 +13,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, insert, update
 from typer.testing import CliRunner
 
 from cwledger.cli import app
 from cwledger.errors import EventRejected
+from cwledger.ledger import audit as audit_module
 from cwledger.ledger.audit import AuditFailure, audit
+from cwledger.ledger.cosignatures import CosignatureAudit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.witnessing import Witnessing, collect_cosignatures
 from cwledger.model.events import WITNESS_POLICY
+from cwledger.store import StoredCheckpoint, StoredCosignature, streams
 from cwledger.store.schema import checkpoint, cosignature, witness_state
 from cwledger.tlog.cosignature import CosignatureVerifier, verify_cosignature
 from tests.conftest import event
 from tests.witness.inprocess import LocalWitnesses, local_witnesses, set_policy
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def ledger(any_ledger: Ledger) -> Ledger:
+    """Every test here on SQLite and on PostgreSQL."""
+    return any_ledger
 
 
 @pytest.fixture
@@ -235,12 +244,53 @@ def test_the_audit_names_a_cosignature_of_no_stored_checkpoint(cosigned: Ledger)
         c = r.cosignatures()[0]
     said = _tamper(
         cosigned,
-        text(
-            "INSERT INTO cosignature (checkpoint_size, witness, line, cosigned_at, chain) "
-            f"VALUES (9999, '{c.witness}', 'x', 0, x'{'00' * 32}')"
+        insert(cosignature).values(
+            checkpoint_size=9999, witness=c.witness, line="x", cosigned_at=0, chain=bytes(32)
         ),
     )
     assert "of the checkpoint for size 9999, which is not stored" in said
+
+
+def test_the_cosignature_streams_page_through_the_whole_table(cosigned: Ledger) -> None:
+    with cosigned.store.read() as r:
+        every = r.cosignatures()  # by witness, then size
+        by_size = sorted(every, key=lambda c: (c.checkpoint_size, c.witness))
+        assert list(streams.cosignatures_by_size(r, chunk=1)) == by_size
+        assert list(streams.cosignatures_by_size(r, chunk=5)) == by_size
+        assert list(streams.cosigned_sizes(r, chunk=1)) == sorted(
+            {
+                (c.checkpoint_size, min(d.witness for d in by_size if d.checkpoint_size == s))
+                for c in by_size
+                for s in [c.checkpoint_size]
+            }
+        )
+        for w in {c.witness for c in every}:
+            mine = [c for c in every if c.witness == w]
+            assert list(streams.witness_cosignatures(r, w, chunk=1)) == mine
+
+
+def test_the_audit_holds_one_checkpoints_cosignatures_at_a_time(
+    cosigned: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulled: list[int] = []  # the size of each cosignature the audit took from the stream
+    ahead: list[int] = []  # at each checkpoint checked: how many it took of larger sizes
+
+    def counted(reader: object) -> Iterator[StoredCosignature]:
+        for c in streams.cosignatures_by_size(reader, chunk=1):  # type: ignore[arg-type]
+            pulled.append(c.checkpoint_size)
+            yield c
+
+    check = CosignatureAudit.check_checkpoint
+
+    def checking(self: CosignatureAudit, cp: StoredCheckpoint, policy: object) -> None:
+        check(self, cp, policy)  # type: ignore[arg-type]
+        ahead.append(sum(1 for size in pulled if size > cp.size))
+
+    monkeypatch.setattr(audit_module, "cosignatures_by_size", counted)
+    monkeypatch.setattr(CosignatureAudit, "check_checkpoint", checking)
+    assert audit(cosigned.store).cosignatures == 12
+    assert len(pulled) == 12 and len(ahead) >= 4
+    assert max(ahead) <= 1  # one cosignature of the next checkpoint looked at, no more
 
 
 def _cli(ledger: Ledger, *args: str) -> tuple[int, str, str]:

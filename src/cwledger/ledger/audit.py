@@ -52,7 +52,14 @@ from cwledger.ledger.signatures import verify_ed25519
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
-from cwledger.store.streams import checkpoint_sizes, checkpoints_by_size, tile_widths
+from cwledger.store.streams import (
+    checkpoint_sizes,
+    checkpoints_by_size,
+    cosignatures_by_size,
+    cosigned_sizes,
+    tile_widths,
+    witness_cosignatures,
+)
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -510,7 +517,14 @@ def audit(
         cp = next(stored, None)
         while cp is not None and cp.size < 1:  # reported below
             cp = next(stored, None)
-        cosigned = CosignatureAudit(r.cosignatures(), r.witness_states(), checkpoints, AuditFailure)
+        cosigned = CosignatureAudit(
+            cosignatures_by_size(r),
+            cosigned_sizes(r),
+            lambda witness: witness_cosignatures(r, witness),
+            r.witness_states(),
+            checkpoints,
+            AuditFailure,
+        )
         authority = Authority()
         compact = CompactRange()
         tiles = _TileChecker(r)

@@ -17,7 +17,6 @@ chains and the witness records).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from cwledger.errors import VerificationError
@@ -44,30 +43,49 @@ def _name(vkey: str) -> str:
 
 class CosignatureAudit:
     """The stored cosignatures and witness records, checked against the checkpoints and the
-    witness policy in force for each."""
+    witness policy in force for each, as streams: what it holds is one checkpoint's
+    cosignatures and the set of witnesses, not the table (a log that checkpoints every
+    batch and asks several witnesses stores a cosignature per witness per batch)."""
 
     def __init__(
         self,
-        cosignatures: Iterable[StoredCosignature],
+        by_size: Iterable[StoredCosignature],
+        cosigned: Iterable[tuple[int, str]],
+        by_witness: Callable[[str], Iterable[StoredCosignature]],
         states: Mapping[str, WitnessState],
         checkpoint_sizes: Sequence[int],
         fail: Fail,
     ) -> None:
+        """`by_size`: every cosignature by checkpoint size then witness; `cosigned`: (size,
+        first witness) of each size they name, in increasing order; `by_witness(w)`: w's
+        cosignatures by size; `checkpoint_sizes`: the stored checkpoints' sizes, in
+        increasing order. Raises `fail` at the smallest cosigned size that is no stored
+        checkpoint's."""
         self._fail = fail
-        self.by_size: dict[int, list[StoredCosignature]] = defaultdict(list)
-        self.by_witness: dict[str, list[StoredCosignature]] = defaultdict(list)
-        for c in cosignatures:
-            self.by_size[c.checkpoint_size].append(c)
-            self.by_witness[c.witness].append(c)
+        self._by_size = iter(by_size)
+        self._next = next(self._by_size, None)
+        self._by_witness = by_witness
+        self._witnesses: set[str] = set()
         self.states = dict(states)
-        self.count = sum(len(v) for v in self.by_size.values())
-        if orphans := sorted(k for k in self.by_size if not _holds(checkpoint_sizes, k)):
-            size = orphans[0]
-            raise fail(
-                max(size - 1, 0),
-                f"a cosignature by {_name(self.by_size[size][0].witness)} of the checkpoint for "
-                f"size {size}, which is not stored",
-            )
+        self.count = 0
+        for size, witness in cosigned:
+            if not _holds(checkpoint_sizes, size):
+                raise fail(
+                    max(size - 1, 0),
+                    f"a cosignature by {_name(witness)} of the checkpoint for size {size}, "
+                    "which is not stored",
+                )
+
+    def _up_to(self, size: int) -> list[StoredCosignature]:
+        """The cosignatures of the checkpoint for `size`, read past every smaller one."""
+        out = []
+        while self._next is not None and self._next.checkpoint_size <= size:
+            c, self._next = self._next, next(self._by_size, None)
+            self._witnesses.add(c.witness)
+            self.count += 1
+            if c.checkpoint_size == size:
+                out.append(c)
+        return out
 
     def check_checkpoint(self, cp: StoredCheckpoint, policy: WitnessPolicy) -> None:
         """The checkpoint's quorum is the policy's, and each of its cosignatures is a valid
@@ -81,7 +99,7 @@ class CosignatureAudit:
             )
         text = cp.note[: cp.note.find("\n\n") + 1]
         witnesses = set(policy.keys)
-        for c in self.by_size.get(cp.size, []):
+        for c in self._up_to(cp.size):
             if c.witness not in witnesses:
                 raise self._fail(
                     where,
@@ -105,10 +123,11 @@ class CosignatureAudit:
 
     def finish(self) -> None:
         """Each witness's chain of cosignatures is whole and ends where its record says."""
-        for witness in sorted(set(self.by_witness) | set(self.states)):
-            rows = self.by_witness.get(witness, [])
-            chain, last = bytes(32), 0
-            for c in rows:
+        while self._next is not None:  # any left after the last checkpoint checked
+            self._up_to(self._next.checkpoint_size)
+        for witness in sorted(self._witnesses | set(self.states)):
+            chain, last, count = bytes(32), 0, 0
+            for c in self._by_witness(witness):
                 chain = cosignature_chain(chain, c.checkpoint_size, c.line)
                 if c.chain != chain:
                     raise self._fail(
@@ -117,13 +136,13 @@ class CosignatureAudit:
                         f"for size {c.checkpoint_size}: a cosignature before it was deleted, "
                         "changed or reordered",
                     )
-                last = c.checkpoint_size
+                last, count = c.checkpoint_size, count + 1
             state = self.states.get(witness)
             have = (state.size, state.chain, state.cosignatures) if state else (0, bytes(32), 0)
-            if have != (last, chain, len(rows)):
+            if have != (last, chain, count):
                 raise self._fail(
                     max(last - 1, 0),
                     f"the log's record of witness {_name(witness)} says {have[2]} cosignatures "
-                    f"up to size {have[0]}; the stored cosignatures are {len(rows)} up to size "
+                    f"up to size {have[0]}; the stored cosignatures are {count} up to size "
                     f"{last}: a cosignature or the record was deleted or changed",
                 )

@@ -1,18 +1,26 @@
 """Whole-log passes over the store without holding what they read: the checkpoints, their
-sizes and the tile set, each read in key order a page at a time (what the audit reads
-beside the entries; its entries come from `LogReader.iter_entries`)."""
+sizes, the witnesses' cosignatures and the tile set, each read in key order a page at a
+time (what the audit reads beside the entries; its entries come from
+`LogReader.iter_entries`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from cwledger.store.schema import checkpoint, tree_tile
-from cwledger.store.store import LogReader, StoredCheckpoint
+from cwledger.store.schema import checkpoint, cosignature, tree_tile
+from cwledger.store.store import LogReader, StoredCheckpoint, StoredCosignature
 
-__all__ = ["checkpoint_sizes", "checkpoints_by_size", "tile_widths"]
+__all__ = [
+    "checkpoint_sizes",
+    "checkpoints_by_size",
+    "cosignatures_by_size",
+    "cosigned_sizes",
+    "tile_widths",
+    "witness_cosignatures",
+]
 
 
 def _pages(conn: Connection, q: Select[Any], key: Any, chunk: int) -> Iterator[Any]:
@@ -36,6 +44,51 @@ def checkpoint_sizes(reader: LogReader, chunk: int = 20_000) -> Iterator[int]:
     """The size of every stored checkpoint, in increasing order."""
     for r in _pages(reader.conn, select(checkpoint.c.size), checkpoint.c.size, chunk):
         yield int(r[0])
+
+
+_COSIGNATURE = (
+    cosignature.c.checkpoint_size,
+    cosignature.c.witness,
+    cosignature.c.line,
+    cosignature.c.cosigned_at,
+    cosignature.c.chain,
+)
+
+
+def _cosignature(r: Any) -> StoredCosignature:
+    return StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), bytes(r[4]))
+
+
+def cosignatures_by_size(reader: LogReader, chunk: int = 1000) -> Iterator[StoredCosignature]:
+    """Every stored cosignature, by checkpoint size then witness (the table's key), a page
+    of `chunk` at a time."""
+    c = cosignature.c
+    q = select(*_COSIGNATURE).order_by(c.checkpoint_size, c.witness).limit(chunk)
+    rows = list(reader.conn.execute(q))
+    while rows:
+        yield from map(_cosignature, rows)
+        size, witness = rows[-1][0], rows[-1][1]
+        after = or_(c.checkpoint_size > size, and_(c.checkpoint_size == size, c.witness > witness))
+        rows = list(reader.conn.execute(q.where(after)))
+
+
+def witness_cosignatures(
+    reader: LogReader, witness: str, chunk: int = 1000
+) -> Iterator[StoredCosignature]:
+    """The cosignatures by `witness` (its verifier key), by checkpoint size."""
+    c = cosignature.c
+    q = select(*_COSIGNATURE).where(c.witness == witness)
+    for r in _pages(reader.conn, q, c.checkpoint_size, chunk):
+        yield _cosignature(r)
+
+
+def cosigned_sizes(reader: LogReader, chunk: int = 20_000) -> Iterator[tuple[int, str]]:
+    """(size, its first witness's verifier key) of every checkpoint some stored cosignature
+    names, in increasing order of size."""
+    c = cosignature.c
+    q = select(c.checkpoint_size, func.min(c.witness)).group_by(c.checkpoint_size)
+    for r in _pages(reader.conn, q, c.checkpoint_size, chunk):
+        yield int(r[0]), r[1]
 
 
 def tile_widths(reader: LogReader) -> Iterator[tuple[int, int, int]]:
