@@ -26,15 +26,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from common import serve_directory
 from cwledger.ledger.audit import audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.mirror import mirror
@@ -87,27 +86,6 @@ def _append(led: Ledger, count: int) -> None:
         led.append(led.sign(events[at : at + 250], INSPECTORATE))
 
 
-def _serve(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            with urllib.request.urlopen(url + "/checkpoint", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("http.server did not start")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ledger", type=Path, help="a synthetic ledger to copy (never changed)")
@@ -123,7 +101,9 @@ def main() -> None:
         if args.ledger is not None:
             shutil.copytree(args.ledger, src)
         else:
-            write_synthetic(src, events=args.events, seed=1)
+            write_synthetic(
+                src, sites=23, items=max(200, args.events // 50), events=args.events, seed=1
+            )
         led = Ledger.open(src)
         out = work / "pub"
         t = perf()
@@ -172,7 +152,7 @@ def main() -> None:
         t_verify = perf() - t
         size = led.latest_checkpoint().size
         led.close()
-        proc, url = _serve(out)
+        proc, url = serve_directory(out)
         try:
             t = perf()
             mrep = mirror(url, work / "mirror")

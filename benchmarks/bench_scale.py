@@ -51,18 +51,18 @@ import os
 import random
 import resource
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from common import proof_questions, serve_directory, time_proofs
 
 perf = time.perf_counter
 
@@ -331,31 +331,14 @@ def _med(xs: list[float]) -> float:
 def phase_proofs(path: Path, samples: int) -> dict[str, Any]:
     from cwledger.ledger.ledger import Ledger
     from cwledger.tlog import verify_consistency, verify_inclusion
-    from cwledger.tlog.tiled import NodeMemo, TiledTree
+    from cwledger.tlog.tiled import TiledTree
 
     ledger = Ledger.open(path)
     cp = ledger.latest_checkpoint()
     size = cp.size
-    rng = random.Random(SEED)
-    inc_idx = [rng.randrange(size) for _ in range(samples)]
-    pairs = []
-    for _ in range(samples):
-        a = rng.randrange(1, size)
-        pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
-    inc_t, con_t, inc_p, con_p = [], [], [], []
-    gc.collect()
+    inc_idx, pairs = proof_questions(random.Random(SEED), size, samples)
     with ledger.store.read() as r:
-        memo = NodeMemo()  # as the ledger's own: shared by every view
-        for i in inc_idx:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).inclusion_proof(i)
-            inc_t.append(perf() - t0)
-            inc_p.append(p)
-        for a, b in pairs:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).consistency_proof(a, b)
-            con_t.append(perf() - t0)
-            con_p.append(p)
+        inc_t, con_t, inc_p, con_p = time_proofs(r.tiles, size, inc_idx, pairs)
         checked = 200
         tree = TiledTree(size, r.tiles)
         leaves = {e.index: e.leaf_hash for e in r.entries_at(inc_idx[:checked])}
@@ -394,7 +377,7 @@ def phase_tree(path: Path, size: int, samples: int) -> dict[str, Any]:
     from cwledger.store import Store
     from cwledger.tlog import CompactRange, verify_consistency, verify_inclusion
     from cwledger.tlog.hashing import leaf_hash
-    from cwledger.tlog.tiled import NodeMemo, TiledTree
+    from cwledger.tlog.tiled import TiledTree
 
     path.mkdir(parents=True, exist_ok=True)
     db = path / "tiles.db"
@@ -410,26 +393,9 @@ def phase_tree(path: Path, size: int, samples: int) -> dict[str, Any]:
             w.put_tiles(tiles, present)
         at = compact.size
     build_s = perf() - t0
-    rng = random.Random(SEED)
-    inc_idx = [rng.randrange(size) for _ in range(samples)]
-    pairs = []
-    for _ in range(samples):
-        a = rng.randrange(1, size)
-        pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
-    inc_t, con_t, inc_p, con_p = [], [], [], []
-    gc.collect()
+    inc_idx, pairs = proof_questions(random.Random(SEED), size, samples)
     with store.read() as r:
-        memo = NodeMemo()
-        for i in inc_idx:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).inclusion_proof(i)
-            inc_t.append(perf() - t0)
-            inc_p.append(p)
-        for a, b in pairs:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).consistency_proof(a, b)
-            con_t.append(perf() - t0)
-            con_p.append(p)
+        inc_t, con_t, inc_p, con_p = time_proofs(r.tiles, size, inc_idx, pairs)
         tree = TiledTree(size, r.tiles)
         root = tree.root()
         checked = 200
@@ -573,33 +539,12 @@ def phase_publish(path: Path, out: Path) -> dict[str, Any]:
 # -- 5. mirror ----------------------------------------------------------------------------
 
 
-def _serve(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            with urllib.request.urlopen(url + "/checkpoint", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("http.server did not start")
-
-
 def phase_mirror(pub: Path, out: Path) -> dict[str, Any]:
     from cwledger.ledger.mirror import mirror
 
     if out.exists():
         shutil.rmtree(out)
-    proc, url = _serve(pub)
+    proc, url = serve_directory(pub)
     stages: dict[str, float] = {}
     t_all = perf()
     last = [t_all]

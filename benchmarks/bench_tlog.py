@@ -49,6 +49,7 @@ import nacl.signing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 
+from common import proof_questions, time_proofs
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger
@@ -648,27 +649,9 @@ def bench_pymerkle_and_proofs(
 
     say(f"\n== 5. proofs from stored tiles at size {size:,} (load {load():.2f})")
     samples = sizes["proof_samples"]
-    inc_idx = [rng.randrange(size) for _ in range(samples)]
-    pairs = []
-    for _ in range(samples):
-        a = rng.randrange(1, size)
-        pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
-    inc_t, con_t, inc_proofs, con_proofs = [], [], [], []
-    gc.collect()
+    inc_idx, pairs = proof_questions(rng, size, samples)
     with store.read() as r:
-        # A new view per proof, sharing one NodeMemo as the ledger does; every tile a
-        # proof needs beyond the memo is read from SQLite.
-        memo = NodeMemo()
-        for i in inc_idx:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).inclusion_proof(i)
-            inc_t.append(perf() - t0)
-            inc_proofs.append(p)
-        for a, b in pairs:
-            t0 = perf()
-            p = TiledTree(size, r.tiles, memo).consistency_proof(a, b)
-            con_t.append(perf() - t0)
-            con_proofs.append(p)
+        inc_t, con_t, inc_proofs, con_proofs = time_proofs(r.tiles, size, inc_idx, pairs)
     txn_t = []
     for i in inc_idx[:300]:
         t0 = perf()

@@ -1,0 +1,87 @@
+"""What several benchmarks share: the random proof questions and the loop that times their
+answers from stored tiles (`bench_tlog.py`, `bench_scale.py`), and a static file server for
+a published log (`bench_publish.py`, `bench_scale.py`)."""
+
+from __future__ import annotations
+
+import gc
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from cwledger.tlog.tiled import NodeMemo, TiledTree
+
+__all__ = ["ProofTimes", "proof_questions", "serve_directory", "time_proofs"]
+
+perf = time.perf_counter
+TileFetch = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], bytes]]
+
+
+def proof_questions(
+    rng: random.Random, size: int, samples: int
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """`samples` random leaf indices, and as many (size1, size2) pairs, half of them to the
+    full `size`."""
+    indices = [rng.randrange(size) for _ in range(samples)]
+    pairs = []
+    for _ in range(samples):
+        a = rng.randrange(1, size)
+        pairs.append((a, size if rng.random() < 0.5 else rng.randrange(a + 1, size + 1)))
+    return indices, pairs
+
+
+class ProofTimes(NamedTuple):
+    inclusion_s: list[float]
+    consistency_s: list[float]
+    inclusion: list[list[bytes]]
+    consistency: list[list[bytes]]
+
+
+def time_proofs(
+    tiles: TileFetch, size: int, indices: list[int], pairs: list[tuple[int, int]]
+) -> ProofTimes:
+    """Each proof's time and hashes: a new view of the tree of `size` per proof, sharing one
+    NodeMemo as the ledger does; every tile a proof needs beyond it is read from `tiles`."""
+    out = ProofTimes([], [], [], [])
+    gc.collect()
+    memo = NodeMemo()
+    for i in indices:
+        t0 = perf()
+        p = TiledTree(size, tiles, memo).inclusion_proof(i)
+        out.inclusion_s.append(perf() - t0)
+        out.inclusion.append(p)
+    for a, b in pairs:
+        t0 = perf()
+        p = TiledTree(size, tiles, memo).consistency_proof(a, b)
+        out.consistency_s.append(perf() - t0)
+        out.consistency.append(p)
+    return out
+
+
+def serve_directory(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m http.server` on a free port of 127.0.0.1 over `directory` (a published
+    log), once it answers its checkpoint: (the process, its base URL)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            with urllib.request.urlopen(url + "/checkpoint", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("http.server did not start")
