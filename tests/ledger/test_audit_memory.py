@@ -10,8 +10,6 @@ than that for 22,000 more: the second test shows it fails under the same cap.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from cwledger.ledger.ledger import Ledger
 from cwledger.store import StoredEntry
 from cwledger.tlog.hashing import leaf_hash
 from tests.conftest import FOUNDING, ORIGIN, event
-from tests.memory_cap import PRELUDE
+from tests.memory_cap import PRELUDE, run_child
 
 SMALL, LARGE = 2_000, 24_000
 HEADROOM_MB = 12
@@ -29,16 +27,12 @@ CHILD = (
     PRELUDE
     + """
 from cwledger.ledger.audit import audit
-from cwledger.ledger.ledger import Ledger
 
-small, large, headroom = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-for path in (small, large):
-    ledger = Ledger.open(path)
-    if path == large:
-        cap_data(headroom)
+def run(ledger, large):
     report = audit(ledger.store, workers=1)
-    ledger.close()
-    print(path.name, report.checkpoints, round(data_mb(), 1), flush=True)
+    return [report.checkpoints]
+
+small_then_large(run)
 """
 )
 
@@ -66,17 +60,8 @@ def ledgers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "small", root / "large"
 
 
-def _run(child: str, small: Path, large: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", child, str(small), str(large), str(HEADROOM_MB)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def test_the_audit_of_many_checkpoints_fits_the_memory_of_few(ledgers: tuple[Path, Path]) -> None:
-    done = _run(CHILD, *ledgers)
+    done = run_child(CHILD, *ledgers, HEADROOM_MB)
     assert done.returncode == 0, done.stderr[-2000:]
     names = [line.split()[:2] for line in done.stdout.splitlines()]
     assert names == [["small", str(SMALL + 1)], ["large", str(LARGE + 1)]]
@@ -93,6 +78,6 @@ def test_the_cap_is_tight_enough_to_catch_the_checkpoints_held_at_once(
         "        held = {c.size: c for c in r.checkpoints()}\n"
         "    report = audit(ledger.store, workers=1)",
     )
-    run = _run(leaky, *ledgers)
+    run = run_child(leaky, *ledgers, HEADROOM_MB)
     assert run.returncode != 0
     assert "MemoryError" in run.stderr

@@ -11,8 +11,6 @@ book was flushed a chunk at a time, fails here with MemoryError.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +29,7 @@ from cwledger.store.book import BookWriter
 from cwledger.store.schema import BOOK_TABLES, metadata
 from tests.book.builders import Book, item, site
 from tests.book.test_projection import _busy
-from tests.memory_cap import PRELUDE
+from tests.memory_cap import PRELUDE, run_child
 
 SMALL, LARGE = 5_000, 50_000
 HEADROOM_MB = 24
@@ -41,18 +39,14 @@ large ledger held at once take about 1 KB per event (50 MB), a chunk's about 2 M
 CHILD = (
     PRELUDE
     + """
-from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.projections import check_book, rebuild
 
-small, large, headroom = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-for path in (small, large):
-    ledger = Ledger.open(path)
-    if path == large:
-        cap_data(headroom)
+def run(ledger, large):
     rebuild(ledger.store)
     check_book(ledger.store)
-    ledger.close()
-    print(path.name, round(data_mb(), 1), flush=True)
+    return []
+
+small_then_large(run)
 """
 )
 
@@ -65,19 +59,10 @@ def ledgers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "small", root / "large"
 
 
-def _replay_under_cap(small: Path, large: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", CHILD, str(small), str(large), str(HEADROOM_MB)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def test_rebuild_and_check_of_a_long_log_fit_the_memory_of_a_short_one(
     ledgers: tuple[Path, Path],
 ) -> None:
-    done = _replay_under_cap(*ledgers)
+    done = run_child(CHILD, *ledgers, HEADROOM_MB)
     assert done.returncode == 0, done.stderr[-2000:]
     assert [line.split()[0] for line in done.stdout.splitlines()] == ["small", "large"]
 
@@ -88,21 +73,15 @@ def test_the_cap_is_tight_enough_to_catch_a_per_event_dictionary(
     """The same child, keeping three small dictionaries per event of the large ledger as it
     goes (about what a replay in memory held: a position, a movement and a custody link),
     runs out of memory under the cap."""
-    small, large = ledgers
     leaky = CHILD.replace(
         "    rebuild(ledger.store)",
-        "    kept = [] if path == large else None\n"
+        "    kept = [] if large else None\n"
         "    def keep(n):\n"
         "        for i in range(n if kept is not None else 0):\n"
         "            kept.extend({'item': f'I-{i:07d}', 'at': i, 'k': k} for k in 'pmc')\n"
         "    rebuild(ledger.store, keep)",
     )
-    run = subprocess.run(
-        [sys.executable, "-c", leaky, str(small), str(large), str(HEADROOM_MB)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    run = run_child(leaky, *ledgers, HEADROOM_MB)
     assert run.returncode != 0
     assert "MemoryError" in run.stderr
 
