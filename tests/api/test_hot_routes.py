@@ -109,6 +109,7 @@ def test_any_proof_or_page_is_the_fastapi_routes(
         "/api/v1/log/proofs/inclusion?index=99999999",
         "/api/v1/log/proofs/inclusion?index=-1",
         "/api/v1/log/proofs/inclusion?index=1&size=99999999",
+        "/api/v1/log/proofs/inclusion?index=10&size=10",  # an entry beyond the tree
         "/api/v1/log/proofs/inclusion?index=",
         "/api/v1/log/proofs/consistency?first=0",
         "/api/v1/log/proofs/consistency?first=50&second=10",

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -56,6 +57,7 @@ from cwledger.http.deps import (
 )
 from cwledger.ledger.tile_bytes import width_in
 from cwledger.model.classes import Class
+from cwledger.store import StoredCheckpoint
 from cwledger.tlog.tiles import TileRef, parse_tile_path
 
 __all__ = ["HotRoute", "install_hot_routes"]
@@ -182,13 +184,20 @@ async def tile(request: Request) -> Response | None:
     return Response(found[1], media_type=OCTET_STREAM, headers=found[2])
 
 
-async def inclusion_proof(request: Request) -> Response | None:
-    """`GET /api/v1/log/proofs/inclusion?index=<i>[&size=<n>]`."""
-    q = _query(request, ("index",), ("size",))
+async def _proof(
+    request: Request,
+    names: tuple[str, str],
+    lowest: int,
+    prove: Callable[[Snapshot, int, int, StoredCheckpoint], BaseModel],
+) -> Response | None:
+    """A proof about `names[0]` in the tree of `names[1]` (default: the latest checkpoint's
+    size), kept once given: `prove(reader, first, size, checkpoint)`. `lowest` is 0 for an
+    entry's index (below the tree's size), 1 for a first tree's size (at most the second)."""
+    q = _query(request, names[:1], names[1:])
     if q is None:
         return None
-    index, size = _bounded(q["index"], 0), _bounded(q.get("size"), 1)
-    if index is None or (size is None and "size" in q):
+    first, size = _bounded(q[names[0]], lowest), _bounded(q.get(names[1]), 1)
+    if first is None or (size is None and names[1] in q):
         return None
     kept: ImmutableAnswers = request.app.state.immutable
     async with _published(request) as r:
@@ -196,40 +205,36 @@ async def inclusion_proof(request: Request) -> Response | None:
         if cp is None or (size is not None and size > cp.size):
             return None
         tree_size = cp.size if size is None else size
-        if index >= tree_size:
-            return None
-        key = ("inclusion", index, tree_size)
+        if first > tree_size or (lowest == 0 and first == tree_size):
+            return None  # an entry beyond the tree, or a first tree larger than the second
+        key = (names, first, tree_size)
         body = kept.get(key)
         if body is None:
-            doc = inclusion_doc(r, request.app.state.ledger, index, None, tree_size, cp)
-            body = doc.model_dump_json().encode()
+            body = prove(r, first, tree_size, cp).model_dump_json().encode()
             kept.put(key, body, len(body))
     return _json(body)
+
+
+async def inclusion_proof(request: Request) -> Response | None:
+    """`GET /api/v1/log/proofs/inclusion?index=<i>[&size=<n>]`."""
+    ledger = request.app.state.ledger
+    return await _proof(
+        request,
+        ("index", "size"),
+        0,
+        lambda r, index, size, cp: inclusion_doc(r, ledger, index, None, size, cp),
+    )
 
 
 async def consistency_proof(request: Request) -> Response | None:
     """`GET /api/v1/log/proofs/consistency?first=<m>[&second=<n>]`."""
-    q = _query(request, ("first",), ("second",))
-    if q is None:
-        return None
-    first, second = _bounded(q["first"], 1), _bounded(q.get("second"), 1)
-    if first is None or (second is None and "second" in q):
-        return None
-    kept: ImmutableAnswers = request.app.state.immutable
-    async with _published(request) as r:
-        cp = r.latest_checkpoint()
-        if cp is None or (second is not None and second > cp.size):
-            return None
-        size2 = cp.size if second is None else second
-        if first > size2:
-            return None
-        key = ("consistency", first, size2)
-        body = kept.get(key)
-        if body is None:
-            doc = consistency_doc(r, request.app.state.ledger, first, size2, cp)
-            body = doc.model_dump_json().encode()
-            kept.put(key, body, len(body))
-    return _json(body)
+    ledger = request.app.state.ledger
+    return await _proof(
+        request,
+        ("first", "second"),
+        1,
+        lambda r, first, size, cp: consistency_doc(r, ledger, first, size, cp),
+    )
 
 
 async def entries(request: Request) -> Response | None:
