@@ -51,7 +51,6 @@ import os
 import random
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -62,7 +61,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import proof_questions, serve_directory, time_proofs
+from common import proof_questions, raw_log_db, serve_directory, time_proofs
 
 perf = time.perf_counter
 
@@ -176,31 +175,6 @@ def _sign_range(start: int, end: int) -> list[tuple[str, str, str, bytes]]:
     return out
 
 
-_ENTRY_DDL = """
-CREATE TABLE log_entry (
-    idx INTEGER NOT NULL PRIMARY KEY,
-    leaf_hash BLOB NOT NULL UNIQUE,
-    event_id VARCHAR(128) NOT NULL UNIQUE,
-    event_type VARCHAR(64) NOT NULL,
-    author VARCHAR(64) NOT NULL,
-    event_time VARCHAR(40) NOT NULL,
-    envelope BLOB NOT NULL
-);
-CREATE INDEX ix_log_entry_event_type ON log_entry (event_type);
-CREATE INDEX ix_log_entry_author ON log_entry (author);
-"""
-
-
-def _raw_db(path: Path) -> sqlite3.Connection:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")
-    con.executescript(_ENTRY_DDL)
-    return con
-
-
 def phase_build(
     path: Path, size: int, batch: int, signers: int, limit_rows: int | None = None
 ) -> dict[str, Any]:
@@ -212,7 +186,7 @@ def phase_build(
     from cwledger.tlog.hashing import leaf_hash
 
     ledger = Ledger.init(path, ORIGIN, founding=[(PARTY, "inspectorate")], time=_t(-3600))
-    raw = _raw_db(path.parent / f"{path.name}-raw.db")
+    raw = raw_log_db(path.parent / f"{path.name}-raw.db")
     sha = hashlib.sha256
     events = size - 1
     write_s = raw_sql_s = raw_leaf_s = raw_node_s = sampled_write_s = 0.0

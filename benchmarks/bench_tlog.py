@@ -32,7 +32,6 @@ import platform
 import pstats
 import random
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -49,7 +48,7 @@ import nacl.signing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 
-from common import proof_questions, time_proofs
+from common import proof_questions, raw_log_db, time_proofs
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger
@@ -251,29 +250,9 @@ def make_events(n: int) -> list[dict[str, Any]]:
     return out
 
 
-_ENTRY_DDL = """
-CREATE TABLE log_entry (
-    idx INTEGER NOT NULL PRIMARY KEY,
-    leaf_hash BLOB NOT NULL UNIQUE,
-    event_id VARCHAR(128) NOT NULL UNIQUE,
-    event_type VARCHAR(64) NOT NULL,
-    author VARCHAR(64) NOT NULL,
-    event_time VARCHAR(40) NOT NULL,
-    envelope BLOB NOT NULL
-);
-CREATE INDEX ix_log_entry_event_type ON log_entry (event_type);
-CREATE INDEX ix_log_entry_author ON log_entry (author);
-"""
-
-
 def raw_sqlite_insert(path: Path, rows: list[tuple[Any, ...]], batch: int) -> float:
     """The limit: the same rows into an equivalent table, WAL + synchronous=FULL, 1 commit/batch."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")
-    con.executescript(_ENTRY_DDL)
+    con = raw_log_db(path)
     q = "INSERT INTO log_entry VALUES (?, ?, ?, ?, ?, ?, ?)"
     gc.collect()
     t0 = perf()

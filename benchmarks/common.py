@@ -1,12 +1,14 @@
-"""What several benchmarks share: the random proof questions and the loop that times their
-answers from stored tiles (`bench_tlog.py`, `bench_scale.py`), and a static file server for
-a published log (`bench_publish.py`, `bench_scale.py`)."""
+"""What several benchmarks share: the raw SQLite table that is the limit of the log's
+writes and the random proof questions with the loop that times their answers from stored
+tiles (`bench_tlog.py`, `bench_scale.py`), and a static file server for a published log
+(`bench_publish.py`, `bench_scale.py`)."""
 
 from __future__ import annotations
 
 import gc
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,10 +19,37 @@ from typing import NamedTuple
 
 from cwledger.tlog.tiled import NodeMemo, TiledTree
 
-__all__ = ["ProofTimes", "proof_questions", "serve_directory", "time_proofs"]
+__all__ = ["ProofTimes", "proof_questions", "raw_log_db", "serve_directory", "time_proofs"]
 
 perf = time.perf_counter
 TileFetch = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], bytes]]
+
+
+_ENTRY_DDL = """
+CREATE TABLE log_entry (
+    idx INTEGER NOT NULL PRIMARY KEY,
+    leaf_hash BLOB NOT NULL UNIQUE,
+    event_id VARCHAR(128) NOT NULL UNIQUE,
+    event_type VARCHAR(64) NOT NULL,
+    author VARCHAR(64) NOT NULL,
+    event_time VARCHAR(40) NOT NULL,
+    envelope BLOB NOT NULL
+);
+CREATE INDEX ix_log_entry_event_type ON log_entry (event_type);
+CREATE INDEX ix_log_entry_author ON log_entry (author);
+"""
+
+
+def raw_log_db(path: Path) -> sqlite3.Connection:
+    """A new SQLite database at `path` holding a table like the log's entries, with its
+    indexes, in WAL mode with synchronous=FULL (as the ledger's): the raw insert's limit."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.executescript(_ENTRY_DDL)
+    return con
 
 
 def proof_questions(
