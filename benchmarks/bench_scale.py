@@ -61,7 +61,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import proof_questions, raw_log_db, serve_directory, time_proofs
+from common import ESTIMATE_METHODS, proof_questions, raw_log_db, serve_directory, time_proofs
 
 perf = time.perf_counter
 
@@ -70,14 +70,6 @@ PARTY = "insp"
 BASE_TIME = datetime(2014, 1, 7, 10, 0, 0, tzinfo=UTC)
 SEED = 20261206
 PHASES = ("build", "proofs", "publish", "audit", "mirror", "tree")
-METHODS = (
-    "open-source analysis of declared production capacity, import records of precursors"
-    " and the reported number of filling units at the listed storage sites",
-    "count of declared storage sites weighed against commercial satellite imagery and"
-    " the access reports of the joint mission for the period under review",
-    "reconciliation of consignment manifests at the port of loading with the tonnages"
-    " reported as destroyed at each venue, by category and priority",
-)
 
 
 def say(msg: str) -> None:
@@ -112,7 +104,7 @@ def event(i: int) -> dict[str, Any]:
         "value": 1000.0 + i % 97,
         "u": 50.0 + i % 13,
         "unit": "t",
-        "method": METHODS[i % 3],
+        "method": ESTIMATE_METHODS[i % 3],
         "scope": "total",
     }
     return {

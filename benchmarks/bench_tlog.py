@@ -48,7 +48,7 @@ import nacl.signing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 
-from common import proof_questions, raw_log_db, time_proofs
+from common import ESTIMATE_METHODS, proof_questions, raw_log_db, time_proofs
 from cwledger.ledger.audit import audit
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.ledger import Ledger
@@ -220,14 +220,6 @@ def make_events(n: int) -> list[dict[str, Any]]:
     An estimate is the event the book's rules do least with (one record each), so the
     append figures stay those of the log; benchmarks/bench_holdings.py measures the book.
     """
-    methods = [
-        "open-source analysis of declared production capacity, import records of precursors"
-        " and the reported number of filling units at the listed storage sites",
-        "count of declared storage sites weighed against commercial satellite imagery and"
-        " the access reports of the joint mission for the period under review",
-        "reconciliation of consignment manifests at the port of loading with the tonnages"
-        " reported as destroyed at each venue, by category and priority",
-    ]
     out = []
     for i in range(n):
         t = (BASE_TIME + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -236,7 +228,7 @@ def make_events(n: int) -> list[dict[str, Any]]:
             "value": 1000.0 + i % 97,
             "u": 50.0 + i % 13,
             "unit": "t",
-            "method": methods[i % 3],
+            "method": ESTIMATE_METHODS[i % 3],
             "scope": "total",
         }
         out.append(

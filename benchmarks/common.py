@@ -1,7 +1,7 @@
-"""What several benchmarks share: the raw SQLite table that is the limit of the log's
-writes and the random proof questions with the loop that times their answers from stored
-tiles (`bench_tlog.py`, `bench_scale.py`), and a static file server for a published log
-(`bench_publish.py`, `bench_scale.py`)."""
+"""What several benchmarks share: the methods their estimates name, the raw SQLite table
+that is the limit of the log's writes and the random proof questions with the loop that
+times their answers from stored tiles (`bench_tlog.py`, `bench_scale.py`), and a static
+file server for a published log (`bench_publish.py`, `bench_scale.py`)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,29 @@ from typing import NamedTuple
 
 from cwledger.tlog.tiled import NodeMemo, TiledTree
 
-__all__ = ["ProofTimes", "proof_questions", "raw_log_db", "serve_directory", "time_proofs"]
+__all__ = [
+    "ESTIMATE_METHODS",
+    "ProofTimes",
+    "proof_questions",
+    "raw_log_db",
+    "serve_directory",
+    "time_proofs",
+]
 
 perf = time.perf_counter
 TileFetch = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], bytes]]
 
+
+ESTIMATE_METHODS = (
+    "open-source analysis of declared production capacity, import records of precursors"
+    " and the reported number of filling units at the listed storage sites",
+    "count of declared storage sites weighed against commercial satellite imagery and"
+    " the access reports of the joint mission for the period under review",
+    "reconciliation of consignment manifests at the port of loading with the tonnages"
+    " reported as destroyed at each venue, by category and priority",
+)
+"""The methods the benchmarks' `estimate.recorded` events name in turn (bodies of about
+300 bytes)."""
 
 _ENTRY_DDL = """
 CREATE TABLE log_entry (

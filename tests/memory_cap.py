@@ -4,7 +4,8 @@ counts (Linux 4.7+: VmData), and the cap set at what the child uses now plus a h
 Each test's child program starts with `PRELUDE`, handles a small case, calls
 ``cap_data(headroom_mb)`` and must then handle a case ten or more times larger: bounded
 state passes, state per event dies with MemoryError. For two ledgers, the child calls
-``small_then_large(run)`` and the test starts it with `run_child`."""
+``small_then_large(run)`` and the test starts it with `run_child` (`dies_of_memory` for
+its leaky variant)."""
 
 import subprocess
 import sys
@@ -49,3 +50,10 @@ def run_child(
         text=True,
         timeout=900,
     )
+
+
+def dies_of_memory(program: str, small: Path, large: Path, headroom_mb: int) -> bool:
+    """Whether `program` (a leaky variant of a test's child) fails with MemoryError under
+    the cap: the proof that the cap is tight enough to catch what the test guards against."""
+    run = run_child(program, small, large, headroom_mb)
+    return run.returncode != 0 and "MemoryError" in run.stderr
