@@ -43,6 +43,14 @@ worker count given).
 ``--workers 1,2,4`` serves the same ledger with each number of worker processes in turn
 and prints the read routes' throughput per count (``read_scaling`` in the JSON).
 
+With more than one worker, the workers accept connections from one listening socket, and
+a burst of new connections can land unevenly (16/0 seen with 2 workers): such a round
+measures one worker, not the server. So each run's connections are spread evenly before
+its first request: the client finds which worker holds each one (``/proc``: the socket's
+inode in ``/proc/net/tcp`` and the worker's file descriptors), and replaces a connection
+on a worker with more than its share until no worker holds more than one connection more
+than another. Each run's split is reported (``connections`` in the JSON).
+
 Run ``python benchmarks/bench_api.py`` (both backends) or ``--backend sqlite``.
 """
 
@@ -52,6 +60,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import random
 import secrets
 import shutil
@@ -59,7 +68,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,6 +89,8 @@ from cwledger.time import rfc3339
 perf = time.perf_counter
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
 BATCH = 100
+Request = Callable[[int], tuple[str, str, Any]]
+"""A run's requests: make(i) -> method, path and query, JSON body (or None)."""
 
 
 async def _exchange(
@@ -96,17 +108,122 @@ async def _exchange(
     return status, await reader.readexactly(length)
 
 
+def serving(pid: int, base: str, workers: int, timeout: float = 30.0) -> list[int]:
+    """The `workers` worker processes of the server `pid` listening at `base`, once each
+    holds the listening socket. Raises RuntimeError if they do not within `timeout`."""
+    port = int(base.rsplit(":", 1)[1])
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = server_workers(pid, port)
+        if len(pids) == workers:
+            return pids
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers} workers asked, {len(pids)} found: {pids}")
+        time.sleep(0.1)
+
+
+def server_workers(pid: int, port: int) -> list[int]:
+    """The processes under `pid` (uvicorn's supervisor) that serve `port`: those holding its
+    listening socket (not the supervisor itself, nor a helper process such as
+    multiprocessing's resource tracker). With one worker, `pid` itself."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:  # "pid (comm) state ppid ..."
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            children.setdefault(ppid, []).append(int(name))
+    below, todo = [], list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        below.append(p)
+        todo += children.get(p, [])
+    listening = _sockets(port, "0A")
+    return [p for p in below if _holds(p, listening)] or [pid]
+
+
+def _sockets(port: int, state: str) -> dict[str, int]:
+    """The sockets on 127.0.0.1:`port` in TCP state `state` ("01" established, "0A"
+    listening): {inode: remote port}."""
+    out: dict[str, int] = {}
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if cols[3] == state and int(cols[1].split(":")[1], 16) == port:
+                out[cols[9]] = int(cols[2].split(":")[1], 16)
+    return out
+
+
+def _holds(pid: int, inodes: dict[str, int]) -> list[str]:
+    """The inodes of `inodes` that process `pid` has open."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return []
+    out = []
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            out.append(target[8:-1])
+    return out
+
+
+def connection_owners(workers: list[int], port: int) -> dict[int, int]:
+    """Which worker holds the server's end of each connection to `port`: {client port:
+    pid}. A connection still in the listening socket's queue has none."""
+    established = _sockets(port, "01")
+    return {established[inode]: pid for pid in workers for inode in _holds(pid, established)}
+
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def spread(
+    host: str, port: int, conns: list[Connection], workers: list[int], tries: int = 400
+) -> list[int]:
+    """Replace connections until each worker holds its share (within one); returns the
+    number each worker holds, most first. Raises RuntimeError if the workers never take
+    them evenly."""
+    counts: list[int] = []
+    for _ in range(tries):
+        owners: dict[int, int] = {}
+        for _wait in range(200):  # until every connection is accepted by a worker
+            owners = connection_owners(workers, port)
+            if all(w.get_extra_info("sockname")[1] in owners for _, w in conns):
+                break
+            await asyncio.sleep(0.005)
+        held: dict[int, list[int]] = {pid: [] for pid in workers}
+        for k, (_, w) in enumerate(conns):
+            pid = owners.get(w.get_extra_info("sockname")[1])
+            if pid is not None:
+                held[pid].append(k)
+        counts = sorted((len(v) for v in held.values()), reverse=True)
+        if counts[0] - counts[-1] <= 1 and sum(counts) == len(conns):
+            return counts
+        k = max(held.values(), key=len)[0]
+        conns[k][1].close()
+        conns[k] = await asyncio.open_connection(host, port)
+    raise RuntimeError(f"the workers did not take {len(conns)} connections evenly: {counts}")
+
+
 async def load(
     base: str,
-    make: Callable[[int], tuple[str, str, Any]],
+    make: Request,
     requests: int,
     concurrency: int,
     limit_s: float,
     headers: dict[str, str],
-) -> dict[str, float]:
+    workers: list[int] | None = None,
+) -> dict[str, Any]:
     """Send `requests` requests (make(i) -> method, url, json body), `concurrency` at a time
     on kept-alive connections, stopping at `limit_s`; every answer must be 2xx. Returns rps
-    and latency percentiles.
+    and latency percentiles. With `workers` (the server's worker processes), the
+    connections are first spread evenly over them (`spread`).
 
     A bare asyncio HTTP/1.1 client (a request is a few bytes written, the answer read by its
     Content-Length): a general client such as httpx costs more per request than this
@@ -116,7 +233,6 @@ async def load(
     latencies: list[float] = []
     received = 0
     next_i = 0
-    deadline = perf() + limit_s
 
     def request(i: int) -> bytes:
         method, url, body = make(i)
@@ -127,9 +243,8 @@ async def load(
             f"Content-Length: {len(data)}\r\n\r\n"
         ).encode() + data
 
-    async def worker() -> None:
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal next_i, received
-        reader, writer = await asyncio.open_connection(host, int(port))
         try:
             while next_i < requests and perf() < deadline:
                 i = next_i
@@ -144,11 +259,15 @@ async def load(
         finally:
             writer.close()
 
+    conns = [await asyncio.open_connection(host, int(port)) for _ in range(concurrency)]
+    split = [concurrency] if not workers else await spread(host, int(port), conns, workers)
+    deadline = perf() + limit_s
     start = perf()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(r, w) for r, w in conns))
     wall = perf() - start
     latencies.sort()
     return {
+        "connections": split,
         "requests": len(latencies),
         "rps": len(latencies) / wall,
         "p50_ms": 1000 * statistics.median(latencies),
@@ -212,31 +331,35 @@ ENTRIES_PAGE = 16
 
 def measure(
     base: str,
-    kinds: dict[str, Callable[[int], tuple[str, str, Any]]],
+    kinds: dict[str, Request],
     args: argparse.Namespace,
     auth: dict[str, str],
-) -> dict[str, dict[str, float]]:
+    workers: list[int] | None,
+) -> dict[str, dict[str, Any]]:
     """Each kind's median round (the runs take turns, `--rounds` times: the VM's speed
-    drifts within seconds), after a warm-up of 200 requests each."""
+    drifts within seconds), after a warm-up of 200 requests each; with `workers`, each
+    round's connections spread evenly over them."""
     for make in kinds.values():
-        asyncio.run(load(base, make, 200, args.concurrency, 10, auth))
-    rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+        asyncio.run(load(base, make, 200, args.concurrency, 10, auth, workers))
+    rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for _ in range(args.rounds):
         for kind, make in kinds.items():
             rounds[kind].append(
                 asyncio.run(
-                    load(base, make, args.requests, args.concurrency, args.time_limit, auth)
+                    load(
+                        base, make, args.requests, args.concurrency, args.time_limit, auth, workers
+                    )
                 )
             )
     return {k: sorted(v, key=lambda x: x["rps"])[len(v) // 2] for k, v in rounds.items()}
 
 
-def ratios(runs: dict[str, dict[str, float]]) -> dict[str, Any]:
+def ratios(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Each run's figures and its ratios to the trivial endpoint's and to whoami's."""
     trivial, floor = runs["trivial"], runs["whoami"]
     return {
         kind: {
-            **{k: round(v, 2) for k, v in r.items()},
+            **{k: v if isinstance(v, list) else round(v, 2) for k, v in r.items()},
             "rps_ratio": round(r["rps"] / trivial["rps"], 3),
             "p50_ratio": round(trivial["p50_ms"] / r["p50_ms"], 3),
             "p99_ratio": round(trivial["p99_ms"] / r["p99_ms"], 3),
@@ -246,10 +369,13 @@ def ratios(runs: dict[str, dict[str, float]]) -> dict[str, Any]:
     }
 
 
-def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-api-{name}-"))
+@contextmanager
+def scenario_ledger(backend: str) -> Iterator[tuple[Ledger, str | None]]:
+    """The syria-2013 scenario loaded into a new ledger (for PostgreSQL, in a new database
+    on 127.0.0.1:5432), with its database URL; removed (dropped) afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-api-{backend}-"))
     dbname, url = None, None
-    if name == "postgresql":
+    if backend == "postgresql":
         dbname = f"cwledger_bench_{secrets.token_hex(4)}"
         with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as a:
             a.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
@@ -257,121 +383,11 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         t0 = perf()
         ledger = syria_2013.load(tmp / "ledger", database_url=url)
-        print(f"[{name}] scenario loaded in {perf() - t0:.1f} s", file=sys.stderr)
-        authority = ledger.authority()
-        # The scenario's ledger is confidential: the book's answers go to a party cleared to
-        # read them (the inspectorate), not to an observer.
-        writer_party = syria_2013.PARTIES[1][0]
-        reader = writer = issue_token(ledger.store, authority, writer_party)[0]
-        with ledger.store.read() as r:
-            size = r.size()
-        signed = batches(ledger, writer_party, args.batches)
-        no_limit = {"CWLEDGER_RATE_PER_SECOND": "1e9", "CWLEDGER_RATE_BURST": "1000000000"}
-        rng = random.Random(2013)
-        days = [f"2014-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)]
-
-        def moment() -> str:  # a second of 2014 no request asks twice (in practice)
-            t = datetime(2014, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(365 * 86400))
-            return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        def tile_index(n: int) -> str:  # C2SP: 3-digit groups, all but the last with x
-            digits = f"{n:d}"
-            digits = "0" * (-len(digits) % 3) + digits
-            groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
-            return "/".join([f"x{g}" for g in groups[:-1]] + [groups[-1]])
-
-        full = size // 256  # full tiles and bundles in the tree of the scenario's size
-
-        def entries_page(_: int) -> tuple[str, str, Any]:
-            start = rng.randrange(size - ENTRIES_PAGE)
-            return "GET", f"/api/v1/log/entries?start={start}&end={start + ENTRIES_PAGE}", None
-
-        with ledger.store.read() as r:  # every (change, site or none, grouping), shuffled
-            book = r.book.dump()
-        changes = sorted({int(row[2]) for row in book["holding_change"]})
-        sites = sorted({site for site, _ in book["holding_group"] if site})
-        unasked = [
-            (rfc3339(at), site, by)
-            for at in changes
-            for site in (None, *sites)
-            for by in ("site", "chemical")
-        ]
-        rng.shuffle(unasked)
-
-        asked = itertools.count()  # across runs: no answer asked twice (before it wraps)
-
-        def computed(_: int) -> tuple[str, str, Any]:
-            at, site, by = unasked[next(asked) % len(unasked)]
-            where = "" if site is None else f"&site={quote(site)}"
-            return "GET", f"/api/v1/holdings?at={at}&by={by}{where}", None
-
-        auth = {"Authorization": f"Bearer {reader}"}
-        kinds: dict[str, Callable[[int], tuple[str, str, Any]]] = {
-            "trivial": lambda _: ("GET", "/healthz", None),
-            "whoami": lambda _: ("GET", "/api/v1/whoami", None),
-            "holdings": lambda _: ("GET", f"/api/v1/holdings?at={rng.choice(days)}", None),
-            "holdings_cold": lambda _: ("GET", f"/api/v1/holdings?at={moment()}", None),
-            "holdings_computed": computed,
-            "proof": lambda _: (
-                "GET",
-                f"/api/v1/log/proofs/inclusion?index={rng.randrange(size)}",
-                None,
-            ),
-            "consistency": lambda _: (
-                "GET",
-                f"/api/v1/log/proofs/consistency?first={rng.randrange(1, size)}",
-                None,
-            ),
-            "checkpoint": lambda _: ("GET", "/log/checkpoint", None),
-            "checkpoint_json": lambda _: ("GET", "/api/v1/log/checkpoint", None),
-            "tile": lambda _: ("GET", f"/log/tile/0/{tile_index(rng.randrange(full))}", None),
-            "bundle": lambda _: (
-                "GET",
-                f"/log/tile/entries/{tile_index(rng.randrange(full))}",
-                None,
-            ),
-            "entries": entries_page,
-        }
-        counts = [int(w) for w in args.workers.split(",")]
-        out: dict[str, Any] = {"backend": name, "workers": counts[0]}
-        scaling: dict[str, dict[str, float]] = {}
-        for n, workers in enumerate(counts):
-            server = spawn(tmp / "ledger", db=url, workers=workers, env=no_limit)
-            try:
-                runs = measure(
-                    server.base, {k: kinds[k] for k in kinds if k not in COMPUTED}, args, auth
-                )
-                # Then on their own: each of their answers is new, and between two rounds
-                # they would push the other routes' answers out of the workers' answer
-                # caches (256 answers each).
-                runs |= measure(server.base, {k: kinds[k] for k in COMPUTED}, args, auth)
-                if n == 0:
-                    runs["append"] = asyncio.run(
-                        load(
-                            server.base,
-                            lambda i: ("POST", "/api/v1/events/batch", signed[i]),
-                            len(signed),
-                            4,
-                            args.time_limit * 4,
-                            {"Authorization": f"Bearer {writer}"},
-                        )
-                    )
-            finally:
-                server.stop()
-            scaling[str(workers)] = {k: round(r["rps"], 1) for k, r in runs.items()}
-            print(f"[{name}] {workers} workers: {scaling[str(workers)]}", file=sys.stderr)
-            if n == 0:
-                out |= ratios(runs)
-        ledger.close()
-        out["append"]["events_per_s"] = round(out["append"]["rps"] * BATCH, 1)
-        out["read_ratio"] = min(out[kind]["rps_ratio"] for kind in READS)
-        out["read_ratio_with_bulk"] = min(out[kind]["rps_ratio"] for kind in (*READS, *BULK))
-        out["read_ratio_vs_whoami"] = min(out[kind]["rps_ratio_vs_whoami"] for kind in READS)
-        out["read_scaling"] = scaling
-        out["targets_met"] = {
-            f"{kind}_rps_ratio>=0.5": out[kind]["rps_ratio"] >= 0.5 for kind in READS
-        } | {"append_events_per_s>=2000": out["append"]["events_per_s"] >= 2000}
-        return out
+        print(f"[{backend}] scenario loaded in {perf() - t0:.1f} s", file=sys.stderr)
+        try:
+            yield ledger, url
+        finally:
+            ledger.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if dbname is not None:
@@ -383,6 +399,133 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
                         sql.Identifier(dbname)
                     )
                 )
+
+
+def requests_of(ledger: Ledger, rng: random.Random) -> tuple[dict[str, Request], str]:
+    """Each run's requests over the scenario's `ledger`, and the bearer token of the party
+    that reads (and writes)."""
+    authority = ledger.authority()
+    # The scenario's ledger is confidential: the book's answers go to a party cleared to
+    # read them (the inspectorate), not to an observer.
+    token = issue_token(ledger.store, authority, syria_2013.PARTIES[1][0])[0]
+    with ledger.store.read() as r:
+        size = r.size()
+    days = [f"2014-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)]
+
+    def moment() -> str:  # a second of 2014 no request asks twice (in practice)
+        t = datetime(2014, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(365 * 86400))
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def tile_index(n: int) -> str:  # C2SP: 3-digit groups, all but the last with x
+        digits = f"{n:d}"
+        digits = "0" * (-len(digits) % 3) + digits
+        groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+        return "/".join([f"x{g}" for g in groups[:-1]] + [groups[-1]])
+
+    full = size // 256  # full tiles and bundles in the tree of the scenario's size
+
+    def entries_page(_: int) -> tuple[str, str, Any]:
+        start = rng.randrange(size - ENTRIES_PAGE)
+        return "GET", f"/api/v1/log/entries?start={start}&end={start + ENTRIES_PAGE}", None
+
+    with ledger.store.read() as r:  # every (change, site or none, grouping), shuffled
+        book = r.book.dump()
+    changes = sorted({int(row[2]) for row in book["holding_change"]})
+    sites = sorted({site for site, _ in book["holding_group"] if site})
+    unasked = [
+        (rfc3339(at), site, by)
+        for at in changes
+        for site in (None, *sites)
+        for by in ("site", "chemical")
+    ]
+    rng.shuffle(unasked)
+
+    asked = itertools.count()  # across runs: no answer asked twice (before it wraps)
+
+    def computed(_: int) -> tuple[str, str, Any]:
+        at, site, by = unasked[next(asked) % len(unasked)]
+        where = "" if site is None else f"&site={quote(site)}"
+        return "GET", f"/api/v1/holdings?at={at}&by={by}{where}", None
+
+    kinds: dict[str, Request] = {
+        "trivial": lambda _: ("GET", "/healthz", None),
+        "whoami": lambda _: ("GET", "/api/v1/whoami", None),
+        "holdings": lambda _: ("GET", f"/api/v1/holdings?at={rng.choice(days)}", None),
+        "holdings_cold": lambda _: ("GET", f"/api/v1/holdings?at={moment()}", None),
+        "holdings_computed": computed,
+        "proof": lambda _: (
+            "GET",
+            f"/api/v1/log/proofs/inclusion?index={rng.randrange(size)}",
+            None,
+        ),
+        "consistency": lambda _: (
+            "GET",
+            f"/api/v1/log/proofs/consistency?first={rng.randrange(1, size)}",
+            None,
+        ),
+        "checkpoint": lambda _: ("GET", "/log/checkpoint", None),
+        "checkpoint_json": lambda _: ("GET", "/api/v1/log/checkpoint", None),
+        "tile": lambda _: ("GET", f"/log/tile/0/{tile_index(rng.randrange(full))}", None),
+        "bundle": lambda _: (
+            "GET",
+            f"/log/tile/entries/{tile_index(rng.randrange(full))}",
+            None,
+        ),
+        "entries": entries_page,
+    }
+    return kinds, token
+
+
+def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    with scenario_ledger(name) as (ledger, url):
+        kinds, token = requests_of(ledger, random.Random(2013))
+        auth = {"Authorization": f"Bearer {token}"}
+        signed = batches(ledger, syria_2013.PARTIES[1][0], args.batches)
+        no_limit = {"CWLEDGER_RATE_PER_SECOND": "1e9", "CWLEDGER_RATE_BURST": "1000000000"}
+        counts = [int(w) for w in args.workers.split(",")]
+        out: dict[str, Any] = {"backend": name, "workers": counts[0]}
+        scaling: dict[str, dict[str, float]] = {}
+        for n, workers in enumerate(counts):
+            server = spawn(ledger.path, db=url, workers=workers, env=no_limit)
+            try:
+                pids = None if workers == 1 else serving(server.proc.pid, server.base, workers)
+                reads = {k: kinds[k] for k in kinds if k not in COMPUTED}
+                runs = measure(server.base, reads, args, auth, pids)
+                # Then on their own: each of their answers is new, and between two rounds
+                # they would push the other routes' answers out of the workers' answer
+                # caches (256 answers each).
+                runs |= measure(server.base, {k: kinds[k] for k in COMPUTED}, args, auth, pids)
+                if n == 0:
+                    runs["append"] = asyncio.run(
+                        load(
+                            server.base,
+                            lambda i: ("POST", "/api/v1/events/batch", signed[i]),
+                            len(signed),
+                            4,
+                            args.time_limit * 4,
+                            auth,
+                            pids,
+                        )
+                    )
+            finally:
+                server.stop()
+            scaling[str(workers)] = {k: round(r["rps"], 1) for k, r in runs.items()}
+            if pids is not None:
+                splits = sorted({tuple(r["connections"]) for r in runs.values()})
+                say = f"[{name}] {workers} workers: connections per worker {splits}"
+                print(say, file=sys.stderr)
+            print(f"[{name}] {workers} workers: {scaling[str(workers)]}", file=sys.stderr)
+            if n == 0:
+                out |= ratios(runs)
+        out["append"]["events_per_s"] = round(out["append"]["rps"] * BATCH, 1)
+        out["read_ratio"] = min(out[kind]["rps_ratio"] for kind in READS)
+        out["read_ratio_with_bulk"] = min(out[kind]["rps_ratio"] for kind in (*READS, *BULK))
+        out["read_ratio_vs_whoami"] = min(out[kind]["rps_ratio_vs_whoami"] for kind in READS)
+        out["read_scaling"] = scaling
+        out["targets_met"] = {
+            f"{kind}_rps_ratio>=0.5": out[kind]["rps_ratio"] >= 0.5 for kind in READS
+        } | {"append_events_per_s>=2000": out["append"]["events_per_s"] >= 2000}
+        return out
 
 
 def main() -> None:

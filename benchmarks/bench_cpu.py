@@ -13,15 +13,25 @@ so this is the figure to compare two versions with when the load is high. It pri
   process (``time.process_time``) and of its workers (``RUSAGE_CHILDREN``).
 
 Each figure is the best of ``--rounds``. The last line is one JSON object.
+
+``--reads`` instead measures the server's hot reads in-process, on SQLite and then
+PostgreSQL (the scenario's ledger, the requests of ``bench_api.py``): the app's ASGI
+callable called directly, one request at a time, after ``--warm`` requests of each kind;
+per request, the CPU time of this process (the app, its database driver, no HTTP) and,
+on PostgreSQL, of the server's processes (``/proc``, every process named ``postgres``:
+run it on a machine where nothing else uses that server). Each figure is the best of
+``--rounds`` runs of ``--requests`` requests.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import gc
 import json
 import os
+import random
 import resource
 import shutil
 import sys
@@ -33,7 +43,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_api  # noqa: E402 (the scenario's ledger and the server's read requests)
 import bench_tlog  # noqa: E402 (the benchmark's events and ledgers)
+from cwledger.api import create_app  # noqa: E402
+from cwledger.http.settings import Settings  # noqa: E402
 from cwledger.ledger import ledger as ledger_module  # noqa: E402
 from cwledger.ledger.audit import audit  # noqa: E402
 from cwledger.ledger.envelope import Envelope  # noqa: E402
@@ -98,11 +111,112 @@ def append_round(n: int, spent: dict[str, float]) -> dict[str, float]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def postgres_cpu() -> float:
+    """CPU seconds (user and system) of every process named ``postgres`` so far."""
+    ticks = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
+                fields = stat.rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _call(app: Any, method: str, target: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """One request to the ASGI `app`; its status."""
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def read_rounds(backend: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """µs of CPU per request of each read kind on `backend`: this process's, PostgreSQL's."""
+    out: dict[str, dict[str, float]] = {}
+    with bench_api.scenario_ledger(backend) as (ledger, url):
+        kinds, token = bench_api.requests_of(ledger, random.Random(2013))
+        settings = Settings(
+            ledger=ledger.path, database_url=url, rate_per_second=1e9, rate_burst=10**9
+        )
+        app = create_app(settings, ledger=ledger)
+        headers = [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())]
+        reads = [k for k in kinds if k != "holdings_computed"] + ["holdings_computed"]
+
+        async def run() -> None:
+            async with app.router.lifespan_context(app):
+                for kind in reads:
+                    make = kinds[kind]
+                    for i in range(args.warm if kind != "holdings_computed" else 0):
+                        await _call(app, *make(i)[:2], headers)
+                    best: dict[str, float] = {}
+                    for _ in range(args.rounds):
+                        gc.collect()
+                        pg0, t0 = postgres_cpu(), time.process_time()
+                        for i in range(args.requests):
+                            method, target, _ = make(i)
+                            status = await _call(app, method, target, headers)
+                            if not 200 <= status < 300:
+                                raise RuntimeError(f"{target}: {status}")
+                        here, pg = time.process_time() - t0, postgres_cpu() - pg0
+                        for key, seconds in (("app", here), ("postgresql", pg)):
+                            us = seconds / args.requests * 1e6
+                            best[key] = round(min(best.get(key, us), us), 1)
+                    out[kind] = best if backend == "postgresql" else {"app": best["app"]}
+                    print(f"  [{backend}] {kind:18s} {out[kind]}", file=sys.stderr)
+
+        asyncio.run(run())
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reads", action="store_true", help="the server's hot reads instead")
+    parser.add_argument("--requests", type=int, default=3000, help="with --reads: per round")
+    parser.add_argument("--warm", type=int, default=1000, help="with --reads: first, per kind")
     args = parser.parse_args(argv)
+    if args.reads:
+        load_start = os.getloadavg()
+        cpu = {b: read_rounds(b, args) for b in ("sqlite", "postgresql")}
+        print(f"CPU per request (µs), best of {args.rounds} x {args.requests:,}:")
+        print(f"  {'read':18s} {'SQLite':>8s} {'PG: app':>8s} {'server':>8s}")
+        for kind in cpu["sqlite"]:
+            pg = cpu["postgresql"][kind]
+            print(
+                f"  {kind:18s} {cpu['sqlite'][kind]['app']:8.1f} {pg['app']:8.1f}"
+                f" {pg['postgresql']:8.1f}"
+            )
+        print(json.dumps({"reads_cpu_us": cpu, "loadavg_start": load_start}))
+        return
     spent: dict[str, float] = {}
     for name, (owner, attr) in PHASES.items():
         setattr(owner, attr, _timed(getattr(owner, attr), spent, name))
