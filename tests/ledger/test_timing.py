@@ -439,16 +439,22 @@ def test_the_end_of_month_checkpoint_is_the_tree_signed_by_then(led: Ledger, clo
     assert [e.event_id for e in v.after_checkpoint] == ["ev-000001"]
 
 
-def test_the_audit_finds_a_stored_moment_changed_behind_the_log(led: Ledger, clock: Clock) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_audit_finds_a_stored_moment_changed_behind_the_log(
+    led: Ledger, clock: Clock, workers: int
+) -> None:
     """Time filters compare the stored moments: a changed one would hide an entry from them,
-    so `cwledger verify` checks each against the entry's time."""
+    so `cwledger verify` checks each against the entry's time (in this process, or in the
+    workers that check the entries, a chunk of one entry each)."""
     from cwledger.ledger.audit import AuditFailure, audit
     from tests.conftest import execute_sql
 
     clock.set("2014-02-01T00:00:00Z")
     led.append(led.sign([event(1), event(2)], "insp"))
-    audit(led.store, workers=1)
+    audit(led.store, workers=workers, chunk=1)
     assert execute_sql(led, "UPDATE log_entry SET event_at = event_at + 1 WHERE idx = 2") == 1
-    with pytest.raises(AuditFailure, match="stored moment") as info:
-        audit(led.store, workers=1)
+    with pytest.raises(
+        AuditFailure, match="stored moment .* disagrees with the entry's time"
+    ) as info:
+        audit(led.store, workers=workers, chunk=1)
     assert info.value.index == 2

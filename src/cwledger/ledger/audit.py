@@ -177,12 +177,14 @@ def _init_worker(keys: dict[tuple[str, str], bytes], url: str | None = None) -> 
 def _check_range(start: int, end: int) -> list[_Checked]:
     """A worker reads entries start..<end itself (nothing is sent through the parent)."""
     with _WORKER_STORE[0].read() as r:
-        return _check_entries(r.entries(start, end))
+        return _check_entries(r.entries(start, end), r.moments(start, end))
 
 
-def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
+def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, int]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
-    leaf hash, columns, and the signature under the key its author and keyid name."""
+    leaf hash, columns (the stored moment, `moments`, (index, moment), too: what time
+    filters compare), and the signature under the key its author and keyid name."""
+    stored_at = dict(moments)
     out: list[_Checked] = []
     for e in entries:
         fields = (e.event_type, e.event_id, e.event_time, e.author)
@@ -214,6 +216,8 @@ def _check_entries(entries: list[StoredEntry]) -> list[_Checked]:
             failure = "stored leaf hash does not match the envelope"
         elif (ev.type, ev.id, ev.time, ev.author) != fields:
             failure = "stored id, type, author or time disagree with the envelope"
+        elif (at := stored_at.get(e.index)) != from_rfc3339(ev.time):
+            failure = f"stored moment {at} disagrees with the entry's time {ev.time}"
         elif d.sealed is not None:
             failure = _sealed_form(d.sealed, ev.body.get(RECIPIENTS))
         keyid = d.envelope.keyid
@@ -454,7 +458,7 @@ def _batches(
     """
     if workers < 2:
         for batch in reader.iter_entries(chunk=chunk):
-            yield _check_entries(batch)
+            yield _check_entries(batch, reader.moments(batch[0].index, batch[-1].index + 1))
         return
     ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
     # The workers open the very database this store is connected to (SQLite or PostgreSQL).
@@ -547,12 +551,6 @@ def audit(
                     cp = next(stored, None)
             if progress is not None:
                 progress(expected, size)
-        for index, text, at in r.stored_moments():
-            # What time filters compare: the moment stored beside each entry's time.
-            if at != from_rfc3339(text):
-                raise AuditFailure(
-                    index, f"stored moment {at} disagrees with the entry's time {text}"
-                )
         for cp_size in checkpoints:  # in increasing order
             if cp_size > expected or cp_size == 0:
                 raise AuditFailure(

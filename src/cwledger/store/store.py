@@ -170,6 +170,7 @@ _WHERE_IN = (
     " FROM log_entry WHERE {} IN ({})"
 )
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+_MOMENTS = "SELECT idx, event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 # The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at, quorum FROM checkpoint c WHERE quorum = 0"
@@ -268,23 +269,10 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
-    def stored_moments(self, chunk: int = 20_000) -> Iterator[tuple[int, str, int]]:
-        """(index, event time as written, its stored moment) of every entry, in log order,
-        a chunk at a time (the audit checks that the two agree)."""
-        c = log_entry.c
-        after = -1
-        while True:
-            q = (
-                select(c.idx, c.event_time, c.event_at)
-                .where(c.idx > after)
-                .order_by(c.idx)
-                .limit(chunk)
-            )
-            rows = [(int(r[0]), str(r[1]), int(r[2])) for r in self.conn.execute(q)]
-            if not rows:
-                return
-            yield from rows
-            after = rows[-1][0]
+    def moments(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(index, stored moment of the event's time) of the entries with start <= index <
+        end, in log order (the audit checks each against the entry's time)."""
+        return [(int(r[0]), int(r[1])) for r in driver.rows(self.conn, _MOMENTS, (start, end))]
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
