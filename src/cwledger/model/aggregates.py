@@ -49,8 +49,8 @@ class AggregateCategory(Strict):
     destroyed_items: Count
     remaining_grams: Grams
     remaining_items: Count
-    removed_proofs: Entries = []
-    destroyed_proofs: Entries = []
+    removed_proofs: Entries = Field(default_factory=list)
+    destroyed_proofs: Entries = Field(default_factory=list)
 
 
 class AggregatePublished(Strict):

@@ -92,9 +92,15 @@ class _DeclarationPart(Strict):
     parts: Annotated[int, Field(ge=1, le=10_000), PUBLIC]
     legal_basis: Annotated[Text | None, PUBLIC] = None
     due: Annotated[DateString | None, PUBLIC] = None
-    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES), RESTRICTED] = []
-    sites: Annotated[list[Site], Field(max_length=MAX_LINES), PROTECTED] = []
-    items: Annotated[list[Item], Field(max_length=MAX_LINES), PROTECTED] = []
+    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES), RESTRICTED] = Field(
+        default_factory=list
+    )
+    sites: Annotated[list[Site], Field(max_length=MAX_LINES), PROTECTED] = Field(
+        default_factory=list
+    )
+    items: Annotated[list[Item], Field(max_length=MAX_LINES), PROTECTED] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _header_in_part_one(self) -> _DeclarationPart:
@@ -152,7 +158,7 @@ class SealApplied(Strict):
     type: Annotated[SealType, Field(strict=False), RESTRICTED]
     closes: Annotated[SealTarget, PROTECTED]
     wire: Annotated[ObjectId | None, PROTECTED] = None
-    photos: Annotated[Photos, PROTECTED] = []
+    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
     next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
 
 
@@ -169,7 +175,7 @@ class SealChecked(Strict):
     seal: Annotated[ObjectId, PROTECTED]
     condition: Annotated[SealCondition, Field(strict=False), PROTECTED]
     method: Annotated[CheckMethod, RESTRICTED] = "visual"
-    photos: Annotated[Photos, PROTECTED] = []
+    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
     next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
     at_headquarters: Annotated[bool, RESTRICTED] = False
 
@@ -179,7 +185,7 @@ class SealRemoved(Strict):
 
     seal: Annotated[ObjectId, PROTECTED]
     reason: Annotated[Text, RESTRICTED]
-    photos: Annotated[Photos, PROTECTED] = []
+    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
 
 
 class TransferLine(Strict):
@@ -275,7 +281,7 @@ class SampleTaken(Strict):
     item: Annotated[ObjectId, PROTECTED]
     site: Annotated[ObjectId, PROTECTED]
     inspection: Annotated[ObjectId | None, RESTRICTED] = None
-    seals: Annotated[list[ObjectId], PROTECTED] = []
+    seals: Annotated[list[ObjectId], PROTECTED] = Field(default_factory=list)
 
 
 class SampleResult(Strict):
@@ -310,7 +316,9 @@ class DestructionBatch(Strict):
     start: Annotated[Timestamp, RESTRICTED]
     end: Annotated[Timestamp, RESTRICTED]
     items: Annotated[list[DestructionLine], Field(min_length=1, max_length=MAX_LINES), PROTECTED]
-    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES), PROTECTED] = []
+    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES), PROTECTED] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DestructionBatch:
@@ -376,8 +384,8 @@ class FindingRaised(Strict):
     """A discrepancy opened by hand, with its evidence events and the objects it concerns."""
 
     title: Annotated[Text, HIGHLY_PROTECTED]
-    evidence: Annotated[list[ObjectId], RESTRICTED] = []
-    subjects: Annotated[list[ObjectId], PROTECTED] = []
+    evidence: Annotated[list[ObjectId], RESTRICTED] = Field(default_factory=list)
+    subjects: Annotated[list[ObjectId], PROTECTED] = Field(default_factory=list)
 
 
 class FindingResolved(Strict):
@@ -385,7 +393,7 @@ class FindingResolved(Strict):
 
     finding: Annotated[int, Field(ge=1), RESTRICTED]
     status: Annotated[FindingStatus, Field(strict=False), RESTRICTED]
-    evidence: Annotated[list[ObjectId], RESTRICTED] = []
+    evidence: Annotated[list[ObjectId], RESTRICTED] = Field(default_factory=list)
     remarks: Annotated[Text | None, HIGHLY_PROTECTED] = None
 
 
@@ -404,10 +412,10 @@ class DocumentFiled(Strict):
 class Selector(Strict):
     """Which declared items a milestone is about (empty lists: any)."""
 
-    category: list[CwcCategory] = []
-    priority: list[RemovalPriority] = []
-    item_kind: list[Annotated[ItemKind, Field(strict=False)]] = []
-    equipment_type: list[Text] = []
+    category: list[CwcCategory] = Field(default_factory=list)
+    priority: list[RemovalPriority] = Field(default_factory=list)
+    item_kind: list[Annotated[ItemKind, Field(strict=False)]] = Field(default_factory=list)
+    equipment_type: list[Text] = Field(default_factory=list)
     products: bool = False
 
 

@@ -45,9 +45,9 @@ class Declaration(Strict):
     amends: Annotated[int, Field(ge=1)] | None = None
     legal_basis: Text
     due: DateString
-    chemicals: list[Chemical] = []
-    sites: list[Site] = []
-    items: list[Item] = []
+    chemicals: list[Chemical] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Declaration:
@@ -77,8 +77,8 @@ class Change(Strict):
 
     id: ObjectId
     fields: list[str]
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
+    old: dict[str, Any] = Field(default_factory=dict)
+    new: dict[str, Any] = Field(default_factory=dict)
 
 
 def _value(obj: BaseModel, dotted: str) -> Any:
@@ -92,13 +92,13 @@ def _value(obj: BaseModel, dotted: str) -> Any:
 class DeclarationDiff(Strict):
     """What changed between two declarations; every list sorted by id."""
 
-    sites_added: list[str] = []
-    sites_removed: list[str] = []
-    sites_changed: list[Change] = []
-    items_added: list[str] = []
-    items_removed: list[str] = []
-    items_changed: list[Change] = []
-    header_changed: list[str] = []
+    sites_added: list[str] = Field(default_factory=list)
+    sites_removed: list[str] = Field(default_factory=list)
+    sites_changed: list[Change] = Field(default_factory=list)
+    items_added: list[str] = Field(default_factory=list)
+    items_removed: list[str] = Field(default_factory=list)
+    items_changed: list[Change] = Field(default_factory=list)
+    header_changed: list[str] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -129,7 +129,7 @@ class SubsetProofJson(Strict):
 
     size: Annotated[StrictInt, Field(ge=1)]
     leaves: Annotated[list[LeafJson], Field(min_length=1)]
-    nodes: list[NodeJson] = []
+    nodes: list[NodeJson] = Field(default_factory=list)
 
     @classmethod
     def of(cls, proof: SubsetProof) -> SubsetProofJson:

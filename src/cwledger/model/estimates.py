@@ -39,7 +39,7 @@ class Estimate(Strict):
     scope: EstimateScope
     category: CwcCategory | None = None
     remark: Text | None = None
-    excludes: list[ChemicalLabel] = []
+    excludes: list[ChemicalLabel] = Field(default_factory=list)
     u_basis: UncertaintyBasis = "stated"
     source: Text | None = None
 

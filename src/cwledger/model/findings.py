@@ -38,9 +38,9 @@ class Finding(Strict):
     number: Annotated[int, Field(ge=1)]
     title: Text
     opened_by: ObjectId
-    evidence: list[ObjectId] = []
+    evidence: list[ObjectId] = Field(default_factory=list)
     status: Annotated[FindingStatus, Field(strict=False)] = FindingStatus.OPEN
-    history: list[StatusChange] = []
+    history: list[StatusChange] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _status_is_last(self) -> Finding:
