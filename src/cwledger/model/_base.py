@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from cwledger.time import check_rfc3339
 
-__all__ = ["Lean", "Strict", "ObjectId", "PartyName", "Text", "Timestamp", "Sha256Hex"]
+__all__ = [
+    "Lean",
+    "Strict",
+    "ObjectId",
+    "PartyName",
+    "Text",
+    "Timestamp",
+    "Sha256Hex",
+    "empty_dict",
+    "empty_list",
+]
 
 
 class Lean(BaseModel):
@@ -39,6 +49,18 @@ def _share_fields_set(model: BaseModel) -> None:
 
 
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def empty_list() -> Any:
+    """A field's default: an empty list, made anew for each instance that takes it (pydantic
+    deep-copies a ``[]`` default for each, on the hot paths that decode every event's
+    body); its JSON schema still says the default is ``[]``."""
+    return Field(default_factory=list, json_schema_extra={"default": []})
+
+
+def empty_dict() -> Any:
+    """A field's default: an empty dict, made anew for each instance (as `empty_list`)."""
+    return Field(default_factory=dict, json_schema_extra={"default": {}})
 
 
 class Strict(Lean):

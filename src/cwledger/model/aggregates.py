@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, model_validator
 
-from cwledger.model._base import Strict, Timestamp
+from cwledger.model._base import Strict, Timestamp, empty_list
 from cwledger.model.chemicals import CwcCategory
 from cwledger.model.classes import PUBLIC
 from cwledger.tlog.sumtree import MAX_GRAMS
@@ -49,8 +49,8 @@ class AggregateCategory(Strict):
     destroyed_items: Count
     remaining_grams: Grams
     remaining_items: Count
-    removed_proofs: Entries = Field(default_factory=list)
-    destroyed_proofs: Entries = Field(default_factory=list)
+    removed_proofs: Entries = empty_list()
+    destroyed_proofs: Entries = empty_list()
 
 
 class AggregatePublished(Strict):

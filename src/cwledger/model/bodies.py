@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp
+from cwledger.model._base import ObjectId, Sha256Hex, Strict, Text, Timestamp, empty_list
 from cwledger.model.chemicals import Chemical, ChemicalLabel, CwcCategory, RemovalPriority
 from cwledger.model.classes import HIGHLY_PROTECTED, PROTECTED, PUBLIC, RESTRICTED, Classified
 from cwledger.model.declarations import DateString
@@ -92,15 +92,9 @@ class _DeclarationPart(Strict):
     parts: Annotated[int, Field(ge=1, le=10_000), PUBLIC]
     legal_basis: Annotated[Text | None, PUBLIC] = None
     due: Annotated[DateString | None, PUBLIC] = None
-    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES), RESTRICTED] = Field(
-        default_factory=list
-    )
-    sites: Annotated[list[Site], Field(max_length=MAX_LINES), PROTECTED] = Field(
-        default_factory=list
-    )
-    items: Annotated[list[Item], Field(max_length=MAX_LINES), PROTECTED] = Field(
-        default_factory=list
-    )
+    chemicals: Annotated[list[Chemical], Field(max_length=MAX_LINES), RESTRICTED] = empty_list()
+    sites: Annotated[list[Site], Field(max_length=MAX_LINES), PROTECTED] = empty_list()
+    items: Annotated[list[Item], Field(max_length=MAX_LINES), PROTECTED] = empty_list()
 
     @model_validator(mode="after")
     def _header_in_part_one(self) -> _DeclarationPart:
@@ -158,7 +152,7 @@ class SealApplied(Strict):
     type: Annotated[SealType, Field(strict=False), RESTRICTED]
     closes: Annotated[SealTarget, PROTECTED]
     wire: Annotated[ObjectId | None, PROTECTED] = None
-    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
+    photos: Annotated[Photos, PROTECTED] = empty_list()
     next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
 
 
@@ -175,7 +169,7 @@ class SealChecked(Strict):
     seal: Annotated[ObjectId, PROTECTED]
     condition: Annotated[SealCondition, Field(strict=False), PROTECTED]
     method: Annotated[CheckMethod, RESTRICTED] = "visual"
-    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
+    photos: Annotated[Photos, PROTECTED] = empty_list()
     next_check_due: Annotated[Timestamp | None, RESTRICTED] = None
     at_headquarters: Annotated[bool, RESTRICTED] = False
 
@@ -185,7 +179,7 @@ class SealRemoved(Strict):
 
     seal: Annotated[ObjectId, PROTECTED]
     reason: Annotated[Text, RESTRICTED]
-    photos: Annotated[Photos, PROTECTED] = Field(default_factory=list)
+    photos: Annotated[Photos, PROTECTED] = empty_list()
 
 
 class TransferLine(Strict):
@@ -281,7 +275,7 @@ class SampleTaken(Strict):
     item: Annotated[ObjectId, PROTECTED]
     site: Annotated[ObjectId, PROTECTED]
     inspection: Annotated[ObjectId | None, RESTRICTED] = None
-    seals: Annotated[list[ObjectId], PROTECTED] = Field(default_factory=list)
+    seals: Annotated[list[ObjectId], PROTECTED] = empty_list()
 
 
 class SampleResult(Strict):
@@ -316,8 +310,8 @@ class DestructionBatch(Strict):
     start: Annotated[Timestamp, RESTRICTED]
     end: Annotated[Timestamp, RESTRICTED]
     items: Annotated[list[DestructionLine], Field(min_length=1, max_length=MAX_LINES), PROTECTED]
-    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES), PROTECTED] = Field(
-        default_factory=list
+    products: Annotated[list[DestructionProduct], Field(max_length=MAX_LINES), PROTECTED] = (
+        empty_list()
     )
 
     @model_validator(mode="after")
@@ -384,8 +378,8 @@ class FindingRaised(Strict):
     """A discrepancy opened by hand, with its evidence events and the objects it concerns."""
 
     title: Annotated[Text, HIGHLY_PROTECTED]
-    evidence: Annotated[list[ObjectId], RESTRICTED] = Field(default_factory=list)
-    subjects: Annotated[list[ObjectId], PROTECTED] = Field(default_factory=list)
+    evidence: Annotated[list[ObjectId], RESTRICTED] = empty_list()
+    subjects: Annotated[list[ObjectId], PROTECTED] = empty_list()
 
 
 class FindingResolved(Strict):
@@ -393,7 +387,7 @@ class FindingResolved(Strict):
 
     finding: Annotated[int, Field(ge=1), RESTRICTED]
     status: Annotated[FindingStatus, Field(strict=False), RESTRICTED]
-    evidence: Annotated[list[ObjectId], RESTRICTED] = Field(default_factory=list)
+    evidence: Annotated[list[ObjectId], RESTRICTED] = empty_list()
     remarks: Annotated[Text | None, HIGHLY_PROTECTED] = None
 
 
@@ -412,10 +406,10 @@ class DocumentFiled(Strict):
 class Selector(Strict):
     """Which declared items a milestone is about (empty lists: any)."""
 
-    category: list[CwcCategory] = Field(default_factory=list)
-    priority: list[RemovalPriority] = Field(default_factory=list)
-    item_kind: list[Annotated[ItemKind, Field(strict=False)]] = Field(default_factory=list)
-    equipment_type: list[Text] = Field(default_factory=list)
+    category: list[CwcCategory] = empty_list()
+    priority: list[RemovalPriority] = empty_list()
+    item_kind: list[Annotated[ItemKind, Field(strict=False)]] = empty_list()
+    equipment_type: list[Text] = empty_list()
     products: bool = False
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from cwledger.model._base import ObjectId, Strict, Text
+from cwledger.model._base import ObjectId, Strict, Text, empty_dict, empty_list
 from cwledger.model.chemicals import Chemical
 from cwledger.model.items import Item
 from cwledger.model.sites import Site
@@ -45,9 +45,9 @@ class Declaration(Strict):
     amends: Annotated[int, Field(ge=1)] | None = None
     legal_basis: Text
     due: DateString
-    chemicals: list[Chemical] = Field(default_factory=list)
-    sites: list[Site] = Field(default_factory=list)
-    items: list[Item] = Field(default_factory=list)
+    chemicals: list[Chemical] = empty_list()
+    sites: list[Site] = empty_list()
+    items: list[Item] = empty_list()
 
     @model_validator(mode="after")
     def _consistent(self) -> Declaration:
@@ -77,8 +77,8 @@ class Change(Strict):
 
     id: ObjectId
     fields: list[str]
-    old: dict[str, Any] = Field(default_factory=dict)
-    new: dict[str, Any] = Field(default_factory=dict)
+    old: dict[str, Any] = empty_dict()
+    new: dict[str, Any] = empty_dict()
 
 
 def _value(obj: BaseModel, dotted: str) -> Any:
@@ -92,13 +92,13 @@ def _value(obj: BaseModel, dotted: str) -> Any:
 class DeclarationDiff(Strict):
     """What changed between two declarations; every list sorted by id."""
 
-    sites_added: list[str] = Field(default_factory=list)
-    sites_removed: list[str] = Field(default_factory=list)
-    sites_changed: list[Change] = Field(default_factory=list)
-    items_added: list[str] = Field(default_factory=list)
-    items_removed: list[str] = Field(default_factory=list)
-    items_changed: list[Change] = Field(default_factory=list)
-    header_changed: list[str] = Field(default_factory=list)
+    sites_added: list[str] = empty_list()
+    sites_removed: list[str] = empty_list()
+    sites_changed: list[Change] = empty_list()
+    items_added: list[str] = empty_list()
+    items_removed: list[str] = empty_list()
+    items_changed: list[Change] = empty_list()
+    header_changed: list[str] = empty_list()
 
     @property
     def empty(self) -> bool:

@@ -17,7 +17,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictInt, StrictStr, StringConstraints, model_validator
 
-from cwledger.model._base import ObjectId, Strict, Text, Timestamp
+from cwledger.model._base import ObjectId, Strict, Text, Timestamp, empty_list
 from cwledger.model.chemicals import ChemicalLabel, CwcCategory
 from cwledger.model.classes import PROTECTED, PUBLIC, RESTRICTED
 from cwledger.tlog.sumtree import MAX_GRAMS, SubsetProof, SumNode, SumRoot, sum_leaf
@@ -129,7 +129,7 @@ class SubsetProofJson(Strict):
 
     size: Annotated[StrictInt, Field(ge=1)]
     leaves: Annotated[list[LeafJson], Field(min_length=1)]
-    nodes: list[NodeJson] = Field(default_factory=list)
+    nodes: list[NodeJson] = empty_list()
 
     @classmethod
     def of(cls, proof: SubsetProof) -> SubsetProofJson:

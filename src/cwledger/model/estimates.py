@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cwledger.model._base import PartyName, Strict, Text
+from cwledger.model._base import PartyName, Strict, Text, empty_list
 from cwledger.model.chemicals import ChemicalLabel, CwcCategory
 
 __all__ = ["Estimate", "EstimateUnit", "EstimateScope", "UncertaintyBasis"]
@@ -39,7 +39,7 @@ class Estimate(Strict):
     scope: EstimateScope
     category: CwcCategory | None = None
     remark: Text | None = None
-    excludes: list[ChemicalLabel] = Field(default_factory=list)
+    excludes: list[ChemicalLabel] = empty_list()
     u_basis: UncertaintyBasis = "stated"
     source: Text | None = None
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from cwledger.errors import VerificationError
-from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp
+from cwledger.model._base import ObjectId, PartyName, Strict, Timestamp, empty_list
 from cwledger.model.classes import PUBLIC
 from cwledger.model.enckeys import EncryptionKeyString
 from cwledger.time import from_rfc3339
@@ -166,7 +166,7 @@ class PartyRegisteredBody(PartyEntry):
     """A registrar adds a party after genesis; a role some party already holds also needs
     the approvals of a quorum of the founding parties."""
 
-    approvals: Annotated[Approvals, PUBLIC] = Field(default_factory=list)
+    approvals: Annotated[Approvals, PUBLIC] = empty_list()
 
 
 class KeyRotatedBody(Strict):
@@ -176,7 +176,7 @@ class KeyRotatedBody(Strict):
 
     party: Annotated[PartyName, PUBLIC]
     key: Annotated[VerifierKey, PUBLIC]
-    approvals: Annotated[Approvals, PUBLIC] = Field(default_factory=list)
+    approvals: Annotated[Approvals, PUBLIC] = empty_list()
 
 
 class EncryptionKeySetBody(Strict):
@@ -186,7 +186,7 @@ class EncryptionKeySetBody(Strict):
 
     party: Annotated[PartyName, PUBLIC]
     enc_key: Annotated[EncryptionKeyString, PUBLIC]
-    approvals: Annotated[Approvals, PUBLIC] = Field(default_factory=list)
+    approvals: Annotated[Approvals, PUBLIC] = empty_list()
 
 
 class SharedBox(Strict):
@@ -251,7 +251,7 @@ class WitnessPolicyBody(Strict):
 
     witnesses: Annotated[list[WitnessEntry], PUBLIC] = Field(max_length=100)
     quorum: Annotated[int, Field(ge=0, le=100), PUBLIC]
-    approvals: Annotated[Approvals, PUBLIC] = Field(default_factory=list)
+    approvals: Annotated[Approvals, PUBLIC] = empty_list()
 
     @model_validator(mode="after")
     def _a_majority(self) -> WitnessPolicyBody:

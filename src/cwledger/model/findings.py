@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from cwledger.model._base import ObjectId, Strict, Text
+from cwledger.model._base import ObjectId, Strict, Text, empty_list
 from cwledger.model.errors import IllegalTransition
 
 __all__ = ["FindingStatus", "StatusChange", "Finding", "apply_status"]
@@ -38,9 +38,9 @@ class Finding(Strict):
     number: Annotated[int, Field(ge=1)]
     title: Text
     opened_by: ObjectId
-    evidence: list[ObjectId] = Field(default_factory=list)
+    evidence: list[ObjectId] = empty_list()
     status: Annotated[FindingStatus, Field(strict=False)] = FindingStatus.OPEN
-    history: list[StatusChange] = Field(default_factory=list)
+    history: list[StatusChange] = empty_list()
 
     @model_validator(mode="after")
     def _status_is_last(self) -> Finding:
