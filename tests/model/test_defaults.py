@@ -2,7 +2,8 @@
 
 Pydantic deep-copies a mutable default for every instance that takes it (`copy.deepcopy`,
 about 0.7 µs each here), on the hot paths of the append and the audit, which decode every
-event's body: an empty list or dict default is a `default_factory` instead.
+event's body: an empty list or dict default is `empty_list()` or `empty_dict()` instead, a
+default factory whose JSON schema still says the default.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def test_no_domain_type_has_a_mutable_default_that_pydantic_copies() -> None:
     assert copied == []
 
 
-def test_an_empty_list_by_default_is_a_new_list_per_instance() -> None:
+def test_an_empty_list_by_default_is_a_new_list_per_instance_and_documented() -> None:
     from cwledger.model.estimates import Estimate
 
     fields = {"party": "insp", "value": 1.0, "u": 0.1, "unit": "t", "method": "m", "scope": "total"}
     a, b = Estimate.model_validate(fields), Estimate.model_validate(fields)
     assert a.excludes == [] and b.excludes == []
     assert a.excludes is not b.excludes
+    assert Estimate.model_json_schema()["properties"]["excludes"]["default"] == []
