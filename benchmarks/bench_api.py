@@ -124,7 +124,7 @@ def serving(pid: int, base: str, workers: int, timeout: float = 60.0) -> list[in
             return pids
         if time.monotonic() > deadline:
             raise RuntimeError(f"{workers} workers asked; {pids} found, {answered} answered")
-        with socket.create_connection(("127.0.0.1", port)) as probe:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as probe:
             probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n")
             if probe.recv(4096).startswith(b"HTTP/1.1 200"):
                 owner = connection_owners(pids, port).get(probe.getsockname()[1])
