@@ -243,3 +243,36 @@ def test_postgresql_strings_sort_by_code_point_whatever_the_locale(pg_url: str) 
             store.close()
         finally:
             pg_drop_database(admin, name)
+
+
+def test_postgresql_keeps_one_cursor_per_connection_and_survives_a_failed_statement(
+    pg_url: str,
+) -> None:
+    """The driver's plain SQL reuses one psycopg cursor per DBAPI connection (its creation
+    cost more than a one-row read's client work), gives each statement its own rows, and
+    after a failed statement and its rollback the same cursor serves the next one."""
+    import psycopg
+
+    from cwledger.store import driver
+
+    store = _pg_store(pg_url)
+    with store.write() as w:
+        w.insert_entries([_entry(i) for i in range(3)])
+    with store.engine.connect() as conn:
+        with conn.begin():
+            first = driver.rows(conn, "SELECT idx FROM log_entry WHERE idx >= ? ORDER BY idx", (1,))
+            cursor = conn.connection.info[driver._CURSOR][1]
+            assert [tuple(r) for r in first] == [(1,), (2,)]
+            assert [tuple(r) for r in driver.rows(conn, "SELECT count(*) FROM log_entry")] == [(3,)]
+            assert conn.connection.info[driver._CURSOR][1] is cursor
+        with pytest.raises(psycopg.errors.UndefinedColumn), conn.begin():
+            driver.rows(conn, "SELECT no_such_column FROM log_entry")
+        with conn.begin():
+            assert [tuple(r) for r in driver.rows(conn, "SELECT max(idx) FROM log_entry")] == [(2,)]
+            assert conn.connection.info[driver._CURSOR][1] is cursor
+    with store.engine.connect() as other:  # the pool's same DBAPI connection, or a new one
+        with other.begin():
+            assert [tuple(r) for r in driver.rows(other, "SELECT 1")] == [(1,)]
+            kept = other.connection.info[driver._CURSOR]
+            assert kept[0] is other.connection.driver_connection
+    store.close()

@@ -34,12 +34,32 @@ def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
             sql = sql.replace("?", f":{name}", 1)
         result = conn.execute(text(sql), dict(zip(names, params, strict=True)))
         return list(result) if result.returns_rows else []
+    if placeholder == "%s":  # psycopg: one cursor kept per connection (`_kept_cursor`)
+        cursor = _kept_cursor(conn)
+        cursor.execute(sql.replace("?", placeholder), list(params))
+        return list(cursor.fetchall()) if _returns_rows(cursor) else []
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql.replace("?", placeholder), list(params))
         return list(cursor.fetchall()) if _returns_rows(cursor) else []
     finally:
         cursor.close()
+
+
+def _kept_cursor(conn: Connection) -> Any:
+    """The cursor kept for `conn`'s DBAPI connection (made on first use). On psycopg a
+    cursor's creation and close are about a tenth of a one-row read's CPU in the app
+    (docs/performance.md); the cursor holds its last result until its next statement.
+    Kept in the pool's record of that DBAPI connection, and used only with it."""
+    dbapi = conn.connection.driver_connection
+    info = conn.connection.info
+    kept = info.get(_CURSOR)
+    if kept is None or kept[0] is not dbapi or getattr(kept[1], "closed", False):
+        kept = info[_CURSOR] = (dbapi, dbapi.cursor())  # type: ignore[union-attr]
+    return kept[1]
+
+
+_CURSOR = "cwledger_cursor"
 
 
 def _returns_rows(cursor: Any) -> bool:
