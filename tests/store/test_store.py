@@ -249,8 +249,9 @@ def test_postgresql_keeps_one_cursor_per_connection_and_survives_a_failed_statem
     pg_url: str,
 ) -> None:
     """The driver's plain SQL reuses one psycopg cursor per DBAPI connection (its creation
-    cost more than a one-row read's client work), gives each statement its own rows, and
-    after a failed statement and its rollback the same cursor serves the next one."""
+    cost more than a one-row read's client work), gives each statement its own rows, after
+    a failed statement and its rollback the same cursor serves the next one, and after a
+    large result it is closed rather than kept holding it."""
     import psycopg
 
     from cwledger.store import driver
@@ -270,6 +271,12 @@ def test_postgresql_keeps_one_cursor_per_connection_and_survives_a_failed_statem
         with conn.begin():
             assert [tuple(r) for r in driver.rows(conn, "SELECT max(idx) FROM log_entry")] == [(2,)]
             assert conn.connection.info[driver._CURSOR][1] is cursor
+            # A large result is not held: its cursor is closed, the next statement makes one.
+            many = driver.rows(conn, "SELECT generate_series(1, ?)", (driver._KEEP_ROWS + 1,))
+            assert len(many) == driver._KEEP_ROWS + 1 and cursor.closed
+            assert driver._CURSOR not in conn.connection.info
+            driver.rows(conn, "SELECT 1")
+            assert conn.connection.info[driver._CURSOR][1] is not cursor
     with store.engine.connect() as other:  # the pool's same DBAPI connection, or a new one
         with other.begin():
             assert [tuple(r) for r in driver.rows(other, "SELECT 1")] == [(1,)]

@@ -37,7 +37,11 @@ def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     if placeholder == "%s":  # psycopg: one cursor kept per connection (`_kept_cursor`)
         cursor = _kept_cursor(conn)
         cursor.execute(sql.replace("?", placeholder), list(params))
-        return list(cursor.fetchall()) if _returns_rows(cursor) else []
+        out = list(cursor.fetchall()) if _returns_rows(cursor) else []
+        if len(out) > _KEEP_ROWS:  # a large result is not held until the next statement
+            conn.connection.info.pop(_CURSOR, None)
+            cursor.close()
+        return out
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql.replace("?", placeholder), list(params))
@@ -49,8 +53,9 @@ def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
 def _kept_cursor(conn: Connection) -> Any:
     """The cursor kept for `conn`'s DBAPI connection (made on first use). On psycopg a
     cursor's creation and close are about a tenth of a one-row read's CPU in the app
-    (docs/performance.md); the cursor holds its last result until its next statement.
-    Kept in the pool's record of that DBAPI connection, and used only with it."""
+    (docs/performance.md); it holds its last result until its next statement, so it is
+    kept only after small results (`_KEEP_ROWS`). Kept in the pool's record of that DBAPI
+    connection, and used only with it."""
     dbapi = conn.connection.driver_connection
     info = conn.connection.info
     kept = info.get(_CURSOR)
@@ -60,6 +65,9 @@ def _kept_cursor(conn: Connection) -> Any:
 
 
 _CURSOR = "cwledger_cursor"
+_KEEP_ROWS = 64
+"""A kept cursor is closed after a result of more rows (its last result would stay in
+memory until the connection's next statement): the next statement makes a new one."""
 
 
 def _returns_rows(cursor: Any) -> bool:
