@@ -250,8 +250,9 @@ def test_postgresql_keeps_one_cursor_per_connection_and_survives_a_failed_statem
 ) -> None:
     """The driver's plain SQL reuses one psycopg cursor per DBAPI connection (its creation
     cost more than a one-row read's client work), gives each statement its own rows, after
-    a failed statement and its rollback the same cursor serves the next one, and after a
-    large result it is closed rather than kept holding it."""
+    a failed statement and its rollback the same cursor serves the next one, after a large
+    result it is closed rather than kept holding it, and a new DBAPI connection gets a
+    cursor of its own."""
     import psycopg
 
     from cwledger.store import driver
@@ -262,24 +263,26 @@ def test_postgresql_keeps_one_cursor_per_connection_and_survives_a_failed_statem
     with store.engine.connect() as conn:
         with conn.begin():
             first = driver.rows(conn, "SELECT idx FROM log_entry WHERE idx >= ? ORDER BY idx", (1,))
-            cursor = conn.connection.info[driver._CURSOR][1]
+            cursor = conn.connection.info[driver._CURSOR]
             assert [tuple(r) for r in first] == [(1,), (2,)]
             assert [tuple(r) for r in driver.rows(conn, "SELECT count(*) FROM log_entry")] == [(3,)]
-            assert conn.connection.info[driver._CURSOR][1] is cursor
+            assert conn.connection.info[driver._CURSOR] is cursor
         with pytest.raises(psycopg.errors.UndefinedColumn), conn.begin():
             driver.rows(conn, "SELECT no_such_column FROM log_entry")
         with conn.begin():
             assert [tuple(r) for r in driver.rows(conn, "SELECT max(idx) FROM log_entry")] == [(2,)]
-            assert conn.connection.info[driver._CURSOR][1] is cursor
+            assert conn.connection.info[driver._CURSOR] is cursor
             # A large result is not held: its cursor is closed, the next statement makes one.
             many = driver.rows(conn, "SELECT generate_series(1, ?)", (driver._KEEP_ROWS + 1,))
             assert len(many) == driver._KEEP_ROWS + 1 and cursor.closed
             assert driver._CURSOR not in conn.connection.info
             driver.rows(conn, "SELECT 1")
-            assert conn.connection.info[driver._CURSOR][1] is not cursor
-    with store.engine.connect() as other:  # the pool's same DBAPI connection, or a new one
-        with other.begin():
-            assert [tuple(r) for r in driver.rows(other, "SELECT 1")] == [(1,)]
-            kept = other.connection.info[driver._CURSOR]
-            assert kept[0] is other.connection.driver_connection
+            assert conn.connection.info[driver._CURSOR] is not cursor
+        old = conn.connection.driver_connection
+        conn.invalidate()  # the pool makes a new DBAPI connection for the next checkout
+    with store.engine.connect() as fresh, fresh.begin():
+        assert [tuple(r) for r in driver.rows(fresh, "SELECT 1")] == [(1,)]
+        dbapi = fresh.connection.driver_connection
+        assert dbapi is not old
+        assert fresh.connection.info[driver._CURSOR].connection is dbapi  # never another's
     store.close()

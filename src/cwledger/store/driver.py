@@ -58,10 +58,10 @@ def _kept_cursor(conn: Connection) -> Any:
     connection, and used only with it."""
     dbapi = conn.connection.driver_connection
     info = conn.connection.info
-    kept = info.get(_CURSOR)
-    if kept is None or kept[0] is not dbapi or getattr(kept[1], "closed", False):
-        kept = info[_CURSOR] = (dbapi, dbapi.cursor())  # type: ignore[union-attr]
-    return kept[1]
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.closed or cursor.connection is not dbapi:
+        cursor = info[_CURSOR] = dbapi.cursor()  # type: ignore[union-attr]
+    return cursor
 
 
 _CURSOR = "cwledger_cursor"
