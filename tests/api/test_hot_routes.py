@@ -70,6 +70,9 @@ def test_each_hot_route_answers_as_its_fastapi_route(scenario_api: Api, taken: T
         f"/api/v1/log/proofs/consistency?first=10&second={size - 3}",
         "/api/v1/log/entries?start=5&end=21",
         f"/api/v1/log/entries?start={size - 4}&end={size + 10}",
+        f"/api/v1/log/entries?start={size - 1}&end={size}",  # one entry
+        "/api/v1/log/entries?start=5&end=5",  # none
+        f"/api/v1/log/entries?start={size + 3}&end={size + 9}",  # none: beyond the tree
         "/api/v1/holdings",
         "/api/v1/holdings?at=2014-06-01",
         "/api/v1/holdings?at=2014-06-01T12:00:00Z&by=chemical",

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import aggregates, book, events, health, log
+from cwledger.api.heap import keep_freed_heap
 from cwledger.api.hot import install_hot_routes
 from cwledger.errors import NotFound, TooLarge
 from cwledger.http.deps import (
@@ -197,5 +198,7 @@ def create_app(
 
 def server_app() -> FastAPI:
     """The app of a `cwledger serve` worker process (uvicorn's factory): over the settings
-    the command handed to its workers (`Settings.for_server`)."""
+    the command handed to its workers (`Settings.for_server`), in a process whose freed
+    heap is kept for the next answer (`keep_freed_heap`)."""
+    keep_freed_heap()
     return create_app(Settings.for_server())

@@ -259,8 +259,12 @@ async def entries(request: Request) -> Response | None:
             for e in r.entries(start, end):
                 d = entry_doc(e).model_dump_json().encode()
                 docs.append(kept.put(("entry", e.index), d, len(d)))
-    head = f'{{"start":{start},"end":{end},"tree_size":{cp.size},"entries":['.encode()
-    return _json(head + b",".join(d for d in docs if d is not None) + b"]}")
+    # One copy of the page: the head joined to the first document, the close to the last.
+    parts = [d for d in docs if d is not None] or [b""]
+    head = f'{{"start":{start},"end":{end},"tree_size":{cp.size},"entries":['
+    parts[0] = head.encode() + parts[0]
+    parts[-1] += b"]}"
+    return _json(b",".join(parts))
 
 
 async def holdings(request: Request) -> Response | None:

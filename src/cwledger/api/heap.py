@@ -1,0 +1,55 @@
+"""The server process's heap: freed memory kept for the next answer, not given back.
+
+CPython takes every block over 512 bytes from the C library's ``malloc``. glibc gives the
+top of its heap back to the kernel as soon as more than 128 kB of it is free, and serves a
+block over 128 kB with its own ``mmap``; the next answer then touches fresh pages, each one
+a page fault. An answer of about 100 kB (a page of 16 entries is 104 kB; an entry bundle up
+to about 170 kB) is built, framed and freed on every request, so the server paid those
+faults every time: in one process, building and framing such an answer took 50-110 µs
+with glibc's defaults and 5-10 µs with the heap kept (docs/performance.md, "Large
+answers and the heap").
+
+`keep_freed_heap` sets the three thresholds once per worker process: blocks under
+`MMAP_THRESHOLD` come from the heap, and up to `TRIM_THRESHOLD` of free heap stays with the
+process. Elsewhere than glibc it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_heap"]
+
+# mallopt's parameters (glibc's malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3
+
+MMAP_THRESHOLD = 4 * 2**20
+"""Blocks up to this size come from the heap (glibc's default: 128 kB, raised as blocks
+are freed; setting any threshold fixes them all)."""
+TRIM_THRESHOLD = 16 * 2**20
+"""Free memory at the top of the heap kept up to this size (glibc's default: 128 kB)."""
+TOP_PAD = 2**20
+"""Extra memory asked of the kernel each time the heap grows, and kept when it shrinks."""
+
+
+def keep_freed_heap() -> bool:
+    """Set the heap's thresholds in this process; whether they were set (False elsewhere
+    than glibc, or if it refused one)."""
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    return all(
+        libc.mallopt(param, value) == 1
+        for param, value in (
+            (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+            (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+            (_M_TOP_PAD, TOP_PAD),
+        )
+    )
