@@ -53,6 +53,12 @@ choice of them. With more workers than cores a worker can keep losing the race t
 (4 workers on 2 cores: one took 2 of 1,016); the split is then as even as the workers
 allowed. Each run's split is reported (``connections`` in the JSON, most first).
 
+The client keeps its freed heap, as the server's workers do (``cwledger.api.heap``): with
+glibc's defaults, reading a 104 kB page of entries cost this client some 50 µs more in page
+faults, on the same two cores as the server, and the entries route measured 0.44 of the
+trivial endpoint on PostgreSQL instead of 0.56-0.58 (docs/performance.md).
+``--default-heap`` leaves the client's heap at glibc's defaults.
+
 Run ``python benchmarks/bench_api.py`` (both backends) or ``--backend sqlite``.
 """
 
@@ -81,6 +87,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from cwledger.api.heap import keep_freed_heap
 from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.envelope import sign_event
@@ -566,7 +573,14 @@ def main() -> None:
         default="2",
         help="Server processes; a list (1,2,4) serves with each in turn (read scaling).",
     )
+    p.add_argument(
+        "--default-heap",
+        action="store_true",
+        help="Leave this client's heap at glibc's defaults (see the module's docstring).",
+    )
     args = p.parse_args()
+    if not args.default_heap:
+        keep_freed_heap()
     names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [run_backend(n, args) for n in names]
     for r in results:
@@ -584,7 +598,10 @@ def main() -> None:
             for kind in ("trivial", *READS, *COMPUTED, *BULK):
                 line = " ".join(f"{w[kind]:>8.0f}" for w in r["read_scaling"].values())
                 print(f"{'':>10} {kind:<15} {line}")
-    summary: dict[str, Any] = {"api": results}
+    summary: dict[str, Any] = {
+        "api": results,
+        "client_heap": "glibc defaults" if args.default_heap else "kept",
+    }
     for r in results:
         summary[f"api_read_ratio_{r['backend']}"] = r["read_ratio"]
         summary[f"api_bundle_mb_per_s_{r['backend']}"] = round(r["bundle"]["mb_per_s"], 1)
