@@ -3,11 +3,11 @@
 CPython takes every block over 512 bytes from the C library's ``malloc``. glibc gives the
 top of its heap back to the kernel as soon as more than 128 kB of it is free, and serves a
 block over 128 kB with its own ``mmap``; the next answer then touches fresh pages, each one
-a page fault. An answer of about 100 kB (a page of 16 entries is 104 kB; an entry bundle up
-to about 170 kB) is built, framed and freed on every request, so the server paid those
-faults every time: in one process, building and framing such an answer took 50-110 µs
-with glibc's defaults and 5-10 µs with the heap kept (docs/performance.md, "Large
-answers and the heap").
+a page fault. A large answer (a page of 16 entries is 104 kB, an entry bundle of the
+scenario 650 kB) is built, framed and freed on every request, so the server paid those
+faults every time: in one process, joining a 104 kB page and framing it took 110 µs with
+glibc's defaults and 10 µs with the heap kept, 1.6 MB 1,645 and 72 µs
+(docs/performance.md, "Reads at the server's limit").
 
 `keep_freed_heap` sets the three thresholds once per worker process: blocks under
 `MMAP_THRESHOLD` come from the heap, and up to `TRIM_THRESHOLD` of free heap stays with the
