@@ -13,7 +13,9 @@ from cwledger.errors import EventForbidden, EventRejected
 from cwledger.ledger.canonical import canonical_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.ledger import CHUNK, Ledger
+from cwledger.ledger.signatures import MIN_THREADED
 from cwledger.model.events import Event
+from cwledger.store import StoredCheckpoint
 from cwledger.tlog import leaf_hash, root_hash, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, Verifier
@@ -118,6 +120,37 @@ def test_batch_is_all_or_nothing_and_lists_every_problem(ledger: Ledger) -> None
     locations = [p.location for p in info.value.problems]
     assert locations == ["event[1].envelope", "event[2].type"]
     assert row_counts(ledger) == before
+
+
+def test_a_forged_signature_in_a_large_batch_writes_and_signs_nothing(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From MIN_THREADED signatures on, the entries, tiles and book are written while the
+    # signatures are checked on other threads: a bad one rolls the writes back, and the
+    # log key signs no checkpoint of a tree that holds it.
+    n = 3 * MIN_THREADED
+    envelopes = ledger.sign([event(i) for i in range(n)], "insp")
+    e = Envelope.from_bytes(envelopes[n - 7])
+    flipped = bytes([e.sig[0] ^ 1]) + e.sig[1:]
+    forged = Envelope(e.payload_type, e.payload, e.keyid, flipped).to_bytes()
+    signed: list[int] = []
+    sign_checkpoint = Ledger._sign_checkpoint
+
+    def recorded(self: Ledger, origin: str, size: int, root: bytes) -> StoredCheckpoint:
+        signed.append(size)
+        return sign_checkpoint(self, origin, size, root)
+
+    monkeypatch.setattr(Ledger, "_sign_checkpoint", recorded)
+    before = row_counts(ledger)
+    with pytest.raises(EventRejected) as info:
+        ledger.append([*envelopes[: n - 7], forged, *envelopes[n - 6 :]])
+    assert [p.location for p in info.value.problems] == [f"event[{n - 7}].signatures[0].sig"]
+    assert row_counts(ledger) == before
+    assert signed == []
+    receipts = ledger.append(envelopes)
+    assert [r.index for r in receipts] == list(range(before["log_entry"], before["log_entry"] + n))
+    assert signed == [before["log_entry"] + n]
+    assert ledger.latest_checkpoint().root_hash == root_hash(_leaf_hashes(ledger))
 
 
 def test_a_batch_longer_than_a_chunk_is_still_all_or_nothing(ledger: Ledger) -> None:

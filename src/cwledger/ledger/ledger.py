@@ -63,7 +63,7 @@ from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.sealing import SealGroup
 from cwledger.ledger.sharing import check_share, entry_at, share_events
-from cwledger.ledger.signatures import SignatureJob, bad_signatures
+from cwledger.ledger.signatures import SignatureJob, signatures_checked
 from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import ENCRYPTION_KEY_SET, GENESIS, KEY_ROTATED, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
@@ -507,7 +507,20 @@ class Ledger:
                     self._admit(w, batch, decoded)
             if forbidden:
                 raise EventForbidden(forbidden)
-            for i in bad_signatures(batch.jobs):
+            # The entries, tiles and book are written while the signatures are checked on
+            # other threads (the database's writes drop the GIL); the checkpoint is signed
+            # and the transaction committed only once every signature verifies. A bad one
+            # refuses the batch: the transaction is rolled back, nothing was signed.
+            compact = None
+            with signatures_checked(batch.jobs) as failing:
+                if batch.new and not batch.problems:
+                    checkpoint_size = size + len(batch.new)
+                    compact, _ = self.extend_log(
+                        w, size, batch.new, checkpoint_size=checkpoint_size
+                    )
+                    w.book.write(batch.book.changes)
+                bad = failing()
+            for i in bad:
                 batch.problems.append(
                     _at(
                         i,
@@ -516,11 +529,10 @@ class Ledger:
                 )
             if batch.problems:
                 raise EventRejected(sorted(batch.problems, key=_order))
-            if batch.new:
+            if compact is not None:
                 assert authority.origin is not None  # the genesis is always the first entry
                 quorum = authority.witness_policy.quorum  # in force for the new tree
-                self.write_entries(w, size, batch.new, authority.origin, quorum=quorum)
-                w.book.write(batch.book.changes)
+                self._store_checkpoint(w, compact, authority.origin, quorum)
         if batch.new and self.after_append is not None:
             self.after_append()
         return [r for r in batch.receipts if r is not None]
@@ -602,8 +614,7 @@ class Ledger:
         audit holds the stored checkpoints to (one per batch, none missing). `quorum` is
         how many witness cosignatures the policy in force asks of it before it is served."""
         compact, _ = self.extend_log(w, size, entries, checkpoint_size=size + len(entries))
-        cp = self._sign_checkpoint(origin, compact.size, compact.root())
-        w.insert_checkpoint(dataclasses.replace(cp, quorum=quorum))
+        self._store_checkpoint(w, compact, origin, quorum)
         return compact
 
     def extend_log(
@@ -617,6 +628,14 @@ class Ledger:
         compact, tiles, present = self.tree(w, size).append([e.leaf_hash for e in entries])
         w.put_tiles(tiles, present)
         return compact, tiles
+
+    def _store_checkpoint(
+        self, w: LogWriter, compact: CompactRange, origin: str, quorum: int
+    ) -> None:
+        """Sign the checkpoint of the tree `compact` ends and store it, asking `quorum`
+        witness cosignatures of it, in the caller's write transaction."""
+        cp = self._sign_checkpoint(origin, compact.size, compact.root())
+        w.insert_checkpoint(dataclasses.replace(cp, quorum=quorum))
 
     def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
         text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()

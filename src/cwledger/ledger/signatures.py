@@ -8,15 +8,22 @@ use both cores without pickling anything.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError, CryptoError
 
 from cwledger.errors import InvalidSignature
 
-__all__ = ["SignatureJob", "SignatureChecker", "verify_ed25519", "bad_signatures"]
+__all__ = [
+    "SignatureJob",
+    "SignatureChecker",
+    "verify_ed25519",
+    "bad_signatures",
+    "signatures_checked",
+]
 
 # (log index, public key, signed message, signature)
 SignatureJob = tuple[int, bytes, bytes, bytes]
@@ -64,12 +71,31 @@ class SignatureChecker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def bad_signatures(jobs: Sequence[SignatureJob], workers: int | None = None) -> list[int]:
-    """The indices whose signature fails, ascending (empty when all verify).
+@contextmanager
+def signatures_checked(
+    jobs: Sequence[SignatureJob], workers: int | None = None
+) -> Iterator[Callable[[], list[int]]]:
+    """Check `jobs` while the block runs: yields a callable that waits and gives the
+    indices whose signature fails, ascending (empty when all verify).
 
-    Splits the jobs into one contiguous slice per worker thread (default: one per core).
+    With `MIN_THREADED` jobs or more, one contiguous slice per worker thread (default: one
+    per core), which run while the block's own work drops the GIL (a database's writes);
+    fewer are checked at once, before the block. The threads end with the block.
     """
-    if (workers or os.cpu_count() or 1) == 1 or len(jobs) < 64:
-        return sorted(_bad(jobs))
+    if (workers or os.cpu_count() or 1) == 1 or len(jobs) < MIN_THREADED:
+        bad = sorted(_bad(jobs))
+        yield lambda: bad
+        return
     with SignatureChecker(workers) as checker:
-        return checker.submit(jobs)()
+        yield checker.submit(jobs)
+
+
+MIN_THREADED = 64
+"""Fewer signatures than this are checked on the caller's thread (threads cost more)."""
+
+
+def bad_signatures(jobs: Sequence[SignatureJob], workers: int | None = None) -> list[int]:
+    """The indices whose signature fails, ascending (empty when all verify): `jobs`
+    checked at once (`signatures_checked`)."""
+    with signatures_checked(jobs, workers) as bad:
+        return bad()
