@@ -15,9 +15,10 @@ from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.ledger import CHUNK, Ledger
 from cwledger.ledger.signatures import MIN_THREADED
 from cwledger.model.events import Event
-from cwledger.store import StoredCheckpoint
+from cwledger.store import LogWriter
 from cwledger.tlog import leaf_hash, root_hash, verify_inclusion
 from cwledger.tlog.checkpoint import Checkpoint
+from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.note import Signer, Verifier
 from tests.conftest import ORIGIN, estimate, event, row_counts
 
@@ -134,13 +135,13 @@ def test_a_forged_signature_in_a_large_batch_writes_and_signs_nothing(
     flipped = bytes([e.sig[0] ^ 1]) + e.sig[1:]
     forged = Envelope(e.payload_type, e.payload, e.keyid, flipped).to_bytes()
     signed: list[int] = []
-    sign_checkpoint = Ledger._sign_checkpoint
+    store_checkpoint = Ledger._store_checkpoint
 
-    def recorded(self: Ledger, origin: str, size: int, root: bytes) -> StoredCheckpoint:
-        signed.append(size)
-        return sign_checkpoint(self, origin, size, root)
+    def recorded(self: Ledger, w: LogWriter, tree: CompactRange, origin: str, q: int) -> None:
+        signed.append(tree.size)
+        store_checkpoint(self, w, tree, origin, q)
 
-    monkeypatch.setattr(Ledger, "_sign_checkpoint", recorded)
+    monkeypatch.setattr(Ledger, "_store_checkpoint", recorded)
     before = row_counts(ledger)
     with pytest.raises(EventRejected) as info:
         ledger.append([*envelopes[: n - 7], forged, *envelopes[n - 6 :]])

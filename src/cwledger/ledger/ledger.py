@@ -19,7 +19,6 @@ future cannot be written), and records it with every entry as the entry's log ti
 from __future__ import annotations
 
 import base64
-import dataclasses
 import functools
 import hashlib
 import os
@@ -508,25 +507,17 @@ class Ledger:
             if forbidden:
                 raise EventForbidden(forbidden)
             # The entries, tiles and book are written while the signatures are checked on
-            # other threads (the database's writes drop the GIL); the checkpoint is signed
-            # and the transaction committed only once every signature verifies. A bad one
-            # refuses the batch: the transaction is rolled back, nothing was signed.
+            # other threads (the writes drop the GIL); the checkpoint is signed and the batch
+            # committed only once every signature verifies, else it is all rolled back.
             compact = None
             with signatures_checked(batch.jobs) as failing:
                 if batch.new and not batch.problems:
-                    checkpoint_size = size + len(batch.new)
-                    compact, _ = self.extend_log(
-                        w, size, batch.new, checkpoint_size=checkpoint_size
-                    )
+                    end = size + len(batch.new)
+                    compact, _ = self.extend_log(w, size, batch.new, checkpoint_size=end)
                     w.book.write(batch.book.changes)
-                bad = failing()
-            for i in bad:
-                batch.problems.append(
-                    _at(
-                        i,
-                        Problem("signatures[0].sig", f"does not verify with key {batch.keyids[i]}"),
-                    )
-                )
+                for i in failing():
+                    why = f"does not verify with key {batch.keyids[i]}"
+                    batch.problems.append(_at(i, Problem("signatures[0].sig", why)))
             if batch.problems:
                 raise EventRejected(sorted(batch.problems, key=_order))
             if compact is not None:
@@ -629,18 +620,13 @@ class Ledger:
         w.put_tiles(tiles, present)
         return compact, tiles
 
-    def _store_checkpoint(
-        self, w: LogWriter, compact: CompactRange, origin: str, quorum: int
-    ) -> None:
-        """Sign the checkpoint of the tree `compact` ends and store it, asking `quorum`
-        witness cosignatures of it, in the caller's write transaction."""
-        cp = self._sign_checkpoint(origin, compact.size, compact.root())
-        w.insert_checkpoint(dataclasses.replace(cp, quorum=quorum))
-
-    def _sign_checkpoint(self, origin: str, size: int, root: bytes) -> StoredCheckpoint:
-        text = Checkpoint(origin=origin, size=size, root_hash=root).to_text()
-        note = sign(text, [self.keystore.signer(CHECKPOINT_SIGNER)])
-        return StoredCheckpoint(size, root, note.decode(), rfc3339(self.clock()))
+    def _store_checkpoint(self, w: LogWriter, tree: CompactRange, origin: str, quorum: int) -> None:
+        """Sign the checkpoint of the tree `tree` ends with the log key and store it, asking
+        `quorum` witness cosignatures of it, in the caller's write transaction."""
+        size, root = tree.size, tree.root()
+        signer = self.keystore.signer(CHECKPOINT_SIGNER)
+        note = sign(Checkpoint(origin, size, root).to_text(), [signer]).decode()
+        w.insert_checkpoint(StoredCheckpoint(size, root, note, rfc3339(self.clock()), quorum))
 
     # -- keys ----------------------------------------------------------------------------
 
