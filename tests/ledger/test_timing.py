@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from rich.console import Console
@@ -458,3 +459,25 @@ def test_the_audit_finds_a_stored_moment_changed_behind_the_log(
     ) as info:
         audit(led.store, workers=workers, chunk=1)
     assert info.value.index == 2
+
+
+def test_the_audit_names_a_stored_moment_that_is_no_number(
+    led: Ledger, clock: Clock, backend: str
+) -> None:
+    """SQLite keeps a text in an integer column: the audit names the entry, it does not
+    crash on it (PostgreSQL refuses the change itself)."""
+    from cwledger.ledger.audit import AuditFailure, audit
+    from tests.conftest import execute_sql
+
+    clock.set("2014-02-01T00:00:00Z")
+    led.append(led.sign([event(1), event(2)], "insp"))
+    change = "UPDATE log_entry SET event_at = 'soon' WHERE idx = 2"
+    if backend != "sqlite":
+        with pytest.raises(sqlalchemy.exc.DataError):
+            execute_sql(led, change)
+        return
+    assert execute_sql(led, change) == 1
+    for workers in (1, 2):
+        with pytest.raises(AuditFailure, match="stored moment 'soon' disagrees") as info:
+            audit(led.store, workers=workers, chunk=1)
+        assert info.value.index == 2

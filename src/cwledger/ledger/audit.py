@@ -180,7 +180,7 @@ def _check_range(start: int, end: int) -> list[_Checked]:
         return _check_entries(r.entries(start, end), r.moments(start, end))
 
 
-def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, int]]) -> list[_Checked]:
+def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, object]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
     leaf hash, columns (the stored moment, `moments`, (index, moment), too: what time
     filters compare), and the signature under the key its author and keyid name."""
@@ -217,7 +217,7 @@ def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, int]]) -
         elif (ev.type, ev.id, ev.time, ev.author) != fields:
             failure = "stored id, type, author or time disagree with the envelope"
         elif (at := stored_at.get(e.index)) != from_rfc3339(ev.time):
-            failure = f"stored moment {at} disagrees with the entry's time {ev.time}"
+            failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
         elif d.sealed is not None:
             failure = _sealed_form(d.sealed, ev.body.get(RECIPIENTS))
         keyid = d.envelope.keyid

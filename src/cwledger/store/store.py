@@ -269,10 +269,12 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
-    def moments(self, start: int, end: int) -> list[tuple[int, int]]:
+    def moments(self, start: int, end: int) -> list[tuple[int, object]]:
         """(index, stored moment of the event's time) of the entries with start <= index <
-        end, in log order (the audit checks each against the entry's time)."""
-        return [(int(r[0]), int(r[1])) for r in driver.rows(self.conn, _MOMENTS, (start, end))]
+        end, in log order. The moment is as the database holds it, not converted: the
+        audit compares it with the entry's time, so a value that is no number (SQLite
+        keeps what it is given) is named as a bad entry, not a crash."""
+        return [(int(r[0]), r[1]) for r in driver.rows(self.conn, _MOMENTS, (start, end))]
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
