@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,27 @@ def _json(text: str) -> bytes:
 
 _PAYLOAD_TYPE_JSON = _json(PAYLOAD_TYPE)
 _HEX = re.compile(r"[0-9a-f]*")  # a key id as the log writes it: no character to escape
+
+# The canonical envelope's fixed parts around its payload, key id and signature
+# (`Envelope.to_bytes`): the log's leaves and well-formed submissions are in this form.
+_HEAD = b'{"payload":"'
+_AFTER_PAYLOAD = b'","payloadType":' + _PAYLOAD_TYPE_JSON + b',"signatures":[{"keyid":"'
+_AFTER_KEYID = b'","sig":"'
+_TAIL = b'"}]}'
+# Base64 characters whose value ends in 4 (before "==") or 2 (before "=") zero bits: only
+# these end a canonical encoding, since the decoder drops those bits.
+_LOW4_ZERO = frozenset(b"AQgw")
+_LOW2_ZERO = frozenset(b"AEIMQUYcgkosw048")
+
+
+def _unused_bits_zero(b64: bytes) -> bool:
+    """Whether base64 that decoded strictly is the encoding of what it decodes to: its
+    padding leaves no bit set that the decoder drops."""
+    if b64.endswith(b"=="):
+        return b64[-3] in _LOW4_ZERO
+    if b64.endswith(b"="):
+        return b64[-2] in _LOW2_ZERO
+    return True
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -81,6 +102,9 @@ class Envelope:
     payload: bytes
     keyid: str
     sig: bytes
+    # The bytes it was cut from, when they are exactly its canonical form (`from_bytes`):
+    # `to_bytes` gives them back without encoding anew.
+    leaf: bytes | None = field(default=None, compare=False, repr=False)
 
     def to_bytes(self) -> bytes:
         """The canonical (RFC 8785) envelope bytes: the log leaf.
@@ -89,6 +113,8 @@ class Envelope:
         JCS order, strings escaped as JCS does (which is json.dumps without ASCII
         escaping); a property test holds it equal to rfc8785 on the same object.
         """
+        if self.leaf is not None:
+            return self.leaf
         return b'{"payload":"%b","payloadType":%b,"signatures":[{"keyid":%b,"sig":"%b"}]}' % (
             base64.b64encode(self.payload),
             _PAYLOAD_TYPE_JSON if self.payload_type == PAYLOAD_TYPE else _json(self.payload_type),
@@ -104,9 +130,13 @@ class Envelope:
     def from_bytes(cls, data: bytes | str) -> Envelope:
         """Parse an envelope strictly. Raises MalformedInput naming the first problem.
 
-        Well-formed envelopes take one pydantic pass (JSON and shape in Rust); anything it
-        refuses goes through the step-by-step parser below, which says what is wrong.
+        An envelope in its canonical form with our payload type (every leaf of the log)
+        is cut at its fixed parts; any other well-formed envelope takes one pydantic pass
+        (JSON and shape in Rust); anything that refuses goes through the step-by-step
+        parser below, which says what is wrong. A property test holds the three equal.
         """
+        if isinstance(data, bytes) and (cut := cls._cut_canonical(data)) is not None:
+            return cut
         try:
             doc = _EnvelopeDoc.model_validate_json(data)
         except ValidationError:
@@ -123,6 +153,35 @@ class Envelope:
             _text(sig.keyid, "envelope signature keyid"),
             raw_sig,
         )
+
+    @classmethod
+    def _cut_canonical(cls, data: bytes) -> Envelope | None:
+        """The envelope if `data` is exactly `to_bytes`'s form with our payload type, a
+        hex key id and a 64-byte signature; else None. Base64 and hex hold no quote or
+        backslash, so cutting at the quotes reads the strings a JSON parser would."""
+        if not data.startswith(_HEAD) or not data.endswith(_TAIL):
+            return None
+        end = data.find(b'"', len(_HEAD))
+        if not data.startswith(_AFTER_PAYLOAD, end):
+            return None
+        at = end + len(_AFTER_PAYLOAD)
+        keyid_end = data.find(b'"', at)
+        if not data.startswith(_AFTER_KEYID, keyid_end):
+            return None
+        keyid = data[at:keyid_end].decode("ascii", "replace")
+        sig_at = keyid_end + len(_AFTER_KEYID)
+        if not _HEX.fullmatch(keyid) or data.find(b'"', sig_at) != len(data) - len(_TAIL):
+            return None
+        payload_b64, sig_b64 = data[len(_HEAD) : end], data[sig_at : -len(_TAIL)]
+        try:
+            payload = binascii.a2b_base64(payload_b64, strict_mode=True)
+            sig = binascii.a2b_base64(sig_b64, strict_mode=True)
+        except binascii.Error:
+            return None
+        if len(sig) != 64:
+            return None
+        canonical = _unused_bits_zero(payload_b64) and _unused_bits_zero(sig_b64)
+        return cls(PAYLOAD_TYPE, payload, keyid, sig, data if canonical else None)
 
     @classmethod
     def _parse_slowly(cls, data: bytes | str) -> Envelope:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cwledger.model._base import ObjectId, Strict, Text
+from cwledger.model._base import Held, ObjectId, Strict, Text
 from cwledger.model.chemicals import ChemicalLabel
 from cwledger.model.errors import IllegalTransition
 from cwledger.model.quantities import Mass
@@ -34,7 +34,7 @@ class ItemKind(StrEnum):
     EQUIPMENT = "equipment"
 
 
-class Item(Strict):
+class Item(Held):
     """A tracked item: what it holds, how much was declared, and where it is.
 
     A container or bulk lot holds a chemical; a munition is unfilled (by type) unless it
@@ -144,7 +144,7 @@ class SealTarget(Strict):
     id: ObjectId
 
 
-class Seal(Strict):
+class Seal(Held):
     """A seal: its id, type, what it closes and its lifecycle state."""
 
     id: ObjectId

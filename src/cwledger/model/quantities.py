@@ -7,14 +7,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cwledger.model._base import Strict, Text
+from cwledger.model._base import Held, Text
 
 __all__ = ["Mass", "masses_agree"]
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class Mass(Strict):
+class Mass(Held):
     """A mass in kg with its standard uncertainty (random and systematic parts) and method."""
 
     kg: NonNegative

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from cwledger.model._base import ObjectId, PartyName, Strict, Text
+from cwledger.model._base import Held, ObjectId, PartyName, Strict, Text
 
 __all__ = ["SiteKind", "AccessStatus", "Coordinates", "Site"]
 
@@ -40,7 +40,7 @@ class Coordinates(Strict):
     lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
-class Site(Strict):
+class Site(Held):
     """A site (material balance area) as declared by a party."""
 
     id: ObjectId
