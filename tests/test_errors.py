@@ -47,6 +47,7 @@ ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "SingularCovariance": (3, "not positive definite"),
     "UnverifiedNoteError": (Note("origin\n", [], []),),
     "AuditFailure": (7, "the leaf hash differs"),
+    "CorruptEntry": (7, "the stored log time is 'soon', not a moment (an integer)"),
     "SheetRejected": ([Problem("row 3", "no such chemical")],),
     "MonitorAlarm": ("fork", "two roots for size 7"),
     "SealedUnread": (12, "a1b2c3d4"),

@@ -29,6 +29,7 @@ __all__ = [
     "InvalidSignature",
     "UnknownSigner",
     "SealBroken",
+    "CorruptEntry",
     "EventRejected",
     "Problem",
     "LedgerNotFound",
@@ -105,6 +106,18 @@ class UnknownSigner(VerificationError):
     """No signature by any of the trusted keys was found."""
 
     code = "unknown-signer"
+
+
+class CorruptEntry(VerificationError):
+    """A stored row of the log holds what no entry can: a value of another type in one of
+    its columns (the database was changed outside cwledger). `index` names the row."""
+
+    code = "corrupt-entry"
+
+    def __init__(self, index: int, reason: str) -> None:
+        self.index = index
+        self.reason = reason
+        super().__init__(f"entry {index}: {reason}")
 
 
 class SealBroken(VerificationError):

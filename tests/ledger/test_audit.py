@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cwledger.ledger.audit as audit_module
+from cwledger.errors import CorruptEntry
 from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
@@ -91,6 +92,18 @@ def _checkpoint_other_root(db: sqlite3.Connection) -> None:
     )
 
 
+def _log_time_text(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE log_entry SET logged_at = 'soon' WHERE idx = 150")
+
+
+def _envelope_text(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE log_entry SET envelope = CAST(envelope AS TEXT) WHERE idx = 99")
+
+
+def _leaf_hash_text(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE log_entry SET leaf_hash = 'abc' WHERE idx = 250")
+
+
 # (tampering, the entry verify must name, a phrase of the reason)
 CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "one byte of an envelope": (_flip_envelope_byte, 123, "entry 123"),
@@ -106,6 +119,10 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
         "does not verify with the log key",
     ),
     "a checkpoint's stored root": (_checkpoint_other_root, SIZE - 1, f"checkpoint for size {SIZE}"),
+    # SQLite keeps a value of any type in any column: the row is named, not a crash
+    "a log time that is no number": (_log_time_text, 150, "stored log time is 'soon'"),
+    "an envelope stored as text": (_envelope_text, 99, "stored envelope is str"),
+    "a leaf hash stored as text": (_leaf_hash_text, 250, "stored leaf hash is str 'abc'"),
 }
 
 
@@ -180,6 +197,29 @@ def test_the_process_pool_path_finds_the_same_first_bad_entry(filled: Ledger) ->
     with pytest.raises(AuditFailure) as info:
         audit(filled.store, workers=2, chunk=40)
     assert info.value.index == 123
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unreadable_row_is_named_after_what_fails_before_it(
+    filled: Ledger, workers: int
+) -> None:
+    """A row the store cannot read stops its chunk's read; the entries before it are still
+    checked, so a failure earlier in the same chunk is the one named (chunks of 40: entries
+    120..159 are one)."""
+    with _db(filled) as db:
+        db.execute("UPDATE log_entry SET logged_at = 'soon' WHERE idx = 130")
+    with pytest.raises(AuditFailure, match="entry 130: the stored log time") as info:
+        audit(filled.store, workers=workers, chunk=40)
+    assert info.value.index == 130
+    with _db(filled) as db:
+        _flip_envelope_byte(db)  # entry 123
+    with pytest.raises(AuditFailure) as info:
+        audit(filled.store, workers=workers, chunk=40)
+    assert info.value.index == 123
+    with filled.store.read() as r:
+        with pytest.raises(CorruptEntry, match="entry 130") as read:
+            r.entries(100, 200)
+        assert read.value.index == 130 and r.envelopes(100, 200)[30][0] == 130
 
 
 @pytest.mark.parametrize("workers", [1, 2, 4])

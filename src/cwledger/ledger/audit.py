@@ -37,6 +37,7 @@ from pydantic import BaseModel
 
 from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.errors import (
+    CorruptEntry,
     EventRejected,
     InvalidSignature,
     Problem,
@@ -177,7 +178,23 @@ def _init_worker(keys: dict[tuple[str, str], bytes], url: str | None = None) -> 
 def _check_range(start: int, end: int) -> list[_Checked]:
     """A worker reads entries start..<end itself (nothing is sent through the parent)."""
     with _WORKER_STORE[0].read() as r:
-        return _check_entries(r.entries(start, end), r.moments(start, end))
+        return _check_stored(r, start, end)
+
+
+def _check_stored(reader: LogReader, start: int, end: int) -> list[_Checked]:
+    """The entries start..<end as `_check_entries` finds them, read here. A row the store
+    cannot read as an entry (`CorruptEntry`) ends the list, as a failure at its index."""
+    try:
+        entries = reader.entries(start, end)
+    except CorruptEntry as e:
+        head = _check_stored(reader, start, e.index) if e.index > start else []
+        return [*head, _failed(e.index, e.reason)]
+    return _check_entries(entries, reader.moments(start, end))
+
+
+def _failed(index: int, why: str, type_: str = "", author: str = "", time: str = "") -> _Checked:
+    """An entry that failed before anything else could be checked: `_admit` names it."""
+    return (index, why, type_, author, "", None, None, b"", time, None, False)
 
 
 def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, object]]) -> list[_Checked]:
@@ -192,21 +209,7 @@ def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, object]]
             d = decode_entry(e.envelope, check_canonical=False)
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
-            out.append(
-                (
-                    e.index,
-                    why,
-                    e.event_type,
-                    e.author,
-                    "",
-                    None,
-                    None,
-                    e.leaf_hash,
-                    e.event_time,
-                    None,
-                    False,
-                )
-            )
+            out.append(_failed(e.index, why, e.event_type, e.author, e.event_time))
             continue
         ev = d.event
         failure: str | None = None
@@ -457,8 +460,8 @@ def _batches(
     the parent still checks that the indices it gets back have no gap).
     """
     if workers < 2:
-        for batch in reader.iter_entries(chunk=chunk):
-            yield _check_entries(batch, reader.moments(batch[0].index, batch[-1].index + 1))
+        for start in range(0, size, chunk):
+            yield _check_stored(reader, start, min(start + chunk, size))
         return
     ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
     # The workers open the very database this store is connected to (SQLite or PostgreSQL).

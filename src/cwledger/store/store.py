@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from cwledger.errors import ConflictError
+from cwledger.errors import ConflictError, CorruptEntry, echo
 from cwledger.store import driver
 from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
@@ -206,8 +206,35 @@ def _entry_row(e: StoredEntry, checkpoint_size: int | None) -> _EntryRow:
 
 
 def _entry(row: Any) -> StoredEntry:
-    logged = None if row[7] is None else int(row[7])
-    return StoredEntry(row[0], bytes(row[1]), row[2], row[3], row[4], row[5], bytes(row[6]), logged)
+    """A row of `_ENTRY_COLUMNS` as an entry. Raises CorruptEntry, naming the row, for a
+    column of another type than the log writes (SQLite keeps what it is given)."""
+    index = row[0]
+    return StoredEntry(
+        index,
+        _blob(row[1], index, "leaf hash"),
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        _blob(row[6], index, "envelope"),
+        _logged_at(row[7], index),
+    )
+
+
+def _blob(value: object, index: int, column: str) -> bytes:
+    if type(value) is bytes:
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise CorruptEntry(
+        index, f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
+    )
+
+
+def _logged_at(value: object, index: int) -> int | None:
+    if value is None or (type(value) is int):
+        return value
+    raise CorruptEntry(index, f"the stored log time is {echo(value)}, not a moment (an integer)")
 
 
 class LogReader:
@@ -238,7 +265,10 @@ class LogReader:
     def envelopes(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """(index, stored envelope) of the entries with start <= index < end, in log order:
         only these two columns (an entry bundle needs no more)."""
-        return [(int(r[0]), bytes(r[1])) for r in driver.rows(self.conn, _ENVELOPES, (start, end))]
+        return [
+            (r[0], _blob(r[1], r[0], "envelope"))
+            for r in driver.rows(self.conn, _ENVELOPES, (start, end))
+        ]
 
     def iter_entries(self, start: int = 0, chunk: int = 5000) -> Iterator[list[StoredEntry]]:
         """All entries from `start` in log order, in chunks (rows as stored, gaps included)."""
