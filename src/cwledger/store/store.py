@@ -35,10 +35,11 @@ from sqlalchemy import (
     update,
 )
 
-from cwledger.errors import ConflictError, CorruptEntry, echo
+from cwledger.errors import ConflictError
 from cwledger.store import driver
 from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
+from cwledger.store.entries import StoredEntry, blob, entry_from_row, entry_row
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
@@ -49,7 +50,6 @@ from cwledger.store.schema import (
     tree_tile,
     witness_state,
 )
-from cwledger.time import from_rfc3339
 
 __all__ = [
     "Store",
@@ -71,31 +71,6 @@ def cosignature_chain(previous: bytes, size: int, line: str) -> bytes:
     """The chain value after a witness's cosignature `line` of the checkpoint for `size`:
     SHA-256 over the previous value, the size (8 bytes, big-endian) and the line (UTF-8)."""
     return hashlib.sha256(previous + size.to_bytes(8, "big") + line.encode()).digest()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """One row of the log as stored. `logged_at` is when the log took the entry, by its own
-    clock (a moment; None: unknown, for entries appended before the log recorded it)."""
-
-    index: int
-    leaf_hash: bytes
-    event_id: str
-    event_type: str
-    author: str
-    event_time: str
-    envelope: bytes
-    logged_at: int | None = None
-
-    @property
-    def event_at(self) -> int:
-        """The event's time as a moment."""
-        return from_rfc3339(self.event_time)
-
-    def recorded_late(self, late_after: int) -> bool:
-        """Whether the log took the entry more than `late_after` microseconds after the time
-        the event gives itself (False when the log time is unknown)."""
-        return self.logged_at is not None and self.logged_at - self.event_at > late_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,56 +162,6 @@ _WITH_LINES = (
 )
 
 
-_EntryRow = tuple[int, bytes, str, str, str, str, bytes, int | None, int, int | None]
-
-
-def _entry_row(e: StoredEntry, checkpoint_size: int | None) -> _EntryRow:
-    return (
-        e.index,
-        e.leaf_hash,
-        e.event_id,
-        e.event_type,
-        e.author,
-        e.event_time,
-        e.envelope,
-        e.logged_at,
-        e.event_at,
-        checkpoint_size,
-    )
-
-
-def _entry(row: Any) -> StoredEntry:
-    """A row of `_ENTRY_COLUMNS` as an entry. Raises CorruptEntry, naming the row, for a
-    column of another type than the log writes (SQLite keeps what it is given)."""
-    index = row[0]
-    return StoredEntry(
-        index,
-        _blob(row[1], index, "leaf hash"),
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        _blob(row[6], index, "envelope"),
-        _logged_at(row[7], index),
-    )
-
-
-def _blob(value: object, index: int, column: str) -> bytes:
-    if type(value) is bytes:
-        return value
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    raise CorruptEntry(
-        index, f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
-    )
-
-
-def _logged_at(value: object, index: int) -> int | None:
-    if value is None or (type(value) is int):
-        return value
-    raise CorruptEntry(index, f"the stored log time is {echo(value)}, not a moment (an integer)")
-
-
 class LogReader:
     """Reads inside one transaction."""
 
@@ -260,13 +185,13 @@ class LogReader:
 
     def entries(self, start: int, end: int) -> list[StoredEntry]:
         """Entries with start <= index < end, in log order."""
-        return [_entry(r) for r in driver.rows(self.conn, _RANGE, (start, end))]
+        return [entry_from_row(r) for r in driver.rows(self.conn, _RANGE, (start, end))]
 
     def envelopes(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """(index, stored envelope) of the entries with start <= index < end, in log order:
         only these two columns (an entry bundle needs no more)."""
         return [
-            (r[0], _blob(r[1], r[0], "envelope"))
+            (r[0], blob(r[1], r[0], "envelope"))
             for r in driver.rows(self.conn, _ENVELOPES, (start, end))
         ]
 
@@ -280,7 +205,7 @@ class LogReader:
                 .order_by(log_entry.c.idx)
                 .limit(chunk)
             )
-            rows = [_entry(r) for r in self.conn.execute(q)]
+            rows = [entry_from_row(r) for r in self.conn.execute(q)]
             if not rows:
                 return
             yield rows
@@ -321,7 +246,7 @@ class LogReader:
         for i in range(0, len(wanted), 500):  # stay far below any backend's parameter limit
             part = wanted[i : i + 500]
             sql = _WHERE_IN.format(column, ", ".join("?" * len(part)))
-            out += [_entry(r) for r in driver.rows(self.conn, sql, part)]
+            out += [entry_from_row(r) for r in driver.rows(self.conn, sql, part)]
         return out
 
     def late_entries(
@@ -342,7 +267,7 @@ class LogReader:
                     and_(c.logged_at >= start, c.logged_at < end),
                 )
             )
-        return [_entry(r) for r in self.conn.execute(q.order_by(c.idx))]
+        return [entry_from_row(r) for r in self.conn.execute(q.order_by(c.idx))]
 
     def late_among(self, event_ids: Iterable[str], late_after: int) -> set[str]:
         """Those of these event ids whose entries the log took more than `late_after`
@@ -371,7 +296,7 @@ class LogReader:
             .where(log_entry.c.event_type.in_(list(types)))
             .order_by(log_entry.c.idx)
         )
-        return [_entry(r) for r in self.conn.execute(q)]
+        return [entry_from_row(r) for r in self.conn.execute(q)]
 
     def tiles(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The stored rows of the tiles (level, index) asked for; absent tiles are left out."""
@@ -552,7 +477,7 @@ class LogWriter(LogReader):
         # The hot path of append: plain tuples to the driver's executemany, inside this
         # same transaction (SQLAlchemy's per-row parameter processing costs more than
         # the insert itself here).
-        rows = [_entry_row(e, checkpoint_size) for e in entries]
+        rows = [entry_row(e, checkpoint_size) for e in entries]
         mark = driver.mark(self.conn)
         if mark is None:  # another driver: let SQLAlchemy bind the parameters
             names = [c.name for c in _INSERT_COLUMNS]

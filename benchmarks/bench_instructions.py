@@ -1,0 +1,147 @@
+#!/usr/bin/env python
+"""Instructions per entry of the per-entry Python of the audit and the append path, counted
+by valgrind's callgrind: the same count for the same code and inputs whatever else the
+machine is doing, so two versions compare on a shared machine where wall and CPU time
+move by more than the change.
+
+Run ``python benchmarks/bench_instructions.py`` (valgrind must be installed: Debian's
+``valgrind``; a few minutes). It builds a ledger of ``--events`` events (bench_tlog.py's,
+signed through the book), then counts, each in its own process under callgrind with
+collection switched on only around the measured call:
+
+- ``audit_checks``: the audit worker's checks of each entry (`audit._check_entries`:
+  decoding, the stored form and columns, the leaf hash), Ed25519 left out (it is the
+  limit the ratios divide by, and libsodium's count does not change with our code);
+- ``decode_canonical``: `admission.decode_entry` with the canonical check, as the append
+  path decodes a submitted envelope.
+
+``--tree DIR`` counts the code of another checkout (its ``src``) on the same ledger, for a
+"before" column. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PARTS = ("audit_checks", "decode_canonical")
+WARM = 100  # entries decoded before counting: caches, lazy imports, pydantic's first calls
+
+
+def build(base: Path, events: int) -> str:
+    """A ledger of `events` bench_tlog events (and its genesis); returns its store URL."""
+    sys.path.insert(0, str(HERE))
+    import bench_tlog
+
+    (ledger,) = bench_tlog.new_ledgers(base, ["ledger"])
+    envelopes = ledger.sign(bench_tlog.make_events(events), "insp")
+    for k in range(0, len(envelopes), 1000):
+        ledger.append(envelopes[k : k + 1000])
+    url = ledger.store.url
+    ledger.close()
+    return url
+
+
+def measured(part: str, url: str, count: int) -> None:
+    """Run `part` over entries 1..count (after WARM others), inside `sorted`'s key call:
+    callgrind's ``--toggle-collect=builtin_sorted`` counts that call and nothing else."""
+    from cwledger.ledger import audit
+    from cwledger.ledger.admission import decode_entry
+    from cwledger.store import Store
+
+    store = Store.open(url, migrate=False)
+    with store.read() as r:
+        audit._init_worker(audit._named_keys(r))
+        entries = r.entries(1, 1 + count)
+        warm = r.entries(1 + count, 1 + count + WARM)
+        moments = r.moments(0, r.size())
+    store.close()
+    if part == "audit_checks":
+        audit.verify_ed25519 = lambda *_: None  # type: ignore[assignment]  # the limit's part
+        audit._check_entries(warm, moments)
+
+        def run(_: int) -> int:
+            audit._check_entries(entries, moments)
+            return 0
+    else:
+        for e in warm:
+            decode_entry(e.envelope)
+
+        def run(_: int) -> int:
+            for e in entries:
+                decode_entry(e.envelope)
+            return 0
+
+    sorted([0], key=run)
+
+
+def count(part: str, url: str, entries: int, tree: Path) -> int:
+    """Instructions callgrind collects for `part` over `entries` entries, code from `tree`."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "PYTHONHASHSEED": "0"}
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--toggle-collect=builtin_sorted",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--measure",
+            part,
+            "--url",
+            url,
+            "--events",
+            str(entries),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in out.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise RuntimeError(f"callgrind printed no count:\n{out.stderr[-2000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=3000, help="entries counted (default 3000)")
+    parser.add_argument("--tree", type=Path, action="append", default=[],
+                        help="another checkout whose code to count too (repeatable)")  # fmt: skip
+    parser.add_argument("--measure", choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measured(args.measure, args.url, args.events)
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is needed: apt-get install valgrind")
+    base = Path(tempfile.mkdtemp(prefix="cwledger-instructions-"))
+    try:
+        url = build(base, args.events + WARM + 1)
+        trees = [HERE.parent, *args.tree]
+        out: dict[str, object] = {"entries": args.events}
+        for tree in trees:
+            name = "this tree" if tree == HERE.parent else str(tree)
+            per_entry = {p: round(count(p, url, args.events, tree) / args.events) for p in PARTS}
+            print(
+                f"{name}: "
+                + ", ".join(f"{p} {n:,} instructions/entry" for p, n in per_entry.items()),
+                flush=True,
+            )
+            out[name] = per_entry
+        print(json.dumps(out, sort_keys=True))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""A stored entry of the log: the row the store writes for it, and the row read back as an
+entry, strictly (SQLite keeps a value of any type in any column: a row changed outside
+cwledger is `CorruptEntry`, naming it, not a crash further on)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cwledger.errors import CorruptEntry, echo
+from cwledger.time import from_rfc3339
+
+__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One row of the log as stored. `logged_at` is when the log took the entry, by its own
+    clock (a moment; None: unknown, for entries appended before the log recorded it)."""
+
+    index: int
+    leaf_hash: bytes
+    event_id: str
+    event_type: str
+    author: str
+    event_time: str
+    envelope: bytes
+    logged_at: int | None = None
+
+    @property
+    def event_at(self) -> int:
+        """The event's time as a moment."""
+        return from_rfc3339(self.event_time)
+
+    def recorded_late(self, late_after: int) -> bool:
+        """Whether the log took the entry more than `late_after` microseconds after the time
+        the event gives itself (False when the log time is unknown)."""
+        return self.logged_at is not None and self.logged_at - self.event_at > late_after
+
+
+_EntryRow = tuple[int, bytes, str, str, str, str, bytes, int | None, int, int | None]
+
+
+def entry_row(e: StoredEntry, checkpoint_size: int | None) -> _EntryRow:
+    """The row the store inserts for `e`, signed with the checkpoint for `checkpoint_size`."""
+    return (
+        e.index,
+        e.leaf_hash,
+        e.event_id,
+        e.event_type,
+        e.author,
+        e.event_time,
+        e.envelope,
+        e.logged_at,
+        e.event_at,
+        checkpoint_size,
+    )
+
+
+def entry_from_row(row: Sequence[Any]) -> StoredEntry:
+    """A row (idx, leaf_hash, event_id, event_type, author, event_time, envelope,
+    logged_at) as an entry. Raises CorruptEntry, naming the row, for a column of another
+    type than the log writes."""
+    index = row[0]
+    return StoredEntry(
+        index,
+        blob(row[1], index, "leaf hash"),
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        blob(row[6], index, "envelope"),
+        _logged_at(row[7], index),
+    )
+
+
+def blob(value: object, index: int, column: str) -> bytes:
+    """A stored binary column of entry `index` as bytes. Raises CorruptEntry otherwise."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise CorruptEntry(
+        index, f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
+    )
+
+
+def _logged_at(value: object, index: int) -> int | None:
+    if value is None or (type(value) is int):
+        return value
+    raise CorruptEntry(index, f"the stored log time is {echo(value)}, not a moment (an integer)")
