@@ -33,10 +33,17 @@ def plain_json(value: Any) -> bool:
         return True
     if t is int:
         return bool(-_MAX_SAFE <= value <= _MAX_SAFE)
+    # Loops rather than all() over a generator: this runs on every event the log takes.
     if t is dict:
-        return all(type(k) is str and k.isascii() and plain_json(v) for k, v in value.items())
+        for k, v in value.items():
+            if type(k) is not str or not k.isascii() or not plain_json(v):
+                return False
+        return True
     if t is list:
-        return all(plain_json(v) for v in value)
+        for v in value:
+            if not plain_json(v):
+                return False
+        return True
     return False
 
 
