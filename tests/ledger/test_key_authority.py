@@ -209,6 +209,28 @@ def test_the_audit_refuses_a_rotation_that_bypassed_the_rules(ledger: Ledger) ->
     assert info.value.index == size
 
 
+def test_the_audit_refuses_an_old_key_after_entries_it_signed_when_valid(
+    ledger: Ledger,
+) -> None:
+    """The audit judges a domain entry like the ones before it only while no governance
+    entry has changed the authority: after `insp` rotates its key, an entry signed with the
+    old one, stored behind the append path's back, is named, though the same author, type
+    and key passed just before."""
+    ledger.append(ledger.sign([event(n) for n in range(1, 4)], "insp"))
+    [old] = ledger.sign([event(9)], "insp")  # signed while the key is valid
+    ledger.append(ledger.sign([_rotation("insp", Signer.generate("insp"))], "insp"))
+    audit(ledger.store)
+    with ledger.store.write() as w:
+        size = w.size()
+        planted = StoredEntry(
+            size, leaf_hash(old), "ev-000009", "estimate.recorded", "insp", event(9)["time"], old
+        )
+        ledger.write_entries(w, size, [planted], ORIGIN)  # fmt: skip
+    with pytest.raises(AuditFailure, match="was rotated by entry") as info:
+        audit(ledger.store)
+    assert info.value.index == size
+
+
 @pytest.fixture(scope="module")
 def founded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     """A ledger of four founding parties, only read (the checks are pure)."""

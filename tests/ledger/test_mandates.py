@@ -48,6 +48,33 @@ def test_a_party_writes_inside_its_mandate_and_not_outside(mission: Ledger) -> N
     mission.close()
 
 
+def test_the_audit_names_an_entry_outside_the_mandate_after_many_inside(
+    mission: Ledger,
+) -> None:
+    """The audit judges the domain entries like the ones before them once the authority
+    has not changed, but each entry's time anew: an entry planted behind the append path,
+    dated after the mandate ended, is named, after a batch of the same author's, type and
+    key inside it."""
+    from cwledger.ledger.audit import AuditFailure
+    from cwledger.store import StoredEntry
+    from cwledger.tlog import leaf_hash
+
+    mission.append(mission.sign([_estimate(n, "2014-09-30T23:59:59Z") for n in range(5)], "jm"))
+    audit(mission.store)
+    (late,) = mission.sign([_estimate(9, "2016-01-04T18:00:00Z")], "jm")
+    with mission.store.write() as w:
+        size = w.size()
+        planted = StoredEntry(
+            size, leaf_hash(late), "est-9", "estimate.recorded", "jm", "2016-01-04T18:00:00Z",
+            late,
+        )  # fmt: skip
+        mission.write_entries(w, size, [planted], ORIGIN)
+    with pytest.raises(AuditFailure, match="the mandate of jm ended at 2014-10-01") as info:
+        audit(mission.store)
+    assert info.value.index == size
+    mission.close()
+
+
 def test_the_mandate_is_in_the_genesis_only_where_there_is_one(mission: Ledger) -> None:
     parties = {p.name: p for p in mission.authority().parties.values()}
     assert (parties["jm"].mandate_from, parties["jm"].mandate_until) == (

@@ -319,11 +319,25 @@ def _named_keys(reader: LogReader) -> dict[tuple[str, str], bytes]:
     return keys
 
 
-def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], bytes]) -> None:
-    """The sequential part: key validity, role, governance rules; then apply."""
-    index, failure, type_, author, keyid, body, sig_ok, _, time, _, _ = checked
+def _admit(
+    checked: _Checked,
+    authority: Authority,
+    keys: dict[tuple[str, str], bytes],
+    judged: set[tuple[object, ...]],
+) -> None:
+    """The sequential part: key validity, role, governance rules; then apply.
+
+    `judged` holds the (type, author, key id, fields in the clear, sealed) of the domain
+    entries admitted since the last governance entry: the authority has not changed since,
+    so such an entry passes as they did, but for its time (the author's mandate), which is
+    checked anew. Empty it whenever a governance entry is applied."""
+    index, failure, type_, author, keyid, body, sig_ok, _, time, clear, sealed = checked
     if failure is not None:
         raise AuditFailure(index, failure)
+    seen = (type_, author, keyid, clear, sealed)
+    if body is None and sig_ok is True and seen in judged:
+        if authority.parties[author].outside_mandate(time) is None:
+            return
     event = _Head(type_, author, time)
     key = authority.key_for(event, body, keyid, index)
     problems = authority.check(event, EVENT_TYPES[type_], body, index)
@@ -343,6 +357,10 @@ def _admit(checked: _Checked, authority: Authority, keys: dict[tuple[str, str], 
     if (why := _confidentiality(checked, authority)) is not None:
         raise AuditFailure(index, why)
     authority.apply(body, index)
+    if body is None:
+        judged.add(seen)
+    else:
+        judged.clear()
 
 
 def _check_checkpoint(cp: StoredCheckpoint, root: bytes, authority: Authority) -> None:
@@ -533,6 +551,7 @@ def audit(
             AuditFailure,
         )
         authority = Authority()
+        judged: set[tuple[object, ...]] = set()  # `_admit`'s
         compact = CompactRange()
         tiles = _TileChecker(r)
         expected = 0
@@ -544,7 +563,7 @@ def audit(
                     raise AuditFailure(
                         expected, f"entry is missing (the next stored entry is {index})"
                     )
-                _admit(checked, authority, keys)
+                _admit(checked, authority, keys, judged)
                 sealed += checked[10]
                 compact.append(checked[7], tiles)  # the worker matched it to the envelope
                 expected += 1
