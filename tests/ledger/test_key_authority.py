@@ -225,7 +225,7 @@ def test_the_audit_refuses_an_old_key_after_entries_it_signed_when_valid(
         planted = StoredEntry(
             size, leaf_hash(old), "ev-000009", "estimate.recorded", "insp", event(9)["time"], old
         )
-        ledger.write_entries(w, size, [planted], ORIGIN)  # fmt: skip
+        ledger.write_entries(w, size, [planted], ORIGIN)
     with pytest.raises(AuditFailure, match="was rotated by entry") as info:
         audit(ledger.store)
     assert info.value.index == size

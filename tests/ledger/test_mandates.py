@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from cwledger.errors import EventRejected
-from cwledger.ledger.audit import audit
+from cwledger.ledger.audit import AuditFailure, audit
 from cwledger.ledger.ledger import Ledger
+from cwledger.store import StoredEntry
+from cwledger.tlog import leaf_hash
 from cwledger.tlog.note import Signer
 from tests.conftest import ORIGIN, estimate, row_counts
 
@@ -55,19 +57,13 @@ def test_the_audit_names_an_entry_outside_the_mandate_after_many_inside(
     has not changed, but each entry's time anew: an entry planted behind the append path,
     dated after the mandate ended, is named, after a batch of the same author's, type and
     key inside it."""
-    from cwledger.ledger.audit import AuditFailure
-    from cwledger.store import StoredEntry
-    from cwledger.tlog import leaf_hash
-
     mission.append(mission.sign([_estimate(n, "2014-09-30T23:59:59Z") for n in range(5)], "jm"))
     audit(mission.store)
-    (late,) = mission.sign([_estimate(9, "2016-01-04T18:00:00Z")], "jm")
+    at = "2016-01-04T18:00:00Z"
+    (late,) = mission.sign([_estimate(9, at)], "jm")
     with mission.store.write() as w:
         size = w.size()
-        planted = StoredEntry(
-            size, leaf_hash(late), "est-9", "estimate.recorded", "jm", "2016-01-04T18:00:00Z",
-            late,
-        )  # fmt: skip
+        planted = StoredEntry(size, leaf_hash(late), "est-9", "estimate.recorded", "jm", at, late)
         mission.write_entries(w, size, [planted], ORIGIN)
     with pytest.raises(AuditFailure, match="the mandate of jm ended at 2014-10-01") as info:
         audit(mission.store)
