@@ -22,6 +22,7 @@ collection switched on only around the measured call:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("audit_checks", "decode_canonical")
@@ -49,6 +51,23 @@ def build(base: Path, events: int) -> str:
     return url
 
 
+def _pairs(reader: Any, start: int, end: int) -> list[tuple[Any, object]]:
+    """(entry, stored moment) of entries start..<end (a tree before `entries_with_moments`
+    read the two apart)."""
+    if hasattr(reader, "entries_with_moments"):
+        return list(reader.entries_with_moments(start, end))
+    moments = [m for _, m in reader.moments(start, end)]
+    return list(zip(reader.entries(start, end), moments, strict=True))
+
+
+def _audit_arguments(check: Any, pairs: list[tuple[Any, object]]) -> tuple[Any, ...]:
+    """`audit._check_entries`'s arguments, for this tree's signature or an older one's
+    (the entries and their moments apart), made before counting starts."""
+    if len(inspect.signature(check).parameters) == 1:
+        return (pairs,)
+    return ([e for e, _ in pairs], [(e.index, m) for e, m in pairs])
+
+
 def measured(part: str, url: str, count: int) -> None:
     """Run `part` over entries 1..count (after WARM others), inside `sorted`'s key call:
     callgrind's ``--toggle-collect=builtin_sorted`` counts that call and nothing else."""
@@ -59,24 +78,25 @@ def measured(part: str, url: str, count: int) -> None:
     store = Store.open(url, migrate=False)
     with store.read() as r:
         audit._init_worker(audit._named_keys(r))
-        entries = r.entries(1, 1 + count)
-        warm = r.entries(1 + count, 1 + count + WARM)
-        moments = r.moments(0, r.size())
+        entries = _pairs(r, 1, 1 + count)
+        warm = _pairs(r, 1 + count, 1 + count + WARM)
     store.close()
     if part == "audit_checks":
         audit.verify_ed25519 = lambda *_: None  # type: ignore[assignment]  # the limit's part
-        audit._check_entries(warm, moments)
+        audit._check_entries(*_audit_arguments(audit._check_entries, warm))
+        arguments = _audit_arguments(audit._check_entries, entries)
 
         def run(_: int) -> int:
-            audit._check_entries(entries, moments)
+            audit._check_entries(*arguments)
             return 0
     else:
-        for e in warm:
+        envelopes = [e.envelope for e, _ in entries]
+        for e, _ in warm:
             decode_entry(e.envelope)
 
         def run(_: int) -> int:
-            for e in entries:
-                decode_entry(e.envelope)
+            for envelope in envelopes:
+                decode_entry(envelope)
             return 0
 
     sorted([0], key=run)

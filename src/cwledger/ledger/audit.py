@@ -185,11 +185,11 @@ def _check_stored(reader: LogReader, start: int, end: int) -> list[_Checked]:
     """The entries start..<end as `_check_entries` finds them, read here. A row the store
     cannot read as an entry (`CorruptEntry`) ends the list, as a failure at its index."""
     try:
-        entries = reader.entries(start, end)
+        entries = reader.entries_with_moments(start, end)
     except CorruptEntry as e:
         head = _check_stored(reader, start, e.index) if e.index > start else []
         return [*head, _failed(e.index, e.reason)]
-    return _check_entries(entries, reader.moments(start, end))
+    return _check_entries(entries)
 
 
 def _failed(index: int, why: str, type_: str = "", author: str = "", time: str = "") -> _Checked:
@@ -197,13 +197,12 @@ def _failed(index: int, why: str, type_: str = "", author: str = "", time: str =
     return (index, why, type_, author, "", None, None, b"", time, None, False)
 
 
-def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, object]]) -> list[_Checked]:
+def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
-    leaf hash, columns (the stored moment, `moments`, (index, moment), too: what time
-    filters compare), and the signature under the key its author and keyid name."""
-    stored_at = dict(moments)
+    leaf hash, columns (the stored moment beside each entry too: what time filters
+    compare), and the signature under the key its author and keyid name."""
     out: list[_Checked] = []
-    for e in entries:
+    for e, at in entries:
         fields = (e.event_type, e.event_id, e.event_time, e.author)
         try:
             d = decode_entry(e.envelope, check_canonical=False)
@@ -219,7 +218,7 @@ def _check_entries(entries: list[StoredEntry], moments: list[tuple[int, object]]
             failure = "stored leaf hash does not match the envelope"
         elif (ev.type, ev.id, ev.time, ev.author) != fields:
             failure = "stored id, type, author or time disagree with the envelope"
-        elif (at := stored_at.get(e.index)) != from_rfc3339(ev.time):
+        elif at != from_rfc3339(ev.time):
             failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
         elif d.sealed is not None:
             failure = _sealed_form(d.sealed, ev.body.get(RECIPIENTS))

@@ -145,7 +145,10 @@ _WHERE_IN = (
     " FROM log_entry WHERE {} IN ({})"
 )
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
-_MOMENTS = "SELECT idx, event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+_RANGE_WITH_MOMENTS = (
+    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at,"
+    " event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+)
 # The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
     "SELECT size, root_hash, note, signed_at, quorum FROM checkpoint c WHERE quorum = 0"
@@ -224,12 +227,14 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
-    def moments(self, start: int, end: int) -> list[tuple[int, object]]:
-        """(index, stored moment of the event's time) of the entries with start <= index <
-        end, in log order. The moment is as the database holds it, not converted: the
-        audit compares it with the entry's time, so a value that is no number (SQLite
-        keeps what it is given) is named as a bad entry, not a crash."""
-        return [(int(r[0]), r[1]) for r in driver.rows(self.conn, _MOMENTS, (start, end))]
+    def entries_with_moments(self, start: int, end: int) -> list[tuple[StoredEntry, object]]:
+        """The entries with start <= index < end, in log order, each with the stored moment
+        of its time (what time filters compare), read in one statement. The moment is as
+        the database holds it, not converted: the audit compares it with the entry's time,
+        so a value that is no number (SQLite keeps what it is given) is named as a bad
+        entry, not a crash."""
+        rows = driver.rows(self.conn, _RANGE_WITH_MOMENTS, (start, end))
+        return [(entry_from_row(r), r[8]) for r in rows]
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
