@@ -116,8 +116,12 @@ class CorruptEntry(VerificationError):
 
     def __init__(self, index: int, reason: str) -> None:
         self.index = index
-        self.reason = reason
-        super().__init__(f"entry {index}: {reason}")
+        self.reason = reason  # the audit names the entry with this alone
+        super().__init__(
+            f"entry {index}: {reason}; the database was changed outside cwledger: "
+            "`cwledger verify` names the first such entry, and a mirror or a backup holds "
+            "the log as it was"
+        )
 
 
 class SealBroken(VerificationError):

@@ -128,26 +128,19 @@ _INSERT_COLUMNS = (*_ENTRY_COLUMNS, log_entry.c.event_at, log_entry.c.checkpoint
 
 
 _INSERT_ENTRY = (
-    "INSERT INTO log_entry (idx, leaf_hash, event_id, event_type, author, event_time, envelope,"
-    " logged_at, event_at, checkpoint_size) VALUES ({})"
+    "INSERT INTO log_entry (" + ", ".join(c.name for c in _INSERT_COLUMNS) + ") VALUES ({})"
 )
 
 
 # Statements built once: every read of the API runs some of these (building a statement
 # costs more than SQLite running it).
 _SIZE = "SELECT max(idx) FROM log_entry"
-_RANGE = (
-    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
-    " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
-)
-_WHERE_IN = (
-    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at"
-    " FROM log_entry WHERE {} IN ({})"
-)
+_ENTRY_SELECT = "SELECT " + ", ".join(c.name for c in _ENTRY_COLUMNS)  # entry_from_row's
+_RANGE = _ENTRY_SELECT + " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+_WHERE_IN = _ENTRY_SELECT + " FROM log_entry WHERE {} IN ({})"
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _RANGE_WITH_MOMENTS = (
-    "SELECT idx, leaf_hash, event_id, event_type, author, event_time, envelope, logged_at,"
-    " event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+    _ENTRY_SELECT + ", event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
 # The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
