@@ -8,17 +8,17 @@ Signature checks and storage are the caller's (``cwledger.ledger.ledger``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError, to_json
 
 from cwledger.book.registry import EVENT_TYPES, EventType
 from cwledger.errors import EventRejected, MalformedInput, Problem, echo
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.canonical import is_canonical, parse_json_object, plain_json
+from cwledger.ledger.canonical import is_canonical, parse_json_object, plain_json_in_order
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
 from cwledger.model.events import Event
 
@@ -101,14 +101,18 @@ def _event_from_json(payload: bytes) -> Event:
 
 
 def _canonical_event(payload: bytes) -> Event | None:
-    """The event, if `payload` is a valid event in the RFC 8785 form that `json.dumps`
-    writes (ASCII, no number but integers within +-(2**53 - 1)); else None, and the
-    caller takes the general path, which reports what is wrong.
+    """The event, if `payload` is a valid event in the RFC 8785 form (ASCII, no number but
+    integers within +-(2**53 - 1)); else None, and the caller takes the general path,
+    which reports what is wrong.
 
     One pass of pydantic's parser (JSON and the event's shape in Rust), one walk of the
-    body and one `json.dumps` compared with the payload: for such JSON the comparison
-    alone decides canonical form (``cwledger.ledger.canonical``), and every payload this
-    accepts the general path accepts with the same event.
+    body, and the event written back by pydantic's serializer, compared with the payload.
+    The parser keeps each object's keys in the order they came and the serializer writes
+    them in that order, escaping strings as RFC 8785 does: so when the walk finds every
+    key in RFC 8785 order and the bytes come back the same, the payload is canonical
+    (``cwledger.ledger.canonical``), and every payload this accepts the general path
+    accepts with the same event. A key given twice, an escape RFC 8785 does not write,
+    or whitespace comes back different.
     """
     if not payload.isascii():
         return None
@@ -116,17 +120,20 @@ def _canonical_event(payload: bytes) -> Event | None:
         event = Event.model_validate_json(payload)
     except ValidationError:
         return None
-    fields = {"author": event.author, "body": event.body, "id": event.id, "time": event.time}
     try:
-        if not plain_json(event.body):
+        if not plain_json_in_order(event.body):
             return None
-        text = json.dumps(
-            {**fields, "type": event.type},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-    except (RecursionError, UnicodeEncodeError, ValueError):
+        # The members in RFC 8785 order: author, body, id, time, type.
+        text = to_json(
+            {
+                "author": event.author,
+                "body": event.body,
+                "id": event.id,
+                "time": event.time,
+                "type": event.type,
+            }
+        )
+    except (RecursionError, PydanticSerializationError, ValueError):
         return None
     return event if text == payload else None
 

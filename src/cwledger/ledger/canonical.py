@@ -18,7 +18,13 @@ import rfc8785
 
 from cwledger.errors import MalformedInput, echo
 
-__all__ = ["canonical_json", "is_canonical", "parse_json_object", "plain_json"]
+__all__ = [
+    "canonical_json",
+    "is_canonical",
+    "parse_json_object",
+    "plain_json",
+    "plain_json_in_order",
+]
 
 _MAX_SAFE = 2**53 - 1
 _TOO_DEEP = "is nested too deeply"
@@ -42,6 +48,32 @@ def plain_json(value: Any) -> bool:
     if t is list:
         for v in value:
             if not plain_json(v):
+                return False
+        return True
+    return False
+
+
+def plain_json_in_order(value: Any) -> bool:
+    """`plain_json`, with every object's keys already in RFC 8785 order (ASCII keys sort by
+    code point): JSON that a serializer keeping the order it was given (pydantic's
+    ``to_json``) writes exactly as RFC 8785 does."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return bool(-_MAX_SAFE <= value <= _MAX_SAFE)
+    if t is dict:
+        previous = None  # a dict holds each key once: in order is ascending
+        for k, v in value.items():
+            if type(k) is not str or not k.isascii() or not plain_json_in_order(v):
+                return False
+            if previous is not None and k < previous:
+                return False
+            previous = k
+        return True
+    if t is list:
+        for v in value:
+            if not plain_json_in_order(v):
                 return False
         return True
     return False
