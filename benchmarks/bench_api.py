@@ -53,7 +53,7 @@ choice of them. With more workers than cores a worker can keep losing the race t
 (4 workers on 2 cores: one took 2 of 1,016); the split is then as even as the workers
 allowed. Each run's split is reported (``connections`` in the JSON, most first).
 
-The client keeps its freed heap, as the server's workers do (``cwledger.api.heap``): with
+The client keeps its freed heap, as the server's workers do (``cwledger.heap``): with
 glibc's defaults, reading a 104 kB page of entries cost this client some 50 µs more in page
 faults, on the same two cores as the server, and the entries route measured 0.44 of the
 trivial endpoint on PostgreSQL instead of 0.56-0.58 (docs/performance.md).
@@ -87,8 +87,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from cwledger.api.heap import keep_freed_heap
 from cwledger.api.process import spawn
+from cwledger.heap import keep_freed_heap
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.ledger import Ledger

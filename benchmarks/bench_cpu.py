@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_api  # noqa: E402 (the scenario's ledger and the server's read requests)
 import bench_tlog  # noqa: E402 (the benchmark's events and ledgers)
 from cwledger.api import create_app  # noqa: E402
+from cwledger.heap import freeze_start_up  # noqa: E402
 from cwledger.http.settings import Settings  # noqa: E402
 from cwledger.ledger import ledger as ledger_module  # noqa: E402
 from cwledger.ledger.audit import audit  # noqa: E402
@@ -56,7 +57,7 @@ from cwledger.store.book import BookWriter  # noqa: E402
 PHASES = {
     "decode": (ledger_module._Batch, "decode"),
     "judge_and_book_rules": (ledger_module.Ledger, "_admit"),
-    "log_write": (ledger_module.Ledger, "write_entries"),
+    "log_write": (ledger_module.Ledger, "extend_log"),
     "book_write": (BookWriter, "write"),
 }
 
@@ -204,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=3000, help="with --reads: per round")
     parser.add_argument("--warm", type=int, default=1000, help="with --reads: first, per kind")
     args = parser.parse_args(argv)
+    freeze_start_up()  # as the command line and the server's workers do, once imported
     if args.reads:
         load_start = os.getloadavg()
         cpu = {b: read_rounds(b, args) for b in ("sqlite", "postgresql")}

@@ -28,6 +28,7 @@ LAYERS: dict[str, float] = {
     "cwledger.errors": 0,
     "cwledger.time": 0,
     "cwledger.words": 0,
+    "cwledger.heap": 0,
     "cwledger.i18n": 0,
     "cwledger.tlog": 0,
     "cwledger.model": 0,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 
 import pytest
 
@@ -151,6 +153,37 @@ def test_a_forged_signature_in_a_large_batch_writes_and_signs_nothing(
     receipts = ledger.append(envelopes)
     assert [r.index for r in receipts] == list(range(before["log_entry"], before["log_entry"] + n))
     assert signed == [before["log_entry"] + n]
+    assert ledger.latest_checkpoint().root_hash == root_hash(_leaf_hashes(ledger))
+
+
+def _forged(envelope: bytes) -> bytes:
+    e = Envelope.from_bytes(envelope)
+    return Envelope(
+        e.payload_type, e.payload, e.keyid, bytes([e.sig[0] ^ 1]) + e.sig[1:]
+    ).to_bytes()
+
+
+def test_forged_signatures_in_every_chunk_of_a_batch_are_all_named(ledger: Ledger) -> None:
+    # A batch of several chunks has each chunk's signatures checked on worker processes
+    # while the next chunk is decoded; the batch waits for every verdict before it writes
+    # a checkpoint, even when the workers die.
+    n = 2 * CHUNK + 5
+    envelopes = ledger.sign([event(i) for i in range(n)], "insp")
+    bad = [3, CHUNK + 1, n - 2]
+    sent = [_forged(e) if i in bad else e for i, e in enumerate(envelopes)]
+    before = row_counts(ledger)
+    for kill in (False, True):
+        if kill:  # the workers of the first try are gone: their slices are checked here
+            for worker in ledger._signature_processes._started()._processes.values():
+                os.kill(worker.pid, signal.SIGKILL)
+        with pytest.raises(EventRejected) as info:
+            ledger.append(sent)
+        assert [p.location for p in info.value.problems] == [
+            f"event[{i}].signatures[0].sig" for i in bad
+        ]
+        assert row_counts(ledger) == before
+    receipts = ledger.append(envelopes)
+    assert [r.index for r in receipts] == list(range(before["log_entry"], before["log_entry"] + n))
     assert ledger.latest_checkpoint().root_hash == root_hash(_leaf_hashes(ledger))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 
 import pytest
 import rfc8785
@@ -15,7 +17,12 @@ from cwledger.errors import MalformedInput
 from cwledger.ledger.admission import _canonical_event
 from cwledger.ledger.canonical import canonical_json, is_canonical, plain_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
-from cwledger.ledger.signatures import bad_signatures, verify_ed25519
+from cwledger.ledger.signatures import (
+    SignatureJob,
+    SignatureProcesses,
+    bad_signatures,
+    verify_ed25519,
+)
 from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 
@@ -186,6 +193,44 @@ def test_batch_signature_check_names_the_lowest_bad_index() -> None:
     assert bad_signatures(jobs[:170], workers=2) == []
     zero_sig = base64.b64decode("A" * 86 + "==")
     assert bad_signatures([(0, signer.public_key, b"x", zero_sig)]) == [0]
+
+
+def _jobs(signer: Signer, n: int, bad: set[int]) -> list[SignatureJob]:
+    return [
+        (i, signer.public_key, b"m%d" % i, bytes(64) if i in bad else signer.sign(b"m%d" % i))
+        for i in range(n)
+    ]
+
+
+def test_signatures_checked_on_worker_processes_name_every_bad_one() -> None:
+    signer = Signer.generate("insp")
+    processes = SignatureProcesses(workers=2)
+    try:
+        first = processes.submit(_jobs(signer, 300, {0, 170, 299}))
+        second = processes.submit(_jobs(signer, 40, set()))  # beside the first
+        assert first() == [0, 170, 299]
+        assert second() == []
+    finally:
+        processes.close()
+
+
+def test_a_dead_signature_worker_loses_no_verdict() -> None:
+    # A worker killed while it holds slices: they are checked on the waiting thread, and
+    # the next batch starts new workers.
+    signer = Signer.generate("insp")
+    processes = SignatureProcesses(workers=2)
+    try:
+        assert processes.submit(_jobs(signer, 10, {3}))() == [3]
+        workers = list(processes._started()._processes.values())  # type: ignore[union-attr]
+        pending = processes.submit(_jobs(signer, 2000, {1, 1998}))
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGKILL)
+        assert pending() == [1, 1998]
+        assert processes.submit(_jobs(signer, 50, {49}))() == [49]
+        again = processes._started()._processes.values()  # type: ignore[union-attr]
+        assert {w.pid for w in again}.isdisjoint(w.pid for w in workers)
+    finally:
+        processes.close()
 
 
 envelope_like = st.fixed_dictionaries(

@@ -18,9 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cwledger import __version__
 from cwledger.api import aggregates, book, events, health, log
-from cwledger.api.heap import keep_freed_heap
 from cwledger.api.hot import install_hot_routes
 from cwledger.errors import NotFound, TooLarge
+from cwledger.heap import freeze_start_up, keep_freed_heap
 from cwledger.http.deps import (
     AUTH_FAILURE_BURST,
     AUTH_FAILURE_RATE,
@@ -199,6 +199,9 @@ def create_app(
 def server_app() -> FastAPI:
     """The app of a `cwledger serve` worker process (uvicorn's factory): over the settings
     the command handed to its workers (`Settings.for_server`), in a process whose freed
-    heap is kept for the next answer (`keep_freed_heap`)."""
+    heap is kept for the next answer (`keep_freed_heap`), and whose start-up objects are
+    out of the cyclic collector's sight once the app is built (`freeze_start_up`)."""
     keep_freed_heap()
-    return create_app(Settings.for_server())
+    app = create_app(Settings.for_server())
+    freeze_start_up()
+    return app

@@ -37,6 +37,7 @@ from cwledger.cli import (
 )
 from cwledger.cli.common import ask_witnesses, err, out, shown
 from cwledger.errors import CwledgerError, DatabaseUnavailable, DiskFull, clip
+from cwledger.heap import freeze_start_up
 from cwledger.store import disk_full
 
 __all__ = ["app", "main", "Options"]
@@ -128,8 +129,11 @@ for name, group in (
 
 
 def main() -> NoReturn:
-    """Entry point: run the app; a CwledgerError prints its diagnostics and exits 1."""
+    """Entry point: run the app; a CwledgerError prints its diagnostics and exits 1. The
+    commands' modules are imported by now: their objects are out of the cyclic
+    collector's sight (`freeze_start_up`) for the command's work."""
     options = Options()
+    freeze_start_up()
     try:
         app(obj=options)
     except CwledgerError as e:

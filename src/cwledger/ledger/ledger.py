@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url
-
 from cwledger.book.book import Book, Context
 from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import (
@@ -58,15 +56,21 @@ from cwledger.ledger.confidential import (
     unsealed,
     whole_body,
 )
+from cwledger.ledger.database import (
+    DATABASE_URL_FILE,
+    existing_store,
+    read_database_url,
+    shown_url,
+    write_database_url,
+)
 from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import CHECKPOINT_SIGNER, Keystore
 from cwledger.ledger.sealing import SealGroup
 from cwledger.ledger.sharing import check_share, entry_at, share_events
-from cwledger.ledger.signatures import SignatureJob, signatures_checked
+from cwledger.ledger.signatures import SignatureJob, SignatureProcesses, signatures_checked
 from cwledger.model.enckeys import DecryptionKey
 from cwledger.model.events import ENCRYPTION_KEY_SET, GENESIS, KEY_ROTATED, Event, Role
 from cwledger.store import LogReader, LogWriter, Store, StoredCheckpoint, StoredEntry
-from cwledger.store.schema import SCHEMA_REVISION
 from cwledger.time import clock, from_rfc3339, rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.compact import CompactRange
@@ -74,7 +78,7 @@ from cwledger.tlog.hashing import leaf_hash
 from cwledger.tlog.note import Signer, sign
 from cwledger.tlog.tiled import NodeMemo, TiledTree
 
-__all__ = ["Ledger", "utc_now", "DATABASE_URL_FILE", "MAX_SKEW", "LATE_AFTER"]
+__all__ = ["Ledger", "utc_now", "MAX_SKEW", "LATE_AFTER"]
 
 MAX_SKEW = 5 * 60 * 1_000_000
 """How far (µs) an event's time may be after the log's clock by default: five minutes of
@@ -85,7 +89,6 @@ LATE_AFTER = 7 * 86_400 * 1_000_000
 before the entry counts as recorded late: seven days."""
 
 # In a ledger directory whose log is in a database server: that database's URL, one line.
-DATABASE_URL_FILE = "database.url"
 
 
 def utc_now() -> str:
@@ -219,58 +222,6 @@ def _party(
     return out
 
 
-def _shown(url: str) -> str:
-    """A database URL as it may be printed: without its password."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _read_database_url(path: Path) -> str:
-    """The URL in `path/database.url`. Raises LedgerNotFound when there is none."""
-    try:
-        url = (path / DATABASE_URL_FILE).read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
-        url = ""
-    if not url:
-        raise LedgerNotFound(
-            f"no ledger in {path} (create one with `cwledger init {path} --origin ...`)"
-        )
-    return url
-
-
-def _write_database_url(path: Path, url: str) -> None:
-    """Record the database's URL in `path/database.url` (0600: it may hold a password)."""
-    file = path / DATABASE_URL_FILE
-    tmp = file.with_name(file.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(url + "\n")
-    os.replace(tmp, file)
-
-
-def _existing_store(url: str, path: Path) -> Store:
-    """The store at `url`, which must hold a ledger (schema and genesis): LedgerNotFound
-    otherwise. Nothing is created in a database (or SQLite file) that holds none."""
-    missing = LedgerNotFound(f"no ledger in the database {_shown(url)} (for {path})")
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).is_file():
-            raise missing
-    store = Store.open(url, migrate=False)
-    try:
-        revision = store.revision()
-        if revision is None:
-            raise missing
-        if revision != SCHEMA_REVISION:
-            store.migrate()
-        with store.read() as r:
-            if r.size() == 0:
-                raise missing
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
 class Ledger:
     """A ledger: its store (the directory's `ledger.db`, or the database its `database.url`
     names) and `keys/` (this machine's keystore).
@@ -297,6 +248,7 @@ class Ledger:
         self.max_skew = max_skew
         self.late_after = late_after
         self._nodes = NodeMemo()  # perfect nodes never change: shared by every proof
+        self._signature_processes = SignatureProcesses()  # started by a batch of chunks
         # Called after each commit that added entries (the server's `Witnessing.poke`).
         self.after_append: Callable[[], None] | None = None
 
@@ -319,8 +271,8 @@ class Ledger:
         if database_url is None and (path / "ledger.db").is_file():
             ledger = cls(path, Store.for_directory(path), cls._keystore(path))
         else:
-            url = database_url if database_url is not None else _read_database_url(path)
-            ledger = cls(path, _existing_store(url, path), cls._keystore(path))
+            url = database_url if database_url is not None else read_database_url(path)
+            ledger = cls(path, existing_store(url, path), cls._keystore(path))
         try:
             ledger.settle_keys()
         except BaseException:
@@ -377,12 +329,11 @@ class Ledger:
                 size = r.size()
             if size:
                 store.close()
-                raise ConflictError(
-                    f"the database {_shown(database_url)} already holds a ledger ({size} entries)"
-                )
+                shown = shown_url(database_url)
+                raise ConflictError(f"the database {shown} already holds a ledger ({size} entries)")
         path.mkdir(parents=True, exist_ok=True)
         if database_url is not None:
-            _write_database_url(path, database_url)
+            write_database_url(path, database_url)
         keystore = cls._keystore(path)
         seed = key_seed
         parties: list[tuple[str, Role, Signer]] = [
@@ -416,7 +367,8 @@ class Ledger:
         return ledger
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the store, and end the signature checking processes (if started)."""
+        self._signature_processes.close()
         self.store.close()
 
     # -- reading -------------------------------------------------------------------------
@@ -497,6 +449,11 @@ class Ledger:
                 size, self.clock(), authority, Book(w.book), len(envelopes), self.operator_keys()
             )
             forbidden: list[Problem] = []
+            # A batch of several chunks has each chunk's signatures checked on the worker
+            # processes while the next chunk is decoded and judged here; the last ones, or
+            # a one-chunk batch's, on threads while the writes below drop the GIL.
+            checked: list[Callable[[], list[int]]] = []
+            sent = 0
             for start in range(0, len(envelopes), CHUNK):
                 decoded = batch.decode(envelopes, start, start + CHUNK)
                 if submitter is not None:
@@ -504,18 +461,21 @@ class Ledger:
                     forbidden += _not_theirs(decoded, submitter, role)
                 if not forbidden:
                     self._admit(w, batch, decoded)
+                if len(envelopes) > CHUNK and not forbidden and len(batch.jobs) > sent:
+                    checked.append(self._signature_processes.submit(batch.jobs[sent:]))
+                    sent = len(batch.jobs)
             if forbidden:
                 raise EventForbidden(forbidden)
-            # The entries, tiles and book are written while the signatures are checked on
-            # other threads (the writes drop the GIL); the checkpoint is signed and the batch
-            # committed only once every signature verifies, else it is all rolled back.
+            # The entries, tiles and book are written while the signatures are checked;
+            # the checkpoint is signed and the batch committed only once every signature
+            # verifies, else it is all rolled back.
             compact = None
-            with signatures_checked(batch.jobs) as failing:
+            with signatures_checked(batch.jobs[sent:]) as failing:
                 if batch.new and not batch.problems:
                     end = size + len(batch.new)
                     compact, _ = self.extend_log(w, size, batch.new, checkpoint_size=end)
                     w.book.write(batch.book.changes)
-                for i in failing():
+                for i in [*failing(), *(i for wait in checked for i in wait())]:
                     why = f"does not verify with key {batch.keyids[i]}"
                     batch.problems.append(_at(i, Problem("signatures[0].sig", why)))
             if batch.problems:

@@ -65,9 +65,10 @@ from cwledger.book.registry import GOVERNANCE_TYPES
 from cwledger.errors import EventRejected, MalformedInput, Unavailable, VerificationError
 from cwledger.ledger.admission import decode_entry, replay_authority
 from cwledger.ledger.audit import AuditReport, audit
+from cwledger.ledger.database import DATABASE_URL_FILE, write_database_url
 from cwledger.ledger.envelope import Envelope
 from cwledger.ledger.fetch import fetch
-from cwledger.ledger.ledger import DATABASE_URL_FILE, Ledger, _write_database_url, utc_now
+from cwledger.ledger.ledger import Ledger, utc_now
 from cwledger.ledger.projections import SealedUnread, rebuild
 from cwledger.ledger.tile_bytes import resource_path, split_entry_bundle, width_in
 from cwledger.model.events import GENESIS, GenesisBody
@@ -208,7 +209,7 @@ def _open_store(out_dir: Path, database_url: str | None) -> Store:
         raise VerificationError(f"{out_dir} already holds a ledger in its own ledger.db")
     store = Store.open(database_url)
     if not url_file.is_file():
-        _write_database_url(out_dir, database_url)
+        write_database_url(out_dir, database_url)
     return store
 
 

@@ -2,14 +2,20 @@
 
 libsodium (through PyNaCl's cffi bindings) verifies about twice as fast as OpenSSL
 through ``cryptography`` here, and cffi drops the GIL while it runs, so plain threads
-use both cores without pickling anything.
+use both cores without pickling anything, while the caller's thread drops the GIL too (a
+database's writes: `signatures_checked`). While the caller's thread runs Python, a thread
+done with one signature waits for the GIL before the next: `SignatureProcesses` checks
+them on worker processes then, beside it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from nacl.bindings import crypto_sign_open
@@ -20,6 +26,7 @@ from cwledger.errors import InvalidSignature
 __all__ = [
     "SignatureJob",
     "SignatureChecker",
+    "SignatureProcesses",
     "verify_ed25519",
     "bad_signatures",
     "signatures_checked",
@@ -47,6 +54,12 @@ def _bad(jobs: Sequence[SignatureJob]) -> list[int]:
     return bad
 
 
+def _slices(jobs: Sequence[SignatureJob], workers: int) -> list[Sequence[SignatureJob]]:
+    """`jobs` in one contiguous slice per worker."""
+    step = max(1, -(-len(jobs) // workers))
+    return [jobs[i : i + step] for i in range(0, len(jobs), step)]
+
+
 class SignatureChecker:
     """Checks batches of signatures on worker threads while the caller goes on.
 
@@ -60,8 +73,7 @@ class SignatureChecker:
 
     def submit(self, jobs: Sequence[SignatureJob]) -> Callable[[], list[int]]:
         """Start checking `jobs` (split in one contiguous slice per worker)."""
-        step = max(1, -(-len(jobs) // self.workers))
-        futures = [self._pool.submit(_bad, jobs[i : i + step]) for i in range(0, len(jobs), step)]
+        futures = [self._pool.submit(_bad, part) for part in _slices(jobs, self.workers)]
         return lambda: sorted(i for f in futures for i in f.result())
 
     def __enter__(self) -> SignatureChecker:
@@ -69,6 +81,76 @@ class SignatureChecker:
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class SignatureProcesses:
+    """Checks batches of signatures on worker processes while the caller's thread goes on,
+    in Python or not: one process per core, started at the first `submit` (forked while
+    this process runs no other thread, else spawned, which is safe beside threads) and
+    kept for the next batches until `close`.
+
+    `submit(jobs)` returns at once with a callable that waits and gives the failing
+    indices, ascending. If a worker dies, the slices it held are checked on the waiting
+    thread instead and the next `submit` starts new workers: a verdict comes later, never
+    lost and never assumed.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                alone = threading.active_count() == 1
+                method = (
+                    "fork"
+                    if alone and "fork" in multiprocessing.get_all_start_methods()
+                    else "spawn"
+                )
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context(method)
+                )
+            return self._pool
+
+    def submit(self, jobs: Sequence[SignatureJob]) -> Callable[[], list[int]]:
+        """Start checking `jobs` (split in one contiguous slice per worker)."""
+        pool = self._started()
+        parts: list[tuple[Sequence[SignatureJob], Future[list[int]] | None]] = []
+        for part in _slices(jobs, self.workers):
+            try:
+                parts.append((part, pool.submit(_bad, part)))
+            except BrokenProcessPool:
+                parts.append((part, None))
+
+        def failing() -> list[int]:
+            bad: list[int] = []
+            for part, future in parts:
+                try:
+                    if future is None:
+                        raise BrokenProcessPool("the pool was broken when the slice came")
+                    bad += future.result()
+                except BrokenProcessPool:
+                    self._discard(pool)
+                    bad += _bad(part)
+            return sorted(bad)
+
+        return failing
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool (the next `submit` starts another)."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """End the worker processes (if started)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
