@@ -110,9 +110,15 @@ class UnknownSigner(VerificationError):
 
 class CorruptEntry(VerificationError):
     """A stored row of the log holds what no entry can: a value of another type in one of
-    its columns (the database was changed outside cwledger). `index` names the row."""
+    its columns (the database was changed outside cwledger). `index` names the row.
+
+    A server reading it answers 500: the fault is the server's own database, not the
+    request's (a `VerificationError` is otherwise what the caller sent or asked about)."""
 
     code = "corrupt-entry"
+    status = 500
+    problem = "corrupt-entry"
+    title = "The log's database holds a corrupt entry"
 
     def __init__(self, index: int, reason: str) -> None:
         self.index = index

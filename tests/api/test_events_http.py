@@ -4,6 +4,7 @@ Every write test checks the answer and the database's rows before and after."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -235,3 +236,19 @@ def test_an_entry_over_65535_bytes_is_refused_because_no_entry_bundle_could_hold
     assert doc["problems"][-1]["location"] == "event[0].envelope"
     assert "at most 65,535" in doc["problems"][-1]["detail"]
     assert row_counts(api.ledger) == before
+
+
+def test_a_corrupt_entry_in_the_database_is_the_servers_fault_named_by_its_row(
+    api: Api,
+) -> None:
+    # SQLite keeps a value of any type in any column: an envelope changed to text outside
+    # cwledger is answered 500, naming the row, by the listing and the log's entries alike.
+    assert post_batch(api, envelopes(api, [event(1), event(2)])).status_code == 201
+    db = sqlite3.connect(api.ledger.path / "ledger.db")
+    with db:
+        db.execute("UPDATE log_entry SET envelope = CAST(envelope AS TEXT) WHERE idx = 2")
+    db.close()
+    for url in ("/api/v1/events?limit=10", "/api/v1/log/entries?start=0&end=3"):
+        doc = assert_problem(api.client.get(url, headers=api.auth("obs")), 500, "corrupt-entry")
+        assert doc["detail"].startswith("entry 2: the stored envelope is str '{"), url
+        assert "changed outside cwledger" in doc["detail"]

@@ -289,9 +289,11 @@ class Book:
             earliest = None if self._whole else self._source.earliest_deadline(kind)
             self._stored_deadline[kind] = earliest
         first = self._stored_deadline[kind]
+        end = bisect_left(self._deadlines, (at,))
+        if not pending and not end and (first is None or first >= at):
+            return []  # every event asks this: most of the time, no deadline has passed
         stored = self._source.overdue(kind, at) if first is not None and first < at else []
         found = {key for key in stored if key not in pending and (kind, key) not in self._cache}
-        end = bisect_left(self._deadlines, (at,))
         found |= {key for _, k, key in self._deadlines[:end] if k == kind and key not in pending}
         found |= {
             key for key, rec in pending.items() if (d := _deadline(rec)) is not None and d < at

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from cwledger.store.entries import blob
 from cwledger.store.schema import custody_link, log_entry, site_link
 
 __all__ = ["EntryFilter", "find_entries"]
@@ -32,7 +33,8 @@ def find_entries(
     conn: Connection, f: EntryFilter, *, after: int, limit: int
 ) -> list[tuple[int, str, str, str, str, bytes, bytes]]:
     """Up to `limit` entries with index > `after`, in log order, as rows (index, event_id,
-    type, author, time, leaf_hash, envelope)."""
+    type, author, time, leaf_hash, envelope). Raises CorruptEntry for a binary column of
+    another type, naming the row (`store.entries.blob`)."""
     c = log_entry.c
     q = select(c.idx, c.event_id, c.event_type, c.author, c.event_time, c.leaf_hash, c.envelope)
     q = q.where(c.idx > after)
@@ -49,4 +51,7 @@ def find_entries(
     if f.until is not None:
         q = q.where(c.event_at <= f.until)
     rows = conn.execute(q.order_by(c.idx).limit(limit))
-    return [(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), bytes(r[6])) for r in rows]
+    return [
+        (r[0], r[1], r[2], r[3], r[4], blob(r[5], r[0], "leaf hash"), blob(r[6], r[0], "envelope"))
+        for r in rows
+    ]
