@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -439,29 +440,32 @@ def signature_jobs(ledger: Ledger) -> list[Job]:
     return jobs
 
 
+def _audit_once(ledger: Ledger) -> tuple[float, Any]:
+    assert threading.active_count() == 1, "the audit would spawn its workers, not fork them"
+    gc.collect()
+    t0 = perf()
+    report = audit(ledger.store)
+    return perf() - t0, report
+
+
+def _limit_once(binding: str, mode: str, n: int) -> float:
+    """The fastest binding's time for all n signatures, with pools of its own (closed after,
+    so that the audit next starts its workers as `cwledger verify` does)."""
+    ctx = multiprocessing.get_context("fork")
+    with ThreadPoolExecutor(max_workers=2) as threads, ctx.Pool(2) as procs:
+        procs.starmap(_verify_range, [(binding, 0, 1), (binding, 1, 2)])  # warm up
+        return time_verify(binding, mode, n, threads, procs)
+
+
 def bench_verify(sizes: dict[str, int], ledger: Ledger, out: dict[str, Any]) -> None:
     global _JOBS
     say(
         f"\n== 3. verify: the full audit of the {sizes['events'] + 1:,}-entry ledger "
         f"(load {load():.2f})"
     )
-    runs = []
-    for _ in range(2):
-        gc.collect()
-        t0 = perf()
-        report = audit(ledger.store)
-        runs.append(perf() - t0)
-    audit_s = min(runs)
-    n = report.size
-    assert n == sizes["events"] + 1 and report.root_hash == ledger.latest_checkpoint().root_hash
-    say(
-        f"  ours  audit(store) (decode, canonical, leaf hash, Ed25519 on "
-        f"{os.cpu_count()} processes; authorise, tiles, {report.checkpoints} checkpoints): "
-        f"{audit_s:.2f} s, {n / audit_s:,.0f} entries/s (best of {[round(r, 2) for r in runs]})"
-    )
-
     _JOBS = signature_jobs(ledger)
-    assert len(_JOBS) == n
+    n = len(_JOBS)
+    assert n == sizes["events"] + 1
     sample = min(sizes["sig_sample"], n)
     rates: dict[str, float] = {}
     ctx = multiprocessing.get_context("fork")
@@ -473,12 +477,26 @@ def bench_verify(sizes: dict[str, int], ledger: Ledger, out: dict[str, Any]) -> 
                     s = time_verify(binding, mode, sample, threads, procs)
                     key = f"{binding} / {mode}"
                     rates[key] = max(rates.get(key, 0.0), sample / s)
-        for key, rate in rates.items():
-            binding, mode = key.split(" / ")
-            say(f"  {binding:28s} {mode:12s} {rate:9,.0f} signatures/s ({sample:,} signatures)")
-        fastest = max(rates, key=rates.__getitem__)
-        binding, mode = fastest.split(" / ")
-        limit_s = min(time_verify(binding, mode, n, threads, procs) for _ in range(2))
+    for key, rate in rates.items():
+        binding, mode = key.split(" / ")
+        say(f"  {binding:28s} {mode:12s} {rate:9,.0f} signatures/s ({sample:,} signatures)")
+    fastest = max(rates, key=rates.__getitem__)
+    binding, mode = fastest.split(" / ")
+    # The audit and the limit in turns, best of each: the machine's speed drifts within a
+    # run, and both then meet the same drift.
+    runs: list[float] = []
+    limits: list[float] = []
+    for _ in range(3):
+        seconds, report = _audit_once(ledger)
+        runs.append(seconds)
+        limits.append(_limit_once(binding, mode, n))
+    audit_s, limit_s = min(runs), min(limits)
+    assert report.size == n and report.root_hash == ledger.latest_checkpoint().root_hash
+    say(
+        f"  ours  audit(store) (decode, canonical, leaf hash, Ed25519 on "
+        f"{os.cpu_count()} processes; authorise, tiles, {report.checkpoints} checkpoints): "
+        f"{audit_s:.2f} s, {n / audit_s:,.0f} entries/s (best of {[round(r, 2) for r in runs]})"
+    )
     thread_gain = {
         b: round(rates[f"{b} / 2 threads"] / rates[f"{b} / 1 thread"], 3) for b in BINDINGS
     }
@@ -502,6 +520,7 @@ def bench_verify(sizes: dict[str, int], ledger: Ledger, out: dict[str, Any]) -> 
         verify_runs_s=[round(r, 3) for r in runs],
         verify_entries_per_s=round(n / audit_s),
         verify_limit_s=round(limit_s, 4),
+        verify_limit_runs_s=[round(r, 3) for r in limits],
         verify_limit_sigs_per_s=round(n / limit_s),
         verify_ratio=round(limit_s / audit_s, 4),
         append_full_vs_ed25519=None if full_vs_sigs is None else round(full_vs_sigs, 4),
