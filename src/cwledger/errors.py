@@ -29,7 +29,9 @@ __all__ = [
     "InvalidSignature",
     "UnknownSigner",
     "SealBroken",
+    "CorruptDatabase",
     "CorruptEntry",
+    "CorruptTile",
     "EventRejected",
     "Problem",
     "LedgerNotFound",
@@ -108,26 +110,47 @@ class UnknownSigner(VerificationError):
     code = "unknown-signer"
 
 
-class CorruptEntry(VerificationError):
-    """A stored row of the log holds what no entry can: a value of another type in one of
-    its columns (the database was changed outside cwledger). `index` names the row.
+class CorruptDatabase(VerificationError):
+    """A stored row holds what cwledger never writes: a value of another type in one of its
+    columns (SQLite keeps any type in any column: the database was changed outside
+    cwledger).
 
     A server reading it answers 500: the fault is the server's own database, not the
     request's (a `VerificationError` is otherwise what the caller sent or asked about)."""
 
-    code = "corrupt-entry"
+    code = "corrupt-database"
     status = 500
-    problem = "corrupt-entry"
-    title = "The log's database holds a corrupt entry"
+    problem = "corrupt-database"
+    title = "The ledger's database was changed outside cwledger"
+
+    _AFTER = (
+        "; the database was changed outside cwledger: `cwledger verify` names the first "
+        "such entry, and a mirror or a backup holds the log as it was"
+    )
+
+
+class CorruptEntry(CorruptDatabase):
+    """A stored row of the log is no entry (`CorruptDatabase`). `index` names the row."""
+
+    code = "corrupt-entry"
 
     def __init__(self, index: int, reason: str) -> None:
         self.index = index
         self.reason = reason  # the audit names the entry with this alone
-        super().__init__(
-            f"entry {index}: {reason}; the database was changed outside cwledger: "
-            "`cwledger verify` names the first such entry, and a mirror or a backup holds "
-            "the log as it was"
-        )
+        super().__init__(f"entry {index}: {reason}{self._AFTER}")
+
+
+class CorruptTile(CorruptDatabase):
+    """A stored tile of the tree is no row of hashes (`CorruptDatabase`): tile `index` of
+    `level`."""
+
+    code = "corrupt-tile"
+
+    def __init__(self, level: int, index: int, reason: str) -> None:
+        self.level = level
+        self.index = index
+        self.reason = reason  # the audit names the tile's first entry with this alone
+        super().__init__(f"tile {level}/{index}: {reason}{self._AFTER}")
 
 
 class SealBroken(VerificationError):

@@ -238,17 +238,24 @@ def test_an_entry_over_65535_bytes_is_refused_because_no_entry_bundle_could_hold
     assert row_counts(api.ledger) == before
 
 
-def test_a_corrupt_entry_in_the_database_is_the_servers_fault_named_by_its_row(
+def test_a_corrupt_row_in_the_database_is_the_servers_fault_named_by_its_row(
     api: Api,
 ) -> None:
-    # SQLite keeps a value of any type in any column: an envelope changed to text outside
-    # cwledger is answered 500, naming the row, by the listing and the log's entries alike.
+    # SQLite keeps a value of any type in any column: an envelope or a tile changed to text
+    # outside cwledger is answered 500, naming the row, by every route that reads it.
     assert post_batch(api, envelopes(api, [event(1), event(2)])).status_code == 201
     db = sqlite3.connect(api.ledger.path / "ledger.db")
     with db:
         db.execute("UPDATE log_entry SET envelope = CAST(envelope AS TEXT) WHERE idx = 2")
+        db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 0")
     db.close()
-    for url in ("/api/v1/events?limit=10", "/api/v1/log/entries?start=0&end=3"):
-        doc = assert_problem(api.client.get(url, headers=api.auth("obs")), 500, "corrupt-entry")
-        assert doc["detail"].startswith("entry 2: the stored envelope is str '{"), url
+    for url, detail in (
+        ("/api/v1/events?limit=10", "entry 2: the stored envelope is str '{"),
+        ("/api/v1/log/entries?start=0&end=3", "entry 2: the stored envelope is str '{"),
+        ("/log/tile/0/000.p/3", "tile 0/0: the stored hashes are str 'junk', not bytes"),
+        ("/api/v1/log/proofs/inclusion?index=1&size=3", "tile 0/0: the stored hashes are str"),
+    ):
+        resp = api.client.get(url, headers=api.auth("obs"))
+        doc = assert_problem(resp, 500, "corrupt-database")
+        assert doc["detail"].startswith(detail), url
         assert "changed outside cwledger" in doc["detail"]

@@ -104,6 +104,14 @@ def _leaf_hash_text(db: sqlite3.Connection) -> None:
     db.execute("UPDATE log_entry SET leaf_hash = 'abc' WHERE idx = 250")
 
 
+def _tile_text(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 1")
+
+
+def _tile_number(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE tree_tile SET hashes = 12 WHERE level = 0 AND idx = 1")
+
+
 # (tampering, the entry verify must name, a phrase of the reason)
 CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "one byte of an envelope": (_flip_envelope_byte, 123, "entry 123"),
@@ -123,6 +131,9 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "a log time that is no number": (_log_time_text, 150, "stored log time is 'soon'"),
     "an envelope stored as text": (_envelope_text, 99, "stored envelope is str"),
     "a leaf hash stored as text": (_leaf_hash_text, 250, "stored leaf hash is str 'abc'"),
+    "a tile stored as text": (_tile_text, 256, "tile 0/1: the stored hashes are str 'junk'"),
+    # bytes() would make it 12 zero bytes, which the audit would show as the stored hashes
+    "a tile stored as a number": (_tile_number, 256, "the stored hashes are int '12', not bytes"),
 }
 
 

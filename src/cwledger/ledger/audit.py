@@ -38,6 +38,7 @@ from pydantic import BaseModel
 from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.errors import (
     CorruptEntry,
+    CorruptTile,
     EventRejected,
     InvalidSignature,
     Problem,
@@ -116,7 +117,11 @@ class _TileChecker:
         t_index, offset = divmod(index << r, TILE_WIDTH)
         cached = self.rows.get(t_level)
         if cached is None or cached[0] != t_index:
-            row = self.reader.tiles([(t_level, t_index)]).get((t_level, t_index), b"")
+            try:
+                row = self.reader.tiles([(t_level, t_index)]).get((t_level, t_index), b"")
+            except CorruptTile as e:  # the node's first leaf, as for a hash that differs
+                why = f"stored tile {e.level}/{e.index}: {e.reason}"
+                raise AuditFailure(index << level, why) from e
             cached = self.rows[t_level] = (t_index, row)
         row = cached[1]
         if r == 0:

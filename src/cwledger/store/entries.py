@@ -1,6 +1,7 @@
 """A stored entry of the log: the row the store writes for it, and the row read back as an
 entry, strictly (SQLite keeps a value of any type in any column: a row changed outside
-cwledger is `CorruptEntry`, naming it, not a crash further on)."""
+cwledger is `CorruptEntry`, naming it, not a crash further on); a stored tile's hashes
+read back as strictly (`CorruptTile`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cwledger.errors import CorruptEntry, echo
+from cwledger.errors import CorruptEntry, CorruptTile, echo
 from cwledger.time import from_rfc3339
 
-__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row"]
+__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row", "tile_hashes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,18 @@ def blob(value: object, index: int, column: str) -> bytes:
         return bytes(value)
     raise CorruptEntry(
         index, f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
+    )
+
+
+def tile_hashes(value: object, level: int, index: int) -> bytes:
+    """The stored hashes of tile `index` of `level` as bytes. Raises CorruptTile otherwise
+    (`bytes()` would make a number that many zero bytes, and refuse text)."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise CorruptTile(
+        level, index, f"the stored hashes are {type(value).__name__} {echo(value)}, not bytes"
     )
 
 

@@ -39,7 +39,7 @@ from cwledger.errors import ConflictError
 from cwledger.store import driver
 from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
-from cwledger.store.entries import StoredEntry, blob, entry_from_row, entry_row
+from cwledger.store.entries import StoredEntry, blob, entry_from_row, entry_row, tile_hashes
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
@@ -297,7 +297,8 @@ class LogReader:
         return [entry_from_row(r) for r in self.conn.execute(q)]
 
     def tiles(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The stored rows of the tiles (level, index) asked for; absent tiles are left out."""
+        """The stored rows of the tiles (level, index) asked for; absent tiles are left out.
+        Raises CorruptTile for a row that holds no bytes."""
         by_level: dict[int, set[int]] = {}
         for level, idx in keys:
             by_level.setdefault(level, set()).add(idx)
@@ -317,7 +318,7 @@ class LogReader:
                     )
                 )
             )
-            return {(r[0], r[1]): bytes(r[2]) for r in self.conn.execute(q)}
+            return {(r[0], r[1]): tile_hashes(r[2], r[0], r[1]) for r in self.conn.execute(q)}
         terms, params = [], []
         for level, idxs in by_level.items():
             terms.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(idxs))}))")
@@ -326,7 +327,7 @@ class LogReader:
         cursor = self._driver_cursor()
         try:
             cursor.execute(sql, params)
-            return {(r[0], r[1]): bytes(r[2]) for r in cursor.fetchall()}
+            return {(r[0], r[1]): tile_hashes(r[2], r[0], r[1]) for r in cursor.fetchall()}
         finally:
             cursor.close()
 
@@ -340,7 +341,7 @@ class LogReader:
             tree_tile.c.level, tree_tile.c.idx
         )
         for r in self.conn.execute(q):
-            yield r[0], r[1], bytes(r[2])
+            yield r[0], r[1], tile_hashes(r[2], r[0], r[1])
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, by size (without its cosignatures: `cosignatures`)."""
