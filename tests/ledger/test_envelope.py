@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import signal
+import threading
 
 import pytest
 import rfc8785
@@ -211,6 +212,22 @@ def test_signatures_checked_on_worker_processes_name_every_bad_one() -> None:
         assert first() == [0, 170, 299]
         assert second() == []
     finally:
+        processes.close()
+
+
+def test_beside_another_thread_the_signature_workers_are_spawned_not_forked() -> None:
+    # A server runs threads: a fork would copy whatever lock one of them held.
+    signer = Signer.generate("insp")
+    processes = SignatureProcesses(workers=2)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert processes.submit(_jobs(signer, 100, {7, 99}))() == [7, 99]
+        assert processes.start_method == "spawn"
+    finally:
+        release.set()
+        other.join()
         processes.close()
 
 

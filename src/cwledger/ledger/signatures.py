@@ -99,6 +99,7 @@ class SignatureProcesses:
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self.start_method: str | None = None  # how the workers last started
 
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -112,6 +113,7 @@ class SignatureProcesses:
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context(method)
                 )
+                self.start_method = method
             return self._pool
 
     def submit(self, jobs: Sequence[SignatureJob]) -> Callable[[], list[int]]:
