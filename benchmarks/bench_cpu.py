@@ -232,8 +232,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reads", action="store_true", help="the server's hot reads instead")
     parser.add_argument("--requests", type=int, default=3000, help="with --reads: per round")
     parser.add_argument("--warm", type=int, default=1000, help="with --reads: first, per kind")
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the start-up objects in the collector's sight (a before column)",
+    )
     args = parser.parse_args(argv)
-    freeze_start_up()  # as the command line and the server's workers do, once imported
+    if not args.no_freeze:
+        freeze_start_up()  # as the command line and the server's workers do, once imported
     if args.reads:
         load_start = os.getloadavg()
         cpu = {b: read_rounds(b, args) for b in ("sqlite", "postgresql")}
