@@ -181,6 +181,29 @@ def test_the_public_pages_in_every_language(
     _visit(browser, lang, width, public_base, PUBLIC_PAGES)
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_an_error_page_wraps_a_long_word_of_its_detail(browser: Any, site: Site, lang: str) -> None:
+    # The detail quotes what it refused (up to 80 characters without a space; a corrupt
+    # row's stored value): it wraps at 390 px, and reads left to right in Arabic too.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 900}, extra_http_headers={"Accept-Language": lang}
+    )
+    page = context.new_page()
+    try:
+        response = page.goto(site.base + "/?at=" + "2014" * 30)
+        assert response is not None and response.status == 422
+        m = page.evaluate(MEASURE)
+        assert m["scrollWidth"] <= m["innerWidth"], m["scrollWidth"]
+        assert m["overflowing"] == []
+        assert page.get_attribute("p.problem", "dir") == "auto"
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('p.problem')).direction")
+            == "ltr"
+        )
+    finally:
+        context.close()
+
+
 def test_arabic_charts_run_right_to_left(browser: Any, site: Site) -> None:
     """The burn-down in Arabic: its value axis at the right, time from right to left."""
     context = browser.new_context(

@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 DATABASE_URL_FILE = "database.url"
+"""In a ledger directory whose log is in a database server: that database's URL, one line."""
 
 
 def shown_url(url: str) -> str:

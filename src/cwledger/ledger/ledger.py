@@ -88,8 +88,6 @@ LATE_AFTER = 7 * 86_400 * 1_000_000
 """How far (µs) an event's time may be before the moment the log took it by default
 before the entry counts as recorded late: seven days."""
 
-# In a ledger directory whose log is in a database server: that database's URL, one line.
-
 
 def utc_now() -> str:
     """The current time as RFC 3339 UTC with a Z, to the second."""

@@ -144,6 +144,7 @@ ERROR_TITLES = (
     N_("Method not allowed"),
     N_("Not ready"),
     N_("Insufficient storage"),
+    N_("The ledger's database was changed outside cwledger"),
     N_("PDF output is not available here"),
 )
 """The titles of the problem types (`cwledger.errors`), as the error page shows them."""
