@@ -404,3 +404,11 @@ def test_the_fast_decoding_of_a_payload_agrees_with_the_general_path(
     if isinstance(body, dict) and event_id == "e1" and canonical.isascii():
         if plain_json(body) and _general_event(canonical)[0] is not None:
             assert _canonical_event(canonical) is not None
+
+
+def test_plain_json_in_order_also_asks_every_objects_keys_in_rfc8785_order() -> None:
+    ordered = {"a": [{"x": 1, "y": None}], "b": {"": True, "c": "d"}}
+    assert plain_json(ordered) and plain_json(ordered, in_order=True)
+    for unordered in ({"b": 1, "a": 2}, {"a": [{"y": 1, "x": 2}]}, {"a": {"c": 1, "": 2}}):
+        assert plain_json(unordered) and not plain_json(unordered, in_order=True)
+    assert not plain_json({"a": 1.5}, in_order=True)

@@ -18,7 +18,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from cwledger.book.registry import EVENT_TYPES, EventType
 from cwledger.errors import EventRejected, MalformedInput, Problem, echo
 from cwledger.ledger.authority import Authority, KeyRecord
-from cwledger.ledger.canonical import is_canonical, parse_json_object, plain_json_in_order
+from cwledger.ledger.canonical import is_canonical, parse_json_object, plain_json
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
 from cwledger.model.events import Event
 
@@ -121,7 +121,7 @@ def _canonical_event(payload: bytes) -> Event | None:
     except ValidationError:
         return None
     try:
-        if not plain_json_in_order(event.body):
+        if not plain_json(event.body, in_order=True):
             return None
         # The members in RFC 8785 order: author, body, id, time, type.
         text = to_json(
