@@ -17,9 +17,9 @@ process. Elsewhere than glibc it does nothing.
 `freeze_start_up` is for the same processes and for the command line: once the modules
 are imported, some 80,000 objects (classes, functions, pydantic's and SQLAlchemy's
 tables) live as long as the process. CPython's cyclic collector walks every one of them
-in each full collection, and a batch of appends makes some: in one process, the
-collector took 11-14 µs of each event appended, and 3-7 µs with them frozen
-(docs/performance.md).
+in each full collection, and a batch of appends makes some: the collector took 18.6-21.0
+µs of the appending thread's CPU an event, and 5.8-7.4 µs with them frozen
+(`benchmarks/bench_cpu.py` against `--no-freeze`; docs/performance.md).
 """
 
 from __future__ import annotations

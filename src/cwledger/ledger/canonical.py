@@ -18,12 +18,7 @@ import rfc8785
 
 from cwledger.errors import MalformedInput, echo
 
-__all__ = [
-    "canonical_json",
-    "is_canonical",
-    "parse_json_object",
-    "plain_json",
-]
+__all__ = ["canonical_json", "is_canonical", "parse_json_object", "plain_json"]
 
 _MAX_SAFE = 2**53 - 1
 _TOO_DEEP = "is nested too deeply"
