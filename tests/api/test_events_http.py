@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cwledger.api.process import spawn
 from cwledger.ledger.access import issue_token, revoke_token
+from cwledger.ledger.ledger import CHUNK, Ledger
 from tests.api.conftest import Api, make_api
 from tests.book.builders import Book, item
-from tests.conftest import event, row_counts
+from tests.conftest import FOUNDING, ORIGIN, event, row_counts
 
 PROBLEM = "application/problem+json"
 
@@ -259,3 +264,47 @@ def test_a_corrupt_row_in_the_database_is_the_servers_fault_named_by_its_row(
         doc = assert_problem(resp, 500, "corrupt-database")
         assert doc["detail"].startswith(detail), url
         assert "changed outside cwledger" in doc["detail"]
+
+
+def _post(base: str, path: str, token: str, doc: object) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(doc).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_a_served_batch_of_several_chunks_is_judged_with_every_signature(
+    tmp_path: Path,
+) -> None:
+    # `cwledger serve` with two workers: a batch longer than a chunk has its signatures
+    # checked on processes that the worker spawns (it runs threads), forged ones named.
+    led = Ledger.init(tmp_path / "ledger", ORIGIN, founding=FOUNDING, time="2013-09-14T00:00:00Z")
+    token = issue_token(led.store, led.authority(), "insp")[0]
+    good = [json.loads(e) for e in led.sign([event(n) for n in range(1, CHUNK + 45)], "insp")]
+    led.close()
+    bad = [4, CHUNK + 40]
+    forged = [
+        dict(e, signatures=[dict(e["signatures"][0], sig=good[0]["signatures"][0]["sig"])])
+        if i in bad
+        else e
+        for i, e in enumerate(good)
+    ]
+    server = spawn(tmp_path / "ledger", workers=2)
+    try:
+        status, doc = _post(server.base, "/api/v1/events/batch", token, {"envelopes": forged})
+        assert status == 422, doc
+        assert [p["location"] for p in doc["problems"]] == [
+            f"event[{i}].signatures[0].sig" for i in bad
+        ]
+        status, doc = _post(server.base, "/api/v1/events/batch", token, {"envelopes": good})
+        assert status == 201, doc
+        assert [r["index"] for r in doc["receipts"]] == list(range(1, len(good) + 1))
+    finally:
+        server.stop()
