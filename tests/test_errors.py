@@ -49,6 +49,7 @@ ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "AuditFailure": (7, "the leaf hash differs"),
     "CorruptEntry": (7, "the stored log time is 'soon', not a moment (an integer)"),
     "CorruptTile": (0, 1, "the stored hashes are str 'junk', not bytes"),
+    "CorruptRow": ("the checkpoint for size 7", "the stored root hash is str 'junk', not bytes"),
     "SheetRejected": ([Problem("row 3", "no such chemical")],),
     "MonitorAlarm": ("fork", "two roots for size 7"),
     "SealedUnread": (12, "a1b2c3d4"),

@@ -32,6 +32,7 @@ __all__ = [
     "CorruptDatabase",
     "CorruptEntry",
     "CorruptTile",
+    "CorruptRow",
     "EventRejected",
     "Problem",
     "LedgerNotFound",
@@ -151,6 +152,18 @@ class CorruptTile(CorruptDatabase):
         self.index = index
         self.reason = reason  # the audit names the tile's first entry with this alone
         super().__init__(f"tile {level}/{index}: {reason}{self._AFTER}")
+
+
+class CorruptRow(CorruptDatabase):
+    """Another stored row (a checkpoint, a cosignature, a witness's state, a token) holds
+    what cwledger never writes (`CorruptDatabase`). `row` names it."""
+
+    code = "corrupt-row"
+
+    def __init__(self, row: str, reason: str) -> None:
+        self.row = row
+        self.reason = reason
+        super().__init__(f"{row}: {reason}{self._AFTER}")
 
 
 class SealBroken(VerificationError):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import cwledger.ledger.audit as audit_module
 from cwledger.errors import CorruptEntry
+from cwledger.ledger.access import issue_token
 from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, audit
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
@@ -135,6 +136,35 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     # bytes() would make it 12 zero bytes, which the audit would show as the stored hashes
     "a tile stored as a number": (_tile_number, 256, "the stored hashes are int '12', not bytes"),
 }
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "key", "row"),
+    [
+        ("checkpoint", "root_hash", "size = (SELECT max(size) FROM checkpoint)", "checkpoint"),
+        ("party_token", "secret_hash", "1 = 1", "token"),
+    ],
+)
+def test_another_rows_bytes_stored_as_text_are_named_not_a_crash(
+    filled: Ledger, table: str, column: str, key: str, row: str
+) -> None:
+    # SQLite keeps a value of any type in any column: `bytes()` refused text with a
+    # traceback (and made a number that many zero bytes)
+    if table == "party_token":
+        issue_token(filled.store, filled.authority(), "insp")
+    with _db(filled) as db:
+        db.execute(f"UPDATE {table} SET {column} = 'junk' WHERE {key}")
+    command = ["verify"] if table == "checkpoint" else ["tokens", "list"]
+    cli = subprocess.run(
+        [sys.executable, "-m", "cwledger", *command, "--ledger", str(filled.path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    said = " ".join(cli.stderr.split())
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr
+    assert f"error (corrupt-row): the {row}" in said or f"error (corrupt-row): {row}" in said
+    assert "is str 'junk', not bytes" in said
 
 
 def test_untouched_log_verifies(filled: Ledger) -> None:

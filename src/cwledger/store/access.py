@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
+from cwledger.store.entries import row_bytes
 from cwledger.store.schema import party_token
 
 __all__ = ["AccessList", "StoredToken"]
@@ -30,7 +31,8 @@ class StoredToken:
 
 
 def _token(row: Any) -> StoredToken:
-    return StoredToken(row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6])
+    secret = row_bytes(row[2], f"token {row[0]}", "secret's hash")
+    return StoredToken(row[0], row[1], secret, row[3], row[4], row[5], row[6])
 
 
 _COLUMNS = (

@@ -1,7 +1,7 @@
 """A stored entry of the log: the row the store writes for it, and the row read back as an
 entry, strictly (SQLite keeps a value of any type in any column: a row changed outside
 cwledger is `CorruptEntry`, naming it, not a crash further on); a stored tile's hashes
-read back as strictly (`CorruptTile`)."""
+and the other rows' binary columns read back as strictly (`CorruptTile`, `CorruptRow`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cwledger.errors import CorruptEntry, CorruptTile, echo
+from cwledger.errors import CorruptEntry, CorruptRow, CorruptTile, echo
 from cwledger.time import from_rfc3339
 
-__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row", "tile_hashes"]
+__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row", "row_bytes", "tile_hashes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,27 +76,43 @@ def entry_from_row(row: Sequence[Any]) -> StoredEntry:
     )
 
 
-def blob(value: object, index: int, column: str) -> bytes:
-    """A stored binary column of entry `index` as bytes. Raises CorruptEntry otherwise."""
+def _strict_bytes(value: object) -> bytes | None:
+    """A stored binary value as bytes; None for a value of another type (`bytes()` would
+    make a number that many zero bytes, and refuse text)."""
     if type(value) is bytes:
         return value
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
-    raise CorruptEntry(
-        index, f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
-    )
+    return None
+
+
+def _not_bytes(value: object, column: str) -> str:
+    return f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
+
+
+def blob(value: object, index: int, column: str) -> bytes:
+    """A stored binary column of entry `index` as bytes. Raises CorruptEntry otherwise."""
+    data = _strict_bytes(value)
+    if data is None:
+        raise CorruptEntry(index, _not_bytes(value, column))
+    return data
 
 
 def tile_hashes(value: object, level: int, index: int) -> bytes:
-    """The stored hashes of tile `index` of `level` as bytes. Raises CorruptTile otherwise
-    (`bytes()` would make a number that many zero bytes, and refuse text)."""
-    if type(value) is bytes:
-        return value
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    raise CorruptTile(
-        level, index, f"the stored hashes are {type(value).__name__} {echo(value)}, not bytes"
-    )
+    """The stored hashes of tile `index` of `level` as bytes. Raises CorruptTile otherwise."""
+    data = _strict_bytes(value)
+    if data is None:
+        raise CorruptTile(level, index, _not_bytes(value, "hashes"))
+    return data
+
+
+def row_bytes(value: object, row: str, column: str) -> bytes:
+    """A stored binary column of another row (`row` names it: "the checkpoint for size 7")
+    as bytes. Raises CorruptRow otherwise."""
+    data = _strict_bytes(value)
+    if data is None:
+        raise CorruptRow(row, _not_bytes(value, column))
+    return data
 
 
 def _logged_at(value: object, index: int) -> int | None:

@@ -39,7 +39,14 @@ from cwledger.errors import ConflictError
 from cwledger.store import driver
 from cwledger.store.access import AccessList
 from cwledger.store.book import BookReader, BookWriter
-from cwledger.store.entries import StoredEntry, blob, entry_from_row, entry_row, tile_hashes
+from cwledger.store.entries import (
+    StoredEntry,
+    blob,
+    entry_from_row,
+    entry_row,
+    row_bytes,
+    tile_hashes,
+)
 from cwledger.store.schema import (
     SCHEMA_REVISION,
     checkpoint,
@@ -112,6 +119,20 @@ class WitnessState:
     cosignatures: int
     attempted_at: int | None
     failure: str | None
+
+
+def checkpoint_from_row(r: Any) -> StoredCheckpoint:
+    """A checkpoint's row (size, root hash, note, signed at, quorum), read strictly:
+    CorruptRow for a root hash that is not bytes."""
+    root = row_bytes(r[1], f"the checkpoint for size {r[0]}", "root hash")
+    return StoredCheckpoint(r[0], root, r[2], r[3], r[4])
+
+
+def cosignature_from_row(r: Any) -> StoredCosignature:
+    """A cosignature's row (checkpoint size, witness, line, cosigned at, chain hash), read
+    strictly: CorruptRow for a chain hash that is not bytes."""
+    chain = row_bytes(r[4], f"the cosignature for size {r[0]} by {r[1]}", "chain hash")
+    return StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), chain)
 
 
 _ENTRY_COLUMNS = (
@@ -347,7 +368,7 @@ class LogReader:
         """Every stored checkpoint, by size (without its cosignatures: `cosignatures`)."""
         c = checkpoint.c
         q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum).order_by(c.size)
-        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in self.conn.execute(q)]
+        return [checkpoint_from_row(r) for r in self.conn.execute(q)]
 
     def cosignatures(self) -> list[StoredCosignature]:
         """Every stored cosignature, by witness, then by checkpoint size."""
@@ -355,10 +376,7 @@ class LogReader:
         q = select(c.checkpoint_size, c.witness, c.line, c.cosigned_at, c.chain).order_by(
             c.witness, c.checkpoint_size
         )
-        return [
-            StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), bytes(r[4]))
-            for r in self.conn.execute(q)
-        ]
+        return [cosignature_from_row(r) for r in self.conn.execute(q)]
 
     def cosignature_times(self) -> list[tuple[int, int]]:
         """(checkpoint size, earliest cosignature timestamp), by size, of the checkpoints
@@ -379,7 +397,14 @@ class LogReader:
     def witness_states(self) -> dict[str, WitnessState]:
         """What the log knows of each witness it asked, by verifier key."""
         return {
-            r[0]: WitnessState(r[0], int(r[1]), bytes(r[2]), int(r[3]), r[4], r[5])
+            r[0]: WitnessState(
+                r[0],
+                int(r[1]),
+                row_bytes(r[2], f"the state of witness {r[0]}", "chain hash"),
+                int(r[3]),
+                r[4],
+                r[5],
+            )
             for r in self.conn.execute(select(witness_state))
         }
 

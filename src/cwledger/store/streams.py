@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from cwledger.store.schema import checkpoint, cosignature, tree_tile
-from cwledger.store.store import LogReader, StoredCheckpoint, StoredCosignature
+from cwledger.store.store import (
+    LogReader,
+    StoredCheckpoint,
+    StoredCosignature,
+    checkpoint_from_row,
+    cosignature_from_row,
+)
 
 __all__ = [
     "checkpoint_sizes",
@@ -37,7 +43,7 @@ def checkpoints_by_size(reader: LogReader, chunk: int = 1000) -> Iterator[Stored
     c = checkpoint.c
     q = select(c.size, c.root_hash, c.note, c.signed_at, c.quorum)
     for r in _pages(reader.conn, q, c.size, chunk):
-        yield StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3], r[4])
+        yield checkpoint_from_row(r)
 
 
 def checkpoint_sizes(reader: LogReader, chunk: int = 20_000) -> Iterator[int]:
@@ -55,10 +61,6 @@ _COSIGNATURE = (
 )
 
 
-def _cosignature(r: Any) -> StoredCosignature:
-    return StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), bytes(r[4]))
-
-
 def cosignatures_by_size(reader: LogReader, chunk: int = 1000) -> Iterator[StoredCosignature]:
     """Every stored cosignature, by checkpoint size then witness (the table's key), a page
     of `chunk` at a time."""
@@ -66,7 +68,7 @@ def cosignatures_by_size(reader: LogReader, chunk: int = 1000) -> Iterator[Store
     q = select(*_COSIGNATURE).order_by(c.checkpoint_size, c.witness).limit(chunk)
     rows = list(reader.conn.execute(q))
     while rows:
-        yield from map(_cosignature, rows)
+        yield from map(cosignature_from_row, rows)
         size, witness = rows[-1][0], rows[-1][1]
         after = or_(c.checkpoint_size > size, and_(c.checkpoint_size == size, c.witness > witness))
         rows = list(reader.conn.execute(q.where(after)))
@@ -79,7 +81,7 @@ def witness_cosignatures(
     c = cosignature.c
     q = select(*_COSIGNATURE).where(c.witness == witness)
     for r in _pages(reader.conn, q, c.checkpoint_size, chunk):
-        yield _cosignature(r)
+        yield cosignature_from_row(r)
 
 
 def cosigned_sizes(reader: LogReader, chunk: int = 20_000) -> Iterator[tuple[int, str]]:
