@@ -154,17 +154,18 @@ def test_another_rows_bytes_stored_as_text_are_named_not_a_crash(
         issue_token(filled.store, filled.authority(), "insp")
     with _db(filled) as db:
         db.execute(f"UPDATE {table} SET {column} = 'junk' WHERE {key}")
-    command = ["verify"] if table == "checkpoint" else ["tokens", "list"]
-    cli = subprocess.run(
-        [sys.executable, "-m", "cwledger", *command, "--ledger", str(filled.path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    said = " ".join(cli.stderr.split())
-    assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr
-    assert f"error (corrupt-row): the {row}" in said or f"error (corrupt-row): {row}" in said
-    assert "is str 'junk', not bytes" in said
+    readers = [["verify"], ["checkpoint"]] if table == "checkpoint" else [["tokens", "list"]]
+    for command in readers:
+        cli = subprocess.run(
+            [sys.executable, "-m", "cwledger", *command, "--ledger", str(filled.path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        said = " ".join(cli.stderr.split())
+        assert cli.returncode == 1 and "Traceback" not in cli.stderr, cli.stderr
+        assert f"error (corrupt-row): the {row}" in said or f"error (corrupt-row): {row}" in said
+        assert "is str 'junk', not bytes" in said
 
 
 def test_untouched_log_verifies(filled: Ledger) -> None:

@@ -86,8 +86,8 @@ def _strict_bytes(value: object) -> bytes | None:
     return None
 
 
-def _not_bytes(value: object, column: str) -> str:
-    return f"the stored {column} is {type(value).__name__} {echo(value)}, not bytes"
+def _not_bytes(value: object, column: str, verb: str = "is") -> str:
+    return f"the stored {column} {verb} {type(value).__name__} {echo(value)}, not bytes"
 
 
 def blob(value: object, index: int, column: str) -> bytes:
@@ -102,7 +102,7 @@ def tile_hashes(value: object, level: int, index: int) -> bytes:
     """The stored hashes of tile `index` of `level` as bytes. Raises CorruptTile otherwise."""
     data = _strict_bytes(value)
     if data is None:
-        raise CorruptTile(level, index, _not_bytes(value, "hashes"))
+        raise CorruptTile(level, index, _not_bytes(value, "hashes", "are"))
     return data
 
 

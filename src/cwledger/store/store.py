@@ -437,7 +437,8 @@ class LogReader:
             return None
         size, root, note, signed_at, quorum, _ = found[0]
         lines = tuple(row[5] for row in found if row[5] is not None)
-        return StoredCheckpoint(int(size), bytes(root), note, signed_at, int(quorum), lines)
+        root = row_bytes(root, f"the checkpoint for size {size}", "root hash")
+        return StoredCheckpoint(int(size), root, note, signed_at, int(quorum), lines)
 
     def cosignature_lines(self, size: int) -> tuple[str, ...]:
         """The witnesses' cosignature lines of the checkpoint for `size` (by witness key)."""
