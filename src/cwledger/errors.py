@@ -156,14 +156,15 @@ class CorruptTile(CorruptDatabase):
 
 class CorruptRow(CorruptDatabase):
     """Another stored row (a checkpoint, a cosignature, a witness's state, a token) holds
-    what cwledger never writes (`CorruptDatabase`). `row` names it."""
+    what cwledger never writes (`CorruptDatabase`). `row` names it. (Not every such row is
+    the log's, which `cwledger verify` checks: a token is the server's own.)"""
 
     code = "corrupt-row"
 
     def __init__(self, row: str, reason: str) -> None:
         self.row = row
         self.reason = reason
-        super().__init__(f"{row}: {reason}{self._AFTER}")
+        super().__init__(f"{row}: {reason}; the database was changed outside cwledger")
 
 
 class SealBroken(VerificationError):
