@@ -21,11 +21,12 @@ from cwledger.api.app import create_app
 from cwledger.api.openapi import document
 from cwledger.cli import ledger as cli_ledger
 from cwledger.cli import main
-from cwledger.errors import CwledgerError, Problem
+from cwledger.errors import CorruptEntry, CorruptRow, CorruptTile, CwledgerError, Problem
 from cwledger.http.problems import MEDIA_TYPE, PROBLEM_TYPES, error_tree
 from cwledger.http.settings import Settings
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.ledger import Ledger
+from cwledger.store.entries import row_bytes
 from cwledger.tlog.note import Note
 
 ErrorClass = type[CwledgerError]
@@ -173,3 +174,15 @@ def test_the_cli_prints_one_line_and_exits_1(
     assert "Traceback" not in captured.err and not captured.out
     if not issubclass(cls, errors.EventRejected):  # which lists each problem on a line
         assert not rest, captured.err
+
+
+def test_a_stored_key_reaches_the_message_escaped_not_raw() -> None:
+    # A row changed outside cwledger may hold any text where a key belongs: a terminal
+    # gets its repr, never its control characters
+    raw = "\x1b[2Jnine"
+    with pytest.raises(CorruptRow) as row:
+        row_bytes("junk", "chain hash", "the state of witness {}", raw)
+    shown = [str(CorruptEntry(raw, "r")), str(CorruptTile(0, raw, "r")), str(row.value)]
+    assert all("\x1b" not in m and "\\x1b[2Jnine" in m for m in shown), shown
+    assert str(CorruptTile(0, 7, "r")).startswith("tile 0/7: r")
+    assert str(row_bytes(b"ok", "chain hash", "the state of witness {}", raw)) == "b'ok'"

@@ -51,6 +51,7 @@ __all__ = [
     "DatabaseUnavailable",
     "DiskFull",
     "echo",
+    "echo_key",
     "clip",
 ]
 
@@ -138,7 +139,7 @@ class CorruptEntry(CorruptDatabase):
     def __init__(self, index: int, reason: str) -> None:
         self.index = index
         self.reason = reason  # the audit names the entry with this alone
-        super().__init__(f"entry {index}: {reason}{self._AFTER}")
+        super().__init__(f"entry {echo_key(index)}: {reason}{self._AFTER}")
 
 
 class CorruptTile(CorruptDatabase):
@@ -151,7 +152,7 @@ class CorruptTile(CorruptDatabase):
         self.level = level
         self.index = index
         self.reason = reason  # the audit names the tile's first entry with this alone
-        super().__init__(f"tile {level}/{index}: {reason}{self._AFTER}")
+        super().__init__(f"tile {echo_key(level)}/{echo_key(index)}: {reason}{self._AFTER}")
 
 
 class CorruptRow(CorruptDatabase):
@@ -372,6 +373,13 @@ def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text):,} characters in all)"
+
+
+def echo_key(value: object) -> str:
+    """A stored key (an index, a size, a name) as an error message names it: an integer as it
+    is, anything else as `echo` repeats it (a row changed outside cwledger may hold any
+    text, which a terminal must not be handed raw)."""
+    return str(value) if type(value) is int else echo(value)
 
 
 def echo(value: object, limit: int = ECHO_LIMIT) -> str:

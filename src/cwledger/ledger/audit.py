@@ -23,9 +23,7 @@ order as the chunks come back, so the lowest bad index is always the one reporte
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -50,7 +48,7 @@ from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
 from cwledger.ledger.sealing import check_form
-from cwledger.ledger.signatures import verify_ed25519
+from cwledger.ledger.signatures import verify_ed25519, worker_context
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
@@ -485,7 +483,7 @@ def _batches(
         for start in range(0, size, chunk):
             yield _check_stored(reader, start, min(start + chunk, size))
         return
-    ctx = multiprocessing.get_context("fork" if _can_fork() else "spawn")
+    ctx = worker_context()
     # The workers open the very database this store is connected to (SQLite or PostgreSQL).
     with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), store.url)) as pool:
         window: deque[AsyncResult[list[_Checked]]] = deque()
@@ -510,11 +508,6 @@ def _chunk_for(size: int, workers: int) -> int:
 MIN_CHUNK = 250
 """The smallest chunk `_chunk_for` gives: below it, a chunk's round trip costs more than
 its checks."""
-
-
-def _can_fork() -> bool:
-    # fork is cheap (no re-import) but unsafe with other threads running.
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def audit(

@@ -27,6 +27,7 @@ __all__ = [
     "SignatureJob",
     "SignatureChecker",
     "SignatureProcesses",
+    "worker_context",
     "verify_ed25519",
     "bad_signatures",
     "signatures_checked",
@@ -83,11 +84,20 @@ class SignatureChecker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How to start worker processes here: forked while this process runs no other thread
+    (cheap: nothing is imported again), else spawned (a fork beside threads would copy
+    whatever lock one of them held). The audit's workers and `SignatureProcesses` both."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context(
+        "fork" if forkable and threading.active_count() == 1 else "spawn"
+    )
+
+
 class SignatureProcesses:
     """Checks batches of signatures on worker processes while the caller's thread goes on,
-    in Python or not: one process per core, started at the first `submit` (forked while
-    this process runs no other thread, else spawned, which is safe beside threads) and
-    kept for the next batches until `close`.
+    in Python or not: one process per core, started at the first `submit` (as
+    `worker_context` says) and kept for the next batches until `close`.
 
     `submit(jobs)` returns at once with a callable that waits and gives the failing
     indices, ascending. If a worker dies, the slices it held are checked on the waiting
@@ -104,16 +114,9 @@ class SignatureProcesses:
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                alone = threading.active_count() == 1
-                method = (
-                    "fork"
-                    if alone and "fork" in multiprocessing.get_all_start_methods()
-                    else "spawn"
-                )
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context(method)
-                )
-                self.start_method = method
+                context = worker_context()
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                self.start_method = context.get_start_method()
             return self._pool
 
     def submit(self, jobs: Sequence[SignatureJob]) -> Callable[[], list[int]]:

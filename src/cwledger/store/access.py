@@ -31,7 +31,7 @@ class StoredToken:
 
 
 def _token(row: Any) -> StoredToken:
-    secret = row_bytes(row[2], f"token {row[0]}", "secret's hash")
+    secret = row_bytes(row[2], "secret's hash", "token {}", row[0])
     return StoredToken(row[0], row[1], secret, row[3], row[4], row[5], row[6])
 
 

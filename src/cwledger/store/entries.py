@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cwledger.errors import CorruptEntry, CorruptRow, CorruptTile, echo
+from cwledger.errors import CorruptEntry, CorruptRow, CorruptTile, echo, echo_key
 from cwledger.time import from_rfc3339
 
 __all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row", "row_bytes", "tile_hashes"]
@@ -92,6 +92,8 @@ def _not_bytes(value: object, column: str, verb: str = "is") -> str:
 
 def blob(value: object, index: int, column: str) -> bytes:
     """A stored binary column of entry `index` as bytes. Raises CorruptEntry otherwise."""
+    if type(value) is bytes:  # no further call: every entry read has two of these
+        return value
     data = _strict_bytes(value)
     if data is None:
         raise CorruptEntry(index, _not_bytes(value, column))
@@ -100,18 +102,22 @@ def blob(value: object, index: int, column: str) -> bytes:
 
 def tile_hashes(value: object, level: int, index: int) -> bytes:
     """The stored hashes of tile `index` of `level` as bytes. Raises CorruptTile otherwise."""
+    if type(value) is bytes:  # no further call: every proof reads tiles
+        return value
     data = _strict_bytes(value)
     if data is None:
         raise CorruptTile(level, index, _not_bytes(value, "hashes", "are"))
     return data
 
 
-def row_bytes(value: object, row: str, column: str) -> bytes:
-    """A stored binary column of another row (`row` names it: "the checkpoint for size 7")
-    as bytes. Raises CorruptRow otherwise."""
+def row_bytes(value: object, column: str, row: str, *keys: object) -> bytes:
+    """A stored binary column of another row as bytes. Raises CorruptRow otherwise, naming
+    the row: `row` with its `keys` in place of its ``{}`` ("the checkpoint for size {}"),
+    formatted only then, each through `echo_key`."""
     data = _strict_bytes(value)
     if data is None:
-        raise CorruptRow(row, _not_bytes(value, column))
+        named = row.format(*(echo_key(k) for k in keys))
+        raise CorruptRow(named, _not_bytes(value, column))
     return data
 
 

@@ -124,14 +124,14 @@ class WitnessState:
 def checkpoint_from_row(r: Any) -> StoredCheckpoint:
     """A checkpoint's row (size, root hash, note, signed at, quorum), read strictly:
     CorruptRow for a root hash that is not bytes."""
-    root = row_bytes(r[1], f"the checkpoint for size {r[0]}", "root hash")
+    root = row_bytes(r[1], "root hash", "the checkpoint for size {}", r[0])
     return StoredCheckpoint(r[0], root, r[2], r[3], r[4])
 
 
 def cosignature_from_row(r: Any) -> StoredCosignature:
     """A cosignature's row (checkpoint size, witness, line, cosigned at, chain hash), read
     strictly: CorruptRow for a chain hash that is not bytes."""
-    chain = row_bytes(r[4], f"the cosignature for size {r[0]} by {r[1]}", "chain hash")
+    chain = row_bytes(r[4], "chain hash", "the cosignature for size {} by {}", r[0], r[1])
     return StoredCosignature(int(r[0]), r[1], r[2], int(r[3]), chain)
 
 
@@ -400,7 +400,7 @@ class LogReader:
             r[0]: WitnessState(
                 r[0],
                 int(r[1]),
-                row_bytes(r[2], f"the state of witness {r[0]}", "chain hash"),
+                row_bytes(r[2], "chain hash", "the state of witness {}", r[0]),
                 int(r[3]),
                 r[4],
                 r[5],
@@ -437,7 +437,7 @@ class LogReader:
             return None
         size, root, note, signed_at, quorum, _ = found[0]
         lines = tuple(row[5] for row in found if row[5] is not None)
-        root = row_bytes(root, f"the checkpoint for size {size}", "root hash")
+        root = row_bytes(root, "root hash", "the checkpoint for size {}", size)
         return StoredCheckpoint(int(size), root, note, signed_at, int(quorum), lines)
 
     def cosignature_lines(self, size: int) -> tuple[str, ...]:
