@@ -19,6 +19,7 @@ from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, au
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, sign
+from cwledger.tlog.tiles import TILE_WIDTH
 from tests.conftest import ORIGIN, event
 
 SIZE = 300  # entries after the fixture's genesis: past one full level-0 tile
@@ -109,6 +110,10 @@ def _tile_text(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 1")
 
 
+def _full_tile_text(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 0")
+
+
 def _tile_number(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree_tile SET hashes = 12 WHERE level = 0 AND idx = 1")
 
@@ -133,6 +138,7 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "an envelope stored as text": (_envelope_text, 99, "stored envelope is str"),
     "a leaf hash stored as text": (_leaf_hash_text, 250, "stored leaf hash is str 'abc'"),
     "a tile stored as text": (_tile_text, 256, "tile 0/1: the stored hashes are str 'junk'"),
+    "a full tile stored as text": (_full_tile_text, 0, "tile 0/0: the stored hashes are str"),
     # bytes() would make it 12 zero bytes, which the audit would show as the stored hashes
     "a tile stored as a number": (_tile_number, 256, "the stored hashes are int '12', not bytes"),
 }
@@ -185,6 +191,11 @@ def test_tampering_is_caught_and_the_entry_named(filled: Ledger, case: str) -> N
         audit(filled.store)
     assert info.value.index == index, str(info.value)
     assert phrase in str(info.value)
+    # Chunks of whole tiles (the default) have their bottom tiles checked by the worker;
+    # chunks of 40 leave them to a walk leaf by leaf: both name the same node.
+    with pytest.raises(AuditFailure) as walked:
+        audit(filled.store, chunk=40)
+    assert str(walked.value) == str(info.value)
     cli = subprocess.run(
         [sys.executable, "-m", "cwledger", "verify", "--ledger", str(filled.path)],
         capture_output=True,
@@ -268,12 +279,13 @@ def test_an_unreadable_row_is_named_after_what_fails_before_it(
 @pytest.mark.parametrize("size", [0, 100, 4_001, 10_001, 33_333, 1_000_000])
 def test_chunks_share_the_log_among_the_workers(size: int, workers: int) -> None:
     """Each worker gets about eight chunks of the log, within MIN_CHUNK..CHUNK: at the
-    quick size both workers stay busy to the end instead of one finishing alone."""
+    quick size both workers stay busy to the end instead of one finishing alone. A chunk
+    is whole bottom tiles, which its worker checks against the stored ones."""
     chunk = _chunk_for(size, workers)
-    assert MIN_CHUNK <= chunk <= CHUNK
+    assert MIN_CHUNK <= chunk <= CHUNK and chunk % TILE_WIDTH == 0
     if MIN_CHUNK < chunk < CHUNK:
-        assert 8 * workers <= size // chunk <= 8 * workers + 1
-    assert _chunk_for(10_001, 2) == 625
+        assert size // (8 * workers) - TILE_WIDTH < chunk <= size // (8 * workers)
+    assert _chunk_for(10_001, 2) == 512
 
 
 def _extra_tile(db: sqlite3.Connection) -> None:

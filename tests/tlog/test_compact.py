@@ -141,3 +141,43 @@ def test_raising_callback_leaves_the_range_unchanged() -> None:
         cr.append(LEAVES[3], boom)
     assert cr == _resume(3)
     assert "size=3" in repr(cr)
+
+
+@PROPERTY
+@given(
+    st.integers(0, 5).flatmap(
+        lambda level: st.tuples(
+            st.just(level),
+            st.integers(0, (MAX >> level) - 1),
+            st.integers(0, MAX >> level),
+        )
+    )
+)
+def test_subtrees_appended_by_their_roots_are_their_leaves(spec: tuple[int, int, int]) -> None:
+    """`extend_nodes(level, roots)` from a size that is a multiple of 2**level gives the
+    range (and root) the subtrees' leaves give, and reports exactly their nodes from
+    `level` up, in the same order."""
+    level, start, count = spec
+    count = min(count, (MAX >> level) - start)
+    old, new = start << level, (start + count) << level
+    by_leaves, by_roots = _resume(old), _resume(old)
+    leaf_nodes: list[tuple[int, int, bytes]] = []
+    root_nodes: list[tuple[int, int, bytes]] = []
+    by_leaves.extend(LEAVES[old:new], _recorder(leaf_nodes))
+    by_roots.extend_nodes(
+        level, [_perfect(level, i) for i in range(start, start + count)], _recorder(root_nodes)
+    )
+    assert by_roots == by_leaves and by_roots.root() == root_hash(LEAVES[:new])
+    assert root_nodes == [n for n in leaf_nodes if n[0] >= level]
+
+
+def test_subtrees_need_a_size_they_can_follow() -> None:
+    """A subtree of height 3 cannot follow 4 leaves (its first leaf would be 4, not a
+    multiple of 8); a root that is no hash is refused, the ones before it kept."""
+    cr = _resume(4)
+    with pytest.raises(VerificationError, match="subtrees of height 3 to a range of size 4"):
+        cr.extend_nodes(3, [_perfect(3, 0)])
+    cr = _resume(8)
+    with pytest.raises(VerificationError, match=r"subtree \(height 3\) for index 16 is 5 bytes"):
+        cr.extend_nodes(3, [_perfect(3, 1), b"short"])
+    assert cr.size == 16 and cr.root() == root_hash(LEAVES[:16])

@@ -36,7 +36,6 @@ from pydantic import BaseModel
 from cwledger.book.registry import EVENT_TYPES, GOVERNANCE_TYPES
 from cwledger.errors import (
     CorruptEntry,
-    CorruptTile,
     EventRejected,
     InvalidSignature,
     Problem,
@@ -49,6 +48,7 @@ from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
 from cwledger.ledger.sealing import check_form
 from cwledger.ledger.signatures import verify_ed25519, worker_context
+from cwledger.ledger.tile_audit import TreeAudit, TreeFailure, check_bottom_tiles
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
 from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
@@ -62,14 +62,12 @@ from cwledger.store.streams import (
 )
 from cwledger.time import from_rfc3339
 from cwledger.tlog.checkpoint import Checkpoint
-from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import HASH_SIZE, leaf_hash
 from cwledger.tlog.note import Verifier
 from cwledger.tlog.tiles import (
     STORED_FULL,
     TILE_HEIGHT,
     TILE_WIDTH,
-    interior_offset,
     tile_layout,
 )
 
@@ -101,42 +99,6 @@ class AuditReport:
     keys: int
     cosignatures: int = 0
     sealed: int = 0  # entries with a sealed body (checked in form, not opened)
-
-
-class _TileChecker:
-    """Compares every node at a tile level (heights 0, 8, 16...) with the stored tiles."""
-
-    def __init__(self, reader: LogReader) -> None:
-        self.reader = reader
-        self.rows: dict[int, tuple[int, bytes]] = {}
-
-    def __call__(self, level: int, index: int, digest: bytes) -> None:
-        t_level, r = divmod(level, TILE_HEIGHT)
-        t_index, offset = divmod(index << r, TILE_WIDTH)
-        cached = self.rows.get(t_level)
-        if cached is None or cached[0] != t_index:
-            try:
-                row = self.reader.tiles([(t_level, t_index)]).get((t_level, t_index), b"")
-            except CorruptTile as e:  # the node's first leaf, as for a hash that differs
-                why = f"stored tile {e.level}/{e.index}: {e.reason}"
-                raise AuditFailure(index << level, why) from e
-            cached = self.rows[t_level] = (t_index, row)
-        row = cached[1]
-        if r == 0:
-            at, where = offset, f"hash {offset}"
-        elif len(row) == STORED_FULL:  # a full tile keeps its interior nodes after its row
-            at = interior_offset(r, offset)
-            where = f"interior node (height {r}, {offset >> r})"
-        else:
-            return  # a node inside a partial tile is not stored
-        stored = row[at * HASH_SIZE : (at + 1) * HASH_SIZE]
-        if stored != digest:
-            what = "is missing" if not stored else f"is {stored.hex()}"
-            raise AuditFailure(
-                index << level,  # the node's first leaf
-                f"stored tile {t_level}/{t_index} {where} {what}, "
-                f"recomputed node ({level}, {index}) is {digest.hex()}",
-            )
 
 
 # One entry as a worker reports it: (index, failure or None, type, author, keyid, typed
@@ -178,10 +140,29 @@ def _init_worker(keys: dict[tuple[str, str], bytes], url: str | None = None) -> 
         _WORKER_STORE[:] = [Store.open(url, migrate=False)]
 
 
-def _check_range(start: int, end: int) -> list[_Checked]:
+class _Chunk(NamedTuple):
+    """What a worker gives back for a chunk of the log: its entries as `_check_entries`
+    finds them, the root of each full bottom tile inside it that agrees with the stored
+    one, by tile index, and the first stored tile node that does not
+    (`cwledger.ledger.tile_audit.check_bottom_tiles`)."""
+
+    entries: list[_Checked]
+    tile_roots: dict[int, bytes]
+    tree_failure: TreeFailure | None
+
+
+def _check_range(start: int, end: int) -> _Chunk:
     """A worker reads entries start..<end itself (nothing is sent through the parent)."""
     with _WORKER_STORE[0].read() as r:
-        return _check_stored(r, start, end)
+        return _check_chunk(r, start, end)
+
+
+def _check_chunk(reader: LogReader, start: int, end: int) -> _Chunk:
+    """The entries start..<end checked (`_check_stored`), and the full bottom tiles among
+    them against the stored ones."""
+    entries = _check_stored(reader, start, end)
+    roots, failure = check_bottom_tiles(reader, start, [c[7] for c in entries])
+    return _Chunk(entries, roots, failure)
 
 
 def _check_stored(reader: LogReader, start: int, end: int) -> list[_Checked]:
@@ -472,7 +453,7 @@ def _check_tile_set(tiles: Iterable[tuple[int, int, int]], size: int) -> int:
 
 def _batches(
     store: Store, reader: LogReader, size: int, workers: int, chunk: int
-) -> Iterator[list[_Checked]]:
+) -> Iterator[_Chunk]:
     """Checked entries in log order; on `workers` processes when the log is large.
 
     Workers read their own ranges of indices below `size` through their own connection:
@@ -481,12 +462,12 @@ def _batches(
     """
     if workers < 2:
         for start in range(0, size, chunk):
-            yield _check_stored(reader, start, min(start + chunk, size))
+            yield _check_chunk(reader, start, min(start + chunk, size))
         return
     ctx = worker_context()
     # The workers open the very database this store is connected to (SQLite or PostgreSQL).
     with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), store.url)) as pool:
-        window: deque[AsyncResult[list[_Checked]]] = deque()
+        window: deque[AsyncResult[_Chunk]] = deque()
         for start in range(0, size, chunk):
             window.append(pool.apply_async(_check_range, (start, min(start + chunk, size))))
             if len(window) > 2 * workers:
@@ -495,19 +476,21 @@ def _batches(
             yield window.popleft().get()
 
 
-CHUNK = 2000
-"""Entries a worker checks at a time, at most (`audit`)."""
+CHUNK = 8 * TILE_WIDTH
+"""Entries a worker checks at a time, at most (`audit`): 2,048, eight bottom tiles."""
 
 
 def _chunk_for(size: int, workers: int) -> int:
     """A chunk small enough that the workers share the log evenly (the last chunks do not
-    leave a core idle, and this process starts its part early), at most `CHUNK`."""
-    return max(MIN_CHUNK, min(CHUNK, size // (8 * max(workers, 1))))
+    leave a core idle, and this process starts its part early), at most `CHUNK`; whole
+    bottom tiles, which the workers then check (`check_bottom_tiles`)."""
+    even = size // (8 * max(workers, 1))
+    return max(MIN_CHUNK, min(CHUNK, even - even % TILE_WIDTH))
 
 
-MIN_CHUNK = 250
-"""The smallest chunk `_chunk_for` gives: below it, a chunk's round trip costs more than
-its checks."""
+MIN_CHUNK = TILE_WIDTH
+"""The smallest chunk `_chunk_for` gives (one bottom tile): below it, a chunk's round trip
+costs more than its checks."""
 
 
 def audit(
@@ -549,23 +532,26 @@ def audit(
         )
         authority = Authority()
         judged: set[tuple[object, ...]] = set()  # `_admit`'s
-        compact = CompactRange()
-        tiles = _TileChecker(r)
+        tree = TreeAudit(r, AuditFailure)
         expected = 0
         sealed = 0
         for batch in _batches(store, r, size, n_workers, chunk):
-            for checked in batch:
+            roots, tree_failure = batch.tile_roots, batch.tree_failure
+            for checked in batch.entries:
                 index = checked[0]
                 if index != expected:
                     raise AuditFailure(
                         expected, f"entry is missing (the next stored entry is {index})"
                     )
                 _admit(checked, authority, keys, judged)
+                if tree_failure is not None and tree_failure.at == index:
+                    raise AuditFailure(tree_failure.first_leaf, tree_failure.reason)
                 sealed += checked[10]
-                compact.append(checked[7], tiles)  # the worker matched it to the envelope
+                # The worker matched the leaf hash to the envelope.
+                tree.append(checked[7], roots.get(index >> TILE_HEIGHT))
                 expected += 1
                 if cp is not None and cp.size == expected:
-                    _check_checkpoint(cp, compact.root(), authority)
+                    _check_checkpoint(cp, tree.root(), authority)
                     cosigned.check_checkpoint(cp, authority.witness_policy)
                     cp = next(stored, None)
             if progress is not None:
@@ -581,7 +567,7 @@ def audit(
         tile_count = _check_tile_set(tile_widths(r), expected)
     return AuditReport(
         size=expected,
-        root_hash=compact.root(),
+        root_hash=tree.root(),
         checkpoints=len(checkpoints),
         tiles=tile_count,
         parties=len(authority.parties),

@@ -93,28 +93,47 @@ class CompactRange:
         leaves. If a leaf hash is not 32 bytes, the leaves before it stay appended and
         ``VerificationError`` is raised.
         """
+        self.extend_nodes(0, leaf_hashes, on_node)
+
+    def extend_nodes(
+        self, level: int, node_hashes: Iterable[bytes], on_node: NodeCallback | None = None
+    ) -> None:
+        """Append perfect subtrees of height ``level`` by their roots, in order: each covers
+        the next ``2**level`` leaves. ``on_node`` is called as by :meth:`append`, from each
+        root given (at ``level``) up. Level 0 is :meth:`extend`.
+
+        Preconditions: the size is a multiple of ``2**level``; every hash is 32 bytes.
+        Raises ``VerificationError`` otherwise (the subtrees before a bad hash stay
+        appended).
+        """
+        if self._size & ((1 << level) - 1):
+            raise VerificationError(
+                f"cannot append subtrees of height {level} to a range of size {self._size}"
+            )
         sha = _sha256
         hashes = self._hashes
         size = self._size
-        for leaf in leaf_hashes:
-            if len(leaf) != HASH_SIZE:
+        for node in node_hashes:
+            if len(node) != HASH_SIZE:
+                what = "leaf hash" if not level else f"hash of the subtree (height {level})"
                 raise VerificationError(
-                    f"leaf hash for index {size} is {len(leaf)} bytes, want {HASH_SIZE}"
+                    f"{what} for index {size} is {len(node)} bytes, want {HASH_SIZE}"
                 )
+            index = size >> level
             if on_node is not None:
-                on_node(0, size, leaf)
-            h, index, level, pops = leaf, size, 0, 0
+                on_node(level, index, node)
+            h, up, pops = node, level, 0
             while index & 1:
                 pops += 1
                 h = sha(b"\x01" + hashes[-pops] + h).digest()
                 index >>= 1
-                level += 1
+                up += 1
                 if on_node is not None:
-                    on_node(level, index, h)
+                    on_node(up, index, h)
             if pops:
                 del hashes[-pops:]
             hashes.append(h)
-            size += 1
+            size += 1 << level
             self._size = size
 
     def root(self) -> bytes:
