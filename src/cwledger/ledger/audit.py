@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -44,10 +43,11 @@ from cwledger.errors import (
 )
 from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry
 from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.chunk_workers import ChunkWorkers
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
 from cwledger.ledger.sealing import check_form
-from cwledger.ledger.signatures import verify_ed25519, worker_context
+from cwledger.ledger.signatures import verify_ed25519
 from cwledger.ledger.tile_audit import TreeAudit, TreeFailure, check_bottom_tiles
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
@@ -452,28 +452,19 @@ def _check_tile_set(tiles: Iterable[tuple[int, int, int]], size: int) -> int:
 
 
 def _batches(
-    store: Store, reader: LogReader, size: int, workers: int, chunk: int
+    workers: ChunkWorkers[_Chunk] | None, reader: LogReader, size: int, chunk: int
 ) -> Iterator[_Chunk]:
-    """Checked entries in log order; on `workers` processes when the log is large.
+    """Checked entries in log order: from the `workers` (already submitted), else here.
 
     Workers read their own ranges of indices below `size` through their own connection:
     entries of an append-only log never change, so every reader sees the same rows (and
     the parent still checks that the indices it gets back have no gap).
     """
-    if workers < 2:
+    if workers is None:
         for start in range(0, size, chunk):
             yield _check_chunk(reader, start, min(start + chunk, size))
         return
-    ctx = worker_context()
-    # The workers open the very database this store is connected to (SQLite or PostgreSQL).
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(dict(_KEYS), store.url)) as pool:
-        window: deque[AsyncResult[_Chunk]] = deque()
-        for start in range(0, size, chunk):
-            window.append(pool.apply_async(_check_range, (start, min(start + chunk, size))))
-            if len(window) > 2 * workers:
-                yield window.popleft().get()
-        while window:
-            yield window.popleft().get()
+    yield from workers.results(lambda start, end: _check_chunk(reader, start, end))
 
 
 CHUNK = 8 * TILE_WIDTH
@@ -493,6 +484,15 @@ MIN_CHUNK = TILE_WIDTH
 costs more than its checks."""
 
 
+def _failure_of(check: Callable[[], None]) -> AuditFailure | None:
+    """The failure `check` raises, if any (raised later, where the audit reaches it)."""
+    try:
+        check()
+    except AuditFailure as e:
+        return e
+    return None
+
+
 def audit(
     store: Store,
     *,
@@ -506,18 +506,26 @@ def audit(
     spans more than two chunks (of `CHUNK` by default); the sequential checks run here,
     in log order. A chunk is `chunk` entries (default: `_chunk_for` the log's size).
     """
-    with store.read() as r:
+    with store.read() as r, ExitStack() as stack:
         size = r.size()
-        keys = _named_keys(r)
-        _init_worker(keys)
         n_workers = workers or os.cpu_count() or 1
         if size <= 2 * (chunk or CHUNK):
             n_workers = 1  # starting the workers would cost more than they save
         if chunk is None:
             chunk = _chunk_for(size, n_workers)
+        # Started first, they open their connections while this process reads the keys.
+        pool = None if n_workers < 2 else stack.enter_context(ChunkWorkers(_check_range, n_workers))
+        keys = _named_keys(r)
+        _init_worker(keys)
+        if pool is not None:
+            # The workers open the very database this store is connected to.
+            pool.submit(size, chunk, _init_worker, (keys, store.url))
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
         checkpoints = array("q", checkpoint_sizes(r))
+        # The batches the entries record are read while the workers start: a full scan of
+        # the log, whose failure is raised only once every entry has passed.
+        batch_failure = _failure_of(lambda: _check_batches(r.batches(), checkpoints))
         stored = checkpoints_by_size(r)
         cp = next(stored, None)
         while cp is not None and cp.size < 1:  # reported below
@@ -535,7 +543,7 @@ def audit(
         tree = TreeAudit(r, AuditFailure)
         expected = 0
         sealed = 0
-        for batch in _batches(store, r, size, n_workers, chunk):
+        for batch in _batches(pool, r, size, chunk):
             roots, tree_failure = batch.tile_roots, batch.tree_failure
             for checked in batch.entries:
                 index = checked[0]
@@ -562,7 +570,8 @@ def audit(
                     max(expected - 1, 0),
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
-        _check_batches(r.batches(), checkpoints)
+        if batch_failure is not None:
+            raise batch_failure
         cosigned.finish()
         tile_count = _check_tile_set(tile_widths(r), expected)
     return AuditReport(
