@@ -53,7 +53,9 @@ def build(base: Path, events: int) -> str:
 
 def _pairs(reader: Any, start: int, end: int) -> list[tuple[Any, object]]:
     """(entry, stored moment) of entries start..<end (a tree before `entries_with_moments`
-    read the two apart)."""
+    read the two apart; one after it reads the checkpoint sizes beside them)."""
+    if hasattr(reader, "entries_as_stored"):
+        return list(reader.entries_as_stored(start, end)[0])
     if hasattr(reader, "entries_with_moments"):
         return list(reader.entries_with_moments(start, end))
     moments = [m for _, m in reader.moments(start, end)]

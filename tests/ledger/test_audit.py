@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import cwledger.ledger.audit as audit_module
@@ -347,3 +347,60 @@ def test_the_streamed_tile_set_check_agrees_with_comparing_the_sets(
     else:
         with pytest.raises(AuditFailure, match="stored tiles do not match"):
             audit_module._check_tile_set(rows, size)
+
+
+def _grouped_by_size(sizes: list[int | None]) -> list[tuple[int | None, int, int, int]]:
+    """What `LogReader.batches` reads from entries recording `sizes`: (size, first, last,
+    count) per size, by size, None first."""
+    groups: dict[int | None, list[int]] = {}
+    for index, size in enumerate(sizes):
+        groups.setdefault(size, []).append(index)
+    order = sorted(groups, key=lambda s: (s is not None, s or 0))
+    return [(s, min(groups[s]), max(groups[s]), len(groups[s])) for s in order]
+
+
+@given(
+    st.lists(st.integers(1, 9), max_size=8),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["copy", "none", "set", "drop", "add"]),
+            st.integers(0, 60),
+            st.integers(0, 70),
+        ),
+        max_size=3,
+    ),
+    st.integers(1, 30),
+)
+@example([3, 3], [("copy", 2, 3)], 4)  # a batch's last entry records the next one's size
+@example([3, 3], [("copy", 3, 2)], 2)  # the next batch's first records this one's
+@example([3, 3], [("drop", 1, 0)], 5)  # the last checkpoint is missing
+@example([3, 3], [("add", 0, 4)], 1)  # a checkpoint at no boundary
+def test_the_runs_the_chunks_bring_pass_exactly_when_the_scan_by_size_does(
+    batches: list[int], edits: list[tuple[str, int, int]], chunk: int
+) -> None:
+    """`_BatchRuns` (the runs of entries recording one checkpoint size, chunk by chunk, as
+    the workers read them) passes a log exactly when `_check_batches` over the scan by size
+    does, so that the scan runs only to name what is wrong: entries recording another
+    batch's size, another size or none, checkpoints missing or extra."""
+    sizes: list[int | None] = []
+    for n in batches:
+        sizes += [len(sizes) + n] * n
+    checkpoints = sorted({s for s in sizes if s is not None})
+    for kind, at, value in edits:
+        if kind == "copy" and sizes:
+            sizes[at % len(sizes)] = sizes[value % len(sizes)]
+        elif kind in ("none", "set") and sizes:
+            sizes[at % len(sizes)] = value if kind == "set" else None
+        elif kind == "drop" and checkpoints:
+            del checkpoints[at % len(checkpoints)]
+        elif kind == "add":
+            checkpoints = sorted({*checkpoints, value})
+    runs = audit_module._BatchRuns(checkpoints)
+    for start in range(0, len(sizes), chunk):
+        runs.add(audit_module._runs(start, sizes[start : start + chunk]))
+    try:
+        audit_module._check_batches(_grouped_by_size(sizes), checkpoints)
+        scanned = True
+    except AuditFailure:
+        scanned = False
+    assert runs.all_batches() == scanned

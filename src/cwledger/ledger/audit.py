@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import groupby
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -149,6 +150,7 @@ class _Chunk(NamedTuple):
     entries: list[_Checked]
     tile_roots: dict[int, bytes]
     tree_failure: TreeFailure | None
+    runs: list[_Run]  # of entries that record one checkpoint size (`_BatchRuns`)
 
 
 def _check_range(start: int, end: int) -> _Chunk:
@@ -160,20 +162,80 @@ def _check_range(start: int, end: int) -> _Chunk:
 def _check_chunk(reader: LogReader, start: int, end: int) -> _Chunk:
     """The entries start..<end checked (`_check_stored`), and the full bottom tiles among
     them against the stored ones."""
-    entries = _check_stored(reader, start, end)
+    entries, runs = _check_stored(reader, start, end)
     roots, failure = check_bottom_tiles(reader, start, [c[7] for c in entries])
-    return _Chunk(entries, roots, failure)
+    return _Chunk(entries, roots, failure, runs)
 
 
-def _check_stored(reader: LogReader, start: int, end: int) -> list[_Checked]:
-    """The entries start..<end as `_check_entries` finds them, read here. A row the store
-    cannot read as an entry (`CorruptEntry`) ends the list, as a failure at its index."""
+def _check_stored(reader: LogReader, start: int, end: int) -> tuple[list[_Checked], list[_Run]]:
+    """The entries start..<end as `_check_entries` finds them, read here, and the runs of
+    them that record one checkpoint size. A row the store cannot read as an entry
+    (`CorruptEntry`) ends the list, as a failure at its index."""
     try:
-        entries = reader.entries_with_moments(start, end)
+        entries, sizes = reader.entries_as_stored(start, end)
     except CorruptEntry as e:
-        head = _check_stored(reader, start, e.index) if e.index > start else []
-        return [*head, _failed(e.index, e.reason)]
-    return _check_entries(entries)
+        head = _check_stored(reader, start, e.index)[0] if e.index > start else []
+        return [*head, _failed(e.index, e.reason)], []
+    return _check_entries(entries), _runs(start, sizes)
+
+
+_Run = tuple[object, int, int]
+"""Entries first..last that record one checkpoint size, as stored: (size, first, last)."""
+
+
+def _runs(start: int, sizes: Sequence[object]) -> list[_Run]:
+    """The entries from `start` that record the checkpoint sizes `sizes`, in runs of one."""
+    runs: list[_Run] = []
+    first = start
+    for size, same in groupby(sizes):
+        last = first + sum(1 for _ in same) - 1
+        runs.append((size, first, last))
+        first = last + 1
+    return runs
+
+
+class _BatchRuns:
+    """The runs of entries that record one checkpoint size, as the chunks bring them in log
+    order, held to the stored checkpoints as they come: each run (they follow each other
+    from entry 0, as the chunks do) a batch that ends before the size it records, with that
+    checkpoint stored, and no other checkpoint stored. A log whose runs all are passes
+    without another scan of its entries; any other is scanned at the end
+    (`LogReader.batches`, by size) so that `_check_batches` names what is wrong."""
+
+    def __init__(self, checkpoints: Sequence[int]) -> None:
+        self.checkpoints = checkpoints
+        self.batches = 0  # runs closed so far
+        self.run: _Run | None = None  # the run still open at the end of the last chunk
+        self.regular = True
+
+    def add(self, runs: Iterable[_Run]) -> None:
+        for run in runs:
+            if self.run is not None and self.run[0] == run[0] and self.run[2] + 1 == run[1]:
+                self.run = (self.run[0], self.run[1], run[2])  # it goes on in this chunk
+                continue
+            self._close()
+            self.run = run
+
+    def _close(self) -> None:
+        if self.run is None:
+            return
+        size, _, last = self.run
+        n = self.batches
+        if not (
+            type(size) is int
+            and last == size - 1
+            and n < len(self.checkpoints)
+            and self.checkpoints[n] == size
+        ):
+            self.regular = False
+        self.batches += 1
+        self.run = None
+
+    def all_batches(self) -> bool:
+        """Whether the runs are the log's batches, each with its checkpoint, and the stored
+        checkpoints no more than theirs."""
+        self._close()
+        return self.regular and self.batches == len(self.checkpoints)
 
 
 def _failed(index: int, why: str, type_: str = "", author: str = "", time: str = "") -> _Checked:
@@ -216,11 +278,12 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
             except InvalidSignature:
                 sig_ok = False
         body = d.body if d.etype.governance else None
-        clear = (
-            None
-            if d.etype.governance
-            else tuple(k for k in ev.body if k not in (SEALED, RECIPIENTS))
-        )
+        if d.etype.governance:
+            clear = None
+        elif d.sealed is None:  # neither reserved key: it would not have decoded
+            clear = tuple(ev.body)
+        else:
+            clear = tuple(k for k in ev.body if k not in (SEALED, RECIPIENTS))
         out.append(
             (
                 e.index,
@@ -484,15 +547,6 @@ MIN_CHUNK = TILE_WIDTH
 costs more than its checks."""
 
 
-def _failure_of(check: Callable[[], None]) -> AuditFailure | None:
-    """The failure `check` raises, if any (raised later, where the audit reaches it)."""
-    try:
-        check()
-    except AuditFailure as e:
-        return e
-    return None
-
-
 def audit(
     store: Store,
     *,
@@ -523,9 +577,7 @@ def audit(
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
         checkpoints = array("q", checkpoint_sizes(r))
-        # The batches the entries record are read while the workers start: a full scan of
-        # the log, whose failure is raised only once every entry has passed.
-        batch_failure = _failure_of(lambda: _check_batches(r.batches(), checkpoints))
+        runs = _BatchRuns(checkpoints)
         stored = checkpoints_by_size(r)
         cp = next(stored, None)
         while cp is not None and cp.size < 1:  # reported below
@@ -545,6 +597,7 @@ def audit(
         sealed = 0
         for batch in _batches(pool, r, size, chunk):
             roots, tree_failure = batch.tile_roots, batch.tree_failure
+            runs.add(batch.runs)
             for checked in batch.entries:
                 index = checked[0]
                 if index != expected:
@@ -570,8 +623,8 @@ def audit(
                     max(expected - 1, 0),
                     f"checkpoint for size {cp_size} but the log holds {expected} entries",
                 )
-        if batch_failure is not None:
-            raise batch_failure
+        if not runs.all_batches():
+            _check_batches(r.batches(), checkpoints)  # a full scan, to name what is wrong
         cosigned.finish()
         tile_count = _check_tile_set(tile_widths(r), expected)
     return AuditReport(

@@ -32,6 +32,7 @@ def _json(text: str) -> bytes:
 
 _PAYLOAD_TYPE_JSON = _json(PAYLOAD_TYPE)
 _HEX = re.compile(r"[0-9a-f]*")  # a key id as the log writes it: no character to escape
+_HEX_DIGITS = b"0123456789abcdef"
 
 # The canonical envelope's fixed parts around its payload, key id and signature
 # (`Envelope.to_bytes`): the log's leaves and well-formed submissions are in this form.
@@ -168,10 +169,12 @@ class Envelope:
         keyid_end = data.find(b'"', at)
         if not data.startswith(_AFTER_KEYID, keyid_end):
             return None
-        keyid = data[at:keyid_end].decode("ascii", "replace")
+        raw_keyid = data[at:keyid_end]
         sig_at = keyid_end + len(_AFTER_KEYID)
-        if not _HEX.fullmatch(keyid) or data.find(b'"', sig_at) != len(data) - len(_TAIL):
+        # Lower-case hex (`_HEX`), without the regular expression: on every leaf read
+        if raw_keyid.strip(_HEX_DIGITS) or data.find(b'"', sig_at) != len(data) - len(_TAIL):
             return None
+        keyid = raw_keyid.decode("ascii")
         payload_b64, sig_b64 = data[len(_HEAD) : end], data[sig_at : -len(_TAIL)]
         try:
             payload = binascii.a2b_base64(payload_b64, strict_mode=True)

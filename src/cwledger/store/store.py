@@ -160,8 +160,9 @@ _ENTRY_SELECT = "SELECT " + ", ".join(c.name for c in _ENTRY_COLUMNS)  # entry_f
 _RANGE = _ENTRY_SELECT + " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _WHERE_IN = _ENTRY_SELECT + " FROM log_entry WHERE {} IN ({})"
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
-_RANGE_WITH_MOMENTS = (
-    _ENTRY_SELECT + ", event_at FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+_RANGE_AS_STORED = (
+    _ENTRY_SELECT
+    + ", event_at, checkpoint_size FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 )
 # The checkpoint the log publishes: the newest one holding the cosignatures its quorum asks.
 _LATEST_CHECKPOINT = (
@@ -241,14 +242,17 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
-    def entries_with_moments(self, start: int, end: int) -> list[tuple[StoredEntry, object]]:
+    def entries_as_stored(
+        self, start: int, end: int
+    ) -> tuple[list[tuple[StoredEntry, object]], list[object]]:
         """The entries with start <= index < end, in log order, each with the stored moment
-        of its time (what time filters compare), read in one statement. The moment is as
-        the database holds it, not converted: the audit compares it with the entry's time,
-        so a value that is no number (SQLite keeps what it is given) is named as a bad
-        entry, not a crash."""
-        rows = driver.rows(self.conn, _RANGE_WITH_MOMENTS, (start, end))
-        return [(entry_from_row(r), r[8]) for r in rows]
+        of its time (what time filters compare); and beside them the size of the checkpoint
+        each one's batch signed. One statement. The moments and sizes are as the database
+        holds them, not converted: the audit compares them with the entry's time and with
+        the stored checkpoints, so a value that is no number (SQLite keeps what it is
+        given) is named as a bad entry or batch, not a crash."""
+        rows = driver.rows(self.conn, _RANGE_AS_STORED, (start, end))
+        return [(entry_from_row(r), r[8]) for r in rows], [r[9] for r in rows]
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
