@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import groupby
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -38,15 +38,17 @@ from cwledger.errors import (
     CorruptEntry,
     EventRejected,
     InvalidSignature,
+    MalformedInput,
     Problem,
     SealBroken,
     VerificationError,
 )
-from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry
+from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry, typed_event
 from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.chunk_workers import ChunkWorkers
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
+from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
 from cwledger.ledger.sealing import check_form
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.ledger.tile_audit import TreeAudit, TreeFailure, check_bottom_tiles
@@ -243,6 +245,38 @@ def _failed(index: int, why: str, type_: str = "", author: str = "", time: str =
     return (index, why, type_, author, "", None, None, b"", time, None, False)
 
 
+_Decoded = tuple[
+    Envelope, bytes, Any, BaseModel | None, dict[str, Any] | None, tuple[str, ...] | None, object
+]
+
+
+def _decoded(data: bytes, event_type: str) -> _Decoded:
+    """A stored envelope decoded as the audit reads it: (envelope, its canonical bytes,
+    event, typed body if a governance event's, sealed part, the body's keys in the clear in
+    order (None for governance), the recipients a sealed body names). In one pass when it
+    is a plain event of its stored type (`typed_event`), else as `decode_entry` decodes
+    it, whose EventRejected names every problem."""
+    try:
+        envelope: Envelope | None = Envelope.from_bytes(data)
+    except MalformedInput:
+        envelope = None
+    if envelope is not None and envelope.payload_type == PAYLOAD_TYPE:
+        ev = typed_event(envelope.payload, event_type)
+        if ev is not None:
+            if EVENT_TYPES[event_type].governance:
+                return envelope, envelope.to_bytes(), ev, ev.body, None, None, None
+            clear = tuple(sorted(ev.body.model_fields_set))
+            return envelope, envelope.to_bytes(), ev, None, None, clear, None
+    d = decode_entry(data, check_canonical=False)
+    ev = d.event
+    if d.etype.governance:
+        return d.envelope, d.leaf, ev, d.body, None, None, None
+    if d.sealed is None:  # neither reserved key: it would not have decoded
+        return d.envelope, d.leaf, ev, None, None, tuple(sorted(ev.body)), None
+    clear = tuple(sorted(k for k in ev.body if k not in (SEALED, RECIPIENTS)))
+    return d.envelope, d.leaf, ev, None, d.sealed, clear, ev.body.get(RECIPIENTS)
+
+
 def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
     leaf hash, columns (the stored moment beside each entry too: what time filters
@@ -251,14 +285,13 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
     for e, at in entries:
         fields = (e.event_type, e.event_id, e.event_time, e.author)
         try:
-            d = decode_entry(e.envelope, check_canonical=False)
+            envelope, leaf, ev, body, sealed, clear, named = _decoded(e.envelope, e.event_type)
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
             out.append(_failed(e.index, why, e.event_type, e.author, e.event_time))
             continue
-        ev = d.event
         failure: str | None = None
-        if d.leaf != e.envelope:
+        if leaf != e.envelope:
             failure = "stored envelope is not in canonical (RFC 8785) form"
         elif leaf_hash(e.envelope) != e.leaf_hash:
             failure = "stored leaf hash does not match the envelope"
@@ -266,24 +299,17 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
             failure = "stored id, type, author or time disagree with the envelope"
         elif at != from_rfc3339(ev.time):
             failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
-        elif d.sealed is not None:
-            failure = _sealed_form(d.sealed, ev.body.get(RECIPIENTS))
-        keyid = d.envelope.keyid
+        elif sealed is not None:
+            failure = _sealed_form(sealed, named)
+        keyid = envelope.keyid
         pk = _KEYS.get((ev.author, keyid))
         sig_ok = None
         if pk is not None:
             try:
-                verify_ed25519(pk, d.envelope.signed_bytes(), d.envelope.sig)
+                verify_ed25519(pk, envelope.signed_bytes(), envelope.sig)
                 sig_ok = True
             except InvalidSignature:
                 sig_ok = False
-        body = d.body if d.etype.governance else None
-        if d.etype.governance:
-            clear = None
-        elif d.sealed is None:  # neither reserved key: it would not have decoded
-            clear = tuple(ev.body)
-        else:
-            clear = tuple(k for k in ev.body if k not in (SEALED, RECIPIENTS))
         out.append(
             (
                 e.index,
@@ -296,7 +322,7 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
                 e.leaf_hash,
                 ev.time,
                 clear,
-                d.sealed is not None,
+                sealed is not None,
             )
         )
     return out
