@@ -32,7 +32,6 @@ def _json(text: str) -> bytes:
 
 _PAYLOAD_TYPE_JSON = _json(PAYLOAD_TYPE)
 _HEX = re.compile(r"[0-9a-f]*")  # a key id as the log writes it: no character to escape
-_HEX_DIGITS = b"0123456789abcdef"
 
 # The canonical envelope's fixed parts around its payload, key id and signature
 # (`Envelope.to_bytes`): the log's leaves and well-formed submissions are in this form.
@@ -40,6 +39,18 @@ _HEAD = b'{"payload":"'
 _AFTER_PAYLOAD = b'","payloadType":' + _PAYLOAD_TYPE_JSON + b',"signatures":[{"keyid":"'
 _AFTER_KEYID = b'","sig":"'
 _TAIL = b'"}]}'
+# The whole of it, cut in one match: the payload and the signature up to their quotes, a
+# key id of lower-case hex (`_HEX`).
+_CANONICAL = re.compile(
+    re.escape(_HEAD)
+    + b'([^"]*)'
+    + re.escape(_AFTER_PAYLOAD)
+    + b"([0-9a-f]*)"
+    + re.escape(_AFTER_KEYID)
+    + b'([^"]*)'
+    + re.escape(_TAIL),
+    re.DOTALL,
+)
 # Base64 characters whose value ends in 4 (before "==") or 2 (before "=") zero bits: only
 # these end a canonical encoding, since the decoder drops those bits.
 _LOW4_ZERO = frozenset(b"AQgw")
@@ -160,22 +171,10 @@ class Envelope:
         """The envelope if `data` is exactly `to_bytes`'s form with our payload type, a
         hex key id and a 64-byte signature; else None. Base64 and hex hold no quote or
         backslash, so cutting at the quotes reads the strings a JSON parser would."""
-        if not data.startswith(_HEAD) or not data.endswith(_TAIL):
+        cut = _CANONICAL.fullmatch(data)
+        if cut is None:
             return None
-        end = data.find(b'"', len(_HEAD))
-        if not data.startswith(_AFTER_PAYLOAD, end):
-            return None
-        at = end + len(_AFTER_PAYLOAD)
-        keyid_end = data.find(b'"', at)
-        if not data.startswith(_AFTER_KEYID, keyid_end):
-            return None
-        raw_keyid = data[at:keyid_end]
-        sig_at = keyid_end + len(_AFTER_KEYID)
-        # Lower-case hex (`_HEX`), without the regular expression: on every leaf read
-        if raw_keyid.strip(_HEX_DIGITS) or data.find(b'"', sig_at) != len(data) - len(_TAIL):
-            return None
-        keyid = raw_keyid.decode("ascii")
-        payload_b64, sig_b64 = data[len(_HEAD) : end], data[sig_at : -len(_TAIL)]
+        payload_b64, keyid, sig_b64 = cut.groups()
         try:
             payload = binascii.a2b_base64(payload_b64, strict_mode=True)
             sig = binascii.a2b_base64(sig_b64, strict_mode=True)
@@ -184,7 +183,7 @@ class Envelope:
         if len(sig) != 64:
             return None
         canonical = _unused_bits_zero(payload_b64) and _unused_bits_zero(sig_b64)
-        return cls(PAYLOAD_TYPE, payload, keyid, sig, data if canonical else None)
+        return cls(PAYLOAD_TYPE, payload, keyid.decode("ascii"), sig, data if canonical else None)
 
     @classmethod
     def _parse_slowly(cls, data: bytes | str) -> Envelope:
