@@ -95,19 +95,27 @@ class _Worker(Generic[T]):
 
 
 class _Chunks(Sequence[tuple[int, int]]):
-    """The chunks (start, end) of a log, computed when asked for: nothing held per chunk."""
+    """The chunks (start, end) of a log, given round by round, one chunk to each of
+    `workers` in a round: `chunk` entries each, but for the last round, which shares what
+    is left evenly (so that no worker ends a chunk's time after the others). Computed when
+    asked for: nothing held per chunk."""
 
-    def __init__(self, size: int, chunk: int) -> None:
-        self.size = size
-        self.starts = range(0, size, chunk)
+    def __init__(self, size: int, chunk: int, workers: int = 1) -> None:
         self.chunk = chunk
+        self.whole = size // (chunk * workers) * workers  # chunks of the whole rounds
+        rest_at = self.whole * chunk
+        share = -(-(size - rest_at) // workers)
+        self.rest = [(s, min(s + share, size)) for s in range(rest_at, size, share or 1)]
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.whole + len(self.rest)
 
     def __getitem__(self, k: int) -> tuple[int, int]:  # type: ignore[override]
-        start = self.starts[k]
-        return start, min(start + self.chunk, self.size)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        if k < self.whole:
+            return k * self.chunk, (k + 1) * self.chunk
+        return self.rest[k - self.whole]
 
 
 class ChunkWorkers(Generic[T]):
@@ -144,9 +152,10 @@ class ChunkWorkers(Generic[T]):
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
     ) -> None:
-        """Start on the chunks of `chunk` entries of a log of `size`: each worker first runs
-        `initializer(*initargs)`, then is given its first two chunks."""
-        self._chunks = _Chunks(size, chunk)
+        """Start on the chunks of `chunk` entries of a log of `size` (the last few shorter,
+        one for each worker: `_Chunks`): each worker first runs `initializer(*initargs)`,
+        then is given its first two chunks."""
+        self._chunks = _Chunks(size, chunk, len(self._pool))
         self._sent = [0] * len(self._pool)
         for worker in self._pool:
             worker.send((initializer, initargs))
