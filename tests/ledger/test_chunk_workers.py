@@ -43,29 +43,29 @@ def _slow(start: int, end: int) -> tuple[int, int, int, str]:
     return _job(start, end)
 
 
-@given(st.integers(0, 5_000), st.integers(1, 700), st.integers(1, 4))
-def test_the_chunks_cover_the_log_and_the_last_round_is_shared(
-    size: int, chunk: int, workers: int
+@given(st.integers(0, 5_000), st.integers(1, 700), st.integers(1, 300), st.integers(1, 4))
+def test_the_chunks_cover_the_log_and_the_last_are_short(
+    size: int, chunk: int, tail: int, workers: int
 ) -> None:
-    chunks = list(_Chunks(size, chunk, workers))
-    assert len(chunks) == len(_Chunks(size, chunk, workers))
+    """`chunk` entries a chunk, then `tail` for the last `workers` chunks' worth at most."""
+    chunks = list(_Chunks(size, chunk, tail, workers))
+    assert len(chunks) == len(_Chunks(size, chunk, tail, workers))
     assert [s for s, _ in chunks] == [0, *(e for _, e in chunks[:-1])][: len(chunks)]
     assert (chunks[-1][1] if chunks else 0) == size
-    whole = size // (chunk * workers) * workers
+    tail = min(tail, chunk)
+    whole = max(0, size - workers * chunk) // chunk
     assert all(e - s == chunk for s, e in chunks[:whole])
-    last = [e - s for s, e in chunks[whole:]]  # the last round: shared evenly
-    assert len(last) <= workers and all(0 < n <= chunk for n in last)
-    assert len(set(last[:-1])) <= 1 and (len(last) < 2 or last[-1] <= last[0])
-    assert not last or sum(last) - last[0] * (len(last) - 1) <= last[0]
+    assert all(0 < e - s <= tail for s, e in chunks[whole:])
+    assert size - whole * chunk < (workers + 1) * chunk
     with pytest.raises(IndexError):
-        _Chunks(size, chunk, workers)[len(chunks)]
+        _Chunks(size, chunk, tail, workers)[len(chunks)]
 
 
 def test_results_come_in_log_order_from_every_worker() -> None:
     with ChunkWorkers(_job, 2) as pool:
-        pool.submit(1_000, 64, _init, ("started",))
+        pool.submit(1_000, 64, 16, _init, ("started",))
         got = list(pool.results(lambda s, e: (s, e, -1, "here")))
-    assert [(s, e) for s, e, _, _ in got] == list(_Chunks(1_000, 64, 2))
+    assert [(s, e) for s, e, _, _ in got] == list(_Chunks(1_000, 64, 16, 2))
     assert {tag for *_, tag in got} == {"started"}
     assert len({pid for _, _, pid, _ in got}) == 2 and os.getpid() not in {g[2] for g in got}
 
@@ -74,9 +74,9 @@ def test_a_dead_workers_chunks_are_done_here() -> None:
     """Both workers die at their first chunk from 60 on: every chunk still comes, in order,
     the rest of theirs done in this process; the pool ends cleanly."""
     with ChunkWorkers(_die_at, 2) as pool:
-        pool.submit(200, 20, _init, ("started",))
+        pool.submit(200, 20, 20, _init, ("started",))
         got = list(pool.results(lambda s, e: (s, e, os.getpid(), "here")))
-    assert [(s, e) for s, e, _, _ in got] == list(_Chunks(200, 20, 2))
+    assert [(s, e) for s, e, _, _ in got] == list(_Chunks(200, 20, 20, 2))
     here = [s for s, _, pid, tag in got if tag == "here"]
     assert here == list(range(60, 200, 20)) and all(g[2] != os.getpid() for g in got[:3])
 
@@ -84,7 +84,7 @@ def test_a_dead_workers_chunks_are_done_here() -> None:
 def test_a_workers_exception_is_raised_here_and_the_workers_end() -> None:
     threads = threading.active_count()
     with ChunkWorkers(_fail_at, 2) as pool:
-        pool.submit(100, 20, _init, ("started",))
+        pool.submit(100, 20, 20, _init, ("started",))
         results = pool.results(lambda s, e: (s, e, -1, "here"))
         assert [next(results)[0], next(results)[0]] == [0, 20]
         with pytest.raises(ValueError, match="chunk 40..60 is bad"):
@@ -95,7 +95,7 @@ def test_a_workers_exception_is_raised_here_and_the_workers_end() -> None:
 def test_closing_early_ends_workers_still_in_a_chunk() -> None:
     threads = threading.active_count()
     with ChunkWorkers(_slow, 2) as pool:
-        pool.submit(10_000, 10, _init, ("started",))
+        pool.submit(10_000, 10, 10, _init, ("started",))
         first = next(pool.results(lambda s, e: (s, e, -1, "here")))
         pids = [w.process.pid for w in pool._pool]
     assert first[:2] == (0, 10)

@@ -599,7 +599,7 @@ def audit(
         _init_worker(keys)
         if pool is not None:
             # The workers open the very database this store is connected to.
-            pool.submit(size, chunk, _init_worker, (keys, store.url))
+            pool.submit(size, chunk, MIN_CHUNK, _init_worker, (keys, store.url))
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
         checkpoints = array("q", checkpoint_sizes(r))

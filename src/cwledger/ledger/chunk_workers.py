@@ -1,10 +1,13 @@
 """Chunks of a log checked on worker processes, their results in log order (the audit's).
 
-One process per core, started as `worker_context` says. Worker ``w`` of ``W`` takes the
-chunks ``w``, ``w + W``, ``w + 2W``... two at a time: it works on one while the next
-waits in its pipe. A thread per worker reads its results as they come, so a worker never
-waits for this process to take one; the caller gets them in chunk order, and at most two
-results per worker wait in memory. The caller's thread does nothing else for the workers.
+One process per core, started as `worker_context` says. Each worker holds two chunks at
+a time: it works on one while the next waits in its pipe, and whichever worker sends a
+result is given the next chunk, so a worker that started later or runs slower is not
+left with a share of its own at the end; the last chunks are short, for the same reason.
+A thread per worker reads its results as they come, so a worker never waits for this
+process to take one; the caller gets them in log order, and no more than a few chunks'
+results wait in memory (a worker far ahead of the oldest chunk still out waits for it).
+The caller's thread does nothing else for the workers.
 
 A worker that dies loses nothing: the chunks it held are checked in this process
 instead, so a result comes later, never lost and never assumed. An exception in a
@@ -16,6 +19,7 @@ from __future__ import annotations
 import pickle
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from queue import SimpleQueue
@@ -32,7 +36,10 @@ Job = Callable[[int, int], T]  # the chunk start..<end -> its result
 def _serve(tasks: Connection, results: Connection, job: Job[Any]) -> None:
     """A worker: `initializer(*initargs)` as first sent, then the chunks sent to it, one at
     a time, until None."""
-    initializer, initargs = tasks.recv()
+    start = tasks.recv()
+    if start is None:  # closed before it was given a log
+        return
+    initializer, initargs = start
     initializer(*initargs)
     while (task := tasks.recv()) is not None:
         try:
@@ -46,41 +53,36 @@ def _serve(tasks: Connection, results: Connection, job: Job[Any]) -> None:
         results.send_bytes(pickle.dumps(out, pickle.HIGHEST_PROTOCOL))
 
 
-def _read(results: Connection, into: SimpleQueue[bytes | None]) -> None:
-    """Every result a worker sends, as it comes; None once it has ended (or died)."""
+_Arrived = SimpleQueue[tuple[int, bytes | None]]  # (worker, its next result, or None: it ended)
+
+
+def _read(w: int, results: Connection, into: _Arrived) -> None:
+    """Every result worker `w` sends, as it comes; None once it has ended (or died)."""
     try:
         while True:
-            into.put(results.recv_bytes())
+            into.put((w, results.recv_bytes()))
     except (EOFError, OSError):
-        into.put(None)
+        into.put((w, None))
 
 
-class _Worker(Generic[T]):
-    """One worker process, the chunks it is given and the results it has sent."""
+class _Worker:
+    """One worker process and the chunks it holds, oldest first."""
 
-    def __init__(self, tasks: Connection, results: Connection, process: Any) -> None:
+    def __init__(
+        self, w: int, tasks: Connection, results: Connection, process: Any, into: _Arrived
+    ) -> None:
         self.tasks = tasks
-        self.results: SimpleQueue[bytes | None] = SimpleQueue()
         self.process = process
+        self.held: deque[int] = deque()
         self.alive = True
         self.done = False  # told there are no more chunks
-        self.reader = threading.Thread(target=_read, args=(results, self.results), daemon=True)
+        self.reader = threading.Thread(target=_read, args=(w, results, into), daemon=True)
 
     def send(self, message: object) -> None:
         try:
             self.tasks.send(message)
         except OSError:
-            self.alive = False  # it has died: its result is read as missing
-
-    def result(self) -> tuple[bool, T] | None:
-        """Its next result, or None if it died first."""
-        if self.alive:
-            data = self.results.get()
-            if data is not None:
-                ok, value = pickle.loads(data)
-                return ok, value
-            self.alive = False
-        return None
+            self.alive = False  # it has died: its reader says so
 
     def stop(self) -> None:
         if self.alive and not self.done:
@@ -95,27 +97,29 @@ class _Worker(Generic[T]):
 
 
 class _Chunks(Sequence[tuple[int, int]]):
-    """The chunks (start, end) of a log, given round by round, one chunk to each of
-    `workers` in a round: `chunk` entries each, but for the last round, which shares what
-    is left evenly (so that no worker ends a chunk's time after the others). Computed when
-    asked for: nothing held per chunk."""
+    """The chunks (start, end) of a log: `chunk` entries each, but for the last entries, at
+    most `workers` chunks' worth, which go `tail` at a time (so that the workers end
+    together). Computed when asked for: nothing held per chunk."""
 
-    def __init__(self, size: int, chunk: int, workers: int = 1) -> None:
+    def __init__(self, size: int, chunk: int, tail: int, workers: int = 1) -> None:
+        tail = min(tail, chunk)
+        self.size = size
         self.chunk = chunk
-        self.whole = size // (chunk * workers) * workers  # chunks of the whole rounds
-        rest_at = self.whole * chunk
-        share = -(-(size - rest_at) // workers)
-        self.rest = [(s, min(s + share, size)) for s in range(rest_at, size, share or 1)]
+        self.tail = tail
+        ahead = max(0, size - workers * chunk)
+        self.whole = ahead // chunk  # chunks of `chunk` entries
+        self.tail_at = self.whole * chunk
 
     def __len__(self) -> int:
-        return self.whole + len(self.rest)
+        return self.whole + -(-(self.size - self.tail_at) // self.tail)
 
     def __getitem__(self, k: int) -> tuple[int, int]:  # type: ignore[override]
         if not 0 <= k < len(self):
             raise IndexError(k)
         if k < self.whole:
             return k * self.chunk, (k + 1) * self.chunk
-        return self.rest[k - self.whole]
+        start = self.tail_at + (k - self.whole) * self.tail
+        return start, min(start + self.tail, self.size)
 
 
 class ChunkWorkers(Generic[T]):
@@ -125,11 +129,12 @@ class ChunkWorkers(Generic[T]):
 
     def __init__(self, job: Job[T], workers: int) -> None:
         context = worker_context()
-        self._pool: list[_Worker[T]] = []
-        self._chunks = _Chunks(0, 1)
-        self._sent: list[int] = []
+        self._arrived: _Arrived = SimpleQueue()
+        self._pool: list[_Worker] = []
+        self._chunks = _Chunks(0, 1, 1)
+        self._next = 0  # the next chunk to give out
         try:
-            for _ in range(workers):
+            for w in range(workers):
                 task_out, task_in = context.Pipe(duplex=False)
                 result_out, result_in = context.Pipe(duplex=False)
                 process = context.Process(  # type: ignore[attr-defined]  # every start method's
@@ -138,7 +143,7 @@ class ChunkWorkers(Generic[T]):
                 process.start()
                 task_out.close()  # the worker's ends: a dead worker's pipe then reads as ended
                 result_in.close()
-                self._pool.append(_Worker(task_in, result_out, process))
+                self._pool.append(_Worker(w, task_in, result_out, process, self._arrived))
             for worker in self._pool:
                 worker.reader.start()
         except BaseException:
@@ -149,45 +154,66 @@ class ChunkWorkers(Generic[T]):
         self,
         size: int,
         chunk: int,
+        tail: int,
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
     ) -> None:
-        """Start on the chunks of `chunk` entries of a log of `size` (the last few shorter,
-        one for each worker: `_Chunks`): each worker first runs `initializer(*initargs)`,
-        then is given its first two chunks."""
-        self._chunks = _Chunks(size, chunk, len(self._pool))
-        self._sent = [0] * len(self._pool)
+        """Start on the chunks of a log of `size`, `chunk` entries each but for the last
+        few, `tail` each (`_Chunks`): each worker first runs `initializer(*initargs)`, then
+        is given two chunks."""
+        self._chunks = _Chunks(size, chunk, tail, len(self._pool))
+        self._next = 0
         for worker in self._pool:
             worker.send((initializer, initargs))
-        for w in range(len(self._pool)):
-            self._feed(w)
-            self._feed(w)
+        for _ in range(2):
+            for worker in self._pool:
+                self._feed(worker, 0)
 
-    def _feed(self, w: int) -> None:
-        """Give worker `w` its next chunk, or tell it there is none left (it then ends as
-        soon as it has sent its last result)."""
-        worker, k = self._pool[w], w + self._sent[w] * len(self._pool)
-        if k < len(self._chunks):
-            worker.send(self._chunks[k])
-            self._sent[w] += 1
-        elif not worker.done:
+    def _feed(self, worker: _Worker, oldest: int) -> bool:
+        """Give `worker` the next chunk, unless it is more than a few chunks ahead of the
+        `oldest` not yet taken (whether it did); or tell it there is none left (it then
+        ends as soon as it has sent its last result)."""
+        if self._next < len(self._chunks):
+            if self._next >= oldest + 4 * len(self._pool):
+                return False
+            worker.held.append(self._next)
+            worker.send(self._chunks[self._next])
+            self._next += 1
+            return True
+        if not worker.done:
             worker.send(None)
             worker.done = True
+        return False
 
     def results(self, local: Job[T]) -> Iterator[T]:
         """The submitted chunks' results in log order; `local(start, end)` in this process
-        for a chunk whose worker died."""
-        width = len(self._pool)
-        for k, (start, end) in enumerate(self._chunks):
-            worker = self._pool[k % width]
-            got = worker.result()
-            if got is None:  # the worker died: its chunks are checked here
-                yield local(start, end)
+        for a chunk whose worker died (or that no worker was left to take)."""
+        waiting: dict[int, bytes] = {}  # results that came before an older one
+        done_here: dict[int, T] = {}
+        for k in range(len(self._chunks)):
+            while k not in waiting and k not in done_here:
+                if k >= self._next:  # no worker is left to take it
+                    done_here[k] = local(*self._chunks[k])
+                    self._next = k + 1
+                    break
+                w, data = self._arrived.get()
+                worker = self._pool[w]
+                if data is None:  # it ended: what it still held is checked here, in order
+                    worker.alive = False
+                    for held in worker.held:
+                        done_here[held] = local(*self._chunks[held])
+                    worker.held.clear()
+                else:
+                    waiting[worker.held.popleft()] = data
+                for other in self._pool:  # give out what the window now allows
+                    while other.alive and len(other.held) < 2 and self._feed(other, k):
+                        pass
+            if k in done_here:
+                yield done_here.pop(k)
                 continue
-            self._feed(k % width)
-            ok, value = got
+            ok, value = pickle.loads(waiting.pop(k))
             if not ok:
-                raise value  # type: ignore[misc]  # an exception the worker raised
+                raise value  # an exception the worker raised
             yield value
 
     def close(self) -> None:
