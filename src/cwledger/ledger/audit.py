@@ -104,23 +104,15 @@ class AuditReport:
     sealed: int = 0  # entries with a sealed body (checked in form, not opened)
 
 
-# One entry as a worker reports it: (index, failure or None, type, author, keyid, typed
-# governance body or None, signature verified with the named key or None, leaf hash).
-# The event's time follows (the mandate of its author is judged by it), then the names of
-# a domain body's fields in the clear (None for governance) and whether it has a sealed part.
-_Checked = tuple[
-    int,
-    str | None,
-    str,
-    str,
-    str,
-    BaseModel | None,
-    bool | None,
-    bytes,
-    str,
-    tuple[str, ...] | None,
-    bool,
-]
+# What the sequential checks judge an entry by, but for its time: (type, author, key id,
+# the names of a domain body's fields in the clear (None for governance), whether it has a
+# sealed part). A worker gives equal ones as one object in a chunk, which pickles once.
+_Seen = tuple[str, str, str, tuple[str, ...] | None, bool]
+
+# One entry as a worker reports it: (index, failure or None, what it is seen as, typed
+# governance body or None, signature verified with the named key or None, leaf hash, and
+# the event's time: the mandate of its author is judged by it).
+_Checked = tuple[int, str | None, _Seen, BaseModel | None, bool | None, bytes, str]
 
 _KEYS: dict[tuple[str, str], bytes] = {}
 
@@ -165,7 +157,7 @@ def _check_chunk(reader: LogReader, start: int, end: int) -> _Chunk:
     """The entries start..<end checked (`_check_stored`), and the full bottom tiles among
     them against the stored ones."""
     entries, runs = _check_stored(reader, start, end)
-    roots, failure = check_bottom_tiles(reader, start, [c[7] for c in entries])
+    roots, failure = check_bottom_tiles(reader, start, [c[5] for c in entries])
     return _Chunk(entries, roots, failure, runs)
 
 
@@ -242,7 +234,7 @@ class _BatchRuns:
 
 def _failed(index: int, why: str, type_: str = "", author: str = "", time: str = "") -> _Checked:
     """An entry that failed before anything else could be checked: `_admit` names it."""
-    return (index, why, type_, author, "", None, None, b"", time, None, False)
+    return (index, why, (type_, author, "", None, False), None, None, b"", time)
 
 
 _Decoded = tuple[
@@ -282,6 +274,7 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
     leaf hash, columns (the stored moment beside each entry too: what time filters
     compare), and the signature under the key its author and keyid name."""
     out: list[_Checked] = []
+    seen_as: dict[_Seen, _Seen] = {}  # one object for equal ones (`_Seen`)
     for e, at in entries:
         fields = (e.event_type, e.event_id, e.event_time, e.author)
         try:
@@ -310,21 +303,9 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
                 sig_ok = True
             except InvalidSignature:
                 sig_ok = False
-        out.append(
-            (
-                e.index,
-                failure,
-                ev.type,
-                ev.author,
-                keyid,
-                body,
-                sig_ok,
-                e.leaf_hash,
-                ev.time,
-                clear,
-                sealed is not None,
-            )
-        )
+        seen = (ev.type, ev.author, keyid, clear, sealed is not None)
+        seen = seen_as.setdefault(seen, seen)
+        out.append((e.index, failure, seen, body, sig_ok, e.leaf_hash, ev.time))
     return out
 
 
@@ -350,7 +331,7 @@ def _confidentiality(checked: _Checked, authority: Authority) -> str | None:
     """Why a domain entry breaks its ledger's confidentiality (None if it does not): a
     sealed part in a ledger that is not confidential, or a field above public in the
     clear in one that is."""
-    _, _, type_, author, *_, clear, sealed = checked
+    type_, author, _, clear, sealed = checked[2]
     if clear is None:
         return None
     if sealed and not authority.confidential:
@@ -403,10 +384,10 @@ def _admit(
     entries admitted since the last governance entry: the authority has not changed since,
     so such an entry passes as they did, but for its time (the author's mandate), which is
     checked anew. Empty it whenever a governance entry is applied."""
-    index, failure, type_, author, keyid, body, sig_ok, _, time, clear, sealed = checked
+    index, failure, seen, body, sig_ok, _, time = checked
     if failure is not None:
         raise AuditFailure(index, failure)
-    seen = (type_, author, keyid, clear, sealed)
+    type_, author, keyid, _, _ = seen
     if body is None and sig_ok is True and seen in judged:
         if authority.parties[author].outside_mandate(time) is None:
             return
@@ -633,9 +614,9 @@ def audit(
                 _admit(checked, authority, keys, judged)
                 if tree_failure is not None and tree_failure.at == index:
                     raise AuditFailure(tree_failure.first_leaf, tree_failure.reason)
-                sealed += checked[10]
+                sealed += checked[2][4]
                 # The worker matched the leaf hash to the envelope.
-                tree.append(checked[7], roots.get(index >> TILE_HEIGHT))
+                tree.append(checked[5], roots.get(index >> TILE_HEIGHT))
                 expected += 1
                 if cp is not None and cp.size == expected:
                     _check_checkpoint(cp, tree.root(), authority)
