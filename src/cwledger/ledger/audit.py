@@ -38,7 +38,6 @@ from cwledger.errors import (
     CorruptEntry,
     EventRejected,
     InvalidSignature,
-    MalformedInput,
     Problem,
     SealBroken,
     VerificationError,
@@ -48,7 +47,7 @@ from cwledger.ledger.authority import Authority, KeyRecord
 from cwledger.ledger.chunk_workers import ChunkWorkers
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
-from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope
+from cwledger.ledger.envelope import PAYLOAD_TYPE, cut_leaf, pae
 from cwledger.ledger.sealing import check_form
 from cwledger.ledger.signatures import verify_ed25519
 from cwledger.ledger.tile_audit import TreeAudit, TreeFailure, check_bottom_tiles
@@ -238,35 +237,44 @@ def _failed(index: int, why: str, type_: str = "", author: str = "", time: str =
 
 
 _Decoded = tuple[
-    Envelope, bytes, Any, BaseModel | None, dict[str, Any] | None, tuple[str, ...] | None, object
+    str,
+    bytes,
+    bytes,
+    bool,
+    Any,
+    BaseModel | None,
+    dict[str, Any] | None,
+    tuple[str, ...] | None,
+    object,
 ]
 
 
 def _decoded(data: bytes, event_type: str) -> _Decoded:
-    """A stored envelope decoded as the audit reads it: (envelope, its canonical bytes,
-    event, typed body if a governance event's, sealed part, the body's keys in the clear in
-    order (None for governance), the recipients a sealed body names). In one pass when it
-    is a plain event of its stored type (`typed_event`), else as `decode_entry` decodes
-    it, whose EventRejected names every problem."""
-    try:
-        envelope: Envelope | None = Envelope.from_bytes(data)
-    except MalformedInput:
-        envelope = None
-    if envelope is not None and envelope.payload_type == PAYLOAD_TYPE:
-        ev = typed_event(envelope.payload, event_type)
+    """A stored envelope decoded as the audit reads it: (key id, signature, the bytes it
+    signs, whether `data` is the envelope's canonical form, event, typed body if a
+    governance event's, sealed part, the body's keys in the clear in order (None for
+    governance), the recipients a sealed body names). In one pass when it is a plain
+    event of its stored type in the log's form (`cut_leaf`, `typed_event`), else as
+    `decode_entry` decodes it, whose EventRejected names every problem."""
+    cut = cut_leaf(data)
+    if cut is not None:
+        payload, keyid, sig, canonical = cut
+        ev = typed_event(payload, event_type)
         if ev is not None:
+            signed = pae(PAYLOAD_TYPE, payload)
             if EVENT_TYPES[event_type].governance:
-                return envelope, envelope.to_bytes(), ev, ev.body, None, None, None
+                return keyid, sig, signed, canonical, ev, ev.body, None, None, None
             clear = tuple(sorted(ev.body.model_fields_set))
-            return envelope, envelope.to_bytes(), ev, None, None, clear, None
+            return keyid, sig, signed, canonical, ev, None, None, clear, None
     d = decode_entry(data, check_canonical=False)
-    ev = d.event
+    env, ev = d.envelope, d.event
+    head = (env.keyid, env.sig, env.signed_bytes(), d.leaf == data, ev)
     if d.etype.governance:
-        return d.envelope, d.leaf, ev, d.body, None, None, None
+        return *head, d.body, None, None, None
     if d.sealed is None:  # neither reserved key: it would not have decoded
-        return d.envelope, d.leaf, ev, None, None, tuple(sorted(ev.body)), None
+        return *head, None, None, tuple(sorted(ev.body)), None
     clear = tuple(sorted(k for k in ev.body if k not in (SEALED, RECIPIENTS)))
-    return d.envelope, d.leaf, ev, None, d.sealed, clear, ev.body.get(RECIPIENTS)
+    return *head, None, d.sealed, clear, ev.body.get(RECIPIENTS)
 
 
 def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
@@ -278,13 +286,15 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
     for e, at in entries:
         fields = (e.event_type, e.event_id, e.event_time, e.author)
         try:
-            envelope, leaf, ev, body, sealed, clear, named = _decoded(e.envelope, e.event_type)
+            keyid, sig, signed, canonical, ev, body, sealed, clear, named = _decoded(
+                e.envelope, e.event_type
+            )
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
             out.append(_failed(e.index, why, e.event_type, e.author, e.event_time))
             continue
         failure: str | None = None
-        if leaf != e.envelope:
+        if not canonical:
             failure = "stored envelope is not in canonical (RFC 8785) form"
         elif leaf_hash(e.envelope) != e.leaf_hash:
             failure = "stored leaf hash does not match the envelope"
@@ -294,12 +304,11 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
             failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
         elif sealed is not None:
             failure = _sealed_form(sealed, named)
-        keyid = envelope.keyid
         pk = _KEYS.get((ev.author, keyid))
         sig_ok = None
         if pk is not None:
             try:
-                verify_ed25519(pk, envelope.signed_bytes(), envelope.sig)
+                verify_ed25519(pk, signed, sig)
                 sig_ok = True
             except InvalidSignature:
                 sig_ok = False

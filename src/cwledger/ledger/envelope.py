@@ -20,7 +20,7 @@ from cwledger.ledger.canonical import canonical_json, parse_json_object
 from cwledger.model.events import Event
 from cwledger.tlog.note import Signer
 
-__all__ = ["PAYLOAD_TYPE", "Envelope", "pae", "sign_event"]
+__all__ = ["PAYLOAD_TYPE", "Envelope", "cut_leaf", "pae", "sign_event"]
 
 PAYLOAD_TYPE = "application/vnd.cwledger.event+json"
 
@@ -65,6 +65,27 @@ def _unused_bits_zero(b64: bytes) -> bool:
     if b64.endswith(b"="):
         return b64[-2] in _LOW2_ZERO
     return True
+
+
+def cut_leaf(data: bytes) -> tuple[bytes, str, bytes, bool] | None:
+    """(payload, key id, signature, whether `data` is their canonical encoding) of an
+    envelope in `Envelope.to_bytes`'s form with our payload type, a hex key id and a
+    64-byte signature; else None (another form, which `Envelope.from_bytes` parses in
+    full). Base64 and hex hold no quote or backslash, so cutting at the quotes reads the
+    strings a JSON parser would. (The audit reads every stored entry by it.)"""
+    cut = _CANONICAL.fullmatch(data)
+    if cut is None:
+        return None
+    payload_b64, keyid, sig_b64 = cut.groups()
+    try:
+        payload = binascii.a2b_base64(payload_b64, strict_mode=True)
+        sig = binascii.a2b_base64(sig_b64, strict_mode=True)
+    except binascii.Error:
+        return None
+    if len(sig) != 64:
+        return None
+    canonical = _unused_bits_zero(payload_b64) and _unused_bits_zero(sig_b64)
+    return payload, keyid.decode("ascii"), sig, canonical
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -169,21 +190,12 @@ class Envelope:
     @classmethod
     def _cut_canonical(cls, data: bytes) -> Envelope | None:
         """The envelope if `data` is exactly `to_bytes`'s form with our payload type, a
-        hex key id and a 64-byte signature; else None. Base64 and hex hold no quote or
-        backslash, so cutting at the quotes reads the strings a JSON parser would."""
-        cut = _CANONICAL.fullmatch(data)
+        hex key id and a 64-byte signature (`cut_leaf`); else None."""
+        cut = cut_leaf(data)
         if cut is None:
             return None
-        payload_b64, keyid, sig_b64 = cut.groups()
-        try:
-            payload = binascii.a2b_base64(payload_b64, strict_mode=True)
-            sig = binascii.a2b_base64(sig_b64, strict_mode=True)
-        except binascii.Error:
-            return None
-        if len(sig) != 64:
-            return None
-        canonical = _unused_bits_zero(payload_b64) and _unused_bits_zero(sig_b64)
-        return cls(PAYLOAD_TYPE, payload, keyid.decode("ascii"), sig, data if canonical else None)
+        payload, keyid, sig, canonical = cut
+        return cls(PAYLOAD_TYPE, payload, keyid, sig, data if canonical else None)
 
     @classmethod
     def _parse_slowly(cls, data: bytes | str) -> Envelope:

@@ -63,17 +63,15 @@ def entry_from_row(row: Sequence[Any]) -> StoredEntry:
     """A row (idx, leaf_hash, event_id, event_type, author, event_time, envelope,
     logged_at) as an entry. Raises CorruptEntry, naming the row, for a column of another
     type than the log writes."""
-    index = row[0]
-    return StoredEntry(
-        index,
-        blob(row[1], index, "leaf hash"),
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        blob(row[6], index, "envelope"),
-        _logged_at(row[7], index),
-    )
+    index, leaf, event_id, event_type, author, event_time, envelope, logged_at = row[:8]
+    # Each check is a call only for a value of another type: every entry read has them.
+    if type(leaf) is not bytes:
+        leaf = blob(leaf, index, "leaf hash")
+    if type(envelope) is not bytes:
+        envelope = blob(envelope, index, "envelope")
+    if logged_at is not None and type(logged_at) is not int:
+        logged_at = _logged_at(logged_at, index)
+    return StoredEntry(index, leaf, event_id, event_type, author, event_time, envelope, logged_at)
 
 
 def _strict_bytes(value: object) -> bytes | None:
