@@ -51,23 +51,29 @@ def build(base: Path, events: int) -> str:
     return url
 
 
-def _pairs(reader: Any, start: int, end: int) -> list[tuple[Any, object]]:
-    """(entry, stored moment) of entries start..<end (a tree before `entries_with_moments`
-    read the two apart; one after it reads the checkpoint sizes beside them)."""
+def _entries(reader: Any, start: int, end: int) -> tuple[list[Any], list[bytes]]:
+    """Entries start..<end as the tree's `audit._check_entries` takes them (its rows; in a
+    tree before `audited_rows`, (entry, stored moment) pairs, read in one statement or
+    two), and their envelopes."""
+    if hasattr(reader, "audited_rows"):
+        rows = reader.audited_rows(start, end)
+        return rows, [r[6] for r in rows]
     if hasattr(reader, "entries_as_stored"):
-        return list(reader.entries_as_stored(start, end)[0])
-    if hasattr(reader, "entries_with_moments"):
-        return list(reader.entries_with_moments(start, end))
-    moments = [m for _, m in reader.moments(start, end)]
-    return list(zip(reader.entries(start, end), moments, strict=True))
+        pairs = list(reader.entries_as_stored(start, end)[0])
+    elif hasattr(reader, "entries_with_moments"):
+        pairs = list(reader.entries_with_moments(start, end))
+    else:
+        moments = [m for _, m in reader.moments(start, end)]
+        pairs = list(zip(reader.entries(start, end), moments, strict=True))
+    return pairs, [e.envelope for e, _ in pairs]
 
 
-def _audit_arguments(check: Any, pairs: list[tuple[Any, object]]) -> tuple[Any, ...]:
+def _audit_arguments(check: Any, entries: list[Any]) -> tuple[Any, ...]:
     """`audit._check_entries`'s arguments, for this tree's signature or an older one's
     (the entries and their moments apart), made before counting starts."""
     if len(inspect.signature(check).parameters) == 1:
-        return (pairs,)
-    return ([e for e, _ in pairs], [(e.index, m) for e, m in pairs])
+        return (entries,)
+    return ([e for e, _ in entries], [(e.index, m) for e, m in entries])
 
 
 def measured(part: str, url: str, count: int) -> None:
@@ -80,8 +86,8 @@ def measured(part: str, url: str, count: int) -> None:
     store = Store.open(url, migrate=False)
     with store.read() as r:
         audit._init_worker(audit._named_keys(r))
-        entries = _pairs(r, 1, 1 + count)
-        warm = _pairs(r, 1 + count, 1 + count + WARM)
+        entries, envelopes = _entries(r, 1, 1 + count)
+        warm, warm_envelopes = _entries(r, 1 + count, 1 + count + WARM)
     store.close()
     if part == "audit_checks":
         audit.verify_ed25519 = lambda *_: None  # type: ignore[assignment]  # the limit's part
@@ -92,9 +98,8 @@ def measured(part: str, url: str, count: int) -> None:
             audit._check_entries(*arguments)
             return 0
     else:
-        envelopes = [e.envelope for e, _ in entries]
-        for e, _ in warm:
-            decode_entry(e.envelope)
+        for envelope in warm_envelopes:
+            decode_entry(envelope)
 
         def run(_: int) -> int:
             for envelope in envelopes:

@@ -53,7 +53,7 @@ from cwledger.ledger.signatures import verify_ed25519
 from cwledger.ledger.tile_audit import TreeAudit, TreeFailure, check_bottom_tiles
 from cwledger.model.classes import Class, field_classes
 from cwledger.model.events import GenesisBody, KeyRotatedBody, PartyRegisteredBody
-from cwledger.store import LogReader, Store, StoredCheckpoint, StoredEntry
+from cwledger.store import LogReader, Store, StoredCheckpoint
 from cwledger.store.streams import (
     checkpoint_sizes,
     checkpoints_by_size,
@@ -165,11 +165,11 @@ def _check_stored(reader: LogReader, start: int, end: int) -> tuple[list[_Checke
     them that record one checkpoint size. A row the store cannot read as an entry
     (`CorruptEntry`) ends the list, as a failure at its index."""
     try:
-        entries, sizes = reader.entries_as_stored(start, end)
+        rows = reader.audited_rows(start, end)
     except CorruptEntry as e:
         head = _check_stored(reader, start, e.index)[0] if e.index > start else []
         return [*head, _failed(e.index, e.reason)], []
-    return _check_entries(entries), _runs(start, sizes)
+    return _check_entries(rows), _runs(start, [r[9] for r in rows])
 
 
 _Run = tuple[object, int, int]
@@ -277,28 +277,28 @@ def _decoded(data: bytes, event_type: str) -> _Decoded:
     return *head, None, d.sealed, clear, ev.body.get(RECIPIENTS)
 
 
-def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
+def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
-    leaf hash, columns (the stored moment beside each entry too: what time filters
-    compare), and the signature under the key its author and keyid name."""
+    leaf hash, columns (the stored moment of its time too: what time filters compare),
+    and the signature under the key its author and keyid name. `rows` are
+    `LogReader.audited_rows`."""
     out: list[_Checked] = []
     seen_as: dict[_Seen, _Seen] = {}  # one object for equal ones (`_Seen`)
-    for e, at in entries:
-        fields = (e.event_type, e.event_id, e.event_time, e.author)
+    for index, stored_leaf, event_id, event_type, author, time, envelope, _, at, _ in rows:
         try:
             keyid, sig, signed, canonical, ev, body, sealed, clear, named = _decoded(
-                e.envelope, e.event_type
+                envelope, event_type
             )
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
-            out.append(_failed(e.index, why, e.event_type, e.author, e.event_time))
+            out.append(_failed(index, why, event_type, author, time))
             continue
         failure: str | None = None
         if not canonical:
             failure = "stored envelope is not in canonical (RFC 8785) form"
-        elif leaf_hash(e.envelope) != e.leaf_hash:
+        elif leaf_hash(envelope) != stored_leaf:
             failure = "stored leaf hash does not match the envelope"
-        elif (ev.type, ev.id, ev.time, ev.author) != fields:
+        elif (ev.type, ev.id, ev.time, ev.author) != (event_type, event_id, time, author):
             failure = "stored id, type, author or time disagree with the envelope"
         elif at != from_rfc3339(ev.time):
             failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
@@ -314,7 +314,7 @@ def _check_entries(entries: list[tuple[StoredEntry, object]]) -> list[_Checked]:
                 sig_ok = False
         seen = (ev.type, ev.author, keyid, clear, sealed is not None)
         seen = seen_as.setdefault(seen, seen)
-        out.append((e.index, failure, seen, body, sig_ok, e.leaf_hash, ev.time))
+        out.append((index, failure, seen, body, sig_ok, stored_leaf, ev.time))
     return out
 
 

@@ -12,7 +12,15 @@ from typing import Any
 from cwledger.errors import CorruptEntry, CorruptRow, CorruptTile, echo, echo_key
 from cwledger.time import from_rfc3339
 
-__all__ = ["StoredEntry", "blob", "entry_from_row", "entry_row", "row_bytes", "tile_hashes"]
+__all__ = [
+    "StoredEntry",
+    "blob",
+    "checked_row",
+    "entry_from_row",
+    "entry_row",
+    "row_bytes",
+    "tile_hashes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +71,24 @@ def entry_from_row(row: Sequence[Any]) -> StoredEntry:
     """A row (idx, leaf_hash, event_id, event_type, author, event_time, envelope,
     logged_at) as an entry. Raises CorruptEntry, naming the row, for a column of another
     type than the log writes."""
-    index, leaf, event_id, event_type, author, event_time, envelope, logged_at = row[:8]
+    return StoredEntry(*checked_row(row)[:8])
+
+
+def checked_row(row: Sequence[Any]) -> Sequence[Any]:
+    """A row that begins (idx, leaf_hash, event_id, event_type, author, event_time,
+    envelope, logged_at), as it is if those columns hold what the log writes (binary
+    columns as bytes, of any binary type). Raises CorruptEntry, naming the row, for
+    another type. (The audit reads every entry's row by it, with no StoredEntry.)"""
+    index, leaf, _, _, _, _, envelope, logged_at = row[:8]
     # Each check is a call only for a value of another type: every entry read has them.
-    if type(leaf) is not bytes:
-        leaf = blob(leaf, index, "leaf hash")
-    if type(envelope) is not bytes:
-        envelope = blob(envelope, index, "envelope")
-    if logged_at is not None and type(logged_at) is not int:
-        logged_at = _logged_at(logged_at, index)
-    return StoredEntry(index, leaf, event_id, event_type, author, event_time, envelope, logged_at)
+    if type(leaf) is bytes and type(envelope) is bytes:
+        if logged_at is None or type(logged_at) is int:
+            return row
+    out = list(row)
+    out[1] = blob(leaf, index, "leaf hash")
+    out[6] = blob(envelope, index, "envelope")
+    out[7] = _logged_at(logged_at, index)
+    return out
 
 
 def _strict_bytes(value: object) -> bytes | None:

@@ -42,6 +42,7 @@ from cwledger.store.book import BookReader, BookWriter
 from cwledger.store.entries import (
     StoredEntry,
     blob,
+    checked_row,
     entry_from_row,
     entry_row,
     row_bytes,
@@ -242,17 +243,16 @@ class LogReader:
             yield from rows
             after = rows[-1][0]
 
-    def entries_as_stored(
-        self, start: int, end: int
-    ) -> tuple[list[tuple[StoredEntry, object]], list[object]]:
-        """The entries with start <= index < end, in log order, each with the stored moment
-        of its time (what time filters compare); and beside them the size of the checkpoint
-        each one's batch signed. One statement. The moments and sizes are as the database
-        holds them, not converted: the audit compares them with the entry's time and with
-        the stored checkpoints, so a value that is no number (SQLite keeps what it is
-        given) is named as a bad entry or batch, not a crash."""
-        rows = driver.rows(self.conn, _RANGE_AS_STORED, (start, end))
-        return [(entry_from_row(r), r[8]) for r in rows], [r[9] for r in rows]
+    def audited_rows(self, start: int, end: int) -> list[Sequence[Any]]:
+        """The rows of the entries with start <= index < end, in log order, as stored: (index,
+        leaf hash, event id, event type, author, event time, envelope, log time, the stored
+        moment of the event time, the size of the checkpoint its batch signed). One
+        statement; the binary columns and the log time checked as `entry_from_row` checks
+        them (CorruptEntry). The moment and the size are as the database holds them, not
+        converted: the audit compares them with the entry's time and with the stored
+        checkpoints, so a value that is no number (SQLite keeps what it is given) is named
+        as a bad entry or batch, not a crash."""
+        return [checked_row(r) for r in driver.rows(self.conn, _RANGE_AS_STORED, (start, end))]
 
     def entries_by_leaf_hash(self, leaf_hashes: Iterable[bytes]) -> dict[bytes, StoredEntry]:
         """The stored entries with any of these leaf hashes, by leaf hash."""
