@@ -44,21 +44,25 @@ def _slow(start: int, end: int) -> tuple[int, int, int, str]:
 
 
 @given(st.integers(0, 5_000), st.integers(1, 700), st.integers(1, 300), st.integers(1, 4))
-def test_the_chunks_cover_the_log_and_the_last_are_short(
-    size: int, chunk: int, tail: int, workers: int
+def test_the_chunks_cover_the_log_and_the_last_get_shorter(
+    size: int, chunk: int, smallest: int, workers: int
 ) -> None:
-    """`chunk` entries a chunk, then `tail` for the last `workers` chunks' worth at most."""
-    chunks = list(_Chunks(size, chunk, tail, workers))
-    assert len(chunks) == len(_Chunks(size, chunk, tail, workers))
-    assert [s for s, _ in chunks] == [0, *(e for _, e in chunks[:-1])][: len(chunks)]
-    assert (chunks[-1][1] if chunks else 0) == size
-    tail = min(tail, chunk)
+    """`chunk` entries a chunk, then, for the last `workers` chunks' worth at most, chunks
+    that get shorter down to `smallest`: a few dozen of them at most."""
+    chunks = _Chunks(size, chunk, smallest, workers)
+    bounds = list(chunks)
+    assert len(bounds) == len(chunks)
+    assert [s for s, _ in bounds] == [0, *(e for _, e in bounds[:-1])][: len(bounds)]
+    assert (bounds[-1][1] if bounds else 0) == size
     whole = max(0, size - workers * chunk) // chunk
-    assert all(e - s == chunk for s, e in chunks[:whole])
-    assert all(0 < e - s <= tail for s, e in chunks[whole:])
-    assert size - whole * chunk < (workers + 1) * chunk
+    assert all(e - s == chunk for s, e in bounds[:whole])
+    last = [e - s for s, e in bounds[whole:]]
+    assert sum(last) < (workers + 1) * chunk
+    assert all(a >= b for a, b in zip(last, last[1:-1], strict=False))  # shorter and shorter
+    assert all(n >= min(smallest, chunk) for n in last[:-1])
+    assert len(last) <= 22 * workers + 1  # geometric, then `smallest` each
     with pytest.raises(IndexError):
-        _Chunks(size, chunk, tail, workers)[len(chunks)]
+        chunks[len(bounds)]
 
 
 def test_results_come_in_log_order_from_every_worker() -> None:

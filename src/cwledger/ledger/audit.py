@@ -558,6 +558,10 @@ def _chunk_for(size: int, workers: int) -> int:
     return max(MIN_CHUNK, min(CHUNK, even - even % TILE_WIDTH))
 
 
+TAIL_CHUNK = 32
+"""The shortest of the last chunks (`ChunkWorkers`): they are shorter and shorter so that
+the workers end together; a bottom tile that two chunks share is checked here."""
+
 MIN_CHUNK = TILE_WIDTH
 """The smallest chunk `_chunk_for` gives (one bottom tile): below it, a chunk's round trip
 costs more than its checks."""
@@ -589,7 +593,7 @@ def audit(
         _init_worker(keys)
         if pool is not None:
             # The workers open the very database this store is connected to.
-            pool.submit(size, chunk, MIN_CHUNK, _init_worker, (keys, store.url))
+            pool.submit(size, chunk, TAIL_CHUNK, _init_worker, (keys, store.url))
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
         checkpoints = array("q", checkpoint_sizes(r))

@@ -3,7 +3,8 @@
 One process per core, started as `worker_context` says. Each worker holds two chunks at
 a time: it works on one while the next waits in its pipe, and whichever worker sends a
 result is given the next chunk, so a worker that started later or runs slower is not
-left with a share of its own at the end; the last chunks are short, for the same reason.
+left with a share of its own at the end; the last chunks are shorter and shorter, for the
+same reason.
 A thread per worker reads its results as they come, so a worker never waits for this
 process to take one; the caller gets them in log order, and no more than a few chunks'
 results wait in memory (a worker far ahead of the oldest chunk still out waits for it).
@@ -98,28 +99,29 @@ class _Worker:
 
 class _Chunks(Sequence[tuple[int, int]]):
     """The chunks (start, end) of a log: `chunk` entries each, but for the last entries, at
-    most `workers` chunks' worth, which go `tail` at a time (so that the workers end
-    together). Computed when asked for: nothing held per chunk."""
+    most `workers` chunks' worth, which go in shorter and shorter chunks, each a share of
+    what is left, down to `smallest` (so that the workers end together). Nothing held per
+    chunk of `chunk` entries; the shorter ones, a few dozen at most, are listed."""
 
-    def __init__(self, size: int, chunk: int, tail: int, workers: int = 1) -> None:
-        tail = min(tail, chunk)
-        self.size = size
+    def __init__(self, size: int, chunk: int, smallest: int, workers: int = 1) -> None:
         self.chunk = chunk
-        self.tail = tail
-        ahead = max(0, size - workers * chunk)
-        self.whole = ahead // chunk  # chunks of `chunk` entries
-        self.tail_at = self.whole * chunk
+        self.whole = max(0, size - workers * chunk) // chunk  # chunks of `chunk` entries
+        self.tail: list[tuple[int, int]] = []
+        start = self.whole * chunk
+        while start < size:
+            n = max(min(smallest, chunk), -(-(size - start) // (2 * workers)))
+            self.tail.append((start, min(start + n, size)))
+            start += n
 
     def __len__(self) -> int:
-        return self.whole + -(-(self.size - self.tail_at) // self.tail)
+        return self.whole + len(self.tail)
 
     def __getitem__(self, k: int) -> tuple[int, int]:  # type: ignore[override]
         if not 0 <= k < len(self):
             raise IndexError(k)
         if k < self.whole:
             return k * self.chunk, (k + 1) * self.chunk
-        start = self.tail_at + (k - self.whole) * self.tail
-        return start, min(start + self.tail, self.size)
+        return self.tail[k - self.whole]
 
 
 class ChunkWorkers(Generic[T]):
@@ -154,14 +156,14 @@ class ChunkWorkers(Generic[T]):
         self,
         size: int,
         chunk: int,
-        tail: int,
+        smallest: int,
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
     ) -> None:
         """Start on the chunks of a log of `size`, `chunk` entries each but for the last
-        few, `tail` each (`_Chunks`): each worker first runs `initializer(*initargs)`, then
-        is given two chunks."""
-        self._chunks = _Chunks(size, chunk, tail, len(self._pool))
+        few, down to `smallest` (`_Chunks`): each worker first runs `initializer(*initargs)`,
+        then is given two chunks."""
+        self._chunks = _Chunks(size, chunk, smallest, len(self._pool))
         self._next = 0
         for worker in self._pool:
             worker.send((initializer, initargs))
