@@ -66,8 +66,7 @@ def test_the_chunks_cover_the_log_and_the_last_get_shorter(
 
 
 def test_results_come_in_log_order_from_every_worker() -> None:
-    with ChunkWorkers(_job, 2) as pool:
-        pool.submit(1_000, 64, 16, _init, ("started",))
+    with ChunkWorkers(_job, 2, 1_000, 64, 16, _init, ("started",)) as pool:
         got = list(pool.results(lambda s, e: (s, e, -1, "here")))
     assert [(s, e) for s, e, _, _ in got] == list(_Chunks(1_000, 64, 16, 2))
     assert {tag for *_, tag in got} == {"started"}
@@ -77,8 +76,7 @@ def test_results_come_in_log_order_from_every_worker() -> None:
 def test_a_dead_workers_chunks_are_done_here() -> None:
     """Both workers die at their first chunk from 60 on: every chunk still comes, in order,
     the rest of theirs done in this process; the pool ends cleanly."""
-    with ChunkWorkers(_die_at, 2) as pool:
-        pool.submit(200, 20, 20, _init, ("started",))
+    with ChunkWorkers(_die_at, 2, 200, 20, 20, _init, ("started",)) as pool:
         got = list(pool.results(lambda s, e: (s, e, os.getpid(), "here")))
     assert [(s, e) for s, e, _, _ in got] == list(_Chunks(200, 20, 20, 2))
     here = [s for s, _, pid, tag in got if tag == "here"]
@@ -87,8 +85,7 @@ def test_a_dead_workers_chunks_are_done_here() -> None:
 
 def test_a_workers_exception_is_raised_here_and_the_workers_end() -> None:
     threads = threading.active_count()
-    with ChunkWorkers(_fail_at, 2) as pool:
-        pool.submit(100, 20, 20, _init, ("started",))
+    with ChunkWorkers(_fail_at, 2, 100, 20, 20, _init, ("started",)) as pool:
         results = pool.results(lambda s, e: (s, e, -1, "here"))
         assert [next(results)[0], next(results)[0]] == [0, 20]
         with pytest.raises(ValueError, match="chunk 40..60 is bad"):
@@ -98,8 +95,7 @@ def test_a_workers_exception_is_raised_here_and_the_workers_end() -> None:
 
 def test_closing_early_ends_workers_still_in_a_chunk() -> None:
     threads = threading.active_count()
-    with ChunkWorkers(_slow, 2) as pool:
-        pool.submit(10_000, 10, 10, _init, ("started",))
+    with ChunkWorkers(_slow, 2, 10_000, 10, 10, _init, ("started",)) as pool:
         first = next(pool.results(lambda s, e: (s, e, -1, "here")))
         pids = [w.process.pid for w in pool._pool]
     assert first[:2] == (0, 10)

@@ -587,13 +587,21 @@ def audit(
             n_workers = 1  # starting the workers would cost more than they save
         if chunk is None:
             chunk = _chunk_for(size, n_workers)
-        # Started first, they open their connections while this process reads the keys.
-        pool = None if n_workers < 2 else stack.enter_context(ChunkWorkers(_check_range, n_workers))
         keys = _named_keys(r)
         _init_worker(keys)
-        if pool is not None:
-            # The workers open the very database this store is connected to.
-            pool.submit(size, chunk, TAIL_CHUNK, _init_worker, (keys, store.url))
+        pool = None
+        if n_workers >= 2:  # they open the very database this store is connected to
+            pool = stack.enter_context(
+                ChunkWorkers(
+                    _check_range,
+                    n_workers,
+                    size,
+                    chunk,
+                    TAIL_CHUNK,
+                    _init_worker,
+                    (keys, store.url),
+                )
+            )
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order
         # as the replay reaches them: nothing held per checkpoint but its size.
         checkpoints = array("q", checkpoint_sizes(r))

@@ -125,15 +125,25 @@ class _Chunks(Sequence[tuple[int, int]]):
 
 
 class ChunkWorkers(Generic[T]):
-    """`job(start, end)` of each chunk of a log, on `workers` processes started at once:
-    `submit` the log, then take the `results` in log order. Use as a context manager:
-    the workers end with it."""
+    """`job(start, end)` of each chunk of a log of `size`, `chunk` entries each but for the
+    last few, down to `smallest` (`_Chunks`), on `workers` processes: each runs
+    `initializer(*initargs)` first. Take the `results` in log order. Use as a context
+    manager: the workers end with it."""
 
-    def __init__(self, job: Job[T], workers: int) -> None:
+    def __init__(
+        self,
+        job: Job[T],
+        workers: int,
+        size: int,
+        chunk: int,
+        smallest: int,
+        initializer: Callable[..., None],
+        initargs: tuple[Any, ...],
+    ) -> None:
         context = worker_context()
         self._arrived: _Arrived = SimpleQueue()
         self._pool: list[_Worker] = []
-        self._chunks = _Chunks(0, 1, 1)
+        self._chunks = _Chunks(size, chunk, smallest, workers)
         self._next = 0  # the next chunk to give out
         try:
             for w in range(workers):
@@ -145,31 +155,17 @@ class ChunkWorkers(Generic[T]):
                 process.start()
                 task_out.close()  # the worker's ends: a dead worker's pipe then reads as ended
                 result_in.close()
-                self._pool.append(_Worker(w, task_in, result_out, process, self._arrived))
-            for worker in self._pool:
+                worker = _Worker(w, task_in, result_out, process, self._arrived)
+                self._pool.append(worker)
                 worker.reader.start()
+                # It starts on its first chunk while the next worker is started.
+                worker.send((initializer, initargs))
+                self._feed(worker, 0)
+            for worker in self._pool:
+                self._feed(worker, 0)  # and has its next one waiting
         except BaseException:
             self.close()
             raise
-
-    def submit(
-        self,
-        size: int,
-        chunk: int,
-        smallest: int,
-        initializer: Callable[..., None],
-        initargs: tuple[Any, ...],
-    ) -> None:
-        """Start on the chunks of a log of `size`, `chunk` entries each but for the last
-        few, down to `smallest` (`_Chunks`): each worker first runs `initializer(*initargs)`,
-        then is given two chunks."""
-        self._chunks = _Chunks(size, chunk, smallest, len(self._pool))
-        self._next = 0
-        for worker in self._pool:
-            worker.send((initializer, initargs))
-        for _ in range(2):
-            for worker in self._pool:
-                self._feed(worker, 0)
 
     def _feed(self, worker: _Worker, oldest: int) -> bool:
         """Give `worker` the next chunk, unless it is more than a few chunks ahead of the
