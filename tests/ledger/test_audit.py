@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import cwledger.ledger.audit as audit_module
 from cwledger.errors import CorruptEntry
 from cwledger.ledger.access import issue_token
-from cwledger.ledger.audit import CHUNK, MIN_CHUNK, AuditFailure, _chunk_for, audit
+from cwledger.ledger.audit import CHUNK, TAIL_CHUNK, AuditFailure, audit
+from cwledger.ledger.chunk_workers import _Chunks
 from cwledger.ledger.ledger import Ledger
 from cwledger.tlog.checkpoint import Checkpoint
 from cwledger.tlog.note import Signer, sign
@@ -275,17 +276,18 @@ def test_an_unreadable_row_is_named_after_what_fails_before_it(
         assert read.value.index == 130 and r.envelopes(100, 200)[30][0] == 130
 
 
-@pytest.mark.parametrize("workers", [1, 2, 4])
-@pytest.mark.parametrize("size", [0, 100, 4_001, 10_001, 33_333, 1_000_000])
-def test_chunks_share_the_log_among_the_workers(size: int, workers: int) -> None:
-    """Each worker gets about eight chunks of the log, within MIN_CHUNK..CHUNK: at the
-    quick size both workers stay busy to the end instead of one finishing alone. A chunk
-    is whole bottom tiles, which its worker checks against the stored ones."""
-    chunk = _chunk_for(size, workers)
-    assert MIN_CHUNK <= chunk <= CHUNK and chunk % TILE_WIDTH == 0
-    if MIN_CHUNK < chunk < CHUNK:
-        assert size // (8 * workers) - TILE_WIDTH < chunk <= size // (8 * workers)
-    assert _chunk_for(10_001, 2) == 512
+@pytest.mark.parametrize("workers", [2, 4])
+@pytest.mark.parametrize("size", [4_097, 10_001, 1_000_000])
+def test_the_workers_chunks_are_whole_bottom_tiles_but_for_the_last(
+    size: int, workers: int
+) -> None:
+    """Chunks of `CHUNK` entries start and end at bottom tiles, which their workers check
+    against the stored ones; only the last, shorter ones (at most `workers` chunks' worth)
+    may share a tile, which the audit's process checks."""
+    chunks = list(_Chunks(size, CHUNK, TAIL_CHUNK, workers))
+    whole = [c for c in chunks if c[1] - c[0] == CHUNK]
+    assert all(s % TILE_WIDTH == 0 and e % TILE_WIDTH == 0 for s, e in whole)
+    assert size - sum(e - s for s, e in whole) <= (workers + 1) * CHUNK
 
 
 def _extra_tile(db: sqlite3.Connection) -> None:

@@ -547,24 +547,13 @@ def _batches(
 
 
 CHUNK = 8 * TILE_WIDTH
-"""Entries a worker checks at a time, at most (`audit`): 2,048, eight bottom tiles."""
-
-
-def _chunk_for(size: int, workers: int) -> int:
-    """A chunk small enough that the workers share the log evenly (the last chunks do not
-    leave a core idle, and this process starts its part early), at most `CHUNK`; whole
-    bottom tiles, which the workers then check (`check_bottom_tiles`)."""
-    even = size // (8 * max(workers, 1))
-    return max(MIN_CHUNK, min(CHUNK, even - even % TILE_WIDTH))
+"""Entries a worker checks at a time, at most (`audit`): 2,048, eight bottom tiles, whose
+checks against the stored tiles are the worker's (`check_bottom_tiles`)."""
 
 
 TAIL_CHUNK = 32
 """The shortest of the last chunks (`ChunkWorkers`): they are shorter and shorter so that
 the workers end together; a bottom tile that two chunks share is checked here."""
-
-MIN_CHUNK = TILE_WIDTH
-"""The smallest chunk `_chunk_for` gives (one bottom tile): below it, a chunk's round trip
-costs more than its checks."""
 
 
 def audit(
@@ -578,15 +567,15 @@ def audit(
 
     Per-entry checks run on `workers` processes (default: one per core) when the log
     spans more than two chunks (of `CHUNK` by default); the sequential checks run here,
-    in log order. A chunk is `chunk` entries (default: `_chunk_for` the log's size).
+    in log order. A chunk is `chunk` entries (default `CHUNK`), but for the last few, which
+    are shorter and shorter (`ChunkWorkers`) so that the workers end together.
     """
     with store.read() as r, ExitStack() as stack:
         size = r.size()
         n_workers = workers or os.cpu_count() or 1
         if size <= 2 * (chunk or CHUNK):
             n_workers = 1  # starting the workers would cost more than they save
-        if chunk is None:
-            chunk = _chunk_for(size, n_workers)
+        chunk = chunk or CHUNK
         keys = _named_keys(r)
         _init_worker(keys)
         pool = None
