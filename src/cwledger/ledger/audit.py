@@ -16,8 +16,9 @@ in a confidential ledger, each a well-formed sealed part with a commitment and a
 the operator, and no field above public in the clear. Opening them and replaying the book
 from them is ``cwledger.ledger.projections.check_book``'s, with the operator's keys.
 
-The per-entry work (decoding, hashing, Ed25519) runs on one process per core, chunk by
-chunk; this process does the sequential part (authority replay, tree, checkpoints) in log
+The per-entry work (decoding, hashing, Ed25519, the full bottom tiles) runs on one process
+per core, chunk by chunk (`cwledger.ledger.chunk_workers`); this process does the
+sequential part (authority replay, the tree above the bottom tiles, checkpoints) in log
 order as the chunks come back, so the lowest bad index is always the one reported.
 """
 
@@ -252,7 +253,7 @@ _Decoded = tuple[
 def _decoded(data: bytes, event_type: str) -> _Decoded:
     """A stored envelope decoded as the audit reads it: (key id, signature, the bytes it
     signs, whether `data` is the envelope's canonical form, event, typed body if a
-    governance event's, sealed part, the body's keys in the clear in order (None for
+    governance event's, sealed part, the body's keys in the clear, sorted (None for
     governance), the recipients a sealed body names). In one pass when it is a plain
     event of its stored type in the log's form (`cut_leaf`, `typed_event`), else as
     `decode_entry` decodes it, whose EventRejected names every problem."""
@@ -533,7 +534,7 @@ def _check_tile_set(tiles: Iterable[tuple[int, int, int]], size: int) -> int:
 def _batches(
     workers: ChunkWorkers[_Chunk] | None, reader: LogReader, size: int, chunk: int
 ) -> Iterator[_Chunk]:
-    """Checked entries in log order: from the `workers` (already submitted), else here.
+    """Checked entries in log order: from the `workers` (started with the log), else here.
 
     Workers read their own ranges of indices below `size` through their own connection:
     entries of an append-only log never change, so every reader sees the same rows (and
