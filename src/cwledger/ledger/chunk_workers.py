@@ -210,7 +210,10 @@ class ChunkWorkers(Generic[T]):
                 continue
             ok, value = pickle.loads(waiting.pop(k))
             if not ok:
-                raise value  # an exception the worker raised
+                try:
+                    raise value  # an exception the worker raised
+                finally:
+                    del value  # else this frame and the exception's traceback hold each other
             yield value
 
     def close(self) -> None:
