@@ -205,11 +205,6 @@ class TreeAudit:
             pending.clear()
             self.edge = CompactRange()
 
-    @property
-    def size(self) -> int:
-        """The leaves appended."""
-        return self.compact.size + len(self.pending)
-
     def root(self) -> bytes:
         """The root of the tree so far (a tile's leaves that wait are hashed once, when a
         root inside their tile is asked for)."""
