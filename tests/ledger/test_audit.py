@@ -111,6 +111,12 @@ def _tile_text(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 1")
 
 
+def _checkpoint_size_text(db: sqlite3.Connection) -> None:
+    db.execute(
+        f"UPDATE log_entry SET checkpoint_size = 'x' || char(27) WHERE checkpoint_size = {SIZE}"
+    )
+
+
 def _full_tile_text(db: sqlite3.Connection) -> None:
     db.execute("UPDATE tree_tile SET hashes = 'junk' WHERE level = 0 AND idx = 0")
 
@@ -140,6 +146,12 @@ CASES: dict[str, tuple[Callable[[sqlite3.Connection], None], int, str]] = {
     "a leaf hash stored as text": (_leaf_hash_text, 250, "stored leaf hash is str 'abc'"),
     "a tile stored as text": (_tile_text, 256, "tile 0/1: the stored hashes are str 'junk'"),
     "a full tile stored as text": (_full_tile_text, 0, "tile 0/0: the stored hashes are str"),
+    # the last batch's size as text: it sorts after every number (a traceback before)
+    "a checkpoint size that is no number": (
+        _checkpoint_size_text,
+        201,
+        "entries 201..299 record the checkpoint size 'x\\x1b', which is no size",
+    ),
     # bytes() would make it 12 zero bytes, which the audit would show as the stored hashes
     "a tile stored as a number": (_tile_number, 256, "the stored hashes are int '12', not bytes"),
 }

@@ -42,6 +42,7 @@ from cwledger.errors import (
     Problem,
     SealBroken,
     VerificationError,
+    echo_key,
 )
 from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry, typed_event
 from cwledger.ledger.authority import Authority, KeyRecord
@@ -461,6 +462,12 @@ def _check_batches(
             raise AuditFailure(
                 first,
                 f"entries {first}..{last} record no checkpoint: none was stored for their batch",
+            )
+        if type(cp_size) is not int:  # SQLite keeps any value: named, not a crash
+            raise AuditFailure(
+                first,
+                f"entries {first}..{last} record the checkpoint size {echo_key(cp_size)}, "
+                "which is no size",
             )
         if (first, last, count) != (boundary, cp_size - 1, cp_size - boundary):
             raise AuditFailure(

@@ -20,10 +20,11 @@ node (after the entry's own checks), naming the node's first leaf.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cwledger.errors import CorruptTile
+from cwledger.ledger.cosignatures import Fail
 from cwledger.store import LogReader
 from cwledger.tlog.compact import CompactRange
 from cwledger.tlog.hashing import HASH_SIZE
@@ -38,9 +39,6 @@ from cwledger.tlog.tiles import (
 )
 
 __all__ = ["TileChecker", "TreeAudit", "TreeFailure", "check_bottom_tiles"]
-
-Fail = Callable[[int, str], Exception]
-"""Makes the audit's failure at an entry index (`AuditFailure`)."""
 
 
 class TreeFailure(NamedTuple):
