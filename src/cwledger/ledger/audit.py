@@ -283,8 +283,14 @@ def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
     """Everything about each entry that needs no sequential state: decoding, stored form,
     leaf hash, columns (the stored moment of its time too: what time filters compare),
     and the signature under the key its author and keyid name. `rows` are
-    `LogReader.audited_rows`."""
+    `LogReader.audited_rows`.
+
+    The signatures are verified after every entry is decoded, one after another: each
+    verification then finds libsodium's code and tables in the core's caches, where
+    decoding an entry between two of them (pydantic's parser, the interpreter) would have
+    evicted them (docs/performance.md, "The signatures of a chunk together")."""
     out: list[_Checked] = []
+    signed_by: list[tuple[int, bytes, bytes, bytes]] = []  # (position in out, key, bytes, sig)
     seen_as: dict[_Seen, _Seen] = {}  # one object for equal ones (`_Seen`)
     for index, stored_leaf, event_id, event_type, author, time, envelope, _, at, _ in rows:
         try:
@@ -306,17 +312,21 @@ def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
             failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
         elif sealed is not None:
             failure = _sealed_form(sealed, named)
-        pk = _KEYS.get((ev.author, keyid))
-        sig_ok = None
-        if pk is not None:
-            try:
-                verify_ed25519(pk, signed, sig)
-                sig_ok = True
-            except InvalidSignature:
-                sig_ok = False
         seen = (ev.type, ev.author, keyid, clear, sealed is not None)
         seen = seen_as.setdefault(seen, seen)
-        out.append((index, failure, seen, body, sig_ok, stored_leaf, ev.time))
+        checked = (index, failure, seen, body, None, stored_leaf, ev.time)
+        pk = _KEYS.get((ev.author, keyid))
+        if pk is not None:  # else no key has that name: None, which `_admit` refuses
+            signed_by.append((len(out), pk, signed, sig))
+        out.append(checked)
+    for at, pk, signed, sig in signed_by:
+        index, failure, seen, body, _, stored_leaf, time = out[at]
+        try:
+            verify_ed25519(pk, signed, sig)
+            sig_ok = True
+        except InvalidSignature:
+            sig_ok = False
+        out[at] = (index, failure, seen, body, sig_ok, stored_leaf, time)
     return out
 
 
