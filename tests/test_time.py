@@ -4,6 +4,7 @@ months (MalformedInput naming the text and the forms), and the formats."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from cwledger.errors import MalformedInput
 from cwledger.time import (
     DAY,
     Period,
+    _moment_of,
     check_rfc3339,
     date_text,
     day_of,
@@ -207,6 +209,26 @@ def test_a_time_is_taken_only_in_the_one_form(text: str) -> None:
     assert re.fullmatch(_STRICT, text) and len(text) <= 27
     parsed = datetime.fromisoformat(text[:-1] + "+00:00")
     assert at == (parsed - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"\A" + _STRICT + r"\Z"),
+        st.from_regex(r"\A[0-9]{4}-(0[0-9]|1[0-3])-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]Z\Z"),
+        st.from_regex(r"\A[0-9W+:.TZtz -]{8,40}\Z"),
+    )
+)
+def test_the_quick_reading_of_a_time_is_the_reading_field_by_field(text: str) -> None:
+    """`check_rfc3339` reads a time in the form by `datetime.fromisoformat`; read field by
+    field, every text gives the same moment, or the same refusal in the same words."""
+
+    def outcome(read: Callable[[str], int]) -> object:
+        try:
+            return read(text)
+        except ValueError as e:
+            return str(e)
+
+    assert outcome(check_rfc3339.__wrapped__) == outcome(_moment_of)
 
 
 @pytest.mark.parametrize(

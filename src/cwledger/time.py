@@ -60,6 +60,7 @@ __all__ = [
 DAY = 86_400_000_000  # microseconds in a day
 _EPOCH_DAY = date(1970, 1, 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # what `datetime.fromisoformat` reads a time without Z from
 _MICROSECOND = timedelta(microseconds=1)
 _MONTH_NAMES = (
     "January",
@@ -80,6 +81,9 @@ _MOMENT_FORMS = "give a date (YYYY-MM-DD) or a UTC time ending in Z (e.g. 2014-0
 RFC3339_FORM = "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
 """The one form a time is written in: RFC 3339, UTC, at most microseconds."""
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z", re.ASCII)
+_RFC3339_FORM = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII
+)  # no groups
 _SHOWN = 60  # characters of a refused time echoed back
 
 
@@ -184,7 +188,24 @@ def check_rfc3339(text: str) -> int:
     """The moment of a time in the one accepted form, ``YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z``
     (RFC 3339, UTC, at most microseconds). Raises ValueError saying why (pydantic's
     validators turn it into a validation error); `from_rfc3339` raises MalformedInput.
-    Cached: the append path reads an event's time several times (schema, mandate, book)."""
+    Cached: the append path reads an event's time several times (schema, mandate, book).
+
+    Every entry read or appended has a time or more, each new: the form is matched without
+    groups and the date and time read by `datetime.fromisoformat` (C), half the
+    instructions of reading each field; a time either refuses is read field by field
+    (`_moment_of`), which says why."""
+    if _RFC3339_FORM.fullmatch(text) is None:
+        return _moment_of(text)
+    try:
+        since = datetime.fromisoformat(text[:19]) - _EPOCH_NAIVE
+    except ValueError:
+        return _moment_of(text)
+    micro = int(text[20:-1].ljust(6, "0")) if len(text) > 20 else 0
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + micro
+
+
+def _moment_of(text: str) -> int:
+    """`check_rfc3339`, field by field: what says why a time is refused."""
     m = _RFC3339.fullmatch(text)
     if m is None:
         raise ValueError(
