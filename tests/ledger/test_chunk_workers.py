@@ -43,13 +43,21 @@ def _slow(start: int, end: int) -> tuple[int, int, int, str]:
     return _job(start, end)
 
 
-@given(st.integers(0, 5_000), st.integers(1, 700), st.integers(1, 300), st.integers(1, 4))
+@given(
+    st.integers(0, 5_000),
+    st.integers(1, 700),
+    st.integers(1, 300),
+    st.integers(1, 4),
+    st.sampled_from([1, 16, 256]),
+)
 def test_the_chunks_cover_the_log_and_the_last_get_shorter(
-    size: int, chunk: int, smallest: int, workers: int
+    size: int, chunk: int, smallest: int, workers: int, align: int
 ) -> None:
     """`chunk` entries a chunk, then, for the last `workers` chunks' worth at most, chunks
-    that get shorter down to `smallest`: a few dozen of them at most."""
-    chunks = _Chunks(size, chunk, smallest, workers)
+    that get shorter down to `smallest`: a few dozen of them at most. With `align`, a last
+    chunk that starts at a multiple of it and is at least `smallest` and `align` long ends
+    at one too (or at the end of the log)."""
+    chunks = _Chunks(size, chunk, smallest, workers, align)
     bounds = list(chunks)
     assert len(bounds) == len(chunks)
     assert [s for s, _ in bounds] == [0, *(e for _, e in bounds[:-1])][: len(bounds)]
@@ -58,9 +66,17 @@ def test_the_chunks_cover_the_log_and_the_last_get_shorter(
     assert all(e - s == chunk for s, e in bounds[:whole])
     last = [e - s for s, e in bounds[whole:]]
     assert sum(last) < (workers + 1) * chunk
-    assert all(a >= b for a, b in zip(last, last[1:-1], strict=False))  # shorter and shorter
     assert all(n >= min(smallest, chunk) for n in last[:-1])
-    assert len(last) <= 22 * workers + 1  # geometric, then `smallest` each
+    shortest = min(smallest, chunk)
+    for s, e in bounds[whole:]:  # at most a share of what is left, and at a multiple if it can
+        assert e - s <= max(shortest, -(-(size - s) // (2 * workers)))
+        if e < size and s % align == 0 and e - e % align - s >= shortest:
+            assert e % align == 0, (s, e)
+    if align == 1:
+        assert all(a >= b for a, b in zip(last, last[1:-1], strict=False))  # shorter and shorter
+        assert len(last) <= 22 * workers + 1  # geometric, then `smallest` each
+    else:
+        assert len(last) <= 22 * workers + 2 * (workers + 1) * chunk // align + 1
     with pytest.raises(IndexError):
         chunks[len(bounds)]
 

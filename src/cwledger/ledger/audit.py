@@ -571,7 +571,8 @@ checks against the stored tiles are the worker's (`check_bottom_tiles`)."""
 
 TAIL_CHUNK = 32
 """The shortest of the last chunks (`ChunkWorkers`): they are shorter and shorter so that
-the workers end together; a bottom tile that two chunks share is checked here."""
+the workers end together, and end at a bottom tile's end while they are a tile or longer;
+a bottom tile that two chunks share is checked here, leaf by leaf."""
 
 
 def audit(
@@ -607,6 +608,7 @@ def audit(
                     TAIL_CHUNK,
                     _init_worker,
                     (keys, store.url),
+                    TILE_WIDTH,
                 )
             )
         # The sizes only (8 bytes each); the checkpoints themselves are read in size order

@@ -100,17 +100,27 @@ class _Chunks(Sequence[tuple[int, int]]):
     """The chunks (start, end) of a log: `chunk` entries each, but for the last entries, at
     most `workers` chunks' worth, which go in shorter and shorter chunks, each a share of
     what is left, down to `smallest` (so that the workers end together). Nothing held per
-    chunk of `chunk` entries; the shorter ones, a few dozen at most, are listed."""
+    chunk of `chunk` entries; the shorter ones, a few dozen at most, are listed.
 
-    def __init__(self, size: int, chunk: int, smallest: int, workers: int = 1) -> None:
+    With `align`, a last chunk that would end past a multiple of `align` ends at the
+    multiple instead, when the chunk is still `smallest` long (a multiple of `chunk` is one
+    of `align`): the audit's workers check the bottom tiles inside their chunks, and a
+    tile two chunks share is walked leaf by leaf in the audit's process."""
+
+    def __init__(
+        self, size: int, chunk: int, smallest: int, workers: int = 1, align: int = 1
+    ) -> None:
         self.chunk = chunk
         self.whole = max(0, size - workers * chunk) // chunk  # chunks of `chunk` entries
         self.tail: list[tuple[int, int]] = []
+        shortest = min(smallest, chunk)
         start = self.whole * chunk
         while start < size:
-            n = max(min(smallest, chunk), -(-(size - start) // (2 * workers)))
-            self.tail.append((start, min(start + n, size)))
-            start += n
+            end = min(start + max(shortest, -(-(size - start) // (2 * workers))), size)
+            if end < size and end - end % align - start >= shortest:
+                end -= end % align
+            self.tail.append((start, end))
+            start = end
 
     def __len__(self) -> int:
         return self.whole + len(self.tail)
@@ -125,7 +135,8 @@ class _Chunks(Sequence[tuple[int, int]]):
 
 class ChunkWorkers(Generic[T]):
     """`job(start, end)` of each chunk of a log of `size`, `chunk` entries each but for the
-    last few, down to `smallest` (`_Chunks`), on `workers` processes: each runs
+    last few, down to `smallest`, ending at multiples of `align` where they can (`_Chunks`),
+    on `workers` processes: each runs
     `initializer(*initargs)` first. Take the `results` in log order. Use as a context
     manager: the workers end with it."""
 
@@ -138,11 +149,12 @@ class ChunkWorkers(Generic[T]):
         smallest: int,
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
+        align: int = 1,
     ) -> None:
         context = worker_context()
         self._arrived: _Arrived = SimpleQueue()
         self._pool: list[_Worker] = []
-        self._chunks = _Chunks(size, chunk, smallest, workers)
+        self._chunks = _Chunks(size, chunk, smallest, workers, align)
         self._next = 0  # the next chunk to give out
         try:
             for w in range(workers):
