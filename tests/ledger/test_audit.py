@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import cwledger.ledger.audit as audit_module
-from cwledger.errors import CorruptEntry
+from cwledger.errors import CorruptEntry, EventRejected
 from cwledger.ledger.access import issue_token
 from cwledger.ledger.audit import CHUNK, TAIL_CHUNK, AuditFailure, audit
 from cwledger.ledger.chunk_workers import _Chunks
@@ -251,6 +251,46 @@ def test_signature_failure_is_named_even_when_the_rest_is_consistent(tmp_path: P
     with pytest.raises(AuditFailure, match="signature does not verify") as info:
         audit(led.store)
     assert info.value.index == size
+
+
+def test_a_signed_payload_not_in_canonical_form_is_named(tmp_path: Path) -> None:
+    """A payload that gives its id twice, signed by its author and stored with a matching
+    leaf hash and tiles: the log refuses such a payload (JSON parsers differ on which value
+    they keep), and so does the audit, at its index, on both paths."""
+    from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae
+    from cwledger.store import StoredEntry
+    from cwledger.tlog import leaf_hash
+
+    led = Ledger.init(tmp_path / "l", ORIGIN, founding=[("insp", "inspectorate")])
+    envs = led.sign([event(i) for i in range(1, 10)], "insp")
+    led.append(envs[:4])
+    payload = Envelope.from_bytes(envs[4]).payload
+    assert b',"id":"ev-000005",' in payload
+    twice = payload.replace(b',"id":"ev-000005",', b',"id":"ev-decoy","id":"ev-000005",')
+    signer = led.keystore.signer("insp")
+    stored = Envelope(
+        PAYLOAD_TYPE, twice, signer.key_id.hex(), signer.sign(pae(PAYLOAD_TYPE, twice))
+    ).to_bytes()
+    with led.store.write() as w:
+        size = w.size()
+        row = StoredEntry(
+            size,
+            leaf_hash(stored),
+            "ev-000005",
+            "estimate.recorded",
+            "insp",
+            "2014-01-06T10:00:00Z",
+            stored,
+        )
+        w.insert_entries([row])
+        _, tiles, present = led.tree(w, size).append([leaf_hash(stored)])
+        w.put_tiles(tiles, present)
+    for chunk in (None, 2):  # in this process; on the workers
+        with pytest.raises(AuditFailure, match="stored payload is not in canonical") as info:
+            audit(led.store, chunk=chunk)
+        assert info.value.index == size
+    with pytest.raises(EventRejected, match="not RFC 8785 canonical JSON"):
+        led.append([stored])  # the append path refuses it too
 
 
 def test_the_process_pool_path_finds_the_same_first_bad_entry(filled: Ledger) -> None:

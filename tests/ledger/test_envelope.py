@@ -16,7 +16,12 @@ from pydantic import ValidationError
 
 from cwledger.errors import MalformedInput
 from cwledger.ledger.admission import _canonical_event
-from cwledger.ledger.canonical import canonical_json, is_canonical, plain_json
+from cwledger.ledger.canonical import (
+    canonical_json,
+    in_canonical_form,
+    is_canonical,
+    plain_json,
+)
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.signatures import (
     SignatureJob,
@@ -105,6 +110,40 @@ def test_is_canonical_agrees_with_rfc8785(value: object) -> None:
     assert is_canonical(spaced, "x")[1] == (spaced == want)
     ascii_escaped = json.dumps(doc, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
     assert is_canonical(ascii_escaped.encode(), "x")[1] == (ascii_escaped.encode() == want)
+
+
+def _spellings(doc: dict[str, object]) -> list[bytes]:
+    """Ways to write `doc` as JSON: RFC 8785's, with spaces, with ASCII escapes, with its
+    keys in reverse order, with a member given twice (the first value, then the last),
+    with a number written otherwise."""
+    out = [
+        json.dumps(doc, indent=1, ensure_ascii=False).encode(),
+        json.dumps(doc, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode(),
+        json.dumps(dict(reversed(doc.items())), separators=(",", ":"), ensure_ascii=False).encode(),
+        b'{"v":0,' + json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()[1:],
+        b'{"v":1.0}',
+        b'{"v":1e0}',
+        b"[]",
+        b"{",
+    ]
+    try:
+        out.append(rfc8785.dumps(doc))
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        pass
+    return out
+
+
+@given(json_values)
+@example({"b": 1, "a": "\u2028\x7f\x1f"})
+def test_the_audits_reading_of_a_payloads_form_is_is_canonicals(value: object) -> None:
+    """`in_canonical_form` (pydantic's parser and serializer first) says what
+    `is_canonical` says of every spelling of an object, and False of what is no object."""
+    for data in _spellings({"v": value, "a": value} if isinstance(value, dict) else {"v": value}):
+        try:
+            want = is_canonical(data, "x")[1]
+        except MalformedInput:
+            want = False
+        assert in_canonical_form(data) == want, data
 
 
 def test_canonical_json_refuses_what_jcs_cannot_encode() -> None:

@@ -46,6 +46,7 @@ from cwledger.errors import (
 )
 from cwledger.ledger.admission import RECIPIENTS, SEALED, decode_entry, typed_event
 from cwledger.ledger.authority import Authority, KeyRecord
+from cwledger.ledger.canonical import in_canonical_form
 from cwledger.ledger.chunk_workers import ChunkWorkers
 from cwledger.ledger.confidential import OPERATOR
 from cwledger.ledger.cosignatures import CosignatureAudit
@@ -242,7 +243,7 @@ _Decoded = tuple[
     str,
     bytes,
     bytes,
-    bool,
+    str | None,
     Any,
     BaseModel | None,
     dict[str, Any] | None,
@@ -250,33 +251,51 @@ _Decoded = tuple[
     object,
 ]
 
+_ENVELOPE_FORM = "stored envelope is not in canonical (RFC 8785) form"
+_PAYLOAD_FORM = (
+    "stored payload is not in canonical (RFC 8785) form, which the log refuses (JSON parsers"
+    " may read such a payload differently)"
+)
+
 
 def _decoded(data: bytes, event_type: str) -> _Decoded:
     """A stored envelope decoded as the audit reads it: (key id, signature, the bytes it
-    signs, whether `data` is the envelope's canonical form, event, typed body if a
-    governance event's, sealed part, the body's keys in the clear, sorted (None for
-    governance), the recipients a sealed body names). In one pass when it is a plain
-    event of its stored type in the log's form (`cut_leaf`, `typed_event`), else as
-    `decode_entry` decodes it, whose EventRejected names every problem."""
+    signs, why `data` is not in the log's form (None: the canonical envelope of a
+    canonical payload), event, typed body if a governance event's, sealed part, the body's
+    keys in the clear, sorted (None for governance), the recipients a sealed body names).
+    In one pass when it is a plain event of its stored type in the log's form (`cut_leaf`,
+    `typed_event`), else as `decode_entry` decodes it, whose EventRejected names every
+    problem. The payload's form is checked as the append path checks it
+    (`in_canonical_form`)."""
     cut = cut_leaf(data)
     if cut is not None:
         payload, keyid, sig, canonical = cut
         ev = typed_event(payload, event_type)
         if ev is not None:
             signed = pae(PAYLOAD_TYPE, payload)
+            form = _form(canonical, payload)
             if EVENT_TYPES[event_type].governance:
-                return keyid, sig, signed, canonical, ev, ev.body, None, None, None
+                return keyid, sig, signed, form, ev, ev.body, None, None, None
             clear = tuple(sorted(ev.body.model_fields_set))
-            return keyid, sig, signed, canonical, ev, None, None, clear, None
+            return keyid, sig, signed, form, ev, None, None, clear, None
     d = decode_entry(data, check_canonical=False)
     env, ev = d.envelope, d.event
-    head = (env.keyid, env.sig, env.signed_bytes(), d.leaf == data, ev)
+    head = (env.keyid, env.sig, env.signed_bytes(), _form(d.leaf == data, env.payload), ev)
     if d.etype.governance:
         return *head, d.body, None, None, None
     if d.sealed is None:  # neither reserved key: it would not have decoded
         return *head, None, None, tuple(sorted(ev.body)), None
     clear = tuple(sorted(k for k in ev.body if k not in (SEALED, RECIPIENTS)))
     return *head, None, d.sealed, clear, ev.body.get(RECIPIENTS)
+
+
+def _form(envelope_canonical: bool, payload: bytes) -> str | None:
+    """Why an entry is not in the log's form, or None."""
+    if not envelope_canonical:
+        return _ENVELOPE_FORM
+    if not in_canonical_form(payload):
+        return _PAYLOAD_FORM
+    return None
 
 
 def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
@@ -294,23 +313,17 @@ def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
     seen_as: dict[_Seen, _Seen] = {}  # one object for equal ones (`_Seen`)
     for index, stored_leaf, event_id, event_type, author, time, envelope, _, at, _ in rows:
         try:
-            keyid, sig, signed, canonical, ev, body, sealed, clear, named = _decoded(
+            keyid, sig, signed, form, ev, body, sealed, clear, named = _decoded(
                 envelope, event_type
             )
         except EventRejected as x:
             why = f"envelope does not decode: {x}"
             out.append(_failed(index, why, event_type, author, time))
             continue
-        failure: str | None = None
-        if not canonical:
-            failure = "stored envelope is not in canonical (RFC 8785) form"
-        elif leaf_hash(envelope) != stored_leaf:
-            failure = "stored leaf hash does not match the envelope"
-        elif (ev.type, ev.id, ev.time, ev.author) != (event_type, event_id, time, author):
-            failure = "stored id, type, author or time disagree with the envelope"
-        elif at != from_rfc3339(ev.time):
-            failure = f"stored moment {at!r} disagrees with the entry's time {ev.time}"
-        elif sealed is not None:
+        failure = form or _stored_disagreement(
+            envelope, stored_leaf, (event_type, event_id, time, author), at, ev
+        )
+        if failure is None and sealed is not None:
             failure = _sealed_form(sealed, named)
         seen = (ev.type, ev.author, keyid, clear, sealed is not None)
         seen = seen_as.setdefault(seen, seen)
@@ -328,6 +341,20 @@ def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
             sig_ok = False
         out[at] = (index, failure, seen, body, sig_ok, stored_leaf, time)
     return out
+
+
+def _stored_disagreement(
+    envelope: bytes, stored_leaf: bytes, columns: tuple[str, str, str, str], at: object, ev: Any
+) -> str | None:
+    """Why an entry's stored columns (leaf hash; type, id, time, author; the moment of its
+    time) disagree with its envelope, or None."""
+    if leaf_hash(envelope) != stored_leaf:
+        return "stored leaf hash does not match the envelope"
+    if (ev.type, ev.id, ev.time, ev.author) != columns:
+        return "stored id, type, author or time disagree with the envelope"
+    if at != from_rfc3339(ev.time):
+        return f"stored moment {at!r} disagrees with the entry's time {ev.time}"
+    return None
 
 
 def _sealed_form(sealed: object, named: object = None) -> str | None:

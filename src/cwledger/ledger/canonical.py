@@ -15,10 +15,17 @@ import json
 from typing import Any
 
 import rfc8785
+from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from cwledger.errors import MalformedInput, echo
 
-__all__ = ["canonical_json", "is_canonical", "parse_json_object", "plain_json"]
+__all__ = [
+    "canonical_json",
+    "in_canonical_form",
+    "is_canonical",
+    "parse_json_object",
+    "plain_json",
+]
 
 _MAX_SAFE = 2**53 - 1
 _TOO_DEEP = "is nested too deeply"
@@ -109,6 +116,31 @@ def is_canonical(data: bytes, what: str) -> tuple[dict[str, Any], bool]:
         raise MalformedInput(f"{what} {_TOO_DEEP}") from e
     except (rfc8785.CanonicalizationError, ValueError):
         return value, False
+
+
+def in_canonical_form(data: bytes) -> bool:
+    """Whether `data` is a JSON object in its RFC 8785 form: `is_canonical`'s verdict,
+    False for what is no JSON object.
+
+    For readers of stored entries (the audit's workers), where each pass counts: ASCII
+    JSON is parsed by pydantic's parser, which keeps each object's keys in the order they
+    came, and written back by its serializer, which writes them in that order and escapes
+    strings as RFC 8785 does (`admission._canonical_event` takes the same shortcut): when
+    every key is in RFC 8785 order, every value plain (`plain_json`) and the bytes come
+    back the same, the object is canonical. Anything else (a key given twice, which that
+    parser keeps the last of, an escape RFC 8785 does not write, a number it writes
+    otherwise, text beyond ASCII) is judged by `is_canonical`."""
+    if data.isascii():
+        try:
+            value = from_json(data)
+            if type(value) is dict and plain_json(value, in_order=True) and to_json(value) == data:
+                return True
+        except (ValueError, RecursionError, PydanticSerializationError):
+            pass
+    try:
+        return is_canonical(data, "payload")[1]
+    except MalformedInput:
+        return False
 
 
 def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
