@@ -81,9 +81,8 @@ _MOMENT_FORMS = "give a date (YYYY-MM-DD) or a UTC time ending in Z (e.g. 2014-0
 RFC3339_FORM = "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
 """The one form a time is written in: RFC 3339, UTC, at most microseconds."""
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z", re.ASCII)
-_RFC3339_FORM = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII
-)  # no groups
+# The same form without groups: what `check_rfc3339` matches first.
+_RFC3339_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
 _SHOWN = 60  # characters of a refused time echoed back
 
 

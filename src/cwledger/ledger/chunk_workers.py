@@ -103,9 +103,9 @@ class _Chunks(Sequence[tuple[int, int]]):
     chunk of `chunk` entries; the shorter ones, a few dozen at most, are listed.
 
     With `align`, a last chunk that would end past a multiple of `align` ends at the
-    multiple instead, when the chunk is still `smallest` long (a multiple of `chunk` is one
-    of `align`): the audit's workers check the bottom tiles inside their chunks, and a
-    tile two chunks share is walked leaf by leaf in the audit's process."""
+    multiple instead, when the chunk is still `smallest` long: the audit's workers check
+    the bottom tiles inside their chunks (its whole chunks, 2,048 entries, end at tile
+    ends already), and a tile two chunks share is walked leaf by leaf in its process."""
 
     def __init__(
         self, size: int, chunk: int, smallest: int, workers: int = 1, align: int = 1
