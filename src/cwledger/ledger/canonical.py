@@ -122,21 +122,22 @@ def in_canonical_form(data: bytes) -> bool:
     """Whether `data` is a JSON object in its RFC 8785 form: `is_canonical`'s verdict,
     False for what is no JSON object.
 
-    For readers of stored entries (the audit's workers), where each pass counts: ASCII
-    JSON is parsed by pydantic's parser, which keeps each object's keys in the order they
-    came, and written back by its serializer, which writes them in that order and escapes
-    strings as RFC 8785 does (`admission._canonical_event` takes the same shortcut): when
-    every key is in RFC 8785 order, every value plain (`plain_json`) and the bytes come
-    back the same, the object is canonical. Anything else (a key given twice, which that
-    parser keeps the last of, an escape RFC 8785 does not write, a number it writes
-    otherwise, text beyond ASCII) is judged by `is_canonical`."""
-    if data.isascii():
-        try:
-            value = from_json(data)
-            if type(value) is dict and plain_json(value, in_order=True) and to_json(value) == data:
-                return True
-        except (ValueError, RecursionError, PydanticSerializationError):
-            pass
+    For readers of stored entries (the audit's workers), where each pass counts: the JSON
+    is parsed by pydantic's parser, which keeps each object's keys in the order they came,
+    and written back by its serializer, which writes them in that order, text beyond ASCII
+    as it is and the rest escaped as RFC 8785 escapes it (`admission._canonical_event`
+    takes the same shortcut for ASCII). When every key is ASCII and in order, every value
+    plain (`plain_json`) and the bytes come back the same, the object is canonical: the
+    serializer never writes as it is what RFC 8785 escapes, so it can only disagree the
+    other way. Anything else (a key given twice, which that parser keeps the last of, an
+    escape RFC 8785 does not write, a number it writes otherwise, a key beyond ASCII,
+    whose order is by UTF-16 code units) is judged by `is_canonical`."""
+    try:
+        value = from_json(data)
+        if type(value) is dict and plain_json(value, in_order=True) and to_json(value) == data:
+            return True
+    except (ValueError, RecursionError, PydanticSerializationError):
+        pass
     try:
         return is_canonical(data, "payload")[1]
     except MalformedInput:
