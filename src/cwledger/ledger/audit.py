@@ -332,14 +332,14 @@ def _check_entries(rows: list[Sequence[Any]]) -> list[_Checked]:
         if pk is not None:  # else no key has that name: None, which `_admit` refuses
             signed_by.append((len(out), pk, signed, sig))
         out.append(checked)
-    for at, pk, signed, sig in signed_by:
-        index, failure, seen, body, _, stored_leaf, time = out[at]
+    for position, pk, signed, sig in signed_by:
+        index, failure, seen, body, _, stored_leaf, time = out[position]
         try:
             verify_ed25519(pk, signed, sig)
             sig_ok = True
         except InvalidSignature:
             sig_ok = False
-        out[at] = (index, failure, seen, body, sig_ok, stored_leaf, time)
+        out[position] = (index, failure, seen, body, sig_ok, stored_leaf, time)
     return out
 
 

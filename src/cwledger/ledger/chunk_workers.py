@@ -4,9 +4,10 @@ One process per core, started as `worker_context` says. Each worker holds two ch
 a time: it works on one while the next waits in its pipe, and whichever worker sends a
 result is given the next chunk, so a worker that started later or runs slower is not
 left with a share of its own at the end; the last chunks are shorter and shorter, for the
-same reason. A thread per worker reads its results as they come, so a worker never waits for this
-process to take one; the caller gets them in log order, and no more than a few chunks'
-results wait in memory (a worker far ahead of the oldest chunk still out waits for it).
+same reason. A thread per worker reads its results as they come, so a worker never waits
+for this process to take one; the caller gets them in log order, and no more than a few
+chunks' results wait in memory (a worker far ahead of the oldest chunk still out waits
+for it).
 The caller's thread does nothing else for the workers.
 
 A worker that dies loses nothing: the chunks it held are checked in this process
