@@ -99,6 +99,27 @@ def test_a_dead_workers_chunks_are_done_here() -> None:
     assert here == list(range(60, 200, 20)) and all(g[2] != os.getpid() for g in got[:3])
 
 
+def _cannot_start(tag: str) -> None:
+    raise OSError(f"no store at {tag}")
+
+
+def test_a_worker_that_cannot_start_says_why_in_a_line_and_its_chunks_are_done_here(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """An initializer that fails (a store a worker cannot open) ends the worker with one
+    line on standard error, not a traceback; every chunk is done here, in order."""
+    with ChunkWorkers(_job, 2, 200, 20, 20, _cannot_start, ("/nowhere",)) as pool:
+        got = list(pool.results(lambda s, e: (s, e, os.getpid(), "here")))
+    assert got == [(s, e, os.getpid(), "here") for s, e in _Chunks(200, 20, 20, 2)]
+    err = capfd.readouterr().err
+    line = (
+        "cwledger: a worker process could not start (OSError: no store at /nowhere); "
+        "the main process does its share"
+    )
+    assert err.splitlines() == [line, line]  # one line from each, and nothing else
+    assert "Traceback" not in err
+
+
 def test_a_workers_exception_is_raised_here_and_the_workers_end() -> None:
     threads = threading.active_count()
     with ChunkWorkers(_fail_at, 2, 100, 20, 20, _init, ("started",)) as pool:

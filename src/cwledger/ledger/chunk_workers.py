@@ -11,13 +11,15 @@ for it).
 The caller's thread does nothing else for the workers.
 
 A worker that dies loses nothing: the chunks it held are checked in this process
-instead, so a result comes later, never lost and never assumed. An exception in a
-worker is raised here.
+instead, so a result comes later, never lost and never assumed. So does one whose
+initializer fails (say, it cannot open the store): it says why in one line on standard
+error and ends. An exception in a worker's chunk is raised here.
 """
 
 from __future__ import annotations
 
 import pickle
+import sys
 import threading
 import traceback
 from collections import deque
@@ -41,7 +43,14 @@ def _serve(tasks: Connection, results: Connection, job: Job[Any]) -> None:
     if start is None:  # closed before it was given a log
         return
     initializer, initargs = start
-    initializer(*initargs)
+    try:
+        initializer(*initargs)
+    except Exception as e:  # its chunks are done in the caller's process, as a dead one's
+        sys.stderr.write(
+            f"cwledger: a worker process could not start ({type(e).__name__}: {e}); the "
+            "main process does its share\n"
+        )
+        return
     while (task := tasks.recv()) is not None:
         try:
             out: tuple[bool, Any] = (True, job(*task))
