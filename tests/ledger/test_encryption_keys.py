@@ -274,3 +274,29 @@ def test_a_private_key_string_is_never_in_a_repr() -> None:
     key = DecryptionKey.generate("dec")
     secret64 = base64.b64encode(bytes([0x58]) + key.secret).decode()
     assert secret64 in key.string() and secret64 not in repr(key)
+
+
+def test_signing_reads_the_governance_again_once_the_log_has_grown(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Ledger.sign` replays the governance once per log size, not once per call: events
+    signed one at a time before an append share one replay; after an append (here, a new
+    encryption key for dec) the next signature reads the governance as it now stands."""
+    replays: list[int] = []
+    replay = Ledger.authority_of
+
+    def counted(reader: Any) -> Any:
+        replays.append(reader.size())
+        return replay(reader)
+
+    monkeypatch.setattr(Ledger, "authority_of", staticmethod(counted))
+    first = ledger.sign([event(1)], "insp") + ledger.sign([event(2)], "dec")
+    assert len(replays) == 1
+    before = ledger._authority_to_sign().encryption_key("dec")
+    new = ledger.set_encryption_key("dec")  # appends: the log grows
+    now = ledger._authority_to_sign().encryption_key("dec")
+    assert before is not None and now is not None
+    assert before.key_id != now.key_id == new.public.key_id.hex()
+    assert replays[0] < replays[-1]  # read again at the new size
+    ledger.append(first)  # what was signed before still goes in
+    audit(ledger.store)

@@ -118,6 +118,40 @@ def test_bad_names_rejected(name: str) -> None:
         Verifier(name, Signer("x", bytes(32)).public_key)
 
 
+def _first_bad_character(name: str) -> str | None:
+    """What a key name may not hold, the first of it, as Go's isValidName reads a name
+    (plus ASCII controls): character by character."""
+    spaces = set("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000")
+    spaces |= {chr(c) for c in range(0x2000, 0x200B)}
+    return next((c for c in name if c == "+" or c in spaces or ord(c) < 0x20), None)
+
+
+@given(st.text(st.characters(max_codepoint=0x3100, exclude_categories=("Cs",)), max_size=12))
+@settings(max_examples=500)
+def test_a_key_names_bad_character_is_found_as_character_by_character(name: str) -> None:
+    """`_check_name` finds a name's first forbidden character by one regular expression:
+    the same character that a reading character by character finds, named in its error."""
+    bad = _first_bad_character(name)
+    if name and bad is None:
+        note._check_name(name, "name")  # no error
+        return
+    with pytest.raises(MalformedInput) as e:
+        note._check_name(name, "name")
+    assert str(e.value).endswith(repr(bad) if name else "''")
+
+
+def test_a_key_string_is_parsed_once_per_class_and_a_refused_one_each_time() -> None:
+    """`from_vkey` remembers what it parsed (the governance's replays read the same keys
+    again and again): the same verifier for the same string, but never across classes,
+    and a refusal is never remembered."""
+    assert Verifier.from_vkey(PETER_VKEY) is Verifier.from_vkey(PETER_VKEY)
+    for _ in range(2):  # a type-0x01 key is no witness key, the second time too
+        with pytest.raises(MalformedInput, match="key type 0x04"):
+            CosignatureVerifier.from_vkey(PETER_VKEY)
+        with pytest.raises(MalformedInput):
+            Verifier.from_vkey(PETER_VKEY + "=")
+
+
 def test_generate_and_unicode_names() -> None:
     signer = Signer.generate("café.example/λ")
     assert Verifier.from_vkey(signer.vkey()).public_key == signer.public_key

@@ -247,6 +247,7 @@ class Ledger:
         self.late_after = late_after
         self._nodes = NodeMemo()  # perfect nodes never change: shared by every proof
         self._signature_processes = SignatureProcesses()  # started by a batch of chunks
+        self._signing_authority: tuple[int, Authority] | None = None  # `sign`'s, by log size
         # Called after each commit that added entries (the server's `Witnessing.poke`).
         self.after_append: Callable[[], None] | None = None
 
@@ -397,7 +398,7 @@ class Ledger:
         (``confidential.seal_body``), with `recipients` named in each body that seals
         something, one `SealGroup` for the call."""
         signer = self.keystore.signer(party)
-        authority = self.authority()
+        authority = self._authority_to_sign()
         group = SealGroup()
         out = []
         for i, raw in enumerate(events):
@@ -412,6 +413,20 @@ class Ledger:
                 raise MalformedInput("this ledger is not confidential: it seals nothing to name")
             out.append(sign_event(event, signer).to_bytes())
         return out
+
+    def _authority_to_sign(self) -> Authority:
+        """The authority as the log stands, for `sign` (which only reads it): replayed again
+        only once the log has grown, since a log that has not grown has the same
+        governance. A caller that signs one event at a time (the scenario, a client of the
+        API) read the whole governance from the store for each until 2026-12."""
+        with self.store.read() as r:
+            size = r.size()
+            held = self._signing_authority
+            if held is not None and held[0] == size:
+                return held[1]
+            authority = self.authority_of(r)
+        self._signing_authority = (size, authority)
+        return authority
 
     def share(self, entries: Sequence[int], party: str, sender: str) -> list[Receipt]:
         """Share earlier sealed `entries` with `party` as `sender` (`sharing.share_events`)."""

@@ -16,8 +16,9 @@ docs/sealing.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from typing import Annotated, Self
+from typing import Annotated, Self, cast
 
 import nacl.public
 from pydantic import AfterValidator
@@ -65,12 +66,9 @@ class EncryptionKey:
 
     @classmethod
     def from_string(cls, text: str) -> Self:
-        """Parse ``name+hex8(keyid)+base64(0x58 || key)``. Raises MalformedInput."""
-        name, kid, pub = _split(text, "enc_key")
-        key = cls(name, pub)
-        if key.key_id != kid:
-            raise _bad("enc_key", f"key ID {key.key_id.hex()}", kid.hex())
-        return key
+        """Parse ``name+hex8(keyid)+base64(0x58 || key)``. Raises MalformedInput. Each
+        string is parsed once (`_parsed`), as verifier keys are."""
+        return cast(Self, _parsed(cls, text))  # type: ignore[arg-type]  # as `_parsed_vkey`
 
     def string(self) -> str:
         """The key string ``name+hex8(keyid)+base64(0x58 || key)``."""
@@ -87,6 +85,17 @@ class EncryptionKey:
 
     def __repr__(self) -> str:
         return f"EncryptionKey({self.name!r}, key_id={self.key_id.hex()!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(cls: type[EncryptionKey], text: str) -> EncryptionKey:
+    """`EncryptionKey.from_string`, remembered for the last 1,024 strings (a refused one is
+    not: it raises each time)."""
+    name, kid, pub = _split(text, "enc_key")
+    key = cls(name, pub)
+    if key.key_id != kid:
+        raise _bad("enc_key", f"key ID {key.key_id.hex()}", kid.hex())
+    return key
 
 
 class DecryptionKey:

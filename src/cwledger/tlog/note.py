@@ -9,12 +9,13 @@ refuses text that :func:`open` would refuse.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
 from base64 import b64decode, b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, cast
 
 import nacl.exceptions
 import nacl.signing
@@ -32,6 +33,8 @@ _SPACES = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") |
     chr(c) for c in range(0x2000, 0x200B)
 )
 _BAD_TEXT = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")  # controls but \n; lone surrogates
+# What a key name may not hold: '+', a space (`_SPACES`), an ASCII control character.
+_BAD_NAME = re.compile("[+" + "".join(map(re.escape, sorted(_SPACES))) + "\x00-\x1f]")
 _B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 
@@ -49,8 +52,8 @@ def _check_name(name: str, what: str) -> None:
     # Go's isValidName, plus: no control characters.
     if not name:
         raise _bad(what, "a non-empty key name", "''")
-    if bad := next((c for c in name if c == "+" or c in _SPACES or ord(c) < 0x20), None):
-        raise _bad(what, "a key name without '+', spaces or control characters", repr(bad))
+    if m := _BAD_NAME.search(name):
+        raise _bad(what, "a key name without '+', spaces or control characters", repr(m.group()))
     _check_text(name, what)
 
 
@@ -159,11 +162,11 @@ class Verifier(_Key):
         The type byte must be the class's ``KEY_TYPE`` (0x01; 0x04 for ``CosignatureVerifier``)
         and the key ID must be the derived one.
         Raises: MalformedInput. Spec: c2sp.org/signed-note, "Verifier keys".
+
+        Each string is parsed once per class (`_parsed_vkey`): every replay of the
+        governance reads the same few keys again, and a verifier never changes.
         """
-        name, kid, pub = _split_key(vkey, "vkey", cls.KEY_TYPE)
-        if (v := cls(name, pub)).key_id != kid:
-            raise _bad("vkey", f"key ID {v.key_id.hex()}", kid.hex())
-        return v
+        return cast(Self, _parsed_vkey(cls, vkey))  # type: ignore[arg-type]  # see _parsed_vkey
 
     def verify(self, message: bytes, sig: bytes) -> None:
         """Check a raw 64-byte Ed25519 signature over ``message``.
@@ -177,6 +180,17 @@ class Verifier(_Key):
         except (nacl.exceptions.CryptoError, ValueError, TypeError) as e:
             who = f"{self._name}+{self._key_id.hex()}"
             raise InvalidSignature(f"signature by {who}: expected a valid one, got {e}") from e
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_vkey(cls: type[Verifier], vkey: str) -> Verifier:
+    """`Verifier.from_vkey`, remembered for the last 1,024 strings (a refused one is not:
+    it raises each time). A class is hashable, though mypy reads its ``__hash__`` as an
+    instance's and refuses it as a key."""
+    name, kid, pub = _split_key(vkey, "vkey", cls.KEY_TYPE)
+    if (v := cls(name, pub)).key_id != kid:
+        raise _bad("vkey", f"key ID {v.key_id.hex()}", kid.hex())
+    return v
 
 
 class Signer(_Key):
