@@ -108,6 +108,8 @@ def test_entries_and_tiles_come_back_as_stored(backend_url: str) -> None:
         assert [e for chunk in r.iter_entries(chunk=2) for e in chunk] == entries
         assert r.entries_by_leaf_hash([b"\x03" * 32]) == {b"\x03" * 32: entries[3]}
         assert r.entries_by_event_id(["e4", "nope"]) == {"e4": entries[4]}
+        assert r.entries_of_types(["t.none", "t.x"]) == entries  # in log order
+        assert r.entries_of_types(["t.none"]) == r.entries_of_types([]) == []
         got = r.tiles([(0, 0), (1, 0), (2, 0)])
         assert got == {(0, 0): b"\x03" * 96, (1, 0): b"\x02" * 32}
         assert all(type(v) is bytes for v in got.values())
