@@ -161,6 +161,11 @@ _ENTRY_SELECT = "SELECT " + ", ".join(c.name for c in _ENTRY_COLUMNS)  # entry_f
 _RANGE = _ENTRY_SELECT + " FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _WHERE_IN = _ENTRY_SELECT + " FROM log_entry WHERE {} IN ({})"
 _OF_TYPES = _ENTRY_SELECT + " FROM log_entry WHERE event_type IN ({}) ORDER BY idx"
+_INSERT_TILE = "INSERT INTO tree_tile (level, idx, hashes) VALUES (?, ?, ?)"
+_UPDATE_TILE = "UPDATE tree_tile SET hashes = ? WHERE level = ? AND idx = ?"
+_INSERT_CHECKPOINT = (
+    "INSERT INTO checkpoint (size, root_hash, note, signed_at, quorum) VALUES (?, ?, ?, ?, ?)"
+)
 _ENVELOPES = "SELECT idx, envelope FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
 _RANGE_AS_STORED = (
     _ENTRY_SELECT
@@ -529,32 +534,23 @@ class LogWriter(LogReader):
     def put_tiles(
         self, tiles: Mapping[tuple[int, int], bytes], existing: Iterable[tuple[int, int]]
     ) -> None:
-        """Write tiles: update those in `existing`, insert the others."""
+        """Write tiles: update those in `existing`, insert the others. Plain SQL on the
+        driver, as `insert_entries`: every batch appended writes a few, and building their
+        statements with SQLAlchemy cost more than writing them (a single-event append
+        spent a fifth of its time there)."""
         old = set(existing)
-        new_rows = [
-            {"level": k[0], "idx": k[1], "hashes": v} for k, v in tiles.items() if k not in old
-        ]
-        if new_rows:
-            self.conn.execute(insert(tree_tile), new_rows)
-        for (level, idx), hashes in tiles.items():
-            if (level, idx) in old:
-                self.conn.execute(
-                    tree_tile.update()
-                    .where(tree_tile.c.level == level, tree_tile.c.idx == idx)
-                    .values(hashes=hashes)
-                )
+        added = [(level, idx, h) for (level, idx), h in tiles.items() if (level, idx) not in old]
+        grown = [(h, level, idx) for (level, idx), h in tiles.items() if (level, idx) in old]
+        if added:
+            driver.execute_many(self.conn, _INSERT_TILE, added)
+        if grown:
+            driver.execute_many(self.conn, _UPDATE_TILE, grown)
 
     def insert_checkpoint(self, cp: StoredCheckpoint) -> None:
-        """Store a signed checkpoint (one per size) with its quorum."""
-        self.conn.execute(
-            insert(checkpoint).values(
-                size=cp.size,
-                root_hash=cp.root_hash,
-                note=cp.note,
-                signed_at=cp.signed_at,
-                quorum=cp.quorum,
-            )
-        )
+        """Store a signed checkpoint (one per size) with its quorum (plain SQL: one per
+        batch appended)."""
+        params = (cp.size, cp.root_hash, cp.note, cp.signed_at, cp.quorum)
+        driver.rows(self.conn, _INSERT_CHECKPOINT, params)
 
     def add_cosignature(self, size: int, witness: str, line: str, cosigned_at: int) -> bool:
         """Store `witness`'s cosignature `line` of the stored checkpoint for `size` (checked
