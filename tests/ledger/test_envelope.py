@@ -14,12 +14,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cwledger.errors import MalformedInput
-from cwledger.ledger.admission import _canonical_event
+from cwledger.errors import EventRejected, MalformedInput
+from cwledger.ledger.admission import _canonical_event, decode_entry
 from cwledger.ledger.canonical import (
     canonical_json,
     in_canonical_form,
     is_canonical,
+    parse_json_object,
     plain_json,
 )
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
@@ -145,6 +146,30 @@ def test_the_audits_reading_of_a_payloads_form_is_is_canonicals(value: object) -
         except MalformedInput:
             want = False
         assert in_canonical_form(data) == want, data
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_no_json_and_no_payload(constant: str) -> None:
+    """Python's JSON parser (and pydantic's) reads NaN and Infinity, which are no JSON and
+    which RFC 8785 cannot write: `is_canonical` said such a payload was canonical. It is
+    refused, named, wherever a payload or a document is parsed, and the audit's reading
+    of a payload's form says it is not canonical."""
+    data = b'{"v":[1,%b]}' % constant.encode()
+    said = f"is not valid JSON: {constant} is no JSON number"
+    with pytest.raises(MalformedInput, match=said):
+        is_canonical(data, "payload")
+    with pytest.raises(MalformedInput, match=said):
+        parse_json_object(data, "document")
+    assert not in_canonical_form(data)
+    signer = Signer.generate("insp")
+    payload = (
+        b'{"author":"insp","body":{"estimate":{"u":%b}},"id":"e-1",'
+        b'"time":"2014-01-07T10:00:00Z","type":"estimate.recorded"}' % constant.encode()
+    )
+    sig = signer.sign(pae(PAYLOAD_TYPE, payload))
+    envelope = Envelope(PAYLOAD_TYPE, payload, signer.key_id.hex(), sig).to_bytes()
+    with pytest.raises(EventRejected, match=f"payload: payload {said}"):
+        decode_entry(envelope)
 
 
 def test_canonical_json_refuses_what_jcs_cannot_encode() -> None:

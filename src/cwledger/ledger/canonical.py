@@ -144,9 +144,15 @@ def in_canonical_form(data: bytes) -> bool:
         return False
 
 
+def _no_constant(name: str) -> Any:
+    """Python's JSON parser reads NaN, Infinity and -Infinity, which are no JSON (RFC 8259)
+    and which RFC 8785 cannot write: refused."""
+    raise ValueError(f"{name} is no JSON number (JSON has no NaN or Infinity)")
+
+
 def _loads(data: bytes | str, what: str, **hooks: Any) -> dict[str, Any]:
     try:
-        value = json.loads(data, **hooks)
+        value = json.loads(data, parse_constant=_no_constant, **hooks)
     except RecursionError as e:
         raise MalformedInput(f"{what} {_TOO_DEEP}") from e
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OverflowError) as e:
