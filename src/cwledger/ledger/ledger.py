@@ -417,8 +417,9 @@ class Ledger:
     def _authority_to_sign(self) -> Authority:
         """The authority as the log stands, for `sign` (which only reads it): replayed again
         only once the log has grown, since a log that has not grown has the same
-        governance. A caller that signs one event at a time (the scenario, a client of the
-        API) read the whole governance from the store for each until 2026-12."""
+        governance. A caller that signs one event at a time (the scenario, the command
+        line's single events) read the whole governance from the store for each until
+        2026-12."""
         with self.store.read() as r:
             size = r.size()
             held = self._signing_authority
