@@ -479,3 +479,7 @@ def test_plain_json_in_order_also_asks_every_objects_keys_in_rfc8785_order() -> 
     for unordered in ({"b": 1, "a": 2}, {"a": [{"y": 1, "x": 2}]}, {"a": {"c": 1, "": 2}}):
         assert plain_json(unordered) and not plain_json(unordered, in_order=True)
     assert not plain_json({"a": 1.5}, in_order=True)
+    # What is not plain is found at any depth, in an object's values and in an array's.
+    for unplain in ({"a": 2**53}, {"a": [-(2**53)]}, {"a": {"b": [1.0]}}, {1: "a"}, {"é": 1}):
+        assert not plain_json(unplain) and not plain_json(unplain, in_order=True)
+    assert plain_json({"a": 2**53 - 1, "b": [-(2**53) + 1, "c", True, None]}, in_order=True)
