@@ -12,7 +12,12 @@ so this is the figure to compare two versions with when the load is high. It pri
   verification of the same signatures on one thread; the process has frozen its start-up
   objects, as the command line and the server's workers do (`cwledger.heap`);
 - the audit (`audit(store)` of the ledger just written): the CPU per entry of this
-  process (``time.process_time``) and of its workers (``RUSAGE_CHILDREN``).
+  process (``time.process_time``) and of its workers (``RUSAGE_CHILDREN``); then a
+  worker's checks of every entry run in this process, with the signatures and without
+  them (``audit_checks``, ``audit_checks_but_signatures``): their difference is what the
+  signatures cost, and the signatures' share of the whole (``verify_bound``) is the most
+  ``verify_ratio`` (bench_tlog.py) could reach if nothing but the workers' checks took
+  any time: no sequential replay in the audit's process, no results sent back.
 
 Each figure is the best of ``--rounds``. The last line is one JSON object.
 
@@ -50,6 +55,7 @@ import bench_tlog  # noqa: E402 (the benchmark's events and ledgers)
 from cwledger.api import create_app  # noqa: E402
 from cwledger.heap import freeze_start_up  # noqa: E402
 from cwledger.http.settings import Settings  # noqa: E402
+from cwledger.ledger import audit as audit_module  # noqa: E402
 from cwledger.ledger import ledger as ledger_module  # noqa: E402
 from cwledger.ledger.audit import audit  # noqa: E402
 from cwledger.ledger.envelope import Envelope  # noqa: E402
@@ -134,10 +140,32 @@ def append_round(n: int, spent: dict[str, float]) -> dict[str, float]:
             before.ru_utime + before.ru_stime
         )
         assert report.size == n + 1
+        out["audit_checks"] = workers_checks(ledger, signatures=True)
+        out["audit_checks_but_signatures"] = workers_checks(ledger, signatures=False)
         ledger.close()
         return out
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def workers_checks(ledger: Ledger, signatures: bool) -> float:
+    """CPU seconds of the audit workers' checks of every entry (`_check_chunk`, chunks of
+    `CHUNK`), run in this process; without `signatures`, every signature is taken as valid
+    without being verified."""
+    verify = audit_module.verify_ed25519
+    if not signatures:
+        audit_module.verify_ed25519 = lambda *_: None
+    try:
+        with ledger.store.read() as r:
+            audit_module._init_worker(audit_module._named_keys(r))
+            size, chunk = r.size(), audit_module.CHUNK
+            gc.collect()
+            t0 = time.process_time()
+            for start in range(0, size, chunk):
+                audit_module._check_chunk(r, start, min(start + chunk, size))
+            return time.process_time() - t0
+    finally:
+        audit_module.verify_ed25519 = verify
 
 
 def postgres_cpu() -> float:
@@ -264,15 +292,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     n = args.events
     per = {k: round(v / n * 1e6, 1) for k, v in best.items()}
     per["audit_total"] = round(per["audit_parent"] + per["audit_workers"], 1)
+    signatures = best["audit_checks"] - best["audit_checks_but_signatures"]
+    bound = round(signatures / best["audit_checks"], 3)
     print(f"CPU per event, best of {args.rounds}, {n:,} events (load {load_start[0]:.2f}):")
     for key, us in per.items():
-        print(f"  {key:22s} {us:7.1f} µs")
+        print(f"  {key:27s} {us:7.1f} µs")
+    print(
+        f"  the signatures' share of the workers' checks: {bound:.3f} (verify_bound: the most"
+        " verify_ratio can reach with nothing else taking time)"
+    )
     print(
         json.dumps(
             {
                 "events": n,
                 "rounds": args.rounds,
                 "cpu_us_per_event": per,
+                "verify_bound": bound,
                 "loadavg_start": load_start,
                 "loadavg_end": os.getloadavg(),
             }
