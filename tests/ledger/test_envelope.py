@@ -13,6 +13,7 @@ import rfc8785
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from cwledger.errors import EventRejected, MalformedInput
 from cwledger.ledger.admission import _canonical_event, decode_entry
@@ -22,6 +23,7 @@ from cwledger.ledger.canonical import (
     is_canonical,
     parse_json_object,
     plain_json,
+    plain_number,
 )
 from cwledger.ledger.envelope import PAYLOAD_TYPE, Envelope, pae, sign_event
 from cwledger.ledger.signatures import (
@@ -478,8 +480,51 @@ def test_plain_json_in_order_also_asks_every_objects_keys_in_rfc8785_order() -> 
     assert plain_json(ordered) and plain_json(ordered, in_order=True)
     for unordered in ({"b": 1, "a": 2}, {"a": [{"y": 1, "x": 2}]}, {"a": {"c": 1, "": 2}}):
         assert plain_json(unordered) and not plain_json(unordered, in_order=True)
-    assert not plain_json({"a": 1.5}, in_order=True)
+    assert plain_json({"a": 1.5}, in_order=True)  # printed alike (`plain_number`)
+    for unplain_number in (1.0, 1e-05, -0.0, 1e300):
+        assert not plain_json({"a": unplain_number}, in_order=True)
     # What is not plain is found at any depth, in an object's values and in an array's.
     for unplain in ({"a": 2**53}, {"a": [-(2**53)]}, {"a": {"b": [1.0]}}, {1: "a"}, {"é": 1}):
         assert not plain_json(unplain) and not plain_json(unplain, in_order=True)
     assert plain_json({"a": 2**53 - 1, "b": [-(2**53) + 1, "c", True, None]}, in_order=True)
+
+
+@given(
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=1e-4, max_value=1e16)
+    | st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False).map(float)
+)
+@example(1e-4)
+@example(0.1 + 0.2)
+@example(-12.5)
+@example(4503599627370495.5)  # the largest doubles with a fraction
+def test_a_plain_number_prints_alike_in_python_pydantic_and_rfc8785(x: float) -> None:
+    """Where `plain_number` says so, Python's json.dumps, pydantic's serializer (the fast
+    paths) and the RFC 8785 library write the same bytes."""
+    if plain_number(x):
+        assert json.dumps(x).encode() == to_json(x) == rfc8785.dumps(x)
+    else:  # a whole number, or one ECMAScript or Python writes with an exponent
+        assert x.is_integer() or not 1e-4 <= abs(x) < 1e16
+
+
+def test_masses_with_a_fraction_are_judged_without_the_pure_python_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mass of 12.5 kg is the commonest number of a real record: the fast paths write and
+    judge it (the RFC 8785 library in pure Python took some ten times as long)."""
+    body = {"estimate": {"party": "insp", "value": 1004.5, "u": 0.25, "unit": "t",
+                         "method": "declared", "scope": "total"}}  # fmt: skip
+    doc = {"type": "estimate.recorded", "id": "e1", "time": "2014-01-07T10:00:00Z",
+           "author": "insp", "body": body}  # fmt: skip
+    want = rfc8785.dumps(doc)
+
+    def pure_python(_: object) -> bytes:
+        raise AssertionError("the pure-Python RFC 8785 path was taken")
+
+    monkeypatch.setattr(rfc8785, "dumps", pure_python)
+    assert canonical_json(doc) == want
+    assert is_canonical(want, "payload")[1] and in_canonical_form(want)
+    assert _canonical_event(want) is not None
+    for spelled in (b"1004.50", b"1.0045e3", b"1004.5000000000000001"):
+        other = want.replace(b"1004.5", spelled)
+        assert not is_canonical(other, "payload")[1] and not in_canonical_form(other)

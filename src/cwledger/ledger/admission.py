@@ -108,8 +108,9 @@ def _event_from_json(payload: bytes) -> Event:
 
 def _canonical_event(payload: bytes) -> Event | None:
     """The event, if `payload` is a valid event in the RFC 8785 form (ASCII keys, no number
-    but integers within +-(2**53 - 1)); else None, and the caller takes the general path,
-    which reports what is wrong.
+    but integers within +-(2**53 - 1) and numbers with a fraction that every serializer
+    prints alike, `canonical.plain_number`); else None, and the caller takes the general
+    path, which reports what is wrong.
 
     One pass of pydantic's parser (JSON and the event's shape in Rust), one walk of the
     body, and the event written back by pydantic's serializer, compared with the payload.

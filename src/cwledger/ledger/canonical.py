@@ -1,12 +1,14 @@
 """Canonical JSON (RFC 8785, JCS) for event payloads and envelopes.
 
-For JSON made of objects with ASCII keys, arrays, strings, booleans, null and integers
-within +-(2**53 - 1), the JCS output equals ``json.dumps`` with sorted keys, no
-whitespace and no ASCII escaping: JCS escapes the same characters in the same lowercase
-``\\u00xx`` form, and such integers print alike. That covers almost every event and is
-about four times faster than the pure-Python ``rfc8785`` library, which handles the rest
-(floats, non-ASCII keys, whose ordering is by UTF-16 code units). A property test holds
-the two paths equal.
+For JSON made of objects with ASCII keys, arrays, strings, booleans, null, integers
+within +-(2**53 - 1) and numbers with a fraction between 1e-4 and 1e16 in magnitude (a
+mass of 12.5 kg), the JCS output equals ``json.dumps`` with sorted keys, no whitespace
+and no ASCII escaping: JCS escapes the same characters in the same lowercase ``\\u00xx``
+form, such integers print alike, and such a number prints as ECMAScript prints it,
+Python's shortest round-trip digits with no exponent (`plain_number`). That covers
+almost every event and is several times faster than the pure-Python ``rfc8785`` library,
+which handles the rest (other numbers, non-ASCII keys, whose ordering is by UTF-16 code
+units). A property test holds the two paths equal.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "is_canonical",
     "parse_json_object",
     "plain_json",
+    "plain_number",
 ]
 
 _MAX_SAFE = 2**53 - 1
@@ -32,9 +35,20 @@ _TOO_DEEP = "is nested too deeply"
 _SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
 
 
+def plain_number(x: float) -> bool:
+    """Whether a float prints alike in Python (``repr``, json.dumps), in pydantic's
+    serializer (ryu) and in RFC 8785 (ECMAScript's Number::toString): a number with a
+    fraction, between 1e-4 and 1e16 in magnitude. All three write the shortest digits that
+    read back as the same double, and there without an exponent (Python from 1e-4 to 1e16,
+    ryu from 1e-5 to 1e16, ECMAScript from 1e-6 to 1e21). Not a whole number, which
+    Python writes as ``1.0`` and RFC 8785 as ``1``; not NaN or an infinity."""
+    return 1e-4 <= abs(x) < 1e16 and not x.is_integer()
+
+
 def plain_json(value: Any, in_order: bool = False) -> bool:
     """Whether `value` is JSON that json.dumps renders exactly as RFC 8785 does: objects
-    with ASCII keys, arrays, strings, booleans, null, integers within +-(2**53 - 1).
+    with ASCII keys, arrays, strings, booleans, null, integers within +-(2**53 - 1),
+    numbers with a fraction that print alike (`plain_number`).
 
     With `in_order`, also every object's keys already in RFC 8785 order (ASCII keys sort by
     code point): JSON that a serializer keeping the order it was given (pydantic's
@@ -48,6 +62,8 @@ def plain_json(value: Any, in_order: bool = False) -> bool:
         return True
     if t is int:
         return bool(-_MAX_SAFE <= value <= _MAX_SAFE)
+    if t is float:
+        return plain_number(value)
     if t is dict:
         previous = ""  # below every other key; a dict holds each key once
         for k, v in value.items():
@@ -89,16 +105,19 @@ def canonical_json(value: Any) -> bytes:
 def is_canonical(data: bytes, what: str) -> tuple[dict[str, Any], bool]:
     """Parse a JSON object and say whether `data` is its RFC 8785 form.
 
-    The parser's hooks note floats and integers beyond +-(2**53 - 1) as they are read,
-    and ASCII input has ASCII keys: then the fast path applies without walking the
-    object again. Raises MalformedInput for what is not a JSON object.
+    The parser's hooks note numbers that do not print alike (`plain_number`) and integers
+    beyond +-(2**53 - 1) as they are read, and ASCII input has ASCII keys: then the fast
+    path applies without walking the object again. Raises MalformedInput for what is not
+    a JSON object.
     """
     plain = data.isascii()
 
     def on_float(text: str) -> float:
         nonlocal plain
-        plain = False
-        return float(text)
+        value = float(text)
+        if not plain_number(value):
+            plain = False
+        return value
 
     def on_int(text: str) -> int | float:
         nonlocal plain
