@@ -181,13 +181,20 @@ def _publish(log: MemoryLog, root: Path) -> None:
 
 def test_watch_follows_a_published_directory_until_a_fork(tmp_path: Path) -> None:
     """`--watch` over a file:// directory: it keeps the checkpoint as the log grows, and
-    exits with the alarm once the directory shows another branch."""
+    exits with the alarm once the directory shows another branch.
+
+    The other branch is published whole in a directory of its own, and the published
+    path's symbolic link turned to it by one rename, while the monitor sleeps after a
+    check (its "OK" line): it never reads a directory half written, whose tiles would
+    disagree with the checkpoint beside them (an alarm too, but of another kind)."""
     root, state = tmp_path / "published", tmp_path / "state"
+    (tmp_path / "branch-a").mkdir()
+    root.symlink_to(tmp_path / "branch-a", target_is_directory=True)
     log = MemoryLog(_entries(300))
     _publish(log, root)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cwledger", "monitor", root.as_uri(), "--state", str(state)]
-        + ["--log-key", LOG.verifier().vkey(), "--watch", "0.1"],
+        + ["--log-key", LOG.verifier().vkey(), "--watch", "0.5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -207,7 +214,12 @@ def test_watch_follows_a_published_directory_until_a_fork(tmp_path: Path) -> Non
                 time.sleep(0.1)
             else:
                 raise AssertionError(f"the monitor did not keep the checkpoint of size {size}")
-        _publish(MemoryLog(_entries(100) + _entries(500, "b")), root)
+        _publish(MemoryLog(_entries(100) + _entries(500, "b")), tmp_path / "branch-b")
+        assert proc.stdout is not None
+        while not proc.stdout.readline().startswith("OK 520 "):  # it has just checked
+            assert proc.poll() is None, proc.communicate()
+        (tmp_path / "turning").symlink_to(tmp_path / "branch-b", target_is_directory=True)
+        (tmp_path / "turning").replace(root)
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 2, stderr
         assert "ALARM (fork)" in stderr and "not consistent with the one for size 520" in " ".join(
