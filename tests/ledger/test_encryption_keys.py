@@ -7,7 +7,9 @@ it. A genesis without encryption keys (every ledger before them) still verifies.
 from __future__ import annotations
 
 import base64
+import copy
 import os
+import pickle
 import stat
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from cwledger.ledger.envelope import sign_event
 from cwledger.ledger.keystore import Keystore
 from cwledger.ledger.ledger import Ledger
 from cwledger.ledger.sealing import open_sealed, seal
-from cwledger.model.enckeys import DecryptionKey
+from cwledger.model.enckeys import DecryptionKey, EncryptionKey
 from cwledger.model.events import Event, PartyRegisteredBody
 from cwledger.store import Store, StoredEntry
 from cwledger.tlog import leaf_hash
@@ -274,6 +276,22 @@ def test_a_private_key_string_is_never_in_a_repr() -> None:
     key = DecryptionKey.generate("dec")
     secret64 = base64.b64encode(bytes([0x58]) + key.secret).decode()
     assert secret64 in key.string() and secret64 not in repr(key)
+
+
+def test_an_encryption_key_parsed_once_is_shared_and_cannot_be_changed() -> None:
+    """`EncryptionKey.from_string` hands every caller of a string one object: a caller that
+    could change it would change every other's key."""
+    text = DecryptionKey.generate("dec").public.string()
+    key = EncryptionKey.from_string(text)
+    assert EncryptionKey.from_string(text) is key
+    for field in ("name", "key_id", "public_key"):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(key, field, b"\x00" * 32)
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(key, field)
+    assert key.string() == text
+    for copied in (pickle.loads(pickle.dumps(key)), copy.deepcopy(key)):
+        assert copied == key and copied.string() == text
 
 
 def test_signing_reads_the_governance_again_once_the_log_has_grown(

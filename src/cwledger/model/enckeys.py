@@ -52,17 +52,32 @@ def _split(s: str, what: str) -> tuple[str, bytes, bytes]:
 
 
 class EncryptionKey:
-    """A party's public X25519 key, as the governance names it."""
+    """A party's public X25519 key, as the governance names it. Immutable: `from_string`
+    hands every caller of the same string one object, and its hash is its name and key."""
 
     __slots__ = ("name", "key_id", "public_key")
+    name: str
+    key_id: bytes
+    public_key: bytes
 
     def __init__(self, name: str, public_key: bytes) -> None:
         _note._check_name(name, "encryption key name")
         if len(public_key) != 32:
             raise _bad("encryption key", "32 bytes", len(public_key))
-        self.name = name
-        self.public_key = bytes(public_key)
-        self.key_id = _note.key_id(name, X25519, self.public_key)
+        key = bytes(public_key)
+        for field, value in (("name", name), ("public_key", key)):
+            object.__setattr__(self, field, value)
+        object.__setattr__(self, "key_id", _note.key_id(name, X25519, key))
+
+    def __setattr__(self, field: str, value: object) -> None:
+        raise AttributeError(f"an EncryptionKey is immutable (its {field} cannot be set)")
+
+    def __delattr__(self, field: str) -> None:
+        raise AttributeError(f"an EncryptionKey is immutable (its {field} cannot be deleted)")
+
+    def __reduce__(self) -> tuple[type[EncryptionKey], tuple[str, bytes]]:
+        """Pickled and copied as the name and key it is made of (`__init__`)."""
+        return (EncryptionKey, (self.name, self.public_key))
 
     @classmethod
     def from_string(cls, text: str) -> Self:
